@@ -1,1 +1,17 @@
-//! placeholder
+//! Relevé's application core: every feature is a plain function over the store, taking the
+//! acting session (permissions are checked here, not in the fronts) and the time `now`.
+
+pub mod access;
+pub mod demo;
+pub mod driver;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod keys;
+pub mod meters;
+pub mod model;
+pub mod settings;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::Store;

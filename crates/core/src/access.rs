@@ -1,0 +1,233 @@
+//! Access control: roles, the permission matrix, sessions and permits. Every core function
+//! that changes data asks the session for a `Permit`, and the permit names the acting user
+//! in the audit log.
+
+use crate::error::{Error, Result};
+use crate::store::{self, Store};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    View,
+    Export,
+    Import,
+    EditMeters,
+    ManageKeys,
+    ManageUsers,
+    Settings,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::View,
+        Permission::Export,
+        Permission::Import,
+        Permission::EditMeters,
+        Permission::ManageKeys,
+        Permission::ManageUsers,
+        Permission::Settings,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::View => "view",
+            Permission::Export => "export",
+            Permission::Import => "import",
+            Permission::EditMeters => "edit_meters",
+            Permission::ManageKeys => "manage_keys",
+            Permission::ManageUsers => "manage_users",
+            Permission::Settings => "settings",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Superuser,
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Superuser => "superuser",
+            Role::Manager => "manager",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::User, Role::Superuser, Role::Manager].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A logged-in user working from a computer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub user_id: i64,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub locale: String,
+    pub permissions: Vec<Permission>,
+    pub computer: String,
+}
+
+/// Proof that the session's user may do one thing. Mutating functions require one.
+#[derive(Debug, Clone, Copy)]
+pub struct Permit<'a> {
+    pub session: &'a Session,
+    pub permission: Permission,
+}
+
+impl Session {
+    pub fn permit(&self, permission: Permission) -> Result<Permit<'_>> {
+        if self.permissions.contains(&permission) {
+            Ok(Permit { session: self, permission })
+        } else {
+            Err(Error::Forbidden { role: self.role.as_str().to_string(), permission: permission.as_str() })
+        }
+    }
+
+    /// The session the system itself uses for set-up work (demo build, migrations).
+    pub fn system(computer: &str) -> Session {
+        Session {
+            user_id: 0,
+            login: "system".into(),
+            name: "System".into(),
+            role: Role::Manager,
+            locale: "en".into(),
+            permissions: Permission::ALL.to_vec(),
+            computer: computer.into(),
+        }
+    }
+}
+
+/// Check a login and password; on success open a session and write `login` to the audit log.
+pub fn login(store: &Store, login: &str, password: &str, computer: &str, now: i64) -> Result<Session> {
+    let conn = store.writer();
+    let Some(user) = store::users::by_login(&conn, login)? else {
+        store::audit::record(&conn, now, "login_failed", login, computer, "unknown login")?;
+        return Err(Error::WrongPassword);
+    };
+    if !user.active || !verify_password(password, &user.password_hash) {
+        store::audit::record(&conn, now, "login_failed", login, computer, "wrong password or inactive")?;
+        return Err(Error::WrongPassword);
+    }
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| Error::bad_input("role", format!("unknown role {}", user.role)))?;
+    let permissions = store::users::permissions_of(&conn, role.as_str())?
+        .iter()
+        .filter_map(|p| Permission::parse(p))
+        .collect();
+    store::audit::record(&conn, now, "login", login, computer, "")?;
+    Ok(Session {
+        user_id: user.id,
+        login: user.login,
+        name: user.name,
+        role,
+        locale: user.locale,
+        permissions,
+        computer: computer.to_string(),
+    })
+}
+
+/// Create a user account (manager only).
+pub fn create_user(
+    store: &Store,
+    permit: Permit<'_>,
+    new: &store::users::NewUser<'_>,
+    now: i64,
+) -> Result<i64> {
+    require(permit, Permission::ManageUsers)?;
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    let hash = hash_password(new.password, now);
+    let id = store::users::insert(&tx, new, &hash, now)?;
+    store::audit::record_permit(&tx, permit, now, "user_created", &format!("{} ({})", new.login, new.role.as_str()))?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Change the interface language of the session's user.
+pub fn set_locale(store: &Store, session: &Session, locale: &str, now: i64) -> Result<()> {
+    if locale != "fr" && locale != "en" {
+        return Err(Error::bad_input("locale", format!("'{locale}' is not one of fr, en")));
+    }
+    let conn = store.writer();
+    store::users::set_locale(&conn, session.user_id, locale)?;
+    store::audit::record(&conn, now, "locale_changed", &session.login, &session.computer, locale)?;
+    Ok(())
+}
+
+/// Fail unless the permit is for `permission` (guards against passing the wrong permit).
+pub fn require(permit: Permit<'_>, permission: Permission) -> Result<()> {
+    if permit.permission == permission {
+        Ok(())
+    } else {
+        permit.session.permit(permission).map(|_| ())
+    }
+}
+
+const ITERATIONS: u32 = 60_000;
+
+/// `pbkdf2-sha256$iterations$salt$hash`, hex encoded.
+pub fn hash_password(password: &str, seed: i64) -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
+    let mut salt = [0u8; 16];
+    rng.fill(&mut salt);
+    salt[0] ^= seed as u8;
+    let hash = derive(password, &salt, ITERATIONS);
+    format!("pbkdf2-sha256${ITERATIONS}${}${}", hex::encode(salt), hex::encode(hash))
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    let mut parts = stored.split('$');
+    let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(hash)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (Ok(iter), Ok(salt), Ok(hash)) = (iter.parse::<u32>(), hex::decode(salt), hex::decode(hash)) else {
+        return false;
+    };
+    let derived = derive(password, &salt, iter);
+    derived.len() == hash.len() && derived.iter().zip(&hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn derive(password: &str, salt: &[u8], iterations: u32) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, iterations, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hash_verifies_only_the_right_password() {
+        let h = hash_password("s3cret", 1);
+        assert!(verify_password("s3cret", &h));
+        assert!(!verify_password("s3creT", &h));
+        assert!(!verify_password("s3cret", "garbage"));
+    }
+
+    #[test]
+    fn user_role_may_only_view_and_export() {
+        let mut s = Session::system("pc");
+        s.role = Role::User;
+        s.permissions = vec![Permission::View, Permission::Export];
+        assert!(s.permit(Permission::Export).is_ok());
+        let err = s.permit(Permission::Import).expect_err("user may not import");
+        assert_eq!(err.code(), "forbidden");
+    }
+}

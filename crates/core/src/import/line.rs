@@ -1,0 +1,123 @@
+//! Drive-by file lines: bare hex, `telegram=|HEX|` and rtl-wmbus
+//! (`T1;1;1;YYYY-MM-DD HH:MM:SS.000;RSSI;...;0xHEX`).
+
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub bytes: Vec<u8>,
+    /// Reception time from the line, Unix seconds.
+    pub received_at: Option<i64>,
+    pub rssi: Option<i64>,
+}
+
+/// What a line holds: nothing to import (blank, comment), a frame, or an error in words.
+#[derive(Debug, PartialEq)]
+pub enum Line {
+    Skip,
+    Frame(Frame),
+    Bad(String),
+}
+
+/// Parse one line; `tz` interprets the local reception times of rtl-wmbus lines.
+pub fn parse(line: &str, tz: Tz) -> Line {
+    let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if line.is_empty() || line.starts_with('#') {
+        return Line::Skip;
+    }
+    if let Some(rest) = line.find("telegram=|").map(|i| &line[i + "telegram=|".len()..]) {
+        let Some(end) = rest.find('|') else {
+            return Line::Bad("telegram=| without its closing |".into());
+        };
+        return hex_frame(&rest[..end].replace(['_', ' '], ""), None, None);
+    }
+    if line.contains(';') {
+        return rtl_wmbus(line, tz);
+    }
+    hex_frame(line.trim_start_matches("0x").trim_start_matches("0X"), None, None)
+}
+
+fn rtl_wmbus(line: &str, tz: Tz) -> Line {
+    let fields: Vec<&str> = line.split(';').map(str::trim).collect();
+    let Some(hex) = fields.last().and_then(|f| f.strip_prefix("0x").or_else(|| f.strip_prefix("0X"))) else {
+        return Line::Bad("rtl-wmbus line without a 0x telegram in its last field".into());
+    };
+    if fields.get(1) == Some(&"0") {
+        return Line::Bad("the receiver marked this telegram as failing its CRC check".into());
+    }
+    let received_at = match fields.get(3) {
+        Some(ts) if !ts.is_empty() => match parse_local_time(ts, tz) {
+            Some(t) => Some(t),
+            None => return Line::Bad(format!("unreadable reception time '{ts}'")),
+        },
+        _ => None,
+    };
+    let rssi = fields.get(4).and_then(|r| r.parse::<f64>().ok()).map(|r| r.round() as i64);
+    hex_frame(hex, received_at, rssi)
+}
+
+fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
+        .ok()?;
+    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp())
+}
+
+fn hex_frame(hex: &str, received_at: Option<i64>, rssi: Option<i64>) -> Line {
+    if hex.is_empty() {
+        return Line::Bad("empty telegram".into());
+    }
+    if let Some((i, c)) = hex.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        return Line::Bad(format!("'{c}' at column {} is not a hexadecimal digit", i + 1));
+    }
+    if hex.len() % 2 != 0 {
+        return Line::Bad(format!("odd number of hexadecimal digits ({})", hex.len()));
+    }
+    match hex::decode(hex) {
+        Ok(bytes) => Line::Frame(Frame { bytes, received_at, rssi }),
+        Err(e) => Line::Bad(format!("not hexadecimal: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(line: &str) -> Frame {
+        match parse(line, chrono_tz::Europe::Paris) {
+            Line::Frame(f) => f,
+            other => panic!("expected a frame from {line:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bare_hex() {
+        assert_eq!(frame("  0A0B0c  ").bytes, vec![0x0a, 0x0b, 0x0c]);
+    }
+
+    #[test]
+    fn wmbusmeters_style() {
+        assert_eq!(frame("telegram=|0A0B_0C|").bytes, vec![0x0a, 0x0b, 0x0c]);
+    }
+
+    #[test]
+    fn rtl_wmbus_with_time_and_rssi() {
+        let f = frame("T1;1;1;2019-04-03 19:00:42.000;97;148;94;0x0a0b");
+        assert_eq!(f.bytes, vec![0x0a, 0x0b]);
+        // 19:00:42 in Paris (CEST, UTC+2) is 17:00:42 UTC.
+        assert_eq!(f.received_at, Some(1_554_310_842));
+        assert_eq!(f.rssi, Some(97));
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        let tz = chrono_tz::Europe::Paris;
+        assert_eq!(parse("", tz), Line::Skip);
+        assert_eq!(parse("# comment", tz), Line::Skip);
+        assert!(matches!(parse("0A0G", tz), Line::Bad(r) if r.contains("'G' at column 4")));
+        assert!(matches!(parse("0A0", tz), Line::Bad(r) if r.contains("odd")));
+        assert!(matches!(parse("T1;0;1;2019-04-03 19:00:42.000;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("CRC")));
+        assert!(matches!(parse("T1;1;1;yesterday;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("reception time")));
+    }
+}

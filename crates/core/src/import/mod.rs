@@ -1,0 +1,291 @@
+//! Importing readings: a drive-by file (one telegram a line) goes through the decoder into
+//! the store, in one transaction per file. Bad lines are reported, never fatal; the raw
+//! telegram is kept; the same telegram twice is stored once.
+
+pub mod line;
+
+use crate::access::{require, Permission, Permit};
+use crate::driver;
+use crate::error::Result;
+use crate::model::info_code_bit;
+use crate::store::info_codes::Event;
+use crate::store::meters::{MeterRef, NewMeter};
+use crate::store::telegrams::{Inserted, NewTelegram};
+use crate::store::{self, Store};
+use chrono_tz::Tz;
+use rusqlite::Connection;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// At most this many rejected lines are listed per file (the counts stay exact).
+pub const MAX_LISTED_REJECTS: usize = 1000;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rejected {
+    pub line: u64,
+    pub code: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    pub name: String,
+    pub lines: u64,
+    pub telegrams: u64,
+    pub stored: u64,
+    pub duplicates: u64,
+    /// Telegrams kept without values (no key, wrong key, not decodable yet).
+    pub kept_undecoded: u64,
+    pub readings: u64,
+    pub new_meters: u64,
+    pub rejected_count: u64,
+    pub rejected: Vec<Rejected>,
+}
+
+impl FileReport {
+    fn reject(&mut self, line: u64, code: &str, reason: String) {
+        self.rejected_count += 1;
+        if self.rejected.len() < MAX_LISTED_REJECTS {
+            self.rejected.push(Rejected { line, code: code.to_string(), reason });
+        }
+    }
+}
+
+/// Progress of a long import: lines done out of lines in all.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// Import one drive-by file's content. `now` is the reception time of lines without one.
+pub fn import_drive_by(
+    store: &Store,
+    permit: Permit<'_>,
+    name: &str,
+    content: &[u8],
+    now: i64,
+    progress: Progress<'_>,
+) -> Result<FileReport> {
+    require(permit, Permission::Import)?;
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    let tz = crate::settings::timezone(&tx)?;
+    let mut run = Run::new(&tx, permit, name, tz, now)?;
+    let total = content.iter().filter(|b| **b == b'\n').count() as u64
+        + u64::from(!content.is_empty() && !content.ends_with(b"\n"));
+    for (i, raw_line) in content.split(|b| *b == b'\n').enumerate() {
+        let number = i as u64 + 1;
+        if number > total {
+            break;
+        }
+        run.line(number, &String::from_utf8_lossy(raw_line))?;
+        if number % 4096 == 0 {
+            progress(number, total);
+        }
+    }
+    let report = run.finish()?;
+    tx.commit()?;
+    progress(total, total);
+    Ok(report)
+}
+
+/// One import in progress, inside the caller's transaction.
+struct Run<'c> {
+    conn: &'c Connection,
+    permit: Permit<'c>,
+    tz: Tz,
+    now: i64,
+    import_id: i64,
+    meters: HashMap<(String, String), MeterState>,
+    keys: HashMap<String, [u8; 16]>,
+    report: FileReport,
+}
+
+/// What the import tracks of a meter while it runs; written back at the end.
+struct MeterState {
+    id: i64,
+    last_seen: Option<i64>,
+    mask: i64,
+    /// Ongoing events, loaded on first use; closed ones wait in `closed`.
+    open: Option<Vec<Event>>,
+    closed: Vec<Event>,
+    dirty: bool,
+}
+
+impl<'c> Run<'c> {
+    fn new(conn: &'c Connection, permit: Permit<'c>, name: &str, tz: Tz, now: i64) -> Result<Run<'c>> {
+        let import_id = store::imports::start(conn, &permit.session.login, name, now)?;
+        let meters = store::meters::all_refs(conn)?
+            .into_iter()
+            .map(|m: MeterRef| {
+                let state = MeterState {
+                    id: m.id,
+                    last_seen: m.last_seen,
+                    mask: m.info_codes,
+                    open: None,
+                    closed: Vec::new(),
+                    dirty: false,
+                };
+                ((m.manufacturer, m.serial), state)
+            })
+            .collect();
+        let keys = store::keys::all(conn)?;
+        let report = FileReport { name: name.to_string(), ..FileReport::default() };
+        Ok(Run { conn, permit, tz, now, import_id, meters, keys, report })
+    }
+
+    fn line(&mut self, number: u64, text: &str) -> Result<()> {
+        self.report.lines = number;
+        let frame = match line::parse(text, self.tz) {
+            line::Line::Skip => return Ok(()),
+            line::Line::Bad(reason) => {
+                self.report.reject(number, "bad_line", reason);
+                return Ok(());
+            }
+            line::Line::Frame(f) => f,
+        };
+        self.report.telegrams += 1;
+        let address = match mbus::peek_address(&frame.bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                self.report.reject(number, e.code(), e.to_string());
+                return Ok(());
+            }
+        };
+        let received_at = frame.received_at.unwrap_or(self.now);
+        let key = self.keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
+        let decoded = mbus::decode(&frame.bytes, key.as_ref());
+        let (status, problem) = match &decoded {
+            Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
+            Ok(t) => match t.security.status {
+                mbus::SecurityStatus::WrongKey => (
+                    "wrong-key",
+                    Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
+                ),
+                mbus::SecurityStatus::NoKey => (
+                    "no-key",
+                    Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
+                ),
+                mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
+            },
+        };
+        let meter_key = (address.manufacturer.clone(), address.id.clone());
+        if !self.meters.contains_key(&meter_key) {
+            let id = store::meters::insert(
+                self.conn,
+                &NewMeter {
+                    serial: address.id.clone(),
+                    manufacturer: address.manufacturer.clone(),
+                    version: i64::from(address.version),
+                    device_type: driver::device_type_name(&address.device_type),
+                    status: "unassigned".into(),
+                    ..NewMeter::default()
+                },
+                self.now,
+            )?;
+            self.report.new_meters += 1;
+            let state = MeterState { id, last_seen: None, mask: 0, open: Some(Vec::new()), closed: Vec::new(), dirty: true };
+            self.meters.insert(meter_key.clone(), state);
+        }
+        let Some(meter) = self.meters.get_mut(&meter_key) else { return Ok(()) };
+        let inserted = store::telegrams::insert(
+            self.conn,
+            &NewTelegram {
+                meter_id: Some(meter.id),
+                received_at,
+                rssi: frame.rssi,
+                import_id: self.import_id,
+                status,
+                raw: &frame.bytes,
+            },
+        )?;
+        let telegram_id = match inserted {
+            Inserted::Duplicate(_) => {
+                self.report.duplicates += 1;
+                return Ok(());
+            }
+            Inserted::New(id) => id,
+        };
+        if let Some((code, reason)) = problem {
+            self.report.kept_undecoded += 1;
+            self.report.reject(number, code, reason);
+            return Ok(());
+        }
+        self.report.stored += 1;
+        let Ok(telegram) = decoded else { return Ok(()) };
+        for (register, value) in driver::readings(&telegram) {
+            let reading = store::readings::Reading {
+                meter_id: meter.id,
+                register: register.code(),
+                ts: received_at,
+                value,
+                telegram_id: Some(telegram_id),
+            };
+            if store::readings::insert(self.conn, &reading)? {
+                self.report.readings += 1;
+            }
+        }
+        let codes: Vec<&'static str> = telegram.info_codes.iter().map(driver::info_code_id).collect();
+        meter.observe(self.conn, received_at, &codes)?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<FileReport> {
+        for meter in self.meters.values_mut().filter(|m| m.dirty) {
+            for e in meter.open.iter().flatten().chain(&meter.closed) {
+                store::info_codes::upsert(self.conn, meter.id, e)?;
+            }
+            store::meters::set_seen(self.conn, meter.id, meter.last_seen, meter.mask)?;
+        }
+        for r in &self.report.rejected {
+            store::imports::reject(self.conn, self.import_id, r.line, &r.code, &r.reason)?;
+        }
+        let r = &self.report;
+        let counts = store::imports::Counts {
+            lines: r.lines,
+            stored: r.stored,
+            duplicates: r.duplicates,
+            rejected: r.rejected_count,
+        };
+        store::imports::finish(self.conn, self.import_id, &counts, self.now)?;
+        let details = format!(
+            "{}: {} lines, {} stored, {} duplicates, {} rejected, {} readings, {} new meters",
+            r.name, r.lines, r.stored, r.duplicates, r.rejected_count, r.readings, r.new_meters
+        );
+        store::audit::record_permit(self.conn, self.permit, self.now, "import", &details)?;
+        Ok(self.report)
+    }
+}
+
+impl MeterState {
+    /// Follow the meter's info codes with a telegram received at `ts`: an ongoing code
+    /// extends its event, a new one opens an event, a code no longer sent closes it.
+    /// Telegrams older than the last one seen do not change events.
+    fn observe(&mut self, conn: &Connection, ts: i64, codes: &[&str]) -> Result<()> {
+        self.dirty = true;
+        if self.last_seen.is_some_and(|seen| ts < seen) {
+            return Ok(());
+        }
+        self.last_seen = Some(ts);
+        if self.open.is_none() {
+            let open = if self.mask == 0 { Vec::new() } else { store::info_codes::open_of(conn, self.id)? };
+            self.open = Some(open);
+        }
+        let open = self.open.get_or_insert_with(Vec::new);
+        let mut still_open = Vec::with_capacity(open.len());
+        for mut e in open.drain(..) {
+            if codes.contains(&e.code.as_str()) {
+                e.last_seen_at = ts;
+                still_open.push(e);
+            } else {
+                e.ended_at = Some(ts);
+                self.closed.push(e);
+            }
+        }
+        for code in codes {
+            if !still_open.iter().any(|e| e.code == *code) {
+                still_open.push(Event { code: (*code).to_string(), started_at: ts, last_seen_at: ts, ended_at: None });
+            }
+        }
+        self.mask = still_open.iter().fold(0, |m, e| m | info_code_bit(&e.code));
+        *open = still_open;
+        Ok(())
+    }
+}

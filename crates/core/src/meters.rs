@@ -1,0 +1,288 @@
+//! The meter screens: the list, one meter's detail, its consumption histogram.
+
+use crate::access::{Permission, Session};
+use crate::error::{Error, Result};
+use crate::model::Register;
+use crate::store::{self, Store};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+pub use store::meters::{ListQuery, MeterRow};
+
+#[derive(Debug, Serialize)]
+pub struct MeterPage {
+    pub total: i64,
+    pub rows: Vec<MeterRow>,
+}
+
+/// One page of meters matching the query (at most 500 a page).
+pub fn meters_list(store: &Store, session: &Session, query: &ListQuery) -> Result<MeterPage> {
+    session.permit(Permission::View)?;
+    let mut q = query.clone();
+    q.limit = q.limit.clamp(1, 500);
+    q.offset = q.offset.max(0);
+    let conn = store.reader()?;
+    let (total, rows) = store::meters::list(&conn, &q)?;
+    Ok(MeterPage { total, rows })
+}
+
+pub fn groups_list(store: &Store, session: &Session) -> Result<Vec<store::groups::Group>> {
+    session.permit(Permission::View)?;
+    store::groups::list(&*store.reader()?)
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegisterValue {
+    pub register: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub last_value: f64,
+    pub last_ts: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MeterDetail {
+    pub meter: store::meters::Meter,
+    pub customer: Option<store::customers::Customer>,
+    pub registers: Vec<RegisterValue>,
+    pub groups: Vec<GroupRef>,
+    pub info_codes: Vec<store::info_codes::Event>,
+    pub exchanges: Vec<store::meters::Exchange>,
+    pub has_key: bool,
+}
+
+pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetail> {
+    session.permit(Permission::View)?;
+    let conn = store.reader()?;
+    let meter = store::meters::get(&conn, id)?.ok_or_else(|| Error::not_found(format!("meter {id}")))?;
+    let customer = match meter.customer_id {
+        Some(c) => store::customers::get(&conn, c)?,
+        None => None,
+    };
+    let mut registers = Vec::new();
+    for r in Register::ALL {
+        if let Some((ts, value)) = store::readings::latest(&conn, id, r.code())? {
+            registers.push(RegisterValue { register: r.id(), label: r.label(), unit: r.unit(), last_value: value, last_ts: ts });
+        }
+    }
+    let groups = store::groups::of_meter(&conn, id)?.into_iter().map(|(id, name)| GroupRef { id, name }).collect();
+    let mut info_codes = store::info_codes::overlapping(&conn, id, i64::MIN, i64::MAX)?;
+    info_codes.reverse();
+    info_codes.truncate(100);
+    let exchanges = store::meters::exchanges_of(&conn, id)?;
+    let has_key = store::keys::exists(&conn, &meter.serial)?;
+    Ok(MeterDetail { meter, customer, registers, groups, info_codes, exchanges, has_key })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Hour,
+    Day,
+    Month,
+    Year,
+}
+
+impl Resolution {
+    pub fn parse(s: &str) -> Result<Resolution> {
+        match s {
+            "hour" => Ok(Resolution::Hour),
+            "day" => Ok(Resolution::Day),
+            "month" => Ok(Resolution::Month),
+            "year" => Ok(Resolution::Year),
+            other => Err(Error::bad_input("resolution", format!("'{other}' is not one of hour, day, month, year"))),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Hour => "hour",
+            Resolution::Day => "day",
+            Resolution::Month => "month",
+            Resolution::Year => "year",
+        }
+    }
+}
+
+pub struct HistogramQuery<'a> {
+    pub meter_id: i64,
+    pub register: Option<&'a str>,
+    pub resolution: Resolution,
+    /// Local dates, `to` included.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Bucket {
+    pub start: i64,
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Histogram {
+    pub register: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub resolution: &'static str,
+    pub from: i64,
+    pub to: i64,
+    pub buckets: Vec<Bucket>,
+    pub info_codes: Vec<store::info_codes::Event>,
+}
+
+/// At most this many buckets in one histogram (13 months of hours is ~9,500).
+const MAX_BUCKETS: usize = 20_000;
+
+/// Consumption per hour, day, month or year over a period, with the info codes active in it.
+/// For index registers (volume, energy) a bucket holds the growth of the index since the
+/// previous reading before it; for the others, the mean of its readings. `None`: no reading.
+pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>) -> Result<Histogram> {
+    session.permit(Permission::View)?;
+    if q.to < q.from {
+        return Err(Error::bad_input("period", format!("the end {} is before the start {}", q.to, q.from)));
+    }
+    let conn = store.reader()?;
+    let meter = store::meters::get(&conn, q.meter_id)?
+        .ok_or_else(|| Error::not_found(format!("meter {}", q.meter_id)))?;
+    let register = match q.register {
+        Some(id) => Register::from_id(id).ok_or_else(|| Error::bad_input("register", format!("unknown register '{id}'")))?,
+        None => Register::default_for(&meter.device_type),
+    };
+    let tz = crate::settings::timezone(&conn)?;
+    let bounds = bucket_bounds(tz, q.resolution, q.from, q.to)?;
+    let (Some(&start), Some(&end)) = (bounds.first(), bounds.last()) else {
+        return Err(Error::bad_input("period", "empty period"));
+    };
+    let series = store::readings::series(&conn, q.meter_id, register.code(), start, end)?;
+    let before = if register.is_index() {
+        store::readings::last_before(&conn, q.meter_id, register.code(), start)?.map(|(_, v)| v)
+    } else {
+        None
+    };
+    let buckets = bucketize(&bounds, &series, before, register.is_index());
+    let info_codes = store::info_codes::overlapping(&conn, q.meter_id, start, end)?;
+    Ok(Histogram {
+        register: register.id(),
+        label: register.label(),
+        unit: register.unit(),
+        resolution: q.resolution.as_str(),
+        from: start,
+        to: end,
+        buckets,
+        info_codes,
+    })
+}
+
+/// Bucket boundaries (Unix seconds) from the start of `from` to the end of `to`, local time.
+fn bucket_bounds(tz: Tz, res: Resolution, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>> {
+    let midnight = |d: NaiveDate| -> Result<i64> {
+        let naive = d.and_hms_opt(0, 0, 0).ok_or_else(|| Error::bad_input("date", d.to_string()))?;
+        tz.from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.timestamp())
+            .ok_or_else(|| Error::bad_input("date", format!("{d} has no midnight in {tz}")))
+    };
+    let end_date = to + Duration::days(1);
+    let mut first = match res {
+        Resolution::Hour | Resolution::Day => from,
+        Resolution::Month => from.with_day(1).unwrap_or(from),
+        Resolution::Year => NaiveDate::from_ymd_opt(from.year(), 1, 1).unwrap_or(from),
+    };
+    let end = midnight(end_date)?;
+    let mut out = Vec::new();
+    match res {
+        Resolution::Hour => {
+            let mut t = midnight(first)?;
+            while t < end {
+                out.push(t);
+                t += 3600;
+            }
+            out.push(end);
+        }
+        _ => {
+            loop {
+                let t = midnight(first)?;
+                out.push(t);
+                if t >= end {
+                    break;
+                }
+                first = match res {
+                    Resolution::Day => first + Duration::days(1),
+                    Resolution::Month => first.checked_add_months(chrono::Months::new(1)).unwrap_or(end_date),
+                    _ => first.checked_add_months(chrono::Months::new(12)).unwrap_or(end_date),
+                };
+                if out.len() > MAX_BUCKETS {
+                    break;
+                }
+            }
+        }
+    }
+    if out.len() > MAX_BUCKETS + 1 {
+        return Err(Error::bad_input(
+            "period",
+            format!("{} buckets are too many for one chart (at most {MAX_BUCKETS}): choose a shorter period or a coarser resolution", out.len() - 1),
+        ));
+    }
+    Ok(out)
+}
+
+/// Values per bucket [bounds[i], bounds[i+1]) from readings sorted by time.
+fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: bool) -> Vec<Bucket> {
+    let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
+    let mut reference = before;
+    let mut i = 0;
+    for w in bounds.windows(2) {
+        let (start, end) = (w[0], w[1]);
+        let first = i;
+        while i < series.len() && series[i].0 < end {
+            i += 1;
+        }
+        let inside = &series[first..i];
+        let value = match (inside.first(), inside.last()) {
+            (Some(f), Some(l)) if index => {
+                let base = reference.unwrap_or(f.1);
+                reference = Some(l.1);
+                Some(l.1 - base)
+            }
+            (Some(_), Some(_)) => Some(inside.iter().map(|r| r.1).sum::<f64>() / inside.len() as f64),
+            _ => None,
+        };
+        out.push(Bucket { start, value });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(series: &[(i64, f64)], before: Option<f64>, expected: &[Option<f64>]) {
+        let bounds = [0, 10, 20, 30, 40];
+        let got: Vec<Option<f64>> = bucketize(&bounds, series, before, true).into_iter().map(|b| b.value).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn index_buckets_are_differences_with_gaps_as_none() {
+        check(&[(5, 1.0), (15, 3.0), (35, 10.0)], Some(0.5), &[Some(0.5), Some(2.0), None, Some(7.0)]);
+        check(&[(5, 1.0), (8, 2.0)], None, &[Some(1.0), None, None, None]);
+        check(&[], Some(1.0), &[None, None, None, None]);
+    }
+
+    #[test]
+    fn month_bounds_follow_local_midnights() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let b = bucket_bounds(chrono_tz::Europe::Paris, Resolution::Month, d(2025, 1, 15), d(2025, 3, 31)).expect("bounds");
+        // 2025-01-01T00:00+01:00, 2025-02-01, 2025-03-01, 2025-04-01T00:00+02:00
+        assert_eq!(b, vec![1_735_686_000, 1_738_364_400, 1_740_783_600, 1_743_458_400]);
+        let h = bucket_bounds(chrono_tz::Europe::Paris, Resolution::Hour, d(2025, 3, 30), d(2025, 3, 30)).expect("bounds");
+        assert_eq!(h.len(), 24, "23 hours on the spring DST day, plus the end");
+    }
+}

@@ -1,0 +1,273 @@
+//! Table `meters`: the meter park, with the list query behind the meter screen.
+
+use crate::error::Result;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewMeter {
+    pub serial: String,
+    pub manufacturer: String,
+    pub version: i64,
+    pub device_type: String,
+    pub model: String,
+    pub status: String,
+    pub customer_id: Option<i64>,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub installed_at: Option<i64>,
+}
+
+pub fn insert(conn: &Connection, m: &NewMeter, now: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO meters(serial, manufacturer, version, device_type, model, status, customer_id,
+             address, postal_code, city, lat, lon, installed_at, created_at)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    )?
+    .execute(params![
+        m.serial,
+        m.manufacturer,
+        m.version,
+        m.device_type,
+        m.model,
+        m.status,
+        m.customer_id,
+        m.address,
+        m.postal_code,
+        m.city,
+        m.lat,
+        m.lon,
+        m.installed_at,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What the import needs to know of a known meter.
+#[derive(Debug, Clone)]
+pub struct MeterRef {
+    pub id: i64,
+    pub serial: String,
+    pub manufacturer: String,
+    pub device_type: String,
+    pub last_seen: Option<i64>,
+    pub info_codes: i64,
+}
+
+/// Every meter, for the import's lookup table (100,000 meters: ~10 MB).
+pub fn all_refs(conn: &Connection) -> Result<Vec<MeterRef>> {
+    let mut stmt =
+        conn.prepare("SELECT id, serial, manufacturer, device_type, last_seen, info_codes FROM meters")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(MeterRef {
+            id: r.get(0)?,
+            serial: r.get(1)?,
+            manufacturer: r.get(2)?,
+            device_type: r.get(3)?,
+            last_seen: r.get(4)?,
+            info_codes: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn set_seen(conn: &Connection, id: i64, last_seen: Option<i64>, info_codes: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE meters SET last_seen = ?2, info_codes = ?3 WHERE id = ?1")?
+        .execute(params![id, last_seen, info_codes])?;
+    Ok(())
+}
+
+pub fn set_removed(conn: &Connection, id: i64, at: i64) -> Result<()> {
+    conn.execute("UPDATE meters SET status = 'removed', removed_at = ?2 WHERE id = ?1", params![id, at])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub group_id: Option<i64>,
+    pub sort: Option<String>,
+    pub desc: bool,
+    pub offset: i64,
+    pub limit: i64,
+    pub alarms_only: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeterRow {
+    pub id: i64,
+    pub serial: String,
+    pub manufacturer: String,
+    pub device_type: String,
+    pub status: String,
+    pub customer_number: Option<String>,
+    pub customer_name: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub last_seen: Option<i64>,
+    pub info_codes: Vec<&'static str>,
+}
+
+const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
+     WHERE (?1 IS NULL OR m.serial LIKE ?1 OR m.address LIKE ?1 OR m.city LIKE ?1
+            OR c.name LIKE ?1 OR c.number LIKE ?1 OR m.postal_code LIKE ?1)
+       AND (?2 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
+       AND (?3 = 0 OR m.info_codes <> 0)";
+
+/// One page of the meter list and the total number of matching meters.
+pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
+    let pattern = q
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", s.replace('%', "").replace('_', "")));
+    let order = match q.sort.as_deref() {
+        Some("customer") => "c.name",
+        Some("address") => "m.address",
+        Some("city") => "m.city",
+        Some("type") => "m.device_type",
+        Some("last_seen") => "m.last_seen",
+        _ => "m.serial",
+    };
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) {LIST_FROM}"))?
+        .query_row(params![pattern, q.group_id, q.alarms_only as i64], |r| r.get(0))?;
+    let sql = format!(
+        "SELECT m.id, m.serial, m.manufacturer, m.device_type, m.status, c.number, c.name,
+                m.address, m.postal_code, m.city, m.last_seen, m.info_codes
+         {LIST_FROM} ORDER BY {order} {dir}, m.id {dir} LIMIT ?4 OFFSET ?5"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![pattern, q.group_id, q.alarms_only as i64, q.limit, q.offset], |r| {
+        Ok(MeterRow {
+            id: r.get(0)?,
+            serial: r.get(1)?,
+            manufacturer: r.get(2)?,
+            device_type: r.get(3)?,
+            status: r.get(4)?,
+            customer_number: r.get(5)?,
+            customer_name: r.get(6)?,
+            address: r.get(7)?,
+            postal_code: r.get(8)?,
+            city: r.get(9)?,
+            last_seen: r.get(10)?,
+            info_codes: crate::model::info_codes_of_mask(r.get(11)?),
+        })
+    })?;
+    Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Meter {
+    pub id: i64,
+    pub serial: String,
+    pub manufacturer: String,
+    pub version: i64,
+    pub device_type: String,
+    pub model: String,
+    pub status: String,
+    #[serde(skip)]
+    pub customer_id: Option<i64>,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub installed_at: Option<i64>,
+    pub removed_at: Option<i64>,
+    pub last_seen: Option<i64>,
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Meter>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, serial, manufacturer, version, device_type, model, status, customer_id, address,
+                    postal_code, city, lat, lon, installed_at, removed_at, last_seen
+             FROM meters WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Meter {
+                    id: r.get(0)?,
+                    serial: r.get(1)?,
+                    manufacturer: r.get(2)?,
+                    version: r.get(3)?,
+                    device_type: r.get(4)?,
+                    model: r.get(5)?,
+                    status: r.get(6)?,
+                    customer_id: r.get(7)?,
+                    address: r.get(8)?,
+                    postal_code: r.get(9)?,
+                    city: r.get(10)?,
+                    lat: r.get(11)?,
+                    lon: r.get(12)?,
+                    installed_at: r.get(13)?,
+                    removed_at: r.get(14)?,
+                    last_seen: r.get(15)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub at: i64,
+    pub old_meter_id: i64,
+    pub new_meter_id: i64,
+    pub old_serial: String,
+    pub new_serial: String,
+    pub register: String,
+    pub final_value: f64,
+    pub initial_value: f64,
+}
+
+pub struct NewExchange<'a> {
+    pub old_meter_id: i64,
+    pub new_meter_id: i64,
+    pub at: i64,
+    pub register: &'a str,
+    pub final_value: f64,
+    pub initial_value: f64,
+    pub user: &'a str,
+}
+
+pub fn insert_exchange(conn: &Connection, e: &NewExchange<'_>) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO meter_exchanges(old_meter_id, new_meter_id, at, register, final_value, initial_value, user)
+         VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        params![e.old_meter_id, e.new_meter_id, e.at, e.register, e.final_value, e.initial_value, e.user],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Exchanges in which the meter is the old or the new one.
+pub fn exchanges_of(conn: &Connection, meter_id: i64) -> Result<Vec<Exchange>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register, e.final_value, e.initial_value
+         FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id JOIN meters n ON n.id = e.new_meter_id
+         WHERE e.old_meter_id = ?1 OR e.new_meter_id = ?1 ORDER BY e.at",
+    )?;
+    let rows = stmt.query_map([meter_id], |r| {
+        Ok(Exchange {
+            at: r.get(0)?,
+            old_meter_id: r.get(1)?,
+            new_meter_id: r.get(2)?,
+            old_serial: r.get(3)?,
+            new_serial: r.get(4)?,
+            register: r.get(5)?,
+            final_value: r.get(6)?,
+            initial_value: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM meters", [], |r| r.get(0))?)
+}

@@ -1,0 +1,66 @@
+//! Schema migrations: the SQL files of `migrations/`, applied in order, each once, each in
+//! its own transaction.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+/// (name, SQL) in the order they apply. Append only.
+pub const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../../../../migrations/0001_init.sql"))];
+
+pub(super) fn apply(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) WITHOUT ROWID;",
+    )?;
+    for (name, sql) in MIGRATIONS {
+        let done: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
+            [name],
+            |r| r.get(0),
+        )?;
+        if done {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        let migration_error = |source| Error::Migration { name: (*name).to_string(), source };
+        tx.execute_batch(sql).map_err(migration_error)?;
+        tx.execute(
+            "INSERT INTO schema_migrations(name, applied_at) VALUES (?1, strftime('%s','now'))",
+            [name],
+        )
+        .map_err(migration_error)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_create_the_schema() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        apply(&mut conn).expect("first run");
+        apply(&mut conn).expect("second run is a no-op");
+        let applied: i64 = conn
+            .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(applied, MIGRATIONS.len() as i64);
+        for table in ["meters", "readings", "telegrams", "users", "audit_log", "info_code_events"] {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .expect("lookup");
+            assert_eq!(n, 1, "table {table} exists");
+        }
+        let perms: i64 = conn
+            .query_row("SELECT count(*) FROM role_permissions WHERE role='user'", [], |r| r.get(0))
+            .expect("perms");
+        assert_eq!(perms, 2, "a user may view and export only");
+    }
+}

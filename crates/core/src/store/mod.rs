@@ -1,0 +1,110 @@
+//! The store: the only module that speaks SQL. One SQLite file, opened once; a single
+//! writer connection and a small pool of reader connections (WAL lets them run together).
+
+pub mod audit;
+pub mod customers;
+pub mod groups;
+pub mod imports;
+pub mod info_codes;
+pub mod keys;
+pub mod meters;
+mod migrate;
+pub mod readings;
+pub mod settings;
+pub mod telegrams;
+pub mod users;
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+pub use migrate::MIGRATIONS;
+
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A reader connection borrowed from the pool; returned on drop.
+pub struct Reader<'a> {
+    store: &'a Store,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("reader connection present until drop")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if let Ok(mut pool) = self.store.readers.lock() {
+                pool.push(conn);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and apply pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+        }
+        let mut writer = Connection::open(path)?;
+        // auto_vacuum must be set before the first table exists.
+        writer.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+        configure(&writer)?;
+        writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
+        migrate::apply(&mut writer)?;
+        Ok(Store { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The single writer connection. Hold it for as short as a transaction needs.
+    pub fn writer(&self) -> MutexGuard<'_, Connection> {
+        match self.writer.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A reader connection from the pool (opened on demand).
+    pub fn reader(&self) -> Result<Reader<'_>> {
+        let pooled = match self.readers.lock() {
+            Ok(mut pool) => pool.pop(),
+            Err(_) => None,
+        };
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open(&self.path)?;
+                configure(&c)?;
+                c
+            }
+        };
+        Ok(Reader { store: self, conn: Some(conn) })
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 30000;
+         PRAGMA cache_size = -262144;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}

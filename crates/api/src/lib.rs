@@ -1,34 +1,110 @@
 //! The boundary: every front (REST server, Tauri shell, browser UI) calls Relevé through
-//! `Ctx::call(token, name, args)`. Only this crate knows JSON argument shapes.
+//! `Ctx::call(token, name, args)`. Only this crate knows JSON argument shapes; each command
+//! is one call into `releve_core` with the same name. See COMMANDS.md.
 
+pub mod commands;
+mod tasks;
+
+use releve_core::access::Session;
+use releve_core::Store;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// The one error every front sees: `{code, message}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
 }
 
+impl ApiError {
+    pub fn new(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { code: code.to_string(), message: message.into() }
+    }
+
+    /// The HTTP status that fits the error.
+    pub fn http_status(&self) -> u16 {
+        match self.code.as_str() {
+            "not_logged_in" | "wrong_password" => 401,
+            "forbidden" => 403,
+            "not_found" | "unknown_command" => 404,
+            "bad_input" | "bad_request" | "bad_line" | "csv" => 400,
+            _ => 500,
+        }
+    }
+}
+
+impl From<releve_core::Error> for ApiError {
+    fn from(e: releve_core::Error) -> ApiError {
+        ApiError { code: e.code().to_string(), message: e.to_string() }
+    }
+}
+
+/// The clock: Unix seconds. Real time in the app, fixed in tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// An open Relevé database plus the logged-in sessions and running tasks.
 pub struct Ctx {
-    _db: std::path::PathBuf,
+    store: Arc<Store>,
+    sessions: Mutex<HashMap<String, Session>>,
+    tasks: tasks::Tasks,
+    computer: String,
+    clock: Clock,
 }
 
 impl Ctx {
     /// Open (creating and migrating if needed) the database at `db`.
     pub fn open(db: &Path) -> Result<Ctx, ApiError> {
-        Ok(Ctx { _db: db.to_path_buf() })
+        Ctx::open_with_clock(db, Arc::new(|| chrono::Utc::now().timestamp()))
+    }
+
+    pub fn open_with_clock(db: &Path, clock: Clock) -> Result<Ctx, ApiError> {
+        let store = Store::open(db)?;
+        Ok(Ctx {
+            store: Arc::new(store),
+            sessions: Mutex::new(HashMap::new()),
+            tasks: tasks::Tasks::default(),
+            computer: computer_name(),
+            clock,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Run the command `name` with JSON `args` for the session `token` (None before login).
-    pub fn call(
-        &self,
-        _token: Option<&str>,
-        name: &str,
-        _args: serde_json::Value,
-    ) -> Result<serde_json::Value, ApiError> {
-        Err(ApiError { code: "unknown_command".into(), message: format!("unknown command {name}") })
+    pub fn call(&self, token: Option<&str>, name: &str, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        commands::call(self, token, name, args)
     }
+
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    fn session(&self, token: Option<&str>) -> Result<Session, ApiError> {
+        let sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "session table poisoned"))?;
+        token
+            .and_then(|t| sessions.get(t))
+            .cloned()
+            .ok_or_else(|| ApiError::new("not_logged_in", "please log in"))
+    }
+}
+
+/// The name of this computer, for the audit log.
+pub fn computer_name() -> String {
+    for var in ["COMPUTERNAME", "HOSTNAME"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.is_empty() {
+                return v;
+            }
+        }
+    }
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -1,1 +1,252 @@
-fn main() {}
+//! `releve`: the command line. Each subcommand is one call into the core (or the API for
+//! `serve`), with the same names as the UI's commands.
+
+mod progress;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use releve_core::access::{self, Permission, Session};
+use releve_core::{demo, export, import, keys, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "releve", version, about = "Relevé: meter readings for water, heat and electricity utilities")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a demo database: meters around Saint-Chamond with 13 months of readings.
+    Demo {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 2000)]
+        meters: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Build as of this time (Unix seconds or YYYY-MM-DD) instead of now.
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Serve the UI and the API to a browser.
+    Serve {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Folder of the UI files (default: ui/ next to the sources).
+        #[arg(long)]
+        ui: Option<PathBuf>,
+    },
+    /// Import drive-by files (one telegram a line: hex, telegram=|HEX|, rtl-wmbus).
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value = "manager")]
+        user: String,
+        /// Password of --user (default: the RELEVE_PASSWORD variable).
+        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// AES keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Decode one telegram and print it as JSON.
+    Decode {
+        #[arg(long)]
+        key: Option<String>,
+        hex: String,
+    },
+    /// Export readings of a period to CSV.
+    Export {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Comma-separated column ids (default: all).
+        #[arg(long)]
+        columns: Option<String>,
+        #[arg(long, default_value = ";")]
+        separator: String,
+        #[arg(long)]
+        decimal: Option<String>,
+        #[arg(long, default_value = "manager")]
+        user: String,
+        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Import a `serial;key` file.
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value = "manager")]
+        user: String,
+        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        file: PathBuf,
+    },
+}
+
+/// A failure as the user sees it: `{"error":{code,message}}` for JSON commands, words otherwise.
+struct Failure {
+    code: String,
+    message: String,
+}
+
+impl From<releve_core::Error> for Failure {
+    fn from(e: releve_core::Error) -> Failure {
+        Failure { code: e.code().into(), message: e.to_string() }
+    }
+}
+
+impl From<releve_api::ApiError> for Failure {
+    fn from(e: releve_api::ApiError) -> Failure {
+        Failure { code: e.code, message: e.message }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json_errors = matches!(cli.command, Command::Decode { .. });
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if json_errors {
+                println!("{}", serde_json::json!({"error": {"code": f.code, "message": f.message}}));
+            } else {
+                eprintln!("releve: {} ({})", f.message, f.code);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn login(store: &Store, user: &str, password: Option<&str>) -> Result<Session, Failure> {
+    // The demo accounts' password is their login; real installations pass RELEVE_PASSWORD.
+    let password = password.unwrap_or(user);
+    Ok(access::login(store, user, password, &releve_api::computer_name(), now())?)
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| releve_core::Error::io(path, e).into())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Demo { db, meters, seed, now: at } => {
+            let at = match at {
+                None => now(),
+                Some(s) => parse_time(&s)?,
+            };
+            let store = Store::open(&db)?;
+            let started = std::time::Instant::now();
+            let mut bar = progress::Bar::new("Building demo");
+            let report = demo::build_demo(&store, &demo::DemoSpec { meters, seed }, at, &mut |_, done, total| {
+                bar.set(done, total)
+            })?;
+            bar.finish();
+            let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "Demo ready in {:.1} s: {} meters ({} hourly), {} customers, {} telegrams, {} readings, {:.1} MB in {}",
+                started.elapsed().as_secs_f64(),
+                report.meters,
+                report.hourly_meters,
+                report.customers,
+                report.telegrams,
+                report.readings,
+                size as f64 / 1e6,
+                db.display()
+            );
+            println!("Logins: manager/manager, superuser/superuser, clerk/clerk");
+            Ok(())
+        }
+        Command::Serve { db, addr, ui } => serve::run(&db, &addr, ui),
+        Command::Import { db, user, password, files } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &user, password.as_deref())?;
+            let permit = session.permit(Permission::Import)?;
+            let mut failed = false;
+            for file in &files {
+                let content = read(file)?;
+                let name = file.display().to_string();
+                let mut bar = progress::Bar::new(&name);
+                let r = import::import_drive_by(&store, permit, &name, &content, now(), &mut |d, t| bar.set(d, t))?;
+                bar.finish();
+                println!(
+                    "{name}: {} lines, {} telegrams stored, {} duplicates, {} kept without values, {} rejected, {} readings, {} new meters",
+                    r.lines, r.stored, r.duplicates, r.kept_undecoded, r.rejected_count, r.readings, r.new_meters
+                );
+                for rej in &r.rejected {
+                    println!("  {name}, line {}: {} ({})", rej.line, rej.reason, rej.code);
+                }
+                failed |= r.rejected_count > 0 && r.stored == 0 && r.duplicates == 0;
+            }
+            if failed {
+                return Err(Failure { code: "nothing_imported".into(), message: "no telegram could be read".into() });
+            }
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Import { db, user, password, file } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &user, password.as_deref())?;
+            let permit = session.permit(Permission::ManageKeys)?;
+            let content = String::from_utf8_lossy(&read(&file)?).into_owned();
+            let r = keys::import_keys(&store, permit, &file.display().to_string(), &content, now())?;
+            println!("{}: {} keys imported ({} replaced), {} rejected", file.display(), r.imported, r.replaced, r.rejected.len());
+            for rej in &r.rejected {
+                println!("  {}, line {}: {}", file.display(), rej.line, rej.reason);
+            }
+            Ok(())
+        }
+        Command::Decode { key, hex } => {
+            let v = releve_api::commands::decode(&hex, key.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            Ok(())
+        }
+        Command::Export { db, from, to, out, columns, separator, decimal, user, password } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &user, password.as_deref())?;
+            let args = releve_api::commands::ExportArgs {
+                from,
+                to,
+                columns: columns.map(|c| c.split(',').map(|s| s.trim().to_string()).collect()),
+                separator: Some(separator),
+                decimal,
+                group_id: None,
+            };
+            let spec = releve_api::commands::export_spec(&args)?;
+            let file = std::fs::File::create(&out).map_err(|e| releve_core::Error::io(&out, e))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let rows = export::export_readings(&store, &session, &spec, &mut w, now())?;
+            println!("{rows} readings written to {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Result<i64, Failure> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    let d = releve_api::commands::date("--now", s)?;
+    Ok(d.and_hms_opt(12, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or_default())
+}

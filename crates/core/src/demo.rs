@@ -314,7 +314,6 @@ fn plan_events(rng: &mut ChaCha8Rng, kind: Kind, start: i64, end: i64) -> Vec<(I
         30..=39 if water => (InfoCode::Burst, 1),
         40..=54 if water => (InfoCode::Dry, rng.gen_range(1..10)),
         55..=64 if water => (InfoCode::Reverse, rng.gen_range(1..3)),
-        65..=74 => (InfoCode::Tamper, rng.gen_range(1..5)),
         75..=99 => (InfoCode::LowBattery, 400),
         _ => return Vec::new(),
     };

@@ -1,0 +1,315 @@
+//! The command table: argument shapes (DTOs) and one call into the core per command.
+
+use crate::{ApiError, Ctx};
+use chrono::NaiveDate;
+use releve_core::access::{self, Permission};
+use releve_core::{export, import, keys, meters};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Every command name, for documentation and tests.
+pub const COMMANDS: &[&str] = &[
+    "decode",
+    "export_columns",
+    "export_readings",
+    "groups_list",
+    "import_start",
+    "import_status",
+    "keys_import",
+    "login",
+    "logout",
+    "meter_get",
+    "meter_histogram",
+    "meters_list",
+    "session_info",
+    "settings_set_locale",
+];
+
+pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> Result<Value, ApiError> {
+    if name == "login" {
+        return login(ctx, parse(args)?);
+    }
+    let session = ctx.session(token)?;
+    let store = ctx.store();
+    let now = ctx.now();
+    match name {
+        "logout" => {
+            if let Some(t) = token {
+                ctx.sessions.lock().map_err(|_| ApiError::new("internal", "sessions"))?.remove(t);
+            }
+            ok(json!({}))
+        }
+        "session_info" => ok(session_json(ctx, &session)?),
+        "settings_set_locale" => {
+            let a: LocaleArgs = parse(args)?;
+            access::set_locale(store, &session, &a.locale, now)?;
+            if let Some(t) = token {
+                if let Some(s) = ctx.sessions.lock().map_err(|_| ApiError::new("internal", "sessions"))?.get_mut(t) {
+                    s.locale = a.locale.clone();
+                }
+            }
+            ok(json!({ "locale": a.locale }))
+        }
+        "meters_list" => {
+            let a: MetersListArgs = parse(args)?;
+            let q = meters::ListQuery {
+                search: a.search,
+                group_id: a.group_id,
+                sort: a.sort,
+                desc: a.desc,
+                offset: a.offset,
+                limit: a.limit.unwrap_or(50),
+                alarms_only: a.alarms_only,
+            };
+            ok(meters::meters_list(store, &session, &q)?)
+        }
+        "groups_list" => ok(meters::groups_list(store, &session)?),
+        "meter_get" => {
+            let a: IdArgs = parse(args)?;
+            ok(meters::meter_get(store, &session, a.id)?)
+        }
+        "meter_histogram" => {
+            let a: HistogramArgs = parse(args)?;
+            let q = meters::HistogramQuery {
+                meter_id: a.id,
+                register: a.register.as_deref(),
+                resolution: meters::Resolution::parse(&a.resolution)?,
+                from: date("from", &a.from)?,
+                to: date("to", &a.to)?,
+            };
+            ok(meters::meter_histogram(store, &session, &q)?)
+        }
+        "import_start" => import_start(ctx, session, parse(args)?),
+        "import_status" => {
+            let a: TaskArgs = parse(args)?;
+            let state = ctx.tasks.get(&a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
+            ok(state)
+        }
+        "keys_import" => {
+            let a: FileArgs = parse(args)?;
+            let permit = session.permit(Permission::ManageKeys)?;
+            ok(keys::import_keys(store, permit, &a.name, &a.content, now)?)
+        }
+        "export_columns" => {
+            session.permit(Permission::View)?;
+            let cols: Vec<Value> = export::Column::ALL
+                .iter()
+                .map(|c| json!({"id": c.id(), "label_en": c.labels().0, "label_fr": c.labels().1}))
+                .collect();
+            ok(cols)
+        }
+        "export_readings" => {
+            let a: ExportArgs = parse(args)?;
+            let spec = export_spec(&a)?;
+            let mut out = Vec::new();
+            let rows = export::export_readings(store, &session, &spec, &mut out, now)?;
+            let content = String::from_utf8(out).map_err(|e| ApiError::new("internal", e.to_string()))?;
+            ok(json!({"filename": spec.file_name(), "rows": rows, "content": content}))
+        }
+        "decode" => {
+            session.permit(Permission::View)?;
+            let a: DecodeArgs = parse(args)?;
+            decode(&a.hex, a.key.as_deref())
+        }
+        _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+    }
+}
+
+fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
+}
+
+fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+    let args = if args.is_null() { json!({}) } else { args };
+    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
+}
+
+pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31")))
+}
+
+#[derive(Deserialize)]
+struct LoginArgs {
+    login: String,
+    password: String,
+}
+
+fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, ApiError> {
+    let session = access::login(ctx.store(), a.login.trim(), &a.password, &ctx.computer, ctx.now())?;
+    let token = new_token();
+    let mut v = session_json(ctx, &session)?;
+    v["token"] = json!(token);
+    ctx.sessions.lock().map_err(|_| ApiError::new("internal", "sessions"))?.insert(token, session);
+    Ok(v)
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn session_json(ctx: &Ctx, s: &access::Session) -> Result<Value, ApiError> {
+    let conn = ctx.store().reader()?;
+    let tz = releve_core::settings::timezone(&conn)?;
+    Ok(json!({
+        "user": {"login": s.login, "name": s.name, "role": s.role},
+        "permissions": s.permissions,
+        "settings": {"locale": s.locale, "timezone": tz.name()},
+    }))
+}
+
+#[derive(Deserialize)]
+struct LocaleArgs {
+    locale: String,
+}
+
+#[derive(Deserialize)]
+struct MetersListArgs {
+    search: Option<String>,
+    group_id: Option<i64>,
+    sort: Option<String>,
+    #[serde(default)]
+    desc: bool,
+    #[serde(default)]
+    offset: i64,
+    limit: Option<i64>,
+    #[serde(default)]
+    alarms_only: bool,
+}
+
+#[derive(Deserialize)]
+struct IdArgs {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct HistogramArgs {
+    id: i64,
+    register: Option<String>,
+    resolution: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+struct TaskArgs {
+    task: String,
+}
+
+#[derive(Deserialize)]
+struct FileArgs {
+    name: String,
+    content: String,
+}
+
+#[derive(Deserialize)]
+struct ImportArgs {
+    files: Vec<FileArgs>,
+}
+
+fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Value, ApiError> {
+    session.permit(Permission::Import)?;
+    if a.files.is_empty() {
+        return Err(ApiError::new("bad_input", "choose at least one file"));
+    }
+    let total: u64 = a.files.iter().map(|f| f.content.lines().count() as u64).sum();
+    let (id, task) = ctx.tasks.start(total);
+    let store = ctx.store.clone();
+    let clock = ctx.clock.clone();
+    std::thread::spawn(move || {
+        let set = |f: &mut dyn FnMut(&mut crate::tasks::TaskState)| {
+            let mut t = task.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut t);
+        };
+        let mut reports: Vec<import::FileReport> = Vec::new();
+        let mut base = 0u64;
+        for file in &a.files {
+            let result = session.permit(Permission::Import).map_err(ApiError::from).and_then(|permit| {
+                import::import_drive_by(&store, permit, &file.name, file.content.as_bytes(), clock(), &mut |done, _| {
+                    set(&mut |t| t.processed_lines = base + done)
+                })
+                .map_err(ApiError::from)
+            });
+            match result {
+                Ok(r) => reports.push(r),
+                Err(e) => {
+                    set(&mut |t| {
+                        t.state = "failed";
+                        t.error = Some(ApiError::new(&e.code, format!("{}: {}", file.name, e.message)));
+                    });
+                    return;
+                }
+            }
+            base += file.content.lines().count() as u64;
+        }
+        let summary = json!({
+            "stored": reports.iter().map(|r| r.stored).sum::<u64>(),
+            "duplicates": reports.iter().map(|r| r.duplicates).sum::<u64>(),
+            "rejected_count": reports.iter().map(|r| r.rejected_count).sum::<u64>(),
+            "files": reports,
+        });
+        set(&mut |t| {
+            t.state = "done";
+            t.processed_lines = t.total_lines;
+            t.report = Some(summary.clone());
+        });
+    });
+    ok(json!({ "task": id }))
+}
+
+#[derive(Deserialize)]
+pub struct ExportArgs {
+    pub from: String,
+    pub to: String,
+    pub columns: Option<Vec<String>>,
+    pub separator: Option<String>,
+    pub decimal: Option<String>,
+    pub group_id: Option<i64>,
+}
+
+pub fn export_spec(a: &ExportArgs) -> Result<export::ExportSpec, ApiError> {
+    let mut spec = export::ExportSpec::new(date("from", &a.from)?, date("to", &a.to)?);
+    if let Some(cols) = &a.columns {
+        spec.columns = cols.iter().map(|c| export::Column::parse(c)).collect::<Result<_, _>>()?;
+    }
+    spec.separator = match a.separator.as_deref() {
+        None | Some(";") => b';',
+        Some(",") => b',',
+        Some("\t") | Some("tab") => b'\t',
+        Some(other) => return Err(ApiError::new("bad_input", format!("separator '{other}' is not one of ; , tab"))),
+    };
+    spec.decimal = match a.decimal.as_deref() {
+        Some(".") => '.',
+        Some(",") => ',',
+        None => if spec.separator == b',' { '.' } else { ',' },
+        Some(other) => return Err(ApiError::new("bad_input", format!("decimal mark '{other}' is not . or ,"))),
+    };
+    if spec.separator == b',' && spec.decimal == ',' {
+        return Err(ApiError::new("bad_input", "the decimal mark cannot be the separator"));
+    }
+    spec.group_id = a.group_id;
+    Ok(spec)
+}
+
+#[derive(Deserialize)]
+struct DecodeArgs {
+    hex: String,
+    key: Option<String>,
+}
+
+/// Decode one telegram given in hex, with an optional key: the `decode` command.
+pub fn decode(hex_text: &str, key: Option<&str>) -> Result<Value, ApiError> {
+    let clean: String = hex_text.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+    let bytes = hex::decode(clean.trim_start_matches("0x"))
+        .map_err(|e| ApiError::new("bad_input", format!("telegram is not hexadecimal: {e}")))?;
+    let key = key
+        .map(mbus::AesKey::from_hex)
+        .transpose()
+        .map_err(|e| ApiError::new("bad_key", e.to_string()))?;
+    let t = mbus::decode(&bytes, key.as_ref()).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    ok(t)
+}

@@ -1,0 +1,84 @@
+//! Date and time data types of EN 13757-3 annex A (types G, F, I, J) rendered as ISO text.
+
+/// Year from the 7 split year bits (3 low bits in the day byte, 4 high bits in the month byte).
+fn year(day_byte: u8, month_byte: u8) -> u32 {
+    let y = u32::from((day_byte & 0xE0) >> 5) | u32::from((month_byte & 0xF0) >> 1);
+    // Two-digit years: 81-99 are the 1900s, everything else counts from 2000.
+    if (81..=99).contains(&y) {
+        1900 + y
+    } else {
+        2000 + y
+    }
+}
+
+/// Type G (16 bits): date "YYYY-MM-DD".
+fn type_g(b: [u8; 2]) -> String {
+    let [d, m] = b;
+    format!("{:04}-{:02}-{:02}", year(d, m), m & 0x0F, d & 0x1F)
+}
+
+/// Type F (32 bits): "YYYY-MM-DDTHH:MM".
+fn type_f(b: [u8; 4]) -> String {
+    let [min, hour, d, m] = b;
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        year(d, m),
+        m & 0x0F,
+        d & 0x1F,
+        hour & 0x1F,
+        min & 0x3F
+    )
+}
+
+/// Type I (48 bits): "YYYY-MM-DDTHH:MM:SS".
+fn type_i(b: [u8; 6]) -> String {
+    let [sec, min, hour, d, m, _] = b;
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        year(d, m),
+        m & 0x0F,
+        d & 0x1F,
+        hour & 0x1F,
+        min & 0x3F,
+        sec & 0x3F
+    )
+}
+
+/// Type J (24 bits): time of day "HH:MM:SS".
+fn type_j(b: [u8; 3]) -> String {
+    let [sec, min, hour] = b;
+    format!("{:02}:{:02}:{:02}", hour & 0x1F, min & 0x3F, sec & 0x3F)
+}
+
+/// Render the date/time data field by its length; `None` for lengths without a date type.
+pub(crate) fn render(data: &[u8]) -> Option<String> {
+    match *data {
+        [a, b] => Some(type_g([a, b])),
+        [a, b, c] => Some(type_j([a, b, c])),
+        [a, b, c, d] => Some(type_f([a, b, c, d])),
+        [a, b, c, d, e, f] => Some(type_i([a, b, c, d, e, f])),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &[u8], expected: Option<&str>) {
+        assert_eq!(render(input).as_deref(), expected, "input {input:02X?}");
+    }
+
+    #[test]
+    fn types() {
+        check(&[0x81, 0x28], Some("2020-08-01"));
+        check(&[0x3B, 0x17, 0xDF, 0x2C], Some("2022-12-31T23:59"));
+        check(&[0x02, 0x37, 0x37, 0x23], Some("2017-03-23T23:02"));
+        check(
+            &[0x1E, 0x3B, 0x17, 0xDF, 0x2C, 0x00],
+            Some("2022-12-31T23:59:30"),
+        );
+        check(&[0x1E, 0x3B, 0x17], Some("23:59:30"));
+        check(&[1], None);
+    }
+}

@@ -1,0 +1,113 @@
+//! Info codes (alarms): from the OMS status byte and from Kamstrup's manufacturer-specific records.
+
+use serde::Serialize;
+
+use crate::records::ParsedRecord;
+
+/// An alarm or error condition reported by the meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InfoCode {
+    Dry,
+    Reverse,
+    Leak,
+    Burst,
+    Tamper,
+    LowBattery,
+    PermanentError,
+    TemporaryError,
+}
+
+/// OMS / EN 13757-7 transport-layer status byte: bit 2 "power low", bit 3 "permanent error",
+/// bit 4 "temporary error" (bits 0-1 application status, 5-7 manufacturer specific).
+/// Source: EN 13757-7:2018 table "Status field"; Kamstrup "Technical Description Wired M-Bus
+/// flowIQ 2101/3100" (55121944) §8.3: 04h = power low, 10h = temporary error.
+pub const STATUS_LOW_BATTERY: u8 = 0x04;
+pub const STATUS_PERMANENT_ERROR: u8 = 0x08;
+pub const STATUS_TEMPORARY_ERROR: u8 = 0x10;
+
+/// Kamstrup MULTICAL 21 / flowIQ 2101/3100 info register, sent as record `02 FF 20` (16 bits):
+/// bits 0-3 are the active info codes DRY, REVERSE, LEAK, BURST; bits 4-15 are four 3-bit
+/// "how long it has been active" counters (DRY 4-6, REVERSE 7-9, LEAK 10-12, BURST 13-15).
+/// Source: Kamstrup "Technical Description MULTICAL 21 & flowIQ 2101" (5512-897, §11.4 Info register)
+/// and "Technical Description flowIQ 3100" (5512-1242, §10.4).
+pub const KAM_INFO_DRY: u16 = 0x0001;
+pub const KAM_INFO_REVERSE: u16 = 0x0002;
+pub const KAM_INFO_LEAK: u16 = 0x0004;
+pub const KAM_INFO_BURST: u16 = 0x0008;
+
+/// Info codes announced by the transport-layer status byte.
+pub fn from_status(status: u8) -> Vec<InfoCode> {
+    let mut v = Vec::new();
+    if status & STATUS_LOW_BATTERY != 0 {
+        v.push(InfoCode::LowBattery);
+    }
+    if status & STATUS_PERMANENT_ERROR != 0 {
+        v.push(InfoCode::PermanentError);
+    }
+    if status & STATUS_TEMPORARY_ERROR != 0 {
+        v.push(InfoCode::TemporaryError);
+    }
+    v
+}
+
+/// Info codes active in a Kamstrup `02 FF 20` info register value.
+pub fn from_kamstrup_info(bits: u16) -> Vec<InfoCode> {
+    [
+        (KAM_INFO_DRY, InfoCode::Dry),
+        (KAM_INFO_REVERSE, InfoCode::Reverse),
+        (KAM_INFO_LEAK, InfoCode::Leak),
+        (KAM_INFO_BURST, InfoCode::Burst),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| bits & bit != 0)
+    .map(|(_, c)| c)
+    .collect()
+}
+
+/// All info codes of a telegram: status byte, then manufacturer records; sorted, no duplicates.
+pub(crate) fn collect(manufacturer: &str, status: u8, records: &[ParsedRecord]) -> Vec<InfoCode> {
+    let mut codes = from_status(status);
+    if manufacturer == "KAM" {
+        for r in records {
+            // Current info register: DIF 02 (16-bit, storage 0), VIF FF, VIFE 20.
+            if r.dif == 0x02 && r.vif_bytes == [0xFF, 0x20] {
+                if let [lo, hi] = r.data[..] {
+                    codes.extend(from_kamstrup_info(u16::from_le_bytes([lo, hi])));
+                }
+            }
+        }
+    }
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(status: u8, kam: u16, expected: &[InfoCode]) {
+        let mut got = from_status(status);
+        got.extend(from_kamstrup_info(kam));
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn bits() {
+        use InfoCode::*;
+        check(0x00, 0x0000, &[]);
+        check(0x14, 0x0000, &[LowBattery, TemporaryError]);
+        check(0x08, 0x0071, &[PermanentError, Dry]);
+        check(0x00, 0x000F, &[Dry, Reverse, Leak, Burst]);
+        check(0x03, 0xFFF0, &[]);
+    }
+
+    #[test]
+    fn serde_names() {
+        assert_eq!(
+            serde_json::to_string(&InfoCode::LowBattery).ok().as_deref(),
+            Some("\"low_battery\"")
+        );
+    }
+}

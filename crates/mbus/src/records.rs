@@ -1,0 +1,391 @@
+//! The application-layer record loop (EN 13757-3): DIB + VIB + data, turned into typed [`Record`]s.
+
+use crate::cursor::Cursor;
+use crate::datetime;
+use crate::dif::{self, bcd_value, hex_msb_first, le_i64, le_u64, DifKind, RawData};
+use crate::error::DecodeError;
+use crate::record::{Function, Quantity, Record, Unit, Value};
+use crate::vif::{self, Interp, VifInfo};
+
+/// A record together with the raw bytes some manufacturer-specific lookups need.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ParsedRecord {
+    pub record: Record,
+    /// DIF byte as sent.
+    pub dif: u8,
+    /// The record's DIB and VIB bytes as sent (its "format", for compact frames).
+    pub format: Vec<u8>,
+    /// VIF and VIFE bytes as sent.
+    pub vif_bytes: Vec<u8>,
+    /// The data field as sent (without LVAR).
+    pub data: Vec<u8>,
+}
+
+/// Parse every record of a decrypted application payload.
+pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
+    let mut cur = Cursor::new(payload);
+    let mut out = Vec::new();
+    while !cur.is_empty() {
+        let offset = cur.pos();
+        let dif_byte = payload.get(offset).copied().unwrap_or(0);
+        let bad = |reason: &'static str| DecodeError::BadRecord { offset, reason };
+        let info = match dif::read_dib(&mut cur).map_err(bad)? {
+            DifKind::Filler | DifKind::Special(_) => continue,
+            DifKind::ManufacturerData { .. } => {
+                let rest = cur.rest();
+                if !rest.is_empty() {
+                    out.push(ParsedRecord {
+                        record: Record {
+                            quantity: Quantity::Other,
+                            value: Value::Text(hex::encode_upper(rest)),
+                            unit: Unit::None,
+                            storage: 0,
+                            tariff: 0,
+                            subunit: 0,
+                            function: Function::Instantaneous,
+                        },
+                        dif: dif_byte,
+                        format: vec![dif_byte],
+                        vif_bytes: Vec::new(),
+                        data: rest.to_vec(),
+                    });
+                }
+                break;
+            }
+            DifKind::Data(info) => info,
+        };
+        let vib = vif::read_vib(&mut cur).map_err(bad)?;
+        let format = payload.get(offset..cur.pos()).unwrap_or(&[]).to_vec();
+        let raw = dif::read_data(&mut cur, info.coding).map_err(bad)?;
+        let data = match &raw {
+            RawData::None => continue,
+            RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => {
+                b.to_vec()
+            }
+        };
+        let (value, erroneous) = value_of(&vib, &raw);
+        out.push(ParsedRecord {
+            record: Record {
+                quantity: vib.quantity,
+                value,
+                unit: vib.unit,
+                storage: info.storage,
+                tariff: info.tariff,
+                subunit: info.subunit,
+                function: if erroneous {
+                    Function::Error
+                } else {
+                    info.function
+                },
+            },
+            dif: dif_byte,
+            format,
+            vif_bytes: vib.bytes,
+            data,
+        });
+    }
+    Ok(out)
+}
+
+/// A number read from the data field, before scaling.
+enum Num {
+    Signed(i64),
+    Real(f64),
+    /// Not a number: error BCD, text, long binary. The text to keep.
+    Not(String),
+}
+
+fn number(raw: &RawData<'_>, unsigned: bool) -> Num {
+    match raw {
+        RawData::None => Num::Not(String::new()),
+        RawData::Int(b) => {
+            if unsigned {
+                Num::Real(le_u64(b) as f64)
+            } else {
+                Num::Signed(le_i64(b))
+            }
+        }
+        RawData::Real32(b) => match b {
+            [a, b2, c, d] => Num::Real(f64::from(f32::from_le_bytes([*a, *b2, *c, *d]))),
+            _ => Num::Not(hex_msb_first(b)),
+        },
+        RawData::Bcd(b) => match bcd_value(b) {
+            Some(v) => Num::Signed(v),
+            None => Num::Not(hex_msb_first(b)),
+        },
+        RawData::Var(lvar, b) => match lvar {
+            0x00..=0xBF => Num::Not(text(b)),
+            0xC0..=0xCF => bcd_value(b)
+                .map(Num::Signed)
+                .unwrap_or_else(|| Num::Not(hex_msb_first(b))),
+            0xD0..=0xDF => bcd_value(b)
+                .map(|v| Num::Signed(-v))
+                .unwrap_or_else(|| Num::Not(hex_msb_first(b))),
+            _ if b.len() <= 8 && !b.is_empty() => {
+                if unsigned {
+                    Num::Real(le_u64(b) as f64)
+                } else {
+                    Num::Signed(le_i64(b))
+                }
+            }
+            _ => Num::Not(hex_msb_first(b)),
+        },
+    }
+}
+
+/// M-Bus sends text last character first.
+fn text(b: &[u8]) -> String {
+    b.iter()
+        .rev()
+        .map(|&c| {
+            if (0x20..0x7F).contains(&c) {
+                char::from(c)
+            } else {
+                '?'
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn pow10(x: f64, exp: i32) -> f64 {
+    let e = exp.clamp(-300, 300);
+    if e >= 0 {
+        x * 10f64.powi(e)
+    } else {
+        x / 10f64.powi(-e)
+    }
+}
+
+/// The record's value and whether the data marks an error (invalid BCD, not-a-number).
+fn value_of(vib: &VifInfo, raw: &RawData<'_>) -> (Value, bool) {
+    let scaled = |f: &dyn Fn(f64) -> f64| -> (Value, bool) {
+        match number(raw, false) {
+            Num::Signed(v) => (Value::Number(f(v as f64)), false),
+            Num::Real(v) if v.is_finite() => (Value::Number(f(v)), false),
+            Num::Real(v) => (Value::Text(v.to_string()), true),
+            Num::Not(t) => {
+                let is_text = matches!(raw, RawData::Var(l, _) if *l <= 0xBF);
+                (Value::Text(t), !is_text)
+            }
+        }
+    };
+    match vib.interp {
+        Interp::Scaled { exp, mul } => scaled(&|x| {
+            let v = pow10(x, exp);
+            if mul == 1.0 {
+                v
+            } else {
+                v * mul
+            }
+        }),
+        Interp::Fahrenheit { exp, diff } => scaled(&|x| {
+            let f = pow10(x, exp);
+            if diff {
+                f * 5.0 / 9.0
+            } else {
+                (f - 32.0) * 5.0 / 9.0
+            }
+        }),
+        Interp::DateTime => match raw {
+            RawData::Int(b) => match datetime::render(b) {
+                Some(t) => (Value::Text(t), false),
+                None => (Value::Number(le_u64(b) as f64), false),
+            },
+            _ => raw_value(raw),
+        },
+        Interp::Raw => raw_value(raw),
+    }
+}
+
+fn raw_value(raw: &RawData<'_>) -> (Value, bool) {
+    match number(raw, true) {
+        Num::Signed(v) => (Value::Number(v as f64), false),
+        Num::Real(v) if v.is_finite() => (Value::Number(v), false),
+        Num::Real(v) => (Value::Text(v.to_string()), false),
+        Num::Not(t) => (Value::Text(t), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(
+        quantity: Quantity,
+        value: Value,
+        unit: Unit,
+        storage: u32,
+        function: Function,
+    ) -> Record {
+        Record {
+            quantity,
+            value,
+            unit,
+            storage,
+            tariff: 0,
+            subunit: 0,
+            function,
+        }
+    }
+
+    fn check(input: &str, expected: Result<Vec<Record>, DecodeError>) {
+        let bytes = hex::decode(input).expect("test hex");
+        let got = parse(&bytes).map(|v| v.into_iter().map(|p| p.record).collect::<Vec<_>>());
+        assert_eq!(got, expected, "input {input}");
+    }
+
+    fn num(v: f64) -> Value {
+        Value::Number(v)
+    }
+
+    #[test]
+    fn common_records() {
+        use Function::*;
+        check(
+            "2F2F0413F8180000",
+            Ok(vec![rec(
+                Quantity::Volume,
+                num(6.392),
+                Unit::M3,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0406CE860000",
+            Ok(vec![rec(
+                Quantity::Energy,
+                num(34510.0),
+                Unit::KWh,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0403E8030000",
+            Ok(vec![rec(
+                Quantity::Energy,
+                num(1.0),
+                Unit::KWh,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0C1378563412",
+            Ok(vec![rec(
+                Quantity::Volume,
+                num(12345.678),
+                Unit::M3,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0A5A2301",
+            Ok(vec![rec(
+                Quantity::FlowTemperature,
+                num(12.3),
+                Unit::C,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0A5AEEEE",
+            Ok(vec![rec(
+                Quantity::FlowTemperature,
+                Value::Text("EEEE".into()),
+                Unit::C,
+                0,
+                Error,
+            )]),
+        );
+        check(
+            "0A5A23F1",
+            Ok(vec![rec(
+                Quantity::FlowTemperature,
+                num(-12.3),
+                Unit::C,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "615B7F",
+            Ok(vec![rec(
+                Quantity::FlowTemperature,
+                num(127.0),
+                Unit::C,
+                1,
+                Minimum,
+            )]),
+        );
+        check(
+            "426C8128",
+            Ok(vec![rec(
+                Quantity::Date,
+                Value::Text("2020-08-01".into()),
+                Unit::None,
+                1,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "02FF207100",
+            Ok(vec![rec(
+                Quantity::Other,
+                num(113.0),
+                Unit::None,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "05FD48CDCC6C43",
+            Ok(vec![rec(
+                Quantity::Voltage,
+                num(236.8f32 as f64 / 10.0),
+                Unit::V,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0D7C03524843054142434445",
+            Ok(vec![rec(
+                Quantity::Other,
+                Value::Text("EDCBA".into()),
+                Unit::None,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "0F0102",
+            Ok(vec![rec(
+                Quantity::Other,
+                Value::Text("0102".into()),
+                Unit::None,
+                0,
+                Instantaneous,
+            )]),
+        );
+        check(
+            "04",
+            Err(DecodeError::BadRecord {
+                offset: 0,
+                reason: "missing VIF",
+            }),
+        );
+        check(
+            "2F2F0413F818",
+            Err(DecodeError::BadRecord {
+                offset: 2,
+                reason: "data field cut off by the end of the telegram",
+            }),
+        );
+    }
+}

@@ -94,6 +94,7 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
     }
     flush(&mut lines, &mut in_batch, &mut done, &mut report)?;
     record_exchange(store, &plans, &system, now)?;
+    store.checkpoint()?;
     progress("readings", total, total);
     Ok(report)
 }

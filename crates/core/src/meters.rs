@@ -249,14 +249,19 @@ fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: 
             (Some(f), Some(l)) if index => {
                 let base = reference.unwrap_or(f.1);
                 reference = Some(l.1);
-                Some(l.1 - base)
+                Some(round6(l.1 - base))
             }
-            (Some(_), Some(_)) => Some(inside.iter().map(|r| r.1).sum::<f64>() / inside.len() as f64),
+            (Some(_), Some(_)) => Some(round6(inside.iter().map(|r| r.1).sum::<f64>() / inside.len() as f64)),
             _ => None,
         };
         out.push(Bucket { start, value });
     }
     out
+}
+
+/// Differences of decimal values carry binary noise (6.267000000000053): keep 6 decimals.
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
 }
 
 #[cfg(test)]

@@ -67,6 +67,12 @@ impl Store {
         Ok(Store { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
+    /// Move the write-ahead log into the database file (after bulk work).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.writer().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

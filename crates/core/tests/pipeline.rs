@@ -1,0 +1,251 @@
+//! End to end through the core: a generated drive-by file -> import -> store -> CSV export,
+//! checked value by value; idempotence; bad input; atomicity; permissions and audit.
+
+use mbus::encode::{wmbus_frame, FrameSpec};
+use mbus::{AesKey, DeviceType};
+use releve_core::access::{self, Permission, Role, Session};
+use releve_core::export::{export_readings, ExportSpec};
+use releve_core::import::import_drive_by;
+use releve_core::store::{self, Store};
+use std::collections::HashMap;
+
+const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+fn key_of(serial: &str) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    for (i, b) in serial.bytes().enumerate() {
+        k[i] = b;
+        k[15 - i] ^= b.wrapping_mul(7);
+    }
+    k
+}
+
+fn volume_frame(serial: &str, access_number: u8, litres: u32, key: Option<[u8; 16]>) -> Vec<u8> {
+    let mut payload = vec![0x04, 0x13];
+    payload.extend_from_slice(&litres.to_le_bytes());
+    let spec = FrameSpec {
+        manufacturer: "KAM",
+        id: serial,
+        version: 0x1b,
+        device_type: DeviceType::Water,
+        access_number,
+        status: 0,
+    };
+    wmbus_frame(&spec, &payload, key.map(AesKey::from_bytes).as_ref())
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    manager: Session,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("t.db")).expect("open");
+    let system = Session::system("test-pc");
+    let permit = system.permit(Permission::ManageUsers).expect("system may");
+    for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
+        let user = store::users::NewUser { login, name: login, role, password: "pw", locale: "en" };
+        access::create_user(&store, permit, &user, NOW).expect("user");
+    }
+    let manager = access::login(&store, "manager", "pw", "test-pc", NOW).expect("login");
+    Fixture { _dir: dir, store, manager }
+}
+
+/// (serial, local time "YYYY-MM-DD HH:MM:SS", m3) of every reading written to the file.
+type Expected = Vec<(String, String, f64)>;
+
+/// 20 meters x 48 hours, in the three line formats, keys registered for all.
+fn drive_by_file(f: &Fixture) -> (String, Expected) {
+    let mut keys = String::from("serial;key\n");
+    let mut lines = String::new();
+    let mut expected = Vec::new();
+    for m in 0..20u32 {
+        let serial = format!("{:08}", 30_000_000 + m * 17);
+        keys.push_str(&format!("{serial};{}\n", hex::encode_upper(key_of(&serial))));
+        for h in 0..48u32 {
+            let litres = 1000 * m + h * 13 + 7;
+            let frame = hex::encode_upper(volume_frame(&serial, h as u8, litres, Some(key_of(&serial))));
+            // Local (Europe/Paris, UTC+1 in January) reception time.
+            let local = format!("2026-01-{:02} {:02}:05:00", 1 + h / 24, h % 24);
+            lines.push_str(&match h % 3 {
+                0 => format!("T1;1;1;{local}.000;87;140;90;0x{frame}\n"),
+                1 => format!("C1;1;1;{local}.000;-71;;;0x{}\n", frame.to_lowercase()),
+                _ => format!("T1;1;1;{local}.000;77;;;0x{frame}\n"),
+            });
+            expected.push((serial.clone(), local, f64::from(litres) / 1000.0));
+        }
+    }
+    let permit = f.manager.permit(Permission::ManageKeys).expect("manager");
+    let r = releve_core::keys::import_keys(&f.store, permit, "keys.csv", &keys, NOW).expect("keys");
+    assert_eq!((r.imported, r.rejected.len()), (20, 0));
+    (lines, expected)
+}
+
+#[test]
+fn drive_by_import_then_csv_export_value_by_value() {
+    let f = fixture();
+    let (file, expected) = drive_by_file(&f);
+    let permit = f.manager.permit(Permission::Import).expect("manager imports");
+    let mut calls = 0;
+    let r = import_drive_by(&f.store, permit, "drive.txt", file.as_bytes(), NOW, &mut |_, _| calls += 1).expect("import");
+    assert_eq!((r.lines, r.telegrams, r.stored, r.duplicates, r.rejected_count), (960, 960, 960, 0, 0));
+    assert_eq!((r.readings, r.new_meters), (960, 20), "unknown meters are created, never dropped");
+    assert!(calls >= 1, "progress is reported");
+
+    let spec = ExportSpec {
+        separator: b',',
+        decimal: '.',
+        ..ExportSpec::new("2026-01-01".parse().expect("d"), "2026-01-02".parse().expect("d"))
+    };
+    let mut out = Vec::new();
+    let rows = export_readings(&f.store, &f.manager, &spec, &mut out, NOW).expect("export");
+    assert_eq!(rows, 960);
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_string).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let mut got: HashMap<(String, String), f64> = HashMap::new();
+    for rec in reader.records() {
+        let rec = rec.expect("row");
+        assert_eq!(&rec[col("register")], "volume");
+        assert_eq!(&rec[col("unit")], "m3");
+        assert_eq!(&rec[col("device_type")], "water");
+        let value: f64 = rec[col("value")].parse().expect("number");
+        got.insert((rec[col("meter_serial")].to_string(), rec[col("timestamp")].to_string()), value);
+    }
+    assert_eq!(got.len(), expected.len());
+    for (serial, local, m3) in &expected {
+        let v = got.get(&(serial.clone(), local.clone())).unwrap_or_else(|| panic!("no row for {serial} at {local}"));
+        assert!((v - m3).abs() < 1e-9, "{serial} at {local}: exported {v}, sent {m3}");
+    }
+
+    // The same file again stores nothing new.
+    let again = import_drive_by(&f.store, permit, "drive-again.txt", file.as_bytes(), NOW, &mut |_, _| {}).expect("import");
+    assert_eq!((again.stored, again.duplicates, again.readings, again.new_meters), (0, 960, 0, 0));
+    let conn = f.store.reader().expect("reader");
+    assert_eq!(store::telegrams::count(&conn).expect("count"), 960);
+    assert_eq!(store::readings::count(&conn).expect("count"), 960);
+    let raw_kept: i64 = conn
+        .query_row("SELECT count(*) FROM readings r JOIN telegrams t ON t.id = r.telegram_id", [], |r| r.get(0))
+        .expect("join");
+    assert_eq!(raw_kept, 960, "every reading points at its raw telegram");
+}
+
+#[test]
+fn french_export_uses_semicolons_and_decimal_commas() {
+    let f = fixture();
+    let (file, _) = drive_by_file(&f);
+    let permit = f.manager.permit(Permission::Import).expect("manager");
+    import_drive_by(&f.store, permit, "d.txt", file.as_bytes(), NOW, &mut |_, _| {}).expect("import");
+    let spec = ExportSpec::new("2026-01-01".parse().expect("d"), "2026-01-01".parse().expect("d"));
+    let mut out = Vec::new();
+    let rows = export_readings(&f.store, &f.manager, &spec, &mut out, NOW).expect("export");
+    assert_eq!(rows, 20 * 24, "only the first day");
+    let text = String::from_utf8(out).expect("utf8");
+    let first = text.lines().nth(1).expect("a row");
+    assert!(first.contains(";30000000;") && first.contains(";0,007;"), "row: {first}");
+}
+
+#[test]
+fn bad_lines_are_reported_with_line_numbers_and_good_ones_kept() {
+    let f = fixture();
+    let (good, _) = drive_by_file(&f);
+    let good: Vec<&str> = good.lines().take(3).collect();
+    let wrong_key = hex::encode(volume_frame("30000000", 200, 5, Some([9u8; 16])));
+    let no_key = hex::encode(volume_frame("99999999", 1, 5, Some([9u8; 16])));
+    let plain_unknown = hex::encode(volume_frame("88888888", 1, 4242, None));
+    let truncated = &hex::encode(volume_frame("30000017", 77, 5, Some(key_of("30000017"))))[..30];
+    // Manufacturer field 0x0000 is no valid 3-letter code.
+    let mut unknown_maker = volume_frame("30000034", 1, 5, None);
+    unknown_maker[2] = 0;
+    unknown_maker[3] = 0;
+    let file = [
+        good[0],
+        "this is not a telegram",
+        truncated,
+        &wrong_key,
+        good[1],
+        &hex::encode(unknown_maker),
+        &no_key,
+        "0x12345",
+        &plain_unknown,
+        good[2],
+    ]
+    .join("\n");
+    let permit = f.manager.permit(Permission::Import).expect("manager");
+    let r = import_drive_by(&f.store, permit, "bad.txt", file.as_bytes(), NOW, &mut |_, _| {}).expect("import");
+    let lines: Vec<(u64, &str)> = r.rejected.iter().map(|x| (x.line, x.code.as_str())).collect();
+    assert_eq!(lines[0], (2, "bad_line"));
+    assert_eq!(lines[1].0, 3, "truncated telegram");
+    assert_eq!(lines[2], (4, "wrong_key"));
+    assert_eq!(lines[3], (6, "unknown_manufacturer"));
+    assert_eq!(lines[4], (7, "no_key"));
+    assert_eq!(lines[5], (8, "bad_line"));
+    assert_eq!(lines.len(), 6);
+    assert!(r.rejected[2].reason.contains("wrong AES key for meter 30000000"), "{}", r.rejected[2].reason);
+    assert!(r.rejected[0].reason.contains("'t' at column 1"), "{}", r.rejected[0].reason);
+    assert_eq!(r.stored, 4, "three good lines and the plaintext telegram of an unknown meter");
+    assert_eq!(r.kept_undecoded, 2, "wrong-key and no-key telegrams are kept for later");
+    let conn = f.store.reader().expect("reader");
+    let unassigned: String = conn
+        .query_row("SELECT status FROM meters WHERE serial = '88888888'", [], |r| r.get(0))
+        .expect("unknown meter created");
+    assert_eq!(unassigned, "unassigned");
+    let v: f64 = conn
+        .query_row(
+            "SELECT value FROM readings r JOIN meters m ON m.id = r.meter_id WHERE m.serial = '88888888'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("reading of the unknown meter");
+    assert!((v - 4.242).abs() < 1e-9);
+    let listed: i64 = conn
+        .query_row("SELECT count(*) FROM import_rejects", [], |r| r.get(0))
+        .expect("rejects stored");
+    assert_eq!(listed, 6);
+}
+
+#[test]
+fn an_import_is_one_transaction() {
+    let f = fixture();
+    let (file, _) = drive_by_file(&f);
+    let big: String = file.repeat(1); // 960 lines: progress fires once mid-way at most
+    let lines: Vec<&str> = big.lines().collect();
+    let file = lines.iter().cycle().take(9000).cloned().collect::<Vec<_>>().join("\n");
+    let permit = f.manager.permit(Permission::Import).expect("manager");
+    let path = f.store.path().to_path_buf();
+    let mut seen_mid_import = None;
+    import_drive_by(&f.store, permit, "d.txt", file.as_bytes(), NOW, &mut |done, total| {
+        if done < total && seen_mid_import.is_none() {
+            let other = rusqlite::Connection::open(&path).expect("second connection");
+            let n: i64 = other.query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).expect("count");
+            seen_mid_import = Some(n);
+        }
+    })
+    .expect("import");
+    assert_eq!(seen_mid_import, Some(0), "another connection sees nothing until the file is done");
+}
+
+#[test]
+fn a_user_may_view_and_export_but_not_import_and_changes_are_audited() {
+    let f = fixture();
+    let (file, _) = drive_by_file(&f);
+    let clerk = access::login(&f.store, "clerk", "pw", "desk-7", NOW).expect("clerk");
+    let err = clerk.permit(Permission::Import).expect_err("user may not import");
+    assert_eq!(err.code(), "forbidden");
+    assert!(clerk.permit(Permission::Export).is_ok());
+    assert_eq!(access::login(&f.store, "clerk", "nope", "desk-7", NOW).expect_err("bad pw").code(), "wrong_password");
+
+    let permit = f.manager.permit(Permission::Import).expect("manager");
+    import_drive_by(&f.store, permit, "d.txt", file.as_bytes(), NOW + 5, &mut |_, _| {}).expect("import");
+    let spec = ExportSpec::new("2026-01-01".parse().expect("d"), "2026-01-02".parse().expect("d"));
+    export_readings(&f.store, &clerk, &spec, &mut Vec::new(), NOW + 9).expect("clerk exports");
+    let log = store::audit::latest(&f.store.reader().expect("r"), 20).expect("audit");
+    let import = log.iter().find(|e| e.event == "import").expect("import audited");
+    assert_eq!((import.user.as_str(), import.computer.as_str(), import.at), ("manager", "test-pc", NOW + 5));
+    assert!(import.details.contains("960 stored"), "{}", import.details);
+    let export = log.iter().find(|e| e.event == "export").expect("export audited");
+    assert_eq!((export.user.as_str(), export.computer.as_str()), ("clerk", "desk-7"));
+    assert!(log.iter().any(|e| e.event == "login_failed" && e.user == "clerk"));
+}

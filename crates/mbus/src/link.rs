@@ -101,6 +101,15 @@ fn parse_wired(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
     }
 }
 
+/// The wireless frame read as having its CRCs already removed (L counts every byte after it).
+pub(crate) fn parse_without_crcs(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
+    let l = usize::from(frame.first().copied().unwrap_or(0));
+    if looks_wired(frame) || frame.len() < WIRELESS_HEADER + 1 || frame.len().saturating_sub(1) != l {
+        return Err(DecodeError::LengthMismatch { declared: l, actual: frame.len().saturating_sub(1) });
+    }
+    wireless_from_plain(frame.to_vec(), Framing::WirelessNoCrc)
+}
+
 fn parse_wireless(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
     let needed = WIRELESS_HEADER + 1;
     if frame.len() < needed {

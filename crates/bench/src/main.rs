@@ -1,0 +1,248 @@
+//! `releve-bench`: the figures the issues ask for, measured on generated data in one run.
+//!   releve-bench demo --meters 100000 --db /tmp/big.db   time and size of the demo build
+//!   releve-bench import --lines 1000000                  import rate next to a bare insert loop
+//!   releve-bench queries --db /tmp/big.db                meter-list page and histogram latency
+
+use clap::{Parser, Subcommand};
+use mbus::encode::{wmbus_frame, FrameSpec};
+use mbus::{AesKey, DeviceType};
+use releve_core::access::{Permission, Session};
+use releve_core::store::{self, Store};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Demo {
+        #[arg(long, default_value_t = 100_000)]
+        meters: u32,
+        #[arg(long)]
+        db: PathBuf,
+    },
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u32,
+        #[arg(long, default_value_t = 100)]
+        hours: u32,
+    },
+    Queries {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 25)]
+        runs: u32,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { meters, db } => demo(meters, &db),
+        Command::Import { lines, hours } => import(lines, hours),
+        Command::Queries { db, runs } => queries(&db, runs),
+    };
+    if let Err(e) = result {
+        eprintln!("releve-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+const NOW: i64 = 1_795_435_200; // 2026-11-22T08:00:00Z
+
+fn demo(meters: u32, db: &PathBuf) -> Res {
+    let _ = std::fs::remove_file(db);
+    let store = Store::open(db)?;
+    let t = Instant::now();
+    let mut last = Instant::now();
+    let r = releve_core::demo::build_demo(&store, &releve_core::demo::DemoSpec { meters, seed: 1 }, NOW, &mut |_, d, n| {
+        if last.elapsed() > Duration::from_secs(10) {
+            last = Instant::now();
+            eprintln!("  {d}/{n} telegrams, {:.0} s", t.elapsed().as_secs_f64());
+        }
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    let size = std::fs::metadata(db)?.len();
+    println!(
+        "demo --meters {meters}: {secs:.1} s; {} telegrams, {} readings ({} hourly meters); {:.0} telegrams/s; database {:.2} GB ({:.0} bytes/reading incl. raw telegrams)",
+        r.telegrams,
+        r.readings,
+        r.hourly_meters,
+        r.telegrams as f64 / secs,
+        size as f64 / 1e9,
+        size as f64 / r.readings.max(1) as f64
+    );
+    Ok(())
+}
+
+struct Row {
+    raw: Vec<u8>,
+    meter: i64,
+    ts: i64,
+    litres: u32,
+}
+
+fn import(lines: u32, hours: u32) -> Res {
+    let meters = (lines / hours).max(1);
+    let dir = tempfile::tempdir()?;
+    let key = |m: u32| {
+        let mut k = [0x5au8; 16];
+        k[..4].copy_from_slice(&m.to_le_bytes());
+        k
+    };
+    let serial = |m: u32| format!("{:08}", 20_000_000 + m);
+    // The park and its keys exist before the file arrives (not timed).
+    let store = Store::open(&dir.path().join("import.db"))?;
+    let system = Session::system("bench");
+    {
+        let mut conn = store.writer();
+        let tx = conn.transaction()?;
+        for m in 0..meters {
+            let new = store::meters::NewMeter {
+                serial: serial(m),
+                manufacturer: "KAM".into(),
+                version: 0x1b,
+                device_type: "water".into(),
+                status: "active".into(),
+                ..Default::default()
+            };
+            store::meters::insert(&tx, &new, NOW)?;
+            store::keys::upsert(&tx, &serial(m), &key(m), NOW, "bench")?;
+        }
+        tx.commit()?;
+    }
+    // A concentrator file: every hour, every meter, mode-5 encrypted, rtl-wmbus lines.
+    let t = Instant::now();
+    let mut file = Vec::with_capacity(lines as usize * 130);
+    let mut rows = Vec::with_capacity(lines as usize);
+    let start = NOW - i64::from(hours) * 3600;
+    'gen: for h in 0..hours {
+        for m in 0..meters {
+            if rows.len() as u32 >= lines {
+                break 'gen;
+            }
+            let ts = start + i64::from(h) * 3600 + i64::from(m % 3000);
+            let litres = m * 100 + h * 11;
+            let mut payload = vec![0x04, 0x13];
+            payload.extend_from_slice(&litres.to_le_bytes());
+            payload.extend_from_slice(&[0x44, 0x13]);
+            payload.extend_from_slice(&(m * 100).to_le_bytes());
+            let spec = FrameSpec {
+                manufacturer: "KAM",
+                id: &serial(m),
+                version: 0x1b,
+                device_type: DeviceType::Water,
+                access_number: h as u8,
+                status: 0,
+            };
+            let raw = wmbus_frame(&spec, &payload, Some(&AesKey::from_bytes(key(m))));
+            let local = chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S");
+            file.extend_from_slice(format!("T1;1;1;{local}.000;80;;;0x{}\n", hex::encode(&raw)).as_bytes());
+            rows.push(Row { raw, meter: i64::from(m) + 1, ts, litres });
+        }
+    }
+    store::settings::set(&store.writer(), "timezone", "UTC")?;
+    eprintln!("generated {} lines ({:.0} MB) in {:.1} s", rows.len(), file.len() as f64 / 1e6, t.elapsed().as_secs_f64());
+
+    let permit = system.permit(Permission::Import)?;
+    let t = Instant::now();
+    let r = releve_core::import::import_drive_by(&store, permit, "bench.txt", &file, NOW, &mut |_, _| {})?;
+    let import_secs = t.elapsed().as_secs_f64();
+    assert_eq!(r.stored as usize, rows.len(), "every telegram stored: {:?}", r.rejected.first());
+
+    // The same rows with a bare prepared-statement loop, same schema, same order.
+    let bare = Store::open(&dir.path().join("bare.db"))?;
+    let t = Instant::now();
+    {
+        let mut conn = bare.writer();
+        let tx = conn.transaction()?;
+        {
+            let mut tel = tx.prepare(
+                "INSERT INTO telegrams(id, meter_id, received_at, rssi, import_id, status, raw) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            )?;
+            let mut rd = tx.prepare(
+                "INSERT INTO readings(meter_id, register, ts, value, telegram_id) VALUES (?1,?2,?3,?4,?5)",
+            )?;
+            for row in &rows {
+                let id = store::telegrams::hash_id(&row.raw);
+                tel.execute(rusqlite::params![id, row.meter, row.ts, 80, 1, "decoded", row.raw])?;
+                rd.execute(rusqlite::params![row.meter, 1, row.ts, f64::from(row.litres) / 1000.0, id])?;
+                rd.execute(rusqlite::params![row.meter, 11, row.ts, f64::from(row.meter as u32 - 1) / 10.0, id])?;
+            }
+        }
+        tx.commit()?;
+    }
+    let bare_secs = t.elapsed().as_secs_f64();
+    let n = rows.len() as f64;
+    println!(
+        "import of {} lines ({meters} meters x {hours} h, mode 5): {import_secs:.1} s = {:.0} telegrams/s decoded, decrypted and stored ({} readings)",
+        rows.len(),
+        n / import_secs,
+        r.readings
+    );
+    println!(
+        "bare rusqlite loop, same {} telegram rows and {} reading rows: {bare_secs:.1} s = {:.0} telegrams/s; ratio import/bare = {:.2}",
+        rows.len(),
+        rows.len() * 2,
+        n / bare_secs,
+        (n / import_secs) / (n / bare_secs)
+    );
+    Ok(())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<T>(runs: u32, mut f: impl FnMut() -> Result<T, releve_core::Error>) -> Result<Duration, releve_core::Error> {
+    let mut v = Vec::new();
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        f()?;
+        v.push(t.elapsed());
+    }
+    Ok(median(v))
+}
+
+fn queries(db: &PathBuf, runs: u32) -> Res {
+    use releve_core::meters::{meter_histogram, meters_list, HistogramQuery, ListQuery, Resolution};
+    let store = Store::open(db)?;
+    let session = Session::system("bench");
+    let total = store::meters::count(&*store.reader()?)?;
+    println!("{total} meters");
+    let cases: Vec<(&str, ListQuery)> = vec![
+        ("first page, by serial", ListQuery { limit: 50, ..Default::default() }),
+        ("page at offset 50,000", ListQuery { limit: 50, offset: 50_000, ..Default::default() }),
+        ("sorted by customer name", ListQuery { limit: 50, sort: Some("customer".into()), ..Default::default() }),
+        ("search 'Gambetta'", ListQuery { limit: 50, search: Some("Gambetta".into()), ..Default::default() }),
+        ("search one serial", ListQuery { limit: 50, search: Some("10000000".into()), ..Default::default() }),
+        ("group filter", ListQuery { limit: 50, group_id: Some(1), ..Default::default() }),
+        ("active alarms only", ListQuery { limit: 50, alarms_only: true, ..Default::default() }),
+    ];
+    for (name, q) in &cases {
+        let d = time(runs, || meters_list(&store, &session, q))?;
+        println!("meter list, {name}: {:.1} ms (median of {runs})", d.as_secs_f64() * 1e3);
+    }
+    // An hourly meter: the demo makes every tenth meter (ids 1, 11, 21, ...) hourly.
+    let meter: i64 = store.reader()?.query_row(
+        "SELECT id FROM meters WHERE status = 'active' AND device_type = 'water' AND id % 10 = 1 AND id > 1 ORDER BY id LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let to = chrono::DateTime::from_timestamp(NOW, 0).unwrap_or_default().date_naive();
+    let from = to - chrono::Duration::days(395);
+    for (name, res) in [("hour", Resolution::Hour), ("day", Resolution::Day), ("month", Resolution::Month)] {
+        let q = HistogramQuery { meter_id: meter, register: None, resolution: res, from, to };
+        let mut buckets = 0;
+        let d = time(runs, || meter_histogram(&store, &session, &q).map(|h| buckets = h.buckets.len()))?;
+        println!("histogram of meter {meter}, 13 months by {name}: {:.1} ms ({buckets} buckets)", d.as_secs_f64() * 1e3);
+    }
+    Ok(())
+}

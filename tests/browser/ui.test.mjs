@@ -1,0 +1,239 @@
+// Browser test of the Relevé web UI (playwright-core + Debian chromium).
+// Server: $RELEVE_URL if set; otherwise builds a demo database with $RELEVE_BIN
+// (default ../../target/debug/releve) and runs `releve serve` on a free port.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ARTIFACTS = path.resolve(here, "../artifacts");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+let baseUrl = process.env.RELEVE_URL ? process.env.RELEVE_URL.replace(/\/+$/, "") : null;
+let server = null;
+let tmpDir = null;
+let browser = null;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitUp(url, ms) {
+  const deadline = Date.now() + ms;
+  let last = null;
+  while (Date.now() < deadline) {
+    if (server && server.exitCode !== null) throw new Error(`releve serve exited with ${server.exitCode}`);
+    try { const r = await fetch(url + "/"); if (r.ok) return; last = new Error("HTTP " + r.status); } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server at ${url} did not answer within ${ms} ms: ${last}`);
+}
+
+async function api(name, args, token) {
+  const r = await fetch(`${baseUrl}/api/${name}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: "Bearer " + (token || "") },
+    body: JSON.stringify(args || {}),
+  });
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  if (!baseUrl) {
+    const bin = process.env.RELEVE_BIN || path.resolve(here, "../../target/debug/releve");
+    assert.ok(fs.existsSync(bin), `releve binary not found at ${bin} (build it, or set RELEVE_BIN / RELEVE_URL)`);
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "releve-ui-"));
+    const db = path.join(tmpDir, "demo.db");
+    const demo = spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
+    assert.equal(demo.status, 0, `releve demo failed: ${demo.stderr || demo.error}`);
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
+    await waitUp(baseUrl, 60_000);
+  } else {
+    await waitUp(baseUrl, 10_000);
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((r) => { const t = setTimeout(() => { server.kill("SIGKILL"); r(); }, 5000); server.once("exit", () => { clearTimeout(t); r(); }); });
+  }
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+});
+
+async function newPage() {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: "fr-FR", acceptDownloads: true });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => { if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(new Error(m.text())); });
+  return { ctx, page, errors };
+}
+
+async function login(page, user, pass) {
+  await page.goto(baseUrl + "/");
+  await page.getByTestId("login-user").waitFor();
+  await page.getByTestId("login-user").fill(user);
+  await page.getByTestId("login-password").fill(pass);
+  await page.getByTestId("login-submit").click();
+  await page.getByTestId("user-chip").waitFor();
+}
+
+const bucketsOf = (page) => page.getByTestId("histogram").getAttribute("data-buckets").then(Number);
+const barHeights = (page) => page.locator('[data-testid="histogram"] .bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute("height"))));
+
+test("clerk: login, meters, meter histogram, language, export", async () => {
+  const { ctx, page, errors } = await newPage();
+  try {
+    // Login screen: wrong password gives an error in words, then a real login.
+    await page.goto(baseUrl + "/");
+    await page.getByTestId("login-user").waitFor();
+    assert.match(await page.locator(".demo-accounts").innerText(), /clerk/);
+    await page.getByTestId("login-lang").selectOption("fr");
+    await page.getByTestId("login-user").fill("clerk");
+    await page.getByTestId("login-password").fill("wrong");
+    await page.getByTestId("login-submit").click();
+    await page.getByTestId("login-error").waitFor({ state: "visible" });
+    assert.match(await page.getByTestId("login-error").innerText(), /incorrect/i);
+    await page.screenshot({ path: path.join(ARTIFACTS, "login.png") });
+    await login(page, "clerk", "clerk");
+    assert.match(await page.getByTestId("user-chip").innerText(), /Utilisateur/);
+
+    // Permissions: role user cannot import, can export.
+    assert.equal(await page.getByTestId("nav-import").isDisabled(), true, "Import must be disabled for a clerk");
+    assert.ok((await page.getByTestId("nav-import").getAttribute("title")).includes("import"));
+    assert.equal(await page.getByTestId("nav-export").getAttribute("href"), "#/export");
+
+    // Pick a water meter with readings through the API, with the UI's own token.
+    const token = await page.evaluate(() => sessionStorage.getItem("releve.token"));
+    assert.ok(token, "token kept in sessionStorage");
+    const list = await api("meters_list", { limit: 500 }, token);
+    assert.ok(list.total >= 100, `demo has meters (${list.total})`);
+    const meter = list.rows.find((m) => m.device_type === "water" && m.last_seen !== null && m.status === "active")
+      || list.rows.find((m) => m.device_type === "water" && m.last_seen !== null);
+    assert.ok(meter, "a water meter with readings");
+
+    // Meter list: paging text, then search narrows to exactly that meter.
+    await page.getByTestId("nav-meters").click();
+    await page.getByTestId("meter-row").first().waitFor();
+    assert.equal(await page.getByTestId("meter-row").count(), Math.min(50, list.total));
+    const range = await page.getByTestId("pager-range").innerText();
+    assert.match(range.replace(/\s/g, " "), /^1–50 sur /, range);
+    await page.screenshot({ path: path.join(ARTIFACTS, "meters.png") });
+    await page.getByTestId("meter-search").fill(meter.serial);
+    await page.waitForFunction((serial) => {
+      const rows = document.querySelectorAll('[data-testid="meter-row"]');
+      return rows.length === 1 && rows[0].dataset.serial === serial;
+    }, meter.serial, { timeout: 10_000 });
+    assert.match(await page.getByTestId("pager-range").innerText(), /^1–1 sur 1$/);
+
+    // Meter page: day histogram by default with a positive bar.
+    await page.getByTestId("meter-row").click();
+    await page.waitForURL(new RegExp(`#/meters/${meter.id}$`));
+    assert.match(await page.getByTestId("meter-serial").innerText(), new RegExp(meter.serial));
+    await page.locator('[data-testid="histogram"] .bar').first().waitFor();
+    assert.equal(await page.getByTestId("histogram").getAttribute("data-resolution"), "day");
+    const dayBuckets = await bucketsOf(page);
+    const dayHeights = await barHeights(page);
+    assert.ok(dayBuckets >= 59 && dayBuckets <= 61, `day buckets ${dayBuckets}`);
+    assert.ok(dayHeights.some((h) => h > 0), "at least one bar of positive height");
+    assert.match(await page.getByTestId("hist-total").innerText(), /\d/);
+    await page.getByTestId("histogram").hover({ position: { x: 400, y: 150 } });
+    await page.getByTestId("chart-tooltip").waitFor({ state: "visible" });
+    await page.screenshot({ path: path.join(ARTIFACTS, "meter-day.png"), fullPage: true });
+
+    // Month resolution: 13-14 buckets, bars change.
+    await page.getByTestId("res-month").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="histogram"]')?.getAttribute("data-resolution") === "month");
+    const monthBuckets = await bucketsOf(page);
+    const monthHeights = await barHeights(page);
+    assert.ok(monthBuckets >= 13 && monthBuckets <= 14, `month buckets ${monthBuckets}`);
+    assert.ok(monthHeights.length <= monthBuckets && monthHeights.length !== dayHeights.length, "bars changed");
+    assert.ok(monthHeights.some((h) => h > 0), "a positive month bar");
+    await page.screenshot({ path: path.join(ARTIFACTS, "meter-month.png"), fullPage: true });
+
+    // Language switch: labels change both ways, the choice is kept in localStorage.
+    assert.equal((await page.getByTestId("res-month").innerText()).trim(), "Mois");
+    await page.getByTestId("lang-select").selectOption("en");
+    await page.waitForFunction(() => document.querySelector('[data-testid="res-month"]')?.textContent.trim() === "Month");
+    assert.equal((await page.getByTestId("nav-meters").innerText()).trim(), "Meters");
+    assert.equal(await page.evaluate(() => localStorage.getItem("releve.locale")), "en");
+    assert.equal((await api("session_info", {}, token)).settings.locale, "en", "locale sent with settings_set_locale");
+    await page.getByTestId("lang-select").selectOption("fr");
+    await page.waitForFunction(() => document.querySelector('[data-testid="res-month"]')?.textContent.trim() === "Mois");
+    assert.equal((await page.getByTestId("nav-meters").innerText()).trim(), "Compteurs");
+
+    // Export: a CSV download with the row count shown.
+    await page.getByTestId("nav-export").click();
+    await page.getByTestId("export-button").waitFor();
+    await page.locator('[data-testid="col-meter_serial"]').waitFor();
+    assert.equal(await page.getByTestId("export-separator").inputValue(), ";", "fr default separator");
+    assert.equal(await page.getByTestId("export-decimal").inputValue(), ",", "fr default decimal");
+    const lastDay = new Date(meter.last_seen * 1000).toISOString().slice(0, 10);
+    const firstDay = new Date((meter.last_seen - 30 * 86400) * 1000).toISOString().slice(0, 10);
+    await page.getByTestId("export-from").fill(firstDay);
+    await page.getByTestId("export-to").fill(lastDay);
+    await page.getByTestId("col-info_codes").uncheck();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-button").click()]);
+    assert.match(download.suggestedFilename(), /\.csv$/i);
+    const csvPath = path.join(os.tmpdir(), `releve-ui-export-${process.pid}.csv`);
+    await download.saveAs(csvPath);
+    const csv = fs.readFileSync(csvPath, "utf8").split(/\r?\n/).filter(Boolean);
+    fs.rmSync(csvPath, { force: true });
+    await page.getByTestId("export-rows").waitFor();
+    const rows = Number(await page.getByTestId("export-rows").getAttribute("data-rows"));
+    assert.ok(rows > 0, "exported rows");
+    assert.equal(csv.length, rows + 1, "header + rows");
+    assert.ok(!csv[0].includes("info"), "unticked column left out: " + csv[0]);
+    assert.ok(csv[0].split(";").length >= 10, "semicolon separated: " + csv[0]);
+    await page.screenshot({ path: path.join(ARTIFACTS, "export.png") });
+
+    assert.deepEqual(errors.map(String), []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("superuser: import report lists rejected lines", async () => {
+  const { ctx, page, errors } = await newPage();
+  try {
+    await login(page, "superuser", "superuser");
+    assert.equal(await page.getByTestId("nav-import").isDisabled(), false);
+    await page.getByTestId("nav-import").click();
+    const garbage = "DEADBEEF\n0badc0ffee\nABCDEF0123\n";
+    await page.getByTestId("import-files-input").setInputFiles({ name: "garbage.txt", mimeType: "text/plain", buffer: Buffer.from(garbage) });
+    await page.getByTestId("import-file-list").getByText("garbage.txt").waitFor();
+    await page.getByTestId("import-start").click();
+    await page.getByTestId("import-progress").waitFor();
+    await page.getByTestId("import-report").waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId("import-progress").getAttribute("aria-valuenow"), "100");
+    const rej = page.getByTestId("rejected-row");
+    assert.equal(await rej.count(), 3);
+    assert.deepEqual(await rej.evaluateAll((els) => els.map((e) => e.dataset.line)), ["1", "2", "3"]);
+    for (let i = 0; i < 3; i++) assert.ok((await rej.nth(i).innerText()).trim().length > 2, "reason shown");
+    assert.match(await page.getByTestId("import-file-row").innerText(), /garbage\.txt/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "import-report.png"), fullPage: true });
+    assert.deepEqual(errors.map(String), []);
+  } finally {
+    await ctx.close();
+  }
+});

@@ -1,0 +1,83 @@
+// The only UI module that knows the transport: Tauri IPC or HTTP (`releve serve`).
+// Every command of crates/api/COMMANDS.md goes through `call(name, args)`.
+
+const TOKEN_KEY = "releve.token";
+
+export class ApiError extends Error {
+  constructor(code, message, status) {
+    super(message || code);
+    this.name = "ApiError";
+    this.code = code || "internal";
+    this.status = status || 0;
+  }
+}
+
+export function getToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+export function setToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export function isTauri() {
+  return typeof window !== "undefined" && !!window.__TAURI_INTERNALS__;
+}
+
+function toApiError(e, status) {
+  if (e instanceof ApiError) return e;
+  if (e && typeof e === "object") {
+    const inner = e.error && typeof e.error === "object" ? e.error : e;
+    if (inner.code || inner.message) return new ApiError(inner.code, inner.message, status);
+  }
+  if (typeof e === "string") {
+    try { return toApiError(JSON.parse(e), status); } catch { /* plain text */ }
+    return new ApiError("internal", e, status);
+  }
+  return new ApiError("internal", String(e), status);
+}
+
+function notifyUnauthorized(err) {
+  if (err.code === "not_logged_in") {
+    window.dispatchEvent(new CustomEvent("releve:unauthorized", { detail: err }));
+  }
+}
+
+export async function call(name, args = {}) {
+  const token = getToken();
+  if (isTauri()) {
+    try {
+      return await window.__TAURI_INTERNALS__.invoke("call", { name, args: args ?? {}, token: token || null });
+    } catch (e) {
+      const err = toApiError(e);
+      notifyUnauthorized(err);
+      throw err;
+    }
+  }
+  let res;
+  try {
+    res = await fetch("/api/" + encodeURIComponent(name), {
+      method: "POST",
+      headers: token
+        ? { "Content-Type": "application/json", Authorization: "Bearer " + token }
+        : { "Content-Type": "application/json" },
+      body: JSON.stringify(args ?? {}),
+    });
+  } catch (e) {
+    throw new ApiError("network", e && e.message ? e.message : String(e));
+  }
+  const text = await res.text();
+  let body = null;
+  if (text) {
+    try { body = JSON.parse(text); } catch { body = null; }
+  }
+  if (!res.ok) {
+    const err = body && body.error
+      ? toApiError(body.error, res.status)
+      : new ApiError(res.status === 401 ? "not_logged_in" : "http_" + res.status, text || res.statusText, res.status);
+    notifyUnauthorized(err);
+    throw err;
+  }
+  return body;
+}

@@ -1,0 +1,193 @@
+// Shell + router on location.hash.
+import { call, getToken, setToken } from "./api.js";
+import {
+  t, getLocale, setLocale, onLocaleChange, setTimezone, hasStoredLocale, roleLabel, LOCALES,
+} from "./i18n.js";
+import { icon } from "./icons.js";
+import { esc } from "./dom.js";
+import * as loginView from "./views/login.js";
+import * as homeView from "./views/home.js";
+import * as metersView from "./views/meters.js";
+import * as meterView from "./views/meter.js";
+import * as importView from "./views/import.js";
+import * as exportView from "./views/export.js";
+import * as placeholderView from "./views/placeholder.js";
+
+const SESSION_KEY = "releve.session";
+
+/** Sections of the navigation; `perm` is the permission needed to use them. */
+export const SECTIONS = [
+  { id: "meters", hash: "#/meters", icon: "meters", label: "nav.meters", desc: "nav.desc.meters", perm: "view" },
+  { id: "map", hash: "#/map", icon: "map", label: "nav.map", desc: "nav.desc.map", perm: "view" },
+  { id: "infocodes", hash: "#/info-codes", icon: "infocodes", label: "nav.infocodes", desc: "nav.desc.infocodes", perm: "view" },
+  { id: "reports", hash: "#/reports", icon: "reports", label: "nav.reports", desc: "nav.desc.reports", perm: "view" },
+  { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
+  { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
+  { id: "settings", hash: "#/settings", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
+];
+
+let session = loadSession();
+let cleanup = null;
+let appRoot = null;
+
+function loadSession() {
+  if (!getToken()) return null;
+  try { return JSON.parse(sessionStorage.getItem(SESSION_KEY)); } catch { return null; }
+}
+
+function saveSession(s) {
+  session = s;
+  if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else sessionStorage.removeItem(SESSION_KEY);
+  if (s && s.settings) setTimezone(s.settings.timezone);
+}
+
+export function can(perm) {
+  return !!(session && Array.isArray(session.permissions) && session.permissions.includes(perm));
+}
+
+/** Called by the login view with the `login` result. */
+export async function onLoggedIn(result) {
+  setToken(result.token);
+  const { token, ...rest } = result;
+  saveSession(rest);
+  const serverLocale = rest.settings && rest.settings.locale;
+  if (hasStoredLocale()) {
+    if (serverLocale !== getLocale()) call("settings_set_locale", { locale: getLocale() }).catch(() => {});
+  } else if (serverLocale && LOCALES.includes(serverLocale)) {
+    setLocale(serverLocale, { persist: false });
+  }
+  if (location.hash === "#/") route();
+  else location.hash = "#/";
+}
+
+export async function logout() {
+  try { await call("logout", {}); } catch { /* the session is dropped locally anyway */ }
+  setToken("");
+  saveSession(null);
+  location.hash = "#/login";
+}
+
+export function changeLocale(loc) {
+  setLocale(loc);
+  if (session) call("settings_set_locale", { locale: loc }).catch(() => {});
+}
+
+function parseHash() {
+  const raw = (location.hash || "#/").slice(1);
+  const [path, query] = raw.split("?");
+  const parts = path.split("/").filter(Boolean);
+  return { parts, query: new URLSearchParams(query || "") };
+}
+
+function resolve(parts) {
+  const [a, b] = parts;
+  if (!a) return { view: homeView, section: "home" };
+  if (a === "login") return { view: loginView, section: "login" };
+  if (a === "meters" && b) return { view: meterView, section: "meters", params: { id: Number(b) } };
+  if (a === "meters") return { view: metersView, section: "meters" };
+  if (a === "import") return { view: importView, section: "import" };
+  if (a === "export") return { view: exportView, section: "export" };
+  const sec = SECTIONS.find((s) => s.hash === "#/" + a);
+  if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };
+  return { view: homeView, section: "home" };
+}
+
+function langSelect(testid) {
+  return `<label class="lang-switch" title="${esc(t("lang.label"))}">${icon("globe")}
+    <select data-testid="${testid}" aria-label="${esc(t("lang.label"))}">
+      ${LOCALES.map((l) => `<option value="${l}" ${l === getLocale() ? "selected" : ""}>${esc(t("lang." + l))}</option>`).join("")}
+    </select></label>`;
+}
+export { langSelect };
+
+function navItem(sec, current) {
+  const allowed = can(sec.perm);
+  const cls = "nav-item" + (current === sec.id ? " active" : "") + (allowed ? "" : " disabled");
+  if (!allowed) {
+    const tip = esc(t("perm.denied", { perm: sec.perm }));
+    return `<span class="nav-wrap" title="${tip}"><button class="${cls}" data-testid="nav-${sec.id}" disabled aria-disabled="true" title="${tip}">${icon(sec.icon)}<span>${esc(t(sec.label))}</span></button></span>`;
+  }
+  return `<a class="${cls}" href="${sec.hash}" data-testid="nav-${sec.id}" ${current === sec.id ? 'aria-current="page"' : ""}>${icon(sec.icon)}<span>${esc(t(sec.label))}</span></a>`;
+}
+
+function renderShell(current) {
+  const user = session.user || {};
+  appRoot.innerHTML = `
+    <div class="shell">
+      <aside class="sidebar"><div class="sidebar-inner">
+        <a class="brand" href="#/" title="${esc(t("nav.home"))}">${icon("logo", "brand-logo")}<span>${esc(t("app.name"))}</span></a>
+        <nav class="nav" aria-label="Navigation">
+          <a class="nav-item ${current === "home" ? "active" : ""}" href="#/" data-testid="nav-home">${icon("home")}<span>${esc(t("nav.home"))}</span></a>
+          ${SECTIONS.map((s) => navItem(s, current)).join("")}
+        </nav>
+      </div></aside>
+      <div class="main">
+        <header class="topbar">
+          <div class="topbar-title">${esc(t("app.tagline"))}</div>
+          <div class="topbar-right">
+            ${langSelect("lang-select")}
+            <div class="user-chip" data-testid="user-chip">${icon("user")}
+              <div><div class="user-name">${esc(user.name || user.login || "")}</div>
+              <div class="user-role">${esc(roleLabel(user.role))}</div></div>
+            </div>
+            <button class="btn btn-ghost" data-testid="logout" id="logout-btn">${icon("logout")}<span>${esc(t("header.logout"))}</span></button>
+          </div>
+        </header>
+        <main class="view" id="view"></main>
+      </div>
+    </div>`;
+  appRoot.querySelector("#logout-btn").addEventListener("click", logout);
+  appRoot.querySelector('[data-testid="lang-select"]').addEventListener("change", (e) => changeLocale(e.target.value));
+  return appRoot.querySelector("#view");
+}
+
+function route() {
+  if (typeof cleanup === "function") { try { cleanup(); } catch { /* ignore */ } }
+  cleanup = null;
+  const { parts, query } = parseHash();
+  let target = resolve(parts);
+  if (!session && target.view !== loginView) {
+    if (location.hash !== "#/login") { location.hash = "#/login"; return; }
+    target = resolve(["login"]);
+  }
+  if (session && target.view === loginView) { location.hash = "#/"; return; }
+  document.title = t("app.name");
+  const ctx = {
+    session, params: target.params || {}, query, can, sections: SECTIONS,
+    navigate: (h) => { location.hash = h; },
+  };
+  if (target.view === loginView) {
+    appRoot.innerHTML = "";
+    cleanup = loginView.render(appRoot, ctx);
+    return;
+  }
+  const viewRoot = renderShell(target.section);
+  cleanup = target.view.render(viewRoot, ctx);
+  window.scrollTo(0, 0);
+}
+
+async function start() {
+  appRoot = document.getElementById("app");
+  window.addEventListener("hashchange", route);
+  onLocaleChange(() => route());
+  window.addEventListener("releve:unauthorized", () => {
+    if (!session) return;
+    setToken("");
+    saveSession(null);
+    sessionStorage.setItem("releve.expired", "1");
+    location.hash = "#/login";
+  });
+  if (session) {
+    setTimezone(session.settings && session.settings.timezone);
+    try {
+      const info = await call("session_info", {});
+      saveSession(info);
+    } catch (e) {
+      if (e.code === "not_logged_in") { setToken(""); saveSession(null); }
+    }
+  }
+  route();
+}
+
+start();

@@ -1,0 +1,261 @@
+// Consumption histogram drawn as inline SVG: bars, axes, bucket labels,
+// info-code bands/markers with a legend, hatched gaps for buckets without reading,
+// and a hover tooltip.
+import { t, fmtNumber, fmtTs, codeLabel, unitLabel, localHourOf } from "./i18n.js";
+import { esc } from "./dom.js";
+
+const NS = "http://www.w3.org/2000/svg";
+const CODE_COLORS = {
+  leak: "#e07b00", burst: "#d1242f", dry: "#9a6700", reverse: "#8250df",
+  tamper: "#bf3989", low_battery: "#1a7f37", permanent_error: "#6e3630", temporary_error: "#57606a",
+};
+const EXTRA_COLORS = ["#0550ae", "#953800", "#116329", "#6639ba"];
+const APPROX_SECONDS = { hour: 3600, day: 86400, month: 86400 * 31, year: 86400 * 366 };
+
+function niceStep(range, count) {
+  const raw = range / Math.max(1, count);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const norm = raw / mag;
+  const step = norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10;
+  return step * mag;
+}
+
+function niceScale(min, max, count = 5) {
+  if (min === max) { max = min + (min === 0 ? 1 : Math.abs(min) * 0.5); }
+  const step = niceStep(max - min, count);
+  const lo = Math.floor(min / step) * step;
+  const hi = Math.ceil(max / step) * step;
+  const ticks = [];
+  for (let v = lo; v <= hi + step / 2; v += step) ticks.push(Math.abs(v) < step / 1e6 ? 0 : v);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return { lo, hi, ticks, decimals: Math.min(decimals, 4) };
+}
+
+function bucketLabel(ts, res) {
+  switch (res) {
+    case "hour": return fmtTs(ts, { hour: "2-digit", minute: "2-digit" });
+    case "day": return fmtTs(ts, { day: "numeric", month: "short" });
+    case "month": return fmtTs(ts, { month: "short", year: "2-digit" });
+    default: return fmtTs(ts, { year: "numeric" });
+  }
+}
+
+function periodText(start, end, res) {
+  switch (res) {
+    case "hour":
+      return `${fmtTs(start, { weekday: "short", day: "numeric", month: "short", year: "numeric" })}, ${fmtTs(start, { hour: "2-digit", minute: "2-digit" })}–${fmtTs(end, { hour: "2-digit", minute: "2-digit" })}`;
+    case "day": return fmtTs(start, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+    case "month": return fmtTs(start, { month: "long", year: "numeric" });
+    default: return fmtTs(start, { year: "numeric" });
+  }
+}
+
+function svgEl(name, attrs, text) {
+  const e = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function localHour(ts) {
+  return Number(localHourOf(ts));
+}
+
+/**
+ * Draw `hist` (a Histogram of COMMANDS.md) into `container`. Returns a cleanup function.
+ */
+export function renderHistogram(container, hist) {
+  let lastWidth = 0;
+  const draw = () => {
+    const width = Math.max(360, Math.floor(container.clientWidth || 800));
+    if (width === lastWidth) return;
+    lastWidth = width;
+    drawInto(container, hist, width);
+  };
+  draw();
+  let ro = null;
+  if (typeof ResizeObserver !== "undefined") {
+    ro = new ResizeObserver(() => draw());
+    ro.observe(container);
+  }
+  return () => { if (ro) ro.disconnect(); };
+}
+
+function drawInto(container, hist, W) {
+  const buckets = hist.buckets || [];
+  const res = hist.resolution;
+  const unit = unitLabel(hist.unit);
+  const n = buckets.length;
+  const ends = buckets.map((b, i) => (i + 1 < n ? buckets[i + 1].start : b.start + APPROX_SECONDS[res]));
+
+  // Info-code rows: one row per distinct code.
+  const codes = [];
+  for (const ic of hist.info_codes || []) if (!codes.includes(ic.code)) codes.push(ic.code);
+  const color = (code) => CODE_COLORS[code] || EXTRA_COLORS[codes.indexOf(code) % EXTRA_COLORS.length];
+  const bandH = 8;
+  const bandsTop = 8;
+  const margin = { left: 64, right: 16, top: bandsTop + codes.length * (bandH + 3) + (codes.length ? 10 : 18), bottom: 40 };
+  const H = 300 + codes.length * (bandH + 3);
+  const plotW = W - margin.left - margin.right;
+  const plotH = H - margin.top - margin.bottom;
+  const slot = n ? plotW / n : plotW;
+  const barW = Math.max(1, Math.min(slot * (slot > 6 ? 0.72 : 0.86), 64));
+
+  const values = buckets.map((b) => b.value).filter((v) => v !== null && v !== undefined);
+  const vmin = Math.min(0, ...values);
+  const vmax = Math.max(0, ...values);
+  const scale = niceScale(vmin, vmax, 5);
+  const y = (v) => margin.top + plotH - ((v - scale.lo) / (scale.hi - scale.lo)) * plotH;
+  const x0 = (i) => margin.left + i * slot;
+
+  container.innerHTML = "";
+  container.classList.add("chart");
+  const svg = svgEl("svg", {
+    width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "data-testid": "histogram",
+    "data-buckets": n, "data-resolution": res, class: "histogram",
+    "aria-label": `${t("chart.value")} (${unit})`,
+  });
+  const defs = svgEl("defs");
+  const pat = svgEl("pattern", { id: "hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" });
+  pat.appendChild(svgEl("rect", { width: 6, height: 6, fill: "#eceff2" }));
+  pat.appendChild(svgEl("line", { x1: 0, y1: 0, x2: 0, y2: 6, stroke: "#aab3bd", "stroke-width": 2 }));
+  defs.appendChild(pat);
+  svg.appendChild(defs);
+
+  // Grid + y ticks.
+  const grid = svgEl("g", { class: "grid" });
+  for (const tv of scale.ticks) {
+    const yy = Math.round(y(tv)) + 0.5;
+    grid.appendChild(svgEl("line", { x1: margin.left, x2: W - margin.right, y1: yy, y2: yy, class: tv === 0 ? "zero" : "gridline" }));
+    grid.appendChild(svgEl("text", { x: margin.left - 8, y: yy + 4, "text-anchor": "end", class: "tick" }, fmtNumber(tv, scale.decimals)));
+  }
+  svg.appendChild(grid);
+  svg.appendChild(svgEl("text", { x: margin.left - 8, y: margin.top - 14, "text-anchor": "end", class: "axis-unit" }, unit));
+
+  // Info-code shading and bands.
+  const activeCodes = buckets.map(() => []);
+  const icLayer = svgEl("g", { class: "infocodes" });
+  (hist.info_codes || []).forEach((ic) => {
+    const end = ic.ended_at ?? Infinity;
+    let first = -1, last = -1;
+    for (let i = 0; i < n; i++) {
+      if (buckets[i].start < end && ends[i] > ic.started_at) {
+        if (first < 0) first = i;
+        last = i;
+        activeCodes[i].push(ic.code);
+      }
+    }
+    if (first < 0) return;
+    const row = codes.indexOf(ic.code);
+    const c = color(ic.code);
+    const bx = x0(first), bw = (last - first + 1) * slot;
+    icLayer.appendChild(svgEl("rect", { x: bx, y: margin.top, width: bw, height: plotH, fill: c, opacity: 0.07, class: "ic-shade" }));
+    const by = bandsTop + row * (bandH + 3);
+    const band = svgEl("rect", { x: bx, y: by, width: Math.max(2, bw), height: bandH, rx: 2, fill: c, class: "ic-band", "data-code": ic.code });
+    band.appendChild(svgEl("title", {}, codeLabel(ic.code)));
+    icLayer.appendChild(band);
+    if (ic.started_at >= buckets[0].start) {
+      const tx = bx;
+      const ty = margin.top - 2;
+      icLayer.appendChild(svgEl("path", { d: `M${tx - 5},${ty - 7} L${tx + 5},${ty - 7} L${tx},${ty} Z`, fill: c, class: "ic-marker" }));
+    }
+  });
+  svg.appendChild(icLayer);
+
+  // Bars and gaps.
+  const barsG = svgEl("g", { class: "bars" });
+  const zeroY = y(0);
+  buckets.forEach((b, i) => {
+    const bx = x0(i) + (slot - barW) / 2;
+    if (b.value === null || b.value === undefined) {
+      // Gap marker: a hatched block standing on the baseline (no reading in this bucket).
+      const gh = Math.min(plotH, 22);
+      barsG.appendChild(svgEl("rect", { x: x0(i), y: margin.top + plotH - gh, width: slot, height: gh, fill: "url(#hatch)", class: "gap", "data-i": i }));
+      return;
+    }
+    const yy = y(b.value);
+    const top = Math.min(yy, zeroY);
+    const h = Math.abs(zeroY - yy);
+    barsG.appendChild(svgEl("rect", { x: bx, y: top, width: barW, height: h, rx: barW > 6 ? 2 : 0, class: "bar" + (b.value < 0 ? " negative" : ""), "data-i": i, "data-value": b.value }));
+  });
+  svg.appendChild(barsG);
+
+  // X axis labels.
+  const xG = svgEl("g", { class: "x-axis" });
+  const baseY = margin.top + plotH;
+  xG.appendChild(svgEl("line", { x1: margin.left, x2: W - margin.right, y1: baseY + 0.5, y2: baseY + 0.5, class: "axis" }));
+  const labelW = res === "day" ? 52 : res === "month" ? 56 : res === "hour" ? 44 : 40;
+  let idxs = [];
+  if (res === "hour" && n > 36) {
+    // Label days at local midnight; minor ticks every 6 hours.
+    buckets.forEach((b, i) => { if (localHour(b.start) === 0) idxs.push(i); });
+    const dayEvery = Math.max(1, Math.ceil(idxs.length / Math.max(1, Math.floor(plotW / 64))));
+    idxs = idxs.filter((_, k) => k % dayEvery === 0);
+    idxs.forEach((i) => {
+      const xx = x0(i);
+      xG.appendChild(svgEl("line", { x1: xx, x2: xx, y1: baseY, y2: baseY + 6, class: "axis" }));
+      xG.appendChild(svgEl("text", { x: xx + 3, y: baseY + 18, "text-anchor": "start", class: "tick" }, fmtTs(buckets[i].start, { weekday: "short", day: "numeric", month: "short" })));
+    });
+  } else {
+    const step = Math.max(1, Math.ceil(labelW / slot));
+    for (let i = 0; i < n; i += step) idxs.push(i);
+    idxs.forEach((i) => {
+      const xx = x0(i) + slot / 2;
+      xG.appendChild(svgEl("line", { x1: xx, x2: xx, y1: baseY, y2: baseY + 4, class: "axis" }));
+      xG.appendChild(svgEl("text", { x: xx, y: baseY + 18, "text-anchor": "middle", class: "tick bucket-label" }, bucketLabel(buckets[i].start, res)));
+    });
+  }
+  svg.appendChild(xG);
+
+  // Hover.
+  const hl = svgEl("rect", { x: 0, y: margin.top, width: slot, height: plotH, class: "hover-slot", visibility: "hidden" });
+  svg.insertBefore(hl, barsG);
+  const overlay = svgEl("rect", { x: margin.left, y: margin.top, width: plotW, height: plotH, fill: "transparent", class: "overlay" });
+  svg.appendChild(overlay);
+
+  container.appendChild(svg);
+  const tip = document.createElement("div");
+  tip.className = "chart-tip";
+  tip.setAttribute("data-testid", "chart-tooltip");
+  tip.hidden = true;
+  container.appendChild(tip);
+
+  const move = (ev) => {
+    const rect = svg.getBoundingClientRect();
+    const px = (ev.clientX - rect.left) * (W / rect.width);
+    const i = Math.floor((px - margin.left) / slot);
+    if (i < 0 || i >= n) { hide(); return; }
+    const b = buckets[i];
+    hl.setAttribute("x", x0(i));
+    hl.setAttribute("visibility", "visible");
+    const val = b.value === null || b.value === undefined
+      ? `<span class="muted">${esc(t("chart.noReading"))}</span>`
+      : `<b>${esc(fmtNumber(b.value, 3))}</b> ${esc(unit)}`;
+    const ics = activeCodes[i].length
+      ? `<div class="tip-codes">${activeCodes[i].map((c) => `<span><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")}</div>`
+      : "";
+    tip.innerHTML = `<div class="tip-period">${esc(periodText(b.start, ends[i], res))}</div><div>${val}</div>${ics}`;
+    tip.hidden = false;
+    const cw = container.clientWidth;
+    const bx = (x0(i) + slot / 2) * (rect.width / W);
+    const tw = tip.offsetWidth;
+    let left = bx + 12;
+    if (left + tw > cw) left = bx - tw - 12;
+    tip.style.left = Math.max(0, left) + "px";
+    tip.style.top = Math.max(0, (ev.clientY - rect.top) - tip.offsetHeight - 8) + "px";
+  };
+  const hide = () => { tip.hidden = true; hl.setAttribute("visibility", "hidden"); };
+  overlay.addEventListener("mousemove", move);
+  overlay.addEventListener("mouseleave", hide);
+
+  // Legend.
+  const hasGap = buckets.some((b) => b.value === null || b.value === undefined);
+  if (codes.length || hasGap) {
+    const lg = document.createElement("div");
+    lg.className = "chart-legend";
+    lg.setAttribute("data-testid", "chart-legend");
+    lg.innerHTML = codes.map((c) => `<span class="lg-item"><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")
+      + (hasGap ? `<span class="lg-item"><i class="lg-gap"></i>${esc(t("chart.legend.gap"))}</span>` : "");
+    container.appendChild(lg);
+  }
+}

@@ -1,0 +1,153 @@
+import { call } from "../api.js";
+import { t, getLocale, fmtInt, errorText, isoDateInTz } from "../i18n.js";
+import { icon } from "../icons.js";
+import { esc, addDays, firstOfMonthsAgo, isIsoDate } from "../dom.js";
+
+// Kept while the clerk moves around; null fields are filled with defaults.
+const st = { from: null, to: null, groupId: "", separator: null, decimal: null, columns: null, result: null };
+
+function defaultsByLocale() {
+  return getLocale() === "fr" ? { separator: ";", decimal: "," } : { separator: ",", decimal: "." };
+}
+
+function download(filename, content) {
+  const blob = new Blob([content], { type: "text/csv;charset=utf-8" });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.style.display = "none";
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(url); a.remove(); }, 1000);
+}
+
+export function render(root, ctx) {
+  if (!ctx.can("export")) {
+    root.innerHTML = `<div class="page-head"><h1>${icon("export")}<span>${esc(t("export.title"))}</span></h1></div>
+      <div class="card placeholder-card"><div class="placeholder-icon">${icon("export")}</div><p>${esc(t("export.denied"))}</p></div>`;
+    return;
+  }
+  if (!st.from) {
+    const today = isoDateInTz(Math.floor(Date.now() / 1000));
+    const firstThis = firstOfMonthsAgo(today, 0);
+    st.from = firstOfMonthsAgo(today, 1);
+    st.to = addDays(firstThis, -1);
+  }
+  const def = defaultsByLocale();
+  const sep = st.separator ?? def.separator;
+  const dec = st.decimal ?? def.decimal;
+  const colLabel = (c) => (getLocale() === "fr" ? c.label_fr : c.label_en) || c.id;
+
+  root.innerHTML = `<div class="page-head"><h1>${icon("export")}<span>${esc(t("export.title"))}</span></h1></div>
+    <div class="export-layout">
+      <section class="card">
+        <p class="muted">${esc(t("export.intro"))}</p>
+        <div class="form-grid">
+          <label class="field"><span>${esc(t("export.from"))}</span><input type="date" data-testid="export-from" value="${esc(st.from)}"></label>
+          <label class="field"><span>${esc(t("export.to"))}</span><input type="date" data-testid="export-to" value="${esc(st.to)}"></label>
+          <label class="field"><span>${esc(t("export.group"))}</span><select data-testid="export-group"><option value="">${esc(t("meters.group.all"))}</option></select></label>
+          <label class="field"><span>${esc(t("export.separator"))}</span><select data-testid="export-separator">
+            <option value=";" ${sep === ";" ? "selected" : ""}>${esc(t("export.sep.semicolon"))}</option>
+            <option value="," ${sep === "," ? "selected" : ""}>${esc(t("export.sep.comma"))}</option>
+            <option value="tab" ${sep === "\t" ? "selected" : ""}>${esc(t("export.sep.tab"))}</option></select></label>
+          <label class="field"><span>${esc(t("export.decimal"))}</span><select data-testid="export-decimal">
+            <option value="," ${dec === "," ? "selected" : ""}>${esc(t("export.dec.comma"))}</option>
+            <option value="." ${dec === "." ? "selected" : ""}>${esc(t("export.dec.dot"))}</option></select></label>
+        </div>
+        <div class="export-actions">
+          <button class="btn btn-primary" data-testid="export-button">${icon("export")}<span>${esc(t("export.run"))}</span></button>
+          <span class="export-result" data-testid="export-result" role="status"></span>
+        </div>
+      </section>
+      <section class="card">
+        <h2>${esc(t("export.columns"))}</h2>
+        <p class="muted small">${esc(t("export.columns.hint"))}</p>
+        <ul class="col-list" data-testid="export-columns"><li class="muted">${esc(t("common.loading"))}</li></ul>
+      </section>
+    </div>`;
+
+  const q = (s) => root.querySelector(`[data-testid="${s}"]`);
+  const fromEl = q("export-from"), toEl = q("export-to"), groupEl = q("export-group");
+  const sepEl = q("export-separator"), decEl = q("export-decimal"), btn = q("export-button"), out = q("export-result");
+  const colList = q("export-columns");
+  let alive = true;
+
+  const paintColumns = () => {
+    colList.innerHTML = st.columns.map((c, i) => `<li data-col="${esc(c.id)}">
+      <label class="check"><input type="checkbox" data-testid="col-${esc(c.id)}" ${c.on ? "checked" : ""} data-i="${i}"><span>${esc(colLabel(c))}</span></label>
+      <span class="col-moves">
+        <button class="icon-btn" data-move="-1" data-i="${i}" title="${esc(t("export.up"))}" aria-label="${esc(t("export.up"))}" ${i === 0 ? "disabled" : ""}>${icon("arrowUp")}</button>
+        <button class="icon-btn" data-move="1" data-i="${i}" title="${esc(t("export.down"))}" aria-label="${esc(t("export.down"))}" ${i === st.columns.length - 1 ? "disabled" : ""}>${icon("arrowDown")}</button>
+      </span></li>`).join("");
+  };
+  colList.addEventListener("change", (e) => {
+    const i = Number(e.target.dataset.i);
+    if (!Number.isNaN(i)) st.columns[i].on = e.target.checked;
+  });
+  colList.addEventListener("click", (e) => {
+    const b = e.target.closest("[data-move]");
+    if (!b) return;
+    const i = Number(b.dataset.i), j = i + Number(b.dataset.move);
+    if (j < 0 || j >= st.columns.length) return;
+    [st.columns[i], st.columns[j]] = [st.columns[j], st.columns[i]];
+    paintColumns();
+    const again = colList.querySelector(`[data-move="${b.dataset.move}"][data-i="${j}"]`);
+    if (again && !again.disabled) again.focus();
+  });
+  if (st.columns) paintColumns();
+  else call("export_columns", {}).then((cols) => {
+    st.columns = cols.map((c) => ({ ...c, on: true }));
+    if (alive) paintColumns();
+  }).catch((e) => { if (alive) colList.innerHTML = `<li class="error-text">${esc(errorText(e))}</li>`; });
+
+  call("groups_list", {}).then((gs) => {
+    if (!alive) return;
+    groupEl.innerHTML = `<option value="">${esc(t("meters.group.all"))}</option>` + gs.map((g) => `<option value="${g.id}">${esc(g.name)}</option>`).join("");
+    groupEl.value = st.groupId;
+  }).catch(() => {});
+
+  fromEl.addEventListener("change", () => { st.from = fromEl.value; });
+  toEl.addEventListener("change", () => { st.to = toEl.value; });
+  groupEl.addEventListener("change", () => { st.groupId = groupEl.value; });
+  sepEl.addEventListener("change", () => {
+    st.separator = sepEl.value === "tab" ? "\t" : sepEl.value;
+    // A comma separator with a comma decimal would break the columns.
+    if (st.separator === "," && decEl.value === ",") { decEl.value = "."; st.decimal = "."; }
+  });
+  decEl.addEventListener("change", () => {
+    st.decimal = decEl.value;
+    if (st.decimal === "," && sepEl.value === ",") { sepEl.value = ";"; st.separator = ";"; }
+  });
+
+  if (st.result) out.innerHTML = st.result;
+
+  btn.addEventListener("click", async () => {
+    out.className = "export-result";
+    if (!isIsoDate(st.from) || !isIsoDate(st.to) || st.from > st.to) {
+      out.textContent = t("export.badPeriod"); out.classList.add("error-text"); return;
+    }
+    const cols = (st.columns || []).filter((c) => c.on).map((c) => c.id);
+    if (st.columns && !cols.length) { out.textContent = t("export.noColumns"); out.classList.add("error-text"); return; }
+    const args = {
+      from: st.from, to: st.to,
+      separator: sepEl.value === "tab" ? "\t" : sepEl.value,
+      decimal: decEl.value,
+    };
+    if (st.columns) args.columns = cols;
+    if (st.groupId) args.group_id = Number(st.groupId);
+    btn.disabled = true;
+    out.textContent = t("export.busy");
+    try {
+      const res = await call("export_readings", args);
+      download(res.filename, res.content);
+      st.result = `${icon("check")}<span data-testid="export-rows" data-rows="${res.rows}">${esc(t("export.done", { rows: fmtInt(res.rows), filename: res.filename }))}</span>`;
+      if (alive) { out.innerHTML = st.result; out.classList.add("ok-text"); }
+    } catch (e) {
+      if (alive) { out.textContent = t("common.error", { message: errorText(e) }); out.classList.add("error-text"); }
+    } finally {
+      if (alive) btn.disabled = false;
+    }
+  });
+  return () => { alive = false; };
+}

@@ -1,0 +1,149 @@
+import { call } from "../api.js";
+import { t, getLocale, fmtInt, fmtPercent, errorText, rejectLabel } from "../i18n.js";
+import { icon } from "../icons.js";
+import { esc } from "../dom.js";
+
+const POLL_MS = 300;
+// Module state: an import keeps running (and its report stays) while the clerk looks elsewhere.
+const st = { files: [], phase: "idle", task: null, processed: 0, total: 0, report: null, error: null };
+let repaint = null;
+
+function readText(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error || new Error("read error"));
+    r.readAsText(file);
+  });
+}
+
+function fmtSize(bytes) {
+  const [b, k, m] = getLocale() === "fr" ? ["o", "Ko", "Mo"] : ["B", "KB", "MB"];
+  if (bytes < 1024) return fmtInt(bytes) + " " + b;
+  if (bytes < 1024 * 1024) return fmtInt(Math.round(bytes / 1024)) + " " + k;
+  return fmtInt(Math.round(bytes / 1024 / 1024)) + " " + m;
+}
+
+async function poll() {
+  while (st.phase === "running" && st.task) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    try {
+      const s = await call("import_status", { task: st.task });
+      st.processed = s.processed_lines || 0;
+      st.total = s.total_lines || 0;
+      if (s.state === "done") { st.phase = "done"; st.report = s.report; }
+      else if (s.state === "failed") { st.phase = "failed"; st.error = s.error ? errorText(s.error) : "?"; }
+    } catch (e) {
+      st.phase = "failed"; st.error = errorText(e);
+    }
+    if (repaint) repaint();
+  }
+}
+
+async function start() {
+  if (!st.files.length) return;
+  st.phase = "reading"; st.report = null; st.error = null; st.processed = 0; st.total = 0;
+  if (repaint) repaint();
+  try {
+    const files = [];
+    for (const f of st.files) files.push({ name: f.name, content: await readText(f) });
+    st.total = files.reduce((n, f) => n + (f.content ? f.content.split(/\r?\n/).filter((l) => l.length).length : 0), 0);
+    const res = await call("import_start", { files });
+    st.task = res.task;
+    st.phase = "running";
+    if (repaint) repaint();
+    poll();
+  } catch (e) {
+    st.phase = "failed"; st.error = errorText(e);
+    if (repaint) repaint();
+  }
+}
+
+function progressHtml() {
+  const ratio = st.total > 0 ? Math.min(1, st.processed / st.total) : (st.phase === "done" ? 1 : 0);
+  const label = st.phase === "reading" ? t("import.reading")
+    : t("import.progress", { processed: fmtInt(st.processed), total: fmtInt(st.total), pct: fmtPercent(ratio) });
+  return `<div class="progress-block">
+    <div class="progress-title">${esc(st.phase === "done" ? t("import.done") : t("import.running"))}</div>
+    <div class="progress" role="progressbar" data-testid="import-progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${Math.round(ratio * 100)}">
+      <div class="progress-fill ${st.phase === "done" ? "done" : ""}" style="width:${(ratio * 100).toFixed(1)}%"></div></div>
+    <div class="progress-text muted" data-testid="import-progress-text">${esc(label)}</div></div>`;
+}
+
+function reportHtml(r) {
+  const files = r.files || [];
+  const tot = (k) => files.reduce((n, f) => n + (f[k] || 0), 0);
+  const rejectedOf = (f) => (typeof f.rejected_count === "number" ? f.rejected_count : (f.rejected || []).length);
+  const capped = files.some((f) => rejectedOf(f) > (f.rejected || []).length || (f.rejected || []).length >= 1000);
+  const showUndecoded = files.some((f) => typeof f.kept_undecoded === "number");
+  const undecTh = showUndecoded ? `<th class="num" title="${esc(t("import.col.undecoded.hint"))}">${esc(t("import.col.undecoded"))}</th>` : "";
+  const rows = [];
+  for (const f of files) for (const rj of f.rejected || []) rows.push({ file: f.name, ...rj });
+  return `<section class="card" data-testid="import-report">
+    <h2>${icon("check")}<span>${esc(t("import.report"))}</span></h2>
+    <p class="summary">${esc(t("import.summary", { stored: fmtInt(r.stored), duplicates: fmtInt(r.duplicates), rejected: fmtInt(r.rejected_count) }))}</p>
+    <div class="table-scroll"><table class="table" data-testid="import-files">
+      <thead><tr><th>${esc(t("import.col.file"))}</th><th class="num">${esc(t("import.col.lines"))}</th><th class="num">${esc(t("import.col.telegrams"))}</th><th class="num">${esc(t("import.col.stored"))}</th><th class="num">${esc(t("import.col.duplicates"))}</th>${undecTh}<th class="num">${esc(t("import.col.readings"))}</th><th class="num">${esc(t("import.col.newMeters"))}</th><th class="num">${esc(t("import.col.rejected"))}</th></tr></thead>
+      <tbody>${files.map((f) => `<tr data-testid="import-file-row"><td>${icon("file")} ${esc(f.name)}</td><td class="num">${fmtInt(f.lines)}</td><td class="num">${fmtInt(f.telegrams)}</td><td class="num">${fmtInt(f.stored)}</td><td class="num">${fmtInt(f.duplicates)}</td>${showUndecoded ? `<td class="num">${fmtInt(f.kept_undecoded || 0)}</td>` : ""}<td class="num">${fmtInt(f.readings)}</td><td class="num">${fmtInt(f.new_meters)}</td><td class="num ${rejectedOf(f) ? "warn-text" : ""}">${fmtInt(rejectedOf(f))}</td></tr>`).join("")}</tbody>
+      ${files.length > 1 ? `<tfoot><tr><th>${esc(t("import.total"))}</th><th class="num">${fmtInt(tot("lines"))}</th><th class="num">${fmtInt(tot("telegrams"))}</th><th class="num">${fmtInt(r.stored)}</th><th class="num">${fmtInt(r.duplicates)}</th>${showUndecoded ? `<th class="num">${fmtInt(tot("kept_undecoded"))}</th>` : ""}<th class="num">${fmtInt(tot("readings"))}</th><th class="num">${fmtInt(tot("new_meters"))}</th><th class="num">${fmtInt(r.rejected_count)}</th></tr></tfoot>` : ""}
+    </table></div>
+    ${rows.length ? `<h3>${esc(t("import.rejected"))} <span class="muted">(${fmtInt(r.rejected_count)})</span></h3>
+      ${capped ? `<p class="muted small">${esc(t("import.rejected.capped"))}</p>` : ""}
+      <div class="table-scroll rejected-scroll"><table class="table compact" data-testid="rejected-table">
+        <thead><tr>${files.length > 1 ? `<th>${esc(t("import.rejected.file"))}</th>` : ""}<th class="num">${esc(t("import.rejected.line"))}</th><th>${esc(t("import.rejected.reason"))}</th></tr></thead>
+        <tbody>${rows.map((x) => `<tr data-testid="rejected-row" data-line="${x.line}">${files.length > 1 ? `<td>${esc(x.file)}</td>` : ""}<td class="num mono">${fmtInt(x.line)}</td><td>${rejectLabel(x.code) ? `<b class="reject-label">${esc(rejectLabel(x.code))}</b> <span class="muted small">${esc(x.reason || "")}</span>` : esc(x.reason || x.code)} ${x.code ? `<span class="code-id mono">${esc(x.code)}</span>` : ""}</td></tr>`).join("")}</tbody>
+      </table></div>` : ""}
+  </section>`;
+}
+
+export function render(root, ctx) {
+  if (!ctx.can("import")) {
+    root.innerHTML = `<div class="page-head"><h1>${icon("import")}<span>${esc(t("import.title"))}</span></h1></div>
+      <div class="card placeholder-card" data-testid="import-denied"><div class="placeholder-icon">${icon("import")}</div><p>${esc(t("import.denied"))}</p></div>`;
+    return;
+  }
+  root.innerHTML = `<div class="page-head"><h1>${icon("import")}<span>${esc(t("import.title"))}</span></h1></div>
+    <section class="card">
+      <p class="muted">${esc(t("import.intro"))}</p>
+      <div class="import-pick">
+        <label class="btn btn-file">${icon("upload")}<span>${esc(t("import.choose"))}</span>
+          <input type="file" multiple accept=".txt,.csv,.log,text/plain,text/csv" data-testid="import-files-input"></label>
+        <button class="btn btn-primary" data-testid="import-start">${icon("import")}<span>${esc(t("import.start"))}</span></button>
+      </div>
+      <div class="file-list" data-testid="import-file-list"></div>
+      <div class="import-progress-area"></div>
+      <p class="error-text" data-testid="import-error" hidden></p>
+    </section>
+    <div class="import-report-area"></div>`;
+  const input = root.querySelector('[data-testid="import-files-input"]');
+  const startBtn = root.querySelector('[data-testid="import-start"]');
+  const list = root.querySelector(".file-list");
+  const progressArea = root.querySelector(".import-progress-area");
+  const reportArea = root.querySelector(".import-report-area");
+  const errEl = root.querySelector('[data-testid="import-error"]');
+  let shownReport = null;
+
+  const paint = () => {
+    list.innerHTML = st.files.length
+      ? `<div class="muted small">${esc(t("import.selected", { count: st.files.length }))}</div><ul>${st.files.map((f) => `<li>${icon("file")}<span>${esc(f.name)}</span><span class="muted">${esc(fmtSize(f.size))}</span></li>`).join("")}</ul>`
+      : `<div class="muted small">${esc(t("import.none"))}</div>`;
+    const busy = st.phase === "reading" || st.phase === "running";
+    startBtn.disabled = busy || !st.files.length;
+    input.disabled = busy;
+    progressArea.innerHTML = st.phase === "idle" || (st.phase === "failed" && !st.task) ? "" : progressHtml();
+    errEl.hidden = st.phase !== "failed";
+    errEl.textContent = st.phase === "failed" ? t("import.failed", { message: st.error }) : "";
+    if (st.phase === "done" && st.report) {
+      if (shownReport !== st.report) { reportArea.innerHTML = reportHtml(st.report); shownReport = st.report; }
+    } else { reportArea.innerHTML = ""; shownReport = null; }
+  };
+  repaint = paint;
+  input.addEventListener("change", () => {
+    st.files = [...input.files];
+    if (st.phase === "done" || st.phase === "failed") { st.phase = "idle"; st.task = null; st.report = null; }
+    paint();
+  });
+  startBtn.addEventListener("click", start);
+  paint();
+  return () => { if (repaint === paint) repaint = null; };
+}

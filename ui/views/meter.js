@@ -1,0 +1,216 @@
+import { call } from "../api.js";
+import {
+  t, fmtNumber, fmtDateTime, fmtDate, deviceTypeLabel, statusLabel, codeLabel, registerLabel,
+  unitLabel, errorText, isoDateInTz,
+} from "../i18n.js";
+import { icon, deviceIcon } from "../icons.js";
+import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../dom.js";
+import { renderHistogram } from "../chart.js";
+
+const RESOLUTIONS = ["hour", "day", "month", "year"];
+const CUMULATIVE = ["volume", "energy", "a_plus", "a_minus", "target_volume", "target_energy"];
+const DEFAULT_REGISTER = { water: "volume", gas: "volume", heat: "energy", electricity: "a_plus" };
+// Chart settings per meter id, kept while the clerk moves around.
+const chartState = new Map();
+
+export function defaultPeriod(res, anchorIso) {
+  switch (res) {
+    case "hour": return { from: addDays(anchorIso, -6), to: anchorIso };
+    case "day": return { from: addDays(anchorIso, -59), to: anchorIso };
+    case "month": return { from: firstOfMonthsAgo(anchorIso, 12), to: anchorIso };
+    default: return { from: firstOfYearsAgo(anchorIso, 4), to: anchorIso };
+  }
+}
+
+function kv(label, value, testid) {
+  return `<div class="kv"><dt>${esc(label)}</dt><dd ${testid ? `data-testid="${testid}"` : ""}>${value}</dd></div>`;
+}
+const none = () => `<span class="muted">${esc(t("common.none"))}</span>`;
+const txt = (v) => (v === null || v === undefined || v === "" ? none() : esc(v));
+
+function customerCard(c) {
+  const body = c
+    ? `<dl class="kvs">${kv(t("meter.customer.number"), txt(c.number))}${kv(t("meter.customer.name"), txt(c.name))}
+        ${kv(t("meter.customer.address"), txt([c.address, [c.postal_code, c.city].filter(Boolean).join(" ")].filter(Boolean).join(", ")))}
+        ${c.email ? kv(t("meter.customer.email"), esc(c.email)) : ""}${c.phone ? kv(t("meter.customer.phone"), esc(c.phone)) : ""}</dl>`
+    : `<p class="muted">${esc(t("meter.customer.none"))}</p>`;
+  return `<section class="card"><h2>${icon("user")}<span>${esc(t("meter.customer"))}</span></h2>${body}</section>`;
+}
+
+function installationCard(m) {
+  const gps = m.lat !== null && m.lat !== undefined && m.lon !== null && m.lon !== undefined
+    ? `<span class="mono">${esc(fmtNumber(m.lat, 5))}, ${esc(fmtNumber(m.lon, 5))}</span>` : none();
+  return `<section class="card"><h2>${icon("pin")}<span>${esc(t("meter.installation"))}</span></h2><dl class="kvs">
+    ${kv(t("meter.installation.address"), txt([m.address, [m.postal_code, m.city].filter(Boolean).join(" ")].filter(Boolean).join(", ")))}
+    ${kv(t("meter.installation.gps"), gps)}
+    ${kv(t("meter.installation.installed"), m.installed_at ? esc(fmtDate(m.installed_at)) : none())}
+    ${m.removed_at ? kv(t("meter.installation.removed"), esc(fmtDate(m.removed_at))) : ""}
+  </dl></section>`;
+}
+
+function registersCard(regs) {
+  const body = regs.length
+    ? `<div class="table-scroll"><table class="table compact" data-testid="registers"><thead><tr><th>${esc(t("meter.registers.label"))}</th><th class="num">${esc(t("meter.registers.value"))}</th><th>${esc(t("meter.registers.time"))}</th></tr></thead><tbody>
+      ${regs.map((r) => `<tr><td>${esc(registerLabel(r.register, r.label))}</td><td class="num"><b>${esc(fmtNumber(r.last_value, 3))}</b> ${esc(unitLabel(r.unit))}</td><td class="nowrap">${r.last_ts ? esc(fmtDateTime(r.last_ts)) : none()}</td></tr>`).join("")}
+      </tbody></table></div>`
+    : `<p class="muted">${esc(t("meter.registers.none"))}</p>`;
+  return `<section class="card"><h2>${icon("meters")}<span>${esc(t("meter.registers"))}</span></h2>${body}</section>`;
+}
+
+function groupsCard(groups) {
+  const body = groups.length
+    ? `<div class="chips">${groups.map((g) => `<span class="chip">${esc(g.name)}</span>`).join("")}</div>`
+    : `<p class="muted">${esc(t("meter.groups.none"))}</p>`;
+  return `<section class="card"><h2>${icon("reports")}<span>${esc(t("meter.groups"))}</span></h2>${body}</section>`;
+}
+
+function infoCodesCard(codes) {
+  const sorted = [...codes].sort((a, b) => b.started_at - a.started_at);
+  const body = sorted.length
+    ? `<div class="table-scroll"><table class="table compact" data-testid="infocode-history"><thead><tr><th>${esc(t("meter.infocodes.code"))}</th><th>${esc(t("meter.infocodes.started"))}</th><th>${esc(t("meter.infocodes.lastSeen"))}</th><th>${esc(t("meter.infocodes.ended"))}</th></tr></thead><tbody>
+      ${sorted.map((c) => `<tr><td><span class="code-tag code-${esc(c.code)}">${c.ended_at ? "" : icon("warning")}${esc(codeLabel(c.code))}</span></td><td class="nowrap">${esc(fmtDateTime(c.started_at))}</td><td class="nowrap">${c.last_seen_at ? esc(fmtDateTime(c.last_seen_at)) : none()}</td><td class="nowrap">${c.ended_at ? esc(fmtDateTime(c.ended_at)) : `<span class="badge badge-warn">${esc(t("meter.infocodes.active"))}</span>`}</td></tr>`).join("")}
+      </tbody></table></div>`
+    : `<p class="muted">${esc(t("meter.infocodes.none"))}</p>`;
+  return `<section class="card"><h2>${icon("infocodes")}<span>${esc(t("meter.infocodes"))}</span></h2>${body}</section>`;
+}
+
+function exchangesCard(ex) {
+  const link = (id, serial) => (id ? `<a href="#/meters/${id}" class="mono">${esc(serial)}</a>` : `<span class="mono">${esc(serial || "")}</span>`);
+  const body = ex.length
+    ? `<ul class="exchanges" data-testid="exchanges">${ex.map((e) => `<li>
+        <div class="ex-date">${esc(fmtDate(e.at))}</div>
+        <div class="ex-flow">
+          <div><span class="muted">${esc(t("meter.exchanges.old"))}</span> ${link(e.old_meter_id, e.old_serial)}
+            <div class="small muted">${esc(t("meter.exchanges.final"))} <b>${esc(fmtNumber(e.final_value, 3))}</b></div></div>
+          <span class="ex-arrow">${icon("chevronRight")}</span>
+          <div><span class="muted">${esc(t("meter.exchanges.new"))}</span> ${link(e.new_meter_id, e.new_serial)}
+            <div class="small muted">${esc(t("meter.exchanges.initial"))} <b>${esc(fmtNumber(e.initial_value, 3))}</b></div></div>
+        </div></li>`).join("")}</ul>`
+    : `<p class="muted">${esc(t("meter.exchanges.none"))}</p>`;
+  return `<section class="card"><h2>${icon("settings")}<span>${esc(t("meter.exchanges"))}</span></h2>${body}</section>`;
+}
+
+export function render(root, ctx) {
+  const id = ctx.params.id;
+  let alive = true;
+  let chartCleanup = null;
+  root.innerHTML = `<div class="page-head"><a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a></div>
+    <div class="card"><p class="muted">${esc(t("common.loading"))}</p></div>`;
+
+  call("meter_get", { id }).then((d) => { if (alive) show(d); }).catch((e) => {
+    if (!alive) return;
+    root.innerHTML = `<div class="page-head"><a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a></div>
+      <div class="card"><p class="error-text" data-testid="meter-error">${esc(t("common.error", { message: errorText(e) }))}</p></div>`;
+  });
+
+  function show(d) {
+    const m = d.meter;
+    const regs = d.registers || [];
+    const activeCodes = (d.info_codes || []).filter((c) => !c.ended_at);
+    // Index registers give a consumption; the others (power, temperatures) a mean per bucket.
+    const charted = regs.filter((r) => !r.register.startsWith("target_"))
+      .sort((a, b) => Number(CUMULATIVE.includes(b.register)) - Number(CUMULATIVE.includes(a.register)));
+    const candidates = charted.length ? charted.map((r) => ({ id: r.register, label: registerLabel(r.register, r.label) }))
+      : [{ id: DEFAULT_REGISTER[m.device_type] || "volume", label: registerLabel(DEFAULT_REGISTER[m.device_type] || "volume") }];
+    const anchor = isoDateInTz(m.last_seen || Math.floor(Date.now() / 1000));
+    let st = chartState.get(id);
+    if (!st) {
+      const def = DEFAULT_REGISTER[m.device_type];
+      const reg = candidates.find((c) => c.id === def) ? def : candidates[0].id;
+      st = { res: "day", register: reg, ...defaultPeriod("day", anchor) };
+      chartState.set(id, st);
+    }
+    root.innerHTML = `
+      <div class="page-head meter-head">
+        <a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a>
+        <div class="meter-title">
+          <div class="meter-type-icon">${deviceIcon(m.device_type)}</div>
+          <div>
+            <h1 data-testid="meter-serial"><span class="mono">${esc(m.serial)}</span>
+              <span class="badge badge-${esc(m.status)}" data-testid="meter-status">${esc(statusLabel(m.status))}</span>
+              ${activeCodes.map((c) => `<span class="badge badge-warn" title="${esc(codeLabel(c.code))}">${icon("warning")}${esc(codeLabel(c.code))}</span>`).join("")}
+            </h1>
+            <div class="meter-meta">
+              <span>${esc(t("meter.manufacturer"))} <b>${txt(m.manufacturer)}</b></span>
+              <span>${esc(t("meter.type"))} <b>${esc(deviceTypeLabel(m.device_type))}</b></span>
+              ${m.model ? `<span>${esc(t("meter.model"))} <b>${esc(m.model)}</b></span>` : ""}
+              ${m.version !== null && m.version !== undefined ? `<span>${esc(t("meter.version"))} <b>${esc(m.version)}</b></span>` : ""}
+              <span>${esc(t("meter.lastSeen"))} <b>${m.last_seen ? esc(fmtDateTime(m.last_seen)) : esc(t("meters.never"))}</b></span>
+              <span>${esc(t("meter.key"))} <b>${esc(d.has_key ? t("meter.key.yes") : t("meter.key.no"))}</b></span>
+            </div>
+          </div>
+        </div>
+      </div>
+      <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
+      <section class="card chart-card">
+        <div class="chart-head">
+          <h2>${icon("reports")}<span>${esc(t("meter.consumption"))}</span></h2>
+          <div class="chart-total" data-testid="hist-total"></div>
+        </div>
+        <div class="chart-controls">
+          <div class="segmented" role="group" aria-label="${esc(t("meter.consumption"))}">
+            ${RESOLUTIONS.map((r) => `<button type="button" data-res="${r}" data-testid="res-${r}" class="${st.res === r ? "active" : ""}" aria-pressed="${st.res === r}">${esc(t("meter.res." + r))}</button>`).join("")}
+          </div>
+          <label class="inline-field"><span>${esc(t("meter.from"))}</span><input type="date" data-testid="hist-from" value="${st.from}"></label>
+          <label class="inline-field"><span>${esc(t("meter.to"))}</span><input type="date" data-testid="hist-to" value="${st.to}"></label>
+          ${candidates.length > 1 ? `<label class="inline-field"><span>${esc(t("meter.register"))}</span><select data-testid="hist-register">${candidates.map((c) => `<option value="${c.id}" ${c.id === st.register ? "selected" : ""}>${esc(c.label)}</option>`).join("")}</select></label>` : ""}
+        </div>
+        ${m.last_seen ? "" : `<p class="notice">${esc(t("meter.noReadings"))}</p>`}
+        <div class="chart-wrap" data-testid="chart-wrap"><div class="chart-box"></div><div class="chart-msg" hidden></div></div>
+      </section>
+      <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>`;
+
+    const box = root.querySelector(".chart-box");
+    const msg = root.querySelector(".chart-msg");
+    const wrap = root.querySelector(".chart-wrap");
+    const totalEl = root.querySelector('[data-testid="hist-total"]');
+    const fromEl = root.querySelector('[data-testid="hist-from"]');
+    const toEl = root.querySelector('[data-testid="hist-to"]');
+    let seq = 0;
+
+    async function loadChart() {
+      const my = ++seq;
+      if (!isIsoDate(st.from) || !isIsoDate(st.to) || st.from > st.to) {
+        msg.textContent = t("meter.badPeriod"); msg.hidden = false; msg.className = "chart-msg error-text";
+        return;
+      }
+      wrap.classList.add("loading");
+      try {
+        const h = await call("meter_histogram", { id, register: st.register, resolution: st.res, from: st.from, to: st.to });
+        if (!alive || my !== seq) return;
+        if (chartCleanup) chartCleanup();
+        chartCleanup = renderHistogram(box, h);
+        const vals = (h.buckets || []).map((b) => b.value).filter((v) => v !== null && v !== undefined);
+        const any = vals.length > 0;
+        msg.className = "chart-msg";
+        msg.textContent = any ? "" : t("meter.noData");
+        msg.hidden = any;
+        const index = CUMULATIVE.includes(h.register);
+        const total = vals.reduce((a, b) => a + b, 0) / (index || !any ? 1 : vals.length);
+        totalEl.innerHTML = `<span class="muted">${esc(t(index ? "meter.total" : "meter.average"))}</span> <b data-testid="hist-total-value">${esc(any ? fmtNumber(total, 3) : t("common.none"))}</b> ${any ? esc(unitLabel(h.unit)) : ""}`;
+      } catch (e) {
+        if (!alive || my !== seq) return;
+        msg.className = "chart-msg error-text";
+        msg.textContent = t("common.error", { message: errorText(e) });
+        msg.hidden = false;
+      } finally {
+        if (alive && my === seq) wrap.classList.remove("loading");
+      }
+    }
+
+    root.querySelectorAll("[data-res]").forEach((b) => b.addEventListener("click", () => {
+      st.res = b.dataset.res;
+      Object.assign(st, defaultPeriod(st.res, anchor));
+      fromEl.value = st.from; toEl.value = st.to;
+      root.querySelectorAll("[data-res]").forEach((bb) => { bb.classList.toggle("active", bb === b); bb.setAttribute("aria-pressed", String(bb === b)); });
+      loadChart();
+    }));
+    fromEl.addEventListener("change", () => { st.from = fromEl.value; loadChart(); });
+    toEl.addEventListener("change", () => { st.to = toEl.value; loadChart(); });
+    const regSel = root.querySelector('[data-testid="hist-register"]');
+    if (regSel) regSel.addEventListener("change", () => { st.register = regSel.value; loadChart(); });
+    loadChart();
+  }
+
+  return () => { alive = false; if (chartCleanup) chartCleanup(); };
+}

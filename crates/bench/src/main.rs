@@ -97,10 +97,8 @@ fn import(lines: u32, hours: u32) -> Res {
         k
     };
     let serial = |m: u32| format!("{:08}", 20_000_000 + m);
-    // The park and its keys exist before the file arrives (not timed).
-    let store = Store::open(&dir.path().join("import.db"))?;
-    let system = Session::system("bench");
-    {
+    // The park and its keys exist before the file arrives (not timed), in both databases.
+    let make_park = |store: &Store| -> Result<(), releve_core::Error> {
         let mut conn = store.writer();
         let tx = conn.transaction()?;
         for m in 0..meters {
@@ -115,8 +113,13 @@ fn import(lines: u32, hours: u32) -> Res {
             store::meters::insert(&tx, &new, NOW)?;
             store::keys::upsert(&tx, &serial(m), &key(m), NOW, "bench")?;
         }
+        store::settings::set(&tx, "timezone", "UTC")?;
         tx.commit()?;
-    }
+        Ok(())
+    };
+    let store = Store::open(&dir.path().join("import.db"))?;
+    make_park(&store)?;
+    let system = Session::system("bench");
     // A concentrator file: every hour, every meter, mode-5 encrypted, rtl-wmbus lines.
     let t = Instant::now();
     let mut file = Vec::with_capacity(lines as usize * 130);
@@ -147,7 +150,6 @@ fn import(lines: u32, hours: u32) -> Res {
             rows.push(Row { raw, meter: i64::from(m) + 1, ts, litres });
         }
     }
-    store::settings::set(&store.writer(), "timezone", "UTC")?;
     eprintln!("generated {} lines ({:.0} MB) in {:.1} s", rows.len(), file.len() as f64 / 1e6, t.elapsed().as_secs_f64());
 
     let permit = system.permit(Permission::Import)?;
@@ -158,6 +160,7 @@ fn import(lines: u32, hours: u32) -> Res {
 
     // The same rows with a bare prepared-statement loop, same schema, same order.
     let bare = Store::open(&dir.path().join("bare.db"))?;
+    make_park(&bare)?;
     let t = Instant::now();
     {
         let mut conn = bare.writer();

@@ -1,1 +1,125 @@
-fn main() {}
+//! Relevé desktop shell: a Tauri window over the embedded `ui/` and ONE command, `call`,
+//! that forwards to `releve_api::Ctx::call` (the same boundary the REST server uses).
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use releve_api::{ApiError, Ctx};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const USAGE: &str = "usage: releve-desktop [--db PATH]\n\
+  database: --db PATH, else $RELEVE_DB, else releve.db in the platform data directory";
+
+/// The one command: `invoke("call", {name, args, token})`. Runs on a blocking thread so a
+/// long command (import, export) never freezes the window.
+#[tauri::command]
+async fn call(
+    ctx: tauri::State<'_, Arc<Ctx>>,
+    name: String,
+    args: serde_json::Value,
+    token: Option<String>,
+) -> Result<serde_json::Value, ApiError> {
+    let ctx = Arc::clone(&ctx);
+    tauri::async_runtime::spawn_blocking(move || ctx.call(token.as_deref(), &name, args))
+        .await
+        .unwrap_or_else(|e| {
+            Err(ApiError {
+                code: "internal".into(),
+                message: e.to_string(),
+            })
+        })
+}
+
+/// `--db PATH` / `--db=PATH`; `Ok(None)` when absent, `Err` on anything unexpected.
+fn db_arg(mut args: impl Iterator<Item = String>) -> Result<Option<PathBuf>, String> {
+    let mut db = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--db" => db = Some(args.next().ok_or("--db needs a PATH")?.into()),
+            _ => match arg.strip_prefix("--db=") {
+                Some(p) => db = Some(p.into()),
+                None => return Err(format!("unexpected argument {arg:?}")),
+            },
+        }
+    }
+    Ok(db)
+}
+
+/// Argument, else `RELEVE_DB`, else `<data dir>/<identifier>/releve.db` (directory created).
+fn db_path(identifier: &str) -> Result<PathBuf, String> {
+    if let Some(p) = db_arg(std::env::args().skip(1))? {
+        return Ok(p);
+    }
+    if let Some(p) = std::env::var_os("RELEVE_DB").filter(|p| !p.is_empty()) {
+        return Ok(p.into());
+    }
+    let dir = dirs::data_dir()
+        .ok_or("no platform data directory; pass --db PATH")?
+        .join(identifier);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir.join("releve.db"))
+}
+
+fn main() -> ExitCode {
+    if std::env::args().skip(1).any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if cfg!(target_os = "linux")
+        && ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .all(|v| std::env::var_os(v).is_none())
+    {
+        eprintln!("releve-desktop: no display (DISPLAY/WAYLAND_DISPLAY unset); use `releve serve` or xvfb-run");
+        return ExitCode::FAILURE;
+    }
+    let context = tauri::generate_context!();
+    let path = match db_path(&context.config().identifier) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("releve-desktop: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = match Ctx::open(&path) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!(
+                "releve-desktop: cannot open database {}: {} ({})",
+                path.display(),
+                e.message,
+                e.code
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = tauri::Builder::default()
+        .manage(Arc::new(ctx))
+        .invoke_handler(tauri::generate_handler![call])
+        .run(context);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("releve-desktop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::db_arg;
+
+    fn parse(args: &[&str]) -> Result<Option<std::path::PathBuf>, String> {
+        db_arg(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_db_argument() {
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(parse(&["--db", "a.db"]), Ok(Some("a.db".into())));
+        assert_eq!(parse(&["--db=b.db"]), Ok(Some("b.db".into())));
+        assert!(parse(&["--db"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+}

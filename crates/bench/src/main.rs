@@ -152,6 +152,24 @@ fn import(lines: u32, hours: u32) -> Res {
     }
     eprintln!("generated {} lines ({:.0} MB) in {:.1} s", rows.len(), file.len() as f64 / 1e6, t.elapsed().as_secs_f64());
 
+    // Decoding alone (line parsing, link layer, AES, records, driver mapping), no store.
+    let keys: std::collections::HashMap<String, AesKey> = (0..meters).map(|m| (serial(m), AesKey::from_bytes(key(m)))).collect();
+    let t = Instant::now();
+    let mut values = 0usize;
+    for line in file.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let text = String::from_utf8_lossy(line);
+        if let releve_core::import::line::Line::Frame(f) = releve_core::import::line::parse(&text, chrono_tz::UTC) {
+            let addr = mbus::peek_address(&f.bytes)?;
+            let t = mbus::decode(&f.bytes, keys.get(&addr.id))?;
+            values += releve_core::driver::readings(&t).len();
+        }
+    }
+    let decode_secs = t.elapsed().as_secs_f64();
+    println!(
+        "decoding alone: {:.0} telegrams/s on one core ({values} values)",
+        rows.len() as f64 / decode_secs
+    );
+
     let permit = system.permit(Permission::Import)?;
     let t = Instant::now();
     let r = releve_core::import::import_drive_by(&store, permit, "bench.txt", &file, NOW, &mut |_, _| {})?;

@@ -8,7 +8,7 @@ use mbus::{Function, InfoCode, Quantity, Record, Telegram, Value};
 pub fn readings(t: &Telegram) -> Vec<(Register, f64)> {
     let device = device_type_id(t);
     let electricity = device == "electricity";
-    let heat = Register::default_for(&device) == Register::Energy;
+    let heat = Register::default_for(device) == Register::Energy;
     let mut out: Vec<(Register, f64)> = Vec::new();
     for r in &t.records {
         let Value::Number(v) = r.value else { continue };
@@ -57,14 +57,11 @@ pub fn info_code_id(code: &InfoCode) -> &'static str {
     }
 }
 
-/// The device type as Relevé stores it (`water`, `heat`, ...): the decoder's serde name.
-pub fn device_type_id(t: &Telegram) -> String {
-    device_type_name(&t.address.device_type)
+/// The device type as Relevé stores it (`water`, `heat`, ...): the decoder's name.
+pub fn device_type_id(t: &Telegram) -> &'static str {
+    t.address.device_type.name()
 }
 
 pub fn device_type_name(d: &mbus::DeviceType) -> String {
-    match serde_json::to_value(d) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => "other".to_string(),
-    }
+    d.name().to_string()
 }

@@ -67,23 +67,104 @@ pub fn import_drive_by(
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     let tz = crate::settings::timezone(&tx)?;
-    let mut run = Run::new(&tx, permit, name, tz, now)?;
+    let keys = store::keys::all(&tx)?;
+    let mut run = Run::new(&tx, permit, name, now)?;
     let total = content.iter().filter(|b| **b == b'\n').count() as u64
         + u64::from(!content.is_empty() && !content.ends_with(b"\n"));
-    for (i, raw_line) in content.split(|b| *b == b'\n').enumerate() {
-        let number = i as u64 + 1;
-        if number > total {
-            break;
+    // One thread decodes (pure work) while this one writes to the store: on two cores the
+    // import then runs at the speed of the store alone.
+    std::thread::scope(|scope| -> Result<()> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
+        let keys = &keys;
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(DECODE_CHUNK);
+            for (i, raw_line) in content.split(|b| *b == b'\n').enumerate().take(total as usize) {
+                chunk.push(decode_line(i as u64 + 1, &String::from_utf8_lossy(raw_line), tz, keys));
+                if chunk.len() == DECODE_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
+                    if send.send(full).is_err() {
+                        return; // the writer stopped on an error
+                    }
+                }
+            }
+            let _ = send.send(chunk);
+        });
+        for chunk in receive {
+            let last = chunk.last().map(|d| d.line);
+            for decoded in chunk {
+                run.take(decoded)?;
+            }
+            if let Some(line) = last {
+                progress(line, total);
+            }
         }
-        run.line(number, &String::from_utf8_lossy(raw_line))?;
-        if number % 4096 == 0 {
-            progress(number, total);
-        }
-    }
+        Ok(())
+    })?;
+    run.report.lines = total;
     let report = run.finish()?;
     tx.commit()?;
     progress(total, total);
     Ok(report)
+}
+
+const DECODE_CHUNK: usize = 4096;
+
+/// A line after decoding, before the store.
+struct Decoded {
+    line: u64,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Skip,
+    Bad { code: &'static str, reason: String },
+    Telegram(Box<DecodedTelegram>),
+}
+
+struct DecodedTelegram {
+    frame: line::Frame,
+    address: mbus::Address,
+    status: &'static str,
+    problem: Option<(&'static str, String)>,
+    readings: Vec<(crate::model::Register, f64)>,
+    codes: Vec<&'static str>,
+}
+
+/// Parse and decode one line: pure, no store.
+fn decode_line(number: u64, text: &str, tz: Tz, keys: &HashMap<String, [u8; 16]>) -> Decoded {
+    let outcome = match line::parse(text, tz) {
+        line::Line::Skip => Outcome::Skip,
+        line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
+        line::Line::Frame(frame) => match mbus::peek_address(&frame.bytes) {
+            Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
+            Ok(address) => {
+                let key = keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
+                let decoded = mbus::decode(&frame.bytes, key.as_ref());
+                let (status, problem) = match &decoded {
+                    Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
+                    Ok(t) => match t.security.status {
+                        mbus::SecurityStatus::WrongKey => (
+                            "wrong-key",
+                            Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
+                        ),
+                        mbus::SecurityStatus::NoKey => (
+                            "no-key",
+                            Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
+                        ),
+                        mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
+                    },
+                };
+                let (readings, codes) = match &decoded {
+                    Ok(t) if problem.is_none() => {
+                        (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect())
+                    }
+                    _ => (Vec::new(), Vec::new()),
+                };
+                Outcome::Telegram(Box::new(DecodedTelegram { frame, address, status, problem, readings, codes }))
+            }
+        },
+    };
+    Decoded { line: number, outcome }
 }
 
 /// Lines decoded before their telegrams and readings go to the store, sorted: rows sorted
@@ -94,12 +175,10 @@ const BATCH: usize = 100_000;
 struct Run<'c> {
     conn: &'c Connection,
     permit: Permit<'c>,
-    tz: Tz,
     now: i64,
     import_id: i64,
     /// Meters by serial, then manufacturer (a serial is nearly always unique).
     meters: HashMap<String, Vec<(String, MeterState)>>,
-    keys: HashMap<String, [u8; 16]>,
     pending: Vec<Pending>,
     report: FileReport,
 }
@@ -131,7 +210,7 @@ struct MeterState {
 }
 
 impl<'c> Run<'c> {
-    fn new(conn: &'c Connection, permit: Permit<'c>, name: &str, tz: Tz, now: i64) -> Result<Run<'c>> {
+    fn new(conn: &'c Connection, permit: Permit<'c>, name: &str, now: i64) -> Result<Run<'c>> {
         let import_id = store::imports::start(conn, &permit.session.login, name, now)?;
         let mut meters: HashMap<String, Vec<(String, MeterState)>> = HashMap::new();
         for m in store::meters::all_refs(conn)? {
@@ -140,71 +219,44 @@ impl<'c> Run<'c> {
                 MeterState { id: m.id, last_seen: m.last_seen, mask: m.info_codes, open: None, closed: Vec::new(), dirty: false };
             meters.entry(m.serial).or_default().push((m.manufacturer, state));
         }
-        let keys = store::keys::all(conn)?;
         let report = FileReport { name: name.to_string(), ..FileReport::default() };
-        Ok(Run { conn, permit, tz, now, import_id, meters, keys, pending: Vec::with_capacity(BATCH), report })
+        Ok(Run { conn, permit, now, import_id, meters, pending: Vec::with_capacity(BATCH), report })
     }
 
     fn meter(&mut self, serial: &str, manufacturer: &str) -> Option<&mut MeterState> {
         self.meters.get_mut(serial)?.iter_mut().find(|(m, _)| m == manufacturer).map(|(_, s)| s)
     }
 
-    fn line(&mut self, number: u64, text: &str) -> Result<()> {
-        self.report.lines = number;
-        let frame = match line::parse(text, self.tz) {
-            line::Line::Skip => return Ok(()),
-            line::Line::Bad(reason) => {
-                self.report.reject(number, "bad_line", reason);
+    fn take(&mut self, decoded: Decoded) -> Result<()> {
+        let number = decoded.line;
+        let t = match decoded.outcome {
+            Outcome::Skip => return Ok(()),
+            Outcome::Bad { code, reason } => {
+                if code != "bad_line" {
+                    self.report.telegrams += 1;
+                }
+                self.report.reject(number, code, reason);
                 return Ok(());
             }
-            line::Line::Frame(f) => f,
+            Outcome::Telegram(t) => *t,
         };
         self.report.telegrams += 1;
-        let address = match mbus::peek_address(&frame.bytes) {
-            Ok(a) => a,
-            Err(e) => {
-                self.report.reject(number, e.code(), e.to_string());
-                return Ok(());
-            }
-        };
-        let key = self.keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
-        let decoded = mbus::decode(&frame.bytes, key.as_ref());
-        let (status, problem) = match &decoded {
-            Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
-            Ok(t) => match t.security.status {
-                mbus::SecurityStatus::WrongKey => (
-                    "wrong-key",
-                    Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
-                ),
-                mbus::SecurityStatus::NoKey => (
-                    "no-key",
-                    Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
-                ),
-                mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
-            },
-        };
-        let meter_id = match self.meter(&address.id, &address.manufacturer) {
+        let meter_id = match self.meter(&t.address.id, &t.address.manufacturer) {
             Some(m) => m.id,
-            None => self.new_meter(&address)?,
-        };
-        let (readings, codes) = match &decoded {
-            Ok(t) if problem.is_none() => {
-                (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect())
-            }
-            _ => (Vec::new(), Vec::new()),
+            None => self.new_meter(&t.address)?,
         };
         self.pending.push(Pending {
             line: number,
             meter_id,
-            serial: address.id,
-            manufacturer: address.manufacturer,
-            received_at: frame.received_at.unwrap_or(self.now),
-            rssi: frame.rssi,
-            status,
-            raw: frame.bytes,
-            problem,
-            readings,
-            codes,
+            serial: t.address.id,
+            manufacturer: t.address.manufacturer,
+            received_at: t.frame.received_at.unwrap_or(self.now),
+            rssi: t.frame.rssi,
+            status: t.status,
+            raw: t.frame.bytes,
+            problem: t.problem,
+            readings: t.readings,
+            codes: t.codes,
         });
         if self.pending.len() >= BATCH {
             self.flush()?;

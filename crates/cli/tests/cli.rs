@@ -1,0 +1,158 @@
+//! The `releve` command as a user runs it: demo, keys, import, decode, export, and the REST
+//! API of `releve serve` over a real socket.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_releve");
+
+fn releve(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("RELEVE_PASSWORD").output().expect("run releve")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn vectors() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
+    assert!(p.is_dir(), "test vectors missing: {} (shared/ must sit beside the repository)", p.display());
+    p
+}
+
+#[test]
+fn decode_prints_json_and_errors_as_json() {
+    let smoke: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors().join("smoke_vectors.json")).expect("smoke")).expect("json");
+    let kam = &smoke[0];
+    let o = releve(&["decode", "--key", kam["key"].as_str().expect("key"), kam["telegram"].as_str().expect("hex")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
+    assert_eq!(v["manufacturer"], "KAM");
+    assert_eq!(v["id"], "76348799");
+    assert_eq!(v["security"]["mode"], "ell-ctr");
+    assert_eq!(v["security"]["status"], "ok");
+    let volume = v["records"].as_array().expect("records").iter().find(|r| r["quantity"] == "volume").expect("volume");
+    assert_eq!((volume["value"].as_f64(), volume["unit"].as_str()), (Some(6.408), Some("m3")));
+    assert!(v["info_codes"].as_array().expect("codes").iter().any(|c| c == "dry"));
+
+    let wrong = releve(&["decode", "--key", "000102030405060708090A0B0C0D0E0F", kam["telegram"].as_str().expect("hex")]);
+    let w: serde_json::Value = serde_json::from_slice(&wrong.stdout).expect("JSON out");
+    assert_eq!(w["security"]["status"], "wrong-key", "{w}");
+    assert_eq!(w["records"].as_array().map(Vec::len), Some(0), "no values with a wrong key");
+
+    let bad = releve(&["decode", "12zz"]);
+    assert!(!bad.status.success());
+    let e: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON error");
+    assert_eq!(e["error"]["code"], "bad_input");
+    assert!(e["error"]["message"].as_str().expect("message").contains("hexadecimal"));
+}
+
+#[test]
+fn demo_import_export_round_trip_as_a_user() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let db_s = db.to_str().expect("utf8");
+    let o = releve(&["demo", "--db", db_s, "--meters", "40", "--seed", "3", "--now", "2026-11-20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Demo ready"), "{}", text(&o));
+
+    // A plaintext telegram of a meter nobody knows, a garbage line, and a truncated one.
+    // C=44, KAM, id 12345678, version 1B, water; CI 7A, no encryption; volume 4242 litres.
+    let body = format!("442d2c785634121b077a010000000413{}", hex::encode(4242u32.to_le_bytes()));
+    let good = format!("{:02x}{body}", body.len() / 2);
+    let file = dir.path().join("drive.txt");
+    std::fs::write(&file, format!("{good}\nnot a telegram\n1e442d2c78\n")).expect("write");
+    let file_s = file.to_str().expect("utf8");
+    let o = releve(&["import", "--db", db_s, file_s]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("1 telegrams stored") && out.contains("2 rejected") && out.contains("1 new meters"), "{out}");
+    assert!(out.contains("line 2: 'n' at column 1 is not a hexadecimal digit"), "{out}");
+    assert!(out.contains("line 3: telegram too short"), "{out}");
+    let again = text(&releve(&["import", "--db", db_s, file_s]));
+    assert!(again.contains("0 telegrams stored, 1 duplicates"), "{again}");
+
+    let clerk = releve(&["import", "--db", db_s, "--user", "clerk", file_s]);
+    assert!(!clerk.status.success());
+    assert!(text(&clerk).contains("permission 'import' is needed"), "{}", text(&clerk));
+
+    let keys = dir.path().join("keys.csv");
+    std::fs::write(&keys, "serial;key\n12345678;000102030405060708090A0B0C0D0E0F\n87654321;XYZ\n").expect("write");
+    let k = text(&releve(&["keys", "import", "--db", db_s, keys.to_str().expect("utf8")]));
+    assert!(k.contains("1 keys imported") && k.contains("line 3: meter 87654321"), "{k}");
+
+    let csv = dir.path().join("out.csv");
+    let o = releve(&[
+        "export", "--db", db_s, "--from", "2026-11-01", "--to", "2026-11-19", "--out", csv.to_str().expect("utf8"),
+        "--columns", "meter_serial,timestamp,register,value", "--user", "clerk",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let content = std::fs::read_to_string(&csv).expect("csv");
+    let mut lines = content.lines();
+    assert_eq!(lines.next(), Some("meter_serial;timestamp;register;value"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 40 * 19, "at least a daily reading per meter: {} rows", rows.len());
+    assert!(text(&o).contains(&format!("{} readings written", rows.len())));
+    assert!(rows.iter().all(|r| r.split(';').count() == 4 && r[9..].starts_with("2026-11-")), "{:?}", &rows[..3]);
+}
+
+/// One HTTP/1.1 request over a plain socket: (status, JSON body).
+fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let status = resp[9..12].parse().expect("status");
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn rest_api_logs_in_lists_meters_and_refuses_without_a_token() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let db_s = db.to_str().expect("utf8");
+    assert!(releve(&["demo", "--db", db_s, "--meters", "20", "--seed", "5", "--now", "2026-11-20"]).status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(BIN).args(["serve", "--db", db_s, "--addr", &addr]).spawn().expect("serve");
+    let up = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(&addr).is_ok()
+    });
+    assert!(up, "server listens");
+
+    let (status, e) = post(&addr, "/api/meters_list", None, "{}");
+    assert_eq!((status, e["error"]["code"].as_str()), (401, Some("not_logged_in")));
+    let (status, e) = post(&addr, "/api/login", None, r#"{"login":"clerk","password":"wrong"}"#);
+    assert_eq!((status, e["error"]["code"].as_str()), (401, Some("wrong_password")));
+    let (status, s) = post(&addr, "/api/login", None, r#"{"login":"clerk","password":"clerk"}"#);
+    assert_eq!(status, 200, "{s}");
+    let token = s["token"].as_str().expect("token").to_string();
+    assert_eq!(s["user"]["role"], "user");
+    let (status, page) = post(&addr, "/api/meters_list", Some(&token), r#"{"limit":5,"sort":"serial"}"#);
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], 20);
+    let rows = page["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 5);
+    let serials: Vec<&str> = rows.iter().map(|r| r["serial"].as_str().expect("serial")).collect();
+    assert!(serials.windows(2).all(|w| w[0] <= w[1]), "sorted: {serials:?}");
+    let (status, e) = post(&addr, "/api/import_start", Some(&token), r#"{"files":[{"name":"a","content":"00"}]}"#);
+    assert_eq!((status, e["error"]["code"].as_str()), (403, Some("forbidden")));
+    let (status, e) = post(&addr, "/api/meter_histogram", Some(&token), r#"{"id":2,"resolution":"week","from":"2026-01-01","to":"2026-01-02"}"#);
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("bad_input")));
+    assert!(e["error"]["message"].as_str().expect("msg").contains("'week' is not one of"));
+    let (status, h) = post(&addr, "/api/meter_histogram", Some(&token), r#"{"id":2,"resolution":"month","from":"2025-11-01","to":"2026-11-19"}"#);
+    assert_eq!(status, 200, "{h}");
+    assert!(h["buckets"].as_array().expect("buckets").iter().filter(|b| b["value"].as_f64().is_some_and(|v| v > 0.0)).count() >= 12);
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -213,25 +213,47 @@ test("clerk: login, meters, meter histogram, language, export", async () => {
   }
 });
 
-test("superuser: import report lists rejected lines", async () => {
+/** A plaintext wireless M-Bus telegram: KAM water meter `serial`, volume in litres. */
+function plainTelegram(serial, accessNumber, litres) {
+  const id = serial.match(/../g).reverse().join("");
+  const vol = Buffer.alloc(4);
+  vol.writeUInt32LE(litres);
+  const acc = accessNumber.toString(16).padStart(2, "0");
+  const body = `442d2c${id}1b077a${acc}0000000413${vol.toString("hex")}`;
+  return (body.length / 2).toString(16).padStart(2, "0") + body;
+}
+
+test("superuser: import stores good lines, lists rejected ones, creates unknown meters", async () => {
   const { ctx, page, errors } = await newPage();
   try {
     await login(page, "superuser", "superuser");
     assert.equal(await page.getByTestId("nav-import").isDisabled(), false);
     await page.getByTestId("nav-import").click();
-    const garbage = "DEADBEEF\n0badc0ffee\nABCDEF0123\n";
-    await page.getByTestId("import-files-input").setInputFiles({ name: "garbage.txt", mimeType: "text/plain", buffer: Buffer.from(garbage) });
-    await page.getByTestId("import-file-list").getByText("garbage.txt").waitFor();
+    const serial = "91827364";
+    const file = [plainTelegram(serial, 1, 1500), "DEADBEEF", "0badc0ffee", "ABCDEF0123", plainTelegram(serial, 2, 1750)].join("\n") + "\n";
+    await page.getByTestId("import-files-input").setInputFiles({ name: "drive-by.txt", mimeType: "text/plain", buffer: Buffer.from(file) });
+    await page.getByTestId("import-file-list").getByText("drive-by.txt").waitFor();
     await page.getByTestId("import-start").click();
     await page.getByTestId("import-progress").waitFor();
     await page.getByTestId("import-report").waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId("import-progress").getAttribute("aria-valuenow"), "100");
     const rej = page.getByTestId("rejected-row");
     assert.equal(await rej.count(), 3);
-    assert.deepEqual(await rej.evaluateAll((els) => els.map((e) => e.dataset.line)), ["1", "2", "3"]);
+    assert.deepEqual(await rej.evaluateAll((els) => els.map((e) => e.dataset.line)), ["2", "3", "4"]);
     for (let i = 0; i < 3; i++) assert.ok((await rej.nth(i).innerText()).trim().length > 2, "reason shown");
-    assert.match(await page.getByTestId("import-file-row").innerText(), /garbage\.txt/);
+    // file, lines, telegrams, stored, duplicates, readings, new meters, rejected
+    const cells = await page.getByTestId("import-file-row").locator("td").allInnerTexts();
+    assert.match(cells[0], /drive-by\.txt/);
+    assert.deepEqual([cells[1], cells[3], cells[4], cells.at(-2), cells.at(-1)].map((c) => c.trim()), ["5", "2", "0", "1", "3"]);
     await page.screenshot({ path: path.join(ARTIFACTS, "import-report.png"), fullPage: true });
+    // The unknown meter was created, unassigned, with its readings.
+    await page.evaluate(() => { location.hash = "#/meters"; });
+    await page.getByTestId("meter-search").fill(serial);
+    await page.waitForFunction((s) => {
+      const rows = document.querySelectorAll('[data-testid="meter-row"]');
+      return rows.length === 1 && rows[0].innerText.includes(s);
+    }, serial, { timeout: 10_000 });
+    assert.match(await page.getByTestId("meter-row").innerText(), /Non affecté/);
     assert.deepEqual(errors.map(String), []);
   } finally {
     await ctx.close();

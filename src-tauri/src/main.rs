@@ -30,15 +30,35 @@ async fn call(
         })
 }
 
+/// Why the window cannot start with the given arguments or environment.
+#[derive(Debug, PartialEq)]
+enum StartError {
+    MissingPath,
+    Unexpected(String),
+    NoDataDir,
+    CreateDir { dir: PathBuf, reason: String },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::MissingPath => write!(f, "--db needs a PATH"),
+            StartError::Unexpected(arg) => write!(f, "unexpected argument {arg:?}"),
+            StartError::NoDataDir => write!(f, "no platform data directory; pass --db PATH"),
+            StartError::CreateDir { dir, reason } => write!(f, "cannot create {}: {reason}", dir.display()),
+        }
+    }
+}
+
 /// `--db PATH` / `--db=PATH`; `Ok(None)` when absent, `Err` on anything unexpected.
-fn db_arg(mut args: impl Iterator<Item = String>) -> Result<Option<PathBuf>, String> {
+fn db_arg(mut args: impl Iterator<Item = String>) -> Result<Option<PathBuf>, StartError> {
     let mut db = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--db" => db = Some(args.next().ok_or("--db needs a PATH")?.into()),
+            "--db" => db = Some(args.next().ok_or(StartError::MissingPath)?.into()),
             _ => match arg.strip_prefix("--db=") {
                 Some(p) => db = Some(p.into()),
-                None => return Err(format!("unexpected argument {arg:?}")),
+                None => return Err(StartError::Unexpected(arg)),
             },
         }
     }
@@ -46,7 +66,7 @@ fn db_arg(mut args: impl Iterator<Item = String>) -> Result<Option<PathBuf>, Str
 }
 
 /// Argument, else `RELEVE_DB`, else `<data dir>/<identifier>/releve.db` (directory created).
-fn db_path(identifier: &str) -> Result<PathBuf, String> {
+fn db_path(identifier: &str) -> Result<PathBuf, StartError> {
     if let Some(p) = db_arg(std::env::args().skip(1))? {
         return Ok(p);
     }
@@ -54,9 +74,10 @@ fn db_path(identifier: &str) -> Result<PathBuf, String> {
         return Ok(p.into());
     }
     let dir = dirs::data_dir()
-        .ok_or("no platform data directory; pass --db PATH")?
+        .ok_or(StartError::NoDataDir)?
         .join(identifier);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StartError::CreateDir { dir: dir.clone(), reason: e.to_string() })?;
     Ok(dir.join("releve.db"))
 }
 
@@ -108,9 +129,9 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::db_arg;
+    use super::{db_arg, StartError};
 
-    fn parse(args: &[&str]) -> Result<Option<std::path::PathBuf>, String> {
+    fn parse(args: &[&str]) -> Result<Option<std::path::PathBuf>, StartError> {
         db_arg(args.iter().map(|s| s.to_string()))
     }
 
@@ -119,7 +140,7 @@ mod tests {
         assert_eq!(parse(&[]), Ok(None));
         assert_eq!(parse(&["--db", "a.db"]), Ok(Some("a.db".into())));
         assert_eq!(parse(&["--db=b.db"]), Ok(Some("b.db".into())));
-        assert!(parse(&["--db"]).is_err());
-        assert!(parse(&["--bogus"]).is_err());
+        assert_eq!(parse(&["--db"]), Err(StartError::MissingPath));
+        assert_eq!(parse(&["--bogus"]), Err(StartError::Unexpected("--bogus".into())));
     }
 }

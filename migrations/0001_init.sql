@@ -150,7 +150,8 @@ CREATE TABLE telegrams (
     status      TEXT NOT NULL,
     raw         BLOB NOT NULL
 );
-CREATE INDEX telegrams_meter ON telegrams(meter_id, received_at);
+-- Telegrams waiting for a key or a driver, by meter (decoded ones are reached from readings).
+CREATE INDEX telegrams_pending ON telegrams(meter_id) WHERE status <> 'decoded';
 
 -- One value per meter, register and time. register: see core::model::Register.
 CREATE TABLE readings (

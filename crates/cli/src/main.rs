@@ -211,7 +211,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let permit = session.permit(Permission::ManageKeys)?;
             let content = String::from_utf8_lossy(&read(&file)?).into_owned();
             let r = keys::import_keys(&store, permit, &file.display().to_string(), &content, now())?;
-            println!("{}: {} keys imported ({} replaced), {} rejected", file.display(), r.imported, r.replaced, r.rejected.len());
+            println!(
+                "{}: {} keys imported ({} replaced), {} rejected; {} stored telegrams decoded with the new keys ({} readings)",
+                file.display(),
+                r.imported,
+                r.replaced,
+                r.rejected.len(),
+                r.redecoded,
+                r.readings
+            );
             for rej in &r.rejected {
                 println!("  {}, line {}: {}", file.display(), rej.line, rej.reason);
             }

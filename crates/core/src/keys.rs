@@ -11,6 +11,9 @@ pub struct KeyReport {
     pub imported: u64,
     pub replaced: u64,
     pub rejected: Vec<Rejected>,
+    /// Stored telegrams that had no key and are now decoded, and the readings they gave.
+    pub redecoded: u64,
+    pub readings: u64,
 }
 
 /// Import a key file into the store, in one transaction.
@@ -43,6 +46,9 @@ pub fn import_keys(store: &Store, permit: Permit<'_>, name: &str, content: &str,
                     report.replaced += 1;
                 }
                 report.imported += 1;
+                let (telegrams, readings) = crate::import::redecode_serial(&tx, &serial, &k)?;
+                report.redecoded += telegrams;
+                report.readings += readings;
             }
             (reason, _) => report.rejected.push(Rejected {
                 line: number,
@@ -51,7 +57,13 @@ pub fn import_keys(store: &Store, permit: Permit<'_>, name: &str, content: &str,
             }),
         }
     }
-    let details = format!("{name}: {} keys, {} replaced, {} rejected", report.imported, report.replaced, report.rejected.len());
+    let details = format!(
+        "{name}: {} keys, {} replaced, {} rejected; {} stored telegrams decoded again",
+        report.imported,
+        report.replaced,
+        report.rejected.len(),
+        report.redecoded
+    );
     store::audit::record_permit(&tx, permit, now, "keys_import", &details)?;
     tx.commit()?;
     Ok(report)

@@ -249,3 +249,34 @@ fn a_user_may_view_and_export_but_not_import_and_changes_are_audited() {
     assert_eq!((export.user.as_str(), export.computer.as_str()), ("clerk", "desk-7"));
     assert!(log.iter().any(|e| e.event == "login_failed" && e.user == "clerk"));
 }
+
+#[test]
+fn telegrams_kept_without_a_key_are_decoded_when_the_key_arrives() {
+    let f = fixture();
+    let frames: Vec<String> = (0..3)
+        .map(|i| {
+            let frame = hex::encode(volume_frame("77777777", i, 1000 + u32::from(i), Some([7u8; 16])));
+            format!("T1;1;1;2026-01-0{} 10:00:00.000;80;;;0x{frame}", i + 1)
+        })
+        .collect();
+    let permit = f.manager.permit(Permission::Import).expect("manager");
+    let r = import_drive_by(&f.store, permit, "d.txt", frames.join("\n").as_bytes(), NOW, &mut |_, _| {}).expect("import");
+    assert_eq!((r.stored, r.kept_undecoded, r.readings, r.rejected_count), (0, 3, 0, 3));
+    assert!(r.rejected.iter().all(|x| x.code == "no_key"));
+
+    let keys = format!("77777777;{}\n", hex::encode([7u8; 16]));
+    let k = releve_core::keys::import_keys(&f.store, f.manager.permit(Permission::ManageKeys).expect("m"), "k.csv", &keys, NOW)
+        .expect("keys");
+    assert_eq!((k.imported, k.redecoded, k.readings), (1, 3, 3));
+    let conn = f.store.reader().expect("reader");
+    let values: Vec<f64> = conn
+        .prepare("SELECT value FROM readings ORDER BY value")
+        .expect("q")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("values");
+    assert_eq!(values, vec![1.0, 1.001, 1.002]);
+    let pending: i64 = conn.query_row("SELECT count(*) FROM telegrams WHERE status <> 'decoded'", [], |r| r.get(0)).expect("n");
+    assert_eq!(pending, 0);
+}

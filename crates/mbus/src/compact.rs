@@ -31,10 +31,42 @@ impl FormatCache {
         sig
     }
 
+    /// Every known layout as plain data, `(signature, layout bytes)` in signature order, so that a
+    /// store can persist what was learned and restore it later with [`FormatCache::insert_entry`]
+    /// or [`FormatCache::from_entries`].
+    pub fn entries(&self) -> Vec<(u16, Vec<u8>)> {
+        self.formats.iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    /// Restore one persisted entry. The signature is a checksum of the layout: an entry whose
+    /// signature does not match its bytes (corrupted storage) is refused and `false` returned.
+    pub fn insert_entry(&mut self, sig: u16, layout: Vec<u8>) -> bool {
+        if signature(&layout) != sig || layout.is_empty() {
+            return false;
+        }
+        self.formats.insert(sig, layout);
+        true
+    }
+
+    /// A cache holding the given persisted entries (mismatching ones are skipped).
+    pub fn from_entries<I: IntoIterator<Item = (u16, Vec<u8>)>>(entries: I) -> Self {
+        let mut c = FormatCache::new();
+        for (sig, layout) in entries {
+            c.insert_entry(sig, layout);
+        }
+        c
+    }
+
     /// Decode a full frame and remember its record layout. Returns the signature, or `None`
     /// when the frame does not decode to records (e.g. no key for an encrypted frame).
     pub fn learn(&mut self, frame: &[u8], key: Option<&crate::AesKey>) -> Option<u16> {
-        let (_, parsed) = crate::decode::decode_parsed(frame, key, Some(self)).ok()?;
+        let (_, parsed) = crate::decode::decode_parsed(
+            frame,
+            key,
+            Some(self),
+            &mut crate::trace::Trace::off(),
+        )
+        .ok()?;
         let format = format_of(&parsed);
         if format.is_empty() {
             return None;
@@ -61,8 +93,17 @@ impl FormatCache {
 /// Record layouts (DIF/VIF bytes in order) that Kamstrup meters send in their full frames, so that
 /// their compact frames decode even before a full frame was seen: MULTICAL 21, MULTICAL 302 (two
 /// configurations), MULTICAL 403, MULTICAL 602 / heat meters, flowIQ 2200, OMNIPOWER and a pressure
-/// sensor. Each is found by computing its signature, so a wrong entry can never match a frame.
-const KNOWN_LAYOUTS: [&str; 10] = [
+/// sensor, plus the MULTICAL 21 / flowIQ layouts C412, 61EB, D2F7, DD34, 7C0E, 36D4 and A9F3 that
+/// public decoders list for compact frames sent before any full frame. Each is found by computing
+/// its signature, so a wrong entry can never match a frame.
+const KNOWN_LAYOUTS: [&str; 17] = [
+    "02FF20041392013BA1015B8101E7FF0F",
+    "02FF2004134413A1015B8101E7FF0F",
+    "02FF2004134413615B5167",
+    "02FF2004134413",
+    "02FF200413523B",
+    "02FF2004134413426C523B615B616751678101E7FF0F06FF1B",
+    "04FF2304134413426C023B92013BA2013B06FF1BA1015B91015BA10167",
     "02FF2004134413615B6167",
     "030F430F0314426C022D01FF21",
     "030643060314426C022D01FF21",
@@ -81,6 +122,15 @@ pub(crate) fn builtin(sig: u16) -> Option<Vec<u8>> {
         .iter()
         .filter_map(|h| hex::decode(h).ok())
         .find(|f| signature(f) == sig)
+}
+
+/// The signatures of the built-in layouts (for documentation and the CLI).
+pub fn builtin_signatures() -> Vec<u16> {
+    KNOWN_LAYOUTS
+        .iter()
+        .filter_map(|h| hex::decode(h).ok())
+        .map(|f| signature(&f))
+        .collect()
 }
 
 /// Format signature of a record layout.
@@ -191,5 +241,23 @@ mod tests {
             }),
         );
         check("0413", "0102030405", Ok("0413010203040F05"));
+        for sig in [0xC412, 0x61EB, 0xD2F7, 0xDD34, 0x7C0E, 0x36D4, 0xA9F3] {
+            assert!(builtin(sig).is_some(), "{sig:04X}");
+        }
+        assert_eq!(builtin_signatures().len(), KNOWN_LAYOUTS.len());
+    }
+
+    #[test]
+    fn persist_entries() {
+        let mut c = FormatCache::new();
+        let sig = c.insert(hex::decode("02FF2004134413").expect("hex"));
+        assert_eq!(sig, 0xDD34);
+        let saved = c.entries();
+        assert_eq!(saved, vec![(0xDD34, hex::decode("02FF2004134413").expect("hex"))]);
+        let restored = FormatCache::from_entries(saved);
+        assert_eq!(restored, c);
+        let mut d = FormatCache::new();
+        assert!(!d.insert_entry(0x1234, vec![0x04, 0x13]));
+        assert!(d.is_empty());
     }
 }

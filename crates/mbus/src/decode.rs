@@ -1,6 +1,9 @@
 //! The decoding pipeline: link layer -> extended link layer -> transport layer -> security -> records -> info codes.
 
+use std::borrow::Cow;
+
 use crate::address::Address;
+use crate::afl;
 use crate::compact::{self, FormatCache};
 use crate::crc::crc16_en13757;
 use crate::ell::{self, Ell};
@@ -9,11 +12,13 @@ use crate::info;
 use crate::key::AesKey;
 use crate::link::{self, LinkAddress};
 use crate::records::{self, ParsedRecord};
-use crate::security::{self, VERIFY};
+use crate::security;
 use crate::telegram::{Security, SecurityMode, SecurityStatus, Telegram};
 use crate::tpl;
+use crate::tplsec;
+use crate::trace::Trace;
 
-type RawAddress = ([u8; 2], [u8; 6]);
+use crate::tplsec::RawAddress;
 
 fn split_ci(bytes: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
     match bytes {
@@ -57,8 +62,8 @@ pub fn peek_address(frame: &[u8]) -> Result<Address, DecodeError> {
         }
         (ci, rest) = split_ci(after)?;
     }
-    if ci == ell::CI_AFL {
-        (ci, rest) = split_ci(ell::skip_afl(rest)?)?;
+    if ci == afl::CI_AFL {
+        (ci, rest) = split_ci(afl::parse(rest)?.1)?;
     }
     if ci == tpl::CI_LONG {
         let (t, _) = tpl::parse(ci, rest)?;
@@ -135,7 +140,7 @@ fn open_ell(
 /// Compact frames (CI 79) decode when their layout is one of the built-in Kamstrup layouts, else
 /// fail with `UnknownFormat`: use [`decode_with_formats`] with layouts learned from full frames.
 pub fn decode(frame: &[u8], key: Option<&AesKey>) -> Result<Telegram, DecodeError> {
-    decode_parsed(frame, key, None).map(|(t, _)| t)
+    decode_parsed(frame, key, None, &mut Trace::off()).map(|(t, _)| t)
 }
 
 /// Like [`decode`], and compact frames (CI 79) are expanded with a layout from `formats`
@@ -145,7 +150,7 @@ pub fn decode_with_formats(
     key: Option<&AesKey>,
     formats: &FormatCache,
 ) -> Result<Telegram, DecodeError> {
-    decode_parsed(frame, key, Some(formats)).map(|(t, _)| t)
+    decode_parsed(frame, key, Some(formats), &mut Trace::off()).map(|(t, _)| t)
 }
 
 /// The pipeline, also handing back the parsed records with their raw bytes.
@@ -153,10 +158,32 @@ pub(crate) fn decode_parsed(
     frame: &[u8],
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
+    trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
-    let link = link::parse(frame)?;
+    let link = match link::parse(frame) {
+        Ok(l) => l,
+        Err(e @ DecodeError::LengthMismatch { .. }) => {
+            // Receivers sometimes append bytes (RSSI, a stray CRC) after the frame its L field
+            // counts: read the L-counted frame alone when that is a valid frame.
+            let l = usize::from(frame.first().copied().unwrap_or(0));
+            match frame.get(..=l).filter(|_| frame.len() > l + 1) {
+                Some(head) => match link::parse(head) {
+                    Ok(link) => {
+                        trace.note("link", None, || {
+                            format!("{} bytes after the frame its L field counts were ignored", frame.len() - l - 1)
+                        });
+                        link
+                    }
+                    Err(_) => return Err(e),
+                },
+                None => return Err(e),
+            }
+        }
+        Err(e) => return Err(e),
+    };
     let format_b = link.framing == link::Framing::WirelessFormatB;
-    let first = decode_link(link, key, formats);
+    let mut first_trace = trace.fork();
+    let first = decode_link(link, key, formats, &mut first_trace);
     // A frame without CRCs whose last two bytes happen to be a valid CRC of the rest (one in
     // 65,536 random payloads) also reads as format B: if that reading fails, try the other.
     let failed = match &first {
@@ -165,23 +192,56 @@ pub(crate) fn decode_parsed(
     };
     if format_b && failed {
         if let Ok(plain) = link::parse_without_crcs(frame) {
-            if let Ok(second) = decode_link(plain, key, formats) {
+            let mut second_trace = trace.fork();
+            if let Ok(second) = decode_link(plain, key, formats, &mut second_trace) {
                 if second.0.security.status != SecurityStatus::WrongKey {
+                    trace.note("link", None, || {
+                        "the last two bytes also form a valid format B CRC, but that reading fails: read as a frame without CRCs".into()
+                    });
+                    trace.append(second_trace);
                     return Ok(second);
                 }
             }
         }
     }
+    trace.append(first_trace);
     first
+}
+
+fn framing_name(f: link::Framing) -> &'static str {
+    match f {
+        link::Framing::WirelessNoCrc => "wireless frame, data-link CRCs already removed",
+        link::Framing::WirelessFormatA => "wireless frame format A, every block CRC checked and removed",
+        link::Framing::WirelessFormatB => "wireless frame format B, CRCs checked and removed",
+        link::Framing::WiredLong => "wired long frame, checksum and stop byte checked",
+    }
+}
+
+fn hex_addr(a: &RawAddress) -> String {
+    let [i0, i1, i2, i3, v, d] = a.1;
+    format!(
+        "manufacturer {:02X}{:02X}, id {:02X}{:02X}{:02X}{:02X}, version {v:02X}, type {d:02X}",
+        a.0[1], a.0[0], i3, i2, i1, i0
+    )
 }
 
 fn decode_link(
     link: link::LinkFrame,
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
+    trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let mut raw_addr = link_raw(link.address);
-    let (mut ci, mut rest) = split_ci(&link.apdu)?;
+    let link_addr = raw_addr;
+    trace.note("link", None, || {
+        let who = match link.address {
+            LinkAddress::Wireless { m, a } => hex_addr(&(m, a)),
+            LinkAddress::Wired { primary } => format!("primary address {primary}"),
+        };
+        format!("{}; C field {:02X}; {who}", framing_name(link.framing), link.c)
+    });
+    let mut at_ci: &[u8] = &link.apdu;
+    let (mut ci, mut rest) = split_ci(at_ci)?;
     let mut ell_access: Option<u8> = None;
     let mut ell_security: Option<(SecurityMode, SecurityStatus)> = None;
     let opened: Vec<u8>;
@@ -191,10 +251,23 @@ fn decode_link(
             raw_addr = Some(a);
         }
         ell_access = Some(e.access_number);
+        trace.note("ell", Some(ci), || {
+            format!(
+                "extended link layer: CC {:02X}, access number {}, session number {}",
+                e.cc,
+                e.access_number,
+                e.sn.map_or("none".into(), |s| format!("{:08X} (encryption {})", u32::from_le_bytes(s), e.encryption()))
+            )
+        });
         let inner = if e.sn.is_some() {
             let addr = raw_addr.ok_or(DecodeError::UnsupportedCi { ci })?;
             match open_ell(&e, addr, after, key)? {
                 EllOutcome::Open(bytes, mode, status) => {
+                    trace.note("ell-security", Some(ci), || match (mode, status) {
+                        (SecurityMode::None, _) => "payload CRC checked; not encrypted".into(),
+                        (_, SecurityStatus::Plaintext) => "encryption announced, but the payload CRC checks on the bytes as sent: plaintext".into(),
+                        _ => "AES-128-CTR with the meter key (IV from M, A, CC, SN), payload CRC checked after decryption".into(),
+                    });
                     if mode != SecurityMode::None {
                         ell_security = Some((mode, status));
                     }
@@ -202,6 +275,13 @@ fn decode_link(
                     &opened[..]
                 }
                 EllOutcome::Closed(status) => {
+                    trace.note("ell-security", Some(ci), || {
+                        if status == SecurityStatus::NoKey {
+                            "AES-128-CTR encrypted and no key given: stopped".into()
+                        } else {
+                            "AES-128-CTR: the payload CRC does not check after decryption: wrong key, stopped".into()
+                        }
+                    });
                     let t = Telegram {
                         address: to_address(addr)?,
                         access_number: e.access_number,
@@ -219,138 +299,123 @@ fn decode_link(
         } else {
             after
         };
-        (ci, rest) = split_ci(inner)?;
+        at_ci = inner;
+        (ci, rest) = split_ci(at_ci)?;
     }
-    if ci == ell::CI_AFL {
-        (ci, rest) = split_ci(ell::skip_afl(rest)?)?;
+    let mut afl_header: Option<afl::Afl<'_>> = None;
+    if ci == afl::CI_AFL {
+        let (a, after) = afl::parse(rest)?;
+        trace.note("afl", Some(ci), || {
+            format!(
+                "authentication and fragmentation layer: FCL {:04X}, MCL {}, message counter {}, MAC {}",
+                a.fcl,
+                a.mcl.map_or("none".into(), |m| format!("{m:02X}")),
+                a.mcr.map_or("none".into(), |m| u32::from_le_bytes(m).to_string()),
+                a.mac.map_or("none".into(), |m| format!("{} bytes", m.len()))
+            )
+        });
+        if a.fragmented() {
+            return Err(DecodeError::Fragmented {
+                fragment: a.fragment_id(),
+            });
+        }
+        afl_header = Some(a);
+        at_ci = after;
+        (ci, rest) = split_ci(at_ci)?;
     }
-    let (t, body) = tpl::parse(ci, rest)?;
+    let tpl_bytes = at_ci;
+    let (t, body) = tpl::parse(ci, rest).inspect_err(|e| {
+        trace.note("tpl", Some(ci), || match e {
+            DecodeError::UnsupportedCi { ci: c @ 0xA0..=0xB7 } => format!("manufacturer-specific application layer (CI {c:02X}): proprietary, not decoded"),
+            other => format!("stopped: {other}"),
+        })
+    })?;
     let raw_addr = t
         .long_address
         .or(raw_addr)
         .ok_or(DecodeError::UnsupportedCi { ci })?;
     let address = to_address(raw_addr)?;
-    let access_number = if t.ci == tpl::CI_NONE {
+    let access_number = if t.ci == tpl::CI_NONE || t.ci == tpl::CI_COMPACT {
         ell_access.unwrap_or(0)
     } else {
         t.access_number
     };
+    trace.note("tpl", Some(ci), || match t.ci {
+        tpl::CI_LONG => format!("long transport header: {}; access number {}, status {:02X}, configuration {:04X} (security mode {})", hex_addr(&raw_addr), t.access_number, t.status, t.config, t.security_mode()),
+        tpl::CI_SHORT => format!("short transport header: access number {}, status {:02X}, configuration {:04X} (security mode {})", t.access_number, t.status, t.config, t.security_mode()),
+        tpl::CI_COMPACT => "compact frame, no transport header".into(),
+        _ => "no transport header".into(),
+    });
 
-    let starts_plain = body.starts_with(&VERIFY);
-    let decrypted: Vec<u8>;
     let wired = matches!(link.address, LinkAddress::Wired { .. });
     let mode = match t.security_mode() {
         // Older wired meters use these two bytes as a free "signature" field, not as OMS configuration.
         m if wired && m != 5 && m != 7 => 0,
         m => m,
     };
-    let (security, payload): (Security, Option<&[u8]>) = match mode {
-        0 => {
-            let (mode, status) = ell_security.unwrap_or((SecurityMode::None, SecurityStatus::Ok));
-            (Security { mode, status }, Some(body))
-        }
-        5 => {
-            let mode = SecurityMode::Mode5;
-            let declared = match t.encrypted_blocks() {
-                0 => body.len() - body.len() % 16,
-                n => n * 16,
-            };
-            if declared > body.len() {
-                if starts_plain {
-                    (
-                        Security {
-                            mode,
-                            status: SecurityStatus::Plaintext,
-                        },
-                        Some(body),
-                    )
-                } else {
-                    return Err(DecodeError::EncryptedLength {
-                        declared,
-                        available: body.len(),
-                    });
-                }
-            } else {
-                let plain = key.map(|k| {
-                    let (m, a) = raw_addr;
-                    let iv = security::mode5_iv(m, a, t.access_number);
-                    let enc = body.get(..declared).unwrap_or(&[]);
-                    let mut out = security::cbc_decrypt(k, &iv, enc);
-                    out.extend_from_slice(body.get(declared..).unwrap_or(&[]));
-                    out
-                });
-                match plain {
-                    Some(p) if p.starts_with(&VERIFY) => {
-                        decrypted = p;
-                        (
-                            Security {
-                                mode,
-                                status: SecurityStatus::Ok,
-                            },
-                            Some(&decrypted[..]),
-                        )
-                    }
-                    _ if starts_plain => (
-                        Security {
-                            mode,
-                            status: SecurityStatus::Plaintext,
-                        },
-                        Some(body),
-                    ),
-                    Some(_) => (
-                        Security {
-                            mode,
-                            status: SecurityStatus::WrongKey,
-                        },
-                        None,
-                    ),
-                    None => (
-                        Security {
-                            mode,
-                            status: SecurityStatus::NoKey,
-                        },
-                        None,
-                    ),
-                }
-            }
-        }
-        7 => {
-            let mode = SecurityMode::Mode7;
-            if starts_plain {
-                (
-                    Security {
-                        mode,
-                        status: SecurityStatus::Plaintext,
-                    },
-                    Some(body),
-                )
-            } else if key.is_some() {
-                return Err(DecodeError::UnsupportedSecurity { mode: 7 });
-            } else {
-                (
-                    Security {
-                        mode,
-                        status: SecurityStatus::NoKey,
-                    },
-                    None,
-                )
-            }
-        }
-        other => return Err(DecodeError::UnsupportedSecurity { mode: other }),
+    let input = tplsec::Input {
+        key,
+        tpl: &t,
+        body,
+        tpl_bytes,
+        afl: afl_header.as_ref(),
+        addr: raw_addr,
+        link_addr,
     };
+    let opened_tpl = tplsec::open(&input, mode)?;
+    let security = if mode == 0 {
+        let (mode, status) = ell_security.unwrap_or((SecurityMode::None, SecurityStatus::Ok));
+        Security { mode, status }
+    } else {
+        opened_tpl.security
+    };
+    if mode != 0 {
+        trace.note("tpl-security", Some(ci), || opened_tpl.how.to_string());
+    }
+    let payload: Option<Cow<'_, [u8]>> = opened_tpl.payload;
 
-    let parsed = match payload {
+    let parsed = match payload.as_deref() {
         Some(p) if t.ci == tpl::CI_COMPACT => {
             let (sig, data) = compact::split(p)?;
-            let format = formats
-                .and_then(|f| f.get(sig).map(<[u8]>::to_vec))
+            let learned = formats.and_then(|f| f.get(sig).map(<[u8]>::to_vec));
+            let from_cache = learned.is_some();
+            let format = learned
                 .or_else(|| compact::builtin(sig))
-                .ok_or(DecodeError::UnknownFormat { signature: sig })?;
+                .ok_or(DecodeError::UnknownFormat { signature: sig })
+                .inspect_err(|_| trace.note("compact", Some(ci), || format!("format signature {sig:04X} is neither learned nor built in: stopped")))?;
+            trace.note("compact", Some(ci), || {
+                format!(
+                    "format signature {sig:04X}, layout {} ({})",
+                    hex::encode_upper(&format),
+                    if from_cache { "learned from a full frame" } else { "built-in Kamstrup layout" }
+                )
+            });
             records::parse(&compact::expand(&format, data)?)?
         }
-        Some(p) => records::parse(p)?,
+        Some(p) => {
+            let (recs, err) = records::parse_lenient(p);
+            match err {
+                None => recs,
+                // A broken record after complete ones (trailing bytes, a cut frame): keep the
+                // complete records, as the meter's values before the damage are intact.
+                // Wireless only: radio receivers deliver cut frames and trailing bytes, while a
+                // wired frame's length and checksum are exact, so a broken record there is an error.
+                Some(e) if !recs.is_empty() && !wired => {
+                    trace.note("records", None, || {
+                        let where_ = match opened_tpl.decrypted_len {
+                            Some(n) => format!(" ({n} bytes were decrypted)"),
+                            None => String::new(),
+                        };
+                        format!("reading stopped at a broken record, the {} records before it are kept: {e}{where_}", recs.len())
+                    });
+                    recs
+                }
+                Some(e) => return Err(e),
+            }
+        }
         None => Vec::new(),
     };
+    trace.note("records", None, || format!("{} data records", parsed.len()));
     let info_codes = info::collect(&address.manufacturer, t.status, &parsed);
     let telegram = Telegram {
         address,

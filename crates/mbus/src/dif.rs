@@ -67,6 +67,9 @@ pub(crate) fn read_dib(cur: &mut Cursor<'_>) -> Result<DifKind, &'static str> {
         0x1F => return Ok(DifKind::ManufacturerData { more_follows: true }),
         0x2F => return Ok(DifKind::Filler),
         0x3F..=0x7F if dif & 0x0F == 0x0F => return Ok(DifKind::Special(dif)),
+        // A special-function DIF with the extension bit set is not defined; meters pad with FF.
+        // Read as the special function without it (no data, nothing to decode).
+        0x8F..=0xFF if dif & 0x0F == 0x0F => return Ok(DifKind::Special(dif)),
         _ => {}
     }
     let coding = match dif & 0x0F {

@@ -1,11 +1,8 @@
-//! Extended link layer (EN 13757-4 CI 8C-8F) and the authentication/fragmentation layer (CI 90),
-//! which may sit between the link layer and the transport layer.
+//! Extended link layer (EN 13757-4 CI 8C-8F), which may sit between the link layer and the
+//! transport layer (or the authentication and fragmentation layer, see `afl`).
 
 use crate::cursor::Cursor;
 use crate::error::DecodeError;
-
-/// CI of the authentication and fragmentation layer (OMS mode 7 telegrams).
-pub(crate) const CI_AFL: u8 = 0x90;
 
 /// An extended-link-layer header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,22 +67,6 @@ pub(crate) fn parse(ci: u8, after_ci: &[u8]) -> Result<(Ell, &[u8]), DecodeError
     ))
 }
 
-/// Skip an AFL header (AFL.L then that many bytes); returns what follows it.
-pub(crate) fn skip_afl(after_ci: &[u8]) -> Result<&[u8], DecodeError> {
-    let mut cur = Cursor::new(after_ci);
-    let len = cur.u8().ok_or(DecodeError::TooShort {
-        len: 1,
-        needed: 2,
-        what: "authentication layer",
-    })?;
-    cur.take(usize::from(len)).ok_or(DecodeError::TooShort {
-        len: after_ci.len() + 1,
-        needed: usize::from(len) + 2,
-        what: "authentication layer",
-    })?;
-    Ok(cur.rest())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,7 +84,5 @@ mod tests {
             parse(0x8F, &[1, 2, 3]).map_err(|e| e.code()),
             Err("too_short")
         );
-        assert_eq!(skip_afl(&[2, 0, 0, 0x72]), Ok(&[0x72][..]));
-        assert_eq!(skip_afl(&[5, 0]).map_err(|e| e.code()), Err("too_short"));
     }
 }

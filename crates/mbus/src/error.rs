@@ -46,6 +46,9 @@ pub enum DecodeError {
     /// A compact frame (CI 79) whose record layout is not known yet.
     #[error("compact telegram with unknown layout {signature:04X}: read one full telegram of this meter first")]
     UnknownFormat { signature: u16 },
+    /// An AFL fragment of a longer message: a single telegram cannot be decoded alone.
+    #[error("fragment {fragment} of a fragmented message (AFL): reassembly is not supported")]
+    Fragmented { fragment: u8 },
     /// A data record could not be read.
     #[error("unreadable data record at byte {offset} of the payload: {reason}")]
     BadRecord { offset: usize, reason: &'static str },
@@ -66,6 +69,7 @@ impl DecodeError {
             DecodeError::EncryptedLength { .. } => "encrypted_length",
             DecodeError::UnknownFormat { .. } => "unknown_format",
             DecodeError::BadRecord { .. } => "bad_record",
+            DecodeError::Fragmented { .. } => "fragmented",
         }
     }
 }

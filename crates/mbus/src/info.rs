@@ -36,6 +36,35 @@ pub const KAM_INFO_REVERSE: u16 = 0x0002;
 pub const KAM_INFO_LEAK: u16 = 0x0004;
 pub const KAM_INFO_BURST: u16 = 0x0008;
 
+/// Kamstrup MULTICAL 302/403/603 info code, sent as record `04 FF 22` (bit values as in the
+/// technical descriptions, e.g. MULTICAL 403 5512-1689 §7.7.1 "Bit format"): 1 no voltage supply,
+/// 2 low battery, 4 external alarm, 8/16 t1/t2 above range or disconnected, 32/64 t1/t2 below
+/// range or short-circuited, 128 invalid temperature difference, 256 V1 air, 512 V1 wrong flow
+/// direction, 2048 V1 above qs for more than an hour, 4096/8192 leakage on pulse input A/B,
+/// 16384/32768 external alarm on pulse input A/B.
+pub const KAM_HEAT_LOW_BATTERY: u32 = 2;
+pub const KAM_HEAT_SENSOR_ERRORS: u32 = 8 | 16 | 32 | 64;
+pub const KAM_HEAT_V1_AIR: u32 = 256;
+pub const KAM_HEAT_V1_REVERSE: u32 = 512;
+pub const KAM_HEAT_LEAK_INPUTS: u32 = 4096 | 8192;
+
+/// Info codes of a Kamstrup heat meter `04 FF 22` value: low battery, V1 air (as Dry: no water
+/// in the flow sensor), wrong flow direction (Reverse), leakage on a pulse input (Leak), and a
+/// temperature sensor fault (TemporaryError: it clears when the sensor is back in range).
+pub fn from_kamstrup_heat_info(bits: u32) -> Vec<InfoCode> {
+    [
+        (KAM_HEAT_V1_AIR, InfoCode::Dry),
+        (KAM_HEAT_V1_REVERSE, InfoCode::Reverse),
+        (KAM_HEAT_LEAK_INPUTS, InfoCode::Leak),
+        (KAM_HEAT_LOW_BATTERY, InfoCode::LowBattery),
+        (KAM_HEAT_SENSOR_ERRORS, InfoCode::TemporaryError),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| bits & bit != 0)
+    .map(|(_, c)| c)
+    .collect()
+}
+
 /// Info codes announced by the transport-layer status byte.
 pub fn from_status(status: u8) -> Vec<InfoCode> {
     let mut v = Vec::new();
@@ -76,6 +105,12 @@ pub(crate) fn collect(manufacturer: &str, status: u8, records: &[ParsedRecord]) 
                     codes.extend(from_kamstrup_info(u16::from_le_bytes([lo, hi])));
                 }
             }
+            // Heat meters' current info code: DIF 04 (32-bit, storage 0), VIF FF, VIFE 22.
+            if r.dif == 0x04 && r.vif_bytes == [0xFF, 0x22] {
+                if let [a, b, c, d] = r.data[..] {
+                    codes.extend(from_kamstrup_heat_info(u32::from_le_bytes([a, b, c, d])));
+                }
+            }
         }
     }
     codes.sort();
@@ -101,6 +136,15 @@ mod tests {
         check(0x08, 0x0071, &[PermanentError, Dry]);
         check(0x00, 0x000F, &[Dry, Reverse, Leak, Burst]);
         check(0x03, 0xFFF0, &[]);
+    }
+
+    #[test]
+    fn heat_bits() {
+        use InfoCode::*;
+        assert_eq!(from_kamstrup_heat_info(0), vec![]);
+        assert_eq!(from_kamstrup_heat_info(2 | 256 | 512), vec![Dry, Reverse, LowBattery]);
+        assert_eq!(from_kamstrup_heat_info(8192 | 32), vec![Leak, TemporaryError]);
+        assert_eq!(from_kamstrup_heat_info(1 | 4 | 2048 | 16384), vec![]);
     }
 
     #[test]

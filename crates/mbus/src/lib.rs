@@ -2,7 +2,7 @@
 //!
 //! No IO, no global state, and no panics on any input. [`decode`] reads wireless frames
 //! (EN 13757-4, with or without data-link CRCs) and wired long frames (EN 13757-2), the transport
-//! layer (CI 72, 7A, 78, with ELL 8C-8F and AFL 90 in front), OMS security mode 5 and Kamstrup's
+//! layer (CI 72, 7A, 78, 79, with ELL 8C-8F and AFL 90 in front), OMS security modes 5 and 7 and Kamstrup's
 //! ELL AES-CTR, and the data records (EN 13757-3) with values in canonical units.
 //!
 //! Security outcomes of [`decode`]: an encrypted payload without a key gives `Ok` with
@@ -15,11 +15,22 @@
 //! learned with [`FormatCache::learn`] from earlier full frames (e.g. of the same drive-by file).
 //!
 //! Info codes: the transport status byte gives LowBattery (bit 2), PermanentError (bit 3) and
-//! TemporaryError (bit 4); Kamstrup (KAM) record `02 FF 20` gives Dry, Reverse, Leak, Burst (bits 0-3).
+//! TemporaryError (bit 4); Kamstrup (KAM) record `02 FF 20` gives Dry, Reverse, Leak, Burst (bits 0-3);
+//! Kamstrup heat meters' `04 FF 22` gives LowBattery, Dry (V1 air), Reverse, Leak (pulse inputs)
+//! and TemporaryError (temperature sensors), see [`from_kamstrup_heat_info`].
 //! Kamstrup `04 FF 23` is not mapped (no reliable public bit table), and no Kamstrup record is
 //! mapped to Tamper.
+//!
+//! Mode 7 (CI 90 AFL + TPL): keys derived with AES-CMAC (KDF-A) from the meter key, the AFL
+//! message counter and the meter id, AES-CBC with a zero IV, and the AFL MAC checked; a MAC or
+//! 2F2F mismatch is WrongKey. Fragmented AFL messages give [`DecodeError::Fragmented`].
+//! Broken trailing records of a *wireless* telegram (cut frames, receiver junk) are dropped and the
+//! complete records before them kept; in a wired frame they are an error. [`explain`] reports
+//! every layer as read. [`FormatCache::entries`] / [`FormatCache::from_entries`] persist learned
+//! compact-frame layouts.
 
 mod address;
+mod afl;
 mod compact;
 mod crc;
 mod cursor;
@@ -30,6 +41,7 @@ mod dif;
 mod ell;
 pub mod encode;
 mod error;
+mod explain;
 mod info;
 mod key;
 mod link;
@@ -38,16 +50,23 @@ mod records;
 mod security;
 mod telegram;
 mod tpl;
+mod tplsec;
+mod trace;
 mod vif;
+mod wired;
 
 pub use address::{manufacturer_code, manufacturer_letters, Address};
-pub use compact::FormatCache;
+pub use compact::{builtin_signatures, FormatCache};
 pub use crc::crc16_en13757;
 pub use decode::{decode, decode_with_formats, peek_address};
 pub use device::DeviceType;
 pub use error::{DecodeError, KeyError};
+pub use explain::{explain, ExplainedError, Explanation};
+pub use trace::Step;
+pub use wired::{parse_wired_frame, WiredFrame};
 pub use info::{
-    from_kamstrup_info, from_status, InfoCode, KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK,
+    from_kamstrup_heat_info, from_kamstrup_info, from_status, InfoCode, KAM_HEAT_LEAK_INPUTS,
+    KAM_HEAT_LOW_BATTERY, KAM_HEAT_SENSOR_ERRORS, KAM_HEAT_V1_AIR, KAM_HEAT_V1_REVERSE, KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK,
     KAM_INFO_REVERSE, STATUS_LOW_BATTERY, STATUS_PERMANENT_ERROR, STATUS_TEMPORARY_ERROR,
 };
 pub use key::AesKey;

@@ -23,8 +23,23 @@ pub(crate) struct ParsedRecord {
 
 /// Parse every record of a decrypted application payload.
 pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
-    let mut cur = Cursor::new(payload);
+    match parse_lenient(payload) {
+        (out, None) => Ok(out),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// Parse records up to the first unreadable one: the complete records, and the error if any.
+pub(crate) fn parse_lenient(payload: &[u8]) -> (Vec<ParsedRecord>, Option<DecodeError>) {
     let mut out = Vec::new();
+    match parse_into(payload, &mut out) {
+        Ok(()) => (out, None),
+        Err(e) => (out, Some(e)),
+    }
+}
+
+fn parse_into(payload: &[u8], out: &mut Vec<ParsedRecord>) -> Result<(), DecodeError> {
+    let mut cur = Cursor::new(payload);
     while !cur.is_empty() {
         let offset = cur.pos();
         let dif_byte = payload.get(offset).copied().unwrap_or(0);
@@ -84,7 +99,7 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
             data,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A number read from the data field, before scaling.

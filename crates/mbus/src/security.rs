@@ -1,8 +1,11 @@
-//! Encryption: OMS security mode 5 (AES-128-CBC, static IV) and the ELL AES-128-CTR keystream.
+//! Encryption: OMS security mode 5 (AES-128-CBC, static IV), mode 7 (AES-128-CBC with a zero IV
+//! and keys derived with AES-CMAC, plus the AFL MAC) and the ELL AES-128-CTR keystream.
 
 use aes::cipher::{
     block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit, StreamCipher,
 };
+
+use cmac::{Cmac, Mac};
 
 use crate::key::AesKey;
 
@@ -57,9 +60,50 @@ pub(crate) fn ctr_apply(key: &AesKey, iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
     buf
 }
 
+/// AES-CMAC (NIST SP 800-38B / RFC 4493) of `data` under `key`.
+pub(crate) fn cmac(key: &[u8; 16], data: &[u8]) -> [u8; 16] {
+    // `new_from_slice` only fails for a wrong key length, impossible with a 16-byte array.
+    let Ok(mut m) = <Cmac<aes::Aes128> as Mac>::new_from_slice(key) else {
+        return [0; 16];
+    };
+    m.update(data);
+    m.finalize().into_bytes().into()
+}
+
+/// Mode 7 key derivation (OMS Vol. 2 / EN 13757-7 KDF-A): K = CMAC(master, D || MCR || ID || 07 x 7)
+/// where D is 00 for the encryption key and 01 for the MAC key of a message from the meter,
+/// MCR the AFL message counter and ID the meter's identification number, both as sent (LSB first).
+pub(crate) fn derive_key(master: &AesKey, constant: u8, mcr: [u8; 4], id: [u8; 4]) -> AesKey {
+    let mut msg = [0x07u8; 16];
+    msg[0] = constant;
+    msg[1..5].copy_from_slice(&mcr);
+    msg[5..9].copy_from_slice(&id);
+    AesKey::from_bytes(cmac(master.as_bytes(), &msg))
+}
+
+/// Derivation constant of the mode 7 encryption key (message from the meter).
+pub(crate) const KDF_ENC: u8 = 0x00;
+/// Derivation constant of the mode 7 MAC key (message from the meter).
+pub(crate) const KDF_MAC: u8 = 0x01;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc4493_cmac_vectors() {
+        // RFC 4493 section 4: key 2B7E1516 28AED2A6 ABF71588 09CF4F3C.
+        let key = AesKey::from_hex("2B7E151628AED2A6ABF7158809CF4F3C").expect("key");
+        let k = key.as_bytes();
+        assert_eq!(hex::encode(cmac(k, &[])), "bb1d6929e95937287fa37d129b756746");
+        let m = hex::decode("6bc1bee22e409f96e93d7e117393172a").expect("hex");
+        assert_eq!(hex::encode(cmac(k, &m)), "070a16b46b4d4144f79bdd9dd04a287c");
+        let m40 = hex::decode(
+            "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411",
+        )
+        .expect("hex");
+        assert_eq!(hex::encode(cmac(k, &m40)), "dfa66747de9ae63030ca32611497c827");
+    }
 
     #[test]
     fn cbc_round_trip_and_partial_block() {

@@ -22,12 +22,19 @@ pub(crate) struct Tpl {
     pub config: u16,
     /// Long header: meter manufacturer (2 bytes as sent) and address (id, version, type as sent).
     pub long_address: Option<([u8; 2], [u8; 6])>,
+    /// Mode 7: the configuration field extension byte (bits 4-5: key derivation function).
+    pub config_ext: Option<u8>,
 }
 
 impl Tpl {
     /// Security mode: configuration bits 8-12.
     pub(crate) fn security_mode(&self) -> u8 {
         ((self.config >> 8) & 0x1F) as u8
+    }
+
+    /// Mode 7: key derivation function from the configuration extension (0 none, 1 OMS KDF-A).
+    pub(crate) fn kdf(&self) -> u8 {
+        self.config_ext.map_or(0, |x| (x >> 4) & 0x03)
     }
 
     /// Mode 5/7: number of encrypted 16-byte blocks, configuration bits 4-7.
@@ -53,6 +60,7 @@ pub(crate) fn parse(ci: u8, after_ci: &[u8]) -> Result<(Tpl, &[u8]), DecodeError
                 status: st,
                 config: u16::from_le_bytes([c0, c1]),
                 long_address: None,
+                config_ext: None,
             }
         }
         CI_LONG => {
@@ -64,6 +72,7 @@ pub(crate) fn parse(ci: u8, after_ci: &[u8]) -> Result<(Tpl, &[u8]), DecodeError
                 status: st,
                 config: u16::from_le_bytes([c0, c1]),
                 long_address: Some(([m0, m1], [i0, i1, i2, i3, ver, dev])),
+                config_ext: None,
             }
         }
         CI_NONE | CI_COMPACT => Tpl {
@@ -72,12 +81,14 @@ pub(crate) fn parse(ci: u8, after_ci: &[u8]) -> Result<(Tpl, &[u8]), DecodeError
             status: 0,
             config: 0,
             long_address: None,
+            config_ext: None,
         },
         other => return Err(DecodeError::UnsupportedCi { ci: other }),
     };
+    let mut tpl = tpl;
     if tpl.security_mode() == 7 {
         // Mode 7 carries a configuration field extension byte (OMS Vol. 2).
-        cur.u8().ok_or(short(if ci == CI_LONG { 13 } else { 5 }))?;
+        tpl.config_ext = Some(cur.u8().ok_or(short(if ci == CI_LONG { 13 } else { 5 }))?);
     }
     Ok((tpl, cur.rest()))
 }
@@ -102,6 +113,7 @@ mod tests {
                     status: 0,
                     config: 0x2520,
                     long_address: None,
+                    config_ext: None,
                 },
                 1,
             )),
@@ -121,6 +133,7 @@ mod tests {
                     status: 0,
                     config: 0,
                     long_address: Some(([0x2D, 0x2C], [0x44, 0x77, 0x44, 0x77, 0x34, 0x04])),
+                    config_ext: None,
                 },
                 0,
             )),

@@ -228,8 +228,9 @@ pub(crate) fn read_vib(cur: &mut Cursor<'_>) -> Result<VifInfo, &'static str> {
     }
     // A manufacturer-specific VIFE may change what the value means, so the record becomes Other,
     // except after voltage and current, where meters use it to name the phase (e.g. `FD C9 FF 01`).
-    let keeps_meaning =
-        vif & 0x7F != 0x7F && matches!(quantity, Quantity::Voltage | Quantity::Current);
+    // (libmbus and real electricity, heat and water meters agree: `AB FF 01` is power on phase 1,
+    // `93 7F` a volume register of the maker's choosing; the number keeps its quantity and unit.)
+    let keeps_meaning = vif & 0x7F != 0x7F && quantity != Quantity::Other;
     if manufacturer_specific && !keeps_meaning {
         quantity = Quantity::Other;
         unit = Unit::None;
@@ -357,7 +358,7 @@ mod tests {
         check(&[0xFF, 0x20], (Quantity::Other, Unit::None, Interp::Raw, 2));
         check(
             &[0xDB, 0xFF, 0x0F],
-            (Quantity::Other, Unit::None, Interp::Raw, 3),
+            (Quantity::FlowTemperature, Unit::C, s(0), 3),
         );
         check(
             &[0x7C, 0x03, b'R', b'C', b'H'],

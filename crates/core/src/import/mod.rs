@@ -130,6 +130,64 @@ struct DecodedTelegram {
     codes: Vec<&'static str>,
 }
 
+/// What a telegram gives once decoded: its store status, or why it gave no values.
+pub(crate) struct Values {
+    pub status: &'static str,
+    pub problem: Option<(&'static str, String)>,
+    pub readings: Vec<(crate::model::Register, f64)>,
+    pub codes: Vec<&'static str>,
+}
+
+/// Decode a telegram and map it to registers and info codes: pure, no store.
+pub(crate) fn values_of(raw: &[u8], address: &mbus::Address, key: Option<&mbus::AesKey>) -> Values {
+    let decoded = mbus::decode(raw, key);
+    let (status, problem) = match &decoded {
+        Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
+        Ok(t) => match t.security.status {
+            mbus::SecurityStatus::WrongKey => (
+                "wrong-key",
+                Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
+            ),
+            mbus::SecurityStatus::NoKey => (
+                "no-key",
+                Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
+            ),
+            mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
+        },
+    };
+    let (readings, codes) = match &decoded {
+        Ok(t) if problem.is_none() => (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    Values { status, problem, readings, codes }
+}
+
+/// Decode again the stored telegrams of `serial` that had no values (after its key arrived),
+/// inside the caller's transaction. Returns (telegrams now decoded, readings added).
+pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKey) -> Result<(u64, u64)> {
+    let (mut telegrams, mut readings) = (0, 0);
+    for t in store::telegrams::pending_of_serial(conn, serial)? {
+        let Ok(address) = mbus::peek_address(&t.raw) else { continue };
+        let v = values_of(&t.raw, &address, Some(key));
+        if v.problem.is_some() {
+            continue;
+        }
+        store::telegrams::set_status(conn, t.id, v.status)?;
+        telegrams += 1;
+        for (register, value) in v.readings {
+            let r = store::readings::Reading {
+                meter_id: t.meter_id,
+                register: register.code(),
+                ts: t.received_at,
+                value,
+                telegram_id: Some(t.id),
+            };
+            readings += u64::from(store::readings::insert(conn, &r)?);
+        }
+    }
+    Ok((telegrams, readings))
+}
+
 /// Parse and decode one line: pure, no store.
 fn decode_line(number: u64, text: &str, tz: Tz, keys: &HashMap<String, [u8; 16]>) -> Decoded {
     let outcome = match line::parse(text, tz) {
@@ -139,27 +197,7 @@ fn decode_line(number: u64, text: &str, tz: Tz, keys: &HashMap<String, [u8; 16]>
             Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
             Ok(address) => {
                 let key = keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
-                let decoded = mbus::decode(&frame.bytes, key.as_ref());
-                let (status, problem) = match &decoded {
-                    Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
-                    Ok(t) => match t.security.status {
-                        mbus::SecurityStatus::WrongKey => (
-                            "wrong-key",
-                            Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
-                        ),
-                        mbus::SecurityStatus::NoKey => (
-                            "no-key",
-                            Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
-                        ),
-                        mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
-                    },
-                };
-                let (readings, codes) = match &decoded {
-                    Ok(t) if problem.is_none() => {
-                        (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect())
-                    }
-                    _ => (Vec::new(), Vec::new()),
-                };
+                let Values { status, problem, readings, codes } = values_of(&frame.bytes, &address, key.as_ref());
                 Outcome::Telegram(Box::new(DecodedTelegram { frame, address, status, problem, readings, codes }))
             }
         },

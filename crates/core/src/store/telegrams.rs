@@ -53,3 +53,29 @@ pub fn insert(conn: &Connection, t: &NewTelegram<'_>) -> Result<Inserted> {
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM telegrams", [], |r| r.get(0))?)
 }
+
+/// A stored telegram that has no values yet (no key, wrong key, undecodable).
+pub struct Pending {
+    pub id: i64,
+    pub meter_id: i64,
+    pub received_at: i64,
+    pub raw: Vec<u8>,
+}
+
+/// The telegrams of the meters with this serial still waiting for a key or a driver.
+pub fn pending_of_serial(conn: &Connection, serial: &str) -> Result<Vec<Pending>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.meter_id, t.received_at, t.raw FROM meters m
+         JOIN telegrams t ON t.meter_id = m.id AND t.status <> 'decoded'
+         WHERE m.serial = ?1 ORDER BY t.received_at",
+    )?;
+    let rows = stmt.query_map([serial], |r| {
+        Ok(Pending { id: r.get(0)?, meter_id: r.get(1)?, received_at: r.get(2)?, raw: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn set_status(conn: &Connection, id: i64, status: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE telegrams SET status = ?2 WHERE id = ?1")?.execute(params![id, status])?;
+    Ok(())
+}

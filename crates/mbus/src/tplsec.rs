@@ -1,0 +1,180 @@
+//! Transport-layer security: OMS security modes 5 and 7 (EN 13757-7 / OMS Vol. 2).
+//!
+//! Mode 5: AES-128-CBC, IV = M(2) A(6) then the access number 8 times, key = the meter key.
+//! Mode 7: AES-128-CBC with a zero IV; the encryption and MAC keys are derived per message with
+//! AES-CMAC from the meter key, the AFL message counter and the meter id (see `security`); the
+//! AFL MAC (CMAC over AFL.MCL, AFL.MCR, AFL.ML when present and the transport layer from its CI
+//! on) is checked before the payload is used. In both modes the decrypted payload starts 2F 2F.
+
+use std::borrow::Cow;
+
+use crate::afl::Afl;
+use crate::error::DecodeError;
+use crate::key::AesKey;
+use crate::security::{self, KDF_ENC, KDF_MAC, VERIFY};
+use crate::telegram::{Security, SecurityMode, SecurityStatus};
+use crate::tpl::Tpl;
+
+/// Manufacturer (2 bytes) and address (id 4, version, device type) as sent.
+pub(crate) type RawAddress = ([u8; 2], [u8; 6]);
+
+/// What the transport layer's security step needs.
+pub(crate) struct Input<'a> {
+    pub key: Option<&'a AesKey>,
+    pub tpl: &'a Tpl,
+    /// The bytes after the transport header.
+    pub body: &'a [u8],
+    /// The transport layer from its CI field to the end (covered by the AFL MAC).
+    pub tpl_bytes: &'a [u8],
+    pub afl: Option<&'a Afl<'a>>,
+    /// The meter address: the long header's, else the (extended) link layer's.
+    pub addr: RawAddress,
+    /// The link layer's address, a second candidate id for mode 7 key derivation.
+    pub link_addr: Option<RawAddress>,
+}
+
+/// The outcome: the security summary, the readable payload (if any) and how it was obtained.
+pub(crate) struct Output<'a> {
+    pub security: Security,
+    pub payload: Option<Cow<'a, [u8]>>,
+    pub how: &'static str,
+    /// When decrypted: how many payload bytes came from the encrypted blocks.
+    pub decrypted_len: Option<usize>,
+}
+
+fn out<'a>(
+    mode: SecurityMode,
+    status: SecurityStatus,
+    payload: Option<Cow<'a, [u8]>>,
+    how: &'static str,
+) -> Output<'a> {
+    Output {
+        security: Security { mode, status },
+        payload,
+        how,
+        decrypted_len: None,
+    }
+}
+
+/// Apply the security mode announced in the transport header. `mode` is the effective mode
+/// (wired meters' free signature fields already mapped to 0).
+pub(crate) fn open<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, DecodeError> {
+    let body = input.body;
+    let starts_plain = body.starts_with(&VERIFY);
+    match mode {
+        0 => Ok(out(SecurityMode::None, SecurityStatus::Ok, Some(Cow::Borrowed(body)), "not encrypted")),
+        5 | 7 => {
+            let sm = if mode == 5 { SecurityMode::Mode5 } else { SecurityMode::Mode7 };
+            let declared = match input.tpl.encrypted_blocks() {
+                0 => body.len() - body.len() % 16,
+                n => n * 16,
+            };
+            if declared > body.len() {
+                return if starts_plain {
+                    Ok(out(sm, SecurityStatus::Plaintext, Some(Cow::Borrowed(body)), "header announces more encrypted bytes than sent, payload is plaintext (2F2F)"))
+                } else {
+                    Err(DecodeError::EncryptedLength {
+                        declared,
+                        available: body.len(),
+                    })
+                };
+            }
+            let Some(key) = input.key else {
+                return Ok(if starts_plain {
+                    out(sm, SecurityStatus::Plaintext, Some(Cow::Borrowed(body)), "no key; payload already plaintext (2F2F)")
+                } else {
+                    out(sm, SecurityStatus::NoKey, None, "encrypted and no key given")
+                });
+            };
+            let (enc, tail) = body.split_at(declared);
+            let opened = if mode == 5 {
+                let (m, a) = input.addr;
+                let iv = security::mode5_iv(m, a, input.tpl.access_number);
+                Some((security::cbc_decrypt(key, &iv, enc), "AES-128-CBC with the meter key (mode 5 IV)"))
+            } else {
+                mode7(input, key, enc)?
+            };
+            match opened {
+                Some((mut plain, how)) if plain.starts_with(&VERIFY) => {
+                    let n = plain.len();
+                    plain.extend_from_slice(tail);
+                    let mut o = out(sm, SecurityStatus::Ok, Some(Cow::Owned(plain)), how);
+                    o.decrypted_len = Some(n);
+                    Ok(o)
+                }
+                _ if starts_plain => Ok(out(sm, SecurityStatus::Plaintext, Some(Cow::Borrowed(body)), "header announces encryption, payload is plaintext (2F2F)")),
+                _ => Ok(out(sm, SecurityStatus::WrongKey, None, "decrypted payload does not start 2F2F (or MAC mismatch): wrong key")),
+            }
+        }
+        other => Err(DecodeError::UnsupportedSecurity { mode: other }),
+    }
+}
+
+/// Mode 7: try the long header's id, then the link layer's, for the key derivation; the first id
+/// whose MAC checks (when the AFL carries one) and whose decryption starts 2F 2F wins.
+fn mode7(
+    input: &Input<'_>,
+    key: &AesKey,
+    enc: &[u8],
+) -> Result<Option<(Vec<u8>, &'static str)>, DecodeError> {
+    let afl = input.afl;
+    if input.tpl.kdf() == 0 {
+        let plain = security::cbc_decrypt(key, &[0; 16], enc);
+        let mac_ok = match (afl, afl.and_then(|a| a.mac)) {
+            (Some(a), Some(mac)) => mac_matches(key, a, mac, input.tpl_bytes),
+            _ => true,
+        };
+        return Ok(mac_ok.then_some((plain, "AES-128-CBC, zero IV, meter key used directly (mode 7 without key derivation)")));
+    }
+    let Some(mcr) = afl.and_then(|a| a.mcr) else {
+        return Err(DecodeError::BadFrame {
+            reason: "mode 7 key derivation needs the AFL message counter, which is missing",
+        });
+    };
+    let id_of = |a: RawAddress| {
+        let [i0, i1, i2, i3, _, _] = a.1;
+        [i0, i1, i2, i3]
+    };
+    let mut ids = vec![id_of(input.addr)];
+    if let Some(l) = input.link_addr.map(id_of) {
+        if !ids.contains(&l) {
+            ids.push(l);
+        }
+    }
+    for id in ids {
+        if let (Some(a), Some(mac)) = (afl, afl.and_then(|a| a.mac)) {
+            let kmac = security::derive_key(key, KDF_MAC, mcr, id);
+            if !mac_matches(&kmac, a, mac, input.tpl_bytes) {
+                continue;
+            }
+        }
+        let kenc = security::derive_key(key, KDF_ENC, mcr, id);
+        let plain = security::cbc_decrypt(&kenc, &[0; 16], enc);
+        if plain.starts_with(&VERIFY) {
+            let how = if afl.and_then(|a| a.mac).is_some() {
+                "AES-128-CBC, zero IV, Kenc derived with AES-CMAC from the meter key, counter and id (mode 7); MAC verified"
+            } else {
+                "AES-128-CBC, zero IV, Kenc derived with AES-CMAC from the meter key, counter and id (mode 7); no MAC sent"
+            };
+            return Ok(Some((plain, how)));
+        }
+    }
+    Ok(None)
+}
+
+fn mac_matches(kmac: &AesKey, afl: &Afl<'_>, mac: &[u8], tpl_bytes: &[u8]) -> bool {
+    let mut msg = afl.mac_prefix();
+    msg.extend_from_slice(tpl_bytes);
+    let full = security::cmac(kmac.as_bytes(), &msg);
+    full.get(..mac.len()) == Some(mac)
+}
+
+/// The AFL MAC for a message (used by the encoder): CMAC(Kmac, MCL || MCR || ML || TPL)[..n].
+pub(crate) fn compute_mac(kmac: &AesKey, prefix: &[u8], tpl_bytes: &[u8], n: usize) -> Vec<u8> {
+    let mut msg = prefix.to_vec();
+    msg.extend_from_slice(tpl_bytes);
+    security::cmac(kmac.as_bytes(), &msg)
+        .get(..n)
+        .unwrap_or(&[])
+        .to_vec()
+}

@@ -138,22 +138,25 @@ CREATE TABLE import_rejects (
     PRIMARY KEY (import_id, line)
 ) WITHOUT ROWID;
 
--- Every telegram as received. id = 63-bit hash of the bytes (probing on a collision), so
--- the same telegram from two sources is stored once. status: decoded, no-key, wrong-key,
--- undecodable.
+-- Every telegram as received, stored once: keyed by its meter and a 63-bit hash of its
+-- bytes (probing on a collision), so the same telegram from two sources or two imports is
+-- one row, and a meter's telegrams sit together like its readings. status: decoded,
+-- no-key, wrong-key, undecodable.
 CREATE TABLE telegrams (
-    id          INTEGER PRIMARY KEY,
-    meter_id    INTEGER REFERENCES meters(id),
+    meter_id    INTEGER NOT NULL REFERENCES meters(id),
+    id          INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
     rssi        INTEGER,
     import_id   INTEGER,
     status      TEXT NOT NULL,
-    raw         BLOB NOT NULL
-);
--- Telegrams waiting for a key or a driver, by meter (decoded ones are reached from readings).
+    raw         BLOB NOT NULL,
+    PRIMARY KEY (meter_id, id)
+) WITHOUT ROWID;
+-- Telegrams waiting for a key or a driver.
 CREATE INDEX telegrams_pending ON telegrams(meter_id) WHERE status <> 'decoded';
 
--- One value per meter, register and time. register: see core::model::Register.
+-- One value per meter, register and time, pointing at its telegram (meter_id, telegram_id).
+-- register: see core::model::Register.
 CREATE TABLE readings (
     meter_id    INTEGER NOT NULL,
     register    INTEGER NOT NULL,

@@ -127,7 +127,7 @@ fn drive_by_import_then_csv_export_value_by_value() {
     assert_eq!(store::telegrams::count(&conn).expect("count"), 960);
     assert_eq!(store::readings::count(&conn).expect("count"), 960);
     let raw_kept: i64 = conn
-        .query_row("SELECT count(*) FROM readings r JOIN telegrams t ON t.id = r.telegram_id", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM readings r JOIN telegrams t ON t.meter_id = r.meter_id AND t.id = r.telegram_id", [], |r| r.get(0))
         .expect("join");
     assert_eq!(raw_kept, 960, "every reading points at its raw telegram");
 }

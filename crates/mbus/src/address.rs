@@ -66,7 +66,13 @@ pub fn manufacturer_code(letters: &str) -> Option<u16> {
 /// The id bytes are sent least significant first; printed most significant first as hex
 /// (which for BCD ids is exactly the decimal number on the meter's label).
 pub(crate) fn id_string(id: [u8; 4]) -> String {
-    format!("{:02X}{:02X}{:02X}{:02X}", id[3], id[2], id[1], id[0])
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(8);
+    for b in [id[3], id[2], id[1], id[0]] {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
+    }
+    s
 }
 
 #[cfg(test)]

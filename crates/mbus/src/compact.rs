@@ -64,6 +64,7 @@ impl FormatCache {
             frame,
             key,
             Some(self),
+            true,
             &mut crate::trace::Trace::off(),
         )
         .ok()?;

@@ -1,18 +1,31 @@
 //! CRC-16 of EN 13757-4 (polynomial 0x3D65, initial 0, result complemented) and the wired checksum.
 
-/// CRC-16/EN-13757 over `data`.
-pub fn crc16_en13757(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &byte in data {
-        crc ^= u16::from(byte) << 8;
-        for _ in 0..8 {
+/// The CRC table for polynomial 0x3D65 (MSB first), built at compile time.
+const TABLE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
             crc = if crc & 0x8000 != 0 {
                 (crc << 1) ^ 0x3D65
             } else {
                 crc << 1
             };
+            bit += 1;
         }
+        t[i] = crc;
+        i += 1;
     }
+    t
+};
+
+/// CRC-16/EN-13757 over `data`.
+pub fn crc16_en13757(data: &[u8]) -> u16 {
+    let crc = data.iter().fold(0u16, |crc, &b| {
+        (crc << 8) ^ TABLE[usize::from((crc >> 8) as u8 ^ b)]
+    });
     !crc
 }
 

@@ -140,7 +140,7 @@ fn open_ell(
 /// Compact frames (CI 79) decode when their layout is one of the built-in Kamstrup layouts, else
 /// fail with `UnknownFormat`: use [`decode_with_formats`] with layouts learned from full frames.
 pub fn decode(frame: &[u8], key: Option<&AesKey>) -> Result<Telegram, DecodeError> {
-    decode_parsed(frame, key, None, &mut Trace::off()).map(|(t, _)| t)
+    decode_parsed(frame, key, None, false, &mut Trace::off()).map(|(t, _)| t)
 }
 
 /// Like [`decode`], and compact frames (CI 79) are expanded with a layout from `formats`
@@ -150,14 +150,16 @@ pub fn decode_with_formats(
     key: Option<&AesKey>,
     formats: &FormatCache,
 ) -> Result<Telegram, DecodeError> {
-    decode_parsed(frame, key, Some(formats), &mut Trace::off()).map(|(t, _)| t)
+    decode_parsed(frame, key, Some(formats), false, &mut Trace::off()).map(|(t, _)| t)
 }
 
-/// The pipeline, also handing back the parsed records with their raw bytes.
+/// The pipeline, also handing back the parsed records with their raw bytes when `learn` is set
+/// (their DIB/VIB bytes are kept for [`FormatCache::learn`]; otherwise the list is empty).
 pub(crate) fn decode_parsed(
     frame: &[u8],
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
+    learn: bool,
     trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let link = match link::parse(frame) {
@@ -183,7 +185,7 @@ pub(crate) fn decode_parsed(
     };
     let format_b = link.framing == link::Framing::WirelessFormatB;
     let mut first_trace = trace.fork();
-    let first = decode_link(link, key, formats, &mut first_trace);
+    let first = decode_link(link, key, formats, learn, &mut first_trace);
     // A frame without CRCs whose last two bytes happen to be a valid CRC of the rest (one in
     // 65,536 random payloads) also reads as format B: if that reading fails, try the other.
     let failed = match &first {
@@ -193,7 +195,7 @@ pub(crate) fn decode_parsed(
     if format_b && failed {
         if let Ok(plain) = link::parse_without_crcs(frame) {
             let mut second_trace = trace.fork();
-            if let Ok(second) = decode_link(plain, key, formats, &mut second_trace) {
+            if let Ok(second) = decode_link(plain, key, formats, learn, &mut second_trace) {
                 if second.0.security.status != SecurityStatus::WrongKey {
                     trace.note("link", None, || {
                         "the last two bytes also form a valid format B CRC, but that reading fails: read as a frame without CRCs".into()
@@ -226,9 +228,10 @@ fn hex_addr(a: &RawAddress) -> String {
 }
 
 fn decode_link(
-    link: link::LinkFrame,
+    link: link::LinkFrame<'_>,
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
+    learn: bool,
     trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let mut raw_addr = link_raw(link.address);
@@ -390,10 +393,16 @@ fn decode_link(
                     if from_cache { "learned from a full frame" } else { "built-in Kamstrup layout" }
                 )
             });
-            records::parse(&compact::expand(&format, data)?)?
+            {
+                let expanded = compact::expand(&format, data)?;
+                match records::parse_lenient(&expanded, learn) {
+                    (recs, None) => recs,
+                    (_, Some(e)) => return Err(e),
+                }
+            }
         }
         Some(p) => {
-            let (recs, err) = records::parse_lenient(p);
+            let (recs, err) = records::parse_lenient(p, learn);
             match err {
                 None => recs,
                 // A broken record after complete ones (trailing bytes, a cut frame): keep the
@@ -417,12 +426,17 @@ fn decode_link(
     };
     trace.note("records", None, || format!("{} data records", parsed.len()));
     let info_codes = info::collect(&address.manufacturer, t.status, &parsed);
+    let (records, parsed) = if learn {
+        (parsed.iter().map(|p| p.record.clone()).collect(), parsed)
+    } else {
+        (parsed.into_iter().map(|p| p.record).collect(), Vec::new())
+    };
     let telegram = Telegram {
         address,
         access_number,
         status: t.status,
         security,
-        records: parsed.iter().map(|p| p.record.clone()).collect(),
+        records,
         info_codes,
     };
     Ok((telegram, parsed))

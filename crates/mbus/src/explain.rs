@@ -55,7 +55,7 @@ pub fn explain(frame: &[u8], key: Option<&AesKey>, formats: Option<&FormatCache>
             };
         }
     }
-    let result = decode_parsed(frame, key, formats, &mut trace);
+    let result = decode_parsed(frame, key, formats, false, &mut trace);
     let (telegram, error) = match result {
         Ok((t, _)) => (Some(t), None),
         Err(e) => {

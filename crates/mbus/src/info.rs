@@ -96,18 +96,23 @@ pub fn from_kamstrup_info(bits: u16) -> Vec<InfoCode> {
 
 /// All info codes of a telegram: status byte, then manufacturer records; sorted, no duplicates.
 pub(crate) fn collect(manufacturer: &str, status: u8, records: &[ParsedRecord]) -> Vec<InfoCode> {
+    if status & (STATUS_LOW_BATTERY | STATUS_PERMANENT_ERROR | STATUS_TEMPORARY_ERROR) == 0
+        && manufacturer != "KAM"
+    {
+        return Vec::new();
+    }
     let mut codes = from_status(status);
     if manufacturer == "KAM" {
         for r in records {
             // Current info register: DIF 02 (16-bit, storage 0), VIF FF, VIFE 20.
-            if r.dif == 0x02 && r.vif_bytes == [0xFF, 0x20] {
-                if let [lo, hi] = r.data[..] {
+            if r.dif == 0x02 && r.vif_bytes.get() == Some(&[0xFF, 0x20][..]) {
+                if let Some(&[lo, hi]) = r.data.get() {
                     codes.extend(from_kamstrup_info(u16::from_le_bytes([lo, hi])));
                 }
             }
             // Heat meters' current info code: DIF 04 (32-bit, storage 0), VIF FF, VIFE 22.
-            if r.dif == 0x04 && r.vif_bytes == [0xFF, 0x22] {
-                if let [a, b, c, d] = r.data[..] {
+            if r.dif == 0x04 && r.vif_bytes.get() == Some(&[0xFF, 0x22][..]) {
+                if let Some(&[a, b, c, d]) = r.data.get() {
                     codes.extend(from_kamstrup_heat_info(u32::from_le_bytes([a, b, c, d])));
                 }
             }

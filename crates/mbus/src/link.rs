@@ -2,6 +2,8 @@
 //! and wired (EN 13757-2 long frame) framing, check it, and hand back the link address
 //! plus the bytes from the CI field on.
 
+use std::borrow::Cow;
+
 use crate::crc::{crc16_en13757, sum8};
 use crate::error::DecodeError;
 
@@ -30,17 +32,17 @@ pub(crate) enum Framing {
 
 /// A checked link-layer frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LinkFrame {
+pub(crate) struct LinkFrame<'a> {
     pub c: u8,
     pub address: LinkAddress,
     /// From the CI field to the end of the user data (CRCs, checksum and stop byte removed).
-    pub apdu: Vec<u8>,
+    pub apdu: Cow<'a, [u8]>,
     #[allow(dead_code)]
     pub framing: Framing,
 }
 
 /// Parse and check the link layer.
-pub(crate) fn parse(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
+pub(crate) fn parse(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     if looks_wired(frame) {
         return parse_wired(frame);
     }
@@ -51,7 +53,7 @@ fn looks_wired(frame: &[u8]) -> bool {
     matches!(frame, [0x68, l1, l2, 0x68, ..] if l1 == l2)
 }
 
-fn parse_wired(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
+fn parse_wired(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     if frame.len() < WIRED_MIN {
         return Err(DecodeError::TooShort {
             len: frame.len(),
@@ -90,7 +92,7 @@ fn parse_wired(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
         [c, a, rest @ ..] if !rest.is_empty() => Ok(LinkFrame {
             c: *c,
             address: LinkAddress::Wired { primary: *a },
-            apdu: rest.to_vec(),
+            apdu: Cow::Borrowed(rest),
             framing: Framing::WiredLong,
         }),
         _ => Err(DecodeError::TooShort {
@@ -102,15 +104,15 @@ fn parse_wired(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
 }
 
 /// The wireless frame read as having its CRCs already removed (L counts every byte after it).
-pub(crate) fn parse_without_crcs(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
+pub(crate) fn parse_without_crcs(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     let l = usize::from(frame.first().copied().unwrap_or(0));
     if looks_wired(frame) || frame.len() < WIRELESS_HEADER + 1 || frame.len().saturating_sub(1) != l {
         return Err(DecodeError::LengthMismatch { declared: l, actual: frame.len().saturating_sub(1) });
     }
-    wireless_from_plain(frame.to_vec(), Framing::WirelessNoCrc)
+    wireless_from_plain(Cow::Borrowed(frame), Framing::WirelessNoCrc)
 }
 
-fn parse_wireless(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
+fn parse_wireless(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     let needed = WIRELESS_HEADER + 1;
     if frame.len() < needed {
         return Err(DecodeError::TooShort {
@@ -124,18 +126,15 @@ fn parse_wireless(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
     let (plain, framing) = if after_l == l {
         // Either CRCs already removed (the usual case) or format B (L counts the CRCs).
         match strip_format_b(frame) {
-            Some(stripped) => (stripped, Framing::WirelessFormatB),
-            None => (frame.to_vec(), Framing::WirelessNoCrc),
+            Some(stripped) => (Cow::Owned(stripped), Framing::WirelessFormatB),
+            None => (Cow::Borrowed(frame), Framing::WirelessNoCrc),
         }
     } else if Some(frame.len()) == format_a_len(l) {
-        (strip_format_a(frame, l)?, Framing::WirelessFormatA)
+        (Cow::Owned(strip_format_a(frame, l)?), Framing::WirelessFormatA)
     } else if after_l == l.saturating_add(2) && trailing_crc_ok(frame, l) {
         // The last block's CRC left on by the receiver: tolerated and dropped.
         (
-            frame
-                .get(..frame.len().saturating_sub(2))
-                .unwrap_or(&[])
-                .to_vec(),
+            Cow::Borrowed(frame.get(..frame.len().saturating_sub(2)).unwrap_or(&[])),
             Framing::WirelessNoCrc,
         )
     } else {
@@ -147,23 +146,31 @@ fn parse_wireless(frame: &[u8]) -> Result<LinkFrame, DecodeError> {
     wireless_from_plain(plain, framing)
 }
 
-fn wireless_from_plain(plain: Vec<u8>, framing: Framing) -> Result<LinkFrame, DecodeError> {
-    match plain.as_slice() {
-        [_l, c, m0, m1, a0, a1, a2, a3, a4, a5, apdu @ ..] if !apdu.is_empty() => Ok(LinkFrame {
-            c: *c,
-            address: LinkAddress::Wireless {
-                m: [*m0, *m1],
-                a: [*a0, *a1, *a2, *a3, *a4, *a5],
-            },
-            apdu: apdu.to_vec(),
-            framing,
-        }),
-        _ => Err(DecodeError::TooShort {
-            len: plain.len(),
-            needed: WIRELESS_HEADER + 1,
-            what: "link-layer header",
-        }),
-    }
+fn wireless_from_plain(plain: Cow<'_, [u8]>, framing: Framing) -> Result<LinkFrame<'_>, DecodeError> {
+    let too_short = DecodeError::TooShort {
+        len: plain.len(),
+        needed: WIRELESS_HEADER + 1,
+        what: "link-layer header",
+    };
+    let (c, m, a) = match plain.as_ref() {
+        [_l, c, m0, m1, a0, a1, a2, a3, a4, a5, apdu @ ..] if !apdu.is_empty() => {
+            (*c, [*m0, *m1], [*a0, *a1, *a2, *a3, *a4, *a5])
+        }
+        _ => return Err(too_short),
+    };
+    let apdu = match plain {
+        Cow::Borrowed(b) => Cow::Borrowed(b.get(WIRELESS_HEADER..).unwrap_or(&[])),
+        Cow::Owned(mut v) => {
+            v.drain(..WIRELESS_HEADER.min(v.len()));
+            Cow::Owned(v)
+        }
+    };
+    Ok(LinkFrame {
+        c,
+        address: LinkAddress::Wireless { m, a },
+        apdu,
+        framing,
+    })
 }
 
 /// Are the two bytes after the L-counted frame a CRC: of the last format A block, or of the whole frame?

@@ -13,32 +13,67 @@ pub(crate) struct ParsedRecord {
     pub record: Record,
     /// DIF byte as sent.
     pub dif: u8,
-    /// The record's DIB and VIB bytes as sent (its "format", for compact frames).
+    /// The record's DIB and VIB bytes as sent (its "format", for compact frames); only filled
+    /// when asked for (learning a layout), empty otherwise.
     pub format: Vec<u8>,
     /// VIF and VIFE bytes as sent.
-    pub vif_bytes: Vec<u8>,
+    pub vif_bytes: Head,
     /// The data field as sent (without LVAR).
-    pub data: Vec<u8>,
+    pub data: Head,
 }
 
-/// Parse every record of a decrypted application payload.
+/// The first bytes of a field, kept without allocating; `get` is `None` when the field is longer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Head {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl Head {
+    pub(crate) fn of(s: &[u8]) -> Head {
+        let mut bytes = [0u8; 8];
+        let n = s.len().min(8);
+        bytes[..n].copy_from_slice(&s[..n]);
+        Head { bytes, len: s.len() }
+    }
+
+    /// The whole field, if it fits.
+    pub(crate) fn get(&self) -> Option<&[u8]> {
+        self.bytes.get(..self.len)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Parse every record of a decrypted application payload (all or an error).
+#[cfg(test)]
 pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
-    match parse_lenient(payload) {
+    match parse_lenient(payload, true) {
         (out, None) => Ok(out),
         (_, Some(e)) => Err(e),
     }
 }
 
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
-pub(crate) fn parse_lenient(payload: &[u8]) -> (Vec<ParsedRecord>, Option<DecodeError>) {
-    let mut out = Vec::new();
-    match parse_into(payload, &mut out) {
+/// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
+pub(crate) fn parse_lenient(
+    payload: &[u8],
+    want_format: bool,
+) -> (Vec<ParsedRecord>, Option<DecodeError>) {
+    let mut out = Vec::with_capacity(8);
+    match parse_into(payload, &mut out, want_format) {
         Ok(()) => (out, None),
         Err(e) => (out, Some(e)),
     }
 }
 
-fn parse_into(payload: &[u8], out: &mut Vec<ParsedRecord>) -> Result<(), DecodeError> {
+fn parse_into(
+    payload: &[u8],
+    out: &mut Vec<ParsedRecord>,
+    want_format: bool,
+) -> Result<(), DecodeError> {
     let mut cur = Cursor::new(payload);
     while !cur.is_empty() {
         let offset = cur.pos();
@@ -60,22 +95,28 @@ fn parse_into(payload: &[u8], out: &mut Vec<ParsedRecord>) -> Result<(), DecodeE
                             function: Function::Instantaneous,
                         },
                         dif: dif_byte,
-                        format: vec![dif_byte],
-                        vif_bytes: Vec::new(),
-                        data: rest.to_vec(),
+                        format: if want_format { vec![dif_byte] } else { Vec::new() },
+                        vif_bytes: Head::default(),
+                        data: Head::of(rest),
                     });
                 }
                 break;
             }
             DifKind::Data(info) => info,
         };
+        let vif_start = cur.pos();
         let vib = vif::read_vib(&mut cur).map_err(bad)?;
-        let format = payload.get(offset..cur.pos()).unwrap_or(&[]).to_vec();
+        let vif_bytes = Head::of(payload.get(vif_start..cur.pos()).unwrap_or(&[]));
+        let format = if want_format {
+            payload.get(offset..cur.pos()).unwrap_or(&[]).to_vec()
+        } else {
+            Vec::new()
+        };
         let raw = dif::read_data(&mut cur, info.coding).map_err(bad)?;
         let data = match &raw {
             RawData::None => continue,
             RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => {
-                b.to_vec()
+                Head::of(b)
             }
         };
         let (value, erroneous) = value_of(&vib, &raw);
@@ -95,7 +136,7 @@ fn parse_into(payload: &[u8], out: &mut Vec<ParsedRecord>) -> Result<(), DecodeE
             },
             dif: dif_byte,
             format,
-            vif_bytes: vib.bytes,
+            vif_bytes,
             data,
         });
     }

@@ -29,8 +29,6 @@ pub(crate) struct VifInfo {
     pub interp: Interp,
     /// True when a manufacturer-specific VIF or VIFE is involved.
     pub manufacturer_specific: bool,
-    /// The VIF and VIFE bytes as read (for manufacturer-specific lookups like Kamstrup `FF 20`).
-    pub bytes: Vec<u8>,
 }
 
 fn scaled(quantity: Quantity, unit: Unit, exp: i32, mul: f64) -> (Quantity, Unit, Interp) {
@@ -178,13 +176,11 @@ fn table_fb(v: u8) -> (Quantity, Unit, Interp) {
 pub(crate) fn read_vib(cur: &mut Cursor<'_>) -> Result<VifInfo, &'static str> {
     const SHORT: &str = "VIFE missing at end of data";
     let vif = cur.u8().ok_or("missing VIF")?;
-    let mut bytes = vec![vif];
     let mut ext = vif & 0x80 != 0;
     let mut manufacturer_specific = false;
     let (mut quantity, mut unit, mut interp) = match vif & 0x7F {
         0x7B | 0x7D if ext => {
             let code = cur.u8().ok_or(SHORT)?;
-            bytes.push(code);
             ext = code & 0x80 != 0;
             if vif & 0x7F == 0x7B {
                 table_fb(code & 0x7F)
@@ -196,8 +192,7 @@ pub(crate) fn read_vib(cur: &mut Cursor<'_>) -> Result<VifInfo, &'static str> {
             // Plain-text unit: LVIF then that many ASCII bytes (the unit's name, reversed).
             let len = cur.u8().ok_or("plain-text VIF cut off")?;
             let text = cur.take(usize::from(len)).ok_or("plain-text VIF cut off")?;
-            bytes.push(len);
-            bytes.extend_from_slice(text);
+            let _ = text;
             raw(Quantity::Other)
         }
         0x7F => {
@@ -213,7 +208,6 @@ pub(crate) fn read_vib(cur: &mut Cursor<'_>) -> Result<VifInfo, &'static str> {
             return Err("more than 10 VIFE bytes");
         }
         let vife = cur.u8().ok_or(SHORT)?;
-        bytes.push(vife);
         ext = vife & 0x80 != 0;
         if manufacturer_specific {
             continue;
@@ -241,7 +235,6 @@ pub(crate) fn read_vib(cur: &mut Cursor<'_>) -> Result<VifInfo, &'static str> {
         unit,
         interp,
         manufacturer_specific,
-        bytes,
     })
 }
 

@@ -172,7 +172,7 @@ pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKe
         if v.problem.is_some() {
             continue;
         }
-        store::telegrams::set_status(conn, t.id, v.status)?;
+        store::telegrams::set_status(conn, t.meter_id, t.id, v.status)?;
         telegrams += 1;
         for (register, value) in v.readings {
             let r = store::readings::Reading {
@@ -326,14 +326,14 @@ impl<'c> Run<'c> {
     /// order, count them and follow info codes, then the readings sorted by key.
     fn flush(&mut self) -> Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
-        let mut order: Vec<(i64, usize)> =
-            pending.iter().enumerate().map(|(i, p)| (store::telegrams::hash_id(&p.raw), i)).collect();
+        let mut order: Vec<((i64, i64), usize)> =
+            pending.iter().enumerate().map(|(i, p)| ((p.meter_id, store::telegrams::hash_id(&p.raw)), i)).collect();
         order.sort_unstable();
         let mut telegram_ids: Vec<Option<i64>> = vec![None; pending.len()];
         for (_, i) in order {
             let p = &pending[i];
             let t = NewTelegram {
-                meter_id: Some(p.meter_id),
+                meter_id: p.meter_id,
                 received_at: p.received_at,
                 rssi: p.rssi,
                 import_id: self.import_id,

@@ -4,7 +4,7 @@ use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub struct NewTelegram<'a> {
-    pub meter_id: Option<i64>,
+    pub meter_id: i64,
     pub received_at: i64,
     pub rssi: Option<i64>,
     pub import_id: i64,
@@ -34,14 +34,14 @@ pub fn insert(conn: &Connection, t: &NewTelegram<'_>) -> Result<Inserted> {
         "INSERT OR IGNORE INTO telegrams(id, meter_id, received_at, rssi, import_id, status, raw)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let mut existing = conn.prepare_cached("SELECT raw FROM telegrams WHERE id = ?1")?;
+    let mut existing = conn.prepare_cached("SELECT raw FROM telegrams WHERE meter_id = ?1 AND id = ?2")?;
     // Linear probing on the (rare) hash collision of different bytes.
     for _ in 0..16 {
         let n = insert.execute(params![id, t.meter_id, t.received_at, t.rssi, t.import_id, t.status, t.raw])?;
         if n == 1 {
             return Ok(Inserted::New(id));
         }
-        let raw: Option<Vec<u8>> = existing.query_row([id], |r| r.get(0)).optional()?;
+        let raw: Option<Vec<u8>> = existing.query_row([t.meter_id, id], |r| r.get(0)).optional()?;
         if raw.as_deref() == Some(t.raw) {
             return Ok(Inserted::Duplicate(id));
         }
@@ -66,7 +66,7 @@ pub struct Pending {
 pub fn pending_of_serial(conn: &Connection, serial: &str) -> Result<Vec<Pending>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.meter_id, t.received_at, t.raw FROM meters m
-         JOIN telegrams t ON t.meter_id = m.id AND t.status <> 'decoded'
+         JOIN telegrams t INDEXED BY telegrams_pending ON t.meter_id = m.id AND t.status <> 'decoded'
          WHERE m.serial = ?1 ORDER BY t.received_at",
     )?;
     let rows = stmt.query_map([serial], |r| {
@@ -75,7 +75,8 @@ pub fn pending_of_serial(conn: &Connection, serial: &str) -> Result<Vec<Pending>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn set_status(conn: &Connection, id: i64, status: &str) -> Result<()> {
-    conn.prepare_cached("UPDATE telegrams SET status = ?2 WHERE id = ?1")?.execute(params![id, status])?;
+pub fn set_status(conn: &Connection, meter_id: i64, id: i64, status: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE telegrams SET status = ?3 WHERE meter_id = ?1 AND id = ?2")?
+        .execute(params![meter_id, id, status])?;
     Ok(())
 }

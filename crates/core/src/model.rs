@@ -22,10 +22,11 @@ pub enum Register {
     ReturnTemp = 10,
     TargetVolume = 11,
     TargetEnergy = 12,
+    Hca = 13,
 }
 
 impl Register {
-    pub const ALL: [Register; 12] = [
+    pub const ALL: [Register; 13] = [
         Register::Volume,
         Register::Energy,
         Register::APlus,
@@ -38,6 +39,7 @@ impl Register {
         Register::ReturnTemp,
         Register::TargetVolume,
         Register::TargetEnergy,
+        Register::Hca,
     ];
 
     pub fn code(self) -> i64 {
@@ -63,6 +65,7 @@ impl Register {
             Register::ReturnTemp => "return_temp",
             Register::TargetVolume => "target_volume",
             Register::TargetEnergy => "target_energy",
+            Register::Hca => "hca",
         }
     }
 
@@ -77,6 +80,7 @@ impl Register {
             Register::PPlus | Register::PMinus | Register::Power => "W",
             Register::Flow => "m3/h",
             Register::FlowTemp | Register::ReturnTemp => "C",
+            Register::Hca => "hca",
         }
     }
 
@@ -95,6 +99,7 @@ impl Register {
             Register::ReturnTemp => "Return temperature",
             Register::TargetVolume => "Volume at billing date",
             Register::TargetEnergy => "Energy at billing date",
+            Register::Hca => "Heat cost allocator units",
         }
     }
 
@@ -102,7 +107,7 @@ impl Register {
     pub fn is_index(self) -> bool {
         matches!(
             self,
-            Register::Volume | Register::Energy | Register::APlus | Register::AMinus
+            Register::Volume | Register::Energy | Register::APlus | Register::AMinus | Register::Hca
         )
     }
 
@@ -113,6 +118,7 @@ impl Register {
                 Register::Energy
             }
             "electricity" => Register::APlus,
+            "heat_cost_allocator" => Register::Hca,
             _ => Register::Volume,
         }
     }

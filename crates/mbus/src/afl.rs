@@ -90,7 +90,11 @@ pub(crate) fn parse(after_ci: &[u8]) -> Result<(Afl<'_>, &[u8]), DecodeError> {
         None
     };
     let ki = if flag(FCL_KI) {
-        Some(cur.array::<2>().map(u16::from_le_bytes).ok_or(cut.clone())?)
+        Some(
+            cur.array::<2>()
+                .map(u16::from_le_bytes)
+                .ok_or(cut.clone())?,
+        )
     } else {
         None
     };

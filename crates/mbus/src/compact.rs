@@ -254,7 +254,10 @@ mod tests {
         let sig = c.insert(hex::decode("02FF2004134413").expect("hex"));
         assert_eq!(sig, 0xDD34);
         let saved = c.entries();
-        assert_eq!(saved, vec![(0xDD34, hex::decode("02FF2004134413").expect("hex"))]);
+        assert_eq!(
+            saved,
+            vec![(0xDD34, hex::decode("02FF2004134413").expect("hex"))]
+        );
         let restored = FormatCache::from_entries(saved);
         assert_eq!(restored, c);
         let mut d = FormatCache::new();

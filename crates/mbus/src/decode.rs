@@ -172,7 +172,10 @@ pub(crate) fn decode_parsed(
                 Some(head) => match link::parse(head) {
                     Ok(link) => {
                         trace.note("link", None, || {
-                            format!("{} bytes after the frame its L field counts were ignored", frame.len() - l - 1)
+                            format!(
+                                "{} bytes after the frame its L field counts were ignored",
+                                frame.len() - l - 1
+                            )
                         });
                         link
                     }
@@ -213,7 +216,9 @@ pub(crate) fn decode_parsed(
 fn framing_name(f: link::Framing) -> &'static str {
     match f {
         link::Framing::WirelessNoCrc => "wireless frame, data-link CRCs already removed",
-        link::Framing::WirelessFormatA => "wireless frame format A, every block CRC checked and removed",
+        link::Framing::WirelessFormatA => {
+            "wireless frame format A, every block CRC checked and removed"
+        }
         link::Framing::WirelessFormatB => "wireless frame format B, CRCs checked and removed",
         link::Framing::WiredLong => "wired long frame, checksum and stop byte checked",
     }
@@ -241,7 +246,11 @@ fn decode_link(
             LinkAddress::Wireless { m, a } => hex_addr(&(m, a)),
             LinkAddress::Wired { primary } => format!("primary address {primary}"),
         };
-        format!("{}; C field {:02X}; {who}", framing_name(link.framing), link.c)
+        format!(
+            "{}; C field {:02X}; {who}",
+            framing_name(link.framing),
+            link.c
+        )
     });
     let mut at_ci: &[u8] = &link.apdu;
     let (mut ci, mut rest) = split_ci(at_ci)?;
@@ -259,7 +268,11 @@ fn decode_link(
                 "extended link layer: CC {:02X}, access number {}, session number {}",
                 e.cc,
                 e.access_number,
-                e.sn.map_or("none".into(), |s| format!("{:08X} (encryption {})", u32::from_le_bytes(s), e.encryption()))
+                e.sn.map_or("none".into(), |s| format!(
+                    "{:08X} (encryption {})",
+                    u32::from_le_bytes(s),
+                    e.encryption()
+                ))
             )
         });
         let inner = if e.sn.is_some() {
@@ -329,7 +342,11 @@ fn decode_link(
     let tpl_bytes = at_ci;
     let (t, body) = tpl::parse(ci, rest).inspect_err(|e| {
         trace.note("tpl", Some(ci), || match e {
-            DecodeError::UnsupportedCi { ci: c @ 0xA0..=0xB7 } => format!("manufacturer-specific application layer (CI {c:02X}): proprietary, not decoded"),
+            DecodeError::UnsupportedCi {
+                ci: c @ 0xA0..=0xB7,
+            } => format!(
+                "manufacturer-specific application layer (CI {c:02X}): proprietary, not decoded"
+            ),
             other => format!("stopped: {other}"),
         })
     })?;
@@ -385,12 +402,22 @@ fn decode_link(
             let format = learned
                 .or_else(|| compact::builtin(sig))
                 .ok_or(DecodeError::UnknownFormat { signature: sig })
-                .inspect_err(|_| trace.note("compact", Some(ci), || format!("format signature {sig:04X} is neither learned nor built in: stopped")))?;
+                .inspect_err(|_| {
+                    trace.note("compact", Some(ci), || {
+                        format!(
+                            "format signature {sig:04X} is neither learned nor built in: stopped"
+                        )
+                    })
+                })?;
             trace.note("compact", Some(ci), || {
                 format!(
                     "format signature {sig:04X}, layout {} ({})",
                     hex::encode_upper(&format),
-                    if from_cache { "learned from a full frame" } else { "built-in Kamstrup layout" }
+                    if from_cache {
+                        "learned from a full frame"
+                    } else {
+                        "built-in Kamstrup layout"
+                    }
                 )
             });
             {

@@ -112,7 +112,11 @@ pub fn wmbus_frame_mode7(spec: &FrameSpec, payload: &[u8], key: &AesKey, counter
     let mcr = counter.to_le_bytes();
     let mut plain = VERIFY.to_vec();
     plain.extend_from_slice(payload);
-    let enc_len = plain.len().div_ceil(16).saturating_mul(16).min(MAX_ENCRYPTED);
+    let enc_len = plain
+        .len()
+        .div_ceil(16)
+        .saturating_mul(16)
+        .min(MAX_ENCRYPTED);
     while plain.len() < enc_len {
         plain.push(0x2F);
     }
@@ -122,7 +126,11 @@ pub fn wmbus_frame_mode7(spec: &FrameSpec, payload: &[u8], key: &AesKey, counter
     let config = 0x0700u16 | (((enc_len / 16) as u16) << 4);
     tpl.extend_from_slice(&config.to_le_bytes());
     tpl.push(0x10);
-    tpl.extend_from_slice(&cbc_encrypt(&kenc, &[0; 16], plain.get(..enc_len).unwrap_or(&[])));
+    tpl.extend_from_slice(&cbc_encrypt(
+        &kenc,
+        &[0; 16],
+        plain.get(..enc_len).unwrap_or(&[]),
+    ));
     tpl.extend_from_slice(plain.get(enc_len..).unwrap_or(&[]));
     let mcl = 0x25u8;
     let mut prefix = vec![mcl];

@@ -39,9 +39,15 @@ pub fn explain(frame: &[u8], key: Option<&AesKey>, formats: Option<&FormatCache>
     // Wired frames without user data (E5, short and control frames) carry no telegram.
     if let Ok(w) = wired::parse_wired_frame(frame) {
         let detail = match w {
-            WiredFrame::Ack => Some("wired single character E5 (acknowledgement): no data".to_string()),
-            WiredFrame::Short { c, a } => Some(format!("wired short frame: C {c:02X}, address {a}: a request, no data")),
-            WiredFrame::Control { c, a, ci } => Some(format!("wired control frame: C {c:02X}, address {a}, CI {ci:02X}: no data")),
+            WiredFrame::Ack => {
+                Some("wired single character E5 (acknowledgement): no data".to_string())
+            }
+            WiredFrame::Short { c, a } => Some(format!(
+                "wired short frame: C {c:02X}, address {a}: a request, no data"
+            )),
+            WiredFrame::Control { c, a, ci } => Some(format!(
+                "wired control frame: C {c:02X}, address {a}, CI {ci:02X}: no data"
+            )),
             WiredFrame::Long { .. } => None,
         };
         if let Some(d) = detail {

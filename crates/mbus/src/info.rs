@@ -147,8 +147,14 @@ mod tests {
     fn heat_bits() {
         use InfoCode::*;
         assert_eq!(from_kamstrup_heat_info(0), vec![]);
-        assert_eq!(from_kamstrup_heat_info(2 | 256 | 512), vec![Dry, Reverse, LowBattery]);
-        assert_eq!(from_kamstrup_heat_info(8192 | 32), vec![Leak, TemporaryError]);
+        assert_eq!(
+            from_kamstrup_heat_info(2 | 256 | 512),
+            vec![Dry, Reverse, LowBattery]
+        );
+        assert_eq!(
+            from_kamstrup_heat_info(8192 | 32),
+            vec![Leak, TemporaryError]
+        );
         assert_eq!(from_kamstrup_heat_info(1 | 4 | 2048 | 16384), vec![]);
     }
 

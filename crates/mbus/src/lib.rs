@@ -62,13 +62,14 @@ pub use decode::{decode, decode_with_formats, peek_address};
 pub use device::DeviceType;
 pub use error::{DecodeError, KeyError};
 pub use explain::{explain, ExplainedError, Explanation};
-pub use trace::Step;
-pub use wired::{parse_wired_frame, WiredFrame};
 pub use info::{
     from_kamstrup_heat_info, from_kamstrup_info, from_status, InfoCode, KAM_HEAT_LEAK_INPUTS,
-    KAM_HEAT_LOW_BATTERY, KAM_HEAT_SENSOR_ERRORS, KAM_HEAT_V1_AIR, KAM_HEAT_V1_REVERSE, KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK,
-    KAM_INFO_REVERSE, STATUS_LOW_BATTERY, STATUS_PERMANENT_ERROR, STATUS_TEMPORARY_ERROR,
+    KAM_HEAT_LOW_BATTERY, KAM_HEAT_SENSOR_ERRORS, KAM_HEAT_V1_AIR, KAM_HEAT_V1_REVERSE,
+    KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK, KAM_INFO_REVERSE, STATUS_LOW_BATTERY,
+    STATUS_PERMANENT_ERROR, STATUS_TEMPORARY_ERROR,
 };
 pub use key::AesKey;
 pub use record::{Function, Quantity, Record, Unit, Value};
 pub use telegram::{Security, SecurityMode, SecurityStatus, Telegram};
+pub use trace::Step;
+pub use wired::{parse_wired_frame, WiredFrame};

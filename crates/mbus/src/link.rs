@@ -106,8 +106,12 @@ fn parse_wired(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
 /// The wireless frame read as having its CRCs already removed (L counts every byte after it).
 pub(crate) fn parse_without_crcs(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     let l = usize::from(frame.first().copied().unwrap_or(0));
-    if looks_wired(frame) || frame.len() < WIRELESS_HEADER + 1 || frame.len().saturating_sub(1) != l {
-        return Err(DecodeError::LengthMismatch { declared: l, actual: frame.len().saturating_sub(1) });
+    if looks_wired(frame) || frame.len() < WIRELESS_HEADER + 1 || frame.len().saturating_sub(1) != l
+    {
+        return Err(DecodeError::LengthMismatch {
+            declared: l,
+            actual: frame.len().saturating_sub(1),
+        });
     }
     wireless_from_plain(Cow::Borrowed(frame), Framing::WirelessNoCrc)
 }
@@ -130,7 +134,10 @@ fn parse_wireless(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
             None => (Cow::Borrowed(frame), Framing::WirelessNoCrc),
         }
     } else if Some(frame.len()) == format_a_len(l) {
-        (Cow::Owned(strip_format_a(frame, l)?), Framing::WirelessFormatA)
+        (
+            Cow::Owned(strip_format_a(frame, l)?),
+            Framing::WirelessFormatA,
+        )
     } else if after_l == l.saturating_add(2) && trailing_crc_ok(frame, l) {
         // The last block's CRC left on by the receiver: tolerated and dropped.
         (
@@ -146,7 +153,10 @@ fn parse_wireless(frame: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     wireless_from_plain(plain, framing)
 }
 
-fn wireless_from_plain(plain: Cow<'_, [u8]>, framing: Framing) -> Result<LinkFrame<'_>, DecodeError> {
+fn wireless_from_plain(
+    plain: Cow<'_, [u8]>,
+    framing: Framing,
+) -> Result<LinkFrame<'_>, DecodeError> {
     let too_short = DecodeError::TooShort {
         len: plain.len(),
         needed: WIRELESS_HEADER + 1,

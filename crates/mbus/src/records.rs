@@ -34,7 +34,10 @@ impl Head {
         let mut bytes = [0u8; 8];
         let n = s.len().min(8);
         bytes[..n].copy_from_slice(&s[..n]);
-        Head { bytes, len: s.len() }
+        Head {
+            bytes,
+            len: s.len(),
+        }
     }
 
     /// The whole field, if it fits.
@@ -95,7 +98,11 @@ fn parse_into(
                             function: Function::Instantaneous,
                         },
                         dif: dif_byte,
-                        format: if want_format { vec![dif_byte] } else { Vec::new() },
+                        format: if want_format {
+                            vec![dif_byte]
+                        } else {
+                            Vec::new()
+                        },
                         vif_bytes: Head::default(),
                         data: Head::of(rest),
                     });

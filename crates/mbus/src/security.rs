@@ -95,14 +95,20 @@ mod tests {
         // RFC 4493 section 4: key 2B7E1516 28AED2A6 ABF71588 09CF4F3C.
         let key = AesKey::from_hex("2B7E151628AED2A6ABF7158809CF4F3C").expect("key");
         let k = key.as_bytes();
-        assert_eq!(hex::encode(cmac(k, &[])), "bb1d6929e95937287fa37d129b756746");
+        assert_eq!(
+            hex::encode(cmac(k, &[])),
+            "bb1d6929e95937287fa37d129b756746"
+        );
         let m = hex::decode("6bc1bee22e409f96e93d7e117393172a").expect("hex");
         assert_eq!(hex::encode(cmac(k, &m)), "070a16b46b4d4144f79bdd9dd04a287c");
         let m40 = hex::decode(
             "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411",
         )
         .expect("hex");
-        assert_eq!(hex::encode(cmac(k, &m40)), "dfa66747de9ae63030ca32611497c827");
+        assert_eq!(
+            hex::encode(cmac(k, &m40)),
+            "dfa66747de9ae63030ca32611497c827"
+        );
     }
 
     #[test]

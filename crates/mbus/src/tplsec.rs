@@ -62,9 +62,18 @@ pub(crate) fn open<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, Decode
     let body = input.body;
     let starts_plain = body.starts_with(&VERIFY);
     match mode {
-        0 => Ok(out(SecurityMode::None, SecurityStatus::Ok, Some(Cow::Borrowed(body)), "not encrypted")),
+        0 => Ok(out(
+            SecurityMode::None,
+            SecurityStatus::Ok,
+            Some(Cow::Borrowed(body)),
+            "not encrypted",
+        )),
         5 | 7 => {
-            let sm = if mode == 5 { SecurityMode::Mode5 } else { SecurityMode::Mode7 };
+            let sm = if mode == 5 {
+                SecurityMode::Mode5
+            } else {
+                SecurityMode::Mode7
+            };
             let declared = match input.tpl.encrypted_blocks() {
                 0 => body.len() - body.len() % 16,
                 n => n * 16,
@@ -81,16 +90,29 @@ pub(crate) fn open<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, Decode
             }
             let Some(key) = input.key else {
                 return Ok(if starts_plain {
-                    out(sm, SecurityStatus::Plaintext, Some(Cow::Borrowed(body)), "no key; payload already plaintext (2F2F)")
+                    out(
+                        sm,
+                        SecurityStatus::Plaintext,
+                        Some(Cow::Borrowed(body)),
+                        "no key; payload already plaintext (2F2F)",
+                    )
                 } else {
-                    out(sm, SecurityStatus::NoKey, None, "encrypted and no key given")
+                    out(
+                        sm,
+                        SecurityStatus::NoKey,
+                        None,
+                        "encrypted and no key given",
+                    )
                 });
             };
             let (enc, tail) = body.split_at(declared);
             let opened = if mode == 5 {
                 let (m, a) = input.addr;
                 let iv = security::mode5_iv(m, a, input.tpl.access_number);
-                Some((security::cbc_decrypt(key, &iv, enc), "AES-128-CBC with the meter key (mode 5 IV)"))
+                Some((
+                    security::cbc_decrypt(key, &iv, enc),
+                    "AES-128-CBC with the meter key (mode 5 IV)",
+                ))
             } else {
                 mode7(input, key, enc)?
             };
@@ -102,8 +124,18 @@ pub(crate) fn open<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, Decode
                     o.decrypted_len = Some(n);
                     Ok(o)
                 }
-                _ if starts_plain => Ok(out(sm, SecurityStatus::Plaintext, Some(Cow::Borrowed(body)), "header announces encryption, payload is plaintext (2F2F)")),
-                _ => Ok(out(sm, SecurityStatus::WrongKey, None, "decrypted payload does not start 2F2F (or MAC mismatch): wrong key")),
+                _ if starts_plain => Ok(out(
+                    sm,
+                    SecurityStatus::Plaintext,
+                    Some(Cow::Borrowed(body)),
+                    "header announces encryption, payload is plaintext (2F2F)",
+                )),
+                _ => Ok(out(
+                    sm,
+                    SecurityStatus::WrongKey,
+                    None,
+                    "decrypted payload does not start 2F2F (or MAC mismatch): wrong key",
+                )),
             }
         }
         other => Err(DecodeError::UnsupportedSecurity { mode: other }),
@@ -124,7 +156,10 @@ fn mode7(
             (Some(a), Some(mac)) => mac_matches(key, a, mac, input.tpl_bytes),
             _ => true,
         };
-        return Ok(mac_ok.then_some((plain, "AES-128-CBC, zero IV, meter key used directly (mode 7 without key derivation)")));
+        return Ok(mac_ok.then_some((
+            plain,
+            "AES-128-CBC, zero IV, meter key used directly (mode 7 without key derivation)",
+        )));
     }
     let Some(mcr) = afl.and_then(|a| a.mcr) else {
         return Err(DecodeError::BadFrame {

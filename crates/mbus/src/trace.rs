@@ -47,7 +47,12 @@ impl Trace {
     }
 
     /// Record a step; `detail` is only called when the trace is on.
-    pub(crate) fn note(&mut self, layer: &'static str, ci: Option<u8>, detail: impl FnOnce() -> String) {
+    pub(crate) fn note(
+        &mut self,
+        layer: &'static str,
+        ci: Option<u8>,
+        detail: impl FnOnce() -> String,
+    ) {
         if let Some(steps) = self.steps.as_mut() {
             steps.push(Step {
                 layer,

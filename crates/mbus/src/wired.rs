@@ -15,7 +15,12 @@ pub enum WiredFrame<'a> {
     /// 68 03 03 68 C A CI CS 16: a command without data.
     Control { c: u8, a: u8, ci: u8 },
     /// A long frame: C, A, CI and the user data after the CI.
-    Long { c: u8, a: u8, ci: u8, data: &'a [u8] },
+    Long {
+        c: u8,
+        a: u8,
+        ci: u8,
+        data: &'a [u8],
+    },
 }
 
 fn checked(body: &[u8], cs: u8) -> Result<(), DecodeError> {
@@ -101,7 +106,11 @@ mod tests {
 
     fn check(hex: &str, expected: Result<WiredFrame<'_>, &'static str>) {
         let b = hex::decode(hex).expect("hex");
-        assert_eq!(parse_wired_frame(&b).map_err(|e| e.code()), expected, "{hex}");
+        assert_eq!(
+            parse_wired_frame(&b).map_err(|e| e.code()),
+            expected,
+            "{hex}"
+        );
     }
 
     #[test]
@@ -110,7 +119,14 @@ mod tests {
         check("105BFE5916", Ok(WiredFrame::Short { c: 0x5B, a: 0xFE }));
         check("105BFE5A16", Err("bad_checksum"));
         check("105BFE5915", Err("bad_frame"));
-        check("6803036853FE51A216", Ok(WiredFrame::Control { c: 0x53, a: 0xFE, ci: 0x51 }));
+        check(
+            "6803036853FE51A216",
+            Ok(WiredFrame::Control {
+                c: 0x53,
+                a: 0xFE,
+                ci: 0x51,
+            }),
+        );
         check("6803036853FE51A316", Err("bad_checksum"));
         check("6804036853FE51A216", Err("bad_frame"));
         check("6803036853FE51A2", Err("length_mismatch"));
@@ -120,7 +136,12 @@ mod tests {
         let b = hex::decode("68040468080172017C16").expect("hex");
         assert_eq!(
             parse_wired_frame(&b),
-            Ok(WiredFrame::Long { c: 8, a: 1, ci: 0x72, data: &[1] })
+            Ok(WiredFrame::Long {
+                c: 8,
+                a: 1,
+                ci: 0x72,
+                data: &[1]
+            })
         );
     }
 }

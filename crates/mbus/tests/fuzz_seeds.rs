@@ -9,7 +9,11 @@ use common::{hex, read_jsonl, read_vector_file};
 
 fn frames() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    for file in ["wmbusmeters_vectors.jsonl", "synthetic_encrypted_vectors.jsonl", "libmbus_vectors.jsonl"] {
+    for file in [
+        "wmbusmeters_vectors.jsonl",
+        "synthetic_encrypted_vectors.jsonl",
+        "libmbus_vectors.jsonl",
+    ] {
         for row in read_jsonl(file) {
             for k in ["telegram", "frame_hex"] {
                 if let Some(b) = row[k].as_str().and_then(hex) {

@@ -100,15 +100,24 @@ fn mode7_round_trip() {
         SecurityStatus::Ok,
     );
     let t = decode(&f, None).expect("no key is not an error");
-    assert_eq!((t.security.status, t.records.len()), (SecurityStatus::NoKey, 0));
+    assert_eq!(
+        (t.security.status, t.records.len()),
+        (SecurityStatus::NoKey, 0)
+    );
     let wrong = AesKey::from_bytes([0x55; 16]);
     let t = decode(&f, Some(&wrong)).expect("wrong key is not an error");
-    assert_eq!((t.security.status, t.records.len()), (SecurityStatus::WrongKey, 0));
+    assert_eq!(
+        (t.security.status, t.records.len()),
+        (SecurityStatus::WrongKey, 0)
+    );
     // A changed MAC byte makes the message unauthentic: reported as WrongKey, never values.
     let mut tampered = f.clone();
     tampered[20] ^= 0x01;
     let t = decode(&tampered, Some(&key)).expect("not an error");
-    assert_eq!((t.security.status, t.records.len()), (SecurityStatus::WrongKey, 0));
+    assert_eq!(
+        (t.security.status, t.records.len()),
+        (SecurityStatus::WrongKey, 0)
+    );
     // A changed counter derives other keys.
     let mut recount = f.clone();
     recount[15] ^= 0x01;
@@ -116,7 +125,11 @@ fn mode7_round_trip() {
     assert_eq!(t.security.status, SecurityStatus::WrongKey);
     let e = mbus::explain(&f, Some(&key), None);
     assert!(e.steps.iter().any(|s| s.layer == "afl"));
-    assert!(e.steps.iter().any(|s| s.detail.contains("MAC verified")), "{:?}", e.steps);
+    assert!(
+        e.steps.iter().any(|s| s.detail.contains("MAC verified")),
+        "{:?}",
+        e.steps
+    );
 }
 
 #[test]

@@ -58,7 +58,11 @@ fn matches(r: &Record, qs: &[Quantity], storage: u32, expected: f64) -> bool {
 #[test]
 fn libmbus_frames() {
     let rows = read_jsonl("libmbus_vectors.jsonl");
-    assert!(rows.len() > 100, "expected the libmbus vectors, found {}", rows.len());
+    assert!(
+        rows.len() > 100,
+        "expected the libmbus vectors, found {}",
+        rows.len()
+    );
     let (mut ok_total, mut ok_pass, mut err_total, mut err_pass) = (0usize, 0usize, 0usize, 0usize);
     let (mut rec_total, mut rec_pass) = (0usize, 0usize);
     let mut failures: Vec<(String, String)> = Vec::new();
@@ -73,7 +77,10 @@ fn libmbus_frames() {
                 err_total += 1;
                 match result {
                     Err(_) => err_pass += 1,
-                    Ok(t) => failures.push((name, format!("libmbus rejects it, decoded {} records", t.records.len()))),
+                    Ok(t) => failures.push((
+                        name,
+                        format!("libmbus rejects it, decoded {} records", t.records.len()),
+                    )),
                 }
                 continue;
             }
@@ -89,16 +96,26 @@ fn libmbus_frames() {
             }
         };
         let mut missing = Vec::new();
-        for r in row["expected_xml_parsed"]["records"].as_array().into_iter().flatten() {
+        for r in row["expected_xml_parsed"]["records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let unit = r["Unit"].as_str().unwrap_or("");
             let quantity = r["Quantity"].as_str().unwrap_or("");
             let Some((qs, factor)) = mapping(unit, quantity) else {
                 continue;
             };
-            let Some(value) = r["Value"].as_str().and_then(|v| v.trim().parse::<f64>().ok()) else {
+            let Some(value) = r["Value"]
+                .as_str()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+            else {
                 continue;
             };
-            let storage = r["StorageNumber"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let storage = r["StorageNumber"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             rec_total += 1;
             let expected = value * factor;
             if t.records.iter().any(|d| matches(d, qs, storage, expected)) {
@@ -125,5 +142,8 @@ fn libmbus_frames() {
         .filter(|(n, _)| !EXCEPTIONS.iter().any(|(e, _)| e == n))
         .collect();
     assert!(ok_total > 70 && err_total > 10, "vector file changed?");
-    assert!(unlisted.is_empty(), "failures not in EXCEPTIONS: {unlisted:#?}");
+    assert!(
+        unlisted.is_empty(),
+        "failures not in EXCEPTIONS: {unlisted:#?}"
+    );
 }

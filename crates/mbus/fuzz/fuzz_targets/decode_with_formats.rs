@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use mbus::{decode_with_formats, AesKey, FormatCache};
 
 fuzz_target!(|data: &[u8]| {
-    let key = AesKey::from_bytes(*b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0A\x0B\x0C\x0D\x0E\x0F");
+    let key =
+        AesKey::from_bytes(*b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0A\x0B\x0C\x0D\x0E\x0F");
     let (full, frame) = match data.split_first() {
         Some((n, rest)) => rest.split_at(usize::from(*n).min(rest.len())),
         None => (data, data),

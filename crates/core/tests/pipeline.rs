@@ -280,3 +280,44 @@ fn telegrams_kept_without_a_key_are_decoded_when_the_key_arrives() {
     let pending: i64 = conn.query_row("SELECT count(*) FROM telegrams WHERE status <> 'decoded'", [], |r| r.get(0)).expect("n");
     assert_eq!(pending, 0);
 }
+
+fn smoke_vectors() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/smoke_vectors.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("test vectors missing at {path}: {e}"));
+    serde_json::from_str(&text).expect("smoke vectors are JSON")
+}
+
+#[test]
+fn a_compact_frame_decodes_in_a_later_file_with_the_layout_learned_from_a_full_frame() {
+    let f = fixture();
+    let v = smoke_vectors();
+    let pair = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|x| x["telegram"].as_str().is_some_and(|t| t.contains("8D20")) && x["preceding_telegrams"].as_array().is_some_and(|p| !p.is_empty()))
+        .expect("a compact frame with its full frame");
+    let full = pair["preceding_telegrams"][0].as_str().expect("full");
+    let compact = pair["telegram"].as_str().expect("compact");
+    let permit = f.manager.permit(Permission::Import).expect("manager");
+    let a = import_drive_by(&f.store, permit, "a.txt", format!("T1;1;1;2026-01-01 10:00:00.000;80;;;0x{full}\n").as_bytes(), NOW, &mut |_, _| {})
+        .expect("import a");
+    assert_eq!((a.stored, a.rejected_count), (1, 0), "{:?}", a.rejected);
+    let learned: i64 = f.store.reader().expect("r").query_row("SELECT count(*) FROM compact_formats", [], |r| r.get(0)).expect("n");
+    assert!(learned >= 1, "the full frame's layout is kept in the store");
+
+    // A later session: the store opened again, the compact frame in another file.
+    let path = f.store.path().to_path_buf();
+    drop(f.store);
+    let store = Store::open(&path).expect("reopen");
+    let b = import_drive_by(&store, permit, "b.txt", format!("T1;1;1;2026-01-01 11:00:00.000;80;;;0x{compact}\n").as_bytes(), NOW, &mut |_, _| {})
+        .expect("import b");
+    assert_eq!((b.stored, b.rejected_count), (1, 0), "{:?}", b.rejected);
+    let energy: f64 = store
+        .reader()
+        .expect("r")
+        .query_row("SELECT value FROM readings WHERE register = 2 ORDER BY ts DESC LIMIT 1", [], |r| r.get(0))
+        .expect("energy from the compact frame");
+    let expected = pair["expected"]["total_energy_consumption_kwh"].as_f64().expect("expected energy");
+    assert!((energy - expected).abs() < 1e-3, "{energy} vs {expected}");
+}

@@ -226,9 +226,10 @@ fn framing_name(f: link::Framing) -> &'static str {
 
 fn hex_addr(a: &RawAddress) -> String {
     let [i0, i1, i2, i3, v, d] = a.1;
+    let code = u16::from_le_bytes(a.0);
+    let letters = crate::address::manufacturer_letters(code).unwrap_or_else(|_| "???".into());
     format!(
-        "manufacturer {:02X}{:02X}, id {:02X}{:02X}{:02X}{:02X}, version {v:02X}, type {d:02X}",
-        a.0[1], a.0[0], i3, i2, i1, i0
+        "manufacturer {letters} ({code:04X}), id {i3:02X}{i2:02X}{i1:02X}{i0:02X}, version {v:02X}, device type {d:02X}"
     )
 }
 

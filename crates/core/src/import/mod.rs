@@ -68,26 +68,29 @@ pub fn import_drive_by(
     let tx = conn.transaction()?;
     let tz = crate::settings::timezone(&tx)?;
     let keys = store::keys::all(&tx)?;
+    let formats = mbus::FormatCache::from_entries(store::formats::all(&tx)?);
+    let known_formats = formats.len();
     let mut run = Run::new(&tx, permit, name, now)?;
     let total = content.iter().filter(|b| **b == b'\n').count() as u64
         + u64::from(!content.is_empty() && !content.ends_with(b"\n"));
     // One thread decodes (pure work) while this one writes to the store: on two cores the
     // import then runs at the speed of the store alone.
-    std::thread::scope(|scope| -> Result<()> {
+    let formats = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
-        let keys = &keys;
-        scope.spawn(move || {
+        let mut decoder = Decoder::new(&keys, formats);
+        let worker = scope.spawn(move || {
             let mut chunk = Vec::with_capacity(DECODE_CHUNK);
             for (i, raw_line) in content.split(|b| *b == b'\n').enumerate().take(total as usize) {
-                chunk.push(decode_line(i as u64 + 1, &String::from_utf8_lossy(raw_line), tz, keys));
+                chunk.push(decoder.line(i as u64 + 1, &String::from_utf8_lossy(raw_line), tz));
                 if chunk.len() == DECODE_CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
                     if send.send(full).is_err() {
-                        return; // the writer stopped on an error
+                        break; // the writer stopped on an error
                     }
                 }
             }
             let _ = send.send(chunk);
+            decoder.formats
         });
         for chunk in receive {
             let last = chunk.last().map(|d| d.line);
@@ -98,8 +101,13 @@ pub fn import_drive_by(
                 progress(line, total);
             }
         }
-        Ok(())
+        worker.join().map_err(|_| crate::Error::bad_input("import", "the decoding thread failed"))
     })?;
+    if formats.len() > known_formats {
+        for (signature, layout) in formats.entries() {
+            store::formats::insert(&tx, signature, &layout, now)?;
+        }
+    }
     run.report.lines = total;
     let report = run.finish()?;
     tx.commit()?;
@@ -138,37 +146,75 @@ pub(crate) struct Values {
     pub codes: Vec<&'static str>,
 }
 
-/// Decode a telegram and map it to registers and info codes: pure, no store.
-pub(crate) fn values_of(raw: &[u8], address: &mbus::Address, key: Option<&mbus::AesKey>) -> Values {
-    let decoded = mbus::decode(raw, key);
-    let (status, problem) = match &decoded {
-        Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
-        Ok(t) => match t.security.status {
-            mbus::SecurityStatus::WrongKey => (
-                "wrong-key",
-                Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
-            ),
-            mbus::SecurityStatus::NoKey => (
-                "no-key",
-                Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
-            ),
-            mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
-        },
-    };
-    let (readings, codes) = match &decoded {
-        Ok(t) if problem.is_none() => (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect()),
-        _ => (Vec::new(), Vec::new()),
-    };
-    Values { status, problem, readings, codes }
+/// Decodes telegrams with the known keys and compact-frame layouts, learning the layout of
+/// each Kamstrup meter's first full frame. Pure: no store.
+pub(crate) struct Decoder<'k> {
+    keys: &'k HashMap<String, [u8; 16]>,
+    pub formats: mbus::FormatCache,
+    learned: std::collections::HashSet<String>,
+}
+
+impl<'k> Decoder<'k> {
+    pub fn new(keys: &'k HashMap<String, [u8; 16]>, formats: mbus::FormatCache) -> Decoder<'k> {
+        Decoder { keys, formats, learned: std::collections::HashSet::new() }
+    }
+
+    /// Decode a telegram and map it to registers and info codes.
+    pub fn values(&mut self, raw: &[u8], address: &mbus::Address) -> Values {
+        let key = self.keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
+        let decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
+        let (status, problem) = match &decoded {
+            Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
+            Ok(t) => match t.security.status {
+                mbus::SecurityStatus::WrongKey => (
+                    "wrong-key",
+                    Some(("wrong_key", format!("wrong AES key for meter {} ({}): the telegram is kept, no values read", address.id, address.manufacturer))),
+                ),
+                mbus::SecurityStatus::NoKey => (
+                    "no-key",
+                    Some(("no_key", format!("no AES key for meter {} ({}): the telegram is kept and will be decoded when its key is imported", address.id, address.manufacturer))),
+                ),
+                mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
+            },
+        };
+        let (readings, codes) = match &decoded {
+            Ok(t) if problem.is_none() => (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect()),
+            _ => (Vec::new(), Vec::new()),
+        };
+        // Kamstrup meters send a full frame now and then and compact frames in between.
+        if problem.is_none() && matches!(address.manufacturer.as_str(), "KAM" | "KAW") && !self.learned.contains(&address.id) {
+            self.learned.insert(address.id.clone());
+            self.formats.learn(raw, key.as_ref());
+        }
+        Values { status, problem, readings, codes }
+    }
+
+    /// Parse and decode one line of a drive-by file.
+    fn line(&mut self, number: u64, text: &str, tz: Tz) -> Decoded {
+        let outcome = match line::parse(text, tz) {
+            line::Line::Skip => Outcome::Skip,
+            line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
+            line::Line::Frame(frame) => match mbus::peek_address(&frame.bytes) {
+                Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
+                Ok(address) => {
+                    let Values { status, problem, readings, codes } = self.values(&frame.bytes, &address);
+                    Outcome::Telegram(Box::new(DecodedTelegram { frame, address, status, problem, readings, codes }))
+                }
+            },
+        };
+        Decoded { line: number, outcome }
+    }
 }
 
 /// Decode again the stored telegrams of `serial` that had no values (after its key arrived),
 /// inside the caller's transaction. Returns (telegrams now decoded, readings added).
 pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKey) -> Result<(u64, u64)> {
     let (mut telegrams, mut readings) = (0, 0);
+    let keys: HashMap<String, [u8; 16]> = [(serial.to_string(), *key.as_bytes())].into();
+    let mut decoder = Decoder::new(&keys, mbus::FormatCache::from_entries(store::formats::all(conn)?));
     for t in store::telegrams::pending_of_serial(conn, serial)? {
         let Ok(address) = mbus::peek_address(&t.raw) else { continue };
-        let v = values_of(&t.raw, &address, Some(key));
+        let v = decoder.values(&t.raw, &address);
         if v.problem.is_some() {
             continue;
         }
@@ -188,22 +234,6 @@ pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKe
     Ok((telegrams, readings))
 }
 
-/// Parse and decode one line: pure, no store.
-fn decode_line(number: u64, text: &str, tz: Tz, keys: &HashMap<String, [u8; 16]>) -> Decoded {
-    let outcome = match line::parse(text, tz) {
-        line::Line::Skip => Outcome::Skip,
-        line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
-        line::Line::Frame(frame) => match mbus::peek_address(&frame.bytes) {
-            Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
-            Ok(address) => {
-                let key = keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
-                let Values { status, problem, readings, codes } = values_of(&frame.bytes, &address, key.as_ref());
-                Outcome::Telegram(Box::new(DecodedTelegram { frame, address, status, problem, readings, codes }))
-            }
-        },
-    };
-    Decoded { line: number, outcome }
-}
 
 /// Lines decoded before their telegrams and readings go to the store, sorted: rows sorted
 /// by key insert several times faster than rows in arrival order.

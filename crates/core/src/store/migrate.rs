@@ -5,8 +5,10 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 
 /// (name, SQL) in the order they apply. Append only.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../../../migrations/0001_init.sql")),
+    ("0002_compact_formats", include_str!("../../../../migrations/0002_compact_formats.sql")),
+];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {
     conn.execute_batch(
@@ -48,7 +50,7 @@ mod tests {
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .expect("count");
         assert_eq!(applied, MIGRATIONS.len() as i64);
-        for table in ["meters", "readings", "telegrams", "users", "audit_log", "info_code_events"] {
+        for table in ["meters", "readings", "telegrams", "users", "audit_log", "info_code_events", "compact_formats"] {
             let n: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1",

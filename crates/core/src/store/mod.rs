@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod customers;
+pub mod formats;
 pub mod groups;
 pub mod imports;
 pub mod info_codes;

@@ -23,10 +23,7 @@ async fn call(
     tauri::async_runtime::spawn_blocking(move || ctx.call(token.as_deref(), &name, args))
         .await
         .unwrap_or_else(|e| {
-            Err(ApiError {
-                code: "internal".into(),
-                message: e.to_string(),
-            })
+            Err(ApiError::new("internal", e.to_string()))
         })
 }
 

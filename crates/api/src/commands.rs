@@ -110,7 +110,7 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "decode" => {
             session.permit(Permission::View)?;
             let a: DecodeArgs = parse(args)?;
-            decode(&a.hex, a.key.as_deref())
+            decode(&a.hex, a.key.as_deref(), &a.previous, a.explain)
         }
         _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
     }
@@ -299,17 +299,44 @@ pub fn export_spec(a: &ExportArgs) -> Result<export::ExportSpec, ApiError> {
 struct DecodeArgs {
     hex: String,
     key: Option<String>,
+    #[serde(default)]
+    previous: Vec<String>,
+    #[serde(default)]
+    explain: bool,
 }
 
-/// Decode one telegram given in hex, with an optional key: the `decode` command.
-pub fn decode(hex_text: &str, key: Option<&str>) -> Result<Value, ApiError> {
-    let clean: String = hex_text.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
-    let bytes = hex::decode(clean.trim_start_matches("0x"))
-        .map_err(|e| ApiError::new("bad_input", format!("telegram is not hexadecimal: {e}")))?;
+fn hex_bytes(what: &str, text: &str) -> Result<Vec<u8>, ApiError> {
+    let clean: String = text.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+    hex::decode(clean.trim_start_matches("0x"))
+        .map_err(|e| ApiError::new("bad_input", format!("{what} is not hexadecimal: {e}")))
+}
+
+/// Decode one telegram given in hex: the `decode` command. `previous` are earlier telegrams
+/// of the same meter (full frames before a compact frame); `explain` adds every layer read.
+pub fn decode(hex_text: &str, key: Option<&str>, previous: &[String], explain: bool) -> Result<Value, ApiError> {
+    let bytes = hex_bytes("the telegram", hex_text)?;
     let key = key
         .map(mbus::AesKey::from_hex)
         .transpose()
         .map_err(|e| ApiError::new("bad_key", e.to_string()))?;
-    let t = mbus::decode(&bytes, key.as_ref()).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let mut formats = mbus::FormatCache::new();
+    for (i, p) in previous.iter().enumerate() {
+        let frame = hex_bytes(&format!("previous telegram {}", i + 1), p)?;
+        formats.learn(&frame, key.as_ref());
+    }
+    if explain {
+        let e = mbus::explain(&bytes, key.as_ref(), Some(&formats));
+        let mut out = match &e.telegram {
+            Some(t) => serde_json::to_value(t).map_err(|x| ApiError::new("internal", x.to_string()))?,
+            None => json!({}),
+        };
+        let layers = json!({"length": e.length, "key_given": e.key_given, "steps": e.steps});
+        if let (None, Some(err)) = (&e.telegram, &e.error) {
+            return Err(ApiError { details: Some(json!({ "explain": layers })), ..ApiError::new(err.code, err.message.clone()) });
+        }
+        out["explain"] = layers;
+        return Ok(out);
+    }
+    let t = mbus::decode_with_formats(&bytes, key.as_ref(), &formats).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     ok(t)
 }

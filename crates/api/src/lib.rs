@@ -17,11 +17,14 @@ use std::sync::{Arc, Mutex};
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    /// More for the curious (e.g. the layers read before decoding stopped); absent mostly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { code: code.to_string(), message: message.into() }
+        ApiError { code: code.to_string(), message: message.into(), details: None }
     }
 
     /// The HTTP status that fits the error.
@@ -38,7 +41,7 @@ impl ApiError {
 
 impl From<releve_core::Error> for ApiError {
     fn from(e: releve_core::Error) -> ApiError {
-        ApiError { code: e.code().to_string(), message: e.to_string() }
+        ApiError::new(e.code(), e.to_string())
     }
 }
 

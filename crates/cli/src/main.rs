@@ -62,6 +62,12 @@ enum Command {
     Decode {
         #[arg(long)]
         key: Option<String>,
+        /// An earlier telegram of the same meter (a full frame before a compact frame); repeatable.
+        #[arg(long)]
+        previous: Vec<String>,
+        /// Add every layer as it was read (CI, key, compact-frame layout, where it stopped).
+        #[arg(long)]
+        explain: bool,
         hex: String,
     },
     /// Export readings of a period to CSV.
@@ -106,17 +112,18 @@ enum KeysCommand {
 struct Failure {
     code: String,
     message: String,
+    details: Option<serde_json::Value>,
 }
 
 impl From<releve_core::Error> for Failure {
     fn from(e: releve_core::Error) -> Failure {
-        Failure { code: e.code().into(), message: e.to_string() }
+        Failure { code: e.code().into(), message: e.to_string(), details: None }
     }
 }
 
 impl From<releve_api::ApiError> for Failure {
     fn from(e: releve_api::ApiError) -> Failure {
-        Failure { code: e.code, message: e.message }
+        Failure { code: e.code, message: e.message, details: e.details }
     }
 }
 
@@ -127,7 +134,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if json_errors {
-                println!("{}", serde_json::json!({"error": {"code": f.code, "message": f.message}}));
+                let mut out = serde_json::json!({"error": {"code": f.code, "message": f.message}});
+                if let Some(serde_json::Value::Object(more)) = f.details {
+                    for (k, v) in more {
+                        out[k] = v;
+                    }
+                }
+                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             } else {
                 eprintln!("releve: {} ({})", f.message, f.code);
             }
@@ -201,7 +214,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 failed |= r.rejected_count > 0 && r.stored == 0 && r.duplicates == 0;
             }
             if failed {
-                return Err(Failure { code: "nothing_imported".into(), message: "no telegram could be read".into() });
+                return Err(Failure { code: "nothing_imported".into(), message: "no telegram could be read".into(), details: None });
             }
             Ok(())
         }
@@ -225,8 +238,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Decode { key, hex } => {
-            let v = releve_api::commands::decode(&hex, key.as_deref())?;
+        Command::Decode { key, previous, explain, hex } => {
+            let v = releve_api::commands::decode(&hex, key.as_deref(), &previous, explain)?;
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             Ok(())
         }

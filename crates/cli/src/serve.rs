@@ -16,7 +16,7 @@ use tower_http::services::ServeDir;
 pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
     let ui = ui.unwrap_or_else(default_ui_dir);
     if !ui.join("index.html").exists() {
-        return Err(Failure { code: "no_ui".into(), message: format!("no index.html in UI folder {}", ui.display()) });
+        return Err(Failure { code: "no_ui".into(), message: format!("no index.html in UI folder {}", ui.display()), details: None });
     }
     let ctx = Arc::new(Ctx::open(db)?);
     let app = Router::new()
@@ -25,18 +25,18 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
         .with_state(ctx)
         .fallback_service(ServeDir::new(&ui));
     let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Failure { code: "runtime".into(), message: e.to_string() })?;
+        .map_err(|e| Failure { code: "runtime".into(), message: e.to_string(), details: None })?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|e| Failure { code: "bind".into(), message: format!("cannot listen on {addr}: {e}") })?;
+            .map_err(|e| Failure { code: "bind".into(), message: format!("cannot listen on {addr}: {e}"), details: None })?;
         println!("Relevé serves {} on http://{addr}/ (UI from {})", db.display(), ui.display());
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
-            .map_err(|e| Failure { code: "serve".into(), message: e.to_string() })
+            .map_err(|e| Failure { code: "serve".into(), message: e.to_string(), details: None })
     })
 }
 

@@ -156,3 +156,40 @@ fn rest_api_logs_in_lists_meters_and_refuses_without_a_token() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn decode_explains_layers_and_uses_previous_full_frames() {
+    let smoke: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors().join("smoke_vectors.json")).expect("smoke")).expect("json");
+    let kam = &smoke[0];
+    let o = releve(&["decode", "--explain", kam["telegram"].as_str().expect("hex")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
+    assert_eq!(v["security"]["status"], "no-key");
+    let steps = v["explain"]["steps"].as_array().expect("steps");
+    assert!(steps.iter().any(|s| s["layer"] == "link"), "{steps:?}");
+    assert!(steps.last().expect("a step")["detail"].as_str().expect("detail").contains("no key"), "{steps:?}");
+
+    let pair = smoke
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|x| x["preceding_telegrams"].as_array().is_some_and(|p| !p.is_empty()))
+        .expect("a compact frame");
+    let o = releve(&[
+        "decode",
+        "--previous",
+        pair["preceding_telegrams"][0].as_str().expect("full"),
+        pair["telegram"].as_str().expect("compact"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
+    let energy = v["records"].as_array().expect("records").iter().find(|r| r["quantity"] == "energy" && r["storage"] == 0).expect("energy");
+    let want = pair["expected"]["total_energy_consumption_kwh"].as_f64().expect("want");
+    assert!((energy["value"].as_f64().expect("number") - want).abs() < 1e-3, "{energy}");
+
+    let bad = releve(&["decode", "--explain", "1e442d2c785634121b077a0100"]);
+    assert!(!bad.status.success());
+    let e: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON error");
+    assert!(e["error"]["code"].is_string() && e["explain"]["steps"].is_array(), "{e}");
+}

@@ -45,11 +45,8 @@ enum Command {
     Import {
         #[arg(long)]
         db: PathBuf,
-        #[arg(long, default_value = "manager")]
-        user: String,
-        /// Password of --user (default: the RELEVE_PASSWORD variable).
-        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
+        #[command(flatten)]
+        acting: Acting,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -87,11 +84,19 @@ enum Command {
         separator: String,
         #[arg(long)]
         decimal: Option<String>,
-        #[arg(long, default_value = "manager")]
-        user: String,
-        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
+        #[command(flatten)]
+        acting: Acting,
     },
+}
+
+/// Who runs a command that changes or exports data.
+#[derive(clap::Args)]
+struct Acting {
+    #[arg(long, default_value = "manager")]
+    user: String,
+    /// Password of --user (default: the RELEVE_PASSWORD variable; the demo accounts' password is their login).
+    #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -100,10 +105,8 @@ enum KeysCommand {
     Import {
         #[arg(long)]
         db: PathBuf,
-        #[arg(long, default_value = "manager")]
-        user: String,
-        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
+        #[command(flatten)]
+        acting: Acting,
         file: PathBuf,
     },
 }
@@ -153,10 +156,10 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn login(store: &Store, user: &str, password: Option<&str>) -> Result<Session, Failure> {
+fn login(store: &Store, acting: &Acting) -> Result<Session, Failure> {
     // The demo accounts' password is their login; real installations pass RELEVE_PASSWORD.
-    let password = password.unwrap_or(user);
-    Ok(access::login(store, user, password, &releve_api::computer_name(), now())?)
+    let password = acting.password.as_deref().unwrap_or(&acting.user);
+    Ok(access::login(store, &acting.user, password, &releve_api::computer_name(), now())?)
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
@@ -193,9 +196,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Serve { db, addr, ui } => serve::run(&db, &addr, ui),
-        Command::Import { db, user, password, files } => {
+        Command::Import { db, acting, files } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &user, password.as_deref())?;
+            let session = login(&store, &acting)?;
             let permit = session.permit(Permission::Import)?;
             let mut failed = false;
             for file in &files {
@@ -218,9 +221,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Import { db, user, password, file } } => {
+        Command::Keys { command: KeysCommand::Import { db, acting, file } } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &user, password.as_deref())?;
+            let session = login(&store, &acting)?;
             let permit = session.permit(Permission::ManageKeys)?;
             let content = String::from_utf8_lossy(&read(&file)?).into_owned();
             let r = keys::import_keys(&store, permit, &file.display().to_string(), &content, now())?;
@@ -243,9 +246,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             Ok(())
         }
-        Command::Export { db, from, to, out, columns, separator, decimal, user, password } => {
+        Command::Export { db, from, to, out, columns, separator, decimal, acting } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &user, password.as_deref())?;
+            let session = login(&store, &acting)?;
             let args = releve_api::commands::ExportArgs {
                 from,
                 to,

@@ -10,3 +10,12 @@ pub fn timezone(conn: &Connection) -> Result<Tz> {
     let name = store::settings::get(conn, "timezone")?.unwrap_or_else(|| "Europe/Paris".into());
     name.parse::<Tz>().map_err(|_| Error::bad_input("timezone setting", format!("unknown time zone '{name}'")))
 }
+
+/// Unix time of local midnight starting `date` in `tz`.
+pub fn local_midnight(tz: Tz, date: chrono::NaiveDate) -> Result<i64> {
+    use chrono::TimeZone;
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|n| tz.from_local_datetime(&n).earliest())
+        .map(|t| t.timestamp())
+        .ok_or_else(|| Error::bad_input("date", format!("{date} has no midnight in {tz}")))
+}

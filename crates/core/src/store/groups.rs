@@ -40,3 +40,50 @@ pub fn of_meter(conn: &Connection, meter_id: i64) -> Result<Vec<(i64, String)>> 
     let rows = stmt.query_map([meter_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The id of the group named `name`, if any.
+pub fn by_name(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn.query_row("SELECT id FROM meter_groups WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+}
+
+/// The name of group `id`, if it exists.
+pub fn name_of(conn: &Connection, id: i64) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn.query_row("SELECT name FROM meter_groups WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+}
+
+pub fn rename(conn: &Connection, id: i64, name: &str) -> Result<()> {
+    conn.execute("UPDATE meter_groups SET name = ?2 WHERE id = ?1", params![id, name])?;
+    Ok(())
+}
+
+/// Delete a group and its memberships (the meters stay).
+pub fn delete(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM meter_group_members WHERE group_id = ?1", [id])?;
+    conn.execute("DELETE FROM meter_groups WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Add the meters that exist; returns how many were not yet members.
+pub fn add_members(conn: &Connection, group_id: i64, meter_ids: &[i64]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO meter_group_members(group_id, meter_id)
+         SELECT ?1, id FROM meters WHERE id = ?2",
+    )?;
+    let mut added = 0u64;
+    for id in meter_ids {
+        added += stmt.execute(params![group_id, id])? as u64;
+    }
+    Ok(added)
+}
+
+/// Remove meters from a group; returns how many were members.
+pub fn remove_members(conn: &Connection, group_id: i64, meter_ids: &[i64]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached("DELETE FROM meter_group_members WHERE group_id = ?1 AND meter_id = ?2")?;
+    let mut removed = 0u64;
+    for id in meter_ids {
+        removed += stmt.execute(params![group_id, id])? as u64;
+    }
+    Ok(removed)
+}

@@ -44,3 +44,129 @@ pub fn upsert(conn: &Connection, meter_id: i64, e: &Event) -> Result<()> {
     .execute(params![meter_id, e.code, e.started_at, e.last_seen_at, e.ended_at])?;
     Ok(())
 }
+
+/// Which events the overview lists: ongoing ones, or those that ended since a time.
+#[derive(Debug, Clone, Copy)]
+pub enum Which {
+    Open,
+    EndedSince(i64),
+}
+
+/// Filter and order of the info-code overview. `codes` must be known codes (they are
+/// written into the SQL as literals); `severity` is the order of codes, worst first.
+#[derive(Debug, Clone)]
+pub struct OverviewFilter<'a> {
+    pub which: Which,
+    pub codes: &'a [&'static str],
+    pub severity: &'a [&'static str],
+    pub group_id: Option<i64>,
+    pub started_after: Option<i64>,
+    pub order: OverviewOrder,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum OverviewOrder {
+    Newest,
+    Severity,
+    Duration,
+}
+
+/// One event of the overview with what a clerk needs to call the customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverviewRow {
+    pub meter_id: i64,
+    pub serial: String,
+    pub manufacturer: String,
+    pub device_type: String,
+    pub customer_number: Option<String>,
+    pub customer_name: Option<String>,
+    pub phone: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub code: String,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    pub ended_at: Option<i64>,
+    /// Seconds from the start to the end, or to now while ongoing.
+    pub duration: i64,
+}
+
+fn overview_where(f: &OverviewFilter<'_>) -> String {
+    let which = match f.which {
+        // ?3 unused here, but every statement takes the same parameters.
+        Which::Open => "e.ended_at IS NULL AND ?3 IS NOT NULL",
+        Which::EndedSince(_) => "e.ended_at IS NOT NULL AND e.ended_at >= ?3",
+    };
+    let codes: Vec<String> = f
+        .codes
+        .iter()
+        .filter(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        .map(|c| format!("'{c}'"))
+        .collect();
+    format!(
+        "FROM info_code_events e JOIN meters m ON m.id = e.meter_id LEFT JOIN customers c ON c.id = m.customer_id
+         WHERE {which} AND e.code IN ({})
+           AND (?1 IS NULL OR e.meter_id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
+           AND (?2 IS NULL OR e.started_at >= ?2)",
+        if codes.is_empty() { "NULL".to_string() } else { codes.join(",") }
+    )
+}
+
+fn since_of(f: &OverviewFilter<'_>) -> i64 {
+    match f.which {
+        Which::EndedSince(t) => t,
+        Which::Open => 0,
+    }
+}
+
+/// Number of events matching the filter.
+pub fn overview_count(conn: &Connection, f: &OverviewFilter<'_>) -> Result<i64> {
+    let sql = format!("SELECT count(*) {}", overview_where(f));
+    Ok(conn.prepare_cached(&sql)?.query_row(params![f.group_id, f.started_after, since_of(f)], |r| r.get(0))?)
+}
+
+/// One page of events matching the filter; `limit` -1 for all.
+pub fn overview(conn: &Connection, f: &OverviewFilter<'_>, offset: i64, limit: i64) -> Result<Vec<OverviewRow>> {
+    let rank: Vec<String> = f
+        .severity
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        .map(|(i, c)| format!("WHEN '{c}' THEN {i}"))
+        .collect();
+    let duration = "(coalesce(e.ended_at, ?4) - e.started_at)";
+    let order = match f.order {
+        OverviewOrder::Newest => "e.started_at DESC".to_string(),
+        OverviewOrder::Severity => format!("CASE e.code {} ELSE 99 END, e.started_at DESC", rank.join(" ")),
+        OverviewOrder::Duration => format!("{duration} DESC"),
+    };
+    let sql = format!(
+        "SELECT e.meter_id, m.serial, m.manufacturer, m.device_type, c.number, c.name, c.phone,
+                m.address, m.postal_code, m.city, e.code, e.started_at, e.last_seen_at, e.ended_at, {duration}
+         {} ORDER BY {order}, e.meter_id, e.code LIMIT ?5 OFFSET ?6",
+        overview_where(f)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![f.group_id, f.started_after, since_of(f), f.now, limit, offset], |r| {
+        Ok(OverviewRow {
+            meter_id: r.get(0)?,
+            serial: r.get(1)?,
+            manufacturer: r.get(2)?,
+            device_type: r.get(3)?,
+            customer_number: r.get(4)?,
+            customer_name: r.get(5)?,
+            phone: r.get(6)?,
+            address: r.get(7)?,
+            postal_code: r.get(8)?,
+            city: r.get(9)?,
+            code: r.get(10)?,
+            started_at: r.get(11)?,
+            last_seen_at: r.get(12)?,
+            ended_at: r.get(13)?,
+            duration: r.get(14)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -271,3 +271,37 @@ pub fn exchanges_of(conn: &Connection, meter_id: i64) -> Result<Vec<Exchange>> {
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM meters", [], |r| r.get(0))?)
 }
+
+/// A meter on the map: position, active info codes, last telegram, brand.
+#[derive(Debug, Clone)]
+pub struct Position {
+    pub id: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub info_codes: i64,
+    pub last_seen: Option<i64>,
+    pub manufacturer: String,
+}
+
+/// Every placed meter that is not removed, in a group if given, not heard since
+/// `not_heard_since` if given (never heard counts as not heard), by id.
+pub fn positions(conn: &Connection, group_id: Option<i64>, not_heard_since: Option<i64>) -> Result<Vec<Position>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.lat, m.lon, m.info_codes, m.last_seen, m.manufacturer FROM meters m
+         WHERE m.lat IS NOT NULL AND m.lon IS NOT NULL AND m.status <> 'removed'
+           AND (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
+           AND (?2 IS NULL OR m.last_seen IS NULL OR m.last_seen < ?2)
+         ORDER BY m.id",
+    )?;
+    let rows = stmt.query_map(params![group_id, not_heard_since], |r| {
+        Ok(Position {
+            id: r.get(0)?,
+            lat: r.get(1)?,
+            lon: r.get(2)?,
+            info_codes: r.get(3)?,
+            last_seen: r.get(4)?,
+            manufacturer: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../../../migrations/0001_init.sql")),
     ("0002_compact_formats", include_str!("../../../../migrations/0002_compact_formats.sql")),
+    ("0003_info_code_overview", include_str!("../../../../migrations/0003_info_code_overview.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

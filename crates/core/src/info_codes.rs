@@ -1,0 +1,209 @@
+//! The info-code overview: meters with ongoing info codes, and apart from them those whose
+//! codes ended in the last 30 days; which codes matter is a setting of each user (or of
+//! everyone); the list exports to CSV for calling customers.
+
+use crate::access::{Permission, Session};
+use crate::error::{Error, Result};
+use crate::model::INFO_CODES;
+use crate::store::info_codes::{OverviewFilter, OverviewOrder, OverviewRow, Which};
+use crate::store::{self, Store};
+use chrono::TimeZone;
+use serde::Serialize;
+use std::io::Write;
+
+/// Codes from the worst to the mildest.
+pub const SEVERITY: [&str; 8] =
+    ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
+
+/// Ended events stay in the "recent" list this long.
+pub const RECENT_DAYS: i64 = 30;
+
+const GLOBAL_KEY: &str = "info_codes.watched";
+
+fn user_key(session: &Session) -> String {
+    format!("{GLOBAL_KEY}.user.{}", session.user_id)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Active,
+    Recent,
+}
+
+impl State {
+    pub fn parse(s: &str) -> Result<State> {
+        match s {
+            "active" => Ok(State::Active),
+            "recent" => Ok(State::Recent),
+            o => Err(Error::bad_input("state", format!("'{o}' is not one of active, recent"))),
+        }
+    }
+}
+
+pub fn parse_sort(s: &str) -> Result<OverviewOrder> {
+    match s {
+        "newest" => Ok(OverviewOrder::Newest),
+        "severity" => Ok(OverviewOrder::Severity),
+        "duration" => Ok(OverviewOrder::Duration),
+        o => Err(Error::bad_input("sort", format!("'{o}' is not one of newest, severity, duration"))),
+    }
+}
+
+/// Known codes from strings, in severity order; an unknown code is an error.
+pub fn parse_codes(codes: &[String]) -> Result<Vec<&'static str>> {
+    for c in codes {
+        if !INFO_CODES.contains(&c.as_str()) {
+            return Err(Error::bad_input("codes", format!("unknown info code '{c}'")));
+        }
+    }
+    Ok(SEVERITY.into_iter().filter(|s| codes.iter().any(|c| c == s)).collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct OverviewQuery {
+    pub state: State,
+    /// None: the codes the user watches.
+    pub codes: Option<Vec<String>>,
+    pub group_id: Option<i64>,
+    /// Only events that started in the last N days.
+    pub period_days: Option<i64>,
+    pub sort: OverviewOrder,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Overview {
+    /// Events matching the filter, ongoing and ended in the last 30 days.
+    pub active: i64,
+    pub recent: i64,
+    /// The codes listed.
+    pub codes: Vec<&'static str>,
+    pub rows: Vec<OverviewRow>,
+}
+
+fn filter<'a>(q: &OverviewQuery, codes: &'a [&'static str], now: i64) -> Result<OverviewFilter<'a>> {
+    if let Some(d) = q.period_days {
+        if d <= 0 {
+            return Err(Error::bad_input("period_days", "the period is a positive number of days"));
+        }
+    }
+    Ok(OverviewFilter {
+        which: match q.state {
+            State::Active => Which::Open,
+            State::Recent => Which::EndedSince(now - RECENT_DAYS * 86_400),
+        },
+        codes,
+        severity: &SEVERITY,
+        group_id: q.group_id,
+        started_after: q.period_days.map(|d| now - d * 86_400),
+        order: q.sort,
+        now,
+    })
+}
+
+fn codes_for(conn: &rusqlite::Connection, session: &Session, q: &OverviewQuery) -> Result<Vec<&'static str>> {
+    match &q.codes {
+        Some(c) => parse_codes(c),
+        None => Ok(watched_of(conn, session)?.codes),
+    }
+}
+
+/// One page (at most 1,000 rows) of the overview, with the counts of both lists.
+pub fn info_codes_overview(store: &Store, session: &Session, q: &OverviewQuery, now: i64) -> Result<Overview> {
+    session.permit(Permission::View)?;
+    let conn = store.reader()?;
+    let codes = codes_for(&conn, session, q)?;
+    let mut f = filter(q, &codes, now)?;
+    let rows = store::info_codes::overview(&conn, &f, q.offset.max(0), q.limit.clamp(1, 1000))?;
+    f.which = Which::Open;
+    let active = store::info_codes::overview_count(&conn, &f)?;
+    f.which = Which::EndedSince(now - RECENT_DAYS * 86_400);
+    let recent = store::info_codes::overview_count(&conn, &f)?;
+    Ok(Overview { active, recent, codes, rows })
+}
+
+/// The whole list as CSV (`;`-separated, one line per meter and code) for calling the
+/// customers; returns the number of rows. Needs `export`.
+pub fn info_codes_export(store: &Store, session: &Session, q: &OverviewQuery, out: &mut dyn Write, now: i64) -> Result<u64> {
+    let permit = session.permit(Permission::Export)?;
+    let conn = store.reader()?;
+    let codes = codes_for(&conn, session, q)?;
+    let f = filter(q, &codes, now)?;
+    let tz = crate::settings::timezone(&conn)?;
+    let rows = store::info_codes::overview(&conn, &f, 0, -1)?;
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+    w.write_record([
+        "customer_number", "customer_name", "address", "postal_code", "city", "phone", "meter_serial", "code",
+        "since", "ended", "duration_days",
+    ])?;
+    let local = |ts: i64| tz.timestamp_opt(ts, 0).single().map_or(ts.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+    for r in &rows {
+        w.write_record([
+            r.customer_number.clone().unwrap_or_default(),
+            r.customer_name.clone().unwrap_or_default(),
+            r.address.clone(),
+            r.postal_code.clone(),
+            r.city.clone(),
+            r.phone.clone().unwrap_or_default(),
+            r.serial.clone(),
+            r.code.clone(),
+            local(r.started_at),
+            r.ended_at.map(local).unwrap_or_default(),
+            format!("{:.1}", r.duration as f64 / 86_400.0).replace('.', ","),
+        ])?;
+    }
+    w.flush().map_err(|e| Error::io("info code export", e))?;
+    drop(conn);
+    let state = if q.state == State::Active { "active" } else { "recent" };
+    store::audit::record_permit(&store.writer(), permit, now, "export", &format!("info codes ({state}): {} rows", rows.len()))?;
+    Ok(rows.len() as u64)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Watched {
+    pub codes: Vec<&'static str>,
+    /// Where the choice comes from: `user`, `global` or `default` (all codes).
+    pub scope: &'static str,
+}
+
+fn parse_list(s: &str) -> Vec<&'static str> {
+    SEVERITY.into_iter().filter(|c| s.split(',').any(|x| x.trim() == *c)).collect()
+}
+
+fn watched_of(conn: &rusqlite::Connection, session: &Session) -> Result<Watched> {
+    if let Some(v) = store::settings::get(conn, &user_key(session))? {
+        return Ok(Watched { codes: parse_list(&v), scope: "user" });
+    }
+    if let Some(v) = store::settings::get(conn, GLOBAL_KEY)? {
+        return Ok(Watched { codes: parse_list(&v), scope: "global" });
+    }
+    Ok(Watched { codes: SEVERITY.to_vec(), scope: "default" })
+}
+
+/// The codes the session's user watches: their own choice, else everyone's, else all.
+pub fn info_codes_watched(store: &Store, session: &Session) -> Result<Watched> {
+    session.permit(Permission::View)?;
+    watched_of(&*store.reader()?, session)
+}
+
+/// Choose the watched codes for oneself, or (`global`, needs `settings`) for everyone:
+/// a global choice also clears the caller's own so that they see it.
+pub fn info_codes_set_watched(store: &Store, session: &Session, codes: &[String], global: bool, now: i64) -> Result<Watched> {
+    let permit = session.permit(if global { Permission::Settings } else { Permission::View })?;
+    let codes = parse_codes(codes)?;
+    let value = codes.join(",");
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    if global {
+        store::settings::set(&tx, GLOBAL_KEY, &value)?;
+        store::settings::delete(&tx, &user_key(session))?;
+    } else {
+        store::settings::set(&tx, &user_key(session), &value)?;
+    }
+    let scope = if global { "global" } else { "user" };
+    store::audit::record_permit(&tx, permit, now, "info_codes_watched", &format!("{scope}: {value}"))?;
+    tx.commit()?;
+    Ok(Watched { codes, scope })
+}

@@ -149,7 +149,7 @@ pub fn create_user(
     require(permit, Permission::ManageUsers)?;
     let mut conn = store.writer();
     let tx = conn.transaction()?;
-    let hash = hash_password(new.password, now);
+    let hash = hash_password(new.password, new.salt);
     let id = store::users::insert(&tx, new, &hash, now)?;
     store::audit::record_permit(&tx, permit, now, "user_created", &format!("{} ({})", new.login, new.role.as_str()))?;
     tx.commit()?;
@@ -178,13 +178,11 @@ pub fn require(permit: Permit<'_>, permission: Permission) -> Result<()> {
 
 const ITERATIONS: u32 = 60_000;
 
-/// `pbkdf2-sha256$iterations$salt$hash`, hex encoded.
-pub fn hash_password(password: &str, seed: i64) -> String {
+/// `pbkdf2-sha256$iterations$salt$hash`, hex encoded; a random salt unless one is given
+/// (only the demo gives one, so that the same seed builds the same database).
+pub fn hash_password(password: &str, salt: Option<[u8; 16]>) -> String {
     use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
-    let mut salt = [0u8; 16];
-    rng.fill(&mut salt);
-    salt[0] ^= seed as u8;
+    let salt = salt.unwrap_or_else(|| rand_chacha::ChaCha20Rng::from_entropy().gen());
     let hash = derive(password, &salt, ITERATIONS);
     format!("pbkdf2-sha256${ITERATIONS}${}${}", hex::encode(salt), hex::encode(hash))
 }
@@ -215,7 +213,7 @@ mod tests {
 
     #[test]
     fn password_hash_verifies_only_the_right_password() {
-        let h = hash_password("s3cret", 1);
+        let h = hash_password("s3cret", None);
         assert!(verify_password("s3cret", &h));
         assert!(!verify_password("s3creT", &h));
         assert!(!verify_password("s3cret", "garbage"));

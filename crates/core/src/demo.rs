@@ -48,11 +48,11 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
     if store::meters::count(&*store.reader()?)? > 0 {
         return Err(crate::Error::bad_input("database", "the demo needs an empty database"));
     }
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     for (login, name, role) in ACCOUNTS {
-        let user = store::users::NewUser { login, name, role, password: login, locale: "fr" };
+        let user = store::users::NewUser { login, name, role, password: login, locale: "fr", salt: Some(rng.gen()) };
         access::create_user(store, permit, &user, now)?;
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let end = now - now.rem_euclid(HOUR);
     let start = end - 395 * DAY;
     let plans = plan_park(&mut rng, spec.meters, start, end);
@@ -63,36 +63,40 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
     let import_permit = importer.permit(Permission::Import)?;
     let tz = crate::settings::timezone(&*store.reader()?)?;
     let total: u64 = plans.iter().map(|p| p.expected_lines(start, end)).sum();
-    let mut lines: Vec<u8> = Vec::with_capacity(LINES_PER_IMPORT * 120);
-    let mut in_batch = 0usize;
-    let mut done = 0u64;
-    let mut batch = 0;
-    let mut flush = |lines: &mut Vec<u8>, in_batch: &mut usize, done: &mut u64, report: &mut DemoReport| -> Result<()> {
-        if lines.is_empty() {
-            return Ok(());
+    report.hourly_meters = plans.iter().filter(|p| p.hourly).count() as u64;
+    // One thread writes the concentrator files while this one imports the previous one.
+    std::thread::scope(|scope| -> Result<()> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(1);
+        let plans = &plans;
+        scope.spawn(move || {
+            let mut lines: Vec<u8> = Vec::with_capacity(LINES_PER_IMPORT * 120);
+            let mut in_batch = 0usize;
+            for plan in plans {
+                in_batch += plan.write_lines(&mut rng, tz, start, end, &mut lines);
+                if in_batch >= LINES_PER_IMPORT {
+                    let full = std::mem::replace(&mut lines, Vec::with_capacity(LINES_PER_IMPORT * 120));
+                    if send.send((full, in_batch as u64)).is_err() {
+                        return; // the importer stopped on an error
+                    }
+                    in_batch = 0;
+                }
+            }
+            if in_batch > 0 {
+                let _ = send.send((lines, in_batch as u64));
+            }
+        });
+        let mut done = 0u64;
+        for (batch, (lines, count)) in receive.into_iter().enumerate() {
+            let name = format!("demo-concentrator-{:03}.log", batch + 1);
+            let r: FileReport = import::import_drive_by(store, import_permit, &name, &lines, now, &mut |d, _| {
+                progress("readings", done + d, total)
+            })?;
+            report.telegrams += r.stored;
+            report.readings += r.readings;
+            done += count;
         }
-        batch += 1;
-        let name = format!("demo-concentrator-{batch:03}.log");
-        let base = *done;
-        let r: FileReport =
-            import::import_drive_by(store, import_permit, &name, lines, now, &mut |d, _| progress("readings", base + d, total))?;
-        report.telegrams += r.stored;
-        report.readings += r.readings;
-        *done += *in_batch as u64;
-        lines.clear();
-        *in_batch = 0;
         Ok(())
-    };
-    for plan in &plans {
-        if plan.hourly {
-            report.hourly_meters += 1;
-        }
-        in_batch += plan.write_lines(&mut rng, tz, start, end, &mut lines);
-        if in_batch >= LINES_PER_IMPORT {
-            flush(&mut lines, &mut in_batch, &mut done, &mut report)?;
-        }
-    }
-    flush(&mut lines, &mut in_batch, &mut done, &mut report)?;
+    })?;
     record_exchange(store, &plans, &system, now)?;
     store.checkpoint()?;
     progress("readings", total, total);

@@ -46,7 +46,7 @@ fn fixture() -> Fixture {
     let system = Session::system("test-pc");
     let permit = system.permit(Permission::ManageUsers).expect("system may");
     for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
-        let user = store::users::NewUser { login, name: login, role, password: "pw", locale: "en" };
+        let user = store::users::NewUser { login, name: login, role, password: "pw", locale: "en", salt: None };
         access::create_user(&store, permit, &user, NOW).expect("user");
     }
     let manager = access::login(&store, "manager", "pw", "test-pc", NOW).expect("login");

@@ -15,6 +15,8 @@ pub struct User {
 }
 
 pub struct NewUser<'a> {
+    /// A fixed password salt, for reproducible demo databases only; None: random.
+    pub salt: Option<[u8; 16]>,
     pub login: &'a str,
     pub name: &'a str,
     pub role: Role,

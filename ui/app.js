@@ -12,14 +12,18 @@ import * as meterView from "./views/meter.js";
 import * as importView from "./views/import.js";
 import * as exportView from "./views/export.js";
 import * as placeholderView from "./views/placeholder.js";
+import * as infocodesView from "./views/infocodes.js";
+import * as groupsView from "./views/groups.js";
+import * as mapView from "./views/map.js";
 
 const SESSION_KEY = "releve.session";
 
 /** Sections of the navigation; `perm` is the permission needed to use them. */
 export const SECTIONS = [
   { id: "meters", hash: "#/meters", icon: "meters", label: "nav.meters", desc: "nav.desc.meters", perm: "view" },
+  { id: "groups", hash: "#/groups", icon: "groups", label: "nav.groups", desc: "nav.desc.groups", perm: "view" },
   { id: "map", hash: "#/map", icon: "map", label: "nav.map", desc: "nav.desc.map", perm: "view" },
-  { id: "infocodes", hash: "#/info-codes", icon: "infocodes", label: "nav.infocodes", desc: "nav.desc.infocodes", perm: "view" },
+  { id: "infocodes", hash: "#/infocodes", icon: "infocodes", label: "nav.infocodes", desc: "nav.desc.infocodes", perm: "view" },
   { id: "reports", hash: "#/reports", icon: "reports", label: "nav.reports", desc: "nav.desc.reports", perm: "view" },
   { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
@@ -88,6 +92,9 @@ function resolve(parts) {
   if (a === "meters") return { view: metersView, section: "meters" };
   if (a === "import") return { view: importView, section: "import" };
   if (a === "export") return { view: exportView, section: "export" };
+  if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
+  if (a === "groups") return { view: groupsView, section: "groups" };
+  if (a === "map") return { view: mapView, section: "map" };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);
   if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };
   return { view: homeView, section: "home" };

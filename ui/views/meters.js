@@ -7,6 +7,8 @@ const PAGE = 50;
 // Kept across navigation so that coming back from a meter shows the same page.
 const state = { search: "", groupId: "", alarmsOnly: false, sort: "serial", desc: false, offset: 0 };
 let groupsCache = null;
+// Meters ticked for "add to group", kept across pages.
+const selected = new Set();
 
 const COLUMNS = [
   { id: "alarm", label: "meters.col.alarms", sort: null, cls: "col-alarm" },
@@ -26,7 +28,7 @@ function headerCell(c) {
   return `<th aria-sort="${aria}"><button class="th-sort ${active ? "active" : ""}" data-sort="${c.sort}" data-testid="sort-${c.sort}">${esc(t(c.label))}${icon(ic, "sort-icon")}</button></th>`;
 }
 
-function rowHtml(m) {
+function rowHtml(m, selectable) {
   const codes = m.info_codes || [];
   const alarm = codes.length
     ? `<span class="alarm" data-testid="alarm-icon" title="${esc(t("meters.activeCodes", { codes: codes.map(codeLabel).join(", ") }))}">${icon("warning")}</span>`
@@ -35,8 +37,11 @@ function rowHtml(m) {
     ? `<div class="cell-main">${esc(m.customer_name || "")}</div><div class="cell-sub">${esc(m.customer_number || "")}</div>`
     : `<span class="muted">${esc(t("common.none"))}</span>`;
   const status = m.status && m.status !== "active" ? `<span class="badge badge-${esc(m.status)}">${esc(t("status." + m.status))}</span>` : "";
+  const pick = selectable
+    ? `<td class="col-pick"><input type="checkbox" data-testid="meter-pick" aria-label="${esc(t("sel.select"))}" ${selected.has(m.id) ? "checked" : ""}></td>`
+    : "";
   return `<tr data-testid="meter-row" data-id="${m.id}" data-serial="${esc(m.serial)}" tabindex="0">
-    <td class="col-alarm">${alarm}</td>
+    ${pick}<td class="col-alarm">${alarm}</td>
     <td><span class="mono strong">${esc(m.serial)}</span><div class="cell-sub">${esc(m.manufacturer || "")} ${status}</div></td>
     <td><span class="devtype">${deviceIcon(m.device_type)}<span>${esc(deviceTypeLabel(m.device_type))}</span></span></td>
     <td>${customer}</td>
@@ -48,6 +53,10 @@ function rowHtml(m) {
 
 export function render(root, ctx) {
   if (ctx.query.get("alarms") === "1") { state.alarmsOnly = true; state.offset = 0; }
+  if (ctx.query.get("group")) { state.groupId = ctx.query.get("group"); state.offset = 0; }
+  const selectable = ctx.can("edit_meters");
+  const ncols = COLUMNS.length + (selectable ? 1 : 0);
+  const pickHead = selectable ? `<th class="col-pick"><input type="checkbox" data-testid="pick-page" aria-label="${esc(t("sel.selectPage"))}" title="${esc(t("sel.selectPage"))}"></th>` : "";
   root.innerHTML = `
     <div class="page-head"><h1>${icon("meters")}<span>${esc(t("meters.title"))}</span></h1></div>
     <div class="toolbar card">
@@ -57,11 +66,20 @@ export function render(root, ctx) {
         <select data-testid="group-filter"><option value="">${esc(t("meters.group.all"))}</option></select></label>
       <label class="check"><input type="checkbox" data-testid="alarms-only" ${state.alarmsOnly ? "checked" : ""}><span>${esc(t("meters.alarmsOnly"))}</span></label>
     </div>
+    ${selectable ? `<div class="selection-bar card" data-testid="selection-bar" hidden>
+      <b data-testid="selection-count"></b>
+      <select data-testid="sel-group" aria-label="${esc(t("sel.addTo"))}"></select>
+      <input type="text" data-testid="sel-new-name" placeholder="${esc(t("sel.newGroupName"))}" maxlength="80" hidden>
+      <button class="btn btn-primary" data-testid="sel-add">${icon("plus")}<span>${esc(t("sel.addTo"))}</span></button>
+      <button class="btn" data-testid="sel-remove" hidden></button>
+      <button class="btn btn-ghost" data-testid="sel-clear">${esc(t("sel.clear"))}</button>
+      <span class="toolbar-msg" data-testid="sel-msg" aria-live="polite"></span>
+    </div>` : ""}
     <div class="card table-card">
       <div class="table-scroll">
         <table class="table meters-table">
-          <thead><tr>${COLUMNS.map(headerCell).join("")}</tr></thead>
-          <tbody id="meter-rows"><tr class="empty-row"><td colspan="${COLUMNS.length}">${esc(t("common.loading"))}</td></tr></tbody>
+          <thead><tr>${pickHead}${COLUMNS.map(headerCell).join("")}</tr></thead>
+          <tbody id="meter-rows"><tr class="empty-row"><td colspan="${ncols}">${esc(t("common.loading"))}</td></tr></tbody>
         </table>
       </div>
       <div class="pager">
@@ -80,11 +98,14 @@ export function render(root, ctx) {
   const search = root.querySelector('[data-testid="meter-search"]');
   const groupSel = root.querySelector('[data-testid="group-filter"]');
   const alarms = root.querySelector('[data-testid="alarms-only"]');
+  const bar = root.querySelector('[data-testid="selection-bar"]');
+  const q = (id) => root.querySelector(`[data-testid="${id}"]`);
   let seq = 0;
   let total = 0;
   let alive = true;
 
   function fillGroups(groups) {
+    fillSelGroups(groups);
     groupSel.innerHTML = `<option value="">${esc(t("meters.group.all"))}</option>` +
       groups.map((g) => `<option value="${g.id}">${esc(g.name)} (${fmtInt(g.meter_count)})</option>`).join("");
     groupSel.value = state.groupId;
@@ -109,16 +130,17 @@ export function render(root, ctx) {
         return;
       }
       tbody.innerHTML = res.rows.length
-        ? res.rows.map(rowHtml).join("")
-        : `<tr class="empty-row"><td colspan="${COLUMNS.length}" data-testid="meters-empty">${esc(t("meters.empty"))}</td></tr>`;
+        ? res.rows.map((m) => rowHtml(m, selectable)).join("")
+        : `<tr class="empty-row"><td colspan="${ncols}" data-testid="meters-empty">${esc(t("meters.empty"))}</td></tr>`;
       rangeEl.textContent = res.rows.length
         ? t("meters.range", { from: fmtInt(state.offset + 1), to: fmtInt(state.offset + res.rows.length), total: fmtInt(total) })
         : t("meters.range.empty", { total: fmtInt(total) });
       prev.disabled = state.offset <= 0;
       next.disabled = state.offset + res.rows.length >= total;
+      syncSelection();
     } catch (e) {
       if (!alive || my !== seq) return;
-      tbody.innerHTML = `<tr class="empty-row"><td colspan="${COLUMNS.length}" class="error-text">${esc(t("common.error", { message: errorText(e) }))}</td></tr>`;
+      tbody.innerHTML = `<tr class="empty-row"><td colspan="${ncols}" class="error-text">${esc(t("common.error", { message: errorText(e) }))}</td></tr>`;
       rangeEl.textContent = "";
     } finally {
       if (alive && my === seq) tbody.classList.remove("loading");
@@ -127,7 +149,7 @@ export function render(root, ctx) {
 
   const onSearch = debounce(() => { state.search = search.value; state.offset = 0; load(); }, 250);
   search.addEventListener("input", onSearch);
-  groupSel.addEventListener("change", () => { state.groupId = groupSel.value; state.offset = 0; load(); });
+  groupSel.addEventListener("change", () => { state.groupId = groupSel.value; state.offset = 0; syncSelection(); load(); });
   alarms.addEventListener("change", () => { state.alarmsOnly = alarms.checked; state.offset = 0; load(); });
   prev.addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
   next.addEventListener("click", () => { if (state.offset + PAGE < total) { state.offset += PAGE; load(); } });
@@ -138,16 +160,107 @@ export function render(root, ctx) {
     const s = b.dataset.sort;
     if (state.sort === s) state.desc = !state.desc; else { state.sort = s; state.desc = s === "last_seen"; }
     state.offset = 0;
-    thead.innerHTML = `<tr>${COLUMNS.map(headerCell).join("")}</tr>`;
+    thead.innerHTML = `<tr>${pickHead}${COLUMNS.map(headerCell).join("")}</tr>`;
     thead.querySelector(`[data-sort="${s}"]`).focus();
     load();
   });
 
+  // Selection for "add to group" (edit_meters only).
+  function fillSelGroups(groups) {
+    if (!bar) return;
+    const sel = q("sel-group");
+    const keep = sel.value;
+    sel.innerHTML = `<option value="">${esc(t("sel.chooseGroup"))}</option>` +
+      groups.map((g) => `<option value="${g.id}">${esc(g.name)}</option>`).join("") +
+      `<option value="new">${esc(t("sel.newGroup"))}</option>`;
+    sel.value = keep;
+  }
+  function syncSelection() {
+    if (!bar) return;
+    bar.hidden = selected.size === 0;
+    q("selection-count").textContent = t("sel.count", { count: fmtInt(selected.size) });
+    const boxes = [...tbody.querySelectorAll('[data-testid="meter-pick"]')];
+    const page = q("pick-page");
+    page.checked = boxes.length > 0 && boxes.every((b) => b.checked);
+    page.indeterminate = !page.checked && boxes.some((b) => b.checked);
+    const g = (groupsCache || []).find((x) => String(x.id) === String(state.groupId));
+    const rm = q("sel-remove");
+    rm.hidden = !g;
+    if (g) rm.textContent = t("sel.removeFrom", { name: g.name });
+    q("sel-new-name").hidden = q("sel-group").value !== "new";
+  }
+  async function refreshGroups() {
+    groupsCache = await call("groups_list", {});
+    if (alive) fillGroups(groupsCache);
+  }
+  async function changeGroup(remove) {
+    const msg = q("sel-msg");
+    const ids = [...selected];
+    try {
+      let id = remove ? Number(state.groupId) : q("sel-group").value;
+      let name;
+      let n;
+      if (!remove && id === "new") {
+        name = q("sel-new-name").value.trim();
+        if (!name) { q("sel-new-name").focus(); return; }
+        const r = await call("group_create", { name, meter_ids: ids });
+        id = r.id; name = r.name; n = r.added;
+      } else if (!remove) {
+        if (!id) { q("sel-group").focus(); return; }
+        id = Number(id);
+        n = (await call("group_add_meters", { id, meter_ids: ids })).added;
+        name = (groupsCache || []).find((g) => g.id === id)?.name || "";
+      } else {
+        n = (await call("group_remove_meters", { id, meter_ids: ids })).removed;
+        name = (groupsCache || []).find((g) => g.id === id)?.name || "";
+      }
+      selected.clear();
+      await refreshGroups();
+      q("sel-group").value = "";
+      q("sel-new-name").value = "";
+      syncSelection();
+      bar.hidden = false;
+      msg.textContent = t(remove ? "sel.removed" : "sel.added", { count: fmtInt(n), name });
+      msg.dataset.testState = "done";
+      load();
+    } catch (e) {
+      msg.textContent = t("common.error", { message: errorText(e) });
+    }
+  }
+  if (bar) {
+    q("pick-page").addEventListener("change", (e) => {
+      tbody.querySelectorAll('tr[data-testid="meter-row"]').forEach((tr) => {
+        const box = tr.querySelector('[data-testid="meter-pick"]');
+        box.checked = e.target.checked;
+        if (box.checked) selected.add(Number(tr.dataset.id)); else selected.delete(Number(tr.dataset.id));
+      });
+      q("sel-msg").textContent = "";
+      syncSelection();
+    });
+    q("sel-group").addEventListener("change", () => { syncSelection(); if (q("sel-group").value === "new") q("sel-new-name").focus(); });
+    q("sel-add").addEventListener("click", () => changeGroup(false));
+    q("sel-remove").addEventListener("click", () => changeGroup(true));
+    q("sel-clear").addEventListener("click", () => {
+      selected.clear();
+      tbody.querySelectorAll('[data-testid="meter-pick"]').forEach((b) => { b.checked = false; });
+      syncSelection();
+    });
+    tbody.addEventListener("change", (e) => {
+      if (!e.target.matches('[data-testid="meter-pick"]')) return;
+      const id = Number(e.target.closest("tr").dataset.id);
+      if (e.target.checked) selected.add(id); else selected.delete(id);
+      q("sel-msg").textContent = "";
+      syncSelection();
+    });
+  }
+
   tbody.addEventListener("click", (e) => {
+    if (e.target.closest(".col-pick")) return;
     const tr = e.target.closest('tr[data-testid="meter-row"]');
     if (tr) ctx.navigate("#/meters/" + tr.dataset.id);
   });
   tbody.addEventListener("keydown", (e) => {
+    if (e.target.closest(".col-pick")) return;
     const tr = e.target.closest('tr[data-testid="meter-row"]');
     if (tr && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); ctx.navigate("#/meters/" + tr.dataset.id); }
   });

@@ -3,7 +3,7 @@
 use crate::{ApiError, Ctx};
 use chrono::NaiveDate;
 use releve_core::access::{self, Permission};
-use releve_core::{export, import, keys, meters};
+use releve_core::{export, groups, import, info_codes, keys, map, meters};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -13,12 +13,24 @@ pub const COMMANDS: &[&str] = &[
     "decode",
     "export_columns",
     "export_readings",
+    "group_add_meters",
+    "group_create",
+    "group_delete",
+    "group_remove_meters",
+    "group_rename",
     "groups_list",
     "import_start",
+    "info_codes_export",
+    "info_codes_overview",
+    "info_codes_set_watched",
+    "info_codes_watched",
     "import_status",
     "keys_import",
     "login",
     "logout",
+    "map_points",
+    "map_set_settings",
+    "map_settings",
     "meter_get",
     "meter_histogram",
     "meters_list",
@@ -65,6 +77,59 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             ok(meters::meters_list(store, &session, &q)?)
         }
         "groups_list" => ok(meters::groups_list(store, &session)?),
+        "group_create" => {
+            let a: GroupCreateArgs = parse(args)?;
+            ok(groups::group_create(store, &session, &a.name, &a.meter_ids, now)?)
+        }
+        "group_rename" => {
+            let a: GroupRenameArgs = parse(args)?;
+            groups::group_rename(store, &session, a.id, &a.name, now)?;
+            ok(json!({}))
+        }
+        "group_delete" => {
+            let a: IdArgs = parse(args)?;
+            groups::group_delete(store, &session, a.id, now)?;
+            ok(json!({}))
+        }
+        "group_add_meters" => {
+            let a: GroupMembersArgs = parse(args)?;
+            ok(json!({ "added": groups::group_add_meters(store, &session, a.id, &a.meter_ids, now)? }))
+        }
+        "group_remove_meters" => {
+            let a: GroupMembersArgs = parse(args)?;
+            ok(json!({ "removed": groups::group_remove_meters(store, &session, a.id, &a.meter_ids, now)? }))
+        }
+        "info_codes_overview" => {
+            let a: InfoCodesArgs = parse(args)?;
+            ok(info_codes::info_codes_overview(store, &session, &info_codes_query(&a)?, now)?)
+        }
+        "info_codes_export" => {
+            let a: InfoCodesArgs = parse(args)?;
+            let mut out = Vec::new();
+            let rows = info_codes::info_codes_export(store, &session, &info_codes_query(&a)?, &mut out, now)?;
+            let content = String::from_utf8(out).map_err(|e| ApiError::new("internal", e.to_string()))?;
+            let filename = format!("info-codes-{}.csv", a.state.as_deref().unwrap_or("active"));
+            ok(json!({"filename": filename, "rows": rows, "content": content}))
+        }
+        "info_codes_watched" => ok(info_codes::info_codes_watched(store, &session)?),
+        "info_codes_set_watched" => {
+            let a: WatchedArgs = parse(args)?;
+            ok(info_codes::info_codes_set_watched(store, &session, &a.codes, a.global, now)?)
+        }
+        "map_points" => {
+            let a: MapPointsArgs = parse(args)?;
+            let q = map::MapQuery {
+                group_id: a.group_id,
+                not_heard_since: a.not_heard_since.as_deref().map(|d| date("not_heard_since", d)).transpose()?,
+            };
+            ok(map::map_points(store, &session, &q, now)?)
+        }
+        "map_settings" => ok(map::map_settings(store, &session)?),
+        "map_set_settings" => {
+            let a: MapSettingsArgs = parse(args)?;
+            let new = map::MapSettings { tile_url: a.tile_url, stale_days: a.stale_days.unwrap_or(map::DEFAULT_STALE_DAYS) };
+            ok(map::map_set_settings(store, &session, &new, now)?)
+        }
         "meter_get" => {
             let a: IdArgs = parse(args)?;
             ok(meters::meter_get(store, &session, a.id)?)
@@ -184,6 +249,68 @@ struct MetersListArgs {
 #[derive(Deserialize)]
 struct IdArgs {
     id: i64,
+}
+
+#[derive(Deserialize)]
+struct GroupCreateArgs {
+    name: String,
+    #[serde(default)]
+    meter_ids: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+struct GroupRenameArgs {
+    id: i64,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct GroupMembersArgs {
+    id: i64,
+    meter_ids: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+struct InfoCodesArgs {
+    state: Option<String>,
+    codes: Option<Vec<String>>,
+    group_id: Option<i64>,
+    period_days: Option<i64>,
+    sort: Option<String>,
+    #[serde(default)]
+    offset: i64,
+    limit: Option<i64>,
+}
+
+fn info_codes_query(a: &InfoCodesArgs) -> Result<info_codes::OverviewQuery, ApiError> {
+    Ok(info_codes::OverviewQuery {
+        state: info_codes::State::parse(a.state.as_deref().unwrap_or("active"))?,
+        codes: a.codes.clone(),
+        group_id: a.group_id,
+        period_days: a.period_days,
+        sort: info_codes::parse_sort(a.sort.as_deref().unwrap_or("newest"))?,
+        offset: a.offset,
+        limit: a.limit.unwrap_or(200),
+    })
+}
+
+#[derive(Deserialize)]
+struct WatchedArgs {
+    codes: Vec<String>,
+    #[serde(default)]
+    global: bool,
+}
+
+#[derive(Deserialize)]
+struct MapPointsArgs {
+    group_id: Option<i64>,
+    not_heard_since: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MapSettingsArgs {
+    tile_url: String,
+    stale_days: Option<i64>,
 }
 
 #[derive(Deserialize)]

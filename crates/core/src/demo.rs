@@ -7,6 +7,7 @@ use crate::import::{self, FileReport};
 use crate::store::{self, customers::Customer, meters::NewMeter, Store};
 use chrono::{Offset, TimeZone};
 use mbus::encode::{wmbus_frame, FrameSpec};
+use mbus::encode_ell::{kamstrup_compact_frame, kamstrup_full_frame, Field};
 use mbus::{AesKey, DeviceType, InfoCode};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -319,7 +320,8 @@ fn plan_events(rng: &mut ChaCha8Rng, kind: Kind, start: i64, end: i64) -> Vec<(I
         30..=39 if water => (InfoCode::Burst, 1),
         40..=54 if water => (InfoCode::Dry, rng.gen_range(1..10)),
         55..=64 if water => (InfoCode::Reverse, rng.gen_range(1..3)),
-        75..=99 => (InfoCode::LowBattery, 400),
+        // Kamstrup water meters' ELL frames carry no OMS status byte (no battery bit).
+        75..=99 if kind != Kind::KamWater => (InfoCode::LowBattery, 400),
         _ => return Vec::new(),
     };
     // A third of the events are still going on at the end of the period.
@@ -460,7 +462,7 @@ impl Plan {
             }
             let codes = self.codes_at(at);
             let status = if codes.contains(&InfoCode::LowBattery) { 0x04 } else { 0x00 };
-            let payload = self.payload(index, billing, &codes, local);
+            let records = self.records(index, billing, &codes, local);
             access = access.wrapping_add(1);
             let spec = FrameSpec {
                 manufacturer: self.kind.manufacturer(),
@@ -470,7 +472,7 @@ impl Plan {
                 access_number: access,
                 status,
             };
-            let frame = wmbus_frame(&spec, &payload, Some(&key));
+            let frame = self.frame(&spec, &records, count, &key);
             let stamp = local.map(|l| l.format("%Y-%m-%d %H:%M:%S.000").to_string()).unwrap_or_default();
             let rssi = rng.gen_range(60..120);
             let _ = writeln!(out, "C1;1;1;{stamp};{rssi};;;0x{}", hex::encode(&frame));
@@ -506,38 +508,48 @@ impl Plan {
         (base * steps * rng.gen_range(0.55..1.45)).max(0.0)
     }
 
-    /// The telegram's records (DIF/VIF/data), in the meter family's usual layout.
-    fn payload(&self, index: f64, billing: f64, codes: &[InfoCode], local: Option<chrono::DateTime<chrono_tz::Tz>>) -> Vec<u8> {
-        let mut p = Vec::with_capacity(32);
-        let u32le = |p: &mut Vec<u8>, head: &[u8], v: f64| {
-            p.extend_from_slice(head);
-            p.extend_from_slice(&(v.round().clamp(0.0, u32::MAX as f64) as u32).to_le_bytes());
+    /// The telegram's records (DIF/VIF bytes, data bytes), in the meter family's usual layout.
+    fn records(&self, index: f64, billing: f64, codes: &[InfoCode], local: Option<chrono::DateTime<chrono_tz::Tz>>) -> Vec<(&'static [u8], Vec<u8>)> {
+        let u32le = |v: f64| (v.round().clamp(0.0, u32::MAX as f64) as u32).to_le_bytes().to_vec();
+        let mut r: Vec<(&'static [u8], Vec<u8>)> = match self.kind {
+            Kind::KamWater | Kind::OtherWater(..) => vec![
+                (&[0x04, 0x13], u32le(index * 1000.0)),   // volume, litres
+                (&[0x44, 0x13], u32le(billing * 1000.0)), // volume at the billing date (storage 1)
+            ],
+            Kind::KamHeat | Kind::OtherHeat(..) => vec![
+                (&[0x04, 0x05], u32le(index * 10.0)), // energy, 100 Wh
+                (&[0x44, 0x05], u32le(billing * 10.0)),
+                (&[0x04, 0x14], u32le(index * 0.012 * 100.0)), // volume, 10 l
+            ],
+            Kind::KamElectricity => vec![
+                (&[0x04, 0x05], u32le(index * 10.0)),              // A+, 100 Wh
+                (&[0x84, 0x40, 0x05], u32le(index * 0.04 * 10.0)), // A- (subunit 1)
+                (&[0x04, 0x2b], u32le(self.mean * 1000.0)),        // P+, W
+            ],
         };
-        match self.kind {
-            Kind::KamWater | Kind::OtherWater(..) => {
-                u32le(&mut p, &[0x04, 0x13], index * 1000.0); // volume, litres
-                u32le(&mut p, &[0x44, 0x13], billing * 1000.0); // volume at billing date (storage 1)
-                if self.kind == Kind::KamWater {
-                    p.extend_from_slice(&[0x02, 0xff, 0x20]);
-                    p.extend_from_slice(&mbus::encode::kamstrup_info_bits(codes).to_le_bytes());
-                }
-            }
-            Kind::KamHeat | Kind::OtherHeat(..) => {
-                u32le(&mut p, &[0x04, 0x05], index * 10.0); // energy, 100 Wh
-                u32le(&mut p, &[0x44, 0x05], billing * 10.0);
-                u32le(&mut p, &[0x04, 0x14], index * 0.012 * 100.0); // volume, 10 l
-            }
-            Kind::KamElectricity => {
-                u32le(&mut p, &[0x04, 0x05], index * 10.0); // A+, 100 Wh
-                u32le(&mut p, &[0x84, 0x40, 0x05], index * 0.04 * 10.0); // A- (subunit 1)
-                u32le(&mut p, &[0x04, 0x2b], self.mean * 1000.0); // P+, W
-            }
+        if self.kind == Kind::KamWater {
+            r.push((&[0x02, 0xff, 0x20], mbus::encode::kamstrup_info_bits(codes).to_le_bytes().to_vec()));
         }
         if let Some(l) = local {
-            p.extend_from_slice(&[0x04, 0x6d]);
-            p.extend_from_slice(&type_f(l.naive_local(), l.offset().fix().local_minus_utc() != 3600));
+            r.push((&[0x04, 0x6d], type_f(l.naive_local(), l.offset().fix().local_minus_utc() != 3600).to_vec()));
         }
-        p
+        r
+    }
+
+    /// The telegram as the meter sends it: Kamstrup water meters use ELL AES-CTR with a full
+    /// frame every eighth telegram and compact frames in between; the others OMS mode 5.
+    fn frame(&self, spec: &FrameSpec, records: &[(&'static [u8], Vec<u8>)], sequence: usize, key: &AesKey) -> Vec<u8> {
+        if self.kind == Kind::KamWater {
+            let fields: Vec<Field<'_>> = records.iter().map(|(dv, d)| Field { dif_vif: dv, data: d }).collect();
+            let session = sequence as u32;
+            return if sequence % 8 == 0 {
+                kamstrup_full_frame(spec, &fields, session, key)
+            } else {
+                kamstrup_compact_frame(spec, &fields, session, key)
+            };
+        }
+        let payload: Vec<u8> = records.iter().flat_map(|(dv, d)| dv.iter().chain(d).copied()).collect();
+        wmbus_frame(spec, &payload, Some(key))
     }
 }
 

@@ -25,7 +25,7 @@ pub struct FrameSpec<'a> {
 /// At most 15 blocks can be announced as encrypted in the configuration field.
 const MAX_ENCRYPTED: usize = 15 * 16;
 
-fn id_bytes(id: &str) -> [u8; 4] {
+pub(crate) fn id_bytes(id: &str) -> [u8; 4] {
     let b = id.as_bytes();
     if b.len() != 8 || !b.iter().all(u8::is_ascii_hexdigit) {
         return [0; 4];

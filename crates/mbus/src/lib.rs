@@ -40,6 +40,7 @@ mod device;
 mod dif;
 mod ell;
 pub mod encode;
+pub mod encode_ell;
 mod error;
 mod explain;
 mod info;

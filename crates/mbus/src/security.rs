@@ -27,8 +27,14 @@ pub(crate) fn mode5_iv(m: [u8; 2], a: [u8; 6], access_number: u8) -> [u8; 16] {
 
 /// AES-128-CBC decryption of whole 16-byte blocks; a trailing partial block is left as it is.
 pub(crate) fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
-    let whole = data.len() - data.len() % 16;
     let mut buf = data.to_vec();
+    cbc_decrypt_in_place(key, iv, &mut buf);
+    buf
+}
+
+/// [`cbc_decrypt`] in place.
+pub(crate) fn cbc_decrypt_in_place(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) {
+    let whole = buf.len() - buf.len() % 16;
     if whole > 0 {
         let dec = Aes128CbcDec::new(key.as_bytes().into(), iv.into());
         if let Some(blocks) = buf.get_mut(..whole) {
@@ -36,7 +42,6 @@ pub(crate) fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
             let _ = dec.decrypt_padded_mut::<NoPadding>(blocks);
         }
     }
-    buf
 }
 
 /// AES-128-CBC encryption of whole 16-byte blocks; a trailing partial block is left as it is.

@@ -109,10 +109,10 @@ pub(crate) fn open<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, Decode
             let opened = if mode == 5 {
                 let (m, a) = input.addr;
                 let iv = security::mode5_iv(m, a, input.tpl.access_number);
-                Some((
-                    security::cbc_decrypt(key, &iv, enc),
-                    "AES-128-CBC with the meter key (mode 5 IV)",
-                ))
+                let mut buf = Vec::with_capacity(body.len());
+                buf.extend_from_slice(enc);
+                security::cbc_decrypt_in_place(key, &iv, &mut buf);
+                Some((buf, "AES-128-CBC with the meter key (mode 5 IV)"))
             } else {
                 mode7(input, key, enc)?
             };

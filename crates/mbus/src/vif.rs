@@ -261,6 +261,8 @@ fn apply_vife(
         },
         // Accumulation only if positive, uncorrected unit, value at base conditions: same quantity.
         0x3A | 0x3B | 0x3E => {}
+        // Record error code "none" (codes 00-1F are error codes from the meter): the value stands.
+        0x00 => {}
         // Multiplicative correction factor 10^(nnn-6).
         0x70..=0x77 => {
             let k = i32::from(code & 0x07) - 6;
@@ -358,6 +360,8 @@ mod tests {
             (Quantity::Other, Unit::None, Interp::Raw, 5),
         );
         check(&[0x93, 0x22], (Quantity::Other, Unit::None, Interp::Raw, 2));
+        check(&[0x84, 0x00], (Quantity::Energy, Unit::KWh, s(-2), 2));
+        check(&[0x84, 0x08], (Quantity::Other, Unit::None, Interp::Raw, 2));
         check(&[0xAB, 0x3C], (Quantity::PowerBackward, Unit::W, s(0), 2));
         check(&[0xBB, 0x3C], (Quantity::Other, Unit::None, Interp::Raw, 2));
         check(

@@ -30,7 +30,10 @@ fn afl_fragment_is_reported() {
     let mut f = encode::wmbus_frame_mode7(&SPEC, &[0x04, 0x13, 1, 0, 0, 0], &key, 1);
     // FCL bit 14: more fragments follow.
     f[13] |= 0x40;
-    assert_eq!(decode(&f, Some(&key)).map_err(|e| e.code()), Err("fragmented"));
+    assert_eq!(
+        decode(&f, Some(&key)).map_err(|e| e.code()),
+        Err("fragmented")
+    );
 }
 
 #[test]
@@ -40,7 +43,11 @@ fn trailing_bytes_after_the_frame_are_ignored() {
     let t = decode(&f, None).expect("decodes");
     assert_eq!(volume(&t), Some(12.345));
     let e = explain(&f, None, None);
-    assert!(e.steps.iter().any(|s| s.detail.contains("3 bytes after")), "{:?}", e.steps);
+    assert!(
+        e.steps.iter().any(|s| s.detail.contains("3 bytes after")),
+        "{:?}",
+        e.steps
+    );
 }
 
 #[test]
@@ -51,13 +58,18 @@ fn broken_trailing_record_wireless_keeps_records_wired_fails() {
     let t = decode(&f, None).expect("wireless keeps the complete records");
     assert_eq!(volume(&t), Some(12.345));
     // The same records in a wired long frame are an error.
-    let mut body = vec![0x08, 0x01, 0x72, 0x78, 0x56, 0x34, 0x12, 0x21, 0x04, 0x01, 0x07, 7, 0, 0, 0];
+    let mut body = vec![
+        0x08, 0x01, 0x72, 0x78, 0x56, 0x34, 0x12, 0x21, 0x04, 0x01, 0x07, 7, 0, 0, 0,
+    ];
     body.extend_from_slice(&payload);
     let mut w = vec![0x68, body.len() as u8, body.len() as u8, 0x68];
     w.extend_from_slice(&body);
     w.push(body.iter().fold(0u8, |a, b| a.wrapping_add(*b)));
     w.push(0x16);
-    assert!(matches!(parse_wired_frame(&w), Ok(WiredFrame::Long { ci: 0x72, .. })));
+    assert!(matches!(
+        parse_wired_frame(&w),
+        Ok(WiredFrame::Long { ci: 0x72, .. })
+    ));
     assert_eq!(decode(&w, None).map_err(|e| e.code()), Err("bad_record"));
 }
 
@@ -71,7 +83,10 @@ fn special_dif_with_extension_bit_is_padding() {
 #[test]
 fn format_cache_round_trips_through_entries() {
     // A Kamstrup-style full frame (CI 78 behind ELL-I) and its compact frame (CI 79).
-    let full = hex::decode("24442D2C998734761B168C2091782F2F02FF2000000413B41800004413B4180000615B7F616713").expect("hex");
+    let full = hex::decode(
+        "24442D2C998734761B168C2091782F2F02FF2000000413B41800004413B4180000615B7F616713",
+    )
+    .expect("hex");
     let mut learned = FormatCache::new();
     let sig = learned.learn(&full, None).expect("learns");
     let restored = FormatCache::from_entries(learned.entries());
@@ -97,7 +112,13 @@ fn wrong_key_never_gives_values() {
         encode::wmbus_frame_mode7(&SPEC, &[0x04, 0x13, 1, 0, 0, 0], &key, 77),
     ] {
         let t = decode(&f, Some(&wrong)).expect("not an error");
-        assert_eq!((t.security.status, t.records.len()), (SecurityStatus::WrongKey, 0));
-        assert_eq!(decode(&f, Some(&key)).map(|t| t.security.status), Ok(SecurityStatus::Ok));
+        assert_eq!(
+            (t.security.status, t.records.len()),
+            (SecurityStatus::WrongKey, 0)
+        );
+        assert_eq!(
+            decode(&f, Some(&key)).map(|t| t.security.status),
+            Ok(SecurityStatus::Ok)
+        );
     }
 }

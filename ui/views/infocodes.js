@@ -1,0 +1,190 @@
+// Info-code overview: ongoing codes and, apart, those ended in the last 30 days; filters,
+// sorting, the codes the user watches, CSV export for calling customers.
+import { call } from "../api.js";
+import { t, fmtInt, fmtDateTime, codeLabel, errorText } from "../i18n.js";
+import { icon } from "../icons.js";
+import { esc } from "../dom.js";
+
+const PAGE = 200;
+export const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
+const state = { tab: "active", code: "", groupId: "", period: "", sort: "severity", offset: 0 };
+
+function duration(sec) {
+  const days = Math.floor(sec / 86400);
+  if (days >= 1) return t("ic.days", { n: fmtInt(days) });
+  return t("ic.hours", { n: fmtInt(Math.max(1, Math.round(sec / 3600))) });
+}
+
+function sevClass(code) {
+  const i = SEVERITY.indexOf(code);
+  return i < 2 ? "sev-high" : i < 5 ? "sev-mid" : "sev-low";
+}
+
+function sortHead(label, sort) {
+  const active = state.sort === sort;
+  return `<th aria-sort="${active ? "descending" : "none"}"><button class="th-sort ${active ? "active" : ""}" data-sort="${sort}" data-testid="ic-sort-${sort}">${esc(t(label))}${icon(active ? "sortDesc" : "sortNone", "sort-icon")}</button></th>`;
+}
+
+function rowHtml(r) {
+  const who = r.customer_name
+    ? `<div class="cell-main">${esc(r.customer_name)}</div><div class="cell-sub">${esc(r.phone || "")}</div>`
+    : `<span class="muted">${esc(t("common.none"))}</span>`;
+  const last = state.tab === "active" ? r.last_seen_at : r.ended_at;
+  return `<tr data-testid="ic-row" data-code="${esc(r.code)}" data-meter="${r.meter_id}" data-duration="${r.duration}" data-started="${r.started_at}">
+    <td><span class="sev ${sevClass(r.code)}">${icon("warning")}<span>${esc(codeLabel(r.code))}</span></span></td>
+    <td><a class="mono strong" href="#/meters/${r.meter_id}">${esc(r.serial)}</a><div class="cell-sub">${esc(r.manufacturer)}</div></td>
+    <td>${who}</td>
+    <td>${esc(r.address)}<div class="cell-sub">${esc([r.postal_code, r.city].filter(Boolean).join(" "))}</div></td>
+    <td class="nowrap">${esc(fmtDateTime(r.started_at))}</td>
+    <td class="nowrap num">${esc(duration(r.duration))}</td>
+    <td class="nowrap">${esc(fmtDateTime(last))}</td>
+  </tr>`;
+}
+
+export function render(root, ctx) {
+  let alive = true;
+  let seq = 0;
+  let watched = null;
+  root.innerHTML = `
+    <div class="page-head"><h1>${icon("infocodes")}<span>${esc(t("ic.title"))}</span></h1>
+      ${ctx.can("export") ? `<button class="btn" data-testid="ic-export">${icon("download")}<span>${esc(t("ic.export"))}</span></button>` : ""}</div>
+    <div class="segmented tabs" role="tablist">
+      <button role="tab" data-tab="active" data-testid="tab-active"></button>
+      <button role="tab" data-tab="recent" data-testid="tab-recent"></button>
+    </div>
+    <div class="toolbar card">
+      <label class="inline-field"><span>${esc(t("ic.codes.label"))}</span>
+        <select data-testid="ic-code"><option value="">${esc(t("ic.codes.watched"))}</option>
+        ${SEVERITY.map((c) => `<option value="${c}">${esc(codeLabel(c))}</option>`).join("")}</select></label>
+      <label class="inline-field"><span>${esc(t("meters.group"))}</span>
+        <select data-testid="ic-group"><option value="">${esc(t("meters.group.all"))}</option></select></label>
+      <label class="inline-field"><span>${esc(t("ic.period"))}</span>
+        <select data-testid="ic-period">${["", "7", "30", "90"].map((p) => `<option value="${p}">${esc(t("ic.period." + (p || "any")))}</option>`).join("")}</select></label>
+      <span class="toolbar-msg" data-testid="ic-message" aria-live="polite"></span>
+    </div>
+    <div class="card table-card">
+      <div class="table-scroll"><table class="table ic-table">
+        <thead></thead>
+        <tbody id="ic-rows"><tr class="empty-row"><td colspan="7">${esc(t("common.loading"))}</td></tr></tbody>
+      </table></div>
+      <div class="pager"><span class="pager-range" data-testid="ic-range"></span>
+        <div class="pager-buttons">
+          <button class="btn" data-testid="ic-prev">${icon("chevronLeft")}<span>${esc(t("meters.prev"))}</span></button>
+          <button class="btn" data-testid="ic-next"><span>${esc(t("meters.next"))}</span>${icon("chevronRight")}</button>
+        </div></div>
+    </div>
+    <details class="card watch-card" data-testid="ic-watch">
+      <summary><b>${esc(t("ic.watch.title"))}</b> <span class="muted small" data-testid="ic-watch-scope"></span></summary>
+      <p class="muted small">${esc(t("ic.watch.hint"))}</p>
+      <div class="watch-codes">${SEVERITY.map((c) => `<label class="check"><input type="checkbox" value="${c}" data-testid="watch-${c}"><span>${esc(codeLabel(c))}</span></label>`).join("")}</div>
+      <div class="export-actions">
+        <button class="btn btn-primary" data-testid="watch-save">${esc(t("ic.watch.saveMine"))}</button>
+        ${ctx.can("settings") ? `<button class="btn" data-testid="watch-save-all">${esc(t("ic.watch.saveAll"))}</button>` : ""}
+        <span class="muted" data-testid="watch-msg"></span>
+      </div>
+    </details>`;
+
+  const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const tbody = root.querySelector("#ic-rows");
+  const thead = root.querySelector("thead");
+  const msg = $("ic-message");
+  $("ic-code").value = state.code;
+  $("ic-period").value = state.period;
+
+  function drawHead() {
+    const lastLabel = state.tab === "active" ? "ic.col.lastSeen" : "ic.col.ended";
+    thead.innerHTML = `<tr>${sortHead("ic.col.code", "severity")}<th>${esc(t("ic.col.meter"))}</th><th>${esc(t("ic.col.customer"))}</th>
+      <th>${esc(t("ic.col.address"))}</th>${sortHead("ic.col.since", "newest")}${sortHead("ic.col.duration", "duration")}<th>${esc(t(lastLabel))}</th></tr>`;
+    root.querySelectorAll("[data-tab]").forEach((b) => b.classList.toggle("active", b.dataset.tab === state.tab));
+  }
+
+  function args() {
+    const a = { state: state.tab, sort: state.sort };
+    if (state.code) a.codes = [state.code];
+    if (state.groupId) a.group_id = Number(state.groupId);
+    if (state.period) a.period_days = Number(state.period);
+    return a;
+  }
+
+  async function load() {
+    const my = ++seq;
+    drawHead();
+    tbody.classList.add("loading");
+    try {
+      const res = await call("info_codes_overview", { ...args(), offset: state.offset, limit: PAGE });
+      if (!alive || my !== seq) return;
+      $("tab-active").innerHTML = `${esc(t("ic.tab.active"))} <span class="count" data-testid="count-active">${fmtInt(res.active)}</span>`;
+      $("tab-recent").innerHTML = `${esc(t("ic.tab.recent"))} <span class="count" data-testid="count-recent">${fmtInt(res.recent)}</span>`;
+      const total = state.tab === "active" ? res.active : res.recent;
+      const empty = res.codes.length === 0 ? t("ic.noWatched") : t("ic.empty." + state.tab);
+      tbody.innerHTML = res.rows.length ? res.rows.map(rowHtml).join("")
+        : `<tr class="empty-row"><td colspan="7" data-testid="ic-empty">${esc(empty)}</td></tr>`;
+      $("ic-range").textContent = res.rows.length
+        ? t("ic.range", { from: fmtInt(state.offset + 1), to: fmtInt(state.offset + res.rows.length), total: fmtInt(total) }) : "";
+      $("ic-prev").disabled = state.offset <= 0;
+      $("ic-next").disabled = state.offset + res.rows.length >= total;
+    } catch (e) {
+      if (!alive || my !== seq) return;
+      tbody.innerHTML = `<tr class="empty-row"><td colspan="7" class="error-text">${esc(t("common.error", { message: errorText(e) }))}</td></tr>`;
+    } finally {
+      if (alive && my === seq) tbody.classList.remove("loading");
+    }
+  }
+
+  function showWatched(w) {
+    watched = w;
+    root.querySelectorAll(".watch-codes input").forEach((i) => { i.checked = w.codes.includes(i.value); });
+    $("ic-watch-scope").textContent = t("ic.watch.scope." + w.scope);
+  }
+  call("info_codes_watched", {}).then((w) => { if (alive) showWatched(w); }).catch(() => {});
+  call("groups_list", {}).then((gs) => {
+    if (!alive) return;
+    $("ic-group").innerHTML = `<option value="">${esc(t("meters.group.all"))}</option>` +
+      gs.map((g) => `<option value="${g.id}">${esc(g.name)} (${fmtInt(g.meter_count)})</option>`).join("");
+    $("ic-group").value = state.groupId;
+  }).catch(() => {});
+
+  async function saveWatched(global) {
+    const codes = [...root.querySelectorAll(".watch-codes input:checked")].map((i) => i.value);
+    try {
+      showWatched(await call("info_codes_set_watched", { codes, global }));
+      $("watch-msg").textContent = t("ic.watch.saved");
+      state.offset = 0;
+      load();
+    } catch (e) { $("watch-msg").textContent = t("common.error", { message: errorText(e) }); }
+  }
+  $("watch-save").addEventListener("click", () => saveWatched(false));
+  if ($("watch-save-all")) $("watch-save-all").addEventListener("click", () => saveWatched(true));
+
+  root.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => { state.tab = b.dataset.tab; state.offset = 0; load(); }));
+  $("ic-code").addEventListener("change", (e) => { state.code = e.target.value; state.offset = 0; load(); });
+  $("ic-group").addEventListener("change", (e) => { state.groupId = e.target.value; state.offset = 0; load(); });
+  $("ic-period").addEventListener("change", (e) => { state.period = e.target.value; state.offset = 0; load(); });
+  $("ic-prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
+  $("ic-next").addEventListener("click", () => { state.offset += PAGE; load(); });
+  thead.addEventListener("click", (e) => {
+    const b = e.target.closest(".th-sort");
+    if (b) { state.sort = b.dataset.sort; state.offset = 0; load(); }
+  });
+  if ($("ic-export")) {
+    $("ic-export").addEventListener("click", async () => {
+      const btn = $("ic-export");
+      btn.disabled = true;
+      try {
+        const res = await call("info_codes_export", args());
+        const blob = new Blob(["\ufeff" + res.content], { type: "text/csv;charset=utf-8" });
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = res.filename;
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        msg.innerHTML = `<span data-testid="ic-exported" data-rows="${res.rows}">${esc(t("ic.exported", { rows: fmtInt(res.rows), filename: res.filename }))}</span>`;
+      } catch (e) {
+        msg.textContent = t("common.error", { message: errorText(e) });
+      } finally { btn.disabled = false; }
+    });
+  }
+  load();
+  return () => { alive = false; void watched; };
+}

@@ -149,22 +149,25 @@ export function render(root, ctx) {
   }
 
   function wireSelection(L) {
+    // DOM pointer events on the container (capture), so nothing on the map can swallow them.
     let start = null;
-    map.on("mousedown", (e) => {
-      if (!selectMode) return;
-      start = e.latlng;
+    const at = (e) => map.mouseEventToLatLng(e);
+    mapEl.addEventListener("pointerdown", (e) => {
+      if (!selectMode || e.button !== 0) return;
+      e.stopPropagation();
+      start = at(e);
       if (rect) rect.remove();
       rect = L.rectangle(L.latLngBounds(start, start), { color: "#0f6cbd", weight: 2, fillOpacity: 0.08, interactive: false }).addTo(map);
-    });
-    map.on("mousemove", (e) => { if (selectMode && start && rect) rect.setBounds(L.latLngBounds(start, e.latlng)); });
-    map.on("mouseup", (e) => {
+    }, true);
+    mapEl.addEventListener("pointermove", (e) => { if (selectMode && start && rect) rect.setBounds(L.latLngBounds(start, at(e))); }, true);
+    mapEl.addEventListener("pointerup", (e) => {
       if (!selectMode || !start) return;
-      const b = L.latLngBounds(start, e.latlng);
+      const b = L.latLngBounds(start, at(e));
       start = null;
       layer.suppressClickUntil = Date.now() + 400;
       setSelectMode(false);
       showSelection(b);
-    });
+    }, true);
   }
 
   Promise.all([loadLeaflet(), call("map_settings", {}).catch(() => settings)]).then(([L, s]) => {

@@ -74,6 +74,14 @@ pub fn all_refs(conn: &Connection) -> Result<Vec<MeterRef>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The id of the first meter with this serial.
+pub fn id_of_serial(conn: &Connection, serial: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM meters WHERE serial = ?1 ORDER BY id LIMIT 1")?
+        .query_row([serial], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn set_seen(conn: &Connection, id: i64, last_seen: Option<i64>, info_codes: i64) -> Result<()> {
     conn.prepare_cached("UPDATE meters SET last_seen = ?2, info_codes = ?3 WHERE id = ?1")?
         .execute(params![id, last_seen, info_codes])?;

@@ -1,0 +1,192 @@
+//! Demo database: a realistic meter park around Saint-Chamond (Loire) whose 13 months of
+//! readings enter through the real import path as real AES-encrypted telegrams.
+//! `park` plans the meters, customers and events; `telegrams` writes what the meters send.
+
+mod park;
+mod telegrams;
+
+use crate::access::{self, Permission, Role, Session};
+use crate::error::Result;
+use crate::import::{self, FileReport};
+use crate::store::{self, meters::NewMeter, Store};
+use park::{plan_park, Plan};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+pub struct DemoSpec {
+    pub meters: u32,
+    pub seed: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct DemoReport {
+    pub meters: u64,
+    pub customers: u64,
+    pub telegrams: u64,
+    pub readings: u64,
+    pub hourly_meters: u64,
+}
+
+/// Progress of the demo build: (step, done, total).
+pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, u64);
+
+/// The demo's login accounts: (login, name, role); the password is the login.
+pub const ACCOUNTS: [(&str, &str, Role); 3] = [
+    ("manager", "Martine Ferrand", Role::Manager),
+    ("superuser", "Sylvain Roche", Role::Superuser),
+    ("clerk", "Claire Dumas", Role::User),
+];
+
+pub(crate) const DAY: i64 = 86_400;
+pub(crate) const HOUR: i64 = 3_600;
+/// Lines handed to one import call (each call is one transaction).
+const LINES_PER_IMPORT: usize = 400_000;
+
+/// Build the demo into an empty store. Same spec, same `now`: same database.
+pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'_>) -> Result<DemoReport> {
+    let system = Session::system("demo");
+    let permit = system.permit(Permission::ManageUsers)?;
+    if store::meters::count(&*store.reader()?)? > 0 {
+        return Err(crate::Error::bad_input("database", "the demo needs an empty database"));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    for (login, name, role) in ACCOUNTS {
+        let user = store::users::NewUser { login, name, role, password: login, locale: "fr", salt: Some(rng.gen()) };
+        access::create_user(store, permit, &user, now)?;
+    }
+    let end = now - now.rem_euclid(HOUR);
+    let start = end - 395 * DAY;
+    let plans = plan_park(&mut rng, spec.meters, start, end);
+    let mut report = DemoReport { meters: plans.len() as u64, ..DemoReport::default() };
+    register_park(store, &system, &plans, now, &mut report)?;
+
+    let importer = Session::system("demo");
+    let import_permit = importer.permit(Permission::Import)?;
+    let tz = crate::settings::timezone(&*store.reader()?)?;
+    let total: u64 = plans.iter().map(|p| p.expected_lines(start, end)).sum();
+    report.hourly_meters = plans.iter().filter(|p| p.hourly).count() as u64;
+    // One thread writes the concentrator files while this one imports the previous one.
+    std::thread::scope(|scope| -> Result<()> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(1);
+        let plans = &plans;
+        scope.spawn(move || {
+            let mut lines: Vec<u8> = Vec::with_capacity(LINES_PER_IMPORT * 120);
+            let mut in_batch = 0usize;
+            for plan in plans {
+                in_batch += plan.write_lines(&mut rng, tz, start, end, &mut lines);
+                if in_batch >= LINES_PER_IMPORT {
+                    let full = std::mem::replace(&mut lines, Vec::with_capacity(LINES_PER_IMPORT * 120));
+                    if send.send((full, in_batch as u64)).is_err() {
+                        return; // the importer stopped on an error
+                    }
+                    in_batch = 0;
+                }
+            }
+            if in_batch > 0 {
+                let _ = send.send((lines, in_batch as u64));
+            }
+        });
+        let mut done = 0u64;
+        for (batch, (lines, count)) in receive.into_iter().enumerate() {
+            let name = format!("demo-concentrator-{:03}.log", batch + 1);
+            let r: FileReport = import::import_drive_by(store, import_permit, &name, &lines, now, &mut |d, _| {
+                progress("readings", done + d, total)
+            })?;
+            report.telegrams += r.stored;
+            report.readings += r.readings;
+            done += count;
+        }
+        Ok(())
+    })?;
+    record_exchange(store, &plans, &system, now)?;
+    store.checkpoint()?;
+    progress("readings", total, total);
+    Ok(report)
+}
+
+fn register_park(store: &Store, system: &Session, plans: &[Plan], now: i64, report: &mut DemoReport) -> Result<()> {
+    let permit = system.permit(Permission::EditMeters)?;
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    let mut group_ids: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    let mut customer_ids = Vec::with_capacity(plans.len());
+    for p in plans {
+        let customer_id = match p.replaces {
+            Some(old) => customer_ids.get(old).copied().unwrap_or_default(),
+            None => {
+                report.customers += 1;
+                store::customers::insert(&tx, &p.customer)?
+            }
+        };
+        customer_ids.push(customer_id);
+        let id = store::meters::insert(
+            &tx,
+            &NewMeter {
+                serial: p.serial.clone(),
+                manufacturer: p.kind.manufacturer().into(),
+                version: i64::from(p.kind.version()),
+                device_type: crate::driver::device_type_name(&p.kind.device_type()),
+                model: p.kind.model().into(),
+                status: "active".into(),
+                customer_id: Some(customer_id),
+                address: p.street.clone(),
+                postal_code: p.customer.postal_code.clone(),
+                city: p.customer.city.clone(),
+                lat: Some(p.lat),
+                lon: Some(p.lon),
+                installed_at: Some(p.active_from),
+            },
+            now,
+        )?;
+        for g in &p.groups {
+            let gid = match group_ids.get(g) {
+                Some(gid) => *gid,
+                None => {
+                    let gid = store::groups::create(&tx, g, now)?;
+                    group_ids.insert(g, gid);
+                    gid
+                }
+            };
+            store::groups::add_member(&tx, gid, id)?;
+        }
+        store::keys::upsert(&tx, &p.serial, &p.key, now, "demo key file")?;
+    }
+    store::audit::record_permit(&tx, permit, now, "demo_created", &format!("{} meters", plans.len()))?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn record_exchange(store: &Store, plans: &[Plan], system: &Session, now: i64) -> Result<()> {
+    let (Some(old), Some(new)) = (plans.first(), plans.last()) else { return Ok(()) };
+    if new.replaces != Some(0) {
+        return Ok(());
+    }
+    let permit = system.permit(Permission::EditMeters)?;
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    let id_of = |serial: &str| -> Result<i64> {
+        store::meters::id_of_serial(&tx, serial)?.ok_or_else(|| crate::Error::not_found(format!("meter {serial}")))
+    };
+    let (old_id, new_id) = (id_of(&old.serial)?, id_of(&new.serial)?);
+    let final_value =
+        store::readings::last_before(&tx, old_id, crate::model::Register::Volume.code(), i64::MAX)?.map_or(0.0, |r| r.1);
+    store::meters::insert_exchange(
+        &tx,
+        &store::meters::NewExchange {
+            old_meter_id: old_id,
+            new_meter_id: new_id,
+            at: old.active_to,
+            register: "volume",
+            final_value,
+            initial_value: new.initial,
+            user: &system.login,
+        },
+    )?;
+    store::meters::set_removed(&tx, old_id, old.active_to)?;
+    let details = format!("{} replaced by {}", old.serial, new.serial);
+    store::audit::record_permit(&tx, permit, now, "meter_exchange", &details)?;
+    tx.commit()?;
+    Ok(())
+}
+

@@ -243,7 +243,7 @@ fn queries(db: &PathBuf, runs: u32) -> Res {
         ("page at offset 50,000", ListQuery { limit: 50, offset: 50_000, ..Default::default() }),
         ("sorted by customer name", ListQuery { limit: 50, sort: Some("customer".into()), ..Default::default() }),
         ("search 'Gambetta'", ListQuery { limit: 50, search: Some("Gambetta".into()), ..Default::default() }),
-        ("search one serial", ListQuery { limit: 50, search: Some("10000000".into()), ..Default::default() }),
+        ("search one serial", ListQuery { limit: 50, search: Some("13731113".into()), ..Default::default() }),
         ("group filter", ListQuery { limit: 50, group_id: Some(1), ..Default::default() }),
         ("active alarms only", ListQuery { limit: 50, alarms_only: true, ..Default::default() }),
     ];

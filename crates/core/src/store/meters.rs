@@ -143,16 +143,25 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
         _ => "m.serial",
     };
     let dir = if q.desc { "DESC" } else { "ASC" };
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) {LIST_FROM}"))?
-        .query_row(params![pattern, q.group_id, q.alarms_only as i64], |r| r.get(0))?;
+    let count = || -> Result<i64> {
+        Ok(conn
+            .prepare_cached(&format!("SELECT count(*) {LIST_FROM}"))?
+            .query_row(params![pattern, q.group_id, q.alarms_only as i64], |r| r.get(0))?)
+    };
+    // Without a search the sort index gives a page at once. With one, a single scan that
+    // counts and sorts the matches (`+` keeps SQLite off the sort index) is steady at ~70 ms
+    // for 100,000 meters, where walking the index costs more when matches are rare.
+    let searching = pattern.is_some();
+    let (order, total_column) = if searching { (format!("+{order}"), "count(*) OVER ()") } else { (order.to_string(), "0") };
     let sql = format!(
         "SELECT m.id, m.serial, m.manufacturer, m.device_type, m.status, c.number, c.name,
-                m.address, m.postal_code, m.city, m.last_seen, m.info_codes
+                m.address, m.postal_code, m.city, m.last_seen, m.info_codes, {total_column}
          {LIST_FROM} ORDER BY {order} {dir}, m.id {dir} LIMIT ?4 OFFSET ?5"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
+    let mut total = None;
     let rows = stmt.query_map(params![pattern, q.group_id, q.alarms_only as i64, q.limit, q.offset], |r| {
+        total = Some(r.get::<_, i64>(12)?);
         Ok(MeterRow {
             id: r.get(0)?,
             serial: r.get(1)?,
@@ -168,7 +177,14 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
             info_codes: crate::model::info_codes_of_mask(r.get(11)?),
         })
     })?;
-    Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+    let rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;
+    let total = match total {
+        Some(n) if searching => n,
+        // An empty first page of a search: nothing matched.
+        None if searching && q.offset == 0 => 0,
+        _ => count()?,
+    };
+    Ok((total, rows))
 }
 
 #[derive(Debug, Clone, Serialize)]

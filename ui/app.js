@@ -15,6 +15,7 @@ import * as placeholderView from "./views/placeholder.js";
 import * as infocodesView from "./views/infocodes.js";
 import * as groupsView from "./views/groups.js";
 import * as mapView from "./views/map.js";
+import * as reportsView from "./views/reports.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -95,6 +96,7 @@ function resolve(parts) {
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
+  if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);
   if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };
   return { view: homeView, section: "home" };

@@ -37,6 +37,7 @@ const P = {
   trash: '<path d="M4.5 7h15"/><path d="M9.5 7V4.5h5V7"/><path d="M6.5 7l1 12.5h9l1-12.5"/>',
   edit: '<path d="M4 20h4L19 9l-4-4L4 16v4z"/><path d="M13.5 6.5l4 4"/>',
   plus: '<path d="M12 5v14M5 12h14"/>',
+  chart: '<path d="M4 20h16"/><path d="M4 20V4"/><path d="M8 16.5v-4"/><path d="M12 16.5V8"/><path d="M16 16.5v-6"/>',
   globe: '<circle cx="12" cy="12" r="8.5"/><path d="M3.5 12h17"/><path d="M12 3.5c2.5 2.5 3.5 5.5 3.5 8.5s-1 6-3.5 8.5c-2.5-2.5-3.5-5.5-3.5-8.5s1-6 3.5-8.5z"/>',
   logo: '<circle cx="12" cy="12" r="8.5"/><path d="M12 12 16.5 7.5"/><path d="M7 15.5h10"/><circle cx="12" cy="12" r="1.2" fill="currentColor"/>',
 };

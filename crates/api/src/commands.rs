@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// Every command name, for documentation and tests.
+/// Every command name, for documentation and tests (`report_*`: crates/api/src/reports.rs).
 pub const COMMANDS: &[&str] = &[
     "decode",
     "export_columns",
@@ -34,6 +34,13 @@ pub const COMMANDS: &[&str] = &[
     "meter_get",
     "meter_histogram",
     "meters_list",
+    "report_consumption",
+    "report_consumption_export",
+    "report_performance",
+    "report_performance_comment",
+    "report_performance_export",
+    "report_performance_list",
+    "report_performance_save",
     "session_info",
     "settings_set_locale",
 ];
@@ -177,7 +184,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: DecodeArgs = parse(args)?;
             decode(&a.hex, a.key.as_deref(), &a.previous, a.explain)
         }
-        _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        _ => match crate::reports::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
 pub mod commands;
+mod reports;
 mod tasks;
 
 use releve_core::access::Session;

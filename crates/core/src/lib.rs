@@ -13,6 +13,7 @@ pub mod keys;
 pub mod map;
 pub mod meters;
 pub mod model;
+pub mod reports;
 pub mod settings;
 pub mod store;
 

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../../../migrations/0001_init.sql")),
     ("0002_compact_formats", include_str!("../../../../migrations/0002_compact_formats.sql")),
     ("0003_info_code_overview", include_str!("../../../../migrations/0003_info_code_overview.sql")),
+    ("0004_reports", include_str!("../../../../migrations/0004_reports.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {
@@ -51,7 +52,7 @@ mod tests {
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .expect("count");
         assert_eq!(applied, MIGRATIONS.len() as i64);
-        for table in ["meters", "readings", "telegrams", "users", "audit_log", "info_code_events", "compact_formats"] {
+        for table in ["meters", "readings", "telegrams", "users", "audit_log", "info_code_events", "compact_formats", "performance_reports"] {
             let n: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1",

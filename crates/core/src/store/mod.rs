@@ -11,6 +11,7 @@ pub mod keys;
 pub mod meters;
 mod migrate;
 pub mod readings;
+pub mod reports;
 pub mod settings;
 pub mod telegrams;
 pub mod users;
@@ -24,6 +25,7 @@ pub use migrate::MIGRATIONS;
 
 pub struct Store {
     path: PathBuf,
+    read_only: bool,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -65,7 +67,14 @@ impl Store {
         configure(&writer)?;
         writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
         migrate::apply(&mut writer)?;
-        Ok(Store { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: false, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// Open an existing database without writing to it (no migration): for measuring
+    /// read-only features on a big file while something else may write it. Writes fail.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let writer = open_ro(path)?;
+        Ok(Store { path: path.to_path_buf(), read_only: true, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
     /// Move the write-ahead log into the database file (after bulk work).
@@ -94,6 +103,7 @@ impl Store {
         };
         let conn = match pooled {
             Some(c) => c,
+            None if self.read_only => open_ro(&self.path)?,
             None => {
                 let c = Connection::open(&self.path)?;
                 configure(&c)?;
@@ -102,6 +112,12 @@ impl Store {
         };
         Ok(Reader { store: self, conn: Some(conn) })
     }
+}
+
+fn open_ro(path: &Path) -> Result<Connection> {
+    let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    c.execute_batch("PRAGMA busy_timeout = 30000; PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;")?;
+    Ok(c)
 }
 
 fn configure(conn: &Connection) -> Result<()> {

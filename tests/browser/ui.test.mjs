@@ -1,7 +1,7 @@
 // Browser test of the Relevé web UI (playwright-core + Debian chromium).
 // Server: $RELEVE_URL if set; otherwise builds a demo database with $RELEVE_BIN
 // (default ../../target/debug/releve) and runs `releve serve` on a free port.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -11,98 +11,14 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.resolve(here, "../artifacts");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run"];
+import { ARTIFACTS, api, baseUrl, login, newPage } from "./harness.mjs";
 
-let baseUrl = process.env.RELEVE_URL ? process.env.RELEVE_URL.replace(/\/+$/, "") : null;
-let server = null;
-let tmpDir = null;
-let browser = null;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-async function waitUp(url, ms) {
-  const deadline = Date.now() + ms;
-  let last = null;
-  while (Date.now() < deadline) {
-    if (server && server.exitCode !== null) throw new Error(`releve serve exited with ${server.exitCode}`);
-    try { const r = await fetch(url + "/"); if (r.ok) return; last = new Error("HTTP " + r.status); } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`server at ${url} did not answer within ${ms} ms: ${last}`);
-}
-
-async function api(name, args, token) {
-  const r = await fetch(`${baseUrl}/api/${name}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: "Bearer " + (token || "") },
-    body: JSON.stringify(args || {}),
-  });
-  const body = await r.json();
-  if (!r.ok) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  if (!baseUrl) {
-    const bin = process.env.RELEVE_BIN || path.resolve(here, "../../target/debug/releve");
-    assert.ok(fs.existsSync(bin), `releve binary not found at ${bin} (build it, or set RELEVE_BIN / RELEVE_URL)`);
-    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "releve-ui-"));
-    const db = path.join(tmpDir, "demo.db");
-    const demo = spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
-    assert.equal(demo.status, 0, `releve demo failed: ${demo.stderr || demo.error}`);
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
-    await waitUp(baseUrl, 60_000);
-  } else {
-    await waitUp(baseUrl, 10_000);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    server.kill("SIGTERM");
-    await new Promise((r) => { const t = setTimeout(() => { server.kill("SIGKILL"); r(); }, 5000); server.once("exit", () => { clearTimeout(t); r(); }); });
-  }
-  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-});
-
-async function newPage() {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: "fr-FR", acceptDownloads: true });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e));
-  page.on("console", (m) => { if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(new Error(m.text())); });
-  return { ctx, page, errors };
-}
-
-async function login(page, user, pass) {
-  await page.goto(baseUrl + "/");
-  await page.getByTestId("login-user").waitFor();
-  await page.getByTestId("login-user").fill(user);
-  await page.getByTestId("login-password").fill(pass);
-  await page.getByTestId("login-submit").click();
-  await page.getByTestId("user-chip").waitFor();
-}
 
 const bucketsOf = (page) => page.getByTestId("histogram").getAttribute("data-buckets").then(Number);
 const barHeights = (page) => page.locator('[data-testid="histogram"] .bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute("height"))));
 
 test("clerk: login, meters, meter histogram, language, export", async () => {
-  const { ctx, page, errors } = await newPage();
+  const { ctx, page, errors } = await newPage({ locale: null });
   try {
     // Login screen: wrong password gives an error in words, then a real login.
     await page.goto(baseUrl + "/");
@@ -224,7 +140,7 @@ function plainTelegram(serial, accessNumber, litres) {
 }
 
 test("superuser: import stores good lines, lists rejected ones, creates unknown meters", async () => {
-  const { ctx, page, errors } = await newPage();
+  const { ctx, page, errors } = await newPage({ locale: null });
   try {
     await login(page, "superuser", "superuser");
     assert.equal(await page.getByTestId("nav-import").isDisabled(), false);

@@ -9,6 +9,7 @@ import * as loginView from "./views/login.js";
 import * as homeView from "./views/home.js";
 import * as metersView from "./views/meters.js";
 import * as meterView from "./views/meter.js";
+import * as compareView from "./views/compare.js";
 import * as importView from "./views/import.js";
 import * as exportView from "./views/export.js";
 import * as placeholderView from "./views/placeholder.js";
@@ -91,6 +92,7 @@ function resolve(parts) {
   if (a === "login") return { view: loginView, section: "login" };
   if (a === "meters" && b) return { view: meterView, section: "meters", params: { id: Number(b) } };
   if (a === "meters") return { view: metersView, section: "meters" };
+  if (a === "compare") return { view: compareView, section: "meters" };
   if (a === "import") return { view: importView, section: "import" };
   if (a === "export") return { view: exportView, section: "export" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

@@ -20,7 +20,7 @@ function niceStep(range, count) {
   return step * mag;
 }
 
-function niceScale(min, max, count = 5) {
+export function niceScale(min, max, count = 5) {
   if (min === max) { max = min + (min === 0 ? 1 : Math.abs(min) * 0.5); }
   const step = niceStep(max - min, count);
   const lo = Math.floor(min / step) * step;
@@ -31,7 +31,7 @@ function niceScale(min, max, count = 5) {
   return { lo, hi, ticks, decimals: Math.min(decimals, 4) };
 }
 
-function bucketLabel(ts, res) {
+export function bucketLabel(ts, res) {
   switch (res) {
     case "hour": return fmtTs(ts, { hour: "2-digit", minute: "2-digit" });
     case "day": return fmtTs(ts, { day: "numeric", month: "short" });
@@ -40,7 +40,7 @@ function bucketLabel(ts, res) {
   }
 }
 
-function periodText(start, end, res) {
+export function periodText(start, end, res) {
   switch (res) {
     case "hour":
       return `${fmtTs(start, { weekday: "short", day: "numeric", month: "short", year: "numeric" })}, ${fmtTs(start, { hour: "2-digit", minute: "2-digit" })}–${fmtTs(end, { hour: "2-digit", minute: "2-digit" })}`;
@@ -50,7 +50,7 @@ function periodText(start, end, res) {
   }
 }
 
-function svgEl(name, attrs, text) {
+export function svgEl(name, attrs, text) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -180,6 +180,20 @@ function drawInto(container, hist, W) {
   });
   svg.appendChild(barsG);
 
+  // Meter exchanges: a dashed line at the exchange time inside its bucket.
+  const exG = svgEl("g", { class: "exchanges-layer" });
+  (hist.exchanges || []).forEach((ex) => {
+    const i = buckets.findIndex((b, k) => b.start <= ex.at && ex.at < ends[k]);
+    if (i < 0) return;
+    const xx = x0(i) + slot * Math.min(1, (ex.at - buckets[i].start) / Math.max(1, ends[i] - buckets[i].start));
+    const g = svgEl("g", { class: "exchange-mark", "data-testid": "exchange-mark", "data-at": ex.at });
+    g.appendChild(svgEl("line", { x1: xx, x2: xx, y1: margin.top - 6, y2: margin.top + plotH, class: "exchange-line" }));
+    g.appendChild(svgEl("rect", { x: xx - 4, y: margin.top - 10, width: 8, height: 8, transform: `rotate(45 ${xx} ${margin.top - 6})`, class: "exchange-dot" }));
+    g.appendChild(svgEl("title", {}, `${t("chart.exchange", { old: ex.old_serial, new: ex.new_serial })} — ${fmtTs(ex.at, { dateStyle: "medium", timeStyle: "short" })}`));
+    exG.appendChild(g);
+  });
+  svg.appendChild(exG);
+
   // X axis labels.
   const xG = svgEl("g", { class: "x-axis" });
   const baseY = margin.top + plotH;
@@ -250,12 +264,14 @@ function drawInto(container, hist, W) {
 
   // Legend.
   const hasGap = buckets.some((b) => b.value === null || b.value === undefined);
-  if (codes.length || hasGap) {
+  const exs = hist.exchanges || [];
+  if (codes.length || hasGap || exs.length) {
     const lg = document.createElement("div");
     lg.className = "chart-legend";
     lg.setAttribute("data-testid", "chart-legend");
     lg.innerHTML = codes.map((c) => `<span class="lg-item"><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")
-      + (hasGap ? `<span class="lg-item"><i class="lg-gap"></i>${esc(t("chart.legend.gap"))}</span>` : "");
+      + (hasGap ? `<span class="lg-item"><i class="lg-gap"></i>${esc(t("chart.legend.gap"))}</span>` : "")
+      + exs.map((ex) => `<span class="lg-item" data-testid="legend-exchange"><i class="lg-exchange"></i>${esc(t("chart.exchange", { old: ex.old_serial, new: ex.new_serial }))} (${esc(fmtTs(ex.at, { dateStyle: "short", timeStyle: "short" }))})</span>`).join("");
     container.appendChild(lg);
   }
 }

@@ -2,11 +2,15 @@ import { call } from "../api.js";
 import { t, getLocale, fmtInt, fmtPercent, errorText, rejectLabel } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
+import { renderPark, pt } from "./park-import.js";
 
 const POLL_MS = 300;
 // Module state: an import keeps running (and its report stays) while the clerk looks elsewhere.
 const st = { files: [], phase: "idle", task: null, processed: 0, total: 0, report: null, error: null };
 let repaint = null;
+// Which tab: drive-by files or customers and meters.
+let tab = "files";
+let tabCleanup = null;
 
 function readText(file) {
   return new Promise((resolve, reject) => {
@@ -103,7 +107,24 @@ export function render(root, ctx) {
     return;
   }
   root.innerHTML = `<div class="page-head"><h1>${icon("import")}<span>${esc(t("import.title"))}</span></h1></div>
-    <section class="card">
+    <div class="segmented tabs" role="tablist">
+      <button role="tab" data-tab="files" data-testid="import-tab-files">${esc(pt("filesTab"))}</button>
+      <button role="tab" data-tab="park" data-testid="import-tab-park">${esc(pt("tab"))}</button>
+    </div>
+    <div class="import-tab-body"></div>`;
+  root.querySelectorAll("[data-tab]").forEach((b) => {
+    b.classList.toggle("active", b.dataset.tab === tab);
+    b.setAttribute("aria-selected", String(b.dataset.tab === tab));
+    b.addEventListener("click", () => { if (tab !== b.dataset.tab) { tab = b.dataset.tab; render(root, ctx); } });
+  });
+  const body = root.querySelector(".import-tab-body");
+  if (tabCleanup) tabCleanup();
+  tabCleanup = tab === "park" ? renderPark(body, ctx) : renderFiles(body);
+  return () => { if (tabCleanup) { tabCleanup(); tabCleanup = null; } };
+}
+
+function renderFiles(root) {
+  root.innerHTML = `<section class="card">
       <p class="muted">${esc(t("import.intro"))}</p>
       <div class="import-pick">
         <label class="btn btn-file">${icon("upload")}<span>${esc(t("import.choose"))}</span>

@@ -6,6 +6,7 @@ import {
 import { icon, deviceIcon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../dom.js";
 import { renderHistogram } from "../chart.js";
+import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const CUMULATIVE = ["volume", "energy", "a_plus", "a_minus", "target_volume", "target_energy"];
@@ -120,6 +121,7 @@ export function render(root, ctx) {
       st = { res: "day", register: reg, ...defaultPeriod("day", anchor) };
       chartState.set(id, st);
     }
+    const canExchange = ctx.can("edit_meters") && m.status !== "removed";
     root.innerHTML = `
       <div class="page-head meter-head">
         <a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a>
@@ -139,8 +141,13 @@ export function render(root, ctx) {
               <span>${esc(t("meter.key"))} <b>${esc(d.has_key ? t("meter.key.yes") : t("meter.key.no"))}</b></span>
             </div>
           </div>
+          <div class="meter-actions">
+            <a class="btn" href="#/compare?ids=${m.id}" data-testid="meter-compare">${icon("chart")}<span>${esc(t("meter.compare"))}</span></a>
+            ${canExchange ? `<button type="button" class="btn" data-testid="exchange-open">${icon("edit")}<span>${esc(t("meter.exchange.button"))}</span></button>` : ""}
+          </div>
         </div>
       </div>
+      ${canExchange ? exchangeFormHtml(d) : ""}
       <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">
@@ -155,7 +162,7 @@ export function render(root, ctx) {
           <label class="inline-field"><span>${esc(t("meter.to"))}</span><input type="date" data-testid="hist-to" value="${st.to}"></label>
           ${candidates.length > 1 ? `<label class="inline-field"><span>${esc(t("meter.register"))}</span><select data-testid="hist-register">${candidates.map((c) => `<option value="${c.id}" ${c.id === st.register ? "selected" : ""}>${esc(c.label)}</option>`).join("")}</select></label>` : ""}
         </div>
-        ${m.last_seen ? "" : `<p class="notice">${esc(t("meter.noReadings"))}</p>`}
+        ${m.last_seen || (d.exchanges || []).some((e) => e.new_meter_id === m.id) ? "" : `<p class="notice">${esc(t("meter.noReadings"))}</p>`}
         <div class="chart-wrap" data-testid="chart-wrap"><div class="chart-box"></div><div class="chart-msg" hidden></div></div>
       </section>
       <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>`;
@@ -207,6 +214,10 @@ export function render(root, ctx) {
     }));
     fromEl.addEventListener("change", () => { st.from = fromEl.value; loadChart(); });
     toEl.addEventListener("change", () => { st.to = toEl.value; loadChart(); });
+    wireExchangeForm(root, d, (r) => {
+      chartState.delete(r.new_meter_id);
+      ctx.navigate(`#/meters/${r.new_meter_id}`);
+    });
     const regSel = root.querySelector('[data-testid="hist-register"]');
     if (regSel) regSel.addEventListener("change", () => { st.register = regSel.value; loadChart(); });
     loadChart();

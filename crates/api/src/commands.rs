@@ -3,7 +3,7 @@
 use crate::{ApiError, Ctx};
 use chrono::NaiveDate;
 use releve_core::access::{self, Permission};
-use releve_core::{export, groups, import, info_codes, keys, map, meters};
+use releve_core::{compare, exchange, export, groups, import, info_codes, keys, map, meters};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -32,8 +32,15 @@ pub const COMMANDS: &[&str] = &[
     "map_set_settings",
     "map_settings",
     "meter_get",
+    "meter_exchange",
     "meter_histogram",
+    "meters_compare",
     "meters_list",
+    "park_import",
+    "park_import_folder",
+    "park_profile_delete",
+    "park_profile_save",
+    "park_profiles_list",
     "report_consumption",
     "report_consumption_export",
     "report_performance",
@@ -141,6 +148,32 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: IdArgs = parse(args)?;
             ok(meters::meter_get(store, &session, a.id)?)
         }
+        "meter_exchange" => {
+            let a: ExchangeArgs = parse(args)?;
+            let at = chrono::NaiveDateTime::parse_from_str(a.at.trim(), "%Y-%m-%dT%H:%M")
+                .map_err(|_| ApiError::new("bad_input", format!("at: '{}' is not a time like 2025-01-31T14:30", a.at)))?;
+            let req = exchange::ExchangeRequest {
+                old_id: a.old_id,
+                new_serial: &a.new_serial,
+                new_manufacturer: a.new_manufacturer.as_deref(),
+                at,
+                final_value: a.final_value,
+                initial_value: a.initial_value,
+            };
+            ok(exchange::meter_exchange(store, &session, &req, now)?)
+        }
+        "meters_compare" => {
+            let a: CompareArgs = parse(args)?;
+            let q = compare::CompareQuery {
+                ids: &a.ids,
+                register: a.register.as_deref(),
+                resolution: meters::Resolution::parse(&a.resolution)?,
+                from: date("from", &a.from)?,
+                to: date("to", &a.to)?,
+                sum_of_group: a.sum_of_group,
+            };
+            ok(compare::meters_compare(store, &session, &q)?)
+        }
         "meter_histogram" => {
             let a: HistogramArgs = parse(args)?;
             let q = meters::HistogramQuery {
@@ -178,6 +211,33 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let rows = export::export_readings(store, &session, &spec, &mut out, now)?;
             let content = String::from_utf8(out).map_err(|e| ApiError::new("internal", e.to_string()))?;
             ok(json!({"filename": spec.file_name(), "rows": rows, "content": content}))
+        }
+        "park_profiles_list" => ok(releve_core::park_profiles::park_profiles_list(store, &session)?),
+        "park_profile_save" => {
+            let a: ParkProfileArgs = parse(args)?;
+            let spec = releve_core::park_profiles::ProfileSpec {
+                name: a.name,
+                separator: a.separator,
+                has_header: a.has_header,
+                mapping: a.mapping,
+                folder: a.folder,
+                interval_minutes: a.interval_minutes,
+            };
+            ok(releve_core::park_profiles::park_profile_save(store, &session, &spec, now)?)
+        }
+        "park_profile_delete" => {
+            let a: NameArgs = parse(args)?;
+            releve_core::park_profiles::park_profile_delete(store, &session, &a.name, now)?;
+            ok(json!({}))
+        }
+        "park_import" => {
+            let a: ParkImportArgs = parse(args)?;
+            let permit = session.permit(Permission::EditMeters)?;
+            ok(releve_core::park_import::park_import(store, permit, &a.profile, &a.name, a.content.as_bytes(), now)?)
+        }
+        "park_import_folder" => {
+            let permit = session.permit(Permission::EditMeters)?;
+            ok(releve_core::park_folder::park_import_folder(store, permit, now)?)
         }
         "decode" => {
             session.permit(Permission::View)?;
@@ -312,6 +372,29 @@ struct WatchedArgs {
 }
 
 #[derive(Deserialize)]
+struct ParkProfileArgs {
+    name: String,
+    separator: String,
+    #[serde(default)]
+    has_header: bool,
+    mapping: std::collections::BTreeMap<String, usize>,
+    folder: Option<String>,
+    interval_minutes: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct NameArgs {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ParkImportArgs {
+    profile: String,
+    name: String,
+    content: String,
+}
+
+#[derive(Deserialize)]
 struct MapPointsArgs {
     group_id: Option<i64>,
     not_heard_since: Option<String>,
@@ -321,6 +404,27 @@ struct MapPointsArgs {
 struct MapSettingsArgs {
     tile_url: String,
     stale_days: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ExchangeArgs {
+    old_id: i64,
+    new_serial: String,
+    new_manufacturer: Option<String>,
+    at: String,
+    final_value: f64,
+    initial_value: f64,
+}
+
+#[derive(Deserialize)]
+struct CompareArgs {
+    #[serde(default)]
+    ids: Vec<i64>,
+    register: Option<String>,
+    resolution: String,
+    from: String,
+    to: String,
+    sum_of_group: Option<i64>,
 }
 
 #[derive(Deserialize)]

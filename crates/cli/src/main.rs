@@ -50,6 +50,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Customers and meters (billing files through a saved column mapping).
+    Park {
+        #[command(subcommand)]
+        command: ParkCommand,
+    },
     /// AES keys.
     Keys {
         #[command(subcommand)]
@@ -97,6 +102,17 @@ struct Acting {
     /// Password of --user (default: the RELEVE_PASSWORD variable; the demo accounts' password is their login).
     #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
     password: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ParkCommand {
+    /// Import the new files of every due profile folder (done/ or failed/ afterwards).
+    ImportFolder {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+    },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +235,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if failed {
                 return Err(Failure { code: "nothing_imported".into(), message: "no telegram could be read".into(), details: None });
             }
+            Ok(())
+        }
+        Command::Park { command: ParkCommand::ImportFolder { db, acting } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let permit = session.permit(Permission::EditMeters)?;
+            let r = releve_core::park_folder::park_import_folder(&store, permit, now())?;
+            for f in &r.files {
+                match &f.report {
+                    Some(p) => println!(
+                        "{} ({}): {} -> {}; customers {} added, {} changed; meters {} added, {} changed; {} rejected",
+                        f.file, f.profile, f.outcome, f.moved_to, p.customers_added, p.customers_changed,
+                        p.meters_added, p.meters_changed, p.rejected.len()
+                    ),
+                    None => println!("{} ({}): {} -> {}: {}", f.file, f.profile, f.outcome, f.moved_to, f.error.as_deref().unwrap_or("")),
+                }
+            }
+            println!("{} profile folder(s) due, {} file(s) imported", r.profiles.len(), r.files.len());
             Ok(())
         }
         Command::Keys { command: KeysCommand::Import { db, acting, file } } => {

@@ -8,6 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+pub use crate::exchange::ExchangeMark;
 pub use store::meters::{ListQuery, MeterRow};
 
 #[derive(Debug, Serialize)]
@@ -100,7 +101,7 @@ impl Resolution {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Resolution::Hour => "hour",
             Resolution::Day => "day",
@@ -135,6 +136,8 @@ pub struct Histogram {
     pub to: i64,
     pub buckets: Vec<Bucket>,
     pub info_codes: Vec<store::info_codes::Event>,
+    /// Meter exchanges of the installation inside the period.
+    pub exchanges: Vec<ExchangeMark>,
 }
 
 /// At most this many buckets in one histogram (13 months of hours is ~9,500).
@@ -160,13 +163,7 @@ pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>)
     let (Some(&start), Some(&end)) = (bounds.first(), bounds.last()) else {
         return Err(Error::bad_input("period", "empty period"));
     };
-    let series = store::readings::series(&conn, q.meter_id, register.code(), start, end)?;
-    let before = if register.is_index() {
-        store::readings::last_before(&conn, q.meter_id, register.code(), start)?.map(|(_, v)| v)
-    } else {
-        None
-    };
-    let buckets = bucketize(&bounds, &series, before, register.is_index());
+    let (buckets, exchanges) = installation_buckets(&conn, q.meter_id, register, &bounds)?;
     let info_codes = store::info_codes::overlapping(&conn, q.meter_id, start, end)?;
     Ok(Histogram {
         register: register.id(),
@@ -177,11 +174,30 @@ pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>)
         to: end,
         buckets,
         info_codes,
+        exchanges,
     })
 }
 
+/// Buckets of a meter's installation over `bounds`: its own readings and, before an
+/// exchange, those of the meter it replaced (shifted onto its index), with the exchanges
+/// that fall inside the period.
+pub(crate) fn installation_buckets(
+    conn: &rusqlite::Connection,
+    meter_id: i64,
+    register: Register,
+    bounds: &[i64],
+) -> Result<(Vec<Bucket>, Vec<ExchangeMark>)> {
+    let (Some(&start), Some(&end)) = (bounds.first(), bounds.last()) else {
+        return Err(Error::bad_input("period", "empty period"));
+    };
+    let (segs, marks) = crate::exchange::chain(conn, meter_id, register)?;
+    let (series, before) = crate::exchange::installation_series(conn, &segs, register, start, end)?;
+    let buckets = bucketize(bounds, &series, before, register.is_index());
+    Ok((buckets, marks.into_iter().filter(|m| m.at >= start && m.at < end).collect()))
+}
+
 /// Bucket boundaries (Unix seconds) from the start of `from` to the end of `to`, local time.
-fn bucket_bounds(tz: Tz, res: Resolution, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>> {
+pub(crate) fn bucket_bounds(tz: Tz, res: Resolution, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>> {
     let midnight = |d: NaiveDate| -> Result<i64> {
         let naive = d.and_hms_opt(0, 0, 0).ok_or_else(|| Error::bad_input("date", d.to_string()))?;
         tz.from_local_datetime(&naive)
@@ -234,7 +250,7 @@ fn bucket_bounds(tz: Tz, res: Resolution, from: NaiveDate, to: NaiveDate) -> Res
 }
 
 /// Values per bucket [bounds[i], bounds[i+1]) from readings sorted by time.
-fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: bool) -> Vec<Bucket> {
+pub(crate) fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: bool) -> Vec<Bucket> {
     let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
     let mut reference = before;
     let mut i = 0;
@@ -260,7 +276,7 @@ fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: 
 }
 
 /// Differences of decimal values carry binary noise (6.267000000000053): keep 6 decimals.
-fn round6(v: f64) -> f64 {
+pub(crate) fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
@@ -279,6 +295,15 @@ mod tests {
         check(&[(5, 1.0), (15, 3.0), (35, 10.0)], Some(0.5), &[Some(0.5), Some(2.0), None, Some(7.0)]);
         check(&[(5, 1.0), (8, 2.0)], None, &[Some(1.0), None, None, None]);
         check(&[], Some(1.0), &[None, None, None, None]);
+    }
+
+    #[test]
+    fn an_exchange_inside_a_bucket_adds_both_parts() {
+        // Old meter: 100 before, 104 at 12, final 105 at 15 (offset: initial 2 - final 105).
+        // New meter: initial 2 at 15, 3 at 18, 7 at 25.
+        let mut series = crate::exchange::shift(&[(5, 103.0), (12, 104.0)], 2.0 - 105.0);
+        series.extend([(15, 2.0), (18, 3.0), (25, 7.0)]);
+        check(&series, Some(100.0 - 103.0), &[Some(3.0), Some(3.0), Some(4.0), None]);
     }
 
     #[test]

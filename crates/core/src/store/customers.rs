@@ -42,3 +42,33 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Customer>> {
         )
         .optional()?)
 }
+
+/// (id, customer) of the customer numbered `number`.
+pub fn by_number(conn: &Connection, number: &str) -> Result<Option<(i64, Customer)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, number, name, address, postal_code, city, email, phone FROM customers WHERE number = ?1")?
+        .query_row([number], |r| {
+            Ok((
+                r.get(0)?,
+                Customer {
+                    number: r.get(1)?,
+                    name: r.get(2)?,
+                    address: r.get(3)?,
+                    postal_code: r.get(4)?,
+                    city: r.get(5)?,
+                    email: r.get(6)?,
+                    phone: r.get(7)?,
+                },
+            ))
+        })
+        .optional()?)
+}
+
+/// Overwrite every field of customer `id` but its number.
+pub fn update(conn: &Connection, id: i64, c: &Customer) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE customers SET name = ?2, address = ?3, postal_code = ?4, city = ?5, email = ?6, phone = ?7 WHERE id = ?1",
+    )?
+    .execute(params![id, c.name, c.address, c.postal_code, c.city, c.email, c.phone])?;
+    Ok(())
+}

@@ -87,3 +87,20 @@ pub fn remove_members(conn: &Connection, group_id: i64, meter_ids: &[i64]) -> Re
     }
     Ok(removed)
 }
+
+/// Put meter `to` in every group meter `from` is in; returns how many were added.
+pub fn copy_memberships(conn: &Connection, from: i64, to: i64) -> Result<u64> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO meter_group_members(group_id, meter_id)
+         SELECT group_id, ?2 FROM meter_group_members WHERE meter_id = ?1",
+        params![from, to],
+    )?;
+    Ok(n as u64)
+}
+
+/// Ids of the meters of group `id`, in id order.
+pub fn member_ids(conn: &Connection, group_id: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT meter_id FROM meter_group_members WHERE group_id = ?1 ORDER BY meter_id")?;
+    let rows = stmt.query_map([group_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -329,3 +329,65 @@ pub fn positions(conn: &Connection, group_id: Option<i64>, not_heard_since: Opti
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The id of the meter with this serial and manufacturer (unique pair).
+pub fn id_of_serial_manufacturer(conn: &Connection, serial: &str, manufacturer: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM meters WHERE serial = ?1 AND manufacturer = ?2")?
+        .query_row([serial, manufacturer], |r| r.get(0))
+        .optional()?)
+}
+
+/// Give meter `new_id` the installation of `old`: customer, address, GPS; active from `at`.
+pub fn take_over(conn: &Connection, new_id: i64, old: &Meter, at: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE meters SET customer_id = ?2, address = ?3, postal_code = ?4, city = ?5, lat = ?6, lon = ?7,
+             status = 'active', installed_at = ?8, removed_at = NULL WHERE id = ?1",
+        params![new_id, old.customer_id, old.address, old.postal_code, old.city, old.lat, old.lon, at],
+    )?;
+    Ok(())
+}
+
+/// The latest exchange in which `meter_id` is the new meter (it replaced another one).
+pub fn exchange_into(conn: &Connection, meter_id: i64) -> Result<Option<Exchange>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register, e.final_value, e.initial_value
+             FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id JOIN meters n ON n.id = e.new_meter_id
+             WHERE e.new_meter_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT 1",
+        )?
+        .query_row([meter_id], |r| {
+            Ok(Exchange {
+                at: r.get(0)?,
+                old_meter_id: r.get(1)?,
+                new_meter_id: r.get(2)?,
+                old_serial: r.get(3)?,
+                new_serial: r.get(4)?,
+                register: r.get(5)?,
+                final_value: r.get(6)?,
+                initial_value: r.get(7)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The id of the meter with this serial and manufacturer (any manufacturer when `None`: the first).
+pub fn find(conn: &Connection, serial: &str, manufacturer: Option<&str>) -> Result<Option<i64>> {
+    match manufacturer {
+        None => id_of_serial(conn, serial),
+        Some(m) => Ok(conn
+            .prepare_cached("SELECT id FROM meters WHERE serial = ?1 AND manufacturer = ?2")?
+            .query_row([serial, m], |r| r.get(0))
+            .optional()?),
+    }
+}
+
+/// Where a meter is installed and for whom (the customers-and-meters import).
+pub fn set_installation(conn: &Connection, m: &Meter) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE meters SET status = ?2, customer_id = ?3, device_type = ?4, address = ?5, postal_code = ?6,
+             city = ?7, lat = ?8, lon = ?9 WHERE id = ?1",
+    )?
+    .execute(params![m.id, m.status, m.customer_id, m.device_type, m.address, m.postal_code, m.city, m.lat, m.lon])?;
+    Ok(())
+}

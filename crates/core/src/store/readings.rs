@@ -22,6 +22,15 @@ pub fn insert(conn: &Connection, r: &Reading) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// Insert or replace the value of a meter's register at `r.ts` (a hand-entered reading).
+pub fn put(conn: &Connection, r: &Reading) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO readings(meter_id, register, ts, value, telegram_id) VALUES (?1,?2,?3,?4,?5)",
+    )?
+    .execute(params![r.meter_id, r.register, r.ts, r.value, r.telegram_id])?;
+    Ok(())
+}
+
 /// (ts, value) of a meter's register with from <= ts < to, in time order.
 pub fn series(conn: &Connection, meter_id: i64, register: i64, from: i64, to: i64) -> Result<Vec<(i64, f64)>> {
     let mut stmt = conn.prepare_cached(

@@ -1,0 +1,182 @@
+// Comparison chart (command `meters_compare`) drawn as inline SVG: one line or one bar of a
+// group of bars per series, a left axis for the first unit and a right one for a second
+// unit, exchange marks, a legend with totals and a hover tooltip.
+import { t, fmtNumber, fmtTs, unitLabel } from "./i18n.js";
+import { esc } from "./dom.js";
+import { niceScale, bucketLabel, periodText, svgEl } from "./chart.js";
+
+export const COLORS = ["#0f6cbd", "#d1242f", "#1a7f37", "#e07b00", "#8250df", "#bf3989", "#0b7285", "#6e3630"];
+const SUM_COLOR = "#39424e";
+const APPROX_SECONDS = { hour: 3600, day: 86400, month: 86400 * 31, year: 86400 * 366 };
+const INDEX = ["volume", "energy", "a_plus", "a_minus", "hca"];
+
+/** Color of series `i` of a comparison. */
+export function seriesColor(s, i) {
+  return s.kind === "group_sum" ? SUM_COLOR : COLORS[i % COLORS.length];
+}
+
+export function seriesName(s) {
+  return s.kind === "group_sum" ? t("compare.sum", { name: s.name, n: s.meters }) : s.name;
+}
+
+/** Draw `cmp` into `container` as "lines" or "bars". Returns a cleanup function. */
+export function renderCompare(container, cmp, mode) {
+  let lastWidth = 0;
+  const draw = () => {
+    const width = Math.max(360, Math.floor(container.clientWidth || 800));
+    if (width === lastWidth) return;
+    lastWidth = width;
+    drawInto(container, cmp, mode, width);
+  };
+  draw();
+  let ro = null;
+  if (typeof ResizeObserver !== "undefined") {
+    ro = new ResizeObserver(() => draw());
+    ro.observe(container);
+  }
+  return () => { if (ro) ro.disconnect(); };
+}
+
+function drawInto(container, cmp, mode, W) {
+  const all = cmp.series.map((s, i) => ({ ...s, color: seriesColor(s, i) }));
+  const units = [];
+  for (const s of all) if (!units.includes(s.unit)) units.push(s.unit);
+  const drawn = all.filter((s) => units.indexOf(s.unit) < 2);
+  const skipped = all.filter((s) => units.indexOf(s.unit) >= 2);
+  const twoAxes = units.length > 1;
+  const buckets = (all[0] && all[0].buckets) || [];
+  const n = buckets.length;
+  const res = cmp.resolution;
+  const ends = buckets.map((b, i) => (i + 1 < n ? buckets[i + 1].start : b.start + APPROX_SECONDS[res]));
+  const H = 340;
+  const margin = { left: 64, right: twoAxes ? 64 : 16, top: 30, bottom: 40 };
+  const plotW = W - margin.left - margin.right;
+  const plotH = H - margin.top - margin.bottom;
+  const slot = n ? plotW / n : plotW;
+  const x0 = (i) => margin.left + i * slot;
+
+  const scales = units.slice(0, 2).map((u) => {
+    const vals = drawn.filter((s) => s.unit === u).flatMap((s) => s.buckets.map((b) => b.value)).filter((v) => v !== null && v !== undefined);
+    return niceScale(Math.min(0, ...vals), Math.max(0, ...vals), 5);
+  });
+  const yOf = (axis, v) => { const sc = scales[axis]; return margin.top + plotH - ((v - sc.lo) / (sc.hi - sc.lo)) * plotH; };
+
+  container.innerHTML = "";
+  container.classList.add("chart", "compare-chart");
+  const svg = svgEl("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", class: "histogram compare-svg",
+    "data-testid": "compare-chart", "data-series": drawn.length, "data-axes": scales.length, "data-mode": mode, "data-buckets": n });
+
+  // Grid and the axes' ticks: left for the first unit, right for the second.
+  const grid = svgEl("g", { class: "grid" });
+  scales.forEach((sc, axis) => {
+    for (const tv of sc.ticks) {
+      const yy = Math.round(yOf(axis, tv)) + 0.5;
+      if (axis === 0) grid.appendChild(svgEl("line", { x1: margin.left, x2: W - margin.right, y1: yy, y2: yy, class: tv === 0 ? "zero" : "gridline" }));
+      const x = axis === 0 ? margin.left - 8 : W - margin.right + 8;
+      grid.appendChild(svgEl("text", { x, y: yy + 4, "text-anchor": axis === 0 ? "end" : "start", class: "tick" }, fmtNumber(tv, sc.decimals)));
+    }
+    const x = axis === 0 ? margin.left - 8 : W - margin.right + 8;
+    grid.appendChild(svgEl("text", { x, y: margin.top - 12, "text-anchor": axis === 0 ? "end" : "start", class: "axis-unit", "data-testid": `compare-axis-${axis}` }, unitLabel(units[axis])));
+  });
+  svg.appendChild(grid);
+
+  // Series.
+  const k = drawn.length;
+  const groupW = Math.min(slot * 0.84, 24 * k);
+  const barW = Math.max(1, groupW / Math.max(1, k));
+  drawn.forEach((s, si) => {
+    const axis = units.indexOf(s.unit);
+    const g = svgEl("g", { class: "series", "data-testid": "compare-series", "data-kind": s.kind, "data-id": s.id, "data-unit": s.unit, "data-axis": axis });
+    if (mode === "bars") {
+      const zero = yOf(axis, 0);
+      s.buckets.forEach((b, i) => {
+        if (b.value === null || b.value === undefined) return;
+        const yy = yOf(axis, b.value);
+        const x = x0(i) + (slot - groupW) / 2 + si * barW;
+        g.appendChild(svgEl("rect", { x, y: Math.min(yy, zero), width: Math.max(1, barW - (barW > 4 ? 1 : 0)), height: Math.abs(zero - yy), fill: s.color, class: "bar", "data-value": b.value }));
+      });
+    } else {
+      let d = "";
+      let pen = false;
+      s.buckets.forEach((b, i) => {
+        if (b.value === null || b.value === undefined) { pen = false; return; }
+        d += `${pen ? "L" : "M"}${(x0(i) + slot / 2).toFixed(1)},${yOf(axis, b.value).toFixed(1)}`;
+        pen = true;
+      });
+      g.appendChild(svgEl("path", { d, class: "line", stroke: s.color, "stroke-dasharray": s.kind === "group_sum" ? "6 3" : "none" }));
+      if (n <= 62) {
+        s.buckets.forEach((b, i) => {
+          if (b.value === null || b.value === undefined) return;
+          g.appendChild(svgEl("circle", { cx: x0(i) + slot / 2, cy: yOf(axis, b.value), r: 2.5, fill: s.color }));
+        });
+      }
+    }
+    for (const ex of s.exchanges || []) {
+      const i = buckets.findIndex((b, j) => b.start <= ex.at && ex.at < ends[j]);
+      if (i < 0) continue;
+      const xx = x0(i) + slot * Math.min(1, (ex.at - buckets[i].start) / Math.max(1, ends[i] - buckets[i].start));
+      const mark = svgEl("line", { x1: xx, x2: xx, y1: margin.top, y2: margin.top + plotH, class: "exchange-line", stroke: s.color, "data-testid": "exchange-mark" });
+      mark.appendChild(svgEl("title", {}, t("chart.exchange", { old: ex.old_serial, new: ex.new_serial })));
+      g.appendChild(mark);
+    }
+    svg.appendChild(g);
+  });
+
+  // X axis.
+  const baseY = margin.top + plotH;
+  const xG = svgEl("g", { class: "x-axis" });
+  xG.appendChild(svgEl("line", { x1: margin.left, x2: W - margin.right, y1: baseY + 0.5, y2: baseY + 0.5, class: "axis" }));
+  const labelW = res === "hour" ? 48 : 58;
+  const step = Math.max(1, Math.ceil(labelW / Math.max(1, slot)));
+  for (let i = 0; i < n; i += step) {
+    const xx = x0(i) + slot / 2;
+    xG.appendChild(svgEl("line", { x1: xx, x2: xx, y1: baseY, y2: baseY + 4, class: "axis" }));
+    xG.appendChild(svgEl("text", { x: xx, y: baseY + 18, "text-anchor": "middle", class: "tick" }, bucketLabel(buckets[i].start, res)));
+  }
+  svg.appendChild(xG);
+
+  // Hover.
+  const hl = svgEl("rect", { x: 0, y: margin.top, width: slot, height: plotH, class: "hover-slot", visibility: "hidden" });
+  svg.insertBefore(hl, svg.firstChild.nextSibling);
+  const overlay = svgEl("rect", { x: margin.left, y: margin.top, width: plotW, height: plotH, fill: "transparent", class: "overlay" });
+  svg.appendChild(overlay);
+  container.appendChild(svg);
+  const tip = document.createElement("div");
+  tip.className = "chart-tip";
+  tip.hidden = true;
+  container.appendChild(tip);
+  const hide = () => { tip.hidden = true; hl.setAttribute("visibility", "hidden"); };
+  overlay.addEventListener("mousemove", (ev) => {
+    const rect = svg.getBoundingClientRect();
+    const i = Math.floor(((ev.clientX - rect.left) * (W / rect.width) - margin.left) / slot);
+    if (i < 0 || i >= n) { hide(); return; }
+    hl.setAttribute("x", x0(i));
+    hl.setAttribute("visibility", "visible");
+    const rows = drawn.map((s) => {
+      const v = s.buckets[i] && s.buckets[i].value;
+      const val = v === null || v === undefined ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(v, 3))}</b> ${esc(unitLabel(s.unit))}`;
+      return `<div><i style="display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${s.color}"></i>${esc(seriesName(s))}: ${val}</div>`;
+    }).join("");
+    tip.innerHTML = `<div class="tip-period">${esc(periodText(buckets[i].start, ends[i], res))}</div>${rows}`;
+    tip.hidden = false;
+    const bx = (x0(i) + slot / 2) * (rect.width / W);
+    let left = bx + 12;
+    if (left + tip.offsetWidth > container.clientWidth) left = bx - tip.offsetWidth - 12;
+    tip.style.left = Math.max(0, left) + "px";
+    tip.style.top = Math.max(0, (ev.clientY - rect.top) - tip.offsetHeight - 8) + "px";
+  });
+  overlay.addEventListener("mouseleave", hide);
+
+  // Legend: name, register unit and total (index registers) or mean.
+  const lg = document.createElement("div");
+  lg.className = "chart-legend";
+  lg.setAttribute("data-testid", "compare-legend");
+  lg.innerHTML = drawn.map((s) => {
+    const vals = s.buckets.map((b) => b.value).filter((v) => v !== null && v !== undefined);
+    const index = INDEX.includes(s.register);
+    const total = vals.length ? vals.reduce((a, b) => a + b, 0) / (index ? 1 : vals.length) : null;
+    const side = twoAxes ? ` (${t(units.indexOf(s.unit) === 0 ? "compare.axis.left" : "compare.axis.right")})` : "";
+    return `<span class="lg-item" data-testid="compare-legend-item" data-kind="${esc(s.kind)}"><i style="background:${s.color}"></i><b>${esc(seriesName(s))}</b>&nbsp;${total === null ? esc(t("common.none")) : `${esc(index ? "Σ" : "x̄")} ${esc(fmtNumber(total, 3))}`} ${esc(unitLabel(s.unit))}${esc(side)}</span>`;
+  }).join("") + (skipped.length ? `<span class="lg-item muted">${esc(t("compare.otherUnits", { names: skipped.map(seriesName).join(", ") }))}</span>` : "");
+  container.appendChild(lg);
+}

@@ -65,17 +65,25 @@ function localHour(ts) {
  * Draw `hist` (a Histogram of COMMANDS.md) into `container`. Returns a cleanup function.
  */
 export function renderHistogram(container, hist) {
+  return drawAtWidth(container, (width) => drawInto(container, hist, width));
+}
+
+/**
+ * Call `draw(width)` now and again whenever the container's width changes (at least 360 px).
+ * Returns a cleanup function.
+ */
+export function drawAtWidth(container, draw) {
   let lastWidth = 0;
-  const draw = () => {
+  const redraw = () => {
     const width = Math.max(360, Math.floor(container.clientWidth || 800));
     if (width === lastWidth) return;
     lastWidth = width;
-    drawInto(container, hist, width);
+    draw(width);
   };
-  draw();
+  redraw();
   let ro = null;
   if (typeof ResizeObserver !== "undefined") {
-    ro = new ResizeObserver(() => draw());
+    ro = new ResizeObserver(() => redraw());
     ro.observe(container);
   }
   return () => { if (ro) ro.disconnect(); };

@@ -3,7 +3,7 @@
 // unit, exchange marks, a legend with totals and a hover tooltip.
 import { t, fmtNumber, fmtTs, unitLabel } from "./i18n.js";
 import { esc } from "./dom.js";
-import { niceScale, bucketLabel, periodText, svgEl } from "./chart.js";
+import { niceScale, bucketLabel, periodText, svgEl, drawAtWidth } from "./chart.js";
 
 export const COLORS = ["#0f6cbd", "#d1242f", "#1a7f37", "#e07b00", "#8250df", "#bf3989", "#0b7285", "#6e3630"];
 const SUM_COLOR = "#39424e";
@@ -21,20 +21,7 @@ export function seriesName(s) {
 
 /** Draw `cmp` into `container` as "lines" or "bars". Returns a cleanup function. */
 export function renderCompare(container, cmp, mode) {
-  let lastWidth = 0;
-  const draw = () => {
-    const width = Math.max(360, Math.floor(container.clientWidth || 800));
-    if (width === lastWidth) return;
-    lastWidth = width;
-    drawInto(container, cmp, mode, width);
-  };
-  draw();
-  let ro = null;
-  if (typeof ResizeObserver !== "undefined") {
-    ro = new ResizeObserver(() => draw());
-    ro.observe(container);
-  }
-  return () => { if (ro) ro.disconnect(); };
+  return drawAtWidth(container, (width) => drawInto(container, cmp, mode, width));
 }
 
 function drawInto(container, cmp, mode, W) {

@@ -270,25 +270,29 @@ pub fn insert_exchange(conn: &Connection, e: &NewExchange<'_>) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
+/// The columns `exchange_row` reads, with the joins that name both meters.
+const EXCHANGE_COLUMNS: &str = "e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register, e.final_value,
+     e.initial_value FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id JOIN meters n ON n.id = e.new_meter_id";
+
+fn exchange_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exchange> {
+    Ok(Exchange {
+        at: r.get(0)?,
+        old_meter_id: r.get(1)?,
+        new_meter_id: r.get(2)?,
+        old_serial: r.get(3)?,
+        new_serial: r.get(4)?,
+        register: r.get(5)?,
+        final_value: r.get(6)?,
+        initial_value: r.get(7)?,
+    })
+}
+
 /// Exchanges in which the meter is the old or the new one.
 pub fn exchanges_of(conn: &Connection, meter_id: i64) -> Result<Vec<Exchange>> {
     let mut stmt = conn.prepare(
-        "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register, e.final_value, e.initial_value
-         FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id JOIN meters n ON n.id = e.new_meter_id
-         WHERE e.old_meter_id = ?1 OR e.new_meter_id = ?1 ORDER BY e.at",
+        &format!("SELECT {EXCHANGE_COLUMNS} WHERE e.old_meter_id = ?1 OR e.new_meter_id = ?1 ORDER BY e.at"),
     )?;
-    let rows = stmt.query_map([meter_id], |r| {
-        Ok(Exchange {
-            at: r.get(0)?,
-            old_meter_id: r.get(1)?,
-            new_meter_id: r.get(2)?,
-            old_serial: r.get(3)?,
-            new_serial: r.get(4)?,
-            register: r.get(5)?,
-            final_value: r.get(6)?,
-            initial_value: r.get(7)?,
-        })
-    })?;
+    let rows = stmt.query_map([meter_id], exchange_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -351,23 +355,10 @@ pub fn take_over(conn: &Connection, new_id: i64, old: &Meter, at: i64) -> Result
 /// The latest exchange in which `meter_id` is the new meter (it replaced another one).
 pub fn exchange_into(conn: &Connection, meter_id: i64) -> Result<Option<Exchange>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register, e.final_value, e.initial_value
-             FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id JOIN meters n ON n.id = e.new_meter_id
-             WHERE e.new_meter_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT 1",
-        )?
-        .query_row([meter_id], |r| {
-            Ok(Exchange {
-                at: r.get(0)?,
-                old_meter_id: r.get(1)?,
-                new_meter_id: r.get(2)?,
-                old_serial: r.get(3)?,
-                new_serial: r.get(4)?,
-                register: r.get(5)?,
-                final_value: r.get(6)?,
-                initial_value: r.get(7)?,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {EXCHANGE_COLUMNS} WHERE e.new_meter_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT 1"
+        ))?
+        .query_row([meter_id], exchange_row)
         .optional()?)
 }
 

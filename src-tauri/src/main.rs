@@ -111,6 +111,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    ctx.start_jobs(std::time::Duration::from_secs(60));
     let result = tauri::Builder::default()
         .manage(Arc::new(ctx))
         .invoke_handler(tauri::generate_handler![call])

@@ -3,6 +3,7 @@
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
 pub mod commands;
+pub mod jobs;
 mod reports;
 mod tasks;
 

@@ -1,0 +1,75 @@
+//! Work the open app does on its own: every minute the scheduler thread runs the due jobs
+//! (watched customers-and-meters folders) as the system user. Started by the adapters that
+//! stay open (`releve serve`, the desktop window); `releve park import-folder` runs the same
+//! from cron or Task Scheduler when the app is closed.
+
+use crate::{ApiError, Clock, Ctx};
+use releve_core::access::{Permission, Session};
+use releve_core::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Run the due jobs once, as of the clock's `now`.
+pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError> {
+    let system = Session::system(computer);
+    let permit = system.permit(Permission::EditMeters)?;
+    releve_core::park_folder::park_import_folder(store, permit, clock())?;
+    Ok(())
+}
+
+impl Ctx {
+    /// Start the scheduler thread: `tick` every `every`, errors written to standard error
+    /// (the imports themselves are in the audit log).
+    pub fn start_jobs(&self, every: Duration) {
+        let store: Arc<Store> = self.store.clone();
+        let clock = self.clock.clone();
+        let computer = self.computer.clone();
+        std::thread::spawn(move || loop {
+            if let Err(e) = tick(&store, &clock, &computer) {
+                eprintln!("releve: scheduled job failed: {} ({})", e.message, e.code);
+            }
+            std::thread::sleep(every);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_tick_imports_the_waiting_file_of_a_watched_folder() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let inbox = dir.path().join("inbox");
+        std::fs::create_dir_all(&inbox).expect("inbox");
+        let clock: Clock = Arc::new(|| 1_767_225_600);
+        let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
+        let system = Session::system("test");
+        let permit = system.permit(Permission::ManageUsers).expect("system");
+        let user = releve_core::store::users::NewUser {
+            salt: None,
+            login: "m",
+            name: "M",
+            role: releve_core::access::Role::Manager,
+            password: "pw",
+            locale: "en",
+        };
+        releve_core::access::create_user(ctx.store(), permit, &user, 0).expect("user");
+        let token = ctx.call(None, "login", json!({"login": "m", "password": "pw"})).expect("login")["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        let profile = json!({"name": "billing", "separator": ";", "has_header": true,
+            "mapping": {"customer_number": 0, "customer_name": 1, "meter_serial": 2},
+            "folder": inbox.to_string_lossy(), "interval_minutes": 5});
+        ctx.call(Some(&token), "park_profile_save", profile).expect("profile");
+        std::fs::write(inbox.join("park.csv"), "number;name;serial\nC9;Jeanne Martin;44556677\n").expect("csv");
+
+        tick(ctx.store(), &clock, "test").expect("tick");
+        assert!(inbox.join("done").join("park.csv").exists(), "the file moved to done/");
+        let page = ctx.call(Some(&token), "meters_list", json!({"search": "44556677"})).expect("list");
+        assert_eq!(page["total"], 1, "{page}");
+        assert_eq!(page["rows"][0]["customer_name"], "Jeanne Martin");
+    }
+}

@@ -113,6 +113,8 @@ fn exchange_takes_over_the_installation_and_keeps_the_histogram_continuous() {
     assert!(done.created);
     assert_eq!(done.at, AT);
     assert_eq!(done.register, "volume");
+    let fresh = meters::meter_get(&p.store, &p.clerk, done.new_meter_id).expect("new");
+    assert_eq!(fresh.meter.last_seen, Some(AT), "the initial reading counts as the new meter's last reading");
     {
         let conn = p.store.writer();
         read(&conn, done.new_meter_id, DEC1 + 24 * DAY, 1.0);

@@ -82,6 +82,15 @@ pub fn id_of_serial(conn: &Connection, serial: &str) -> Result<Option<i64>> {
         .optional()?)
 }
 
+/// Move `last_seen` forward to `ts` (never back).
+pub fn mark_seen(conn: &Connection, id: i64, ts: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE meters SET last_seen = max(coalesce(last_seen, ?2), ?2) WHERE id = ?1",
+        params![id, ts],
+    )?;
+    Ok(())
+}
+
 pub fn set_seen(conn: &Connection, id: i64, last_seen: Option<i64>, info_codes: i64) -> Result<()> {
     conn.prepare_cached("UPDATE meters SET last_seen = ?2, info_codes = ?3 WHERE id = ?1")?
         .execute(params![id, last_seen, info_codes])?;

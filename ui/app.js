@@ -17,6 +17,7 @@ import * as infocodesView from "./views/infocodes.js";
 import * as groupsView from "./views/groups.js";
 import * as mapView from "./views/map.js";
 import * as reportsView from "./views/reports.js";
+import * as notificationsView from "./views/notifications.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -29,7 +30,7 @@ export const SECTIONS = [
   { id: "reports", hash: "#/reports", icon: "reports", label: "nav.reports", desc: "nav.desc.reports", perm: "view" },
   { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
-  { id: "settings", hash: "#/settings", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
+  { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
 ];
 
 let session = loadSession();
@@ -98,6 +99,7 @@ function resolve(parts) {
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
+  if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);
   if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };

@@ -36,6 +36,13 @@ pub const COMMANDS: &[&str] = &[
     "meter_histogram",
     "meters_compare",
     "meters_list",
+    "notify_log",
+    "notify_preview",
+    "notify_rule_delete",
+    "notify_rule_save",
+    "notify_rules_list",
+    "notify_settings",
+    "notify_settings_get",
     "park_import",
     "park_import_folder",
     "park_profile_delete",
@@ -244,6 +251,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: DecodeArgs = parse(args)?;
             decode(&a.hex, a.key.as_deref(), &a.previous, a.explain)
         }
+        _ if name.starts_with("notify_") => match crate::notify::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ => match crate::reports::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),

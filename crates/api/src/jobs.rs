@@ -1,7 +1,8 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
-//! (watched customers-and-meters folders) as the system user. Started by the adapters that
-//! stay open (`releve serve`, the desktop window); `releve park import-folder` runs the same
-//! from cron or Task Scheduler when the app is closed.
+//! (watched customers-and-meters folders, alarm notifications) as the system user. Started
+//! by the adapters that stay open (`releve serve`, the desktop window); `releve park
+//! import-folder` and `releve notify run` do the same from cron or Task Scheduler when the
+//! app is closed.
 
 use crate::{ApiError, Clock, Ctx};
 use releve_core::access::{Permission, Session};
@@ -13,7 +14,10 @@ use std::time::Duration;
 pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError> {
     let system = Session::system(computer);
     let permit = system.permit(Permission::EditMeters)?;
-    releve_core::park_folder::park_import_folder(store, permit, clock())?;
+    let imported = releve_core::park_folder::park_import_folder(store, permit, clock());
+    // Alarm notifications run even when a folder import failed.
+    releve_core::notify::notify_run(store, clock())?;
+    imported?;
     Ok(())
 }
 

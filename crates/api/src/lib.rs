@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod jobs;
+mod notify;
 mod reports;
 mod tasks;
 

@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: ParkCommand,
     },
+    /// Alarm notifications.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
     /// AES keys.
     Keys {
         #[command(subcommand)]
@@ -112,6 +117,18 @@ enum ParkCommand {
         db: PathBuf,
         #[command(flatten)]
         acting: Acting,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Send the notices due now (what `serve` does every minute).
+    Run {
+        #[arg(long)]
+        db: PathBuf,
+        /// Run as of this time (Unix seconds or YYYY-MM-DD) instead of now.
+        #[arg(long)]
+        now: Option<String>,
     },
 }
 
@@ -253,6 +270,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             println!("{} profile folder(s) due, {} file(s) imported", r.profiles.len(), r.files.len());
+            Ok(())
+        }
+        Command::Notify { command: NotifyCommand::Run { db, now: at } } => {
+            let at = match at {
+                None => now(),
+                Some(s) => parse_time(&s)?,
+            };
+            let store = Store::open(&db)?;
+            let r = releve_core::notify::notify_run(&store, at)?;
+            println!("{} notices sent, {} failed, {} held back by quiet hours", r.sent, r.failed, r.held);
             Ok(())
         }
         Command::Keys { command: KeysCommand::Import { db, acting, file } } => {

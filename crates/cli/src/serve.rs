@@ -20,7 +20,6 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
     }
     let ctx = Arc::new(Ctx::open(db)?);
     ctx.start_jobs(std::time::Duration::from_secs(60));
-    releve_api::notify::spawn_timer(Arc::clone(&ctx), std::time::Duration::from_secs(60));
     let app = Router::new()
         .route("/api/{name}", post(api))
         .layer(DefaultBodyLimit::max(1 << 30))

@@ -30,6 +30,8 @@ pub enum Error {
     },
     #[error("database error: {0}")]
     Store(#[from] rusqlite::Error),
+    #[error("cannot send by {channel} to {recipient}: {reason}")]
+    Send { channel: &'static str, recipient: String, reason: String },
     #[error("CSV error: {0}")]
     Csv(#[from] csv::Error),
 }
@@ -47,6 +49,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Migration { .. } => "migration",
             Error::Store(_) => "store",
+            Error::Send { .. } => "send",
             Error::Csv(_) => "csv",
         }
     }

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod map;
 pub mod meters;
 pub mod model;
+pub mod notify;
 pub mod park_folder;
 pub mod park_import;
 pub mod park_profiles;

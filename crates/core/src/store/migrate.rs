@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_info_code_overview", include_str!("../../../../migrations/0003_info_code_overview.sql")),
     ("0004_reports", include_str!("../../../../migrations/0004_reports.sql")),
     ("0006_park_import", include_str!("../../../../migrations/0006_park_import.sql")),
+    ("0007_notifications", include_str!("../../../../migrations/0007_notifications.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

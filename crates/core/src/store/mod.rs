@@ -10,6 +10,7 @@ pub mod info_codes;
 pub mod keys;
 pub mod meters;
 mod migrate;
+pub mod notify;
 pub mod profiles;
 pub mod readings;
 pub mod reports;

@@ -1,0 +1,68 @@
+//! The notification commands (`notify_*`): argument shapes and one call into
+//! `releve_core::notify` per command, with the same name. See COMMANDS.md, "Notifications".
+
+use crate::ApiError;
+use releve_core::access::Session;
+use releve_core::notify::{self, ChannelSettings};
+use releve_core::store::notify::Rule;
+use releve_core::Store;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+struct IdArgs {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct PreviewArgs {
+    rule: Rule,
+}
+
+#[derive(Deserialize)]
+struct LogArgs {
+    limit: Option<i64>,
+}
+
+fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
+}
+
+fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+    let args = if args.is_null() { json!({}) } else { args };
+    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
+}
+
+/// Run notification command `name`; None if `name` is not one.
+pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, now: i64) -> Option<Result<Value, ApiError>> {
+    let run = || -> Result<Value, ApiError> {
+        match name {
+            "notify_rules_list" => ok(notify::notify_rules_list(store, session)?),
+            "notify_rule_save" => {
+                let r: Rule = parse(args)?;
+                ok(notify::notify_rule_save(store, session, &r, now)?)
+            }
+            "notify_rule_delete" => {
+                let a: IdArgs = parse(args)?;
+                notify::notify_rule_delete(store, session, a.id, now)?;
+                ok(json!({}))
+            }
+            "notify_settings_get" => ok(notify::notify_settings_get(store, session)?),
+            "notify_settings" => {
+                let s: ChannelSettings = parse(args)?;
+                ok(notify::notify_settings(store, session, &s, now)?)
+            }
+            "notify_preview" => {
+                let a: PreviewArgs = parse(args)?;
+                ok(notify::notify_preview(store, session, &a.rule, now)?)
+            }
+            "notify_log" => {
+                let a: LogArgs = parse(args)?;
+                ok(notify::notify_log(store, session, a.limit.unwrap_or(200))?)
+            }
+            _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        }
+    };
+    name.starts_with("notify_").then(run)
+}

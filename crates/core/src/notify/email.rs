@@ -1,0 +1,38 @@
+//! E-mail through SMTP (lettre): plain, STARTTLS or TLS, optional login.
+
+use super::ChannelSettings;
+use crate::error::{Error, Result};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, SmtpTransport, Transport};
+use std::time::Duration;
+
+/// Send one plain-text message to `to`.
+pub fn send(s: &ChannelSettings, to: &str, subject: &str, body: &str) -> Result<()> {
+    let fail = |reason: String| Error::Send { channel: "email", recipient: to.to_string(), reason };
+    if s.smtp_host.trim().is_empty() || s.smtp_from.trim().is_empty() {
+        return Err(fail("no SMTP server or sender is set".into()));
+    }
+    let from: Mailbox = s.smtp_from.trim().parse().map_err(|e| fail(format!("sender '{}': {e}", s.smtp_from)))?;
+    let rcpt: Mailbox = to.parse().map_err(|e| fail(format!("address: {e}")))?;
+    let msg = Message::builder()
+        .from(from)
+        .to(rcpt)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(Body::new_with_encoding(body.to_string(), ContentTransferEncoding::QuotedPrintable).map_err(|_| fail("body".into()))?)
+        .map_err(|e| fail(e.to_string()))?;
+    let host = s.smtp_host.trim();
+    let builder = match s.smtp_tls.as_str() {
+        "tls" => SmtpTransport::relay(host).map_err(|e| fail(e.to_string()))?,
+        "starttls" => SmtpTransport::starttls_relay(host).map_err(|e| fail(e.to_string()))?,
+        _ => SmtpTransport::builder_dangerous(host),
+    };
+    let mut builder = builder.port(s.smtp_port).timeout(Some(Duration::from_secs(15)));
+    if let Some(user) = s.smtp_user.as_deref().filter(|u| !u.is_empty()) {
+        builder = builder.credentials(Credentials::new(user.to_string(), s.smtp_password.clone().unwrap_or_default()));
+    }
+    builder.build().send(&msg).map_err(|e| fail(e.to_string()))?;
+    Ok(())
+}

@@ -22,6 +22,14 @@ export let baseUrl = process.env.RELEVE_URL ? process.env.RELEVE_URL.replace(/\/
 let server = null;
 let tmpDir = null;
 let browser = null;
+/** How the test database is made: (releve binary, database path) -> spawnSync result. */
+let makeDatabase = (bin, db) =>
+  spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
+
+/** Replace the 300-meter demo with another database (call at the top level of a test file). */
+export function useDatabase(make) {
+  makeDatabase = make;
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -55,14 +63,16 @@ export async function api(name, args, token) {
 }
 
 before(async () => {
+  // Let the test file's own top-level code (e.g. useDatabase) run first.
+  await new Promise((r) => setImmediate(r));
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   if (!baseUrl) {
     const bin = process.env.RELEVE_BIN || path.resolve(here, "../../target/debug/releve");
     assert.ok(fs.existsSync(bin), `releve binary not found at ${bin} (build it, or set RELEVE_BIN / RELEVE_URL)`);
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "releve-browser-"));
     const db = path.join(tmpDir, "demo.db");
-    const demo = spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
-    assert.equal(demo.status, 0, `releve demo failed: ${demo.stderr || demo.error}`);
+    const made = makeDatabase(bin, db);
+    assert.equal(made.status, 0, `making the test database failed: ${made.stderr || made.error}`);
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });

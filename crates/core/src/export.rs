@@ -25,10 +25,11 @@ pub enum Column {
     Value,
     Unit,
     InfoCodes,
+    MeterExchange,
 }
 
 impl Column {
-    pub const ALL: [Column; 13] = [
+    pub const ALL: [Column; 14] = [
         Column::CustomerNumber,
         Column::CustomerName,
         Column::MeterSerial,
@@ -42,6 +43,7 @@ impl Column {
         Column::Value,
         Column::Unit,
         Column::InfoCodes,
+        Column::MeterExchange,
     ];
 
     pub fn id(self) -> &'static str {
@@ -59,6 +61,7 @@ impl Column {
             Column::Value => "value",
             Column::Unit => "unit",
             Column::InfoCodes => "info_codes",
+            Column::MeterExchange => "meter_exchange",
         }
     }
 
@@ -85,6 +88,7 @@ impl Column {
             Column::Value => ("Value", "Valeur"),
             Column::Unit => ("Unit", "Unité"),
             Column::InfoCodes => ("Info codes", "Codes info"),
+            Column::MeterExchange => ("Meter exchange", "Échange de compteur"),
         }
     }
 }
@@ -136,9 +140,14 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     let mut events: (i64, Vec<store::info_codes::Event>) = (-1, Vec::new());
     let mut record: Vec<String> = Vec::with_capacity(spec.columns.len());
     let needs_codes = spec.columns.contains(&Column::InfoCodes);
+    let needs_exchanges = spec.columns.contains(&Column::MeterExchange);
+    let mut exchanges: (i64, Vec<store::meters::Exchange>) = (-1, Vec::new());
     store::readings::for_export(&conn, from, to, spec.group_id, &mut |r| {
         if needs_codes && events.0 != r.meter_id {
             events = (r.meter_id, store::info_codes::overlapping(&conn, r.meter_id, from, to)?);
+        }
+        if needs_exchanges && exchanges.0 != r.meter_id {
+            exchanges = (r.meter_id, store::meters::exchanges_of(&conn, r.meter_id)?);
         }
         record.clear();
         for c in &spec.columns {
@@ -156,6 +165,7 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
                 Column::Value => format_value(r.value, spec.decimal),
                 Column::Unit => Register::from_code(r.register).map_or("", |x| x.unit()).to_string(),
                 Column::InfoCodes => codes_at(&events.1, r.ts),
+                Column::MeterExchange => exchange_at(&exchanges.1, r.meter_id, r.ts),
             });
         }
         writer.write_record(&record)?;
@@ -183,6 +193,16 @@ pub fn format_value(v: f64, decimal: char) -> String {
         s
     } else {
         s.replace('.', &decimal.to_string())
+    }
+}
+
+/// `final -> 87654321` on the old meter's last reading of an exchange, `initial <- 12345678`
+/// on the new meter's first; empty otherwise.
+fn exchange_at(exchanges: &[store::meters::Exchange], meter_id: i64, ts: i64) -> String {
+    match exchanges.iter().find(|e| e.at == ts) {
+        Some(e) if e.old_meter_id == meter_id => format!("final -> {}", e.new_serial),
+        Some(e) if e.new_meter_id == meter_id => format!("initial <- {}", e.old_serial),
+        _ => String::new(),
     }
 }
 

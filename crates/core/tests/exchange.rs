@@ -221,3 +221,22 @@ fn comparison_gives_one_series_per_meter_and_a_group_sum() {
     let q = CompareQuery { ids: &nine, sum_of_group: None, ..q };
     assert!(matches!(compare::meters_compare(&p.store, &p.clerk, &q), Err(Error::BadInput { .. })));
 }
+
+#[test]
+fn exports_mark_the_final_and_initial_readings_of_an_exchange() {
+    use releve_core::export::{export_readings, Column, ExportSpec};
+    let p = park();
+    exchange::meter_exchange(&p.store, &p.superuser, &request(p.old, "99990001", "2025-12-20T12:00", 11.4, 0.2), NOW)
+        .expect("exchange");
+    let spec = ExportSpec {
+        columns: vec![Column::MeterSerial, Column::Value, Column::MeterExchange],
+        separator: b',',
+        decimal: '.',
+        ..ExportSpec::new(NaiveDate::from_ymd_opt(2025, 12, 20).expect("d"), NaiveDate::from_ymd_opt(2025, 12, 20).expect("d"))
+    };
+    let mut out = Vec::new();
+    export_readings(&p.store, &p.clerk, &spec, &mut out, NOW).expect("export");
+    let text = String::from_utf8(out).expect("utf8");
+    assert!(text.lines().any(|l| l == "12345678,11.4,final -> 99990001"), "{text}");
+    assert!(text.lines().any(|l| l == "99990001,0.2,initial <- 12345678"), "{text}");
+}

@@ -40,6 +40,48 @@ pub(crate) fn id_bytes(id: &str) -> [u8; 4] {
     out
 }
 
+impl FrameSpec<'_> {
+    /// The link-layer address as sent: manufacturer code (LE) and the A field (id LE,
+    /// version, device type).
+    pub(crate) fn link_address(&self) -> ([u8; 2], [u8; 6]) {
+        let m = manufacturer_code(self.manufacturer).unwrap_or(0).to_le_bytes();
+        let id = id_bytes(self.id);
+        (m, [id[0], id[1], id[2], id[3], self.version, self.device_type.code()])
+    }
+}
+
+/// The start of a wireless frame: L (set by `finish_frame`), C = 44, M, A.
+pub(crate) fn link_header(spec: &FrameSpec, capacity: usize) -> Vec<u8> {
+    let (m, a) = spec.link_address();
+    let mut f = Vec::with_capacity(capacity + 10);
+    f.extend_from_slice(&[0, 0x44]);
+    f.extend_from_slice(&m);
+    f.extend_from_slice(&a);
+    f
+}
+
+/// Cut the frame at 255 bytes after the L field and set L.
+fn finish_frame(mut f: Vec<u8>) -> Vec<u8> {
+    f.truncate(256);
+    let l = u8::try_from(f.len() - 1).unwrap_or(u8::MAX);
+    if let Some(first) = f.first_mut() {
+        *first = l;
+    }
+    f
+}
+
+/// 2F2F + payload, padded with 2F to whole 16-byte blocks (at most 15 of them), and how many
+/// of its bytes are to be encrypted (a longer payload's tail stays plaintext).
+fn verified_plaintext(payload: &[u8]) -> (Vec<u8>, usize) {
+    let mut plain = VERIFY.to_vec();
+    plain.extend_from_slice(payload);
+    let enc_len = plain.len().div_ceil(16).saturating_mul(16).min(MAX_ENCRYPTED);
+    while plain.len() < enc_len {
+        plain.push(0x2F);
+    }
+    (plain, enc_len)
+}
+
 /// Build a wireless M-Bus frame (L field first, C = 0x44, CI 0x7A short header, no link-layer CRCs).
 ///
 /// `payload` is the already-encoded DIF/VIF/data records. With a key the frame uses OMS security
@@ -49,54 +91,24 @@ pub(crate) fn id_bytes(id: &str) -> [u8; 4] {
 /// Without a key the payload is sent as is with configuration 0x0000.
 /// A wireless frame holds at most 255 bytes after the L field: a longer frame is cut there.
 pub fn wmbus_frame(spec: &FrameSpec, payload: &[u8], key: Option<&AesKey>) -> Vec<u8> {
-    let m = manufacturer_code(spec.manufacturer)
-        .unwrap_or(0)
-        .to_le_bytes();
-    let id = id_bytes(spec.id);
-    let a = [
-        id[0],
-        id[1],
-        id[2],
-        id[3],
-        spec.version,
-        spec.device_type.code(),
-    ];
     let (config, body) = match key {
         None => (0u16, payload.to_vec()),
         Some(k) => {
-            let mut plain = VERIFY.to_vec();
-            plain.extend_from_slice(payload);
-            let enc_len = plain
-                .len()
-                .div_ceil(16)
-                .saturating_mul(16)
-                .min(MAX_ENCRYPTED);
-            while plain.len() < enc_len {
-                plain.push(0x2F);
-            }
-            let blocks = enc_len / 16;
+            let (plain, enc_len) = verified_plaintext(payload);
+            let (m, a) = spec.link_address();
             let iv = mode5_iv(m, a, spec.access_number);
             let mut body = cbc_encrypt(k, &iv, plain.get(..enc_len).unwrap_or(&[]));
             body.extend_from_slice(plain.get(enc_len..).unwrap_or(&[]));
-            (0x0500 | ((blocks as u16) << 4), body)
+            (0x0500 | (((enc_len / 16) as u16) << 4), body)
         }
     };
-    let mut f = Vec::with_capacity(body.len() + 15);
-    f.push(0);
-    f.push(0x44);
-    f.extend_from_slice(&m);
-    f.extend_from_slice(&a);
+    let mut f = link_header(spec, body.len() + 5);
     f.push(0x7A);
     f.push(spec.access_number);
     f.push(spec.status);
     f.extend_from_slice(&config.to_le_bytes());
     f.extend_from_slice(&body);
-    f.truncate(256);
-    let l = u8::try_from(f.len() - 1).unwrap_or(u8::MAX);
-    if let Some(first) = f.first_mut() {
-        *first = l;
-    }
-    f
+    finish_frame(f)
 }
 
 /// Build an OMS security mode 7 frame: link header, AFL (CI 90: FCL 2C00 = MCL + counter + MAC,
@@ -105,21 +117,9 @@ pub fn wmbus_frame(spec: &FrameSpec, payload: &[u8], key: Option<&AesKey>) -> Ve
 /// and the payload prefixed with 2F2F, padded with 2F and AES-128-CBC encrypted with a zero IV
 /// under the key derived from `key`, `counter` and the meter id. Frames above 255 bytes are cut.
 pub fn wmbus_frame_mode7(spec: &FrameSpec, payload: &[u8], key: &AesKey, counter: u32) -> Vec<u8> {
-    let m = manufacturer_code(spec.manufacturer)
-        .unwrap_or(0)
-        .to_le_bytes();
     let id = id_bytes(spec.id);
     let mcr = counter.to_le_bytes();
-    let mut plain = VERIFY.to_vec();
-    plain.extend_from_slice(payload);
-    let enc_len = plain
-        .len()
-        .div_ceil(16)
-        .saturating_mul(16)
-        .min(MAX_ENCRYPTED);
-    while plain.len() < enc_len {
-        plain.push(0x2F);
-    }
+    let (plain, enc_len) = verified_plaintext(payload);
     let kenc = derive_key(key, KDF_ENC, mcr, id);
     let kmac = derive_key(key, KDF_MAC, mcr, id);
     let mut tpl = vec![0x7A, spec.access_number, spec.status];
@@ -136,21 +136,12 @@ pub fn wmbus_frame_mode7(spec: &FrameSpec, payload: &[u8], key: &AesKey, counter
     let mut prefix = vec![mcl];
     prefix.extend_from_slice(&mcr);
     let mac = compute_mac(&kmac, &prefix, &tpl, 8);
-    let mut f = vec![0, 0x44];
-    f.extend_from_slice(&m);
-    f.extend_from_slice(&id);
-    f.push(spec.version);
-    f.push(spec.device_type.code());
+    let mut f = link_header(spec, tpl.len() + 17);
     f.extend_from_slice(&[0x90, 0x0F, 0x00, 0x2C, mcl]);
     f.extend_from_slice(&mcr);
     f.extend_from_slice(&mac);
     f.extend_from_slice(&tpl);
-    f.truncate(256);
-    let l = u8::try_from(f.len() - 1).unwrap_or(u8::MAX);
-    if let Some(first) = f.first_mut() {
-        *first = l;
-    }
-    f
+    finish_frame(f)
 }
 
 /// Insert format A data-link CRCs into a frame built without them (EN 13757-4: first block

@@ -3,10 +3,9 @@
 //! (CI 79, values only, named by the format signature of the full frame's layout). Used by
 //! the demo data and tests; the inverse of `ell`, `compact` and the ELL path of `decode`.
 
-use crate::address::manufacturer_code;
 use crate::compact::signature;
 use crate::crc::crc16_en13757;
-use crate::encode::{id_bytes, FrameSpec};
+use crate::encode::{link_header, FrameSpec};
 use crate::key::AesKey;
 use crate::security::ctr_apply;
 
@@ -64,18 +63,7 @@ pub fn kamstrup_compact_frame(
 /// L, C=44, M, A, then ELL-II (CI 8D: CC, access number, session number with encryption
 /// mode 1) and the payload CRC + payload, AES-128-CTR encrypted with IV = M A CC SN 0 0 0.
 fn ell_ctr_frame(spec: &FrameSpec, payload: &[u8], session: u32, key: &AesKey) -> Vec<u8> {
-    let m = manufacturer_code(spec.manufacturer)
-        .unwrap_or(0)
-        .to_le_bytes();
-    let id = id_bytes(spec.id);
-    let a = [
-        id[0],
-        id[1],
-        id[2],
-        id[3],
-        spec.version,
-        spec.device_type.code(),
-    ];
+    let (m, a) = spec.link_address();
     let cc = 0x20; // bidirectional off, synchronous frame: what Kamstrup meters send
     let sn = ((session & 0x1fff_ffff) | (1 << 29)).to_le_bytes();
     let mut iv = [0u8; 16];
@@ -86,8 +74,7 @@ fn ell_ctr_frame(spec: &FrameSpec, payload: &[u8], session: u32, key: &AesKey) -
     let mut plain = crc16_en13757(payload).to_le_bytes().to_vec();
     plain.extend_from_slice(payload);
     let secret = ctr_apply(key, &iv, &plain);
-    let mut frame = vec![0u8, 0x44, m[0], m[1]];
-    frame.extend_from_slice(&a);
+    let mut frame = link_header(spec, secret.len() + 7);
     frame.extend_from_slice(&[0x8d, cc, spec.access_number]);
     frame.extend_from_slice(&sn);
     frame.extend_from_slice(&secret);

@@ -18,6 +18,7 @@ import * as groupsView from "./views/groups.js";
 import * as mapView from "./views/map.js";
 import * as reportsView from "./views/reports.js";
 import * as notificationsView from "./views/notifications.js";
+import * as jobsView from "./views/jobs.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -30,6 +31,7 @@ export const SECTIONS = [
   { id: "reports", hash: "#/reports", icon: "reports", label: "nav.reports", desc: "nav.desc.reports", perm: "view" },
   { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
+  { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
 ];
 
@@ -95,7 +97,8 @@ function resolve(parts) {
   if (a === "meters") return { view: metersView, section: "meters" };
   if (a === "compare") return { view: compareView, section: "meters" };
   if (a === "import") return { view: importView, section: "import" };
-  if (a === "export") return { view: exportView, section: "export" };
+  if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
+  if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };

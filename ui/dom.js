@@ -45,3 +45,23 @@ export function firstOfYearsAgo(iso, n) {
 export function isIsoDate(s) {
   return /^\d{4}-\d{2}-\d{2}$/.test(s || "");
 }
+
+/** Offer `data` (a string or bytes) as a download named `filename`, the way the export views do. */
+export function downloadFile(filename, data, type = "text/plain;charset=utf-8") {
+  const blob = new Blob([data], { type });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  a.style.display = "none";
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+/** Bytes of a base64 string. */
+export function base64Bytes(b64) {
+  const bin = atob(b64 || "");
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

@@ -1,7 +1,14 @@
+// Export, two tabs. Billing layouts (export-layouts.js): saved per-meter billing files, CSV or
+// fixed width, edited, previewed, dry-run and run. Quick export: the readings of a period as CSV
+// with chosen columns (export_readings).
 import { call } from "../api.js";
 import { t, getLocale, fmtInt, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate } from "../dom.js";
+import * as layoutsTab from "./export-layouts.js";
+
+const TABS = ["layouts", "quick"];
+let currentTab = "layouts";
 
 // Kept while the clerk moves around; null fields are filled with defaults.
 const st = { from: null, to: null, groupId: "", separator: null, decimal: null, columns: null, result: null };
@@ -28,6 +35,35 @@ export function render(root, ctx) {
       <div class="card placeholder-card"><div class="placeholder-icon">${icon("export")}</div><p>${esc(t("export.denied"))}</p></div>`;
     return;
   }
+  if (TABS.includes(ctx.params.tab)) currentTab = ctx.params.tab;
+  root.innerHTML = `<div class="page-head"><div><h1>${icon("export")}<span>${esc(t("export.title"))}</span></h1>
+      <p class="muted">${esc(t("export.pageIntro"))}</p></div></div>
+    <div class="segmented tabs" role="tablist">
+      ${TABS.map((k) => `<button role="tab" data-tab="${k}" data-testid="export-tab-${k}">${esc(t("export.tab." + k))}</button>`).join("")}
+    </div>
+    <div id="export-body"></div>`;
+  const body = root.querySelector("#export-body");
+  let inner = null;
+  const show = () => {
+    if (typeof inner === "function") inner();
+    root.querySelectorAll("[data-tab]").forEach((b) => {
+      b.classList.toggle("active", b.dataset.tab === currentTab);
+      b.setAttribute("aria-selected", String(b.dataset.tab === currentTab));
+    });
+    inner = currentTab === "quick" ? renderQuick(body, ctx) : layoutsTab.render(body, ctx);
+  };
+  root.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => {
+    if (b.dataset.tab === currentTab) return;
+    currentTab = b.dataset.tab;
+    history.replaceState(null, "", currentTab === "quick" ? "#/export/quick" : "#/export");
+    show();
+  }));
+  show();
+  return () => { if (typeof inner === "function") inner(); };
+}
+
+/** The quick export: readings of a period, chosen columns, CSV. */
+function renderQuick(root, ctx) {
   if (!st.from) {
     const today = isoDateInTz(Math.floor(Date.now() / 1000));
     const firstThis = firstOfMonthsAgo(today, 0);
@@ -39,8 +75,7 @@ export function render(root, ctx) {
   const dec = st.decimal ?? def.decimal;
   const colLabel = (c) => (getLocale() === "fr" ? c.label_fr : c.label_en) || c.id;
 
-  root.innerHTML = `<div class="page-head"><h1>${icon("export")}<span>${esc(t("export.title"))}</span></h1></div>
-    <div class="export-layout">
+  root.innerHTML = `<div class="export-layout">
       <section class="card">
         <p class="muted">${esc(t("export.intro"))}</p>
         <div class="form-grid">

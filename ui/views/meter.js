@@ -7,6 +7,7 @@ import { icon, deviceIcon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../dom.js";
 import { renderHistogram } from "../chart.js";
 import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
+import { consumerReportHtml, wireConsumerReport, PERM_REPORT } from "./consumer-report.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const CUMULATIVE = ["volume", "energy", "a_plus", "a_minus", "target_volume", "target_energy"];
@@ -122,6 +123,7 @@ export function render(root, ctx) {
       chartState.set(id, st);
     }
     const canExchange = ctx.can("edit_meters") && m.status !== "removed";
+    const canReport = ctx.can(PERM_REPORT);
     root.innerHTML = `
       <div class="page-head meter-head">
         <a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a>
@@ -144,10 +146,12 @@ export function render(root, ctx) {
           <div class="meter-actions">
             <a class="btn" href="#/compare?ids=${m.id}" data-testid="meter-compare">${icon("chart")}<span>${esc(t("meter.compare"))}</span></a>
             ${canExchange ? `<button type="button" class="btn" data-testid="exchange-open">${icon("edit")}<span>${esc(t("meter.exchange.button"))}</span></button>` : ""}
+            <button type="button" class="btn" data-testid="crep-open" ${canReport ? "" : `disabled title="${esc(t("perm.denied", { perm: PERM_REPORT }))}"`}>${icon("file")}<span>${esc(t("crep.button"))}</span></button>
           </div>
         </div>
       </div>
       ${canExchange ? exchangeFormHtml(d) : ""}
+      ${canReport ? consumerReportHtml(d) : ""}
       <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">
@@ -218,6 +222,7 @@ export function render(root, ctx) {
       chartState.delete(r.new_meter_id);
       ctx.navigate(`#/meters/${r.new_meter_id}`);
     });
+    wireConsumerReport(root, d);
     const regSel = root.querySelector('[data-testid="hist-register"]');
     if (regSel) regSel.addEventListener("change", () => { st.register = regSel.value; loadChart(); });
     loadChart();

@@ -13,6 +13,11 @@ pub const COMMANDS: &[&str] = &[
     "decode",
     "export_columns",
     "export_readings",
+    "export_job_delete",
+    "export_job_run_now",
+    "export_job_save",
+    "export_jobs_list",
+    "export_runs_list",
     "group_add_meters",
     "group_create",
     "group_delete",
@@ -250,6 +255,13 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             session.permit(Permission::View)?;
             let a: DecodeArgs = parse(args)?;
             decode(&a.hex, a.key.as_deref(), &a.previous, a.explain)
+        }
+        _ if name.starts_with("export_job") || name == "export_runs_list" => {
+            let runner = format!("{} (app)", ctx.computer);
+            match crate::export_jobs::call(store, &session, name, args, &runner, now) {
+                Some(result) => result,
+                None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+            }
         }
         _ if name.starts_with("notify_") => match crate::notify::call(store, &session, name, args, now) {
             Some(result) => result,

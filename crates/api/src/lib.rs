@@ -3,6 +3,7 @@
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
 pub mod commands;
+mod export_jobs;
 pub mod jobs;
 mod notify;
 mod reports;
@@ -36,7 +37,7 @@ impl ApiError {
             "not_logged_in" | "wrong_password" => 401,
             "forbidden" => 403,
             "not_found" | "unknown_command" => 404,
-            "bad_input" | "bad_request" | "bad_line" | "csv" => 400,
+            "bad_input" | "bad_request" | "bad_line" | "csv" | "no_email" => 400,
             _ => 500,
         }
     }

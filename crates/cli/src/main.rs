@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: NotifyCommand,
     },
+    /// Scheduled billing exports.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// AES keys.
     Keys {
         #[command(subcommand)]
@@ -127,6 +132,19 @@ enum NotifyCommand {
         #[arg(long)]
         db: PathBuf,
         /// Run as of this time (Unix seconds or YYYY-MM-DD) instead of now.
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run the scheduled exports due now and retry the failed ones (what the open app does
+    /// every minute); for cron or Task Scheduler. Exit status 1 if a run failed.
+    Run {
+        #[arg(long)]
+        db: PathBuf,
+        /// Run as of this time (Unix seconds, YYYY-MM-DD or "YYYY-MM-DD HH:MM" local time) instead of now.
         #[arg(long)]
         now: Option<String>,
     },
@@ -282,6 +300,35 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{} notices sent, {} failed, {} held back by quiet hours", r.sent, r.failed, r.held);
             Ok(())
         }
+        Command::Jobs { command: JobsCommand::Run { db, now: at } } => {
+            let store = Store::open(&db)?;
+            let at = match at {
+                None => now(),
+                Some(s) => parse_local_time(&store, &s)?,
+            };
+            let runner = format!("{} (pid {})", releve_api::computer_name(), std::process::id());
+            let r = releve_core::jobs::jobs_run(&store, &runner, at)?;
+            for run in &r.runs {
+                let place = run.file.as_deref().unwrap_or("-");
+                match run.status.as_str() {
+                    "ok" => println!("{}: {} to {}, {} rows -> {place}", run.job, run.period_from, run.period_to, run.rows.unwrap_or(0)),
+                    _ => eprintln!(
+                        "{}: {} to {}, attempt {} FAILED: {}",
+                        run.job,
+                        run.period_from,
+                        run.period_to,
+                        run.attempt,
+                        run.error.as_deref().unwrap_or("unknown error")
+                    ),
+                }
+            }
+            println!("{} run(s), {} failed", r.runs.len(), r.failed());
+            if r.failed() > 0 {
+                let message = format!("{} of {} export run(s) failed (they are retried at the next runs)", r.failed(), r.runs.len());
+                return Err(Failure { code: "export_failed".into(), message, details: None });
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Import { db, acting, file } } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
@@ -325,6 +372,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{rows} readings written to {}", out.display());
             Ok(())
         }
+    }
+}
+
+/// `--now` for commands that follow the utility's clock: also "YYYY-MM-DD HH:MM" in the
+/// store's time zone.
+fn parse_local_time(store: &Store, s: &str) -> Result<i64, Failure> {
+    match chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M") {
+        Ok(local) => Ok(releve_core::settings::local_time(store, local)?),
+        Err(_) => parse_time(s),
     }
 }
 

@@ -34,6 +34,10 @@ pub enum Error {
     Send { channel: &'static str, recipient: String, reason: String },
     #[error("CSV error: {0}")]
     Csv(#[from] csv::Error),
+    #[error("{whom} has no e-mail address: give the recipient's address")]
+    NoEmail { whom: String },
+    #[error("cannot draw the {what}: {reason}")]
+    Render { what: &'static str, reason: String },
 }
 
 impl Error {
@@ -51,6 +55,8 @@ impl Error {
             Error::Store(_) => "store",
             Error::Send { .. } => "send",
             Error::Csv(_) => "csv",
+            Error::NoEmail { .. } => "no_email",
+            Error::Render { .. } => "render",
         }
     }
 

@@ -2,6 +2,7 @@
 //! acting session (permissions are checked here, not in the fronts) and the time `now`.
 
 pub mod access;
+pub mod billing;
 pub mod demo;
 pub mod driver;
 pub mod compare;
@@ -10,6 +11,7 @@ pub mod exchange;
 pub mod export;
 pub mod groups;
 pub mod import;
+pub mod jobs;
 pub mod info_codes;
 pub mod keys;
 pub mod map;

@@ -23,10 +23,12 @@ pub enum Register {
     TargetVolume = 11,
     TargetEnergy = 12,
     Hca = 13,
+    /// The date of the target (billing-date) values, as days since 1970-01-01 (local date).
+    TargetDate = 14,
 }
 
 impl Register {
-    pub const ALL: [Register; 13] = [
+    pub const ALL: [Register; 14] = [
         Register::Volume,
         Register::Energy,
         Register::APlus,
@@ -40,6 +42,7 @@ impl Register {
         Register::TargetVolume,
         Register::TargetEnergy,
         Register::Hca,
+        Register::TargetDate,
     ];
 
     pub fn code(self) -> i64 {
@@ -66,6 +69,7 @@ impl Register {
             Register::TargetVolume => "target_volume",
             Register::TargetEnergy => "target_energy",
             Register::Hca => "hca",
+            Register::TargetDate => "target_date",
         }
     }
 
@@ -81,6 +85,7 @@ impl Register {
             Register::Flow => "m3/h",
             Register::FlowTemp | Register::ReturnTemp => "C",
             Register::Hca => "hca",
+            Register::TargetDate => "",
         }
     }
 
@@ -100,6 +105,7 @@ impl Register {
             Register::TargetVolume => "Volume at billing date",
             Register::TargetEnergy => "Energy at billing date",
             Register::Hca => "Heat cost allocator units",
+            Register::TargetDate => "Billing date of the target values",
         }
     }
 

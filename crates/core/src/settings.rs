@@ -19,3 +19,14 @@ pub fn local_midnight(tz: Tz, date: chrono::NaiveDate) -> Result<i64> {
         .map(|t| t.timestamp())
         .ok_or_else(|| Error::bad_input("date", format!("{date} has no midnight in {tz}")))
 }
+
+/// Unix time of a local date and time in the store's time zone (the earlier one when the
+/// clock change makes it twice; an hour later when it does not exist).
+pub fn local_time(store: &crate::store::Store, local: chrono::NaiveDateTime) -> Result<i64> {
+    use chrono::TimeZone;
+    let tz = timezone(&*store.reader()?)?;
+    let at = |n: chrono::NaiveDateTime| tz.from_local_datetime(&n).earliest().map(|t| t.timestamp());
+    at(local)
+        .or_else(|| at(local + chrono::Duration::hours(1)))
+        .ok_or_else(|| Error::bad_input("time", format!("{local} is not a time in {tz}")))
+}

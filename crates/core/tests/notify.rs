@@ -8,68 +8,18 @@ use releve_core::store::info_codes::Event;
 use releve_core::store::notify::Rule;
 use releve_core::store::{self, Store};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+
+#[path = "support/smtp.rs"]
+mod smtp;
+use smtp::{free_port, Smtp};
 
 /// 2026-01-01T11:00:00Z = 12:00 in Paris (the default time zone).
 const NOON: i64 = 1_767_265_200;
 const MIN: i64 = 60;
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
-}
-
-/// `python3 -m aiosmtpd` saving every message into a Maildir; killed on drop.
-struct Smtp {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl Smtp {
-    fn start(dir: &Path) -> Smtp {
-        let port = free_port();
-        let maildir = dir.join("maildir");
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 -m aiosmtpd (scripts/install-deps installs it)");
-        let mut smtp = Smtp { child, port, maildir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = smtp.child.try_wait() {
-                panic!("aiosmtpd exited with {status}: is the Python package aiosmtpd installed?");
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        smtp
-    }
-
-    /// Messages received so far.
-    fn messages(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
-        entries.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A fake SMS gateway: records the request line of every HTTP request, answers 200.
 fn sms_gateway() -> (u16, Arc<Mutex<Vec<String>>>) {

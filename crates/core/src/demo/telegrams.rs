@@ -41,6 +41,9 @@ impl Plan {
         let mut count = 0;
         let mut billing = index;
         let mut billing_month = 0;
+        // The 1st of the month whose index `billing` holds; unset (type G 0) until the meter
+        // has passed a month boundary on the 1st.
+        let mut billing_date = [0u8; 2];
         while t < self.active_to.min(end) {
             let at = t + self.minute * 60;
             t += step;
@@ -50,13 +53,19 @@ impl Plan {
             if month != billing_month {
                 billing_month = month;
                 billing = index;
+                billing_date = match local {
+                    Some(l) if chrono::Datelike::day(&l) == 1 => {
+                        mbus::encode::date_g(chrono::Datelike::year(&l).clamp(2000, 2127) as u16, month as u8, 1)
+                    }
+                    _ => [0, 0],
+                };
             }
             if self.gap.is_some_and(|(a, b)| a <= at && at < b) {
                 continue;
             }
             let codes = self.codes_at(at);
             let status = if codes.contains(&InfoCode::LowBattery) { 0x04 } else { 0x00 };
-            let records = self.records(index, billing, &codes, local);
+            let records = self.records(index, (billing, billing_date), &codes, local);
             access = access.wrapping_add(1);
             let spec = FrameSpec {
                 manufacturer: self.kind.manufacturer(),
@@ -103,16 +112,20 @@ impl Plan {
     }
 
     /// The telegram's records (DIF/VIF bytes, data bytes), in the meter family's usual layout.
-    fn records(&self, index: f64, billing: f64, codes: &[InfoCode], local: Option<chrono::DateTime<chrono_tz::Tz>>) -> Vec<(&'static [u8], Vec<u8>)> {
+    /// `billing`: the index at the billing (target) date and that date as type G.
+    fn records(&self, index: f64, billing: (f64, [u8; 2]), codes: &[InfoCode], local: Option<chrono::DateTime<chrono_tz::Tz>>) -> Vec<(&'static [u8], Vec<u8>)> {
+        let (billing, billing_date) = billing;
         let u32le = |v: f64| (v.round().clamp(0.0, u32::MAX as f64) as u32).to_le_bytes().to_vec();
         let mut r: Vec<(&'static [u8], Vec<u8>)> = match self.kind {
             Kind::KamWater | Kind::OtherWater(..) => vec![
                 (&[0x04, 0x13], u32le(index * 1000.0)),   // volume, litres
                 (&[0x44, 0x13], u32le(billing * 1000.0)), // volume at the billing date (storage 1)
+                (&[0x42, 0x6c], billing_date.to_vec()),   // the billing (target) date, type G
             ],
             Kind::KamHeat | Kind::OtherHeat(..) => vec![
                 (&[0x04, 0x05], u32le(index * 10.0)), // energy, 100 Wh
                 (&[0x44, 0x05], u32le(billing * 10.0)),
+                (&[0x42, 0x6c], billing_date.to_vec()), // the billing (target) date, type G
                 (&[0x04, 0x14], u32le(index * 0.012 * 100.0)), // volume, 10 l
             ],
             Kind::KamElectricity => vec![

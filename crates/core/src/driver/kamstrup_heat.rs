@@ -19,6 +19,7 @@ fn register(_: &Address, r: &Record) -> Option<Register> {
     match (r.quantity, r.storage, r.subunit) {
         (Quantity::Energy, 0, 0) => Some(Register::Energy),
         (Quantity::Energy, 1, 0) => Some(Register::TargetEnergy),
+        (Quantity::Date, 1, 0) => Some(Register::TargetDate),
         (Quantity::Volume, 0, 0) => Some(Register::Volume),
         (Quantity::Volume, 1, 0) => Some(Register::TargetVolume),
         (Quantity::Power, 0, _) => Some(Register::Power),

@@ -17,6 +17,7 @@ fn register(_: &Address, r: &Record) -> Option<Register> {
     match (r.quantity, r.storage, r.subunit) {
         (Quantity::Volume, 0, 0) => Some(Register::Volume),
         (Quantity::Volume, 1, 0) => Some(Register::TargetVolume),
+        (Quantity::Date, 1, 0) => Some(Register::TargetDate),
         (Quantity::VolumeFlow, 0, _) => Some(Register::Flow),
         (Quantity::FlowTemperature, 0, _) => Some(Register::FlowTemp),
         _ => None,
@@ -36,6 +37,7 @@ mod tests {
     fn volume_now_and_at_the_target_date() {
         assert_eq!(register(&a(), &record(Quantity::Volume, 0, 0)), Some(Register::Volume));
         assert_eq!(register(&a(), &record(Quantity::Volume, 1, 0)), Some(Register::TargetVolume));
+        assert_eq!(register(&a(), &record(Quantity::Date, 1, 0)), Some(Register::TargetDate));
         assert_eq!(register(&a(), &record(Quantity::Energy, 0, 0)), None);
     }
 }

@@ -34,16 +34,31 @@ pub fn readings(t: &Telegram) -> Vec<(Register, f64)> {
     let driver = driver_for(&t.address);
     let mut out: Vec<(Register, f64)> = Vec::new();
     for r in &t.records {
-        let Value::Number(v) = r.value else { continue };
-        if r.function != Function::Instantaneous || r.tariff != 0 || !v.is_finite() {
+        if r.function != Function::Instantaneous || r.tariff != 0 {
             continue;
         }
         let Some(register) = (driver.register)(&t.address, r) else { continue };
+        let v = match (&r.value, register) {
+            (Value::Text(date), Register::TargetDate) => match days_since_epoch(date) {
+                Some(days) => days,
+                None => continue,
+            },
+            (Value::Number(v), _) if v.is_finite() && register != Register::TargetDate => *v,
+            _ => continue,
+        };
         if !out.iter().any(|(reg, _)| *reg == register) {
             out.push((register, v));
         }
     }
     out
+}
+
+/// A date record's text "YYYY-MM-DD" as days since 1970-01-01 (how register `target_date`
+/// stores the date of the target values); `None` for an unset or impossible date.
+pub fn days_since_epoch(date: &str) -> Option<f64> {
+    let d = chrono::NaiveDate::parse_from_str(date.get(..10)?, "%Y-%m-%d").ok()?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    Some((d - epoch).num_days() as f64)
 }
 
 /// Relevé's id of an info code.
@@ -99,6 +114,24 @@ mod tests {
         check("KAM", DeviceType::Electricity, "kamstrup_electricity");
         check("DME", DeviceType::Water, "oms");
         check("LUG", DeviceType::Heat, "oms");
+    }
+
+    #[test]
+    fn a_target_date_is_stored_as_days_since_1970() {
+        assert_eq!(days_since_epoch("1970-01-02"), Some(1.0));
+        assert_eq!(days_since_epoch("2025-02-01"), Some(20120.0));
+        assert_eq!(days_since_epoch("2000-00-00"), None);
+        let mut target = record(Quantity::Date, 1, 0);
+        target.value = Value::Text("2025-02-01".into());
+        let t = Telegram {
+            address: address("KAM", DeviceType::Water),
+            access_number: 0,
+            status: 0,
+            security: mbus::Security { mode: mbus::SecurityMode::None, status: mbus::SecurityStatus::Ok },
+            records: vec![record(Quantity::Volume, 0, 0), target],
+            info_codes: Vec::new(),
+        };
+        assert_eq!(readings(&t), vec![(Register::Volume, 1.0), (Register::TargetDate, 20120.0)]);
     }
 
     #[test]

@@ -21,6 +21,7 @@ fn register(a: &Address, r: &Record) -> Option<Register> {
         (Quantity::Energy, 1, 0) => Some(Register::TargetEnergy),
         (Quantity::Volume, 0, 0) => Some(Register::Volume),
         (Quantity::Volume, 1, 0) => Some(Register::TargetVolume),
+        (Quantity::Date, 1, 0) => Some(Register::TargetDate),
         (Quantity::Power, 0, 0) => Some(Register::Power),
         (Quantity::VolumeFlow, 0, _) => Some(Register::Flow),
         (Quantity::FlowTemperature, 0, _) => Some(Register::FlowTemp),

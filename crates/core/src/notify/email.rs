@@ -3,26 +3,55 @@
 use super::ChannelSettings;
 use crate::error::{Error, Result};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
 use std::time::Duration;
 
+/// A file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    /// MIME type, e.g. "application/pdf".
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
 /// Send one plain-text message to `to`.
 pub fn send(s: &ChannelSettings, to: &str, subject: &str, body: &str) -> Result<()> {
+    send_with_attachments(s, to, subject, body, &[])
+}
+
+/// Send one message to `to`: plain text, or with attachments a multipart/mixed message
+/// (the text first, then each file, base64).
+pub fn send_with_attachments(
+    s: &ChannelSettings,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachments: &[Attachment],
+) -> Result<()> {
     let fail = |reason: String| Error::Send { channel: "email", recipient: to.to_string(), reason };
     if s.smtp_host.trim().is_empty() || s.smtp_from.trim().is_empty() {
         return Err(fail("no SMTP server or sender is set".into()));
     }
     let from: Mailbox = s.smtp_from.trim().parse().map_err(|e| fail(format!("sender '{}': {e}", s.smtp_from)))?;
     let rcpt: Mailbox = to.parse().map_err(|e| fail(format!("address: {e}")))?;
-    let msg = Message::builder()
-        .from(from)
-        .to(rcpt)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(Body::new_with_encoding(body.to_string(), ContentTransferEncoding::QuotedPrintable).map_err(|_| fail("body".into()))?)
-        .map_err(|e| fail(e.to_string()))?;
+    let builder = Message::builder().from(from).to(rcpt).subject(subject);
+    let text = Body::new_with_encoding(body.to_string(), ContentTransferEncoding::QuotedPrintable)
+        .map_err(|_| fail("body".into()))?;
+    let msg = if attachments.is_empty() {
+        builder.header(ContentType::TEXT_PLAIN).body(text)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text));
+        for a in attachments {
+            let kind = ContentType::parse(&a.content_type)
+                .map_err(|e| fail(format!("attachment {}: content type '{}': {e}", a.file_name, a.content_type)))?;
+            parts = parts.singlepart(lettre::message::Attachment::new(a.file_name.clone()).body(a.bytes.clone(), kind));
+        }
+        builder.multipart(parts)
+    }
+    .map_err(|e| fail(e.to_string()))?;
     let host = s.smtp_host.trim();
     let builder = match s.smtp_tls.as_str() {
         "tls" => SmtpTransport::relay(host).map_err(|e| fail(e.to_string()))?,

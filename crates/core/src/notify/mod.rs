@@ -61,7 +61,7 @@ pub struct ChannelSettingsView {
     pub smtp_password_set: bool,
 }
 
-fn load_settings(conn: &rusqlite::Connection) -> Result<ChannelSettings> {
+pub(crate) fn load_settings(conn: &rusqlite::Connection) -> Result<ChannelSettings> {
     match store::settings::get(conn, SETTINGS_KEY)? {
         None => Ok(ChannelSettings { smtp_port: 25, smtp_tls: default_tls(), ..Default::default() }),
         Some(json) => serde_json::from_str(&json)
@@ -122,7 +122,7 @@ fn french(conn: &rusqlite::Connection) -> Result<bool> {
     Ok(store::settings::get(conn, "locale")?.as_deref() != Some("en"))
 }
 
-fn code_words(code: &str, fr: bool) -> &str {
+pub(crate) fn code_words(code: &str, fr: bool) -> &str {
     let (f, e) = match code {
         "leak" => ("fuite", "leak"),
         "burst" => ("rupture", "burst"),

@@ -12,6 +12,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_reports", include_str!("../../../../migrations/0004_reports.sql")),
     ("0006_park_import", include_str!("../../../../migrations/0006_park_import.sql")),
     ("0007_notifications", include_str!("../../../../migrations/0007_notifications.sql")),
+    ("0008_export_layouts", include_str!("../../../../migrations/0008_export_layouts.sql")),
+    ("0009_export_jobs", include_str!("../../../../migrations/0009_export_jobs.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

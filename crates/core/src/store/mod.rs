@@ -3,11 +3,13 @@
 
 pub mod audit;
 pub mod customers;
+pub mod export_jobs;
 pub mod formats;
 pub mod groups;
 pub mod imports;
 pub mod info_codes;
 pub mod keys;
+pub mod layouts;
 pub mod meters;
 mod migrate;
 pub mod notify;

@@ -1,0 +1,59 @@
+//! The scheduled-export commands (`export_job*`, `export_runs_list`): argument shapes and one
+//! call into `releve_core::jobs` per command, with the same name. See COMMANDS.md, "Jobs".
+
+use crate::ApiError;
+use releve_core::access::Session;
+use releve_core::jobs;
+use releve_core::store::export_jobs::Job;
+use releve_core::Store;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+struct IdArgs {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct RunsArgs {
+    job_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
+}
+
+fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+    let args = if args.is_null() { json!({}) } else { args };
+    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
+}
+
+/// Run job command `name`; None if `name` is not one. `runner` names this process in the run log.
+pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, runner: &str, now: i64) -> Option<Result<Value, ApiError>> {
+    let run = || -> Result<Value, ApiError> {
+        match name {
+            "export_jobs_list" => ok(jobs::export_jobs_list(store, session, now)?),
+            "export_job_save" => {
+                let job: Job = parse(args)?;
+                ok(json!({"id": jobs::export_job_save(store, session, &job, now)?}))
+            }
+            "export_job_delete" => {
+                let a: IdArgs = parse(args)?;
+                jobs::export_job_delete(store, session, a.id, now)?;
+                ok(json!({}))
+            }
+            "export_job_run_now" => {
+                let a: IdArgs = parse(args)?;
+                ok(jobs::export_job_run_now(store, session, a.id, runner, now)?)
+            }
+            "export_runs_list" => {
+                let a: RunsArgs = parse(args)?;
+                ok(jobs::export_runs_list(store, session, a.job_id, a.limit.unwrap_or(200))?)
+            }
+            _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        }
+    };
+    matches!(name, "export_jobs_list" | "export_job_save" | "export_job_delete" | "export_job_run_now" | "export_runs_list").then(run)
+}

@@ -15,8 +15,8 @@ CREATE TABLE export_jobs (
     email_to TEXT NOT NULL DEFAULT '',   -- newline-separated
     report_to TEXT NOT NULL DEFAULT '',  -- who hears of a run that failed for good
     enabled INTEGER NOT NULL DEFAULT 1,
-    created_at INTEGER NOT NULL,         -- slots before this are not owed
-    updated_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL          -- slots before the last save are not owed
 );
 
 CREATE TABLE export_runs (

@@ -98,8 +98,10 @@ test("clerk: login, meters, meter histogram, language, export", async () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="res-month"]')?.textContent.trim() === "Mois");
     assert.equal((await page.getByTestId("nav-meters").innerText()).trim(), "Compteurs");
 
-    // Export: a CSV download with the row count shown.
+    // Export: the quick export tab (billing layouts come first), a CSV download with the row count shown.
     await page.getByTestId("nav-export").click();
+    await page.getByTestId("export-tab-quick").click();
+    await page.waitForURL(/#\/export\/quick$/);
     await page.getByTestId("export-button").waitFor();
     await page.locator('[data-testid="col-meter_serial"]').waitFor();
     assert.equal(await page.getByTestId("export-separator").inputValue(), ";", "fr default separator");

@@ -1,23 +1,24 @@
 // The consumer report form of the meter page: a period, day or month bars, PDF or HTML;
 // "Save" downloads the file (`consumer_report`), "E-mail to the consumer" sends it
-// (`consumer_report_email`) and says to whom, or why not. Needs the permission `export`.
+// (`consumer_report_email`) and says to whom, or why not. The file needs `view`, the e-mail `export`.
 import { call } from "../api.js";
 import { t, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
 
-export const PERM_REPORT = "export";
+export const PERM_REPORT = "view";
+export const PERM_EMAIL = "export";
 
 /** Error words for a failed e-mail: the missing SMTP settings said plainly. */
 export function emailErrorText(e) {
   const m = String((e && e.message) || "");
   if (e && e.code === "send" && /no SMTP server|sender is set/i.test(m)) return t("crep.err.noSmtp");
-  if (/no e-?mail|without (an )?e-?mail|has no (e-)?mail/i.test(m)) return t("crep.err.noEmail");
+  if (e && e.code === "no_email") return t("crep.err.noEmail");
   if (e && e.code === "send") return t("crep.err.send", { message: m.replace(/^cannot send by email to [^:]*:\s*/, "") });
   return t("common.error", { message: errorText(e) });
 }
 
-export function consumerReportHtml(d) {
+export function consumerReportHtml(d, canEmail) {
   const today = isoDateInTz(Math.floor(Date.now() / 1000));
   const from = firstOfMonthsAgo(today, 12), to = addDays(firstOfMonthsAgo(today, 0), -1);
   const email = d.customer && d.customer.email ? d.customer.email : "";
@@ -35,7 +36,7 @@ export function consumerReportHtml(d) {
     </div>
     <div class="form-actions">
       <button type="button" class="btn btn-primary" data-testid="crep-save">${icon("download")}<span>${esc(t("crep.save"))}</span></button>
-      <button type="button" class="btn" data-testid="crep-email">${icon("upload")}<span>${esc(t("crep.email"))}</span></button>
+      <button type="button" class="btn" data-testid="crep-email" ${canEmail ? "" : `disabled title="${esc(t("perm.denied", { perm: PERM_EMAIL }))}"`}>${icon("upload")}<span>${esc(t("crep.email"))}</span></button>
       <button type="button" class="btn btn-ghost" data-testid="crep-close">${esc(t("meter.exchange.cancel"))}</button>
       <span class="toolbar-msg" data-testid="crep-msg" aria-live="polite"></span>
     </div>
@@ -69,7 +70,8 @@ export function wireConsumerReport(root, d) {
     if (to < from) throw new Error(t("rep.err.order"));
     return { meter_id: d.meter.id, from, to, resolution: st.res, format: st.fmt };
   };
-  const busy = (on) => { $("save").disabled = on; $("email").disabled = on; };
+  const emailAllowed = !$("email").disabled;
+  const busy = (on) => { $("save").disabled = on; $("email").disabled = on || !emailAllowed; };
   $("save").addEventListener("click", async () => {
     busy(true);
     say(t("common.loading"));
@@ -86,7 +88,7 @@ export function wireConsumerReport(root, d) {
     try {
       const a = args();
       const to = $("email-to").value.trim();
-      if (to) a.to = to;
+      if (to) a.email_to = to;
       const r = await call("consumer_report_email", a);
       const sent = Array.isArray(r.sent_to) ? r.sent_to.join(", ") : r.sent_to;
       say(t("crep.sent", { to: sent }), "ok");

@@ -5,7 +5,7 @@
 // column ruler for fixed width, warnings and errors), Dry run (differences to the last file),
 // Save and Run (downloads the file).
 import { call } from "../api.js";
-import { t, getLocale, fmtInt, fmtDateTime, registerLabel, errorText, isoDateInTz } from "../i18n.js";
+import { t, getLocale, fmtInt, fmtNumber, fmtDateTime, registerLabel, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
 
@@ -86,7 +86,7 @@ function newLayout() {
   const fr = getLocale() === "fr";
   const l = {
     name: "", format: "csv",
-    csv: { separator: fr ? ";" : ",", quote: "necessary", decimal: fr ? "," : ".", header: true },
+    csv: { separator: fr ? ";" : ",", quote: "necessary", decimal: fr ? "," : ".", header: true, line_end: "crlf" },
     fixed: { line_end: "crlf", decimal: fr ? "," : "." },
     date_format: fr ? "%d/%m/%Y" : "%Y-%m-%d", datetime_format: fr ? "%d/%m/%Y %H:%M" : "%Y-%m-%d %H:%M",
     billing: { tolerance_hours: 48, interpolate: true }, group_id: null, fields: [], header: [], trailer: [],
@@ -119,7 +119,7 @@ export function cleanLayout(l) {
   };
   return {
     name: (l.name || "").trim(), format: l.format,
-    csv: { separator: l.csv.separator, quote: l.csv.quote, decimal: l.csv.decimal, header: !!l.csv.header },
+    csv: { separator: l.csv.separator, quote: l.csv.quote, decimal: l.csv.decimal, header: !!l.csv.header, line_end: l.csv.line_end },
     fixed: { line_end: l.fixed.line_end, decimal: l.fixed.decimal },
     date_format: l.date_format, datetime_format: l.datetime_format,
     billing: { tolerance_hours: Math.max(0, Math.round(Number(l.billing.tolerance_hours) || 0)), interpolate: !!l.billing.interpolate },
@@ -127,6 +127,8 @@ export function cleanLayout(l) {
     fields: l.fields.map(field), header: l.header.map(field), trailer: l.trailer.map(field),
   };
 }
+
+const widthText = (n) => t(n === 1 ? "lay.rec.width1" : "lay.rec.width", { n: fmtInt(n) });
 
 /** Positions (1-based, inclusive) of the fields of a fixed-width record. */
 function positions(fields) {
@@ -136,26 +138,53 @@ function positions(fields) {
 
 // --- Problems in a clerk's words --------------------------------------------------------------
 
-const RECORD_WORD = { field: "fields", "header field": "header", "trailer field": "trailer" };
-
-/** A validation error of the core (a string naming meter and field) in the clerk's words. */
-export function errorLine(s) {
-  const m = /^(?:meter|compteur)\s+(.+?),\s+(field|header field|trailer field)\s+(\d+)\s+\((\w+)\):\s+"(.*)"\s+does not fit in\s+(\d+)\s+characters?/i.exec(s);
-  if (!m) return esc(s);
-  const [, meter, rec, pos, v, value, width] = m;
-  return esc(t("lay.err.width", {
-    meter, pos, field: varLabel(v), record: t("lay.rec.word." + (RECORD_WORD[rec.toLowerCase()] || "fields")), value, width,
-  }));
+/** Parts of a value error of the core: `meter 12345678, field 3 (value_end): "1234567,890" does not fit in 8 characters`. */
+export function parseValueError(s) {
+  const m = /^(?:meter (.+?)|(header)|(trailer)), field (\d+) \((\w+)\): "(.*)" (.+?)(?: \(and (\d+) more values?.*\))?$/s.exec(String(s));
+  if (!m) return null;
+  return { meter: m[1], record: m[1] ? "meter" : m[2] || m[3], pos: m[4], var: m[5], value: m[6], problem: m[7], more: Number(m[8] || 0) };
 }
 
+/** A value error of the core in the clerk's words (the meter or line, the field, what is wrong). */
+export function errorText1(s) {
+  const p = parseValueError(s);
+  if (!p) return String(s);
+  const where = t("lay.err.where." + p.record, { meter: p.meter, pos: p.pos, field: varLabel(p.var) });
+  let w;
+  if ((w = /does not fit in (\d+)/.exec(p.problem))) return t("lay.err.width", { where, value: p.value, width: w[1] });
+  if ((w = /contains the separator '(.)'/.exec(p.problem))) return t("lay.err.separator", { where, value: p.value, sep: w[1] });
+  if (/control character|line break/.test(p.problem)) return t("lay.err.control", { where, value: p.value });
+  return t("lay.err.other", { where, value: p.value, problem: p.problem });
+}
+const errorLine = (s) => esc(errorText1(s));
+
+/** `YYYY-MM-DD[ HH:MM]` in the clerk's way of writing dates. */
+function localDate(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}:\d{2}))?$/.exec(s || "");
+  if (!m) return s;
+  const d = getLocale() === "fr" ? `${m[3]}/${m[2]}/${m[1]}` : `${m[1]}-${m[2]}-${m[3]}`;
+  return m[4] ? `${d} ${m[4]}` : d;
+}
+const num = (v) => (Number.isFinite(Number(v)) ? fmtNumber(Number(v), 3) : v);
+
 /** A warning of the core ({meter, field, message}) in the clerk's words. */
-export function warningLine(w) {
+export function warningText(w) {
   const msg = String(w.message || "");
-  let text = msg;
-  if (/interpolat/i.test(msg)) text = t("lay.warn.interpolated");
-  else if (/missing|no reading|no value/i.test(msg)) text = t("lay.warn.missing");
-  const field = w.field ? varLabel(w.field) : "";
-  return `${esc(t("lay.warn.meter", { meter: w.meter }))}${field ? ` — <b>${esc(field)}</b>` : ""} : ${esc(text)}${text !== msg ? ` <span class="muted small">(${esc(msg)})</span>` : ""}`;
+  const fm = /^(\w+)(?: \((\w+)\))?$/.exec(w.field || "");
+  const field = fm ? varLabel(fm[1]) + (fm[2] ? ` (${registerLabel(fm[2])})` : "") : w.field || "";
+  let text = null, m;
+  const replaced = (r) => (r ? t("lay.warn.replaced", { serial: r }) : "");
+  if ((m = /^interpolated at (\S+)(?: \(replaced meter (\S+)\))? between the readings of (.+?) \((\S+)\) and (.+?) \((\S+)\)$/.exec(msg))) {
+    text = t("lay.warn.interpolated", { date: localDate(m[1]), replaced: replaced(m[2]), t0: localDate(m[3]), v0: num(m[4]), t1: localDate(m[5]), v1: num(m[6]) });
+  } else if ((m = /^no value at (\S+)(?: \(replaced meter (\S+)\))?: no target value, no reading within (\d+) h, (.*)$/.exec(msg))) {
+    text = t("lay.warn.missing", { date: localDate(m[1]), replaced: replaced(m[2]), h: m[3], why: t(/interpolation is off/.test(m[4]) ? "lay.warn.why.off" : "lay.warn.why.none") });
+  }
+  return { meter: t("lay.warn.meter", { meter: w.meter }), field, text: text ?? msg, raw: text ? msg : "" };
+}
+function warningLine(w) {
+  const x = warningText(w);
+  const colon = getLocale() === "fr" ? " : " : ": ";
+  return `${esc(x.meter)}${x.field ? ` — <b>${esc(x.field)}</b>` : ""}${colon}${esc(x.text)}`;
 }
 
 // --- The file as written ----------------------------------------------------------------------
@@ -179,23 +208,26 @@ function lineHtml(line, fields) {
   return widths.map((w, i) => { const s = line.slice(at, at + w); at += w; return `<span class="fv-f fv-f${i % 2}" title="${esc(varLabel(fields[i].var))}">${esc(s)}</span>`; }).join("");
 }
 
-function fileView(lines, layout, totalRows) {
+function fileView(lines, layout, totalRows, errors = []) {
+  const bad = errors.map(parseValueError).filter(Boolean);
   const fixed = layout.format === "fixed";
   const width = Math.max(0, ...lines.map((l) => l.length));
   const hasTitles = !fixed && layout.csv.header;
   const hasHeader = layout.header.length > 0;
   const lastIsTrailer = layout.trailer.length > 0 && lines.length >= (hasTitles ? 1 : 0) + (hasHeader ? 1 : 0) + totalRows + 1;
+  // In file order: the header record, the column titles (CSV), the meters, the trailer record.
   const kindOf = (i) => {
     let k = i;
-    if (hasTitles) { if (k === 0) return "titles"; k--; }
     if (hasHeader) { if (k === 0) return "header"; k--; }
+    if (hasTitles) { if (k === 0) return "titles"; k--; }
     if (lastIsTrailer && i === lines.length - 1) return "trailer";
     return "data";
   };
   const rows = lines.map((l, i) => {
     const kind = kindOf(i);
     const fields = !fixed ? null : kind === "header" ? layout.header : kind === "trailer" ? layout.trailer : layout.fields;
-    return `<div class="fv-row fv-${kind}" data-testid="lay-line" data-kind="${kind}"><span class="fv-n" title="${esc(t("lay.line.kind." + kind))}">${i + 1}</span><span class="fv-t">${lineHtml(l, fields)}</span></div>`;
+    const wrong = bad.some((p) => (p.record === "meter" ? kind === "data" && l.includes(p.meter) : p.record === kind));
+    return `<div class="fv-row fv-${kind}${wrong ? " fv-bad" : ""}" data-testid="lay-line" data-kind="${kind}"><span class="fv-n" title="${esc(t(wrong ? "lay.line.bad" : "lay.line.kind." + kind))}">${i + 1}</span><span class="fv-t">${lineHtml(l, fields)}</span></div>`;
   }).join("");
   return `<div class="file-view mono" data-testid="lay-file">
     ${fixed ? `<div class="fv-row fv-ruler" aria-hidden="true"><span class="fv-n"></span><span class="fv-t">${esc(ruler(width))}</span></div>` : ""}
@@ -241,7 +273,7 @@ function dryRunHtml(d) {
       <thead><tr><th>${esc(t("lay.dry.meter"))}</th><th>${esc(t("lay.dry.line"))}</th></tr></thead>
       <tbody>${rows.slice(0, MAX_LISTED).map(lineOf).map((r) => `<tr><td class="mono nowrap">${esc(r.meter)}</td><td class="mono pre">${esc(r.line)}</td></tr>`).join("")}</tbody></table></div>` : "";
   return `<div class="dry" data-testid="lay-dry">
-    <p class="muted">${last ? esc(t("lay.dry.against", { date: fmtDateTime(last.at), file: last.file_name, from: last.from, to: last.to, rows: fmtInt(last.rows) }))
+    <p class="muted">${last ? esc(t("lay.dry.against", { date: fmtDateTime(last.at), file: last.file_name, from: localDate(last.from), to: localDate(last.to), rows: fmtInt(last.rows) }))
       : esc(t("lay.dry.noLast"))}</p>
     <div class="stats stats-5">
       ${stat("lay.dry.rows", n(d.rows), "", "lay-dry-rows")}
@@ -253,7 +285,7 @@ function dryRunHtml(d) {
     ${changed.length ? `<h3>${esc(t("lay.dry.changedTitle"))}</h3><div class="table-scroll"><table class="table compact dry-table" data-testid="lay-dry-changes">
       <thead><tr><th>${esc(t("lay.dry.meter"))}</th><th>${esc(t("lay.dry.oldNew"))}</th></tr></thead><tbody>
       ${changed.slice(0, MAX_LISTED).map((c) => { const [o, nn] = diffPair(c.old, c.new); return `<tr data-testid="lay-dry-change" data-meter="${esc(c.meter)}"><td class="mono nowrap">${esc(c.meter)}</td>
-        <td><div class="mono pre dry-old"><span class="dry-tag">${esc(t("lay.dry.old"))}</span>${o}</div><div class="mono pre dry-new"><span class="dry-tag">${esc(t("lay.dry.new"))}</span>${nn}</div></td></tr>`; }).join("")}
+        <td><div class="mono dry-old"><span class="dry-tag">${esc(t("lay.dry.old"))}</span><span class="pre" data-testid="lay-dry-old">${o}</span></div><div class="mono dry-new"><span class="dry-tag">${esc(t("lay.dry.new"))}</span><span class="pre" data-testid="lay-dry-new">${nn}</span></div></td></tr>`; }).join("")}
       </tbody></table></div>` : ""}
     ${list(t("lay.dry.addedTitle"), added, "lay-dry-added-lines")}
     ${list(t("lay.dry.removedTitle"), removed, "lay-dry-removed-lines")}
@@ -270,7 +302,7 @@ function formatSelect(attrs, value, presets, inherit) {
   if (value && !list.includes(value)) list.push(value);
   return `<select ${attrs}>
     ${inherit !== undefined ? opt("", t("lay.fmt.inherit", { example: strftime(inherit) }), !value) : ""}
-    ${list.map((f) => opt(f, `${strftime(f)}   (${f})`, f === value)).join("")}
+    ${list.map((f) => opt(f, strftime(f), f === value)).join("")}
     ${opt("__custom", t("lay.fmt.custom"), false)}</select>`;
 }
 
@@ -327,8 +359,8 @@ export function render(root, ctx) {
         <td><span class="badge">${esc(t("lay.format." + l.format))}</span></td>
         <td class="num">${l.fields === undefined ? "" : esc(fmtInt(Array.isArray(l.fields) ? l.fields.length : l.fields))}</td>
         <td class="nowrap">${l.updated_at ? esc(fmtDateTime(l.updated_at)) : ""}</td>
-        <td class="nowrap">${lr ? `${esc(fmtDateTime(lr.at))}<div class="cell-sub">${esc(t("lay.lastRun.rows", { rows: fmtInt(lr.rows), from: lr.from, to: lr.to }))}</div>` : `<span class="muted">${esc(t("lay.lastRun.never"))}</span>`}</td>
-        <td class="row-actions">${actions}</td></tr>`;
+        <td>${lr ? `<span class="nowrap">${esc(fmtDateTime(lr.at))}</span><div class="cell-sub">${esc(t("lay.lastRun.rows", { rows: fmtInt(lr.rows), from: localDate(lr.from), to: localDate(lr.to) }))}</div>` : `<span class="muted">${esc(t("lay.lastRun.never"))}</span>`}</td>
+        <td><div class="row-actions">${actions}</div></td></tr>`;
     }).join("");
     const input = listBody.querySelector('[data-testid="lay-copy-name"]');
     if (input) { input.focus(); input.select(); }
@@ -409,6 +441,7 @@ export function render(root, ctx) {
     const l = st.cur;
     const fixed = l.format === "fixed";
     const fields = l[rec];
+    const titled = !fixed && rec === "fields"; // column titles: the data line of a CSV file
     const pos = positions(fields);
     const scope = SCOPE_OF[rec];
     const vars = (st.vars || []).filter((v) => (v.scopes || []).includes(scope));
@@ -422,8 +455,8 @@ export function render(root, ctx) {
           ${opt("", t("lay.f.register.main"), !f.register)}${regs.map((r) => opt(r, registerLabel(r), r === f.register)).join("")}</select>` : "";
       let format = `<span class="muted">${esc(t("common.none"))}</span>`;
       if (f.var === "text") format = `<input type="text" data-k="text" class="w-text" value="${esc(f.text ?? "")}" placeholder="${esc(t("lay.f.text"))}" aria-label="${esc(t("lay.f.text"))}">`;
-      else if (isNumber(kind)) {
-        format = `<label class="inline-field"><span>${esc(t("lay.f.decimals"))}</span><input type="number" data-k="decimals" class="w-num" min="0" max="9" step="1" value="${f.decimals ?? (kind === "integer" ? 0 : 3)}"></label>
+      else if (kind === "number") {
+        format = `<label class="inline-field"><span>${esc(t("lay.f.decimals"))}</span><input type="number" data-k="decimals" class="w-num" min="0" max="9" step="1" value="${f.decimals ?? 3}"></label>
           ${fixed ? `<label class="check" title="${esc(t("lay.f.implied.hint"))}"><input type="checkbox" data-k="implied_decimals" ${f.implied_decimals ? "checked" : ""}><span>${esc(t("lay.f.implied"))}</span></label>` : ""}`;
       } else if (isDate(kind)) {
         format = formatSelect(`data-k="date_format" aria-label="${esc(t("lay.f.dateFormat"))}"`, f.date_format || "", kind === "date" ? DATE_FORMATS : DATETIME_FORMATS, kind === "date" ? l.date_format : l.datetime_format);
@@ -436,18 +469,18 @@ export function render(root, ctx) {
           <td><input type="number" data-k="width" class="w-num" min="1" max="1000" step="1" value="${f.width ?? ""}" required aria-label="${esc(t("lay.f.width"))}"></td>
           <td><select data-k="align" aria-label="${esc(t("lay.f.align"))}">${opt("", t(isNumber(kind) ? "lay.f.align.autoRight" : "lay.f.align.autoLeft"), !f.align)}${opt("left", t("lay.f.align.left"), f.align === "left")}${opt("right", t("lay.f.align.right"), f.align === "right")}</select></td>
           <td><input type="text" data-k="pad" class="w-char mono" maxlength="1" value="${esc(f.pad ?? "")}" placeholder="␣" title="${esc(t("lay.f.pad.hint"))}" aria-label="${esc(t("lay.f.pad"))}"></td>`
-        : `<td><input type="text" data-k="label" class="w-label" maxlength="80" value="${esc(f.label ?? "")}" placeholder="${esc(f.var)}" aria-label="${esc(t("lay.f.label"))}"></td>`}
+        : titled ? `<td><input type="text" data-k="label" class="w-label" maxlength="80" value="${esc(f.label ?? "")}" placeholder="${esc(f.var)}" aria-label="${esc(t("lay.f.label"))}"></td>` : ""}
         <td class="lay-fmt">${format}</td>
-        <td class="row-actions nowrap">${move(-1, "arrowUp", "export.up", i === 0)}${move(1, "arrowDown", "export.down", i === fields.length - 1)}
+        <td class="field-actions">${move(-1, "arrowUp", "export.up", i === 0)}${move(1, "arrowDown", "export.down", i === fields.length - 1)}
           <button type="button" class="icon-btn danger" data-act="remove" data-testid="lay-remove" title="${esc(t("lay.f.remove"))}" aria-label="${esc(t("lay.f.remove"))}">${icon("trash")}</button></td>
       </tr>`;
     }).join("");
     const total = fixed && fields.length ? pos[pos.length - 1][1] : null;
     return `<section class="lay-record" data-testid="lay-record-${rec}">
       <div class="lay-record-head"><h3>${esc(t("lay.rec." + rec))}</h3><span class="muted small">${esc(t("lay.rec." + rec + ".hint"))}</span>
-        ${total !== null ? `<span class="spacer"></span><span class="small" data-testid="lay-linewidth-${rec}">${esc(t("lay.rec.width", { n: fmtInt(total) }))}</span>` : ""}</div>
+        ${total !== null ? `<span class="spacer"></span><span class="small" data-testid="lay-linewidth-${rec}">${esc(widthText(total))}</span>` : ""}</div>
       ${fields.length ? `<div class="table-scroll"><table class="table compact lay-fields"><thead><tr><th class="num">#</th><th>${esc(t("lay.f.var"))}</th>
-        ${fixed ? `<th>${esc(t("lay.f.pos"))}</th><th>${esc(t("lay.f.width"))}</th><th>${esc(t("lay.f.align"))}</th><th>${esc(t("lay.f.pad"))}</th>` : `<th>${esc(t("lay.f.label"))}</th>`}
+        ${fixed ? `<th>${esc(t("lay.f.pos"))}</th><th>${esc(t("lay.f.width"))}</th><th>${esc(t("lay.f.align"))}</th><th>${esc(t("lay.f.pad"))}</th>` : titled ? `<th>${esc(t("lay.f.label"))}</th>` : ""}
         <th>${esc(t("lay.f.format"))}</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>` : `<p class="muted small lay-record-empty">${esc(t("lay.rec.empty"))}</p>`}
       <div class="lay-add"><select data-testid="lay-add-${rec}" data-add="${rec}" aria-label="${esc(t("lay.add"))}">
         <option value="">${esc(t("lay.add"))}</option>
@@ -474,6 +507,8 @@ export function render(root, ctx) {
           ${["necessary", "always", "never"].map((q) => opt(q, t("lay.quote." + q), l.csv.quote === q)).join("")}</select></label>
         <label class="field"><span>${esc(t("export.decimal"))}</span><select data-opt="csv.decimal" data-testid="lay-decimal">
           ${opt(",", t("export.dec.comma"), l.csv.decimal === ",")}${opt(".", t("export.dec.dot"), l.csv.decimal === ".")}</select></label>
+        <label class="field"><span>${esc(t("lay.lineEnd"))}</span><select data-opt="csv.line_end" data-testid="lay-line-end">
+          ${opt("crlf", t("lay.lineEnd.crlf"), l.csv.line_end === "crlf")}${opt("lf", t("lay.lineEnd.lf"), l.csv.line_end === "lf")}</select></label>
         <label class="check"><input type="checkbox" data-opt="csv.header" data-testid="lay-csv-header" ${l.csv.header ? "checked" : ""}><span>${esc(t("lay.csvHeader"))}</span></label>`}
       </fieldset>
       <fieldset class="lay-box"><legend>${esc(t("lay.box.dates"))}</legend>
@@ -553,7 +588,7 @@ export function render(root, ctx) {
     const v = prompt(t("lay.fmt.prompt"), current || "%d/%m/%Y");
     if (v === null || !v.trim()) { sel.value = current || ""; return null; }
     const o = document.createElement("option");
-    o.value = v.trim(); o.textContent = `${strftime(v.trim())}   (${v.trim()})`;
+    o.value = v.trim(); o.textContent = strftime(v.trim());
     sel.insertBefore(o, sel.querySelector('option[value="__custom"]'));
     sel.value = v.trim();
     return v.trim();
@@ -619,7 +654,7 @@ export function render(root, ctx) {
         const pos = positions(l[rec]);
         area.querySelectorAll(`tr[data-rec="${rec}"] .lay-pos`).forEach((td, i) => { td.textContent = pos[i][1] >= pos[i][0] ? `${pos[i][0]}–${pos[i][1]}` : "?"; });
         const tw = area.querySelector(`[data-testid="lay-linewidth-${rec}"]`);
-        if (tw && pos.length) tw.textContent = t("lay.rec.width", { n: fmtInt(pos[pos.length - 1][1]) });
+        if (tw && pos.length) tw.textContent = widthText(pos[pos.length - 1][1]);
       }
       markDirty();
     };
@@ -667,7 +702,11 @@ export function render(root, ctx) {
       return { from: st.from, to: st.to };
     };
     const busy = (on) => form.querySelectorAll(".lay-run button").forEach((b) => { if (on) { b.dataset.was = b.disabled ? "1" : ""; b.disabled = true; } else b.disabled = b.dataset.was === "1"; });
-    const fail = (e) => { say(msg, t("common.error", { message: errorText(e) }), "error"); };
+    const fail = (e) => {
+      const p = e && e.message ? parseValueError(e.message) : null;
+      if (p) say(msg, t("lay.err.refused", { error: errorText1(e.message), more: p.more ? t("lay.more", { n: fmtInt(p.more) }) : "" }), "error");
+      else say(msg, t("common.error", { message: errorText(e) }), "error");
+    };
     const show = (html) => { st.out = html; out.innerHTML = html; };
 
     async function save() {
@@ -701,11 +740,11 @@ export function render(root, ctx) {
         const errs = r.errors || [];
         say(msg, "");
         show(`<div class="lay-summary" data-testid="lay-summary">
-            <span><b data-testid="lay-rows" data-rows="${r.total_rows}">${esc(fmtInt(r.total_rows))}</b> ${esc(t("lay.preview.rows", { from: p.from, to: p.to }))}</span>
+            <span><b data-testid="lay-rows" data-rows="${r.total_rows}">${esc(fmtInt(r.total_rows))}</b> ${esc(t("lay.preview.rows", { from: localDate(p.from), to: localDate(p.to) }))}</span>
             ${errs.length ? `<span class="badge badge-error">${esc(t("lay.preview.blocked"))}</span>` : `<span class="badge badge-active">${esc(t("lay.preview.ok"))}</span>`}
             <span class="muted small">${esc(t("lay.preview.first", { n: fmtInt(r.lines.length) }))}</span></div>
           ${problemsHtml(errs, r.warnings)}
-          ${fileView(r.lines || [], l, r.total_rows)}`);
+          ${fileView(r.lines || [], l, r.total_rows, errs)}`);
       } catch (e) { if (alive) fail(e); } finally { if (alive) busy(false); }
     });
 

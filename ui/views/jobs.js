@@ -32,6 +32,19 @@ export function scheduleText(j) {
   return t("job.sched.monthly", { time, day: getLocale() === "fr" && Number(j.day) === 1 ? "1er" : j.day });
 }
 
+/** `YYYY-MM-DD` as the clerk writes dates. */
+function localDate(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || "");
+  return m && getLocale() === "fr" ? `${m[3]}/${m[2]}/${m[1]}` : s;
+}
+
+/** A written file: its name, and the folder under it (an e-mail destination as it is). */
+function fileCell(path) {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (i < 0) return esc(path);
+  return `<span class="mono small">${esc(path.slice(i + 1))}</span><div class="cell-sub mono">${esc(path.slice(0, i + 1))}</div>`;
+}
+
 export function durationText(ms) {
   if (ms === null || ms === undefined) return t("common.none");
   return ms < 1000 ? `${fmtInt(ms)} ms` : `${fmtNumber(ms / 1000, 1)} s`;
@@ -57,7 +70,7 @@ export function render(root, ctx) {
       <p class="muted">${esc(t("job.intro"))}</p></div>
       <button class="btn btn-primary" data-testid="job-new" ${canEdit ? "" : deny}>${icon("plus")}<span>${esc(t("job.new"))}</span></button></div>
     ${canEdit ? "" : `<p class="notice" data-testid="job-denied">${esc(t("job.denied"))}</p>`}
-    <div class="card table-card"><div class="table-scroll"><table class="table jobs-table">
+    <div class="card table-card jobs-card"><div class="table-scroll"><table class="table jobs-table">
       <thead><tr><th>${esc(t("job.col.name"))}</th><th>${esc(t("job.col.layout"))}</th><th>${esc(t("job.col.schedule"))}</th>
         <th>${esc(t("job.col.destination"))}</th><th>${esc(t("job.col.next"))}</th><th>${esc(t("job.col.last"))}</th><th></th></tr></thead>
       <tbody data-testid="job-list"><tr class="empty-row"><td colspan="7">${esc(t("common.loading"))}</td></tr></tbody>
@@ -67,7 +80,7 @@ export function render(root, ctx) {
       <div class="job-grid">
         <label class="field"><span>${esc(t("job.name"))}</span><input type="text" name="jname" data-testid="job-name" maxlength="80" required></label>
         <label class="field"><span>${esc(t("job.layout"))}</span><select name="layout" data-testid="job-layout"></select></label>
-        <div class="field"><span>${esc(t("job.every"))}</span><div class="segmented" role="group" aria-label="${esc(t("job.every"))}">
+        <div class="field job-wide"><span>${esc(t("job.every"))}</span><div class="segmented" role="group" aria-label="${esc(t("job.every"))}">
           ${EVERY.map((e) => `<button type="button" data-every="${e}" data-testid="job-every-${e}">${esc(t("job.every." + e))}</button>`).join("")}</div></div>
         <label class="field" data-when="weekly"><span>${esc(t("job.weekday"))}</span><select name="weekday" data-testid="job-weekday">
           ${[1, 2, 3, 4, 5, 6, 7].map((d) => `<option value="${d}">${esc(weekdayName(d))}</option>`).join("")}</select></label>
@@ -171,9 +184,9 @@ export function render(root, ctx) {
     const dest = j.destination === "email"
       ? `${icon("upload")} ${esc((j.email_to || []).join(", "))}`
       : `${icon("file")} <span class="mono small">${esc(j.folder)}</span>`;
-    let actions = `<button class="btn btn-ghost" data-act="edit" data-testid="job-edit">${icon("edit")}<span>${esc(t("nt.editBtn"))}</span></button>
-      <button class="btn btn-ghost" data-act="run" data-testid="job-run" ${canEdit ? "" : deny}>${icon("export")}<span>${esc(t("job.runNow"))}</span></button>
-      <button class="btn btn-ghost danger" data-act="delete" data-testid="job-delete" ${canEdit ? "" : deny}>${icon("trash")}<span>${esc(t("groups.delete"))}</span></button>`;
+    let actions = `<button class="btn" data-act="run" data-testid="job-run" ${canEdit ? "" : deny}>${icon("export")}<span>${esc(t("job.runNow"))}</span></button>
+      <button class="icon-btn" data-act="edit" data-testid="job-edit" title="${esc(t("nt.editBtn"))}" aria-label="${esc(t("nt.editBtn"))}">${icon("edit")}</button>
+      <button class="icon-btn danger" data-act="delete" data-testid="job-delete" ${canEdit ? `title="${esc(t("groups.delete"))}"` : deny} aria-label="${esc(t("groups.delete"))}">${icon("trash")}</button>`;
     if (deleting === j.id) {
       actions = `<span class="warn-text">${esc(t("job.confirmDelete", { name: j.name }))}</span>
         <button class="btn btn-danger" data-act="delete-ok" data-testid="job-delete-ok">${esc(t("groups.delete"))}</button>
@@ -186,7 +199,7 @@ export function render(root, ctx) {
       <td class="job-dest">${dest}</td>
       <td class="nowrap" data-testid="job-next">${j.next_run_at ? esc(fmtDateTime(j.next_run_at)) : `<span class="muted">${esc(t("common.none"))}</span>`}</td>
       <td class="nowrap">${last ? `${statusBadge(last.status, "job-last-status")}<div class="cell-sub">${esc(fmtDateTime(last.started_at))}</div>` : `<span class="muted">${esc(t("job.never"))}</span>`}</td>
-      <td class="row-actions">${actions}</td></tr>`;
+      <td><div class="row-actions">${actions}</div></td></tr>`;
   }
 
   function drawJobs() {
@@ -210,10 +223,10 @@ export function render(root, ctx) {
     logBody.innerHTML = runs.length ? runs.map((r) => `<tr data-testid="job-run-row" data-id="${r.id}" data-job="${r.job_id}" data-status="${esc(r.status)}">
         <td class="nowrap">${esc(fmtDateTime(r.started_at))}<div class="cell-sub">${esc(t("job.trigger." + r.trigger))}</div></td>
         <td>${esc(r.job)}<div class="cell-sub">${esc(r.layout)}</div></td>
-        <td class="nowrap">${esc(r.period_from)} → ${esc(r.period_to)}</td>
+        <td class="nowrap">${esc(localDate(r.period_from))} → ${esc(localDate(r.period_to))}</td>
         <td>${statusBadge(r.status, "job-run-status")}</td>
         <td class="num">${esc(fmtInt(r.attempt))}</td>
-        <td class="job-file mono small" data-testid="job-run-file">${r.file ? esc(r.file) : `<span class="muted">${esc(t("common.none"))}</span>`}</td>
+        <td class="job-file" data-testid="job-run-file" data-path="${esc(r.file || "")}" title="${esc(r.file || "")}">${r.file ? fileCell(r.file) : `<span class="muted">${esc(t("common.none"))}</span>`}</td>
         <td class="num" data-testid="job-run-rows">${r.rows === null || r.rows === undefined ? "" : esc(fmtInt(r.rows))}</td>
         <td class="mono small" title="${esc(r.sha256 || "")}">${r.sha256 ? esc(r.sha256.slice(0, 12)) : ""}</td>
         <td class="num nowrap">${esc(durationText(r.duration_ms))}</td>

@@ -1,13 +1,13 @@
 import { call } from "../api.js";
 import {
   t, fmtNumber, fmtDateTime, fmtDate, deviceTypeLabel, statusLabel, codeLabel, registerLabel,
-  unitLabel, errorText, isoDateInTz,
+  unitLabel, errorText, isoDateInTz, getLocale,
 } from "../i18n.js";
 import { icon, deviceIcon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../dom.js";
 import { renderHistogram } from "../chart.js";
 import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
-import { consumerReportHtml, wireConsumerReport, PERM_REPORT } from "./consumer-report.js";
+import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from "./consumer-report.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const CUMULATIVE = ["volume", "energy", "a_plus", "a_minus", "target_volume", "target_energy"];
@@ -50,10 +50,16 @@ function installationCard(m) {
   </dl></section>`;
 }
 
+/** A `target_date` register value (local date as days since 1970-01-01) as a date. */
+function daysDate(days) {
+  if (days === null || days === undefined) return t("common.none");
+  return new Intl.DateTimeFormat(getLocale() === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeZone: "UTC" }).format(new Date(days * 86400000));
+}
+
 function registersCard(regs) {
   const body = regs.length
     ? `<div class="table-scroll"><table class="table compact" data-testid="registers"><thead><tr><th>${esc(t("meter.registers.label"))}</th><th class="num">${esc(t("meter.registers.value"))}</th><th>${esc(t("meter.registers.time"))}</th></tr></thead><tbody>
-      ${regs.map((r) => `<tr><td>${esc(registerLabel(r.register, r.label))}</td><td class="num"><b>${esc(fmtNumber(r.last_value, 3))}</b> ${esc(unitLabel(r.unit))}</td><td class="nowrap">${r.last_ts ? esc(fmtDateTime(r.last_ts)) : none()}</td></tr>`).join("")}
+      ${regs.map((r) => `<tr><td>${esc(registerLabel(r.register, r.label))}</td><td class="num">${r.register === "target_date" ? `<b>${esc(daysDate(r.last_value))}</b>` : `<b>${esc(fmtNumber(r.last_value, 3))}</b> ${esc(unitLabel(r.unit))}`}</td><td class="nowrap">${r.last_ts ? esc(fmtDateTime(r.last_ts)) : none()}</td></tr>`).join("")}
       </tbody></table></div>`
     : `<p class="muted">${esc(t("meter.registers.none"))}</p>`;
   return `<section class="card"><h2>${icon("meters")}<span>${esc(t("meter.registers"))}</span></h2>${body}</section>`;
@@ -151,7 +157,7 @@ export function render(root, ctx) {
         </div>
       </div>
       ${canExchange ? exchangeFormHtml(d) : ""}
-      ${canReport ? consumerReportHtml(d) : ""}
+      ${canReport ? consumerReportHtml(d, ctx.can(PERM_EMAIL)) : ""}
       <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">

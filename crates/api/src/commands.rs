@@ -10,9 +10,20 @@ use serde_json::{json, Value};
 
 /// Every command name, for documentation and tests (`report_*`: crates/api/src/reports.rs).
 pub const COMMANDS: &[&str] = &[
+    "consumer_report",
+    "consumer_report_email",
     "decode",
     "export_columns",
+    "export_layout_copy",
+    "export_layout_delete",
+    "export_layout_dry_run",
+    "export_layout_get",
+    "export_layout_preview",
+    "export_layout_run",
+    "export_layout_save",
+    "export_layouts_list",
     "export_readings",
+    "export_variables",
     "export_job_delete",
     "export_job_run_now",
     "export_job_save",
@@ -256,13 +267,23 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: DecodeArgs = parse(args)?;
             decode(&a.hex, a.key.as_deref(), &a.previous, a.explain)
         }
+        _ if name.starts_with("export_layout") || name == "export_variables" => {
+            match crate::export_layouts::call(store, &session, name, args, now) {
+                Some(result) => result,
+                None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+            }
+        }
         _ if name.starts_with("export_job") || name == "export_runs_list" => {
-            let runner = format!("{} (app)", ctx.computer);
+            let runner = crate::jobs::runner(&ctx.computer);
             match crate::export_jobs::call(store, &session, name, args, &runner, now) {
                 Some(result) => result,
                 None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
             }
         }
+        _ if name.starts_with("consumer_report") => match crate::consumer_report::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ if name.starts_with("notify_") => match crate::notify::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),

@@ -1,8 +1,9 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
-//! (watched customers-and-meters folders, alarm notifications) as the system user. Started
-//! by the adapters that stay open (`releve serve`, the desktop window); `releve park
-//! import-folder` and `releve notify run` do the same from cron or Task Scheduler when the
-//! app is closed.
+//! (watched customers-and-meters folders, alarm notifications, scheduled billing exports)
+//! as the system user. Started by the adapters that stay open (`releve serve`, the desktop
+//! window); `releve park import-folder`, `releve notify run` and `releve jobs run` do the
+//! same from cron or Task Scheduler when the app is closed (the exports' runs are claimed
+//! per slot in the store, so the app and cron never run one twice).
 
 use crate::{ApiError, Clock, Ctx};
 use releve_core::access::{Permission, Session};
@@ -15,10 +16,22 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     let system = Session::system(computer);
     let permit = system.permit(Permission::EditMeters)?;
     let imported = releve_core::park_folder::park_import_folder(store, permit, clock());
-    // Alarm notifications run even when a folder import failed.
-    releve_core::notify::notify_run(store, clock())?;
+    // Notifications and exports run even when a folder import failed.
+    let notified = releve_core::notify::notify_run(store, clock());
+    let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
     imported?;
+    notified?;
+    let report = exported?;
+    if report.failed() > 0 {
+        let message = format!("{} scheduled export run(s) failed; see the export log", report.failed());
+        return Err(ApiError::new("export_failed", message));
+    }
     Ok(())
+}
+
+/// How this process signs the export runs it makes.
+pub(crate) fn runner(computer: &str) -> String {
+    format!("{computer} (app, pid {})", std::process::id())
 }
 
 impl Ctx {

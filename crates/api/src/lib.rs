@@ -3,7 +3,9 @@
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
 pub mod commands;
+mod consumer_report;
 mod export_jobs;
+mod export_layouts;
 pub mod jobs;
 mod notify;
 mod reports;

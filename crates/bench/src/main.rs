@@ -2,6 +2,9 @@
 //!   releve-bench demo --meters 100000 --db /tmp/big.db   time and size of the demo build
 //!   releve-bench import --lines 1000000                  import rate next to a bare insert loop
 //!   releve-bench queries --db /tmp/big.db                meter-list page and histogram latency
+//!   releve-bench export --db /tmp/billing.db             exports of 1,000,000 readings vs a bare csv writer
+
+mod export;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
@@ -37,6 +40,14 @@ enum Command {
         #[arg(long, default_value_t = 25)]
         runs: u32,
     },
+    /// Per-reading and per-meter (layout) exports of 1,000,000 readings, CSV and fixed width.
+    Export {
+        /// Made on first use (meters x 10 readings), reused after.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        meters: u32,
+    },
 }
 
 fn main() {
@@ -45,6 +56,7 @@ fn main() {
         Command::Demo { meters, db } => demo(meters, &db),
         Command::Import { lines, hours } => import(lines, hours),
         Command::Queries { db, runs } => queries(&db, runs),
+        Command::Export { db, meters } => export::run(&db, meters),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

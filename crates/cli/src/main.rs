@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Reports handed out to consumers.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// AES keys.
     Keys {
         #[command(subcommand)]
@@ -82,7 +87,8 @@ enum Command {
         explain: bool,
         hex: String,
     },
-    /// Export readings of a period to CSV.
+    /// Export readings of a period to CSV, or with --layout a saved billing-export layout
+    /// (one row per meter).
     Export {
         #[arg(long)]
         db: PathBuf,
@@ -92,6 +98,9 @@ enum Command {
         to: String,
         #[arg(long)]
         out: PathBuf,
+        /// A saved billing-export layout (export_layouts_list): its file instead of readings.
+        #[arg(long, conflicts_with_all = ["columns", "decimal"])]
+        layout: Option<String>,
         /// Comma-separated column ids (default: all).
         #[arg(long)]
         columns: Option<String>,
@@ -147,6 +156,38 @@ enum JobsCommand {
         /// Run as of this time (Unix seconds, YYYY-MM-DD or "YYYY-MM-DD HH:MM" local time) instead of now.
         #[arg(long)]
         now: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// One consumer's consumption over a period (chart and table) as PDF or HTML, written to
+    /// a file or e-mailed (to the customer's address unless one is given).
+    Consumer {
+        #[arg(long)]
+        db: PathBuf,
+        /// Serial number of the meter.
+        #[arg(long)]
+        meter: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "day", value_parser = ["day", "month"])]
+        resolution: String,
+        #[arg(long, default_value = "pdf", value_parser = ["pdf", "html"])]
+        format: String,
+        /// Language of the report (default: the --user's).
+        #[arg(long, value_parser = ["fr", "en"])]
+        locale: Option<String>,
+        /// Write the report to this file.
+        #[arg(long, required_unless_present = "email", conflicts_with = "email")]
+        out: Option<PathBuf>,
+        /// E-mail the report as an attachment, to ADDRESS or else to the customer.
+        #[arg(long, value_name = "ADDRESS", num_args = 0..=1)]
+        email: Option<Option<String>>,
+        #[command(flatten)]
+        acting: Acting,
     },
 }
 
@@ -329,6 +370,37 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Report {
+            command: ReportCommand::Consumer { db, meter, from, to, resolution, format, locale, out, email, acting },
+        } => {
+            use releve_core::consumer_report::{self as report, ConsumerReportRequest, Format, Locale};
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let req = ConsumerReportRequest {
+                meter_id: report::meter_of_serial(&store, &session, &meter)?,
+                from: releve_api::commands::date("--from", &from)?,
+                to: releve_api::commands::date("--to", &to)?,
+                resolution: releve_core::meters::Resolution::parse(&resolution)?,
+                format: Format::parse(&format)?,
+                locale: locale.as_deref().map(Locale::parse).transpose()?,
+            };
+            match (out, email) {
+                (_, Some(address)) => {
+                    let sent = report::consumer_report_email(&store, &session, &req, address.as_deref(), now())?;
+                    println!("{} sent to {}", sent.file_name, sent.sent_to);
+                }
+                (Some(out), None) => {
+                    let file = report::consumer_report(&store, &session, &req, now())?;
+                    std::fs::write(&out, &file.bytes).map_err(|e| releve_core::Error::io(&out, e))?;
+                    println!("{} written to {} ({} bytes)", file.file_name, out.display(), file.bytes.len());
+                }
+                (None, None) => {
+                    let message = "give --out FILE or --email [ADDRESS]".to_string();
+                    return Err(Failure { code: "bad_request".into(), message, details: None });
+                }
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Import { db, acting, file } } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
@@ -354,7 +426,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             Ok(())
         }
-        Command::Export { db, from, to, out, columns, separator, decimal, acting } => {
+        Command::Export { db, from, to, out, layout: Some(layout), acting, .. } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let period = releve_core::billing::Period::new(
+                releve_api::commands::date("--from", &from)?,
+                releve_api::commands::date("--to", &to)?,
+            )?;
+            let file = releve_core::billing::layout_run(&store, &session, &layout, period, now())?;
+            std::fs::write(&out, &file.bytes).map_err(|e| releve_core::Error::io(&out, e))?;
+            for w in &file.warnings {
+                eprintln!("warning: meter {}, {}: {}", w.meter, w.field, w.message);
+            }
+            println!(
+                "{} meters written to {} (layout {layout}, {} warnings, sha256 {}; suggested name {})",
+                file.rows,
+                out.display(),
+                file.warnings.len(),
+                file.sha256,
+                file.file_name
+            );
+            Ok(())
+        }
+        Command::Export { db, from, to, out, columns, separator, decimal, acting, layout: None } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
             let args = releve_api::commands::ExportArgs {

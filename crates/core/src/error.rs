@@ -34,6 +34,9 @@ pub enum Error {
     Send { channel: &'static str, recipient: String, reason: String },
     #[error("CSV error: {0}")]
     Csv(#[from] csv::Error),
+    /// A value an export cannot write as its layout says (too wide, ...): nothing is cut.
+    #[error("{record}, field {field} ({var}): \"{value}\" {problem}{}", more_values(*.more))]
+    FieldValue { record: String, field: usize, var: &'static str, value: String, problem: String, more: usize },
     #[error("{whom} has no e-mail address: give the recipient's address")]
     NoEmail { whom: String },
     #[error("cannot draw the {what}: {reason}")]
@@ -55,6 +58,7 @@ impl Error {
             Error::Store(_) => "store",
             Error::Send { .. } => "send",
             Error::Csv(_) => "csv",
+            Error::FieldValue { .. } => "bad_input",
             Error::NoEmail { .. } => "no_email",
             Error::Render { .. } => "render",
         }
@@ -70,6 +74,14 @@ impl Error {
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io { path: path.into(), source }
+    }
+}
+
+fn more_values(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        1 => " (and 1 more value that cannot be written; see the preview)".into(),
+        n => format!(" (and {n} more values that cannot be written; see the preview)"),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod demo;
 pub mod driver;
 pub mod compare;
+pub mod consumer_report;
 pub mod error;
 pub mod exchange;
 pub mod export;

@@ -209,7 +209,7 @@ fn pad(out: &mut String, text: &str, len: usize, width: usize, f: &Field, cell: 
     match align {
         Align::Left => {
             out.push_str(text);
-            out.extend(std::iter::repeat_n(fill, n));
+            out.extend(std::iter::repeat(fill).take(n));
         }
         Align::Right => {
             let (sign, digits) = match text.strip_prefix('-') {
@@ -217,7 +217,7 @@ fn pad(out: &mut String, text: &str, len: usize, width: usize, f: &Field, cell: 
                 _ => ("", text),
             };
             out.push_str(sign);
-            out.extend(std::iter::repeat_n(fill, n));
+            out.extend(std::iter::repeat(fill).take(n));
             out.push_str(digits);
         }
     }

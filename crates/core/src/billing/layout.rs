@@ -46,13 +46,14 @@ pub struct CsvOptions {
     pub quote: Quote,
     /// Decimal mark of numbers (also used by fixed-width fields without implied decimals).
     pub decimal: char,
-    /// A line of column labels first (before the header record, if any).
+    /// A line of column labels (after the header record, if any).
     pub header: bool,
+    pub line_end: LineEnd,
 }
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions { separator: ';', quote: Quote::Necessary, decimal: ',', header: true }
+        CsvOptions { separator: ';', quote: Quote::Necessary, decimal: ',', header: true, line_end: LineEnd::Crlf }
     }
 }
 

@@ -2,18 +2,27 @@
 //! or fixed width, with header and trailer records, validated (nothing is silently cut),
 //! previewed, dry-run against the last file and run.
 
+pub mod diff;
+pub mod format;
 pub mod layout;
+mod rows;
+pub mod values;
 
-pub use layout::{Align, BillingOptions, CsvOptions, Field, FixedOptions, Format, Kind, Layout, LineEnd, Quote, Scope, Var, VarInfo};
+pub use format::FieldError;
+pub use layout::{variables, Align, BillingOptions, CsvOptions, Field, FixedOptions, Format, Kind, Layout, LineEnd, Quote, Scope, Var, VarInfo};
 
-use crate::access::Session;
+use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{self, Store};
 use chrono::NaiveDate;
+use rows::{Keep, Produced};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
-/// A billing period: two local dates, `to` included. Values "at the start" are at `from`
-/// 00:00 local time, values "at the billing date" at `to + 1 day` 00:00... see `Period::end`.
+/// A billing period: two local dates, `to` included. The start values are the registers'
+/// values at `from` 00:00 local time; the end values at the billing date, the day after
+/// `to`, 00:00 (for January: 1 January 00:00 and 1 February 00:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub from: NaiveDate,
@@ -26,6 +35,11 @@ impl Period {
             return Err(Error::bad_input("period", format!("the end {to} is before the start {from}")));
         }
         Ok(Period { from, to })
+    }
+
+    /// The billing date: the day after the period's last day.
+    pub fn billing_date(&self) -> NaiveDate {
+        self.to + chrono::Duration::days(1)
     }
 }
 
@@ -70,6 +84,8 @@ pub struct DryRun {
     pub added_lines: Vec<MeterLine>,
     pub removed_lines: Vec<MeterLine>,
     pub warnings: Vec<Warning>,
+    /// Values that do not fit: the run would be refused.
+    pub errors: Vec<String>,
     pub last_run: Option<LastRun>,
 }
 
@@ -108,20 +124,242 @@ pub struct LayoutSummary {
     pub last_run: Option<LastRun>,
 }
 
-/// Run the saved layout `name` over `period`: the file, kept as the layout's last file.
+/// Run the saved layout `name` over `period`: the file, kept as the layout's last file (its
+/// lines by meter, for the next dry run). Refused, with no file, when a value does not fit.
 pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, now: i64) -> Result<ExportOutput> {
-    let _ = (store, session, name, period, now);
-    Err(Error::not_found("billing export engine"))
+    let permit = session.permit(Permission::Export)?;
+    let (saved, layout) = load(store, name)?;
+    let produced = {
+        let conn = store.reader()?;
+        rows::produce(&conn, &layout, period, now, Keep { lines: usize::MAX, by_meter: true })?
+    };
+    refuse_errors(&produced)?;
+    let out = output(&layout, period, &produced);
+    let last = store::layouts::LastFile {
+        at: now,
+        period_from: period.from.to_string(),
+        period_to: period.to.to_string(),
+        file_name: out.file_name.clone(),
+        rows: out.rows as i64,
+        sha256: out.sha256.clone(),
+    };
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    let lines = produced.lines.iter().map(|(m, r)| (m.as_str(), produced.line(r)));
+    store::layouts::replace_last_file(&tx, saved.id, &last, lines)?;
+    let details = format!(
+        "layout {name}, {} to {}: {} rows, {} warnings, {} (sha256 {})",
+        period.from,
+        period.to,
+        out.rows,
+        out.warnings.len(),
+        out.file_name,
+        out.sha256
+    );
+    store::audit::record_permit(&tx, permit, now, "export_layout_run", &details)?;
+    tx.commit()?;
+    Ok(out)
 }
 
-/// The first `limit` lines of `layout`'s file (header included) and all its problems.
+/// The first `limit` lines of `layout`'s file (header and column labels included) and all
+/// the problems of the whole file. The layout need not be saved.
 pub fn layout_preview(store: &Store, session: &Session, layout: &Layout, period: Period, limit: usize, now: i64) -> Result<Preview> {
-    let _ = (store, session, layout, period, limit, now);
-    Err(Error::not_found("billing export engine"))
+    session.permit(Permission::Export)?;
+    layout.check()?;
+    let conn = store.reader()?;
+    let produced = rows::produce(&conn, layout, period, now, Keep { lines: limit, by_meter: false })?;
+    let line_end = match layout.format {
+        Format::Csv => layout.csv.line_end.as_str(),
+        Format::Fixed => layout.fixed.line_end.as_str(),
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for part in [&produced.head, &produced.body] {
+        lines.extend(part.split_terminator(line_end).map(str::to_string));
+    }
+    lines.truncate(limit);
+    if lines.len() < limit {
+        lines.extend(produced.tail.split_terminator(line_end).map(str::to_string));
+    }
+    Ok(Preview {
+        lines,
+        total_rows: produced.rows,
+        warnings: produced.warnings,
+        errors: produced.errors.iter().map(ToString::to_string).collect(),
+    })
 }
 
-/// What `layout_run` would produce, compared with the layout's last file.
+/// `layout_preview` of the saved layout `name`.
+pub fn layout_preview_saved(store: &Store, session: &Session, name: &str, period: Period, limit: usize, now: i64) -> Result<Preview> {
+    session.permit(Permission::Export)?;
+    let (_, layout) = load(store, name)?;
+    layout_preview(store, session, &layout, period, limit, now)
+}
+
+/// What `layout_run` would produce, compared with the layout's last file, by meter.
 pub fn layout_dry_run(store: &Store, session: &Session, name: &str, period: Period, now: i64) -> Result<DryRun> {
-    let _ = (store, session, name, period, now);
-    Err(Error::not_found("billing export engine"))
+    session.permit(Permission::Export)?;
+    let (saved, layout) = load(store, name)?;
+    let conn = store.reader()?;
+    let produced = rows::produce(&conn, &layout, period, now, Keep { lines: usize::MAX, by_meter: true })?;
+    let mut old: HashMap<String, String> = HashMap::new();
+    store::layouts::last_lines(&conn, saved.id, &mut |meter, line| {
+        old.insert(meter, line);
+    })?;
+    let last_run = store::layouts::last_file(&conn, saved.id)?.map(last_run);
+    let d = diff::diff(old, produced.lines.iter().map(|(m, r)| (m.as_str(), produced.line(r))));
+    Ok(DryRun {
+        rows: produced.rows,
+        added: d.added.len() as u64,
+        removed: d.removed.len() as u64,
+        changed: d.changed,
+        unchanged: d.unchanged,
+        added_lines: d.added,
+        removed_lines: d.removed,
+        warnings: produced.warnings,
+        errors: produced.errors.iter().map(ToString::to_string).collect(),
+        last_run,
+    })
+}
+
+/// Every saved layout, by name, with its last run.
+pub fn layouts_list(store: &Store, session: &Session) -> Result<Vec<LayoutSummary>> {
+    session.permit(Permission::View)?;
+    let conn = store.reader()?;
+    let mut out = Vec::new();
+    for s in store::layouts::list(&conn)? {
+        let (format, fields) = match Layout::from_json(&s.definition) {
+            Ok(l) => (l.format, l.fields.len()),
+            Err(_) => (Format::Csv, 0),
+        };
+        let last_run = store::layouts::last_file(&conn, s.id)?.map(last_run);
+        out.push(LayoutSummary { id: s.id, name: s.name, format, fields, updated_at: s.updated_at, last_run });
+    }
+    Ok(out)
+}
+
+/// A saved layout.
+pub fn layout_get(store: &Store, session: &Session, name: &str) -> Result<Layout> {
+    session.permit(Permission::View)?;
+    Ok(load(store, name)?.1)
+}
+
+/// Save a layout under its name (replacing the one of that name). Returns (id, created).
+pub fn layout_save(store: &Store, session: &Session, layout: &Layout, now: i64) -> Result<(i64, bool)> {
+    let permit = session.permit(Permission::Export)?;
+    layout.check()?;
+    let mut layout = layout.clone();
+    layout.name = layout.name.trim().to_string();
+    let conn = store.writer();
+    let (id, created) = store::layouts::upsert(&conn, &layout.name, &layout.to_json(), now)?;
+    let what = if created { "created" } else { "changed" };
+    let details = format!("layout {} {what}: {} fields, {:?}", layout.name, layout.fields.len(), layout.format);
+    store::audit::record_permit(&conn, permit, now, "export_layout_saved", &details)?;
+    Ok((id, created))
+}
+
+/// Copy layout `name` as `new_name` (which must be free).
+pub fn layout_copy(store: &Store, session: &Session, name: &str, new_name: &str, now: i64) -> Result<Layout> {
+    let permit = session.permit(Permission::Export)?;
+    let new_name = new_name.trim();
+    let (_, mut layout) = load(store, name)?;
+    layout.name = new_name.to_string();
+    layout.check()?;
+    let conn = store.writer();
+    if store::layouts::get(&conn, new_name)?.is_some() {
+        return Err(Error::bad_input("new_name", format!("a layout called '{new_name}' exists already")));
+    }
+    store::layouts::upsert(&conn, new_name, &layout.to_json(), now)?;
+    store::audit::record_permit(&conn, permit, now, "export_layout_copied", &format!("layout {name} copied as {new_name}"))?;
+    Ok(layout)
+}
+
+/// Delete a saved layout with its last file.
+pub fn layout_delete(store: &Store, session: &Session, name: &str, now: i64) -> Result<()> {
+    let permit = session.permit(Permission::Export)?;
+    let conn = store.writer();
+    if !store::layouts::delete(&conn, name)? {
+        return Err(Error::not_found(format!("export layout '{name}'")));
+    }
+    store::audit::record_permit(&conn, permit, now, "export_layout_deleted", &format!("layout {name} deleted"))?;
+    Ok(())
+}
+
+/// A file name for a layout's file: `<name-slug>-<from>_<to>.csv` (`.txt` for fixed width).
+pub fn file_name(layout: &Layout, period: Period) -> String {
+    let ext = match layout.format {
+        Format::Csv => "csv",
+        Format::Fixed => "txt",
+    };
+    format!("{}-{}_{}.{ext}", slug(&layout.name), period.from, period.to)
+}
+
+/// Lower-case ASCII letters and digits, other runs as one `-`; accents dropped.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'ÿ' => 'y',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "export".into()
+    } else {
+        out.to_string()
+    }
+}
+
+fn load(store: &Store, name: &str) -> Result<(store::layouts::SavedLayout, Layout)> {
+    let conn = store.reader()?;
+    let saved = store::layouts::get(&conn, name)?.ok_or_else(|| Error::not_found(format!("export layout '{name}'")))?;
+    let layout = Layout::from_json(&saved.definition)?;
+    Ok((saved, layout))
+}
+
+fn refuse_errors(p: &Produced) -> Result<()> {
+    match p.errors.first() {
+        Some(first) => Err(first.clone().into_error(p.errors.len() - 1)),
+        None => Ok(()),
+    }
+}
+
+fn output(layout: &Layout, period: Period, p: &Produced) -> ExportOutput {
+    let mut bytes = Vec::with_capacity(p.head.len() + p.body.len() + p.tail.len());
+    for part in [&p.head, &p.body, &p.tail] {
+        bytes.extend_from_slice(part.as_bytes());
+    }
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    ExportOutput { file_name: file_name(layout, period), bytes, rows: p.rows, sha256, warnings: p.warnings.clone() }
+}
+
+fn last_run(f: store::layouts::LastFile) -> LastRun {
+    LastRun { at: f.at, from: f.period_from, to: f.period_to, file_name: f.file_name, rows: f.rows as u64, sha256: f.sha256 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_slugs_of_the_layout_name() {
+        let period = Period::new(NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"), NaiveDate::from_ymd_opt(2025, 1, 31).expect("date")).expect("period");
+        let mut l = Layout::new("Facturation eau — Pôle Été", Format::Csv, vec![Field::new(Var::MeterSerial)]);
+        assert_eq!(file_name(&l, period), "facturation-eau-pole-ete-2025-01-01_2025-01-31.csv");
+        l.format = Format::Fixed;
+        l.name = "***".into();
+        assert_eq!(file_name(&l, period), "export-2025-01-01_2025-01-31.txt");
+        assert_eq!(period.billing_date(), NaiveDate::from_ymd_opt(2025, 2, 1).expect("date"));
+    }
 }

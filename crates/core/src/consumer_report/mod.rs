@@ -93,7 +93,7 @@ pub struct Sent {
 pub fn consumer_report(store: &Store, session: &Session, req: &ConsumerReportRequest, now: i64) -> Result<ReportFile> {
     session.permit(Permission::View)?;
     let locale = req.locale.unwrap_or_else(|| Locale::of(session));
-    let report = gather(&store.reader()?, req, locale, now)?;
+    let report = gather(&*store.reader()?, req, locale, now)?;
     render(&report, req.format)
 }
 
@@ -125,8 +125,11 @@ pub fn consumer_report_email(
     };
     let file = render(&report, req.format)?;
     let (subject, body) = report.mail();
-    let attachment =
-        Attachment { file_name: file.file_name.clone(), content_type: file.content_type.to_string(), bytes: file.bytes };
+    let attachment = Attachment {
+        file_name: file.file_name.clone(),
+        content_type: file.content_type.to_string(),
+        bytes: file.bytes,
+    };
     email::send_with_attachments(&settings, &to, &subject, &body, &[attachment])?;
     let details = format!("{} (meter {}) to {to}", file.file_name, report.meter.serial);
     store::audit::record_permit(&store.writer(), permit, now, "consumer_report_sent", &details)?;
@@ -136,7 +139,8 @@ pub fn consumer_report_email(
 /// The id of the meter with this serial (the CLI names meters by serial). Needs `view`.
 pub fn meter_of_serial(store: &Store, session: &Session, serial: &str) -> Result<i64> {
     session.permit(Permission::View)?;
-    store::meters::find(&store.reader()?, serial.trim(), None)?.ok_or_else(|| Error::not_found(format!("meter {serial}")))
+    store::meters::find(&*store.reader()?, serial.trim(), None)?
+        .ok_or_else(|| Error::not_found(format!("meter {serial}")))
 }
 
 fn render(report: &Report, format: Format) -> Result<ReportFile> {
@@ -199,11 +203,10 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
             return Err(Error::bad_input("period", format!("at most {MAX_MONTHS} months")))
         }
         Resolution::Day | Resolution::Month => {}
-        other => {
-            return Err(Error::bad_input("resolution", format!("'{}' is not one of day, month", other.as_str())))
-        }
+        other => return Err(Error::bad_input("resolution", format!("'{}' is not one of day, month", other.as_str()))),
     }
-    let meter = store::meters::get(conn, req.meter_id)?.ok_or_else(|| Error::not_found(format!("meter {}", req.meter_id)))?;
+    let meter =
+        store::meters::get(conn, req.meter_id)?.ok_or_else(|| Error::not_found(format!("meter {}", req.meter_id)))?;
     let customer = match meter.customer_id {
         Some(c) => store::customers::get(conn, c)?,
         None => None,
@@ -225,7 +228,12 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
         .into_iter()
         .filter_map(|e| {
             let until = e.ended_at.unwrap_or_else(|| e.last_seen_at.max(now));
-            let alarm = Alarm { code: e.code, start: e.started_at.max(start), end: until.min(end), ongoing: e.ended_at.is_none() };
+            let alarm = Alarm {
+                code: e.code,
+                start: e.started_at.max(start),
+                end: until.min(end),
+                ongoing: e.ended_at.is_none(),
+            };
             (alarm.end >= alarm.start).then_some(alarm)
         })
         .collect();
@@ -354,10 +362,11 @@ impl Report {
         s
     }
 
-    /// "Meter exchange 12/12/2025: 111 → 222".
+    /// "Meter exchange on 12 Dec 2025: 111 replaced by 222".
     pub fn exchange_text(&self, e: &ExchangeMark) -> String {
-        format!("{} {} : {} → {}", self.words().exchange, self.date_of(e.at), e.old_serial, e.new_serial)
-            .replace(" : ", if self.locale == Locale::Fr { " : " } else { ": " })
+        let w = self.words();
+        let colon = if self.locale == Locale::Fr { " :" } else { ":" };
+        format!("{} {}{colon} {} {} {}", w.exchange, self.date_of(e.at), e.old_serial, w.replaced_by, e.new_serial)
     }
 
     /// The codes of a table row, in words.

@@ -41,17 +41,8 @@ impl Font {
     }
 }
 
-/// Height of capitals, and depth below the baseline, as fractions of the font size.
-pub const CAP_HEIGHT: f64 = 0.718;
-pub const DESCENT: f64 = 0.207;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rgb(pub u8, pub u8, pub u8);
-
-impl Rgb {
-    pub const BLACK: Rgb = Rgb(0, 0, 0);
-    pub const WHITE: Rgb = Rgb(255, 255, 255);
-}
 
 /// The WinAnsi (cp1252) byte of a character; `?` for the ones it lacks.
 pub fn win_ansi(c: char) -> u8 {
@@ -131,7 +122,6 @@ fn num(v: f64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Left,
-    Center,
     Right,
 }
 
@@ -216,7 +206,6 @@ impl Page {
         let w = text_width(font, size, text);
         let x = match align {
             Align::Left => x,
-            Align::Center => x - w / 2.0,
             Align::Right => x - w,
         };
         self.text_at(x, y, font, size, 0.0, text);
@@ -302,7 +291,7 @@ impl Document {
         let xref = out.len();
         let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
         for o in &offsets {
-            let _ = write!(table, "{o:010} 00000 n \n");
+            let _ = writeln!(table, "{o:010} 00000 n ");
         }
         let _ = write!(
             table,

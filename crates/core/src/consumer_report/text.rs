@@ -173,7 +173,9 @@ pub struct Words {
     pub alarms: &'static str,
     pub alarm_periods: &'static str,
     pub ongoing: &'static str,
+    pub more_periods: &'static str,
     pub exchange: &'static str,
+    pub replaced_by: &'static str,
     pub no_reading: &'static str,
     pub no_data: &'static str,
     pub generated: &'static str,
@@ -209,7 +211,9 @@ const FR: Words = Words {
     alarms: "Alarmes",
     alarm_periods: "Périodes d'alarme",
     ongoing: "en cours",
-    exchange: "Échange de compteur",
+    more_periods: "autres périodes (voir le tableau)",
+    exchange: "Échange de compteur le",
+    replaced_by: "remplacé par",
     no_reading: "—",
     no_data: "Aucun relevé sur la période.",
     generated: "Édité le",
@@ -245,7 +249,9 @@ const EN: Words = Words {
     alarms: "Alarms",
     alarm_periods: "Alarm periods",
     ongoing: "ongoing",
-    exchange: "Meter exchange",
+    more_periods: "more periods (see the table)",
+    exchange: "Meter exchange on",
+    replaced_by: "replaced by",
     no_reading: "—",
     no_data: "No reading in the period.",
     generated: "Issued on",
@@ -260,7 +266,17 @@ const EN: Words = Words {
 };
 
 const FR_MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
     "décembre",
 ];
 
@@ -268,7 +284,17 @@ const FR_SHORT_MONTHS: [&str; 12] =
     ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 
 const EN_MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 

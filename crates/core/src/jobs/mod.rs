@@ -48,7 +48,7 @@ pub fn export_jobs_list(store: &Store, session: &Session, now: i64) -> Result<Ve
     for job in table::jobs(&conn)? {
         let id = job.id.unwrap_or_default();
         let next_run_at = match Schedule::of(&job) {
-            Ok(s) if job.enabled => s.next_after(tz, now.max(job.created_at)),
+            Ok(s) if job.enabled => s.next_after(tz, now.max(job.since)),
             _ => None,
         };
         let last_run = table::runs(&conn, Some(id), 1)?.into_iter().next();
@@ -157,7 +157,7 @@ pub fn jobs_run(store: &Store, runner: &str, now: i64) -> Result<JobsReport> {
     for job in jobs.iter().filter(|j| j.enabled) {
         let id = job.id.unwrap_or_default();
         let Ok(schedule) = Schedule::of(job) else { continue };
-        let after = table::last_slot(&*store.reader()?, id)?.unwrap_or(job.created_at).max(job.created_at);
+        let after = table::last_slot(&*store.reader()?, id)?.unwrap_or(job.since).max(job.since);
         for slot in schedule.slots(tz, after, now, CATCH_UP) {
             let day = local_date(tz, slot)?;
             if let Some(run_id) = claim(store, job, &schedule, day, slot, "schedule", runner, now)? {

@@ -165,7 +165,7 @@ mod tests {
             email_to: vec![],
             report_to: vec![],
             enabled: true,
-            created_at: 0,
+            since: 0,
         }
     }
 

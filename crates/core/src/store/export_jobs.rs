@@ -38,9 +38,10 @@ pub struct Job {
     pub report_to: Vec<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Slots before this time are not owed (set on creation).
+    /// When the job was last saved: slots before it are not owed (a job saved at 10:00 for
+    /// 06:00 runs first tomorrow; a changed hour does not export the same period twice).
     #[serde(default)]
-    pub created_at: i64,
+    pub since: i64,
 }
 
 fn one() -> u32 {
@@ -56,7 +57,7 @@ fn split(s: String) -> Vec<String> {
 }
 
 const JOB_COLS: &str =
-    "id, name, layout, every, weekday, day, hour, minute, period, destination, folder, email_to, report_to, enabled, created_at";
+    "id, name, layout, every, weekday, day, hour, minute, period, destination, folder, email_to, report_to, enabled, updated_at";
 
 fn job_of(r: &Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
@@ -74,7 +75,7 @@ fn job_of(r: &Row<'_>) -> rusqlite::Result<Job> {
         email_to: split(r.get(11)?),
         report_to: split(r.get(12)?),
         enabled: r.get(13)?,
-        created_at: r.get(14)?,
+        since: r.get(14)?,
     })
 }
 

@@ -1,0 +1,292 @@
+//! The report laid out on A4 pages: heading, customer and meter, the total, the chart
+//! (vector, through `PdfCanvas`), the alarm periods, then the table, continued on further
+//! pages with its header repeated; every page has a footer "Page i of n".
+
+use super::chart;
+use super::pdf::{text_width, Align, Document, Font, Page, Rgb, A4};
+use super::pdf_canvas::PdfCanvas;
+use super::Report;
+use crate::error::Result;
+use plotters::prelude::IntoDrawingArea;
+
+const MARGIN: f64 = 42.0;
+const WIDTH: f64 = A4.0 - 2.0 * MARGIN;
+/// The table stops above this (the footer is below).
+const BOTTOM: f64 = A4.1 - 58.0;
+const ROW: f64 = 14.0;
+/// The chart is drawn this many backend units per CSS pixel.
+const FINE: f64 = 4.0;
+
+const INK: Rgb = Rgb(0x22, 0x22, 0x22);
+const MUTED: Rgb = Rgb(0x6B, 0x6B, 0x6B);
+const ACCENT: Rgb = Rgb(0x2F, 0x6D, 0xB5);
+const PALE: Rgb = Rgb(0xEA, 0xF1, 0xFA);
+const STRIPE: Rgb = Rgb(0xF5, 0xF6, 0xF8);
+const RULE: Rgb = Rgb(0xCC, 0xCC, 0xCC);
+
+/// Column edges of the table: period (left), index and consumption (right-aligned), alarms.
+struct Columns {
+    period: f64,
+    index: f64,
+    consumption: f64,
+    alarms: f64,
+}
+
+const COLS: Columns = Columns {
+    period: MARGIN + 6.0,
+    index: MARGIN + WIDTH * 0.50,
+    consumption: MARGIN + WIDTH * 0.72,
+    alarms: MARGIN + WIDTH * 0.77,
+};
+
+pub fn render(r: &Report) -> Result<Vec<u8>> {
+    let w = r.words();
+    let mut doc = Document {
+        title: format!("{} {} — {}", w.title, r.meter.serial, r.locale.period(r.from, r.to)),
+        created: chrono::DateTime::from_timestamp(r.generated_at, 0)
+            .map(|t| t.format("D:%Y%m%d%H%M%SZ").to_string())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    let page = doc.new_page();
+    let mut y = heading(page, r);
+    y = parties(page, r, y);
+    y = total(page, r, y);
+    y = chart_block(page, r, y)?;
+    y = legend(page, r, y);
+    table(&mut doc, r, y + 10.0);
+    let count = doc.pages.len();
+    for (i, page) in doc.pages.iter_mut().enumerate() {
+        footer(page, r, i + 1, count);
+    }
+    Ok(doc.to_bytes())
+}
+
+fn heading(page: &mut Page, r: &Report) -> f64 {
+    let w = r.words();
+    page.fill_color(ACCENT);
+    page.fill_rect(MARGIN, 36.0, 4.0, 34.0);
+    page.fill_color(INK);
+    page.text(MARGIN + 12.0, 54.0, Font::Bold, 19.0, Align::Left, w.title);
+    page.fill_color(MUTED);
+    page.text(MARGIN + 12.0, 68.0, Font::Regular, 10.5, Align::Left, &r.subtitle());
+    page.text(MARGIN + WIDTH, 54.0, Font::Regular, 8.5, Align::Right, &r.generated_text());
+    page.stroke_color(RULE);
+    page.line_width(0.6);
+    page.line(MARGIN, 82.0, MARGIN + WIDTH, 82.0);
+    82.0
+}
+
+/// Customer on the left, meter on the right.
+fn parties(page: &mut Page, r: &Report, top: f64) -> f64 {
+    let w = r.words();
+    let half = WIDTH / 2.0;
+    let mut y = top + 18.0;
+    page.fill_color(MUTED);
+    page.text(MARGIN, y, Font::Bold, 8.0, Align::Left, &w.customer.to_uppercase());
+    page.text(MARGIN + half, y, Font::Bold, 8.0, Align::Left, &w.meter.to_uppercase());
+    y += 15.0;
+    let left_end = {
+        let mut ly = y;
+        for (i, line) in r.customer_lines().iter().enumerate() {
+            page.fill_color(INK);
+            let (font, size) = if i == 0 { (Font::Bold, 11.5) } else { (Font::Regular, 9.5) };
+            for part in wrap(font, size, line, half - 12.0, 2) {
+                page.text(MARGIN, ly, font, size, Align::Left, &part);
+                ly += if i == 0 { 14.0 } else { 12.0 };
+            }
+        }
+        ly
+    };
+    let mut ry = y;
+    for (i, (label, value)) in r.meter_lines().into_iter().enumerate() {
+        page.fill_color(MUTED);
+        page.text(MARGIN + half, ry, Font::Regular, 9.0, Align::Left, &label);
+        page.fill_color(INK);
+        let font = if i == 0 { Font::Bold } else { Font::Regular };
+        for line in wrap(font, 9.5, &value, half - 100.0, 2) {
+            page.text(MARGIN + half + 100.0, ry, font, 9.5, Align::Left, &line);
+            ry += 12.0;
+        }
+    }
+    left_end.max(ry) + 4.0
+}
+
+/// The total in a pale band.
+fn total(page: &mut Page, r: &Report, top: f64) -> f64 {
+    let w = r.words();
+    page.fill_color(PALE);
+    page.fill_rect(MARGIN, top, WIDTH, 34.0);
+    page.fill_color(ACCENT);
+    page.fill_rect(MARGIN, top, 3.0, 34.0);
+    page.fill_color(INK);
+    page.text(MARGIN + 14.0, top + 21.5, Font::Regular, 11.0, Align::Left, w.total);
+    page.text(MARGIN + WIDTH - 12.0, top + 23.0, Font::Bold, 16.0, Align::Right, &r.total_text());
+    top + 34.0
+}
+
+fn chart_block(page: &mut Page, r: &Report, top: f64) -> Result<f64> {
+    let unit = WIDTH / (f64::from(chart::WIDTH) * FINE);
+    let size = ((f64::from(chart::WIDTH) * FINE) as u32, (f64::from(chart::HEIGHT) * FINE) as u32);
+    let top = top + 12.0;
+    let canvas = PdfCanvas { page, origin: (MARGIN, top), unit, size };
+    let area = canvas.into_drawing_area();
+    chart::draw(&area, r, "Helvetica", FINE)?;
+    Ok(top + f64::from(size.1) * unit)
+}
+
+/// Alarm periods and meter exchanges under the chart (at most `LEGEND` alarm lines).
+fn legend(page: &mut Page, r: &Report, top: f64) -> f64 {
+    const LEGEND: usize = 6;
+    let mut y = top + 4.0;
+    for a in r.alarms.iter().take(LEGEND) {
+        y += 13.0;
+        page.fill_color(rgb(chart::ALARM_BAND));
+        page.fill_rect(MARGIN + 6.0, y - 8.0, 14.0, 9.0);
+        page.stroke_color(rgb(chart::ALARM_EDGE));
+        page.line_width(0.5);
+        page.stroke_rect(MARGIN + 6.0, y - 8.0, 14.0, 9.0);
+        page.fill_color(INK);
+        page.text(MARGIN + 26.0, y, Font::Regular, 9.0, Align::Left, &r.alarm_text(a));
+    }
+    if r.alarms.len() > LEGEND {
+        y += 13.0;
+        let more = format!("+ {} {}", r.alarms.len() - LEGEND, r.words().more_periods);
+        page.text(MARGIN + 26.0, y, Font::Regular, 9.0, Align::Left, &more);
+    }
+    for e in &r.exchanges {
+        y += 13.0;
+        page.fill_color(rgb(chart::EXCHANGE));
+        page.fill_rect(MARGIN + 12.0, y - 9.0, 2.0, 11.0);
+        page.fill_color(INK);
+        page.text(MARGIN + 26.0, y, Font::Regular, 9.0, Align::Left, &r.exchange_text(e));
+    }
+    y
+}
+
+fn table_header(page: &mut Page, r: &Report, top: f64) -> f64 {
+    let w = r.words();
+    let unit = r.unit_label();
+    page.fill_color(Rgb(0xE4, 0xE7, 0xEC));
+    page.fill_rect(MARGIN, top, WIDTH, ROW + 4.0);
+    page.fill_color(INK);
+    let y = top + 12.5;
+    let period = if r.resolution == crate::meters::Resolution::Month { w.month } else { w.day };
+    page.text(COLS.period, y, Font::Bold, 9.0, Align::Left, period);
+    page.text(COLS.index, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", w.index_start));
+    page.text(COLS.consumption, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", w.consumption));
+    page.text(COLS.alarms, y, Font::Bold, 9.0, Align::Left, w.alarms);
+    top + ROW + 4.0
+}
+
+fn table(doc: &mut Document, r: &Report, top: f64) {
+    let w = r.words();
+    let mut page_index = doc.pages.len() - 1;
+    let mut y = top;
+    if y + 3.0 * ROW > BOTTOM {
+        doc.new_page();
+        page_index += 1;
+        y = continued(&mut doc.pages[page_index], r);
+    }
+    y = table_header(&mut doc.pages[page_index], r, y);
+    for (i, row) in r.rows.iter().enumerate() {
+        if y + ROW > BOTTOM {
+            doc.new_page();
+            page_index += 1;
+            let page = &mut doc.pages[page_index];
+            y = continued(page, r);
+            y = table_header(page, r, y);
+        }
+        let page = &mut doc.pages[page_index];
+        if i % 2 == 1 {
+            page.fill_color(STRIPE);
+            page.fill_rect(MARGIN, y, WIDTH, ROW);
+        }
+        let base = y + 10.0;
+        page.fill_color(INK);
+        page.text(COLS.period, base, Font::Regular, 9.0, Align::Left, &r.row_label(row));
+        let cell = |v: Option<f64>| v.map(|v| r.quantity(v)).unwrap_or_else(|| w.no_reading.to_string());
+        page.text(COLS.index, base, Font::Regular, 9.0, Align::Right, &cell(row.index_start));
+        page.text(COLS.consumption, base, Font::Regular, 9.0, Align::Right, &cell(row.consumption));
+        if !row.codes.is_empty() {
+            page.fill_color(rgb(chart::ALARM_EDGE));
+            let codes = fit(Font::Regular, 8.5, &r.codes_text(row), MARGIN + WIDTH - COLS.alarms);
+            page.text(COLS.alarms, base, Font::Regular, 8.5, Align::Left, &codes);
+        }
+        y += ROW;
+    }
+    if y + ROW + 4.0 > BOTTOM {
+        doc.new_page();
+        page_index += 1;
+        y = continued(&mut doc.pages[page_index], r);
+    }
+    let page = &mut doc.pages[page_index];
+    page.stroke_color(INK);
+    page.line_width(0.8);
+    page.line(MARGIN, y + 1.0, MARGIN + WIDTH, y + 1.0);
+    page.fill_color(INK);
+    page.text(COLS.period, y + 14.0, Font::Bold, 9.5, Align::Left, w.total);
+    let total = r.total.map(|t| r.quantity(t)).unwrap_or_else(|| w.no_reading.to_string());
+    page.text(COLS.consumption, y + 14.0, Font::Bold, 9.5, Align::Right, &total);
+}
+
+/// The small heading of a continuation page; returns where the table goes on.
+fn continued(page: &mut Page, r: &Report) -> f64 {
+    page.fill_color(MUTED);
+    let title = format!("{} — {} — {}", r.words().title, r.meter.serial, r.locale.period(r.from, r.to));
+    page.text(MARGIN, 48.0, Font::Regular, 9.0, Align::Left, &title);
+    page.stroke_color(RULE);
+    page.line_width(0.6);
+    page.line(MARGIN, 56.0, MARGIN + WIDTH, 56.0);
+    66.0
+}
+
+fn footer(page: &mut Page, r: &Report, number: usize, count: usize) {
+    let w = r.words();
+    let y = A4.1 - 30.0;
+    page.stroke_color(RULE);
+    page.line_width(0.6);
+    page.line(MARGIN, y - 12.0, MARGIN + WIDTH, y - 12.0);
+    page.fill_color(MUTED);
+    let who = r.customer.as_ref().map(|c| c.name.as_str()).unwrap_or("");
+    let left = [who, r.meter.serial.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
+    page.text(MARGIN, y, Font::Regular, 8.0, Align::Left, &fit(Font::Regular, 8.0, &left, WIDTH - 90.0));
+    page.text(MARGIN + WIDTH, y, Font::Regular, 8.0, Align::Right, &format!("{} {number} {} {count}", w.page, w.of));
+}
+
+fn rgb(c: plotters::style::RGBColor) -> Rgb {
+    Rgb(c.0, c.1, c.2)
+}
+
+/// `text` in lines of at most `width` points, cut at spaces; at most `max` lines, the last
+/// one cut with an ellipsis if need be.
+fn wrap(font: Font, size: f64, text: &str, width: f64, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+        if text_width(font, size, &candidate) <= width || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut current, word.to_string()));
+        }
+    }
+    lines.push(current);
+    if lines.len() > max {
+        let rest = lines.split_off(max - 1).join(" ");
+        lines.push(rest);
+    }
+    lines.into_iter().map(|l| fit(font, size, &l, width)).collect()
+}
+
+/// `text` cut with an ellipsis to fit `width` points.
+fn fit(font: Font, size: f64, text: &str, width: f64) -> String {
+    if text_width(font, size, text) <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.to_string();
+    while !s.is_empty() && text_width(font, size, &format!("{s}…")) > width {
+        s.pop();
+    }
+    format!("{}…", s.trim_end())
+}

@@ -1,0 +1,499 @@
+//! Billing exports through the core on a small hand-made park (January 2026, Europe/Paris):
+//! a meter read every day, one reporting target (billing-date) values through the real
+//! import, one needing interpolation, one without data, one exchanged in the month, a heat
+//! meter and an unassigned one. Files are compared byte for byte with `tests/golden/`
+//! (`UPDATE_GOLDEN=1 cargo test -p releve-core --test billing` rewrites them).
+
+use chrono::NaiveDate;
+use mbus::encode::{date_g, wmbus_frame, FrameSpec};
+use mbus::DeviceType;
+use releve_core::access::{self, Permission, Role, Session};
+use releve_core::billing::{self, Align, Field, Format, Layout, Period, Var};
+use releve_core::exchange::{self, ExchangeRequest};
+use releve_core::import::import_drive_by;
+use releve_core::store::{self, Store};
+use releve_core::Error;
+use std::path::PathBuf;
+
+const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+/// 2026-01-01T00:00 in Paris (UTC+1).
+const JAN1: i64 = 1_767_222_000;
+/// 2026-02-01T00:00 in Paris: the billing date of January.
+const FEB1: i64 = JAN1 + 31 * DAY;
+/// 2026-02-03T09:00 in Paris.
+const NOW: i64 = FEB1 + 2 * DAY + 9 * HOUR;
+
+struct Park {
+    _dir: tempfile::TempDir,
+    store: Store,
+    manager: Session,
+    water: i64,
+    /// Meter ids by serial.
+    ids: std::collections::HashMap<String, i64>,
+}
+
+fn january() -> Period {
+    Period::new(date(2026, 1, 1), date(2026, 1, 31)).expect("period")
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn customer(conn: &rusqlite::Connection, number: &str, name: &str) -> i64 {
+    let c = store::customers::Customer {
+        number: number.into(),
+        name: name.into(),
+        address: String::new(),
+        postal_code: String::new(),
+        city: String::new(),
+        email: Some(format!("{}@example.org", number.to_lowercase())),
+        phone: None,
+    };
+    store::customers::insert(conn, &c).expect("customer")
+}
+
+fn meter(conn: &rusqlite::Connection, serial: &str, device_type: &str, status: &str, customer_id: Option<i64>, address: &str) -> i64 {
+    let m = store::meters::NewMeter {
+        serial: serial.into(),
+        manufacturer: "KAM".into(),
+        device_type: device_type.into(),
+        status: status.into(),
+        customer_id,
+        address: address.into(),
+        postal_code: "42400".into(),
+        city: "Saint-Chamond".into(),
+        lat: Some(45.475_123),
+        lon: Some(4.512_345),
+        installed_at: Some(JAN1 - 400 * DAY),
+        ..Default::default()
+    };
+    store::meters::insert(conn, &m, JAN1 - 400 * DAY).expect("meter")
+}
+
+fn read(conn: &rusqlite::Connection, meter_id: i64, register: i64, ts: i64, value: f64) {
+    let r = store::readings::Reading { meter_id, register, ts, value, telegram_id: None };
+    assert!(store::readings::insert(conn, &r).expect("reading"));
+}
+
+/// A plain (unencrypted) Kamstrup water telegram with volume, target volume and target date.
+fn target_frame(serial: &str, access_number: u8, litres: u32, target_litres: u32, target: NaiveDate) -> String {
+    use chrono::Datelike;
+    let mut payload = vec![0x04, 0x13];
+    payload.extend_from_slice(&litres.to_le_bytes());
+    payload.extend_from_slice(&[0x44, 0x13]);
+    payload.extend_from_slice(&target_litres.to_le_bytes());
+    payload.extend_from_slice(&[0x42, 0x6c]);
+    payload.extend_from_slice(&date_g(target.year() as u16, target.month() as u8, target.day() as u8));
+    let spec = FrameSpec { manufacturer: "KAM", id: serial, version: 0x1b, device_type: DeviceType::Water, access_number, status: 0 };
+    hex::encode_upper(wmbus_frame(&spec, &payload, None))
+}
+
+fn park() -> Park {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("billing.db")).expect("open");
+    let system = Session::system("test-pc");
+    let permit = system.permit(Permission::ManageUsers).expect("system may");
+    let user = store::users::NewUser { salt: None, login: "manager", name: "Manager", role: Role::Manager, password: "pw", locale: "fr" };
+    access::create_user(&store, permit, &user, NOW).expect("user");
+    let manager = access::login(&store, "manager", "pw", "pc-12", NOW).expect("login");
+
+    // 10000002 reports its target values: imported from a drive-by file, as in real life.
+    let lines = [
+        ("2026-01-01 10:00:00", 80_210, 80_000, date(2026, 1, 1)),
+        ("2026-01-15 10:00:00", 85_000, 80_000, date(2026, 1, 1)),
+        ("2026-02-01 10:00:00", 90_930, 90_750, date(2026, 2, 1)),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (at, l, t, d))| format!("T1;1;1;{at}.000;80;;;0x{}\n", target_frame("10000002", i as u8, *l, *t, *d)))
+    .collect::<String>();
+    let import = manager.permit(Permission::Import).expect("manager imports");
+    let r = import_drive_by(&store, import, "drive.txt", lines.as_bytes(), NOW, &mut |_, _| {}).expect("import");
+    assert_eq!((r.stored, r.rejected_count), (3, 0));
+
+    let mut ids = std::collections::HashMap::new();
+    let water;
+    {
+        let conn = store.writer();
+        let imported = store::meters::id_of_serial(&conn, "10000002").expect("lookup").expect("imported meter");
+        let mut m = store::meters::get(&conn, imported).expect("get").expect("meter");
+        m.customer_id = Some(customer(&conn, "C002", "Martin Paul"));
+        m.address = "8 avenue de la Gare".into();
+        m.postal_code = "42400".into();
+        m.city = "Saint-Chamond".into();
+        m.status = "active".into();
+        store::meters::set_installation(&conn, &m).expect("installation");
+        ids.insert("10000002".to_string(), imported);
+
+        // Read every day at 06:00: the nearest reading (6 h after midnight) is the value.
+        let c = customer(&conn, "C001", "Dupont Marie");
+        let id = meter(&conn, "10000001", "water", "active", Some(c), "3 rue des Lilas");
+        for day in 0..41 {
+            read(&conn, id, 1, JAN1 - 7 * DAY + day * DAY + 6 * HOUR, 1234.5 + 0.25 * day as f64);
+        }
+        let leak = store::info_codes::Event { code: "leak".into(), started_at: JAN1 + 9 * DAY, last_seen_at: JAN1 + 11 * DAY, ended_at: Some(JAN1 + 11 * DAY) };
+        store::info_codes::upsert(&conn, id, &leak).expect("event");
+        ids.insert("10000001".into(), id);
+
+        // Read every ten days or so: both values interpolated.
+        let c = customer(&conn, "C003", "Résidence Les Tilleuls; bât. B");
+        let id = meter(&conn, "10000003", "water", "active", Some(c), "12 rue \"Haute\"");
+        for (ts, v) in [(JAN1 - 11 * DAY, 50.0), (JAN1 + 10 * DAY, 60.5), (FEB1 - 10 * DAY, 70.0), (FEB1 + 10 * DAY, 74.0)] {
+            read(&conn, id, 1, ts, v);
+        }
+        ids.insert("10000003".into(), id);
+
+        // Silent since December: no value.
+        let c = customer(&conn, "C004", "Bernard Luc");
+        let id = meter(&conn, "10000004", "water", "active", Some(c), "5 place du Marché");
+        read(&conn, id, 1, JAN1 - 31 * DAY, 20.0);
+        read(&conn, id, 1, JAN1 - 22 * DAY, 21.0);
+        ids.insert("10000004".into(), id);
+
+        // Exchanged on 15 January (below).
+        let c = customer(&conn, "C005", "Petit Anne");
+        let id = meter(&conn, "10000005", "water", "active", Some(c), "1 impasse Verte");
+        read(&conn, id, 1, JAN1, 240.0);
+        read(&conn, id, 1, JAN1 + 9 * DAY, 243.0);
+        ids.insert("10000005".into(), id);
+
+        // Heat: energy in kWh, read an hour around the bounds.
+        let c = customer(&conn, "C006", "Lefèvre Jean");
+        let id = meter(&conn, "30000006", "heat", "active", Some(c), "9 rue du Four");
+        read(&conn, id, 2, JAN1 - HOUR, 15_234.0);
+        read(&conn, id, 2, FEB1 + HOUR, 15_734.5);
+        ids.insert("30000006".into(), id);
+
+        // In stock: never billed.
+        let id = meter(&conn, "40000007", "water", "unassigned", None, "");
+        read(&conn, id, 1, JAN1 + DAY, 1.0);
+
+        water = store::groups::create(&conn, "Eau", JAN1).expect("group");
+        for s in ["10000001", "10000002", "10000003", "10000004", "10000005"] {
+            store::groups::add_member(&conn, water, ids[s]).expect("member");
+        }
+    }
+    let at = chrono::NaiveDateTime::parse_from_str("2026-01-15T12:00", "%Y-%m-%dT%H:%M").expect("time");
+    let req = ExchangeRequest { old_id: ids["10000005"], new_serial: "20000005", new_manufacturer: None, at, final_value: 245.678, initial_value: 0.012 };
+    let done = exchange::meter_exchange(&store, &manager, &req, JAN1 + 15 * DAY).expect("exchange");
+    {
+        let conn = store.writer();
+        read(&conn, done.new_meter_id, 1, FEB1 - 7 * DAY, 1.5);
+        read(&conn, done.new_meter_id, 1, FEB1, 2.512);
+    }
+    ids.insert("20000005".into(), done.new_meter_id);
+    Park { _dir: dir, store, manager, water, ids }
+}
+
+fn f(var: Var) -> Field {
+    Field::new(var)
+}
+
+fn text(t: &str) -> Field {
+    Field { text: Some(t.into()), ..f(Var::Text) }
+}
+
+/// CSV, French: header record, column labels, every kind of variable, trailer with totals.
+fn csv_layout(group: i64) -> Layout {
+    let mut l = Layout::new(
+        "Facturation eau",
+        Format::Csv,
+        vec![
+            f(Var::CustomerNumber),
+            f(Var::CustomerName),
+            f(Var::MeterSerial),
+            f(Var::Address),
+            f(Var::PostalCode),
+            f(Var::City),
+            f(Var::ValueStart),
+            f(Var::SourceStart),
+            f(Var::ValueEnd),
+            f(Var::SourceEnd),
+            Field { label: Some("Relevé le".into()), ..f(Var::ReadingTimeEnd) },
+            f(Var::Consumption),
+            f(Var::Unit),
+            f(Var::InfoCodes),
+            f(Var::ExchangeDate),
+            f(Var::ExchangeOldSerial),
+            f(Var::ExchangeOldFinal),
+            f(Var::ExchangeNewInitial),
+        ],
+    );
+    l.group_id = Some(group);
+    l.header = vec![text("FACTURATION"), f(Var::PeriodFrom), f(Var::PeriodTo), f(Var::ExportDate)];
+    l.trailer = vec![text("FIN"), f(Var::RecordCount), f(Var::TotalConsumption)];
+    l
+}
+
+/// Fixed width: zero-padded implied decimals, no interpolation, header and trailer records.
+fn fixed_layout(group: i64) -> Layout {
+    let w = |field: Field, width: usize| Field { width: Some(width), ..field };
+    let zero = |var: Var, width: usize| Field { width: Some(width), pad: Some('0'), implied_decimals: true, ..f(var) };
+    let ymd = |var: Var, width: usize, pattern: &str| Field { width: Some(width), date_format: Some(pattern.into()), ..f(var) };
+    let mut l = Layout::new(
+        "Facturation eau largeur fixe",
+        Format::Fixed,
+        vec![
+            w(text("D"), 1),
+            Field { pad: Some('0'), ..w(f(Var::RowNumber), 6) },
+            w(f(Var::CustomerNumber), 8),
+            w(f(Var::MeterSerial), 10),
+            zero(Var::ValueStart, 10),
+            zero(Var::ValueEnd, 10),
+            zero(Var::Consumption, 9),
+            Field { align: Some(Align::Right), ..w(f(Var::SourceEnd), 8) },
+            ymd(Var::ReadingTimeEnd, 12, "%Y%m%d%H%M"),
+            w(f(Var::CustomerName), 30),
+        ],
+    );
+    l.group_id = Some(group);
+    l.billing.interpolate = false;
+    l.fixed.line_end = billing::LineEnd::Crlf;
+    l.header = vec![w(text("H"), 1), w(text("RELEVE"), 8), ymd(Var::PeriodFrom, 8, "%Y%m%d"), ymd(Var::PeriodTo, 8, "%Y%m%d"), ymd(Var::ExportDate, 8, "%Y%m%d")];
+    l.trailer = vec![
+        w(text("T"), 1),
+        Field { pad: Some('0'), ..w(f(Var::RecordCount), 6) },
+        zero(Var::TotalConsumption, 12),
+        zero(Var::TotalValueEnd, 12),
+    ];
+    l
+}
+
+/// Widths too small for some values: the run is refused, the preview lists each.
+fn too_narrow_layout() -> Layout {
+    let w = |field: Field, width: usize| Field { width: Some(width), ..field };
+    let mut l = Layout::new(
+        "Trop étroit",
+        Format::Fixed,
+        vec![
+            w(f(Var::MeterSerial), 8),
+            w(f(Var::CustomerName), 12),
+            Field { width: Some(7), pad: Some('0'), implied_decimals: true, ..f(Var::ValueEnd) },
+        ],
+    );
+    l.header = vec![w(text("RELEVE-EAU"), 6)];
+    l
+}
+
+fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+}
+
+/// Compare with the golden file byte for byte (or rewrite it with UPDATE_GOLDEN=1).
+fn golden(name: &str, actual: &[u8]) {
+    let path = golden_path(name);
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(String::from_utf8_lossy(actual), String::from_utf8_lossy(&expected), "{name} differs from its golden file");
+    assert_eq!(actual, expected.as_slice(), "{name}: same text, different bytes (line ends?)");
+}
+
+fn save(p: &Park, l: &Layout) {
+    billing::layout_save(&p.store, &p.manager, l, NOW).expect("save");
+}
+
+#[test]
+fn csv_layout_with_header_and_trailer_matches_its_golden_file() {
+    let p = park();
+    save(&p, &csv_layout(p.water));
+    let out = billing::layout_run(&p.store, &p.manager, "Facturation eau", january(), NOW).expect("run");
+    golden("facturation-eau.csv", &out.bytes);
+    assert_eq!(out.file_name, "facturation-eau-2026-01-01_2026-01-31.csv");
+    assert_eq!(out.rows, 5, "the exchanged meter's row is its successor's; the heat meter is not in the group");
+
+    let text = String::from_utf8(out.bytes.clone()).expect("utf-8");
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let recs: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    assert_eq!(&recs[0][0], "FACTURATION");
+    assert_eq!((&recs[0][1], &recs[0][2], &recs[0][3]), ("01/01/2026", "31/01/2026", "03/02/2026"));
+    assert_eq!(&recs[1][10], "Relevé le");
+    let row = |serial: &str| recs.iter().find(|r| r.get(2) == Some(serial)).unwrap_or_else(|| panic!("row {serial}"));
+    // Target values from the meter itself, not the nearest readings (80.210, 90.930).
+    let r = row("10000002");
+    assert_eq!((&r[6], &r[7], &r[8], &r[9], &r[11]), ("80,000", "target", "90,750", "target", "10,750"));
+    // Interpolated both ends: 50 + 10.5 * 11/21 = 55.5 and 70 + 4 * 10/20 = 72.
+    let r = row("10000003");
+    assert_eq!((&r[6], &r[7], &r[8], &r[9], &r[11]), ("55,500", "interpolated", "72,000", "interpolated", "16,500"));
+    assert_eq!(&r[1], "Résidence Les Tilleuls; bât. B", "quoted because of the separator");
+    // Nothing within 48 h and nothing after: missing, empty, and a warning.
+    let r = row("10000004");
+    assert_eq!((&r[6], &r[7], &r[8], &r[9], &r[11]), ("", "missing", "", "missing", ""));
+    // Over the exchange: (245.678 - 240) + (2.512 - 0.012) = 8.178.
+    let r = row("20000005");
+    assert_eq!((&r[0], &r[6], &r[8], &r[11]), ("C005", "240,000", "2,512", "8,178"));
+    assert_eq!((&r[14], &r[15], &r[16], &r[17]), ("15/01/2026 12:00", "10000005", "245,678", "0,012"));
+    assert!(recs.iter().all(|r| r.get(2) != Some("10000005")), "the replaced meter has no row of its own");
+    // The nearest reading: 1 January 06:00 (6 h after midnight) and 1 February 06:00.
+    let r = row("10000001");
+    assert_eq!((&r[6], &r[8], &r[10], &r[11], &r[13]), ("1236,250", "1244,000", "01/02/2026 06:00", "7,750", "leak"));
+    // Trailer: count and the total of the written consumptions.
+    let last = recs.last().expect("trailer");
+    assert_eq!((&last[0], &last[1], &last[2]), ("FIN", "5", "43,178"));
+
+    let flagged: Vec<(&str, &str)> = out.warnings.iter().map(|w| (w.meter.as_str(), w.field.as_str())).collect();
+    assert_eq!(
+        flagged,
+        [
+            ("10000003", "value_start (volume)"),
+            ("10000003", "value_end (volume)"),
+            ("10000004", "value_start (volume)"),
+            ("10000004", "value_end (volume)"),
+        ]
+    );
+    assert!(out.warnings[0].message.starts_with("interpolated at 2026-01-01 between the readings of 2025-12-21 00:00 (50) and 2026-01-11 00:00 (60.5)"), "{}", out.warnings[0].message);
+    assert!(out.warnings[2].message.contains("no reading within 48 h"), "{}", out.warnings[2].message);
+
+    let conn = p.store.reader().expect("reader");
+    let audit = store::audit::latest(&conn, 1).expect("audit");
+    assert_eq!((audit[0].event.as_str(), audit[0].user.as_str(), audit[0].computer.as_str()), ("export_layout_run", "manager", "pc-12"));
+    assert!(audit[0].details.contains("facturation-eau-2026-01-01_2026-01-31.csv") && audit[0].details.contains(&out.sha256));
+}
+
+#[test]
+fn fixed_width_layout_matches_its_golden_file() {
+    let p = park();
+    save(&p, &fixed_layout(p.water));
+    let out = billing::layout_run(&p.store, &p.manager, "Facturation eau largeur fixe", january(), NOW).expect("run");
+    golden("facturation-eau-largeur-fixe.txt", &out.bytes);
+    assert_eq!(out.file_name, "facturation-eau-largeur-fixe-2026-01-01_2026-01-31.txt");
+    let text = String::from_utf8(out.bytes).expect("utf-8");
+    let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 7, "header, 5 records, trailer");
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF only");
+    assert_eq!(lines[0], "HRELEVE  202601012026013120260203");
+    let widths: Vec<usize> = lines[1..6].iter().map(|l| l.chars().count()).collect();
+    assert_eq!(widths, [104; 5], "every record has the sum of the widths");
+    // Without interpolation the sparse meter's values are blank, not zeros.
+    let sparse = lines.iter().find(|l| l.contains("10000003")).expect("row");
+    assert!(sparse.contains(&format!("{}{}{}", " ".repeat(10), " ".repeat(10), " ".repeat(9))), "{sparse}");
+    let exchanged = lines.iter().find(|l| l.contains("20000005")).expect("row");
+    assert!(exchanged.contains("00002400000000002512000008178"), "{exchanged}");
+    // 7.750 + 10.750 + 8.178 = 26.678; end values 1244 + 90.75 + 2.512 = 1337.262.
+    assert_eq!(lines[6], "T000005000000026678000001337262");
+}
+
+#[test]
+fn values_that_do_not_fit_refuse_the_run_and_are_all_listed_by_the_preview() {
+    let p = park();
+    let layout = too_narrow_layout();
+    save(&p, &layout);
+    let err = billing::layout_run(&p.store, &p.manager, "Trop étroit", january(), NOW).expect_err("refused");
+    assert!(matches!(err, Error::FieldValue { .. }), "{err:?}");
+    assert_eq!(err.code(), "bad_input");
+    let preview = billing::layout_preview(&p.store, &p.manager, &layout, january(), 3, NOW).expect("preview");
+    let mut text = format!("run: {err}\npreview:\n");
+    for e in &preview.errors {
+        text.push_str(e);
+        text.push('\n');
+    }
+    golden("validation-errors.txt", text.as_bytes());
+    assert_eq!(preview.errors.len(), 3);
+    assert_eq!(preview.errors[1], "meter 10000003, field 2 (customer_name): \"Résidence Les Tilleuls; bât. B\" does not fit in 12 characters");
+    assert_eq!(preview.total_rows, 6);
+    assert_eq!(preview.lines.len(), 3);
+    assert_eq!(preview.lines[0], "RELEVE-EAU", "the preview shows the value whole");
+    let conn = p.store.reader().expect("reader");
+    assert!(store::layouts::last_file(&conn, 3).expect("last").is_none(), "no last file after a refused run");
+}
+
+#[test]
+fn dry_run_compares_with_the_last_file_by_meter() {
+    let p = park();
+    save(&p, &csv_layout(p.water));
+    let name = "Facturation eau";
+    let first = billing::layout_dry_run(&p.store, &p.manager, name, january(), NOW).expect("dry run");
+    assert_eq!((first.rows, first.added, first.removed, first.unchanged), (5, 5, 0, 0));
+    assert!(first.last_run.is_none());
+    billing::layout_run(&p.store, &p.manager, name, january(), NOW).expect("run");
+    let same = billing::layout_dry_run(&p.store, &p.manager, name, january(), NOW).expect("dry run");
+    assert_eq!((same.rows, same.added, same.removed, same.changed.len(), same.unchanged), (5, 0, 0, 0, 5));
+    let last = same.last_run.expect("last run");
+    assert_eq!((last.from.as_str(), last.to.as_str(), last.rows), ("2026-01-01", "2026-01-31", 5));
+
+    {
+        let conn = p.store.writer();
+        // 10000004 is read at last (12 h before the billing date); 10000001 leaves the group;
+        // a new meter joins it.
+        read(&conn, p.ids["10000004"], 1, FEB1 - 12 * HOUR, 25.0);
+        conn.execute("DELETE FROM meter_group_members WHERE meter_id = ?1", [p.ids["10000001"]]).expect("leave");
+        let id = meter(&conn, "10000009", "water", "active", None, "2 rue Basse");
+        read(&conn, id, 1, JAN1, 1.0);
+        read(&conn, id, 1, FEB1, 4.0);
+        store::groups::add_member(&conn, p.water, id).expect("join");
+    }
+    let d = billing::layout_dry_run(&p.store, &p.manager, name, january(), NOW).expect("dry run");
+    assert_eq!((d.rows, d.added, d.removed, d.changed.len(), d.unchanged), (5, 1, 1, 1, 3));
+    assert_eq!(d.added_lines[0].meter, "10000009");
+    assert_eq!(d.removed_lines[0].meter, "10000001");
+    assert_eq!(d.changed[0].meter, "10000004");
+    assert!(d.changed[0].old.contains(";missing;"), "{}", d.changed[0].old);
+    assert!(d.changed[0].new.contains(";25,000;reading;"), "{}", d.changed[0].new);
+    // A dry run records nothing.
+    let again = billing::layout_dry_run(&p.store, &p.manager, name, january(), NOW).expect("dry run");
+    assert_eq!(again.changed.len(), 1);
+}
+
+#[test]
+fn layouts_are_saved_listed_copied_and_deleted_with_audit_and_permissions() {
+    let p = park();
+    let layout = fixed_layout(p.water);
+    let (_, created) = billing::layout_save(&p.store, &p.manager, &layout, NOW).expect("save");
+    assert!(created);
+    let (_, created) = billing::layout_save(&p.store, &p.manager, &layout, NOW).expect("save again");
+    assert!(!created, "saving under the same name replaces");
+    assert_eq!(billing::layout_get(&p.store, &p.manager, &layout.name).expect("get"), layout, "the JSON round-trips");
+    let copy = billing::layout_copy(&p.store, &p.manager, &layout.name, "Copie", NOW).expect("copy");
+    assert_eq!(copy.fields, layout.fields);
+    let err = billing::layout_copy(&p.store, &p.manager, &layout.name, "Copie", NOW).expect_err("name taken");
+    assert_eq!(err.code(), "bad_input");
+    let names: Vec<String> = billing::layouts_list(&p.store, &p.manager).expect("list").into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["Copie", "Facturation eau largeur fixe"]);
+    billing::layout_delete(&p.store, &p.manager, "Copie", NOW).expect("delete");
+    assert_eq!(billing::layout_delete(&p.store, &p.manager, "Copie", NOW).expect_err("gone").code(), "not_found");
+    let conn = p.store.reader().expect("reader");
+    let events: Vec<String> = store::audit::latest(&conn, 4).expect("audit").into_iter().map(|e| e.event).collect();
+    assert_eq!(events, ["export_layout_deleted", "export_layout_copied", "export_layout_saved", "export_layout_saved"]);
+    drop(conn);
+
+    // A layout that cannot be written is not saved.
+    let mut bad = layout.clone();
+    bad.fields[1].width = None;
+    assert_eq!(billing::layout_save(&p.store, &p.manager, &bad, NOW).expect_err("no width").code(), "bad_input");
+
+    let viewer = Session { permissions: vec![Permission::View], ..p.manager.clone() };
+    let forbidden = |r: Result<(), Error>| assert_eq!(r.expect_err("forbidden").code(), "forbidden");
+    forbidden(billing::layout_run(&p.store, &viewer, &layout.name, january(), NOW).map(|_| ()));
+    forbidden(billing::layout_save(&p.store, &viewer, &layout, NOW).map(|_| ()));
+    forbidden(billing::layout_preview(&p.store, &viewer, &layout, january(), 5, NOW).map(|_| ()));
+    forbidden(billing::layout_delete(&p.store, &viewer, &layout.name, NOW));
+    billing::layout_get(&p.store, &viewer, &layout.name).expect("a viewer may read a layout");
+}
+
+#[test]
+fn demo_meters_report_target_values_for_the_first_of_the_month() {
+    use releve_core::model::Register;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("demo.db")).expect("open");
+    let spec = releve_core::demo::DemoSpec { meters: 12, seed: 1 };
+    releve_core::demo::build_demo(&store, &spec, NOW, &mut |_, _, _| {}).expect("demo");
+    let conn = store.reader().expect("reader");
+    let days = (date(2026, 2, 1) - NaiveDate::default()).num_days() as f64;
+    let n: i64 = conn
+        .query_row("SELECT count(DISTINCT meter_id) FROM readings WHERE register = ?1 AND value = ?2", rusqlite::params![Register::TargetDate.code(), days], |r| r.get(0))
+        .expect("count");
+    assert!(n >= 4, "water and heat demo meters send the target date 2026-02-01 ({n})");
+    drop(conn);
+
+    // The billing export takes them: the end values of January are the meters' own.
+    let manager = access::login(&store, "manager", "manager", "pc", NOW).expect("login");
+    let layout = Layout::new("Demo", Format::Csv, vec![f(Var::MeterSerial), f(Var::DeviceType), f(Var::SourceEnd), f(Var::ValueEnd)]);
+    let preview = billing::layout_preview(&store, &manager, &layout, january(), 100, NOW).expect("preview");
+    let targets = preview.lines.iter().filter(|l| l.contains(";target;")).count() as i64;
+    assert_eq!(targets, n, "{:#?}", preview.lines);
+    assert!(preview.lines.iter().filter(|l| l.contains(";electricity;")).all(|l| l.contains(";reading;")), "{:#?}", preview.lines);
+}

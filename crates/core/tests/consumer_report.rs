@@ -1,0 +1,425 @@
+//! The consumer report through the core, with real tools on the other side: the HTML's
+//! figures and inline SVG bars, the PDF's structure (every xref offset), its text as
+//! poppler's `pdftotext` reads it and its first page rendered by `pdftoppm`, and the
+//! e-mail delivered by a REAL SMTP server on loopback (Python `aiosmtpd` into a Maildir)
+//! with the PDF attached, parsed back by Python's `email` package.
+//!
+//! Set `RELEVE_REPORT_OUT=<dir>` to keep the files (HTML, PDF, PNG of page 1) to look at.
+
+use chrono::NaiveDate;
+use releve_core::access::{self, Permission, Role, Session};
+use releve_core::consumer_report::{self, ConsumerReportRequest, Format, Locale, ReportFile};
+use releve_core::meters::Resolution;
+use releve_core::notify::{self, ChannelSettings};
+use releve_core::store::info_codes::Event;
+use releve_core::store::{self, Store};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+/// 2025-12-01T00:00 in Paris (UTC+1 all December).
+const DEC1: i64 = 1_764_543_600;
+/// 2026-01-05T09:00:00Z.
+const NOW: i64 = DEC1 + 35 * DAY + 10 * HOUR;
+const NAME: &str = "Françoise Hébert-Lacôte";
+const EMAIL: &str = "francoise.hebert@example.com";
+
+/// Consumption of December `d` (m³): a weekly pattern, and a leak on the 10th to 12th.
+fn usage(d: i64) -> f64 {
+    let leak = if (10..=12).contains(&d) { 0.35 } else { 0.0 };
+    0.15 + 0.01 * (d % 5) as f64 + leak
+}
+
+/// The index at noon on December `d` (d = 0: November 30).
+fn index(d: i64) -> f64 {
+    100.0 + (1..=d).map(usage).sum::<f64>()
+}
+
+struct Park {
+    dir: tempfile::TempDir,
+    store: Store,
+    manager: Session,
+    clerk: Session,
+    meter: i64,
+    /// A meter whose customer has no e-mail address.
+    silent: i64,
+}
+
+fn park() -> Park {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("report.db")).expect("open");
+    let system = Session::system("test-pc");
+    let permit = system.permit(Permission::ManageUsers).expect("system may");
+    for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
+        let user = store::users::NewUser { salt: None, login, name: login, role, password: "pw", locale: "fr" };
+        access::create_user(&store, permit, &user, NOW).expect("user");
+    }
+    let manager = access::login(&store, "manager", "pw", "pc", NOW).expect("login");
+    let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
+    let conn = store.writer();
+    let customer = |number: &str, name: &str, email: Option<&str>| {
+        let c = store::customers::Customer {
+            number: number.into(),
+            name: name.into(),
+            address: "12 rue de l'Église".into(),
+            postal_code: "42000".into(),
+            city: "Saint-Étienne".into(),
+            email: email.map(str::to_string),
+            phone: None,
+        };
+        store::customers::insert(&conn, &c).expect("customer")
+    };
+    let meter = |serial: &str, customer_id: i64| {
+        let m = store::meters::NewMeter {
+            serial: serial.into(),
+            manufacturer: "KAM".into(),
+            device_type: "water".into(),
+            status: "active".into(),
+            customer_id: Some(customer_id),
+            address: "12 rue de l'Église".into(),
+            postal_code: "42000".into(),
+            city: "Saint-Étienne".into(),
+            ..Default::default()
+        };
+        store::meters::insert(&conn, &m, DEC1 - 100 * DAY).expect("meter")
+    };
+    let id = meter("12345678", customer("C01-0042", NAME, Some(EMAIL)));
+    let silent = meter("87654321", customer("C01-0043", "Jean Sansmail", None));
+    for d in 0..=31 {
+        let r = store::readings::Reading {
+            meter_id: id,
+            register: 1,
+            ts: DEC1 + (d - 1) * DAY + 12 * HOUR,
+            value: index(d),
+            telegram_id: None,
+        };
+        assert!(store::readings::insert(&conn, &r).expect("reading"));
+    }
+    let leak = Event {
+        code: "leak".into(),
+        started_at: DEC1 + 9 * DAY + 6 * HOUR,
+        last_seen_at: DEC1 + 11 * DAY + 18 * HOUR,
+        ended_at: Some(DEC1 + 11 * DAY + 20 * HOUR),
+    };
+    store::info_codes::upsert(&conn, id, &leak).expect("event");
+    drop(conn);
+    Park { dir, store, manager, clerk, meter: id, silent }
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn december(meter_id: i64, format: Format) -> ConsumerReportRequest {
+    ConsumerReportRequest {
+        meter_id,
+        from: date("2025-12-01"),
+        to: date("2025-12-31"),
+        resolution: Resolution::Day,
+        format,
+        locale: None,
+    }
+}
+
+/// Keep a copy for a human when RELEVE_REPORT_OUT is set.
+fn keep(name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("RELEVE_REPORT_OUT") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("out dir");
+        std::fs::write(dir.join(name), bytes).expect("keep");
+    }
+}
+
+fn fr(v: f64) -> String {
+    Locale::Fr.number(v, 3)
+}
+
+#[test]
+fn html_has_the_customer_the_total_and_one_svg_bar_per_day() {
+    let p = park();
+    let file =
+        consumer_report::consumer_report(&p.store, &p.clerk, &december(p.meter, Format::Html), NOW).expect("report");
+    assert_eq!(file.file_name, "consommation-12345678-2025-12-01_2025-12-31.html");
+    assert_eq!(file.content_type, "text/html; charset=utf-8");
+    keep(&file.file_name, &file.bytes);
+    let html = String::from_utf8(file.bytes).expect("utf-8");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<html lang=\"fr\">"));
+    assert!(html.contains(NAME), "customer name");
+    assert!(html.contains("C01-0042") && html.contains("12345678"));
+    let total: f64 = (1..=31).map(usage).sum();
+    let total_text = format!("<strong id=\"total\">{} m³</strong>", fr(total));
+    assert!(html.contains(&total_text), "total {total_text}");
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="), "self-contained");
+    let svg = &html[html.find("<svg").expect("inline svg")..html.find("</svg>").expect("svg end")];
+    assert!(svg.contains("viewBox=\"0 0 720 300\""));
+    assert_eq!(svg.matches("fill=\"#2F6DB5\"").count(), 31, "one bar per day");
+    assert!(svg.matches("fill=\"#FADBD8\"").count() >= 1, "the leak is marked on the chart");
+    // The table: date, index at the start of the day, consumption of the day.
+    for d in [1, 10, 31] {
+        let row = format!(
+            "<tr><td>{:02}/12/2025</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            d,
+            fr(index(d - 1)),
+            fr(usage(d))
+        );
+        assert!(html.contains(&row), "row {row}");
+    }
+    assert!(html.contains("Fuite du 10/12/2025 au 12/12/2025"), "leak period in words");
+
+    let mut en = december(p.meter, Format::Html);
+    en.locale = Some(Locale::En);
+    let html = String::from_utf8(consumer_report::consumer_report(&p.store, &p.clerk, &en, NOW).expect("en").bytes)
+        .expect("utf-8");
+    assert!(html.contains("Total consumption") && html.contains("from 1 Dec 2025 to 31 Dec 2025"));
+    assert!(html.contains(&format!("{:.3} m³", total)), "English decimal point");
+}
+
+#[test]
+fn months_cut_to_the_period_and_bad_requests_are_refused() {
+    let p = park();
+    let mut req = december(p.meter, Format::Html);
+    req.from = date("2025-11-15");
+    req.to = date("2026-01-10");
+    req.resolution = Resolution::Month;
+    let html =
+        String::from_utf8(consumer_report::consumer_report(&p.store, &p.clerk, &req, NOW).expect("months").bytes)
+            .expect("utf-8");
+    assert!(html.contains("<td>novembre 2025</td>") && html.contains("<td>janvier 2026</td>"));
+    let svg = &html[html.find("<svg").expect("svg")..];
+    // November's one reading is its first (a flat bar, 0); January has none (no bar).
+    assert_eq!(svg.matches("fill=\"#2F6DB5\"").count(), 2, "November and December have readings");
+
+    req.resolution = Resolution::Hour;
+    let err = consumer_report::consumer_report(&p.store, &p.clerk, &req, NOW).expect_err("hours");
+    assert_eq!(err.code(), "bad_input");
+    let mut long = december(p.meter, Format::Pdf);
+    long.from = date("2024-01-01");
+    assert_eq!(consumer_report::consumer_report(&p.store, &p.clerk, &long, NOW).expect_err("long").code(), "bad_input");
+    assert_eq!(
+        consumer_report::consumer_report(&p.store, &p.clerk, &december(9_999, Format::Pdf), NOW)
+            .expect_err("no meter")
+            .code(),
+        "not_found"
+    );
+    assert_eq!(consumer_report::meter_of_serial(&p.store, &p.clerk, "12345678").expect("serial"), p.meter);
+}
+
+/// Byte offsets of the xref entries, checked against the objects they point at.
+fn check_xref(pdf: &[u8]) {
+    assert!(pdf.starts_with(b"%PDF-1."), "header");
+    assert!(pdf.ends_with(b"%%EOF\n"), "trailer");
+    let text: String = pdf.iter().map(|&b| char::from(b)).collect(); // one char per byte
+    let byte_at = |char_index: usize| text.char_indices().nth(char_index).map(|(b, _)| b).expect("inside");
+    let tail = text.rsplit("startxref\n").next().expect("startxref");
+    let xref: usize = tail.lines().next().and_then(|l| l.parse().ok()).expect("xref offset");
+    let table = &text[byte_at(xref)..];
+    assert!(table.starts_with("xref\n0 "), "startxref points at the table");
+    let count: usize =
+        table.lines().nth(1).and_then(|l| l.split(' ').nth(1)).and_then(|n| n.parse().ok()).expect("count");
+    assert!(count > 6, "catalog, pages, fonts, info and at least one page");
+    for (i, entry) in table.lines().skip(3).take(count - 1).enumerate() {
+        assert_eq!(entry.len(), 19, "20-byte entries (with the newline): {entry:?}");
+        let offset: usize = entry[..10].parse().expect("offset");
+        let object = format!("{} 0 obj", i + 1);
+        assert!(text[byte_at(offset)..].starts_with(&object), "entry {} points at {object}", i + 1);
+    }
+    assert!(text.contains("/BaseFont /Helvetica /Encoding /WinAnsiEncoding"));
+}
+
+fn tool(name: &str, args: &[&str]) -> std::process::Output {
+    Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name}: {e} (scripts/install-deps installs poppler-utils)"))
+}
+
+#[test]
+fn pdf_is_valid_and_poppler_reads_the_name_the_total_and_the_table() {
+    let p = park();
+    let file =
+        consumer_report::consumer_report(&p.store, &p.clerk, &december(p.meter, Format::Pdf), NOW).expect("report");
+    assert_eq!(file.file_name, "consommation-12345678-2025-12-01_2025-12-31.pdf");
+    assert_eq!(file.content_type, "application/pdf");
+    keep(&file.file_name, &file.bytes);
+    check_xref(&file.bytes);
+    let path = p.dir.path().join(&file.file_name);
+    std::fs::write(&path, &file.bytes).expect("write");
+    let path_s = path.to_str().expect("utf-8 path");
+
+    let info = tool("pdfinfo", &[path_s]);
+    assert!(info.status.success(), "pdfinfo: {}", String::from_utf8_lossy(&info.stderr));
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(info.contains("Pages:           2"), "31 days run onto a second page: {info}");
+    assert!(info.contains("Page size:       595.28 x 841.89 pts (A4)"), "{info}");
+
+    let out = tool("pdftotext", &["-layout", "-enc", "UTF-8", path_s, "-"]);
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "poppler complains: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains(NAME), "the name with its accents: {text}");
+    assert!(
+        text.contains("Relevé de consommation")
+            && text.contains("Saint-Étienne")
+            && text.contains("12 rue de l'Église")
+    );
+    let total: f64 = (1..=31).map(usage).sum();
+    assert!(text.contains(&format!("{} m³", fr(total))), "total");
+    for d in 1..=31 {
+        let day = format!("{d:02}/12/2025");
+        let line = text.lines().find(|l| l.trim_start().starts_with(&day)).unwrap_or_else(|| panic!("row {day}"));
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&cells[1..3], &[fr(index(d - 1)).as_str(), fr(usage(d)).as_str()], "row {day}: {line}");
+        assert_eq!(line.contains("fuite"), (10..=12).contains(&d), "alarm column of {day}");
+    }
+    assert!(text.contains("Page 1 sur 2") && text.contains("Page 2 sur 2"));
+    // Chart labels are real text too (vector chart, Helvetica).
+    assert!(text.contains("Consommation (m³)") && text.contains("15/12"), "chart text: {text}");
+
+    let png = p.dir.path().join("page");
+    let out = tool("pdftoppm", &["-png", "-r", "60", "-f", "1", "-l", "1", path_s, png.to_str().expect("path")]);
+    assert!(out.status.success() && out.stderr.is_empty(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+    let first = std::fs::read_dir(p.dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|f| f.extension().is_some_and(|x| x == "png"))
+        .expect("a PNG of page 1");
+    let bytes = std::fs::read(&first).expect("png");
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000, "a rendered page");
+    keep("page-1.png", &bytes);
+}
+
+/// `python3 -m aiosmtpd` saving every message into a Maildir; killed on drop.
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Smtp {
+    fn start(dir: &Path) -> Smtp {
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let maildir = dir.join("maildir");
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 -m aiosmtpd (scripts/install-deps installs it)");
+        let mut smtp = Smtp { child, port, maildir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = smtp.child.try_wait() {
+                panic!("aiosmtpd exited with {status}");
+            }
+            assert!(Instant::now() < deadline, "aiosmtpd did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        smtp
+    }
+
+    fn messages(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
+        entries.filter_map(|e| e.ok().map(|e| e.path())).collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Parse a message with Python's `email` package: recipient, subject, text, and each
+/// attachment's content type and file name, its decoded bytes written to `dir`.
+const PARSE: &str = r#"
+import email, email.policy, json, os, sys
+msg = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
+out = {'to': str(msg['To']), 'subject': str(msg['Subject']), 'type': msg.get_content_type(), 'text': '', 'files': []}
+for part in msg.walk():
+    if part.is_multipart():
+        continue
+    if part.get_filename():
+        data = part.get_payload(decode=True)
+        path = os.path.join(sys.argv[2], part.get_filename())
+        open(path, 'wb').write(data)
+        out['files'].append({'type': part.get_content_type(), 'name': part.get_filename(),
+                             'encoding': part['Content-Transfer-Encoding'], 'path': path})
+    elif part.get_content_type() == 'text/plain':
+        out['text'] = part.get_content()
+print(json.dumps(out))
+"#;
+
+fn parse_message(message: &Path, dir: &Path) -> serde_json::Value {
+    let out = Command::new("python3").args(["-c", PARSE]).arg(message).arg(dir).output().expect("python3");
+    assert!(out.status.success(), "parse: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn channels(p: &Park, port: u16) {
+    let s = ChannelSettings {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: port,
+        smtp_from: "releve@example.com".into(),
+        smtp_tls: "none".into(),
+        ..Default::default()
+    };
+    notify::notify_settings(&p.store, &p.manager, &s, NOW).expect("settings");
+}
+
+#[test]
+fn email_reaches_the_customer_with_the_pdf_attached() {
+    let p = park();
+    let smtp = Smtp::start(p.dir.path());
+    channels(&p, smtp.port);
+    let req = december(p.meter, Format::Pdf);
+
+    let viewer = Session { permissions: vec![Permission::View], ..p.clerk.clone() };
+    let err = consumer_report::consumer_report_email(&p.store, &viewer, &req, None, NOW).expect_err("view only");
+    assert_eq!(err.code(), "forbidden");
+    let err = consumer_report::consumer_report_email(&p.store, &p.clerk, &december(p.silent, Format::Pdf), None, NOW)
+        .expect_err("no address");
+    assert_eq!(err.code(), "no_email");
+    assert!(err.to_string().contains("C01-0043"), "{err}");
+
+    let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &req, None, NOW).expect("sent");
+    assert_eq!(sent.sent_to, EMAIL);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "one message delivered");
+    let parsed_dir = p.dir.path().join("parsed");
+    std::fs::create_dir_all(&parsed_dir).expect("dir");
+    let m = parse_message(&messages[0], &parsed_dir);
+    assert_eq!(m["to"], EMAIL);
+    assert_eq!(m["type"], "multipart/mixed");
+    assert_eq!(m["subject"], "Votre relevé de consommation du 01/12/2025 au 31/12/2025");
+    let text = m["text"].as_str().expect("text part");
+    assert!(text.contains(&format!("Bonjour {NAME},")) && text.contains("12345678"), "{text}");
+    let files = m["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["type"], "application/pdf");
+    assert_eq!(files[0]["name"], "consommation-12345678-2025-12-01_2025-12-31.pdf");
+    assert_eq!(files[0]["encoding"], "base64");
+    let attached = std::fs::read(files[0]["path"].as_str().expect("path")).expect("attachment");
+    let ReportFile { bytes, .. } = consumer_report::consumer_report(&p.store, &p.clerk, &req, NOW).expect("report");
+    assert!(attached == bytes, "the attachment decodes to the report's bytes");
+    check_xref(&attached);
+
+    // Another address, and HTML; each sending is in the audit log with its recipient.
+    let mut html = december(p.meter, Format::Html);
+    html.locale = Some(Locale::En);
+    let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &html, Some("office@example.org"), NOW)
+        .expect("sent");
+    assert_eq!(sent.sent_to, "office@example.org");
+    assert_eq!(smtp.messages().len(), 2);
+    let audit = store::audit::latest(&p.store.writer(), 10).expect("audit");
+    let sent: Vec<&str> =
+        audit.iter().filter(|e| e.event == "consumer_report_sent").map(|e| e.details.as_str()).collect();
+    assert_eq!(sent.len(), 2, "{audit:?}");
+    assert!(sent[0].ends_with("to office@example.org") && sent[0].starts_with("consumption-12345678-"), "{}", sent[0]);
+    assert!(sent[1].ends_with(&format!("to {EMAIL}")), "{}", sent[1]);
+    assert!(audit.iter().any(|e| e.event == "consumer_report_sent" && e.user == "clerk"));
+}

@@ -13,10 +13,12 @@ use releve_core::meters::Resolution;
 use releve_core::notify::{self, ChannelSettings};
 use releve_core::store::info_codes::Event;
 use releve_core::store::{self, Store};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+#[path = "support/smtp.rs"]
+mod smtp;
+use smtp::Smtp;
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
@@ -291,49 +293,6 @@ fn pdf_is_valid_and_poppler_reads_the_name_the_total_and_the_table() {
     keep("page-1.png", &bytes);
 }
 
-/// `python3 -m aiosmtpd` saving every message into a Maildir; killed on drop.
-struct Smtp {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl Smtp {
-    fn start(dir: &Path) -> Smtp {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let maildir = dir.join("maildir");
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 -m aiosmtpd (scripts/install-deps installs it)");
-        let mut smtp = Smtp { child, port, maildir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = smtp.child.try_wait() {
-                panic!("aiosmtpd exited with {status}");
-            }
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        smtp
-    }
-
-    fn messages(&self) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
-        entries.filter_map(|e| e.ok().map(|e| e.path())).collect()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Parse a message with Python's `email` package: recipient, subject, text, and each
 /// attachment's content type and file name, its decoded bytes written to `dir`.
 const PARSE: &str = r#"
@@ -388,7 +347,7 @@ fn email_reaches_the_customer_with_the_pdf_attached() {
 
     let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &req, None, NOW).expect("sent");
     assert_eq!(sent.sent_to, EMAIL);
-    let messages = smtp.messages();
+    let messages = smtp.message_files();
     assert_eq!(messages.len(), 1, "one message delivered");
     let parsed_dir = p.dir.path().join("parsed");
     std::fs::create_dir_all(&parsed_dir).expect("dir");
@@ -414,7 +373,7 @@ fn email_reaches_the_customer_with_the_pdf_attached() {
     let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &html, Some("office@example.org"), NOW)
         .expect("sent");
     assert_eq!(sent.sent_to, "office@example.org");
-    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.message_files().len(), 2);
     let audit = store::audit::latest(&p.store.writer(), 10).expect("audit");
     let sent: Vec<&str> =
         audit.iter().filter(|e| e.event == "consumer_report_sent").map(|e| e.details.as_str()).collect();

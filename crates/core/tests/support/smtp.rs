@@ -45,6 +45,12 @@ impl Smtp {
         smtp
     }
 
+    /// The files of the messages received so far.
+    pub fn message_files(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
+        entries.filter_map(|e| e.ok().map(|e| e.path())).collect()
+    }
+
     /// Messages received so far.
     pub fn messages(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };

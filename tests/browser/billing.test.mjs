@@ -177,6 +177,25 @@ test("CSV layout: edit, preview real lines, save, copy, run and dry run", async 
     assert.match(oldLine, /;\d+,\d{3};/, "old line, decimal comma: " + oldLine);
     assert.match(newLine, /;\d+\.\d{3};/, "new line, decimal point: " + newLine);
     await shot(page, "csv-dry-run");
+
+    // Warnings name the meter: no tolerance, a period from the 10th to the 19th (no target
+    // date, no reading at midnight): interpolated values, then missing ones without interpolation.
+    await page.getByTestId("lay-tolerance").fill("0");
+    await page.getByTestId("lay-from").fill(PERIOD.from.slice(0, 8) + "10");
+    await page.getByTestId("lay-to").fill(PERIOD.from.slice(0, 8) + "19");
+    await page.getByTestId("lay-preview").click();
+    await page.getByTestId("lay-warnings").waitFor();
+    const w1 = page.getByTestId("lay-warning").first();
+    const wMeter = await w1.getAttribute("data-meter");
+    assert.ok(group.meters.some((m) => m.serial === wMeter), "a meter of the group: " + wMeter);
+    const day10 = PERIOD.from.slice(0, 8).split("-").reverse().filter(Boolean).join("/");
+    assert.match(await w1.innerText(), new RegExp(`^Compteur ${wMeter} — Index au début \\(Volume\\) : valeur interpolée au 10/${day10} entre les relevés du`));
+    await page.getByTestId("lay-interpolate").uncheck();
+    await page.getByTestId("lay-preview").click();
+    await page.locator('[data-testid="lay-warning"]', { hasText: "aucune valeur" }).first().waitFor();
+    assert.match(await page.getByTestId("lay-warning").first().innerText(), /aucune valeur au 10\/.*aucun relevé à moins de 0 h, l’interpolation est désactivée\./);
+    assert.equal(await page.getByTestId("lay-warnings").getAttribute("data-count"), String(2 * GROUP_SIZE), "start and end of every meter");
+    await shot(page, "csv-warnings");
     assert.deepEqual(errors.map(String), []);
   } finally {
     await ctx.close();
@@ -359,6 +378,13 @@ test("English: the billing editor and the jobs screen have no untranslated keys"
     assert.match(text, /Fixed width/);
     assert.match(text, /Value at billing date/, "variable labels in English");
     await shot(page, "fixed-en");
+
+    // Delete, with a confirmation in the row.
+    await page.locator('[data-testid="lay-row"][data-name="Facturation largeur fixe"]').getByTestId("lay-delete").click();
+    await page.getByTestId("lay-delete-ok").click();
+    await page.locator('[data-testid="lay-row"][data-name="Facturation largeur fixe"]').waitFor({ state: "detached" });
+    assert.equal(await page.getByTestId("lay-hint").count(), 1, "the open layout was the deleted one");
+    assert.ok(!(await api("export_layouts_list", {}, token)).some((l) => l.name === "Facturation largeur fixe"));
     await page.getByTestId("nav-jobs").click();
     await page.getByTestId("job-row").first().waitFor();
     const jobs = await page.locator("#view").innerText();

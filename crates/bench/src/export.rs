@@ -2,7 +2,7 @@
 //! `csv::Writer` writing the same rows (same values, already in memory) in the same run.
 //!
 //! The database (made once, then reused): `--meters` water meters (100,000), 10 readings each
-//! in January 2026 (1,000,000 readings), one more on 2 February; one meter in five also sends
+//! in January 2026 (1,000,000 readings), one more on 3 February; one meter in five also sends
 //! target values for 1 February (target date register). Measured: the per-reading CSV export
 //! of January (`export::export_readings`, 1,000,000 rows) and a per-meter billing layout
 //! over the park, as CSV and as fixed width (`billing::layout_run`: value lookups, formatting,
@@ -118,7 +118,7 @@ fn read_back(bytes: &[u8], separator: u8) -> Result<Vec<csv::StringRecord>, csv:
 /// Write `records` with a bare csv::Writer into memory: (rows, seconds).
 fn bare_csv(records: &[csv::StringRecord]) -> Result<(u64, f64), Box<dyn std::error::Error>> {
     let t = Instant::now();
-    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::with_capacity(160 << 20));
+    let mut w = csv::WriterBuilder::new().delimiter(b';').flexible(true).from_writer(Vec::with_capacity(160 << 20));
     for r in records {
         w.write_record(r)?;
     }
@@ -182,7 +182,7 @@ fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Err
                 let ts = JAN1 + 10 * HOUR + k * 3 * DAY + m % 3_000;
                 put(Register::Volume, ts, base + k as f64 * 0.125 + 0.001 * (m % 7) as f64)?;
             }
-            let after = FEB1 + DAY + 10 * HOUR;
+            let after = FEB1 + 2 * DAY + 10 * HOUR; // 58 h after: the end is interpolated
             put(Register::Volume, after, base + 1.5)?;
             if m % 5 == 0 {
                 put(Register::TargetVolume, after, base + 1.375)?;

@@ -47,7 +47,11 @@ pub fn send_with_attachments(
         for a in attachments {
             let kind = ContentType::parse(&a.content_type)
                 .map_err(|e| fail(format!("attachment {}: content type '{}': {e}", a.file_name, a.content_type)))?;
-            parts = parts.singlepart(lettre::message::Attachment::new(a.file_name.clone()).body(a.bytes.clone(), kind));
+            // Always base64: a text file (a CSV with CR LF line ends) must arrive byte for
+            // byte, which 7bit or quoted-printable transfer does not promise.
+            let bytes = Body::new_with_encoding(a.bytes.clone(), ContentTransferEncoding::Base64)
+                .map_err(|_| fail(format!("attachment {}", a.file_name)))?;
+            parts = parts.singlepart(lettre::message::Attachment::new(a.file_name.clone()).body(bytes, kind));
         }
         builder.multipart(parts)
     }

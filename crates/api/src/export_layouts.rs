@@ -4,6 +4,7 @@
 
 use crate::commands::date;
 use crate::ApiError;
+use base64::Engine;
 use releve_core::access::Session;
 use releve_core::billing::{self, Layout, Period};
 use releve_core::Store;
@@ -80,7 +81,13 @@ fn period(from: &str, to: &str) -> Result<Period, ApiError> {
 }
 
 /// Run layout command `name`; None if `name` is not one.
-pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, now: i64) -> Option<Result<Value, ApiError>> {
+pub(crate) fn call(
+    store: &Store,
+    session: &Session,
+    name: &str,
+    args: Value,
+    now: i64,
+) -> Option<Result<Value, ApiError>> {
     let run = || -> Result<Value, ApiError> {
         match name {
             "export_variables" => {
@@ -123,10 +130,11 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, no
             "export_layout_run" => {
                 let a: RunArgs = parse(args)?;
                 let out = billing::layout_run(store, session, &a.name, period(&a.from, &a.to)?, now)?;
-                let content = String::from_utf8(out.bytes).map_err(|e| ApiError::new("internal", e.to_string()))?;
                 ok(json!({
                     "file_name": out.file_name,
-                    "content": content,
+                    "content": out.encoding.decode(&out.bytes),
+                    "content_base64": base64::engine::general_purpose::STANDARD.encode(&out.bytes),
+                    "encoding": out.encoding,
                     "rows": out.rows,
                     "sha256": out.sha256,
                     "warnings": out.warnings,

@@ -42,10 +42,21 @@ pub fn run(db: &Path, meters: u32) -> Res {
     let (n, secs) = bare_csv(&records)?;
     table.push(("  bare csv::Writer, same rows in memory".into(), n, secs));
     drop(records);
+    // Its two per-meter lookups (info codes, exchanges) left out: what the rows cost alone.
+    use releve_core::export::Column;
+    let columns = Column::ALL.into_iter().filter(|c| !matches!(c, Column::InfoCodes | Column::MeterExchange)).collect();
+    let spec = releve_core::export::ExportSpec { columns, ..spec };
+    out.clear();
+    let t = Instant::now();
+    let rows = releve_core::export::export_readings(&store, &session, &spec, &mut out, NOW)?;
+    table.push(("  the same without info_codes and meter_exchange".into(), rows, t.elapsed().as_secs_f64()));
     drop(out);
 
     // 2. Per meter: a billing layout as CSV and as fixed width, then the same rows bare.
-    for (layout, label) in [(layout(Format::Csv), "layout CSV, one row per meter (layout_run)"), (layout(Format::Fixed), "layout fixed width (layout_run)")] {
+    for (layout, label) in [
+        (layout(Format::Csv), "layout CSV, one row per meter (layout_run)"),
+        (layout(Format::Fixed), "layout fixed width (layout_run)"),
+    ] {
         billing::layout_save(&store, &session, &layout, NOW)?;
         let t = Instant::now();
         let file = billing::layout_run(&store, &session, &layout.name, period, NOW)?;
@@ -54,16 +65,33 @@ pub fn run(db: &Path, meters: u32) -> Res {
         if layout.format == Format::Csv {
             let t = Instant::now();
             let dry = billing::layout_dry_run(&store, &session, &layout.name, period, NOW)?;
-            table.push(("  its dry run against the last file (layout_dry_run)".into(), dry.rows, t.elapsed().as_secs_f64()));
+            table.push((
+                "  its dry run against the last file (layout_dry_run)".into(),
+                dry.rows,
+                t.elapsed().as_secs_f64(),
+            ));
             let targets = file.bytes.windows(8).filter(|w| w == b";target;").count();
-            eprintln!("  {} rows, {} warnings (interpolated ends), {targets} target values", file.rows, file.warnings.len());
+            eprintln!(
+                "  {} rows, {} warnings (interpolated ends), {targets} target values",
+                file.rows,
+                file.warnings.len()
+            );
             let records = read_back(&file.bytes, b';')?;
             let (n, secs) = bare_csv(&records)?;
             table.push(("  bare csv::Writer, same rows in memory".into(), n, secs));
         }
     }
     // Formatting alone: a layout without register variables (no value lookups).
-    let mut plain = Layout::new("Bench sans index", Format::Csv, vec![Field::new(Var::CustomerNumber), Field::new(Var::MeterSerial), Field::new(Var::Address), Field::new(Var::City)]);
+    let mut plain = Layout::new(
+        "Bench sans index",
+        Format::Csv,
+        vec![
+            Field::new(Var::CustomerNumber),
+            Field::new(Var::MeterSerial),
+            Field::new(Var::Address),
+            Field::new(Var::City),
+        ],
+    );
     plain.csv.header = false;
     billing::layout_save(&store, &session, &plain, NOW)?;
     let t = Instant::now();
@@ -105,14 +133,28 @@ fn layout(format: Format) -> Layout {
         ],
     );
     let text = |t: &str| Field { text: Some(t.into()), width: Some(t.len()), ..Field::new(Var::Text) };
-    l.header = vec![text("H"), Field { width: Some(10), ..Field::new(Var::PeriodFrom) }, Field { width: Some(10), ..Field::new(Var::PeriodTo) }];
-    l.trailer = vec![text("T"), Field { width: Some(8), pad: Some('0'), ..Field::new(Var::RecordCount) }, Field { width: Some(16), pad: Some('0'), implied_decimals: true, ..Field::new(Var::TotalConsumption) }];
+    l.header = vec![
+        text("H"),
+        Field { width: Some(10), ..Field::new(Var::PeriodFrom) },
+        Field { width: Some(10), ..Field::new(Var::PeriodTo) },
+    ];
+    l.trailer = vec![
+        text("T"),
+        Field { width: Some(8), pad: Some('0'), ..Field::new(Var::RecordCount) },
+        Field { width: Some(16), pad: Some('0'), implied_decimals: true, ..Field::new(Var::TotalConsumption) },
+    ];
     l
 }
 
 /// The records of a CSV file, as strings (header and trailer lines included).
 fn read_back(bytes: &[u8], separator: u8) -> Result<Vec<csv::StringRecord>, csv::Error> {
-    csv::ReaderBuilder::new().delimiter(separator).has_headers(false).flexible(true).from_reader(bytes).records().collect()
+    csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
+        .records()
+        .collect()
 }
 
 /// Write `records` with a bare csv::Writer into memory: (rows, seconds).
@@ -148,7 +190,10 @@ fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Err
         let mut conn = store.writer();
         let tx = conn.transaction()?;
         // The target date register holds 1 February as days since 1970-01-01.
-        let target_day = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).ok_or("date")?.signed_duration_since(chrono::NaiveDate::default()).num_days();
+        let target_day = chrono::NaiveDate::from_ymd_opt(2026, 2, 1)
+            .ok_or("date")?
+            .signed_duration_since(chrono::NaiveDate::default())
+            .num_days();
         for m in 0..i64::from(meters) {
             let serial = format!("{:08}", 10_000_000 + m * 7);
             let customer = store::customers::Customer {
@@ -175,7 +220,10 @@ fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Err
             };
             let id = store::meters::insert(&tx, &new, NOW)?;
             let put = |register: Register, ts: i64, value: f64| {
-                store::readings::insert(&tx, &store::readings::Reading { meter_id: id, register: register.code(), ts, value, telegram_id: None })
+                store::readings::insert(
+                    &tx,
+                    &store::readings::Reading { meter_id: id, register: register.code(), ts, value, telegram_id: None },
+                )
             };
             let base = (m % 5_000) as f64 * 3.0;
             for k in 0..READINGS_PER_METER {
@@ -192,6 +240,11 @@ fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Err
         tx.commit()?;
     }
     store.checkpoint()?;
-    eprintln!("made {} ({meters} meters, {} readings in January) in {:.1} s", db.display(), i64::from(meters) * READINGS_PER_METER, t.elapsed().as_secs_f64());
+    eprintln!(
+        "made {} ({meters} meters, {} readings in January) in {:.1} s",
+        db.display(),
+        i64::from(meters) * READINGS_PER_METER,
+        t.elapsed().as_secs_f64()
+    );
     Ok(store)
 }

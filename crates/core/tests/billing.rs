@@ -54,7 +54,14 @@ fn customer(conn: &rusqlite::Connection, number: &str, name: &str) -> i64 {
     store::customers::insert(conn, &c).expect("customer")
 }
 
-fn meter(conn: &rusqlite::Connection, serial: &str, device_type: &str, status: &str, customer_id: Option<i64>, address: &str) -> i64 {
+fn meter(
+    conn: &rusqlite::Connection,
+    serial: &str,
+    device_type: &str,
+    status: &str,
+    customer_id: Option<i64>,
+    address: &str,
+) -> i64 {
     let m = store::meters::NewMeter {
         serial: serial.into(),
         manufacturer: "KAM".into(),
@@ -86,7 +93,14 @@ fn target_frame(serial: &str, access_number: u8, litres: u32, target_litres: u32
     payload.extend_from_slice(&target_litres.to_le_bytes());
     payload.extend_from_slice(&[0x42, 0x6c]);
     payload.extend_from_slice(&date_g(target.year() as u16, target.month() as u8, target.day() as u8));
-    let spec = FrameSpec { manufacturer: "KAM", id: serial, version: 0x1b, device_type: DeviceType::Water, access_number, status: 0 };
+    let spec = FrameSpec {
+        manufacturer: "KAM",
+        id: serial,
+        version: 0x1b,
+        device_type: DeviceType::Water,
+        access_number,
+        status: 0,
+    };
     hex::encode_upper(wmbus_frame(&spec, &payload, None))
 }
 
@@ -95,7 +109,14 @@ fn park() -> Park {
     let store = Store::open(&dir.path().join("billing.db")).expect("open");
     let system = Session::system("test-pc");
     let permit = system.permit(Permission::ManageUsers).expect("system may");
-    let user = store::users::NewUser { salt: None, login: "manager", name: "Manager", role: Role::Manager, password: "pw", locale: "fr" };
+    let user = store::users::NewUser {
+        salt: None,
+        login: "manager",
+        name: "Manager",
+        role: Role::Manager,
+        password: "pw",
+        locale: "fr",
+    };
     access::create_user(&store, permit, &user, NOW).expect("user");
     let manager = access::login(&store, "manager", "pw", "pc-12", NOW).expect("login");
 
@@ -133,14 +154,21 @@ fn park() -> Park {
         for day in 0..41 {
             read(&conn, id, 1, JAN1 - 7 * DAY + day * DAY + 6 * HOUR, 1234.5 + 0.25 * day as f64);
         }
-        let leak = store::info_codes::Event { code: "leak".into(), started_at: JAN1 + 9 * DAY, last_seen_at: JAN1 + 11 * DAY, ended_at: Some(JAN1 + 11 * DAY) };
+        let leak = store::info_codes::Event {
+            code: "leak".into(),
+            started_at: JAN1 + 9 * DAY,
+            last_seen_at: JAN1 + 11 * DAY,
+            ended_at: Some(JAN1 + 11 * DAY),
+        };
         store::info_codes::upsert(&conn, id, &leak).expect("event");
         ids.insert("10000001".into(), id);
 
         // Read every ten days or so: both values interpolated.
         let c = customer(&conn, "C003", "Résidence Les Tilleuls; bât. B");
         let id = meter(&conn, "10000003", "water", "active", Some(c), "12 rue \"Haute\"");
-        for (ts, v) in [(JAN1 - 11 * DAY, 50.0), (JAN1 + 10 * DAY, 60.5), (FEB1 - 10 * DAY, 70.0), (FEB1 + 10 * DAY, 74.0)] {
+        for (ts, v) in
+            [(JAN1 - 11 * DAY, 50.0), (JAN1 + 10 * DAY, 60.5), (FEB1 - 10 * DAY, 70.0), (FEB1 + 10 * DAY, 74.0)]
+        {
             read(&conn, id, 1, ts, v);
         }
         ids.insert("10000003".into(), id);
@@ -160,7 +188,7 @@ fn park() -> Park {
         ids.insert("10000005".into(), id);
 
         // Heat: energy in kWh, read an hour around the bounds.
-        let c = customer(&conn, "C006", "Lefèvre Jean");
+        let c = customer(&conn, "C006", "Nowak Łukasz");
         let id = meter(&conn, "30000006", "heat", "active", Some(c), "9 rue du Four");
         read(&conn, id, 2, JAN1 - HOUR, 15_234.0);
         read(&conn, id, 2, FEB1 + HOUR, 15_734.5);
@@ -176,7 +204,14 @@ fn park() -> Park {
         }
     }
     let at = chrono::NaiveDateTime::parse_from_str("2026-01-15T12:00", "%Y-%m-%dT%H:%M").expect("time");
-    let req = ExchangeRequest { old_id: ids["10000005"], new_serial: "20000005", new_manufacturer: None, at, final_value: 245.678, initial_value: 0.012 };
+    let req = ExchangeRequest {
+        old_id: ids["10000005"],
+        new_serial: "20000005",
+        new_manufacturer: None,
+        at,
+        final_value: 245.678,
+        initial_value: 0.012,
+    };
     let done = exchange::meter_exchange(&store, &manager, &req, JAN1 + 15 * DAY).expect("exchange");
     {
         let conn = store.writer();
@@ -231,7 +266,11 @@ fn csv_layout(group: i64) -> Layout {
 fn fixed_layout(group: i64) -> Layout {
     let w = |field: Field, width: usize| Field { width: Some(width), ..field };
     let zero = |var: Var, width: usize| Field { width: Some(width), pad: Some('0'), implied_decimals: true, ..f(var) };
-    let ymd = |var: Var, width: usize, pattern: &str| Field { width: Some(width), date_format: Some(pattern.into()), ..f(var) };
+    let ymd = |var: Var, width: usize, pattern: &str| Field {
+        width: Some(width),
+        date_format: Some(pattern.into()),
+        ..f(var)
+    };
     let mut l = Layout::new(
         "Facturation eau largeur fixe",
         Format::Fixed,
@@ -249,9 +288,16 @@ fn fixed_layout(group: i64) -> Layout {
         ],
     );
     l.group_id = Some(group);
+    l.encoding = billing::Encoding::Windows1252;
     l.billing.interpolate = false;
     l.fixed.line_end = billing::LineEnd::Crlf;
-    l.header = vec![w(text("H"), 1), w(text("RELEVE"), 8), ymd(Var::PeriodFrom, 8, "%Y%m%d"), ymd(Var::PeriodTo, 8, "%Y%m%d"), ymd(Var::ExportDate, 8, "%Y%m%d")];
+    l.header = vec![
+        w(text("H"), 1),
+        w(text("RELEVE"), 8),
+        ymd(Var::PeriodFrom, 8, "%Y%m%d"),
+        ymd(Var::PeriodTo, 8, "%Y%m%d"),
+        ymd(Var::ExportDate, 8, "%Y%m%d"),
+    ];
     l.trailer = vec![
         w(text("T"), 1),
         Field { pad: Some('0'), ..w(f(Var::RecordCount), 6) },
@@ -274,6 +320,7 @@ fn too_narrow_layout() -> Layout {
         ],
     );
     l.header = vec![w(text("RELEVE-EAU"), 6)];
+    l.encoding = billing::Encoding::Windows1252;
     l
 }
 
@@ -288,8 +335,13 @@ fn golden(name: &str, actual: &[u8]) {
         std::fs::write(&path, actual).expect("write golden");
         return;
     }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(String::from_utf8_lossy(actual), String::from_utf8_lossy(&expected), "{name} differs from its golden file");
+    let expected =
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(
+        String::from_utf8_lossy(actual),
+        String::from_utf8_lossy(&expected),
+        "{name} differs from its golden file"
+    );
     assert_eq!(actual, expected.as_slice(), "{name}: same text, different bytes (line ends?)");
 }
 
@@ -307,7 +359,8 @@ fn csv_layout_with_header_and_trailer_matches_its_golden_file() {
     assert_eq!(out.rows, 5, "the exchanged meter's row is its successor's; the heat meter is not in the group");
 
     let text = String::from_utf8(out.bytes.clone()).expect("utf-8");
-    let mut reader = csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).from_reader(text.as_bytes());
     let recs: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
     assert_eq!(&recs[0][0], "FACTURATION");
     assert_eq!((&recs[0][1], &recs[0][2], &recs[0][3]), ("01/01/2026", "31/01/2026", "03/02/2026"));
@@ -345,13 +398,25 @@ fn csv_layout_with_header_and_trailer_matches_its_golden_file() {
             ("10000004", "value_end (volume)"),
         ]
     );
-    assert!(out.warnings[0].message.starts_with("interpolated at 2026-01-01 between the readings of 2025-12-21 00:00 (50) and 2026-01-11 00:00 (60.5)"), "{}", out.warnings[0].message);
+    assert!(
+        out.warnings[0].message.starts_with(
+            "interpolated at 2026-01-01 between the readings of 2025-12-21 00:00 (50) and 2026-01-11 00:00 (60.5)"
+        ),
+        "{}",
+        out.warnings[0].message
+    );
     assert!(out.warnings[2].message.contains("no reading within 48 h"), "{}", out.warnings[2].message);
 
     let conn = p.store.reader().expect("reader");
     let audit = store::audit::latest(&conn, 1).expect("audit");
-    assert_eq!((audit[0].event.as_str(), audit[0].user.as_str(), audit[0].computer.as_str()), ("export_layout_run", "manager", "pc-12"));
-    assert!(audit[0].details.contains("facturation-eau-2026-01-01_2026-01-31.csv") && audit[0].details.contains(&out.sha256));
+    assert_eq!(
+        (audit[0].event.as_str(), audit[0].user.as_str(), audit[0].computer.as_str()),
+        ("export_layout_run", "manager", "pc-12")
+    );
+    assert!(
+        audit[0].details.contains("facturation-eau-2026-01-01_2026-01-31.csv")
+            && audit[0].details.contains(&out.sha256)
+    );
 }
 
 #[test]
@@ -361,13 +426,15 @@ fn fixed_width_layout_matches_its_golden_file() {
     let out = billing::layout_run(&p.store, &p.manager, "Facturation eau largeur fixe", january(), NOW).expect("run");
     golden("facturation-eau-largeur-fixe.txt", &out.bytes);
     assert_eq!(out.file_name, "facturation-eau-largeur-fixe-2026-01-01_2026-01-31.txt");
-    let text = String::from_utf8(out.bytes).expect("utf-8");
+    assert_eq!(out.encoding, billing::Encoding::Windows1252);
+    let widths: Vec<usize> = out.bytes.split(|b| *b == b'\n').skip(1).take(5).map(<[u8]>::len).collect();
+    assert_eq!(widths, [105; 5], "every record has the sum of the widths in bytes, and CR");
+    let text = out.encoding.decode(&out.bytes);
+    assert!(text.contains("Résidence Les Tilleuls; bât. B"));
     let lines: Vec<&str> = text.split_terminator("\r\n").collect();
     assert_eq!(lines.len(), 7, "header, 5 records, trailer");
     assert!(!text.replace("\r\n", "").contains('\n'), "CRLF only");
     assert_eq!(lines[0], "HRELEVE  202601012026013120260203");
-    let widths: Vec<usize> = lines[1..6].iter().map(|l| l.chars().count()).collect();
-    assert_eq!(widths, [104; 5], "every record has the sum of the widths");
     // Without interpolation the sparse meter's values are blank, not zeros.
     let sparse = lines.iter().find(|l| l.contains("10000003")).expect("row");
     assert!(sparse.contains(&format!("{}{}{}", " ".repeat(10), " ".repeat(10), " ".repeat(9))), "{sparse}");
@@ -392,8 +459,15 @@ fn values_that_do_not_fit_refuse_the_run_and_are_all_listed_by_the_preview() {
         text.push('\n');
     }
     golden("validation-errors.txt", text.as_bytes());
-    assert_eq!(preview.errors.len(), 3);
-    assert_eq!(preview.errors[1], "meter 10000003, field 2 (customer_name): \"Résidence Les Tilleuls; bât. B\" does not fit in 12 characters");
+    assert_eq!(preview.errors.len(), 4);
+    assert_eq!(
+        preview.errors[2],
+        "meter 30000006, field 2 (customer_name): \"Nowak Łukasz\" has 'Ł', which windows-1252 cannot write"
+    );
+    assert_eq!(
+        preview.errors[1],
+        "meter 10000003, field 2 (customer_name): \"Résidence Les Tilleuls; bât. B\" does not fit in 12 characters"
+    );
     assert_eq!(preview.total_rows, 6);
     assert_eq!(preview.lines.len(), 3);
     assert_eq!(preview.lines[0], "RELEVE-EAU", "the preview shows the value whole");
@@ -451,7 +525,8 @@ fn layouts_are_saved_listed_copied_and_deleted_with_audit_and_permissions() {
     assert_eq!(copy.fields, layout.fields);
     let err = billing::layout_copy(&p.store, &p.manager, &layout.name, "Copie", NOW).expect_err("name taken");
     assert_eq!(err.code(), "bad_input");
-    let names: Vec<String> = billing::layouts_list(&p.store, &p.manager).expect("list").into_iter().map(|l| l.name).collect();
+    let names: Vec<String> =
+        billing::layouts_list(&p.store, &p.manager).expect("list").into_iter().map(|l| l.name).collect();
     assert_eq!(names, ["Copie", "Facturation eau largeur fixe"]);
     billing::layout_delete(&p.store, &p.manager, "Copie", NOW).expect("delete");
     assert_eq!(billing::layout_delete(&p.store, &p.manager, "Copie", NOW).expect_err("gone").code(), "not_found");
@@ -484,16 +559,28 @@ fn demo_meters_report_target_values_for_the_first_of_the_month() {
     let conn = store.reader().expect("reader");
     let days = (date(2026, 2, 1) - NaiveDate::default()).num_days() as f64;
     let n: i64 = conn
-        .query_row("SELECT count(DISTINCT meter_id) FROM readings WHERE register = ?1 AND value = ?2", rusqlite::params![Register::TargetDate.code(), days], |r| r.get(0))
+        .query_row(
+            "SELECT count(DISTINCT meter_id) FROM readings WHERE register = ?1 AND value = ?2",
+            rusqlite::params![Register::TargetDate.code(), days],
+            |r| r.get(0),
+        )
         .expect("count");
     assert!(n >= 4, "water and heat demo meters send the target date 2026-02-01 ({n})");
     drop(conn);
 
     // The billing export takes them: the end values of January are the meters' own.
     let manager = access::login(&store, "manager", "manager", "pc", NOW).expect("login");
-    let layout = Layout::new("Demo", Format::Csv, vec![f(Var::MeterSerial), f(Var::DeviceType), f(Var::SourceEnd), f(Var::ValueEnd)]);
+    let layout = Layout::new(
+        "Demo",
+        Format::Csv,
+        vec![f(Var::MeterSerial), f(Var::DeviceType), f(Var::SourceEnd), f(Var::ValueEnd)],
+    );
     let preview = billing::layout_preview(&store, &manager, &layout, january(), 100, NOW).expect("preview");
     let targets = preview.lines.iter().filter(|l| l.contains(";target;")).count() as i64;
     assert_eq!(targets, n, "{:#?}", preview.lines);
-    assert!(preview.lines.iter().filter(|l| l.contains(";electricity;")).all(|l| l.contains(";reading;")), "{:#?}", preview.lines);
+    assert!(
+        preview.lines.iter().filter(|l| l.contains(";electricity;")).all(|l| l.contains(";reading;")),
+        "{:#?}",
+        preview.lines
+    );
 }

@@ -98,25 +98,45 @@ impl<'l> RecordWriter<'l> {
 
     /// Append one record (without line end) to `out`. Values that do not fit are written
     /// whole (the line is then longer: a preview shows it) and reported in `errors`.
-    pub fn record(&mut self, out: &mut String, record: &dyn Fn() -> String, fields: &[Field], cells: &[Cell<'_>], errors: &mut Vec<FieldError>) {
+    pub fn record(
+        &mut self,
+        out: &mut String,
+        record: &dyn Fn() -> String,
+        fields: &[Field],
+        cells: &[Cell<'_>],
+        errors: &mut Vec<FieldError>,
+    ) {
         for (i, (f, cell)) in fields.iter().zip(cells).enumerate() {
             let mut text = std::mem::take(&mut self.scratch);
             text.clear();
             self.cell_text(&mut text, f, cell);
-            let error = |problem: String| FieldError { record: record(), field: i + 1, var: f.var.id(), value: text.clone(), problem };
+            let error = |problem: String| FieldError {
+                record: record(),
+                field: i + 1,
+                var: f.var.id(),
+                value: text.clone(),
+                problem,
+            };
             match self.layout.format {
                 Format::Csv => {
                     if i > 0 {
                         out.push(self.layout.csv.separator);
                     }
                     let sep = self.layout.csv.separator;
+                    if let Some(c) = self.layout.encoding.unwritable(&text) {
+                        errors.push(error(format!("has '{c}', which {} cannot write", self.layout.encoding.id())));
+                    }
                     if self.layout.csv.quote == Quote::Never && text.contains([sep, '\r', '\n']) {
-                        errors.push(error(format!("contains the separator '{sep}' or a line break, and quoting is off")));
+                        errors
+                            .push(error(format!("contains the separator '{sep}' or a line break, and quoting is off")));
                     }
                     self.push_csv(out, &text);
                 }
                 Format::Fixed => {
                     let width = f.width.unwrap_or(0);
+                    if let Some(c) = self.layout.encoding.unwritable(&text) {
+                        errors.push(error(format!("has '{c}', which {} cannot write", self.layout.encoding.id())));
+                    }
                     let len = text.chars().count();
                     if text.chars().any(char::is_control) {
                         errors.push(error("contains a line break or a control character".into()));
@@ -209,7 +229,7 @@ fn pad(out: &mut String, text: &str, len: usize, width: usize, f: &Field, cell: 
     match align {
         Align::Left => {
             out.push_str(text);
-            out.extend(std::iter::repeat(fill).take(n));
+            out.extend(std::iter::repeat_n(fill, n));
         }
         Align::Right => {
             let (sign, digits) = match text.strip_prefix('-') {
@@ -217,7 +237,7 @@ fn pad(out: &mut String, text: &str, len: usize, width: usize, f: &Field, cell: 
                 _ => ("", text),
             };
             out.push_str(sign);
-            out.extend(std::iter::repeat(fill).take(n));
+            out.extend(std::iter::repeat_n(fill, n));
             out.push_str(digits);
         }
     }
@@ -253,7 +273,11 @@ mod tests {
     fn fixed_fields_pad_by_kind_and_blank_when_empty() {
         let w = |var, width| Field { width: Some(width), ..Field::new(var) };
         let l = fixed(vec![w(Var::MeterSerial, 10), w(Var::ValueEnd, 9), w(Var::ValueStart, 4), w(Var::City, 3)]);
-        check(&l, &[Cell::Text("123".into()), Cell::Number(1.5), Cell::Empty, Cell::Text("Pau".into())], "123           1,500    Pau");
+        check(
+            &l,
+            &[Cell::Text("123".into()), Cell::Number(1.5), Cell::Empty, Cell::Text("Pau".into())],
+            "123           1,500    Pau",
+        );
         let right = Field { align: Some(Align::Right), pad: Some('*'), ..w(Var::Text, 5) };
         check(&fixed(vec![right]), &[Cell::Text("ab".into())], "***ab");
     }
@@ -268,12 +292,24 @@ mod tests {
 
     #[test]
     fn a_value_too_wide_is_an_error_naming_meter_and_field() {
-        let l = fixed(vec![Field { width: Some(3), ..Field::new(Var::MeterSerial) }, Field { width: Some(8), ..Field::new(Var::ValueEnd) }]);
+        let l = fixed(vec![
+            Field { width: Some(3), ..Field::new(Var::MeterSerial) },
+            Field { width: Some(8), ..Field::new(Var::ValueEnd) },
+        ]);
         let mut w = RecordWriter::new(&l, chrono_tz::Europe::Paris);
         let (mut out, mut errors) = (String::new(), Vec::new());
-        w.record(&mut out, &|| "meter 12345678".into(), &l.fields, &[Cell::Text("abc".into()), Cell::Number(1234567.89)], &mut errors);
+        w.record(
+            &mut out,
+            &|| "meter 12345678".into(),
+            &l.fields,
+            &[Cell::Text("abc".into()), Cell::Number(1234567.89)],
+            &mut errors,
+        );
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].to_string(), "meter 12345678, field 2 (value_end): \"1234567,890\" does not fit in 8 characters");
+        assert_eq!(
+            errors[0].to_string(),
+            "meter 12345678, field 2 (value_end): \"1234567,890\" does not fit in 8 characters"
+        );
     }
 
     #[test]

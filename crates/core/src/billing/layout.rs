@@ -1,6 +1,7 @@
 //! Export layouts: the saved description of a billing file (variables, order, CSV or fixed
 //! width options, header and trailer records) and its check before use.
 
+use super::encoding::Encoding;
 use crate::error::{Error, Result};
 use crate::model::Register;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,10 @@ pub struct Layout {
     pub name: String,
     #[serde(default)]
     pub format: Format,
+    /// The file's character set ("utf-8" or "windows-1252"); fixed widths count characters,
+    /// which are bytes in windows-1252.
+    #[serde(default)]
+    pub encoding: Encoding,
     #[serde(default)]
     pub csv: CsvOptions,
     #[serde(default)]
@@ -367,6 +372,7 @@ impl Layout {
         Layout {
             name: name.into(),
             format,
+            encoding: Encoding::Utf8,
             csv: CsvOptions::default(),
             fixed: FixedOptions::default(),
             date_format: default_date_format(),
@@ -443,6 +449,14 @@ impl Layout {
                 }
                 if let Some(df) = &f.date_format {
                     check_date_format(&at(), df)?;
+                }
+                for t in [&f.label, &f.text].into_iter().flatten() {
+                    if let Some(c) = self.encoding.unwritable(t) {
+                        return Err(Error::bad_input(
+                            at(),
+                            format!("'{c}' cannot be written in {}", self.encoding.id()),
+                        ));
+                    }
                 }
             }
         }

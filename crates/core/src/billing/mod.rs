@@ -3,13 +3,18 @@
 //! previewed, dry-run against the last file and run.
 
 pub mod diff;
+pub mod encoding;
 pub mod format;
 pub mod layout;
 mod rows;
 pub mod values;
 
+pub use encoding::Encoding;
 pub use format::FieldError;
-pub use layout::{variables, Align, BillingOptions, CsvOptions, Field, FixedOptions, Format, Kind, Layout, LineEnd, Quote, Scope, Var, VarInfo};
+pub use layout::{
+    variables, Align, BillingOptions, CsvOptions, Field, FixedOptions, Format, Kind, Layout, LineEnd, Quote, Scope,
+    Var, VarInfo,
+};
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
@@ -53,6 +58,8 @@ pub struct ExportOutput {
     /// Hex SHA-256 of `bytes`.
     pub sha256: String,
     pub warnings: Vec<Warning>,
+    /// The character set of `bytes` (the layout's).
+    pub encoding: Encoding,
 }
 
 /// Something the file holds that a person should look at (an interpolated or missing value).
@@ -163,7 +170,14 @@ pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, 
 
 /// The first `limit` lines of `layout`'s file (header and column labels included) and all
 /// the problems of the whole file. The layout need not be saved.
-pub fn layout_preview(store: &Store, session: &Session, layout: &Layout, period: Period, limit: usize, now: i64) -> Result<Preview> {
+pub fn layout_preview(
+    store: &Store,
+    session: &Session,
+    layout: &Layout,
+    period: Period,
+    limit: usize,
+    now: i64,
+) -> Result<Preview> {
     session.permit(Permission::Export)?;
     layout.check()?;
     let conn = store.reader()?;
@@ -189,7 +203,14 @@ pub fn layout_preview(store: &Store, session: &Session, layout: &Layout, period:
 }
 
 /// `layout_preview` of the saved layout `name`.
-pub fn layout_preview_saved(store: &Store, session: &Session, name: &str, period: Period, limit: usize, now: i64) -> Result<Preview> {
+pub fn layout_preview_saved(
+    store: &Store,
+    session: &Session,
+    name: &str,
+    period: Period,
+    limit: usize,
+    now: i64,
+) -> Result<Preview> {
     session.permit(Permission::Export)?;
     let (_, layout) = load(store, name)?;
     layout_preview(store, session, &layout, period, limit, now)
@@ -269,7 +290,13 @@ pub fn layout_copy(store: &Store, session: &Session, name: &str, new_name: &str,
         return Err(Error::bad_input("new_name", format!("a layout called '{new_name}' exists already")));
     }
     store::layouts::upsert(&conn, new_name, &layout.to_json(), now)?;
-    store::audit::record_permit(&conn, permit, now, "export_layout_copied", &format!("layout {name} copied as {new_name}"))?;
+    store::audit::record_permit(
+        &conn,
+        permit,
+        now,
+        "export_layout_copied",
+        &format!("layout {name} copied as {new_name}"),
+    )?;
     Ok(layout)
 }
 
@@ -325,6 +352,7 @@ fn load(store: &Store, name: &str) -> Result<(store::layouts::SavedLayout, Layou
     let conn = store.reader()?;
     let saved = store::layouts::get(&conn, name)?.ok_or_else(|| Error::not_found(format!("export layout '{name}'")))?;
     let layout = Layout::from_json(&saved.definition)?;
+    layout.check()?;
     Ok((saved, layout))
 }
 
@@ -338,14 +366,31 @@ fn refuse_errors(p: &Produced) -> Result<()> {
 fn output(layout: &Layout, period: Period, p: &Produced) -> ExportOutput {
     let mut bytes = Vec::with_capacity(p.head.len() + p.body.len() + p.tail.len());
     for part in [&p.head, &p.body, &p.tail] {
-        bytes.extend_from_slice(part.as_bytes());
+        match layout.encoding {
+            Encoding::Utf8 => bytes.extend_from_slice(part.as_bytes()),
+            e => bytes.extend(e.encode(part)),
+        }
     }
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    ExportOutput { file_name: file_name(layout, period), bytes, rows: p.rows, sha256, warnings: p.warnings.clone() }
+    ExportOutput {
+        file_name: file_name(layout, period),
+        bytes,
+        rows: p.rows,
+        sha256,
+        warnings: p.warnings.clone(),
+        encoding: layout.encoding,
+    }
 }
 
 fn last_run(f: store::layouts::LastFile) -> LastRun {
-    LastRun { at: f.at, from: f.period_from, to: f.period_to, file_name: f.file_name, rows: f.rows as u64, sha256: f.sha256 }
+    LastRun {
+        at: f.at,
+        from: f.period_from,
+        to: f.period_to,
+        file_name: f.file_name,
+        rows: f.rows as u64,
+        sha256: f.sha256,
+    }
 }
 
 #[cfg(test)]
@@ -354,7 +399,11 @@ mod tests {
 
     #[test]
     fn file_names_are_slugs_of_the_layout_name() {
-        let period = Period::new(NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"), NaiveDate::from_ymd_opt(2025, 1, 31).expect("date")).expect("period");
+        let period = Period::new(
+            NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            NaiveDate::from_ymd_opt(2025, 1, 31).expect("date"),
+        )
+        .expect("period");
         let mut l = Layout::new("Facturation eau — Pôle Été", Format::Csv, vec![Field::new(Var::MeterSerial)]);
         assert_eq!(file_name(&l, period), "facturation-eau-pole-ete-2025-01-01_2025-01-31.csv");
         l.format = Format::Fixed;

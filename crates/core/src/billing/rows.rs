@@ -52,7 +52,10 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
     let tz = crate::settings::timezone(conn)?;
     let (start, end) = crate::reports::period(tz, period.from, period.to)?;
     let bounds = Bounds { from: period.from, end_date: period.to + Duration::days(1), start, end };
-    let rules = Rules { tolerance_s: i64::from(layout.billing.tolerance_hours) * 3600, interpolate: layout.billing.interpolate };
+    let rules = Rules {
+        tolerance_s: i64::from(layout.billing.tolerance_hours) * 3600,
+        interpolate: layout.billing.interpolate,
+    };
     let export_date = tz.timestamp_opt(now, 0).single().map_or(period.to, |t| t.date_naive());
     let park = Park::load(conn, layout, bounds)?;
     let common = Common { period, export_date };
@@ -81,7 +84,8 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
         for (t, f) in totals.iter_mut().zip(layout.header.iter().chain(&layout.trailer)) {
             t.add(f, of(f));
         }
-        let cells: Vec<Cell<'_>> = layout.fields.iter().map(|f| data_cell(f, m, of(f), &chain, &park, &common, out.rows)).collect();
+        let cells: Vec<Cell<'_>> =
+            layout.fields.iter().map(|f| data_cell(f, m, of(f), &chain, &park, &common, out.rows)).collect();
         let kept = (out.rows as usize) <= keep.lines;
         let buf = if kept { &mut out.body } else { &mut scratch };
         if !kept {
@@ -104,7 +108,8 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
     })?;
     let (head_totals, tail_totals) = totals.split_at(layout.header.len());
     if !layout.header.is_empty() {
-        let cells: Vec<Cell<'_>> = layout.header.iter().zip(head_totals).map(|(f, t)| file_cell(f, t, &common, out.rows)).collect();
+        let cells: Vec<Cell<'_>> =
+            layout.header.iter().zip(head_totals).map(|(f, t)| file_cell(f, t, &common, out.rows)).collect();
         writer.record(&mut out.head, &|| "header".into(), &layout.header, &cells, &mut out.errors);
         out.head.push_str(line_end);
     }
@@ -113,7 +118,8 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
         out.head.push_str(line_end);
     }
     if !layout.trailer.is_empty() {
-        let cells: Vec<Cell<'_>> = layout.trailer.iter().zip(tail_totals).map(|(f, t)| file_cell(f, t, &common, out.rows)).collect();
+        let cells: Vec<Cell<'_>> =
+            layout.trailer.iter().zip(tail_totals).map(|(f, t)| file_cell(f, t, &common, out.rows)).collect();
         writer.record(&mut out.tail, &|| "trailer".into(), &layout.trailer, &cells, &mut out.errors);
         out.tail.push_str(line_end);
     }
@@ -164,7 +170,11 @@ impl Ctx {
                     self.local(t1)
                 ),
                 (Source::Missing, _) => {
-                    let why = if self.rules.interpolate { "none on both sides to interpolate" } else { "interpolation is off" };
+                    let why = if self.rules.interpolate {
+                        "none on both sides to interpolate"
+                    } else {
+                        "interpolation is off"
+                    };
                     format!(
                         "no value at {date}{of_meter}: no target value, no reading within {} h, {why}",
                         self.rules.tolerance_s / 3600
@@ -172,7 +182,11 @@ impl Ctx {
                 }
                 _ => continue,
             };
-            warnings.push(Warning { meter: m.serial.clone(), field: format!("{which} ({})", b.register.id()), message });
+            warnings.push(Warning {
+                meter: m.serial.clone(),
+                field: format!("{which} ({})", b.register.id()),
+                message,
+            });
         }
     }
 
@@ -299,7 +313,8 @@ fn data_cell<'a>(
         Var::SourceStart => b.map_or(Cell::Empty, |b| Cell::Text(b.start.source.id().into())),
         Var::SourceEnd => b.map_or(Cell::Empty, |b| Cell::Text(b.end.source.id().into())),
         Var::Unit => {
-            let reg = f.register.as_deref().and_then(Register::from_id).unwrap_or(Register::default_for(&m.device_type));
+            let reg =
+                f.register.as_deref().and_then(Register::from_id).unwrap_or(Register::default_for(&m.device_type));
             text(reg.unit())
         }
         Var::InfoCodes => Cell::Text(park.codes_of(m, chain).into()),
@@ -309,9 +324,13 @@ fn data_cell<'a>(
         Var::ExchangeOldFinal => number(exchange.and_then(|e| e.old_final)),
         Var::ExchangeNewInitial => number(exchange.and_then(|e| e.new_initial)),
         Var::RowNumber => Cell::Int(row as i64),
-        Var::Text | Var::PeriodFrom | Var::PeriodTo | Var::ExportDate | Var::RecordCount | Var::TotalConsumption | Var::TotalValueEnd => {
-            common_cell(f, common, row)
-        }
+        Var::Text
+        | Var::PeriodFrom
+        | Var::PeriodTo
+        | Var::ExportDate
+        | Var::RecordCount
+        | Var::TotalConsumption
+        | Var::TotalValueEnd => common_cell(f, common, row),
     }
 }
 

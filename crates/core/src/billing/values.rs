@@ -62,7 +62,14 @@ pub struct Rules {
 }
 
 /// The value of `register` of a meter at `at` (local midnight starting `date`).
-pub fn value_at(conn: &Connection, meter_id: i64, register: Register, date: NaiveDate, at: i64, rules: Rules) -> Result<Point> {
+pub fn value_at(
+    conn: &Connection,
+    meter_id: i64,
+    register: Register,
+    date: NaiveDate,
+    at: i64,
+    rules: Rules,
+) -> Result<Point> {
     if let Some(target) = target_of(register) {
         let days = (date - NaiveDate::default()).num_days() as f64;
         let date_reg = Register::TargetDate.code();

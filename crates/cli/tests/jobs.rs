@@ -160,10 +160,22 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
     assert!(text(&o).contains("0 run(s), 0 failed"), "no fourth attempt: {}", text(&o));
 
     // Two runners at the same time (the open app and cron): each December slot runs once.
-    let a = Command::new(BIN).args(["jobs", "run", "--db", db_arg, "--now", "2026-12-01 06:01"]).spawn().expect("a");
-    let b = Command::new(BIN).args(["jobs", "run", "--db", db_arg, "--now", "2026-12-01 06:01"]).spawn().expect("b");
+    let start = || {
+        Command::new(BIN)
+            .args(["jobs", "run", "--db", db_arg, "--now", "2026-12-01 06:01"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runner")
+    };
+    let (a, b) = (start(), start());
     let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
-    let _ = (a, b);
+    let made = |o: &Output| -> usize {
+        let out = text(o);
+        let line = out.lines().find(|l| l.contains(" run(s), ")).unwrap_or_else(|| panic!("summary line: {out}"));
+        line.split(' ').next().and_then(|n| n.parse().ok()).expect("count")
+    };
+    assert_eq!(made(&a) + made(&b), 3, "the two runners shared the 3 runs:\n{}\n{}", text(&a), text(&b));
     let log = runs(&db);
     let december: Vec<&Value> = log.iter().filter(|r| r["scheduled_for"] == json!(paris("2026-12-01 06:00"))).collect();
     assert_eq!(december.len(), 3, "one run per job for the slot: {december:?}");

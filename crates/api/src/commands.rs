@@ -295,11 +295,13 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
     }
 }
 
-fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
+/// A command's result as JSON.
+pub(crate) fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
 }
 
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+/// A command's JSON arguments as `T` (absent arguments are `{}`).
+pub(crate) fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
     let args = if args.is_null() { json!({}) } else { args };
     serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
 }

@@ -1,13 +1,13 @@
 //! The scheduled-export commands (`export_job*`, `export_runs_list`): argument shapes and one
 //! call into `releve_core::jobs` per command, with the same name. See COMMANDS.md, "Jobs".
 
+use crate::commands::{ok, parse};
 use crate::ApiError;
 use releve_core::access::Session;
 use releve_core::jobs;
 use releve_core::store::export_jobs::Job;
 use releve_core::Store;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[derive(Deserialize)]
@@ -19,15 +19,6 @@ struct IdArgs {
 struct RunsArgs {
     job_id: Option<i64>,
     limit: Option<i64>,
-}
-
-fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
-}
-
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
-    let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
 }
 
 /// Run job command `name`; None if `name` is not one. `runner` names this process in the run log.

@@ -1,13 +1,13 @@
 //! The notification commands (`notify_*`): argument shapes and one call into
 //! `releve_core::notify` per command, with the same name. See COMMANDS.md, "Notifications".
 
+use crate::commands::{ok, parse};
 use crate::ApiError;
 use releve_core::access::Session;
 use releve_core::notify::{self, ChannelSettings};
 use releve_core::store::notify::Rule;
 use releve_core::Store;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[derive(Deserialize)]
@@ -23,15 +23,6 @@ struct PreviewArgs {
 #[derive(Deserialize)]
 struct LogArgs {
     limit: Option<i64>,
-}
-
-fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
-}
-
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
-    let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
 }
 
 /// Run notification command `name`; None if `name` is not one.

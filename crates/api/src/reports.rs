@@ -2,11 +2,11 @@
 //! `releve_core::reports` per command, with the same name. See COMMANDS.md, "Reports".
 
 use crate::commands::date;
+use crate::commands::{ok, parse};
 use crate::ApiError;
 use releve_core::access::Session;
 use releve_core::reports;
 use releve_core::Store;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -69,15 +69,6 @@ fn performance_query(a: &PerformanceArgs) -> Result<reports::PerformanceQuery, A
         offset: a.offset,
         limit: a.limit.unwrap_or(200),
     })
-}
-
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
-    let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
-}
-
-fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
 }
 
 fn csv(out: Vec<u8>, filename: String, rows: u64) -> Result<Value, ApiError> {

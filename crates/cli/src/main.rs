@@ -137,26 +137,35 @@ enum ParkCommand {
 #[derive(Subcommand)]
 enum NotifyCommand {
     /// Send the notices due now (what `serve` does every minute).
-    Run {
-        #[arg(long)]
-        db: PathBuf,
-        /// Run as of this time (Unix seconds or YYYY-MM-DD) instead of now.
-        #[arg(long)]
-        now: Option<String>,
-    },
+    Run(RunAt),
+}
+
+/// A database and the time a scheduled run acts as of.
+#[derive(clap::Args)]
+struct RunAt {
+    #[arg(long)]
+    db: PathBuf,
+    /// Run as of this time (Unix seconds, YYYY-MM-DD or "YYYY-MM-DD HH:MM" local time) instead of now.
+    #[arg(long)]
+    now: Option<String>,
+}
+
+impl RunAt {
+    fn open(&self) -> Result<(Store, i64), Failure> {
+        let store = Store::open(&self.db)?;
+        let at = match &self.now {
+            None => now(),
+            Some(s) => parse_local_time(&store, s)?,
+        };
+        Ok((store, at))
+    }
 }
 
 #[derive(Subcommand)]
 enum JobsCommand {
     /// Run the scheduled exports due now and retry the failed ones (what the open app does
     /// every minute); for cron or Task Scheduler. Exit status 1 if a run failed.
-    Run {
-        #[arg(long)]
-        db: PathBuf,
-        /// Run as of this time (Unix seconds, YYYY-MM-DD or "YYYY-MM-DD HH:MM" local time) instead of now.
-        #[arg(long)]
-        now: Option<String>,
-    },
+    Run(RunAt),
 }
 
 #[derive(Subcommand)]
@@ -331,22 +340,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{} profile folder(s) due, {} file(s) imported", r.profiles.len(), r.files.len());
             Ok(())
         }
-        Command::Notify { command: NotifyCommand::Run { db, now: at } } => {
-            let at = match at {
-                None => now(),
-                Some(s) => parse_time(&s)?,
-            };
-            let store = Store::open(&db)?;
+        Command::Notify { command: NotifyCommand::Run(run_at) } => {
+            let (store, at) = run_at.open()?;
             let r = releve_core::notify::notify_run(&store, at)?;
             println!("{} notices sent, {} failed, {} held back by quiet hours", r.sent, r.failed, r.held);
             Ok(())
         }
-        Command::Jobs { command: JobsCommand::Run { db, now: at } } => {
-            let store = Store::open(&db)?;
-            let at = match at {
-                None => now(),
-                Some(s) => parse_local_time(&store, &s)?,
-            };
+        Command::Jobs { command: JobsCommand::Run(run_at) } => {
+            let (store, at) = run_at.open()?;
             let runner = format!("{} (pid {})", releve_api::computer_name(), std::process::id());
             let r = releve_core::jobs::jobs_run(&store, &runner, at)?;
             for run in &r.runs {

@@ -20,6 +20,9 @@ use std::process::Command;
 mod smtp;
 use smtp::Smtp;
 
+#[path = "support/users.rs"]
+mod users;
+
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
 /// 2025-12-01T00:00 in Paris (UTC+1 all December).
@@ -53,12 +56,7 @@ struct Park {
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("report.db")).expect("open");
-    let system = Session::system("test-pc");
-    let permit = system.permit(Permission::ManageUsers).expect("system may");
-    for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
-        let user = store::users::NewUser { salt: None, login, name: login, role, password: "pw", locale: "fr" };
-        access::create_user(&store, permit, &user, NOW).expect("user");
-    }
+    users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], NOW);
     let manager = access::login(&store, "manager", "pw", "pc", NOW).expect("login");
     let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
     let conn = store.writer();

@@ -3,12 +3,15 @@
 //! their words, the audit entry, permissions, the comparison with a group sum.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use releve_core::access::{self, Permission, Role, Session};
+use releve_core::access::{self, Role, Session};
 use releve_core::compare::{self, CompareQuery};
 use releve_core::exchange::{self, ExchangeRequest};
 use releve_core::meters::{self, HistogramQuery, Resolution};
 use releve_core::store::{self, Store};
 use releve_core::Error;
+
+#[path = "support/users.rs"]
+mod users;
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
@@ -56,12 +59,7 @@ fn read(conn: &rusqlite::Connection, meter_id: i64, ts: i64, value: f64) {
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("exchange.db")).expect("open");
-    let system = Session::system("test-pc");
-    let permit = system.permit(Permission::ManageUsers).expect("system may");
-    for (login, role) in [("clerk", Role::User), ("super", Role::Superuser)] {
-        let user = store::users::NewUser { salt: None, login, name: login, role, password: "pw", locale: "fr" };
-        access::create_user(&store, permit, &user, NOW).expect("user");
-    }
+    users::create_users(&store, &[("clerk", Role::User), ("super", Role::Superuser)], NOW);
     let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
     let superuser = access::login(&store, "super", "pw", "pc-7", NOW).expect("login");
     let conn = store.writer();

@@ -2,7 +2,7 @@
 //! handler) as the SMTP server, a `TcpListener` thread as the SMS gateway. Rules, the
 //! minimum duration, one notice per event, quiet hours, failures retried, the preview.
 
-use releve_core::access::{self, Permission, Role, Session};
+use releve_core::access::{self, Role, Session};
 use releve_core::notify::{self, ChannelSettings, RunReport};
 use releve_core::store::info_codes::Event;
 use releve_core::store::notify::Rule;
@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 #[path = "support/smtp.rs"]
 mod smtp;
 use smtp::{free_port, Smtp};
+
+#[path = "support/users.rs"]
+mod users;
 
 /// 2026-01-01T11:00:00Z = 12:00 in Paris (the default time zone).
 const NOON: i64 = 1_767_265_200;
@@ -58,12 +61,7 @@ struct Park {
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("notify.db")).expect("open");
-    let system = Session::system("test-pc");
-    let permit = system.permit(Permission::ManageUsers).expect("system may");
-    for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
-        let user = store::users::NewUser { salt: None, login, name: login, role, password: "pw", locale: "fr" };
-        access::create_user(&store, permit, &user, NOON).expect("user");
-    }
+    users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], NOON);
     let manager = access::login(&store, "manager", "pw", "pc", NOON).expect("login");
     let clerk = access::login(&store, "clerk", "pw", "pc", NOON).expect("login");
     Park { _dir: dir, store, manager, clerk }

@@ -1,12 +1,15 @@
 //! The clerk's daily screens through the core, on a real SQLite file: the info-code
 //! overview (lists, order, filters, watched codes, CSV), meter groups, the map points.
 
-use releve_core::access::{self, Permission, Role, Session};
+use releve_core::access::{self, Role, Session};
 use releve_core::info_codes::{self, OverviewQuery, State};
 use releve_core::map::{self, MapQuery, MapSettings};
 use releve_core::store::info_codes::{Event, OverviewOrder};
 use releve_core::store::{self, Store};
 use releve_core::{groups, meters};
+
+#[path = "support/users.rs"]
+mod users;
 
 const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const DAY: i64 = 86_400;
@@ -27,12 +30,7 @@ type Spec = (&'static str, &'static str, Option<(&'static str, &'static str)>, O
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("screens.db")).expect("open");
-    let system = Session::system("test-pc");
-    let permit = system.permit(Permission::ManageUsers).expect("system may");
-    for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
-        let user = store::users::NewUser { salt: None, login, name: login, role, password: "pw", locale: "fr" };
-        access::create_user(&store, permit, &user, NOW).expect("user");
-    }
+    users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], NOW);
     let manager = access::login(&store, "manager", "pw", "pc", NOW).expect("login");
     let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
     let specs: Vec<Spec> = vec![

@@ -144,6 +144,13 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
     let name = files[0].file_name().expect("name").to_string_lossy().into_owned();
     assert_eq!(attachment(&mails[0], &name), file, "the attachment is the exported file");
 
+    // `releve export --layout` writes the same file from the command line.
+    let by_hand = dir.path().join("by-hand.csv");
+    let o = releve(&["export", "--db", db_arg, "--layout", "Facturation", "--from", "2026-10-01", "--to", "2026-10-31",
+                     "--out", by_hand.to_str().expect("utf-8"), "--password", "manager"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(&by_hand).expect("by hand"), file, "the CLI and the job wrote the same bytes");
+
     // Run again at the same time and a bit later: nothing new (the failed one waits its back-off).
     let o = jobs_run(db_arg, "2026-11-01 06:10");
     assert!(text(&o).contains("0 run(s), 0 failed"), "{}", text(&o));

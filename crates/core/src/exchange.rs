@@ -196,6 +196,9 @@ pub(crate) fn chain(conn: &Connection, meter_id: i64, register: Register) -> Res
     Ok((segs, marks))
 }
 
+/// (ts, value) readings, oldest first, and the index just before them (index registers).
+pub(crate) type SeriesWithStart = (Vec<(i64, f64)>, Option<f64>);
+
 /// Readings of the installation in [start, end), oldest first, and for index registers the
 /// last value before `start`, all shifted onto the newest meter's index.
 pub(crate) fn installation_series(
@@ -204,7 +207,7 @@ pub(crate) fn installation_series(
     register: Register,
     start: i64,
     end: i64,
-) -> Result<(Vec<(i64, f64)>, Option<f64>)> {
+) -> Result<SeriesWithStart> {
     let mut series = Vec::new();
     for s in segs.iter().rev() {
         let (a, b) = (start.max(s.from), end.min(s.to));

@@ -76,7 +76,7 @@ pub fn map_points(store: &Store, session: &Session, q: &MapQuery, now: i64) -> R
         };
         let status = if p.info_codes != 0 {
             STATUS_ALARM
-        } else if p.last_seen.map_or(true, |t| t < stale_before) {
+        } else if p.last_seen.is_none_or(|t| t < stale_before) {
             STATUS_STALE
         } else {
             STATUS_OK

@@ -149,7 +149,7 @@ impl Plan {
         if self.kind == Kind::KamWater {
             let fields: Vec<Field<'_>> = records.iter().map(|(dv, d)| Field { dif_vif: dv, data: d }).collect();
             let session = sequence as u32;
-            return if sequence % 8 == 0 {
+            return if sequence.is_multiple_of(8) {
                 kamstrup_full_frame(spec, &fields, session, key)
             } else {
                 kamstrup_compact_frame(spec, &fields, session, key)

@@ -71,7 +71,7 @@ fn hex_frame(hex: &str, received_at: Option<i64>, rssi: Option<i64>) -> Line {
     if let Some((i, c)) = hex.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
         return Line::Bad(format!("'{c}' at column {} is not a hexadecimal digit", i + 1));
     }
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Line::Bad(format!("odd number of hexadecimal digits ({})", hex.len()));
     }
     match hex::decode(hex) {

@@ -4,11 +4,13 @@
 const TOKEN_KEY = "releve.token";
 
 export class ApiError extends Error {
-  constructor(code, message, status) {
+  constructor(code, message, status, details) {
     super(message || code);
     this.name = "ApiError";
     this.code = code || "internal";
     this.status = status || 0;
+    // Structured facts for the view to word itself (e.g. a refused billing export's values).
+    this.details = details ?? null;
   }
 }
 
@@ -29,7 +31,7 @@ function toApiError(e, status) {
   if (e instanceof ApiError) return e;
   if (e && typeof e === "object") {
     const inner = e.error && typeof e.error === "object" ? e.error : e;
-    if (inner.code || inner.message) return new ApiError(inner.code, inner.message, status);
+    if (inner.code || inner.message) return new ApiError(inner.code, inner.message, status, inner.details);
   }
   if (typeof e === "string") {
     try { return toApiError(JSON.parse(e), status); } catch { /* plain text */ }

@@ -1,11 +1,13 @@
 // Browser test of the billing exports (issue 5), as a manager on the demo park (harness.mjs:
-// 300 meters, seed 7): a CSV layout and a fixed-width layout made through the editor,
-// previewed on real data (title line, header record, meter rows, trailer with the record
-// count), a value too wide named by meter and field, saved, copied, dry-run and run (the
-// downloaded file checked); a scheduled export made on the Jobs screen, run now, its run in
-// the log and its file in the folder; a consumer report saved as HTML and e-mailed through a
-// real SMTP server on loopback (aiosmtpd, as crates/core/tests/support/smtp.rs), after the
-// clear error shown while no SMTP server is set.
+// 300 meters, seed 7): the demo's two layouts and its disabled monthly job; a CSV layout and a
+// fixed-width layout made through the editor, previewed on real data (title line, header
+// record, meter rows, trailer with the record count), a value too wide named by meter and field
+// in French and in English (worded from the core's structured errors), saved, copied, dry-run
+// and run (the downloaded file checked); a scheduled export made on the Jobs screen, run now,
+// its run in the log and its file in the folder; deleting its layout refused, naming the job,
+// and renaming the layout taking the job along; a consumer report saved as HTML and e-mailed
+// through a real SMTP server on loopback (aiosmtpd, as crates/core/tests/support/smtp.rs),
+// after the clear error shown while no SMTP server is set.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -222,10 +224,14 @@ test("fixed-width layout: ruler, a value too wide named by meter and field, then
     await page.getByTestId("lay-preview").click();
     await page.getByTestId("lay-errors").waitFor();
     assert.equal(await page.getByTestId("lay-errors").getAttribute("data-count"), String(GROUP_SIZE), "one error per meter");
-    const err = await page.getByTestId("lay-error").first().innerText();
+    const first = page.getByTestId("lay-error").first();
+    const err = await first.innerText();
     assert.ok(group.meters.some((m) => err.includes(`Compteur ${m.serial}`)), "names the meter: " + err);
     assert.match(err, /champ 4 « Index à la date de facturation »/, err);
     assert.match(err, /ne tient pas dans 3 caractères/, err);
+    assert.deepEqual([await first.getAttribute("data-record"), await first.getAttribute("data-problem"), await first.getAttribute("data-field")], ["data", "too_wide", "4"]);
+    assert.match(await first.getAttribute("title"), /^meter \d+, field 4 \(value_end\): ".*" does not fit in 3 characters$/, "the core's English sentence kept as the tooltip");
+    assert.equal(await page.locator('[data-testid="lay-line"].fv-bad').count(), GROUP_SIZE, "every meter line marked, by its row");
     await shot(page, "fixed-error");
     await page.getByTestId("lay-run").click();
     await page.locator('[data-testid="lay-msg"].error-text').waitFor();
@@ -284,7 +290,16 @@ test("scheduled export: made on the Jobs screen, run now, logged, file in the fo
     await login(page, "manager", "manager");
     await page.getByTestId("nav-jobs").click();
     await page.waitForURL(/#\/jobs$/);
-    await page.getByTestId("job-empty").waitFor();
+    // The demo's job: monthly, its CSV layout, next to the database, disabled (no next run).
+    const demoJob = page.locator('[data-testid="job-row"][data-name="Facturation eau mensuelle"]');
+    await demoJob.waitFor();
+    assert.match(await demoJob.innerText(), /Désactivé/);
+    assert.match(await demoJob.innerText(), /Facturation eau \(CSV\)/);
+    assert.match(await demoJob.getByTestId("job-schedule").innerText(), /^chaque mois le 1er à 06:00\n/);
+    const [demo] = (await api("export_jobs_list", {}, token)).filter((j) => j.name === "Facturation eau mensuelle");
+    assert.equal(demo.enabled, false);
+    assert.equal(demo.next_run_at, null, "disabled: it does not run");
+    assert.match(demo.folder, /[\/\\]exports$/, "a folder next to the database: " + demo.folder);
     await page.getByTestId("job-name").fill("Facturation mensuelle");
     await page.getByTestId("job-layout").selectOption("Facturation eau CSV (copie)");
     await page.getByTestId("job-every-monthly").click();
@@ -316,6 +331,59 @@ test("scheduled export: made on the Jobs screen, run now, logged, file in the fo
     const runs = await api("export_runs_list", {}, token);
     assert.equal(runs[0].status, "ok");
     await shot(page, "jobs");
+    assert.deepEqual(errors.map(String), []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("a layout in use: delete refused naming its job, rename takes the job along; the demo's layouts", async () => {
+  await setUp();
+  const { ctx, page, errors } = await newPage();
+  const used = "Facturation eau CSV (copie)"; // the job "Facturation mensuelle" exports it
+  const renamed = "Facturation eau CSV mensuelle";
+  try {
+    await login(page, "manager", "manager");
+    await page.getByTestId("nav-export").click();
+    const row = (name) => page.locator(`[data-testid="lay-row"][data-name="${name}"]`);
+    await row(used).getByTestId("lay-delete").click();
+    await page.getByTestId("lay-delete-ok").click();
+    await page.locator('[data-testid="lay-list-msg"].error-text').waitFor();
+    assert.equal(await page.getByTestId("lay-list-msg").innerText(),
+      `« ${used} » n’a pas été supprimée : l’export programmé « Facturation mensuelle » l’utilise. Supprimez-le ou choisissez-lui une autre mise en page d’abord (écran Exports programmés).`);
+    assert.equal(await row(used).count(), 1, "still listed");
+    await shot(page, "delete-in-use");
+
+    // Renamed in the editor: one save, the job follows, the old name is gone.
+    await row(used).getByTestId("lay-open").click();
+    await page.getByTestId("lay-name").fill(renamed);
+    await page.getByTestId("lay-save").click();
+    await row(renamed).waitFor();
+    assert.equal(await row(used).count(), 0, "no layout left under the old name");
+    assert.equal(await page.getByTestId("lay-msg").innerText(),
+      `Mise en page « ${renamed} » enregistrée. L’export programmé « Facturation mensuelle » utilise désormais ce nom.`);
+    const job = (await api("export_jobs_list", {}, token)).find((j) => j.name === "Facturation mensuelle");
+    assert.equal(job.layout, renamed);
+    assert.ok(job.next_run_at, "still scheduled");
+
+    // Renaming onto another layout's name is refused, nothing lost.
+    await page.getByTestId("lay-name").fill("Facturation eau CSV");
+    await page.getByTestId("lay-save").click();
+    await page.locator('[data-testid="lay-msg"].error-text').waitFor();
+    assert.equal(await page.getByTestId("lay-msg").innerText(), "Une mise en page « Facturation eau CSV » existe déjà : choisissez un autre nom.");
+    const names = (await api("export_layouts_list", {}, token)).map((l) => l.name);
+    assert.ok(names.includes(renamed) && names.includes("Facturation eau CSV"), names.join(", "));
+
+    // The demo's fixed-width layout: every water meter, 84 characters, H header, T trailer.
+    page.once("dialog", (d) => d.accept()); // leave the unsaved name change
+    await row("Facturation eau (largeur fixe)").getByTestId("lay-open").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="lay-title"]')?.textContent.includes("largeur fixe"));
+    await page.getByTestId("lay-preview").click();
+    await page.locator('[data-testid="lay-summary"] .badge-active').waitFor();
+    const shown = await uiLines(page);
+    assert.match(shown[0], /^H\d{24}$/, "H and three dates: " + shown[0]);
+    for (const l of shown.slice(1)) if (!l.startsWith("T")) assert.equal(l.length, 84, `"${l}"`);
+    assert.equal(await page.getByTestId("lay-errors").count(), 0);
     assert.deepEqual(errors.map(String), []);
   } finally {
     await ctx.close();
@@ -378,6 +446,19 @@ test("English: the billing editor and the jobs screen have no untranslated keys"
     assert.match(text, /Fixed width/);
     assert.match(text, /Value at billing date/, "variable labels in English");
     await shot(page, "fixed-en");
+
+    // A width error, worded in English from the same structured error.
+    await fieldRow(page, "fields", "value_end").locator('[data-k="width"]').fill("3");
+    await page.getByTestId("lay-preview").click();
+    await page.getByTestId("lay-errors").waitFor();
+    const err = await page.getByTestId("lay-error").first().innerText();
+    assert.match(err, /^Meter \d+, field 4 “Value at billing date”: “\d+” does not fit in 3 characters\.$/, err);
+    assert.match(await page.getByTestId("lay-errors").innerText(), /5 value\(s\) cannot be written/);
+    await shot(page, "fixed-error-en");
+    await page.getByTestId("lay-run").click();
+    await page.locator('[data-testid="lay-msg"].error-text').waitFor();
+    assert.match(await page.getByTestId("lay-msg").innerText(), /^Export refused, nothing was written\. Meter \d+, field 4 “Value at billing date”: .* does not fit in 3 characters\. … and 4 more\.$/);
+    await fieldRow(page, "fields", "value_end").locator('[data-k="width"]').fill("10");
 
     // Delete, with a confirmation in the row.
     await page.locator('[data-testid="lay-row"][data-name="Facturation largeur fixe"]').getByTestId("lay-delete").click();

@@ -39,7 +39,7 @@ const SAMPLE = new Date(Date.UTC(2025, 0, 31, 14, 5, 9));
 // Kept while the clerk moves around the application.
 const st = {
   vars: null, layouts: null, groups: [], cur: null, orig: null, dirty: false,
-  from: null, to: null, copying: null, deleting: null, out: null,
+  from: null, to: null, copying: null, deleting: null, out: null, moved: [],
 };
 
 /** A chrono strftime pattern applied to a sample date, to show what it writes. */
@@ -138,25 +138,49 @@ function positions(fields) {
 
 // --- Problems in a clerk's words --------------------------------------------------------------
 
-/** Parts of a value error of the core: `meter 12345678, field 3 (value_end): "1234567,890" does not fit in 8 characters`. */
-export function parseValueError(s) {
-  const m = /^(?:meter (.+?)|(header)|(trailer)), field (\d+) \((\w+)\): "(.*)" (.+?)(?: \(and (\d+) more values?.*\))?$/s.exec(String(s));
-  if (!m) return null;
-  return { meter: m[1], record: m[1] ? "meter" : m[2] || m[3], pos: m[4], var: m[5], value: m[6], problem: m[7], more: Number(m[8] || 0) };
+/** How a CSV separator is named in a sentence (a tab has no visible character). */
+function sepName(c) {
+  return c === "\t" ? t("export.sep.tab") : c;
 }
 
-/** A value error of the core in the clerk's words (the meter or line, the field, what is wrong). */
-export function errorText1(s) {
-  const p = parseValueError(s);
-  if (!p) return String(s);
-  const where = t("lay.err.where." + p.record, { meter: p.meter, pos: p.pos, field: varLabel(p.var) });
-  let w;
-  if ((w = /does not fit in (\d+)/.exec(p.problem))) return t("lay.err.width", { where, value: p.value, width: w[1] });
-  if ((w = /contains the separator '(.)'/.exec(p.problem))) return t("lay.err.separator", { where, value: p.value, sep: w[1] });
-  if (/control character|line break/.test(p.problem)) return t("lay.err.control", { where, value: p.value });
-  return t("lay.err.other", { where, value: p.value, problem: p.problem });
+/**
+ * A value the core cannot write (Preview.errors, DryRun.errors, a refused run's
+ * `details.errors`) in the clerk's words, built from its fields: {record: "header"|"data"|
+ * "trailer", meter?, row?, field (1-based), var, value, problem, width?, character?,
+ * encoding?, separator?, message (English)}.
+ */
+export function valueErrorText(e) {
+  if (!e || typeof e !== "object") return String(e ?? "");
+  const where = t("lay.err.where." + (["header", "data", "trailer"].includes(e.record) ? e.record : "data"), { meter: e.meter ?? "", pos: fmtInt(e.field), field: varLabel(e.var) });
+  const value = e.value ?? "";
+  switch (e.problem) {
+    case "too_wide": return t("lay.err.width", { where, value, width: fmtInt(e.width) });
+    case "not_encodable": return t("lay.err.encoding", { where, value, char: e.character, encoding: e.encoding });
+    case "unquoted_separator": return t("lay.err.separator", { where, value, sep: sepName(e.separator) });
+    case "control_character": return t("lay.err.control", { where, value });
+    default: return t("lay.err.other", { where, value, problem: e.message || e.problem || "" });
+  }
 }
-const errorLine = (s) => esc(errorText1(s));
+const errorLine = (e) => esc(valueErrorText(e));
+
+/** Scheduled exports ({id, name}) as « A », « B » in the clerk's language. */
+function jobNames(jobs) {
+  const q = getLocale() === "fr" ? (n) => `« ${n} »` : (n) => `“${n}”`;
+  return (jobs || []).map((j) => q(j.name)).join(", ");
+}
+
+/** A core error in the clerk's words: refused values and layouts in use are worded here. */
+function layoutErrorText(err) {
+  const d = err && err.details;
+  if (d && Array.isArray(d.errors) && d.errors.length) {
+    const more = (Number(d.count) || d.errors.length) - 1;
+    return t("lay.err.refused", { error: valueErrorText(d.errors[0]), more: more > 0 ? t("lay.more", { n: fmtInt(more) }) : "" }).trim();
+  }
+  if (err && err.code === "in_use" && d && Array.isArray(d.jobs)) {
+    return t(d.jobs.length === 1 ? "lay.err.inUse1" : "lay.err.inUse", { name: d.layout ?? "", jobs: jobNames(d.jobs) });
+  }
+  return t("common.error", { message: errorText(err) });
+}
 
 /** `YYYY-MM-DD[ HH:MM]` in the clerk's way of writing dates. */
 function localDate(s) {
@@ -209,7 +233,9 @@ function lineHtml(line, fields) {
 }
 
 function fileView(lines, layout, totalRows, errors = []) {
-  const bad = errors.map(parseValueError).filter(Boolean);
+  // Lines holding a value that cannot be written: data records by their row, header, trailer.
+  const badRows = new Set(errors.filter((e) => e.record === "data").map((e) => e.row));
+  const badFile = new Set(errors.filter((e) => e.record !== "data").map((e) => e.record));
   const fixed = layout.format === "fixed";
   const width = Math.max(0, ...lines.map((l) => l.length));
   const hasTitles = !fixed && layout.csv.header;
@@ -223,10 +249,12 @@ function fileView(lines, layout, totalRows, errors = []) {
     if (lastIsTrailer && i === lines.length - 1) return "trailer";
     return "data";
   };
+  let row = 0;
   const rows = lines.map((l, i) => {
     const kind = kindOf(i);
+    if (kind === "data") row++;
     const fields = !fixed ? null : kind === "header" ? layout.header : kind === "trailer" ? layout.trailer : layout.fields;
-    const wrong = bad.some((p) => (p.record === "meter" ? kind === "data" && l.includes(p.meter) : p.record === kind));
+    const wrong = kind === "data" ? badRows.has(row) : badFile.has(kind);
     return `<div class="fv-row fv-${kind}${wrong ? " fv-bad" : ""}" data-testid="lay-line" data-kind="${kind}"><span class="fv-n" title="${esc(t(wrong ? "lay.line.bad" : "lay.line.kind." + kind))}">${i + 1}</span><span class="fv-t">${lineHtml(l, fields)}</span></div>`;
   }).join("");
   return `<div class="file-view mono" data-testid="lay-file">
@@ -239,7 +267,7 @@ function problemsHtml(errors, warnings) {
   if (errors && errors.length) {
     html += `<div class="lay-problems lay-errors" data-testid="lay-errors" data-count="${errors.length}">
       <h3>${icon("warning")}<span>${esc(t("lay.errors.title", { n: fmtInt(errors.length) }))}</span></h3>
-      <ul>${errors.slice(0, MAX_LISTED).map((e) => `<li data-testid="lay-error" title="${esc(e)}">${errorLine(e)}</li>`).join("")}</ul>
+      <ul>${errors.slice(0, MAX_LISTED).map((e) => `<li data-testid="lay-error" data-record="${esc(e.record)}" data-problem="${esc(e.problem)}" data-field="${esc(e.field)}"${e.meter ? ` data-meter="${esc(e.meter)}"` : ""} title="${esc(e.message || "")}">${errorLine(e)}</li>`).join("")}</ul>
       ${errors.length > MAX_LISTED ? `<p class="muted small">${esc(t("lay.more", { n: fmtInt(errors.length - MAX_LISTED) }))}</p>` : ""}</div>`;
   }
   if (warnings && warnings.length) {
@@ -289,7 +317,7 @@ function dryRunHtml(d) {
       </tbody></table></div>` : ""}
     ${list(t("lay.dry.addedTitle"), added, "lay-dry-added-lines")}
     ${list(t("lay.dry.removedTitle"), removed, "lay-dry-removed-lines")}
-    ${problemsHtml([], d.warnings)}
+    ${problemsHtml(d.errors || [], d.warnings)}
   </div>`;
 }
 
@@ -417,7 +445,7 @@ export function render(root, ctx) {
         if (st.orig === name) { st.cur = null; st.orig = null; st.dirty = false; st.out = null; drawEditor(); }
         await loadList();
         say(listMsg, t("lay.delete.done", { name }), "ok");
-      } catch (err) { say(listMsg, t("common.error", { message: errorText(err) }), "error"); }
+      } catch (err) { st.deleting = null; drawList(); say(listMsg, layoutErrorText(err), "error"); }
     }
   });
   listBody.addEventListener("keydown", (e) => {
@@ -702,21 +730,23 @@ export function render(root, ctx) {
       return { from: st.from, to: st.to };
     };
     const busy = (on) => form.querySelectorAll(".lay-run button").forEach((b) => { if (on) { b.dataset.was = b.disabled ? "1" : ""; b.disabled = true; } else b.disabled = b.dataset.was === "1"; });
-    const fail = (e) => {
-      const p = e && e.message ? parseValueError(e.message) : null;
-      if (p) say(msg, t("lay.err.refused", { error: errorText1(e.message), more: p.more ? t("lay.more", { n: fmtInt(p.more) }) : "" }), "error");
-      else say(msg, t("common.error", { message: errorText(e) }), "error");
-    };
+    const fail = (e) => say(msg, layoutErrorText(e), "error");
     const show = (html) => { st.out = html; out.innerHTML = html; };
 
     async function save() {
       const layout = cleanLayout(l);
       if (!layout.name) { say(msg, t("lay.err.name"), "error"); form.querySelector('[data-testid="lay-name"]').focus(); throw null; }
-      await call("export_layout_save", { layout });
-      if (st.orig && st.orig !== layout.name) {
-        // Renamed: the layout is saved under its new name, the old one goes.
-        await call("export_layout_delete", { name: st.orig }).catch(() => {});
+      // Saving a new or renamed layout under another one's name would replace that one.
+      if (st.orig !== layout.name && (st.layouts || []).some((x) => x.name === layout.name)) {
+        say(msg, t("lay.err.nameTaken", { name: layout.name }), "error");
+        form.querySelector('[data-testid="lay-name"]').focus();
+        throw null;
       }
+      // Renamed: one call saves it under the new name and moves its scheduled exports along
+      // (refused if another layout has that name).
+      const renamed = st.orig && st.orig !== layout.name;
+      const r = await call("export_layout_save", renamed ? { layout, previous_name: st.orig } : { layout });
+      st.moved = (r && r.jobs_moved) || [];
       st.orig = layout.name;
       st.dirty = false;
       area.querySelector('[data-testid="lay-dirty"]').hidden = true;
@@ -727,7 +757,11 @@ export function render(root, ctx) {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       busy(true);
-      try { await save(); say(msg, t("lay.saved", { name: st.orig }), "ok"); } catch (err) { if (err) fail(err); } finally { busy(false); }
+      try {
+        await save();
+        const moved = st.moved.length ? " " + t(st.moved.length === 1 ? "lay.saved.moved1" : "lay.saved.moved", { jobs: jobNames(st.moved.map((name) => ({ name }))) }) : "";
+        say(msg, t("lay.saved", { name: st.orig }) + moved, "ok");
+      } catch (err) { if (err) fail(err); } finally { busy(false); }
     });
 
     form.querySelector('[data-testid="lay-preview"]').addEventListener("click", async () => {

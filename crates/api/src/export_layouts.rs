@@ -36,6 +36,8 @@ struct NameArgs {
 #[derive(Deserialize)]
 struct SaveArgs {
     layout: Value,
+    /// The name the layout was opened under, when the editor renamed it.
+    previous_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -101,8 +103,14 @@ pub(crate) fn call(
             }
             "export_layout_save" => {
                 let a: SaveArgs = parse(args)?;
-                let (id, created) = billing::layout_save(store, session, &layout(a.layout)?, now)?;
-                ok(json!({"id": id, "created": created}))
+                let l = layout(a.layout)?;
+                match a.previous_name.as_deref() {
+                    Some(previous) => ok(billing::layout_save_renaming(store, session, previous, &l, now)?),
+                    None => {
+                        let (id, created) = billing::layout_save(store, session, &l, now)?;
+                        ok(json!({"id": id, "created": created, "jobs_moved": []}))
+                    }
+                }
             }
             "export_layout_copy" => {
                 let a: CopyArgs = parse(args)?;
@@ -144,4 +152,78 @@ pub(crate) fn call(
         }
     };
     NAMES.contains(&name).then(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Clock, Ctx};
+    use releve_core::access::{Permission, Session};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    /// 2026-02-03 in Paris.
+    const NOW: i64 = 1_770_105_600;
+
+    fn manager(ctx: &Ctx) -> String {
+        let system = Session::system("test");
+        let permit = system.permit(Permission::ManageUsers).expect("system");
+        let user = releve_core::store::users::NewUser {
+            salt: None,
+            login: "m",
+            name: "M",
+            role: releve_core::access::Role::Manager,
+            password: "pw",
+            locale: "fr",
+        };
+        releve_core::access::create_user(ctx.store(), permit, &user, NOW).expect("user");
+        let login = ctx.call(None, "login", json!({"login": "m", "password": "pw"})).expect("login");
+        login["token"].as_str().expect("token").to_string()
+    }
+
+    #[test]
+    fn value_errors_and_a_layout_in_use_reach_the_fronts_as_structured_details() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let clock: Clock = Arc::new(|| NOW);
+        let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock).expect("open");
+        let t = manager(&ctx);
+        let call = |name: &str, args: serde_json::Value| ctx.call(Some(&t), name, args);
+        // A header text wider than its field: refused whatever the meters.
+        let layout = json!({"name": "Étroit", "format": "fixed",
+            "fields": [{"var": "meter_serial", "width": 8}],
+            "header": [{"var": "text", "text": "RELEVE-EAU", "width": 6}]});
+        let saved = call("export_layout_save", json!({"layout": layout})).expect("save");
+        assert_eq!((saved["created"].as_bool(), saved["jobs_moved"].as_array().map(Vec::len)), (Some(true), Some(0)));
+        let period = json!({"name": "Étroit", "from": "2026-01-01", "to": "2026-01-31"});
+        let preview = call("export_layout_preview", period.clone()).expect("preview");
+        let expected = json!([{"record": "header", "field": 1, "var": "text", "value": "RELEVE-EAU",
+            "problem": "too_wide", "width": 6,
+            "message": "header, field 1 (text): \"RELEVE-EAU\" does not fit in 6 characters"}]);
+        assert_eq!(preview["errors"], expected);
+        assert_eq!(call("export_layout_dry_run", period.clone()).expect("dry run")["errors"], expected);
+        let refused = call("export_layout_run", period).expect_err("refused");
+        assert_eq!((refused.code.as_str(), refused.http_status()), ("bad_input", 400));
+        assert_eq!(refused.message, "header, field 1 (text): \"RELEVE-EAU\" does not fit in 6 characters");
+        assert_eq!(refused.details, Some(json!({"errors": expected, "count": 1})));
+
+        // A job uses it: deleting is a conflict naming the job; renaming takes the job along.
+        let job = json!({"name": "Mensuel", "layout": "Étroit", "every": "monthly", "day": 1, "hour": 6,
+            "period": "previous_month", "destination": "folder", "folder": dir.path().join("out")});
+        let id = call("export_job_save", job).expect("job")["id"].clone();
+        let e = call("export_layout_delete", json!({"name": "Étroit"})).expect_err("in use");
+        assert_eq!((e.code.as_str(), e.http_status()), ("in_use", 409));
+        assert_eq!(e.details, Some(json!({"layout": "Étroit", "jobs": [{"id": id, "name": "Mensuel"}]})));
+        let renamed = json!({"name": "Large", "format": "fixed", "fields": [{"var": "meter_serial", "width": 8}]});
+        let r = call("export_layout_save", json!({"layout": renamed, "previous_name": "Étroit"})).expect("rename");
+        assert_eq!((r["created"].as_bool(), r["jobs_moved"].clone()), (Some(false), json!(["Mensuel"])));
+        let jobs = call("export_jobs_list", json!({})).expect("jobs");
+        assert_eq!(jobs[0]["layout"], "Large");
+        let names: Vec<String> = call("export_layouts_list", json!({}))
+            .expect("list")
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|l| l["name"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(names, ["Large"]);
+    }
 }

@@ -40,6 +40,7 @@ impl ApiError {
             "forbidden" => 403,
             "not_found" | "unknown_command" => 404,
             "bad_input" | "bad_request" | "bad_line" | "csv" | "no_email" => 400,
+            "in_use" => 409,
             _ => 500,
         }
     }
@@ -47,7 +48,17 @@ impl ApiError {
 
 impl From<releve_core::Error> for ApiError {
     fn from(e: releve_core::Error) -> ApiError {
-        ApiError::new(e.code(), e.to_string())
+        let details = match &e {
+            // A refused billing export: every value that cannot be written (the first ones), as
+            // the preview lists them, so that a front words them itself.
+            releve_core::Error::FieldValues { errors, count } => Some(serde_json::json!({"errors": errors, "count": count})),
+            releve_core::Error::LayoutInUse { layout, jobs } => Some(serde_json::json!({
+                "layout": layout,
+                "jobs": jobs.iter().map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            })),
+            _ => None,
+        };
+        ApiError { details, ..ApiError::new(e.code(), e.to_string()) }
     }
 }
 

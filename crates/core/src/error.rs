@@ -34,9 +34,13 @@ pub enum Error {
     Send { channel: &'static str, recipient: String, reason: String },
     #[error("CSV error: {0}")]
     Csv(#[from] csv::Error),
-    /// A value an export cannot write as its layout says (too wide, ...): nothing is cut.
-    #[error("{record}, field {field} ({var}): \"{value}\" {problem}{}", more_values(*.more))]
-    FieldValue { record: String, field: usize, var: &'static str, value: String, problem: String, more: usize },
+    /// Values an export cannot write as its layout says (too wide, ...): nothing is cut.
+    /// `errors` holds the first ones (at most [`MAX_FIELD_ERRORS`], never none) of `count`.
+    #[error("{}", field_values(errors, *count))]
+    FieldValues { errors: Vec<crate::billing::FieldError>, count: usize },
+    /// An export layout that scheduled exports (id, name) still use cannot be deleted.
+    #[error("{}", layout_in_use(layout, jobs))]
+    LayoutInUse { layout: String, jobs: Vec<(i64, String)> },
     #[error("{whom} has no e-mail address: give the recipient's address")]
     NoEmail { whom: String },
     #[error("cannot draw the {what}: {reason}")]
@@ -58,7 +62,8 @@ impl Error {
             Error::Store(_) => "store",
             Error::Send { .. } => "send",
             Error::Csv(_) => "csv",
-            Error::FieldValue { .. } => "bad_input",
+            Error::FieldValues { .. } => "bad_input",
+            Error::LayoutInUse { .. } => "in_use",
             Error::NoEmail { .. } => "no_email",
             Error::Render { .. } => "render",
         }
@@ -77,12 +82,26 @@ impl Error {
     }
 }
 
-fn more_values(more: usize) -> String {
-    match more {
-        0 => String::new(),
-        1 => " (and 1 more value that cannot be written; see the preview)".into(),
-        n => format!(" (and {n} more values that cannot be written; see the preview)"),
+/// At most this many value errors travel with a refused export (`Error::FieldValues`).
+pub const MAX_FIELD_ERRORS: usize = 100;
+
+/// The first value error, and how many more.
+fn field_values(errors: &[crate::billing::FieldError], count: usize) -> String {
+    let first = errors.first().map_or_else(|| "a value cannot be written".to_string(), ToString::to_string);
+    match count.saturating_sub(1) {
+        0 => first,
+        1 => format!("{first} (and 1 more value that cannot be written; see the preview)"),
+        n => format!("{first} (and {n} more values that cannot be written; see the preview)"),
     }
+}
+
+fn layout_in_use(layout: &str, jobs: &[(i64, String)]) -> String {
+    let names: Vec<String> = jobs.iter().map(|(_, name)| format!("'{name}'")).collect();
+    let (jobs, them) = if names.len() == 1 { ("export", "it") } else { ("exports", "them") };
+    format!(
+        "the export layout '{layout}' is used by the scheduled {jobs} {}: delete {them} or choose another layout for {them} first",
+        names.join(", ")
+    )
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

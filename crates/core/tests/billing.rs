@@ -450,24 +450,39 @@ fn values_that_do_not_fit_refuse_the_run_and_are_all_listed_by_the_preview() {
     let layout = too_narrow_layout();
     save(&p, &layout);
     let err = billing::layout_run(&p.store, &p.manager, "Trop étroit", january(), NOW).expect_err("refused");
-    assert!(matches!(err, Error::FieldValue { .. }), "{err:?}");
     assert_eq!(err.code(), "bad_input");
+    let Error::FieldValues { errors: refused, count } = &err else { panic!("{err:?}") };
+    assert_eq!((refused.len(), *count), (4, 4), "the refusal carries every value");
     let preview = billing::layout_preview(&p.store, &p.manager, &layout, january(), 3, NOW).expect("preview");
+    assert_eq!(refused, &preview.errors, "the same problems as the preview");
     let mut text = format!("run: {err}\npreview:\n");
     for e in &preview.errors {
-        text.push_str(e);
+        text.push_str(&e.to_string());
         text.push('\n');
     }
     golden("validation-errors.txt", text.as_bytes());
     assert_eq!(preview.errors.len(), 4);
+    let e = &preview.errors[2];
     assert_eq!(
-        preview.errors[2],
+        e.to_string(),
         "meter 30000006, field 2 (customer_name): \"Nowak Łukasz\" has 'Ł', which windows-1252 cannot write"
     );
+    assert_eq!(e.place, billing::Place::Data { meter: "30000006".into(), row: 6 });
+    assert_eq!(e.problem, billing::Problem::NotEncodable { character: 'Ł', encoding: billing::Encoding::Windows1252 });
     assert_eq!(
-        preview.errors[1],
+        preview.errors[1].to_string(),
         "meter 10000003, field 2 (customer_name): \"Résidence Les Tilleuls; bât. B\" does not fit in 12 characters"
     );
+    assert_eq!((preview.errors[1].field, preview.errors[1].var), (2, "customer_name"));
+    assert_eq!(preview.errors[1].problem, billing::Problem::TooWide { width: 12 });
+    // As the fronts get them: structured, with the English sentence beside.
+    let json = serde_json::to_value(&preview.errors).expect("json");
+    assert_eq!(
+        json[0],
+        serde_json::json!({"record": "header", "field": 1, "var": "text", "value": "RELEVE-EAU", "problem": "too_wide",
+                           "width": 6, "message": "header, field 1 (text): \"RELEVE-EAU\" does not fit in 6 characters"})
+    );
+    assert_eq!((json[3]["record"].as_str(), json[3]["meter"].as_str(), json[3]["row"].as_u64()), (Some("data"), Some("30000006"), Some(6)));
     assert_eq!(preview.total_rows, 6);
     assert_eq!(preview.lines.len(), 3);
     assert_eq!(preview.lines[0], "RELEVE-EAU", "the preview shows the value whole");
@@ -547,6 +562,211 @@ fn layouts_are_saved_listed_copied_and_deleted_with_audit_and_permissions() {
     forbidden(billing::layout_preview(&p.store, &viewer, &layout, january(), 5, NOW).map(|_| ()));
     forbidden(billing::layout_delete(&p.store, &viewer, &layout.name, NOW));
     billing::layout_get(&p.store, &viewer, &layout.name).expect("a viewer may read a layout");
+}
+
+fn job(name: &str, layout: &str) -> store::export_jobs::Job {
+    store::export_jobs::Job {
+        id: None,
+        name: name.into(),
+        layout: layout.into(),
+        every: "monthly".into(),
+        weekday: 1,
+        day: 1,
+        hour: 6,
+        minute: 0,
+        period: "previous_month".into(),
+        destination: "folder".into(),
+        folder: "/tmp/releve-exports".into(),
+        email_to: Vec::new(),
+        report_to: Vec::new(),
+        enabled: true,
+        since: 0,
+    }
+}
+
+#[test]
+fn a_layout_used_by_scheduled_exports_is_not_deleted_and_a_rename_takes_them_along() {
+    let p = park();
+    let layout = csv_layout(p.water);
+    save(&p, &layout);
+    save(&p, &Layout { name: "Autre".into(), ..layout.clone() });
+    for name in ["Mensuel eau", "Copie comptable"] {
+        releve_core::jobs::export_job_save(&p.store, &p.manager, &job(name, "Facturation eau"), NOW).expect("job");
+    }
+    releve_core::jobs::export_job_save(&p.store, &p.manager, &job("Autre mensuel", "Autre"), NOW).expect("job");
+    billing::layout_run(&p.store, &p.manager, "Facturation eau", january(), NOW).expect("run");
+
+    // Deleting is refused, naming the jobs; nothing changes.
+    let err = billing::layout_delete(&p.store, &p.manager, "Facturation eau", NOW).expect_err("in use");
+    assert_eq!(err.code(), "in_use");
+    assert_eq!(
+        err.to_string(),
+        "the export layout 'Facturation eau' is used by the scheduled exports 'Copie comptable', 'Mensuel eau': \
+         delete them or choose another layout for them first"
+    );
+    let Error::LayoutInUse { jobs, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(jobs.iter().map(|j| j.1.as_str()).collect::<Vec<_>>(), ["Copie comptable", "Mensuel eau"]);
+    billing::layout_get(&p.store, &p.manager, "Facturation eau").expect("still there");
+
+    // Renaming onto another layout's name is refused too.
+    let onto = Layout { name: "Autre".into(), ..layout.clone() };
+    let err = billing::layout_save_renaming(&p.store, &p.manager, "Facturation eau", &onto, NOW).expect_err("taken");
+    assert_eq!(err.code(), "bad_input");
+    assert!(err.to_string().contains("a layout called 'Autre' exists already"), "{err}");
+
+    // Renamed (and changed) in one call: same layout (id, last file), its jobs follow.
+    let before = billing::layouts_list(&p.store, &p.manager).expect("list");
+    let old = before.iter().find(|l| l.name == "Facturation eau").expect("old").clone();
+    let mut renamed = Layout { name: "  Facturation eau potable ".into(), ..layout.clone() };
+    renamed.csv.decimal = '.';
+    let saved = billing::layout_save_renaming(&p.store, &p.manager, "Facturation eau", &renamed, NOW + 60).expect("rename");
+    assert_eq!((saved.id, saved.created), (old.id, false));
+    assert_eq!(saved.jobs_moved, ["Copie comptable", "Mensuel eau"]);
+    let after = billing::layouts_list(&p.store, &p.manager).expect("list");
+    let names: Vec<&str> = after.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["Autre", "Facturation eau potable"]);
+    assert_eq!(after[1].last_run, old.last_run, "the last file stays with the layout");
+    assert_eq!(billing::layout_get(&p.store, &p.manager, "Facturation eau potable").expect("get").csv.decimal, '.');
+    let conn = p.store.reader().expect("reader");
+    let jobs = store::export_jobs::jobs(&conn).expect("jobs");
+    let layouts: Vec<(&str, &str)> = jobs.iter().map(|j| (j.name.as_str(), j.layout.as_str())).collect();
+    assert_eq!(
+        layouts,
+        [
+            ("Autre mensuel", "Autre"),
+            ("Copie comptable", "Facturation eau potable"),
+            ("Mensuel eau", "Facturation eau potable")
+        ]
+    );
+    assert!(jobs.iter().all(|j| j.since == NOW), "a rename does not change which slots are owed");
+    let audit = store::audit::latest(&conn, 1).expect("audit");
+    assert_eq!(audit[0].event, "export_layout_renamed");
+    assert_eq!(
+        audit[0].details,
+        "layout Facturation eau renamed Facturation eau potable: 18 fields, Csv; \
+         scheduled exports moved: 'Copie comptable', 'Mensuel eau'"
+    );
+    drop(conn);
+    assert_eq!(
+        billing::layout_get(&p.store, &p.manager, "Facturation eau").expect_err("old name gone").code(),
+        "not_found"
+    );
+
+    // The same name is a plain save; a viewer may not rename.
+    let same = billing::layout_save_renaming(&p.store, &p.manager, "Autre", &onto, NOW).expect("same name");
+    assert!(!same.created && same.jobs_moved.is_empty());
+    let viewer = Session { permissions: vec![Permission::View], ..p.manager.clone() };
+    let r = billing::layout_save_renaming(&p.store, &viewer, "Autre", &Layout { name: "X".into(), ..onto }, NOW);
+    assert_eq!(r.expect_err("forbidden").code(), "forbidden");
+
+    // Once its jobs are gone, the layout may be deleted.
+    let conn = p.store.reader().expect("reader");
+    let ids: Vec<i64> = store::export_jobs::jobs(&conn).expect("jobs").iter().filter_map(|j| j.id).collect();
+    drop(conn);
+    for id in ids {
+        releve_core::jobs::export_job_delete(&p.store, &p.manager, id, NOW).expect("delete job");
+    }
+    billing::layout_delete(&p.store, &p.manager, "Facturation eau potable", NOW).expect("delete");
+}
+
+/// Every row of every table, as text, the demo's folder written `<dir>`.
+fn dump(store: &Store, dir: &std::path::Path) -> Vec<String> {
+    let conn = store.reader().expect("reader");
+    let mut tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .expect("tables")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    tables.retain(|t| t != "schema_migrations");
+    let dir = std::fs::canonicalize(dir).expect("dir").to_string_lossy().into_owned();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).expect("select");
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).expect("rows");
+        while let Some(r) = rows.next().expect("row") {
+            let cells: Vec<String> = (0..n)
+                .map(|i| match r.get_ref(i).expect("cell") {
+                    rusqlite::types::ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(t)),
+                    rusqlite::types::ValueRef::Blob(b) => format!("x'{}'", hex::encode(b)),
+                    v => format!("{v:?}"),
+                })
+                .collect();
+            out.push(format!("{t}: {}", cells.join(" | ").replace(&dir, "<dir>")));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_demo_has_two_billing_layouts_that_write_and_a_disabled_monthly_job_and_stays_deterministic() {
+    use releve_core::demo;
+    let build = || {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("demo.db")).expect("open");
+        demo::build_demo(&store, &demo::DemoSpec { meters: 24, seed: 3 }, NOW, &mut |_, _, _| {}).expect("demo");
+        (dir, store)
+    };
+    let (dir, store) = build();
+    let pristine = dump(&store, dir.path());
+    assert!(pristine.iter().any(|r| r.contains("<dir>/exports")), "the job's folder is the database's");
+    let manager = access::login(&store, "manager", "manager", "pc", NOW).expect("login");
+    let names: Vec<String> = billing::layouts_list(&store, &manager).expect("list").into_iter().map(|l| l.name).collect();
+    assert_eq!(names, [demo::LAYOUT_CSV, demo::LAYOUT_FIXED]);
+    let conn = store.reader().expect("reader");
+    let groups = store::groups::list(&conn).expect("groups");
+    let water = groups.iter().find(|g| g.name == demo::WATER_GROUP).expect("water group");
+    let jobs = store::export_jobs::jobs(&conn).expect("jobs");
+    assert_eq!(jobs.len(), 1);
+    let j = &jobs[0];
+    assert_eq!((j.name.as_str(), j.layout.as_str(), j.every.as_str(), j.day, j.hour, j.minute), (demo::JOB, demo::LAYOUT_CSV, "monthly", 1, 6, 0));
+    assert_eq!((j.period.as_str(), j.destination.as_str(), j.enabled), ("previous_month", "folder", false));
+    let exports = std::fs::canonicalize(dir.path()).expect("dir").join("exports");
+    assert_eq!(std::path::Path::new(&j.folder), exports, "next to the database");
+    assert!(!exports.exists(), "nothing written before a clerk enables the job");
+    let events: Vec<(String, String)> = store::audit::latest(&conn, 4)
+        .expect("audit")
+        .into_iter()
+        .skip(1) // the manager's login
+        .map(|e| (e.event, e.user))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("export_job_save".to_string(), "system".to_string()),
+            ("export_layout_saved".into(), "system".into()),
+            ("export_layout_saved".into(), "system".into())
+        ]
+    );
+    drop(conn);
+    let err = billing::layout_delete(&store, &manager, demo::LAYOUT_CSV, NOW).expect_err("used by the job");
+    assert_eq!(err.code(), "in_use");
+
+    // Both write January for every water meter without a single error.
+    for name in [demo::LAYOUT_CSV, demo::LAYOUT_FIXED] {
+        let p = billing::layout_preview_saved(&store, &manager, name, january(), 1000, NOW).expect("preview");
+        assert!(p.errors.is_empty(), "{name}: {:#?}", p.errors);
+        assert_eq!(p.total_rows, water.meter_count as u64 - 1, "{name}: the exchanged meter's row is its successor's");
+    }
+    let out = billing::layout_run(&store, &manager, demo::LAYOUT_FIXED, january(), NOW).expect("run");
+    let text = out.encoding.decode(&out.bytes);
+    let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+    assert_eq!(lines[0], "H202601012026013120260203");
+    assert!(lines[1..lines.len() - 1].iter().all(|l| l.chars().count() == 84 && l.starts_with('D')), "{text}");
+    let t = lines[lines.len() - 1];
+    assert_eq!(&t[..7], &format!("T{:06}", out.rows), "{t}");
+    assert_eq!(t.len(), 19, "{t}");
+    let out = billing::layout_run(&store, &manager, demo::LAYOUT_CSV, january(), NOW).expect("run");
+    let text = String::from_utf8(out.bytes).expect("utf-8");
+    assert!(text.starts_with("N° client;Nom;N° compteur;Adresse;Code postal;Ville;Index début (m3);"), "{text}");
+    assert!(text.lines().last().expect("trailer").starts_with(&format!("TOTAL;{};", out.rows)), "{text}");
+
+    // Same seed, same time: the same database (the folder apart, which is the database's).
+    let (dir2, store2) = build();
+    assert_eq!(dump(&store2, dir2.path()), pristine, "the demo is deterministic");
 }
 
 #[test]

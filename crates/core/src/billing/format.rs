@@ -2,9 +2,11 @@
 //! dates), then joined as CSV (separator, quoting) or padded to fixed widths. A value that
 //! does not fit is a `FieldError` naming the record and the field: nothing is cut.
 
+use super::encoding::Encoding;
 use super::layout::{Align, Field, Format, Kind, Layout, Quote, Var};
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -22,35 +24,114 @@ pub enum Cell<'a> {
     Time(i64),
 }
 
-/// A value that cannot be written in its field.
+/// Which record of the file a value is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Place {
+    Header,
+    /// The data record of a meter (`row`: 1-based among the data records).
+    Data { meter: String, row: u64 },
+    Trailer,
+}
+
+impl Place {
+    /// Header and trailer concern the whole file.
+    pub fn is_file_level(&self) -> bool {
+        !matches!(self, Place::Data { .. })
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Header => f.write_str("header"),
+            Place::Data { meter, .. } => write!(f, "meter {meter}"),
+            Place::Trailer => f.write_str("trailer"),
+        }
+    }
+}
+
+/// Why a value cannot be written. Serialized as `problem` with its own details beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    /// Longer than the fixed-width field.
+    TooWide { width: usize },
+    /// Holds a character the layout's encoding cannot write.
+    NotEncodable { character: char, encoding: Encoding },
+    /// CSV without quoting: holds the separator or a line break.
+    UnquotedSeparator { separator: char },
+    /// Fixed width: holds a line break or another control character.
+    ControlCharacter,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::TooWide { width } => write!(f, "does not fit in {width} characters"),
+            Problem::NotEncodable { character, encoding } => {
+                write!(f, "has '{character}', which {} cannot write", encoding.id())
+            }
+            Problem::UnquotedSeparator { separator } => {
+                write!(f, "contains the separator '{separator}' or a line break, and quoting is off")
+            }
+            Problem::ControlCharacter => f.write_str("contains a line break or a control character"),
+        }
+    }
+}
+
+/// A value that cannot be written in its field. As JSON: `{record: "header"|"data"|"trailer",
+/// meter?, row?, field, var, value, problem: "too_wide"|"not_encodable"|"unquoted_separator"|
+/// "control_character", width?, character?, encoding?, separator?, message}` (`message`: the
+/// English sentence, also the `Display`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    /// `meter 12345678`, `header` or `trailer`.
-    pub record: String,
+    pub place: Place,
     /// 1-based position of the field in its record.
     pub field: usize,
     pub var: &'static str,
     pub value: String,
-    pub problem: String,
+    pub problem: Problem,
 }
 
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}, field {} ({}): \"{}\" {}", self.record, self.field, self.var, self.value, self.problem)
+        write!(f, "{}, field {} ({}): \"{}\" {}", self.place, self.field, self.var, self.value, self.problem)
+    }
+}
+
+impl Serialize for FieldError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(flatten)]
+            place: &'a Place,
+            field: usize,
+            var: &'a str,
+            value: &'a str,
+            #[serde(flatten)]
+            problem: &'a Problem,
+            message: String,
+        }
+        Wire {
+            place: &self.place,
+            field: self.field,
+            var: self.var,
+            value: &self.value,
+            problem: &self.problem,
+            message: self.to_string(),
+        }
+        .serialize(s)
     }
 }
 
 impl FieldError {
-    /// The core error of a refused export: this one, and how many more.
-    pub fn into_error(self, more: usize) -> crate::Error {
-        crate::Error::FieldValue {
-            record: self.record,
-            field: self.field,
-            var: self.var,
-            value: self.value,
-            problem: self.problem,
-            more,
-        }
+    /// The core error of a refused export: `errors` (all of the file's, not empty), of which
+    /// the error keeps the first [`crate::error::MAX_FIELD_ERRORS`].
+    pub fn into_error(mut errors: Vec<FieldError>) -> crate::Error {
+        let count = errors.len();
+        errors.truncate(crate::error::MAX_FIELD_ERRORS);
+        crate::Error::FieldValues { errors, count }
     }
 }
 
@@ -101,7 +182,7 @@ impl<'l> RecordWriter<'l> {
     pub fn record(
         &mut self,
         out: &mut String,
-        record: &dyn Fn() -> String,
+        place: &dyn Fn() -> Place,
         fields: &[Field],
         cells: &[Cell<'_>],
         errors: &mut Vec<FieldError>,
@@ -110,8 +191,8 @@ impl<'l> RecordWriter<'l> {
             let mut text = std::mem::take(&mut self.scratch);
             text.clear();
             self.cell_text(&mut text, f, cell);
-            let error = |problem: String| FieldError {
-                record: record(),
+            let error = |problem: Problem| FieldError {
+                place: place(),
                 field: i + 1,
                 var: f.var.id(),
                 value: text.clone(),
@@ -124,25 +205,24 @@ impl<'l> RecordWriter<'l> {
                     }
                     let sep = self.layout.csv.separator;
                     if let Some(c) = self.layout.encoding.unwritable(&text) {
-                        errors.push(error(format!("has '{c}', which {} cannot write", self.layout.encoding.id())));
+                        errors.push(error(Problem::NotEncodable { character: c, encoding: self.layout.encoding }));
                     }
                     if self.layout.csv.quote == Quote::Never && text.contains([sep, '\r', '\n']) {
-                        errors
-                            .push(error(format!("contains the separator '{sep}' or a line break, and quoting is off")));
+                        errors.push(error(Problem::UnquotedSeparator { separator: sep }));
                     }
                     self.push_csv(out, &text);
                 }
                 Format::Fixed => {
                     let width = f.width.unwrap_or(0);
                     if let Some(c) = self.layout.encoding.unwritable(&text) {
-                        errors.push(error(format!("has '{c}', which {} cannot write", self.layout.encoding.id())));
+                        errors.push(error(Problem::NotEncodable { character: c, encoding: self.layout.encoding }));
                     }
                     let len = text.chars().count();
                     if text.chars().any(char::is_control) {
-                        errors.push(error("contains a line break or a control character".into()));
+                        errors.push(error(Problem::ControlCharacter));
                     }
                     if len > width {
-                        errors.push(error(format!("does not fit in {width} characters")));
+                        errors.push(error(Problem::TooWide { width }));
                         out.push_str(&text);
                     } else {
                         pad(out, &text, len, width, f, cell);
@@ -251,9 +331,13 @@ mod tests {
     fn check(layout: &Layout, cells: &[Cell<'_>], expected: &str) {
         let mut w = RecordWriter::new(layout, chrono_tz::Europe::Paris);
         let (mut out, mut errors) = (String::new(), Vec::new());
-        w.record(&mut out, &|| "meter 1".into(), &layout.fields, cells, &mut errors);
+        w.record(&mut out, &|| data("1"), &layout.fields, cells, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(out, expected);
+    }
+
+    fn data(meter: &str) -> Place {
+        Place::Data { meter: meter.into(), row: 1 }
     }
 
     fn fixed(fields: Vec<Field>) -> Layout {
@@ -300,7 +384,7 @@ mod tests {
         let (mut out, mut errors) = (String::new(), Vec::new());
         w.record(
             &mut out,
-            &|| "meter 12345678".into(),
+            &|| data("12345678"),
             &l.fields,
             &[Cell::Text("abc".into()), Cell::Number(1234567.89)],
             &mut errors,
@@ -310,6 +394,14 @@ mod tests {
             errors[0].to_string(),
             "meter 12345678, field 2 (value_end): \"1234567,890\" does not fit in 8 characters"
         );
+        assert_eq!(
+            serde_json::to_value(&errors[0]).expect("json"),
+            serde_json::json!({
+                "record": "data", "meter": "12345678", "row": 1, "field": 2, "var": "value_end",
+                "value": "1234567,890", "problem": "too_wide", "width": 8,
+                "message": "meter 12345678, field 2 (value_end): \"1234567,890\" does not fit in 8 characters"
+            })
+        );
     }
 
     #[test]
@@ -318,7 +410,24 @@ mod tests {
         l.csv.quote = Quote::Never;
         let mut w = RecordWriter::new(&l, chrono_tz::Europe::Paris);
         let (mut out, mut errors) = (String::new(), Vec::new());
-        w.record(&mut out, &|| "meter 1".into(), &l.fields, &[Cell::Text("a;b".into())], &mut errors);
+        w.record(&mut out, &|| data("1"), &l.fields, &[Cell::Text("a;b".into())], &mut errors);
         assert_eq!(errors.len(), 1, "{out}");
+        assert_eq!(errors[0].problem, Problem::UnquotedSeparator { separator: ';' });
+    }
+
+    #[test]
+    fn header_errors_name_the_record_and_what_the_encoding_lacks() {
+        let mut l = fixed(vec![Field { width: Some(4), text: Some("Łódź".into()), ..Field::new(Var::Text) }]);
+        l.encoding = Encoding::Windows1252;
+        let mut w = RecordWriter::new(&l, chrono_tz::Europe::Paris);
+        let (mut out, mut errors) = (String::new(), Vec::new());
+        w.record(&mut out, &|| Place::Header, &l.fields, &[Cell::Text("Łódź".into())], &mut errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].to_string(), "header, field 1 (text): \"Łódź\" has 'Ł', which windows-1252 cannot write");
+        let json = serde_json::to_value(&errors[0]).expect("json");
+        assert_eq!(json["record"], "header");
+        assert_eq!((json["problem"].as_str(), json["character"].as_str()), (Some("not_encodable"), Some("Ł")));
+        assert_eq!(json["encoding"], "windows-1252");
+        assert!(json.get("meter").is_none(), "{json}");
     }
 }

@@ -10,7 +10,7 @@ mod rows;
 pub mod values;
 
 pub use encoding::Encoding;
-pub use format::FieldError;
+pub use format::{FieldError, Place, Problem};
 pub use layout::{
     variables, Align, BillingOptions, CsvOptions, Field, FixedOptions, Format, Kind, Layout, LineEnd, Quote, Scope,
     Var, VarInfo,
@@ -76,8 +76,9 @@ pub struct Preview {
     pub lines: Vec<String>,
     pub total_rows: u64,
     pub warnings: Vec<Warning>,
-    /// Values that do not fit (the run would refuse): each names the meter and the field.
-    pub errors: Vec<String>,
+    /// Values that cannot be written (the run would refuse): each names its record (the
+    /// meter), the field and the problem; header and trailer first.
+    pub errors: Vec<FieldError>,
 }
 
 /// What a run would export compared with the last file of the layout.
@@ -91,8 +92,8 @@ pub struct DryRun {
     pub added_lines: Vec<MeterLine>,
     pub removed_lines: Vec<MeterLine>,
     pub warnings: Vec<Warning>,
-    /// Values that do not fit: the run would be refused.
-    pub errors: Vec<String>,
+    /// Values that cannot be written: the run would be refused.
+    pub errors: Vec<FieldError>,
     pub last_run: Option<LastRun>,
 }
 
@@ -136,11 +137,13 @@ pub struct LayoutSummary {
 pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, now: i64) -> Result<ExportOutput> {
     let permit = session.permit(Permission::Export)?;
     let (saved, layout) = load(store, name)?;
-    let produced = {
+    let mut produced = {
         let conn = store.reader()?;
         rows::produce(&conn, &layout, period, now, Keep { lines: usize::MAX, by_meter: true })?
     };
-    refuse_errors(&produced)?;
+    if !produced.errors.is_empty() {
+        return Err(FieldError::into_error(std::mem::take(&mut produced.errors)));
+    }
     let out = output(&layout, period, &produced);
     let last = store::layouts::LastFile {
         at: now,
@@ -198,7 +201,7 @@ pub fn layout_preview(
         lines,
         total_rows: produced.rows,
         warnings: produced.warnings,
-        errors: produced.errors.iter().map(ToString::to_string).collect(),
+        errors: produced.errors,
     })
 }
 
@@ -237,7 +240,7 @@ pub fn layout_dry_run(store: &Store, session: &Session, name: &str, period: Peri
         added_lines: d.added,
         removed_lines: d.removed,
         warnings: produced.warnings,
-        errors: produced.errors.iter().map(ToString::to_string).collect(),
+        errors: produced.errors,
         last_run,
     })
 }
@@ -300,14 +303,76 @@ pub fn layout_copy(store: &Store, session: &Session, name: &str, new_name: &str,
     Ok(layout)
 }
 
-/// Delete a saved layout with its last file.
+/// What `layout_save_renaming` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Saved {
+    pub id: i64,
+    pub created: bool,
+    /// The scheduled exports (names) that now use the layout's new name.
+    pub jobs_moved: Vec<String>,
+}
+
+/// Save a layout opened as `previous_name` under its (new) name, in one transaction: the
+/// saved layout keeps its id and last file, and the scheduled exports of `previous_name`
+/// follow it to the new name. Refused when another layout has the new name. If
+/// `previous_name` is gone meanwhile, the layout is saved as new. The same name: `layout_save`.
+pub fn layout_save_renaming(
+    store: &Store,
+    session: &Session,
+    previous_name: &str,
+    layout: &Layout,
+    now: i64,
+) -> Result<Saved> {
+    let previous = previous_name.trim();
+    let name = layout.name.trim();
+    if previous == name || previous.is_empty() {
+        let (id, created) = layout_save(store, session, layout, now)?;
+        return Ok(Saved { id, created, jobs_moved: Vec::new() });
+    }
+    let permit = session.permit(Permission::Export)?;
+    layout.check()?;
+    let mut layout = layout.clone();
+    layout.name = name.to_string();
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    if store::layouts::get(&tx, name)?.is_some() {
+        return Err(Error::bad_input("name", format!("a layout called '{name}' exists already")));
+    }
+    let (id, created) = match store::layouts::get(&tx, previous)? {
+        Some(old) => {
+            store::layouts::rename(&tx, old.id, name, &layout.to_json(), now)?;
+            (old.id, false)
+        }
+        None => store::layouts::upsert(&tx, name, &layout.to_json(), now)?,
+    };
+    let jobs_moved: Vec<String> =
+        store::export_jobs::jobs_of_layout(&tx, previous)?.into_iter().map(|(_, job)| job).collect();
+    store::export_jobs::rename_layout(&tx, previous, name)?;
+    let mut details = format!("layout {previous} renamed {name}: {} fields, {:?}", layout.fields.len(), layout.format);
+    if !jobs_moved.is_empty() {
+        let names: Vec<String> = jobs_moved.iter().map(|j| format!("'{j}'")).collect();
+        details.push_str(&format!("; scheduled exports moved: {}", names.join(", ")));
+    }
+    store::audit::record_permit(&tx, permit, now, "export_layout_renamed", &details)?;
+    tx.commit()?;
+    Ok(Saved { id, created, jobs_moved })
+}
+
+/// Delete a saved layout with its last file. Refused (`Error::LayoutInUse`, naming them)
+/// while scheduled exports use it.
 pub fn layout_delete(store: &Store, session: &Session, name: &str, now: i64) -> Result<()> {
     let permit = session.permit(Permission::Export)?;
-    let conn = store.writer();
-    if !store::layouts::delete(&conn, name)? {
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    let jobs = store::export_jobs::jobs_of_layout(&tx, name)?;
+    if !jobs.is_empty() {
+        return Err(Error::LayoutInUse { layout: name.to_string(), jobs });
+    }
+    if !store::layouts::delete(&tx, name)? {
         return Err(Error::not_found(format!("export layout '{name}'")));
     }
-    store::audit::record_permit(&conn, permit, now, "export_layout_deleted", &format!("layout {name} deleted"))?;
+    store::audit::record_permit(&tx, permit, now, "export_layout_deleted", &format!("layout {name} deleted"))?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -354,13 +419,6 @@ fn load(store: &Store, name: &str) -> Result<(store::layouts::SavedLayout, Layou
     let layout = Layout::from_json(&saved.definition)?;
     layout.check()?;
     Ok((saved, layout))
-}
-
-fn refuse_errors(p: &Produced) -> Result<()> {
-    match p.errors.first() {
-        Some(first) => Err(first.clone().into_error(p.errors.len() - 1)),
-        None => Ok(()),
-    }
 }
 
 fn output(layout: &Layout, period: Period, p: &Produced) -> ExportOutput {

@@ -2,7 +2,7 @@
 //! written one after the other into the file's body, then the header and trailer (which
 //! may count and total the rows).
 
-use super::format::{default_decimals, Cell, FieldError, RecordWriter};
+use super::format::{default_decimals, Cell, FieldError, Place, RecordWriter};
 use super::layout::{Field, Format, Layout, Var};
 use super::values::{self, Billed, Bounds, Rules, Source};
 use super::{Period, Warning};
@@ -92,8 +92,9 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
             buf.clear();
         }
         let begin = buf.len();
-        let record = || format!("meter {}", m.serial);
-        writer.record(buf, &record, &layout.fields, &cells, &mut out.errors);
+        let row = out.rows;
+        let place = || Place::Data { meter: m.serial.clone(), row };
+        writer.record(buf, &place, &layout.fields, &cells, &mut out.errors);
         let range = begin..buf.len();
         buf.push_str(line_end);
         if keep.by_meter && kept {
@@ -110,7 +111,7 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
     if !layout.header.is_empty() {
         let cells: Vec<Cell<'_>> =
             layout.header.iter().zip(head_totals).map(|(f, t)| file_cell(f, t, &common, out.rows)).collect();
-        writer.record(&mut out.head, &|| "header".into(), &layout.header, &cells, &mut out.errors);
+        writer.record(&mut out.head, &|| Place::Header, &layout.header, &cells, &mut out.errors);
         out.head.push_str(line_end);
     }
     if layout.format == Format::Csv && layout.csv.header {
@@ -120,11 +121,11 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
     if !layout.trailer.is_empty() {
         let cells: Vec<Cell<'_>> =
             layout.trailer.iter().zip(tail_totals).map(|(f, t)| file_cell(f, t, &common, out.rows)).collect();
-        writer.record(&mut out.tail, &|| "trailer".into(), &layout.trailer, &cells, &mut out.errors);
+        writer.record(&mut out.tail, &|| Place::Trailer, &layout.trailer, &cells, &mut out.errors);
         out.tail.push_str(line_end);
     }
     // Header and trailer errors first: they concern the whole file.
-    out.errors.sort_by_key(|e| !(e.record == "header" || e.record == "trailer"));
+    out.errors.sort_by_key(|e| !e.place.is_file_level());
     Ok(out)
 }
 

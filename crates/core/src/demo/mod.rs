@@ -59,7 +59,7 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
     let start = end - 395 * DAY;
     let plans = plan_park(&mut rng, spec.meters, start, end);
     let mut report = DemoReport { meters: plans.len() as u64, ..DemoReport::default() };
-    register_park(store, &system, &plans, now, &mut report)?;
+    let water_group = register_park(store, &system, &plans, now, &mut report)?;
 
     let importer = Session::system("demo");
     let import_permit = importer.permit(Permission::Import)?;
@@ -100,17 +100,23 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
         Ok(())
     })?;
     record_exchange(store, &plans, &system, now)?;
+    billing_examples(store, &system, water_group, now)?;
     store.checkpoint()?;
     progress("readings", total, total);
     Ok(report)
 }
 
-fn register_park(store: &Store, system: &Session, plans: &[Plan], now: i64, report: &mut DemoReport) -> Result<()> {
+/// The demo's group of water meters (the billing layouts' meters).
+pub const WATER_GROUP: &str = "Compteurs d'eau";
+
+/// Register the meters, their customers, groups and keys; returns the water group's id.
+fn register_park(store: &Store, system: &Session, plans: &[Plan], now: i64, report: &mut DemoReport) -> Result<i64> {
     let permit = system.permit(Permission::EditMeters)?;
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     let mut group_ids: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
     let mut customer_ids = Vec::with_capacity(plans.len());
+    let mut water = Vec::new();
     for p in plans {
         let customer_id = match p.replaces {
             Some(old) => customer_ids.get(old).copied().unwrap_or_default(),
@@ -150,10 +156,105 @@ fn register_park(store: &Store, system: &Session, plans: &[Plan], now: i64, repo
             };
             store::groups::add_member(&tx, gid, id)?;
         }
+        if p.kind.device_type() == mbus::DeviceType::Water {
+            water.push(id);
+        }
         store::keys::upsert(&tx, &p.serial, &p.key, now, "demo key file")?;
+    }
+    // Made after the plans' groups, so that theirs keep their ids.
+    let water_group = store::groups::create(&tx, WATER_GROUP, now)?;
+    for id in water {
+        store::groups::add_member(&tx, water_group, id)?;
     }
     store::audit::record_permit(&tx, permit, now, "demo_created", &format!("{} meters", plans.len()))?;
     tx.commit()?;
+    Ok(water_group)
+}
+
+/// The demo's billing layouts: "Facturation eau (CSV)" and "Facturation eau (largeur fixe)".
+pub const LAYOUT_CSV: &str = "Facturation eau (CSV)";
+pub const LAYOUT_FIXED: &str = "Facturation eau (largeur fixe)";
+/// The demo's scheduled export (disabled: it writes nothing until a clerk enables it).
+pub const JOB: &str = "Facturation eau mensuelle";
+
+/// Two billing layouts a water utility uses (a CSV file for a spreadsheet or a billing system
+/// that reads CSV, a fixed-width file for an older one) and a monthly export of the CSV into
+/// `<database folder>/exports`, saved through the core's functions (audited as the system).
+fn billing_examples(store: &Store, system: &Session, water_group: i64, now: i64) -> Result<()> {
+    use crate::billing::{self, Encoding, Field, Format, Layout, Var};
+    let titled = |var: Var, label: &str| Field { label: Some(label.into()), ..Field::new(var) };
+    let text = |t: &str| Field { text: Some(t.into()), width: Some(t.chars().count()), ..Field::new(Var::Text) };
+    let mut csv = Layout::new(
+        LAYOUT_CSV,
+        Format::Csv,
+        vec![
+            titled(Var::CustomerNumber, "N° client"),
+            titled(Var::CustomerName, "Nom"),
+            titled(Var::MeterSerial, "N° compteur"),
+            titled(Var::Address, "Adresse"),
+            titled(Var::PostalCode, "Code postal"),
+            titled(Var::City, "Ville"),
+            titled(Var::ValueStart, "Index début (m3)"),
+            titled(Var::ValueEnd, "Index facturation (m3)"),
+            titled(Var::Consumption, "Consommation (m3)"),
+            titled(Var::InfoCodes, "Codes info"),
+        ],
+    );
+    csv.group_id = Some(water_group);
+    csv.trailer = vec![
+        Field { width: None, ..text("TOTAL") },
+        Field::new(Var::RecordCount),
+        Field::new(Var::TotalConsumption),
+    ];
+    billing::layout_save(store, system, &csv, now)?;
+
+    // 84 characters: D, customer, meter, start and end index and consumption in litres
+    // (zero-padded, 3 implied decimals), date of the end index, name.
+    let w = |var: Var, width: usize| Field { width: Some(width), ..Field::new(var) };
+    let litres = |var: Var, width: usize| Field { pad: Some('0'), implied_decimals: true, ..w(var, width) };
+    let ymd = |var: Var| Field { date_format: Some("%Y%m%d".into()), ..w(var, 8) };
+    let mut fixed = Layout::new(
+        LAYOUT_FIXED,
+        Format::Fixed,
+        vec![
+            text("D"),
+            w(Var::CustomerNumber, 10),
+            w(Var::MeterSerial, 8),
+            litres(Var::ValueStart, 10),
+            litres(Var::ValueEnd, 10),
+            litres(Var::Consumption, 9),
+            ymd(Var::ReadingTimeEnd),
+            w(Var::CustomerName, 28),
+        ],
+    );
+    fixed.group_id = Some(water_group);
+    fixed.encoding = Encoding::Windows1252;
+    fixed.header = vec![text("H"), ymd(Var::PeriodFrom), ymd(Var::PeriodTo), ymd(Var::ExportDate)];
+    fixed.trailer =
+        vec![text("T"), Field { pad: Some('0'), ..w(Var::RecordCount, 6) }, litres(Var::TotalConsumption, 12)];
+    billing::layout_save(store, system, &fixed, now)?;
+
+    // Next to the database, absolute: the job may be run from another working directory.
+    let dir = store.path().parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()).join("exports");
+    let job = store::export_jobs::Job {
+        id: None,
+        name: JOB.into(),
+        layout: LAYOUT_CSV.into(),
+        every: "monthly".into(),
+        weekday: 1,
+        day: 1,
+        hour: 6,
+        minute: 0,
+        period: "previous_month".into(),
+        destination: "folder".into(),
+        folder: folder.to_string_lossy().into_owned(),
+        email_to: Vec::new(),
+        report_to: Vec::new(),
+        enabled: false,
+        since: 0,
+    };
+    crate::jobs::export_job_save(store, system, &job, now)?;
     Ok(())
 }
 

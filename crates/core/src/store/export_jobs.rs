@@ -113,6 +113,19 @@ pub fn save_job(conn: &Connection, j: &Job, now: i64) -> Result<i64> {
     }
 }
 
+/// The jobs (id, name) that export the layout called `layout`, by name.
+pub fn jobs_of_layout(conn: &Connection, layout: &str) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM export_jobs WHERE layout = ?1 ORDER BY name, id")?;
+    let rows = stmt.query_map([layout], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Point the jobs of layout `from` at layout `to` (a renamed layout); returns how many.
+/// `updated_at` stays: a rename does not change when the jobs run, nor which slots are owed.
+pub fn rename_layout(conn: &Connection, from: &str, to: &str) -> Result<usize> {
+    Ok(conn.prepare_cached("UPDATE export_jobs SET layout = ?2 WHERE layout = ?1")?.execute(params![from, to])?)
+}
+
 /// Delete a job (its runs stay in the log). True if it existed.
 pub fn delete_job(conn: &Connection, id: i64) -> Result<bool> {
     Ok(conn.execute("DELETE FROM export_jobs WHERE id = ?1", [id])? == 1)

@@ -45,6 +45,13 @@ pub fn upsert(conn: &Connection, name: &str, definition: &str, now: i64) -> Resu
     Ok((conn.last_insert_rowid(), true))
 }
 
+/// Give the layout `id` a new name and definition (its last file stays with it).
+pub fn rename(conn: &Connection, id: i64, name: &str, definition: &str, now: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE export_layouts SET name = ?2, definition = ?3, updated_at = ?4 WHERE id = ?1")?
+        .execute(params![id, name, definition, now])?;
+    Ok(())
+}
+
 /// Delete a layout with its last file; true if it existed.
 pub fn delete(conn: &Connection, name: &str) -> Result<bool> {
     let Some(old) = get(conn, name)? else { return Ok(false) };

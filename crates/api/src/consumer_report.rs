@@ -2,7 +2,7 @@
 //! shapes and one call into `releve_core::consumer_report` each. See COMMANDS.md,
 //! "Consumer report".
 
-use crate::commands::date;
+use crate::commands::{date, parse};
 use crate::ApiError;
 use base64::Engine;
 use releve_core::access::Session;
@@ -47,11 +47,6 @@ fn request(a: &ReportArgs) -> Result<ConsumerReportRequest, ApiError> {
     })
 }
 
-fn parse(args: Value) -> Result<ReportArgs, ApiError> {
-    let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
-}
-
 /// Run consumer report command `name`; None if `name` is not one.
 pub(crate) fn call(
     store: &Store,
@@ -61,7 +56,7 @@ pub(crate) fn call(
     now: i64,
 ) -> Option<Result<Value, ApiError>> {
     let run = || -> Result<Value, ApiError> {
-        let a = parse(args)?;
+        let a: ReportArgs = parse(args)?;
         let req = request(&a)?;
         match name {
             "consumer_report" => {

@@ -2,14 +2,13 @@
 //! `export_layout_*`): argument shapes and one call into `releve_core::billing` each, with
 //! the same name. See COMMANDS.md, "Billing export layouts".
 
-use crate::commands::date;
+use crate::commands::{date, ok, parse};
 use crate::ApiError;
 use base64::Engine;
 use releve_core::access::Session;
 use releve_core::billing::{self, Layout, Period};
 use releve_core::Store;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Preview lines by default, and at most.
@@ -62,15 +61,6 @@ struct PreviewArgs {
     from: String,
     to: String,
     limit: Option<usize>,
-}
-
-fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
-}
-
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
-    let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
 }
 
 /// A layout from the editor: its JSON errors say which field is wrong.

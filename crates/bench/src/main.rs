@@ -1,17 +1,19 @@
 //! `releve-bench`: the figures the issues ask for, measured on generated data in one run.
 //!   releve-bench demo --meters 100000 --db /tmp/big.db   time and size of the demo build
 //!   releve-bench import --lines 1000000                  import rate next to a bare insert loop
-//!   releve-bench queries --db /tmp/big.db                meter-list page and histogram latency
+//!   releve-bench queries --db /tmp/big.db                meter list, histogram, consumption and performance reports
 //!   releve-bench export --db /tmp/billing.db             exports of 1,000,000 readings vs a bare csv writer
+//!   releve-bench lookups --db /tmp/billing.db            one per-meter lookup: `= ?1` vs `= ?1 + 0`
 
 mod export;
+mod lookups;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
 use mbus::{AesKey, DeviceType};
 use releve_core::access::{Permission, Session};
 use releve_core::store::{self, Store};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -48,6 +50,15 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         meters: u32,
     },
+    /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
+    Lookups {
+        /// Any Relevé database, opened read-only.
+        #[arg(long)]
+        db: PathBuf,
+        /// Meters 1..=N are looked up.
+        #[arg(long, default_value_t = 100_000)]
+        meters: u32,
+    },
 }
 
 fn main() {
@@ -57,6 +68,7 @@ fn main() {
         Command::Import { lines, hours } => import(lines, hours),
         Command::Queries { db, runs } => queries(&db, runs),
         Command::Export { db, meters } => export::run(&db, meters),
+        Command::Lookups { db, meters } => lookups::run(&db, meters),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");
@@ -244,9 +256,13 @@ fn time<T>(runs: u32, mut f: impl FnMut() -> Result<T, releve_core::Error>) -> R
     Ok(median(v))
 }
 
-fn queries(db: &PathBuf, runs: u32) -> Res {
+/// Read-only timings on an existing database (the demo's, `releve-bench demo`), opened
+/// without migrating it: meter-list pages, one meter's histograms, then the consumption
+/// report (a year) and the reading-performance report (30 days) over every meter, ending
+/// the day before the latest telegram.
+fn queries(db: &Path, runs: u32) -> Res {
     use releve_core::meters::{meter_histogram, meters_list, HistogramQuery, ListQuery, Resolution};
-    let store = Store::open(db)?;
+    let store = Store::open_read_only(db)?;
     let session = Session::system("bench");
     let total = store::meters::count(&*store.reader()?)?;
     println!("{total} meters");
@@ -277,5 +293,54 @@ fn queries(db: &PathBuf, runs: u32) -> Res {
         let d = time(runs, || meter_histogram(&store, &session, &q).map(|h| buckets = h.buckets.len()))?;
         println!("histogram of meter {meter}, 13 months by {name}: {:.1} ms ({buckets} buckets)", d.as_secs_f64() * 1e3);
     }
+    reports(&store, &session, runs.min(3))
+}
+
+/// The consumption report (a year) and the performance report (30 days, one reading a day
+/// expected) over every meter, each `runs` times (the first may read from disk).
+fn reports(store: &Store, session: &Session, runs: u32) -> Res {
+    use releve_core::reports::{report_consumption, report_performance, ConsumptionQuery, PerformanceQuery};
+    let latest: Option<i64> = store.reader()?.query_row("SELECT max(last_seen) FROM meters", [], |r| r.get(0))?;
+    let now = latest.unwrap_or(NOW);
+    let today = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let yesterday = today - chrono::Duration::days(1);
+    let seconds = |v: &[Duration]| v.iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect::<Vec<_>>().join(", ");
+    let q = ConsumptionQuery {
+        from: yesterday - chrono::Duration::days(364),
+        to: yesterday,
+        group_id: None,
+        above: None,
+        below: None,
+        register: None,
+        offset: 0,
+        limit: 200,
+    };
+    for (name, q) in [("a year", q.clone()), ("a year, above 150", ConsumptionQuery { above: Some(150.0), ..q })] {
+        let mut v = Vec::new();
+        let mut kept = 0;
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            let r = report_consumption(store, session, &q, now)?;
+            v.push(t.elapsed());
+            kept = r.count;
+        }
+        println!("consumption report, {name} ({} to {}): {kept} meters kept; runs {} s", q.from, q.to, seconds(&v));
+    }
+    let q = PerformanceQuery {
+        from: yesterday - chrono::Duration::days(29),
+        to: yesterday,
+        group_id: None,
+        expected_per_day: 1.0,
+        offset: 0,
+        limit: 200,
+    };
+    let mut v = Vec::new();
+    let mut meters = 0;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        meters = report_performance(store, session, &q, now)?.meters;
+        v.push(t.elapsed());
+    }
+    println!("performance report, 30 days ({} to {}), 1 a day: {meters} meters; runs {} s", q.from, q.to, seconds(&v));
     Ok(())
 }

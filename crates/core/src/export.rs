@@ -5,8 +5,10 @@ use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
 use crate::model::Register;
 use crate::store::{self, Store};
-use chrono::{NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,6 +118,11 @@ impl ExportSpec {
 }
 
 /// Write the readings of the period as CSV to `out`; returns the number of data rows.
+///
+/// The readings stream in meter order (`store::readings::for_export`, the meter's columns
+/// read once per meter). The info codes and the exchanges of the period, when their columns
+/// are chosen, are read once beforehand (one pass each, no query per meter) and followed
+/// meter by meter. Each row is assembled in one reused record, without a string per field.
 pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out: &mut dyn Write, now: i64) -> Result<u64> {
     let permit = session.permit(Permission::Export)?;
     if spec.to < spec.from {
@@ -136,39 +143,78 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     let to = local_midnight(spec.to + chrono::Duration::days(1))?;
     let mut writer = csv::WriterBuilder::new().delimiter(spec.separator).from_writer(out);
     writer.write_record(spec.columns.iter().map(|c| c.id()))?;
+
+    // Info codes of the period, by meter then start; `next_event` is the first of the
+    // meters not reached yet.
+    let mut events: Vec<(i64, store::info_codes::Event)> = Vec::new();
+    if spec.columns.contains(&Column::InfoCodes) {
+        store::info_codes::overlapping_all(&conn, from, to, spec.group_id, &mut |meter_id, e| {
+            events.push((meter_id, e));
+            Ok(())
+        })?;
+    }
+    // Exchanges of the period under both their meters (a reading can only be an exchange's
+    // final or initial one if the exchange is in the period too).
+    let mut exchanges: HashMap<i64, Vec<store::meters::Exchange>> = HashMap::new();
+    if spec.columns.contains(&Column::MeterExchange) {
+        for e in store::meters::exchanges_in(&conn, from, to)? {
+            exchanges.entry(e.old_meter_id).or_default().push(e.clone());
+            if e.new_meter_id != e.old_meter_id {
+                exchanges.entry(e.new_meter_id).or_default().push(e);
+            }
+        }
+    }
+
     let mut rows = 0u64;
-    let mut events: (i64, Vec<store::info_codes::Event>) = (-1, Vec::new());
-    let mut record: Vec<String> = Vec::with_capacity(spec.columns.len());
-    let needs_codes = spec.columns.contains(&Column::InfoCodes);
-    let needs_exchanges = spec.columns.contains(&Column::MeterExchange);
-    let mut exchanges: (i64, Vec<store::meters::Exchange>) = (-1, Vec::new());
-    store::readings::for_export(&conn, from, to, spec.group_id, &mut |r| {
-        if needs_codes && events.0 != r.meter_id {
-            events = (r.meter_id, store::info_codes::overlapping(&conn, r.meter_id, from, to)?);
+    let mut next_event = 0usize;
+    let mut meter_events: &[(i64, store::info_codes::Event)] = &[];
+    let mut meter_exchanges: &[store::meters::Exchange] = &[];
+    let mut current = i64::MIN;
+    let mut record = csv::ByteRecord::with_capacity(256, spec.columns.len());
+    let mut field = String::with_capacity(64);
+    let mut time = LocalTime::new(tz);
+    store::readings::for_export(&conn, from, to, spec.group_id, &mut |m, register, ts, value| {
+        if m.id != current {
+            current = m.id;
+            while next_event < events.len() && events[next_event].0 < m.id {
+                next_event += 1;
+            }
+            let start = next_event;
+            while next_event < events.len() && events[next_event].0 == m.id {
+                next_event += 1;
+            }
+            meter_events = &events[start..next_event];
+            meter_exchanges = exchanges.get(&m.id).map_or(&[], Vec::as_slice);
         }
-        if needs_exchanges && exchanges.0 != r.meter_id {
-            exchanges = (r.meter_id, store::meters::exchanges_of(&conn, r.meter_id)?);
-        }
+        let register = Register::from_code(register);
         record.clear();
         for c in &spec.columns {
-            record.push(match c {
-                Column::CustomerNumber => r.customer_number.clone().unwrap_or_default(),
-                Column::CustomerName => r.customer_name.clone().unwrap_or_default(),
-                Column::MeterSerial => r.serial.clone(),
-                Column::Manufacturer => r.manufacturer.clone(),
-                Column::DeviceType => r.device_type.clone(),
-                Column::Address => r.address.clone(),
-                Column::PostalCode => r.postal_code.clone(),
-                Column::City => r.city.clone(),
-                Column::Timestamp => local_time(tz, r.ts),
-                Column::Register => Register::from_code(r.register).map_or("?", |x| x.id()).to_string(),
-                Column::Value => format_value(r.value, spec.decimal),
-                Column::Unit => Register::from_code(r.register).map_or("", |x| x.unit()).to_string(),
-                Column::InfoCodes => codes_at(&events.1, r.ts),
-                Column::MeterExchange => exchange_at(&exchanges.1, r.meter_id, r.ts),
-            });
+            match c {
+                Column::CustomerNumber => record.push_field(m.customer_number.as_deref().unwrap_or_default().as_bytes()),
+                Column::CustomerName => record.push_field(m.customer_name.as_deref().unwrap_or_default().as_bytes()),
+                Column::MeterSerial => record.push_field(m.serial.as_bytes()),
+                Column::Manufacturer => record.push_field(m.manufacturer.as_bytes()),
+                Column::DeviceType => record.push_field(m.device_type.as_bytes()),
+                Column::Address => record.push_field(m.address.as_bytes()),
+                Column::PostalCode => record.push_field(m.postal_code.as_bytes()),
+                Column::City => record.push_field(m.city.as_bytes()),
+                Column::Timestamp => record.push_field(time.format(ts).as_bytes()),
+                Column::Register => record.push_field(register.map_or("?", |x| x.id()).as_bytes()),
+                Column::Value => {
+                    field.clear();
+                    write_value(&mut field, value, spec.decimal);
+                    record.push_field(field.as_bytes());
+                }
+                Column::Unit => record.push_field(register.map_or("", |x| x.unit()).as_bytes()),
+                Column::InfoCodes => {
+                    field.clear();
+                    codes_at(&mut field, meter_events, ts);
+                    record.push_field(field.as_bytes());
+                }
+                Column::MeterExchange => record.push_field(exchange_at(meter_exchanges, m.id, ts).as_bytes()),
+            }
         }
-        writer.write_record(&record)?;
+        writer.write_byte_record(&record)?;
         rows += 1;
         Ok(())
     })?;
@@ -179,6 +225,55 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     Ok(rows)
 }
 
+/// `YYYY-MM-DD HH:MM:SS` in the export's time zone, written into one reused buffer: the
+/// offset from chrono-tz, the digits by hand (chrono's `format` parses its pattern and
+/// allocates a string on every call). Same text as `format("%Y-%m-%d %H:%M:%S")`.
+struct LocalTime {
+    tz: chrono_tz::Tz,
+    text: String,
+}
+
+impl LocalTime {
+    fn new(tz: chrono_tz::Tz) -> LocalTime {
+        LocalTime { tz, text: String::with_capacity(20) }
+    }
+
+    fn format(&mut self, ts: i64) -> &str {
+        self.text.clear();
+        let Some(utc) = chrono::DateTime::from_timestamp(ts, 0) else {
+            self.text.push_str(&ts.to_string());
+            return &self.text;
+        };
+        let local = utc.with_timezone(&self.tz).naive_local();
+        let (y, mo, d) = (local.year(), local.month(), local.day());
+        if !(0..=9999).contains(&y) {
+            self.text.push_str(&local.format("%Y-%m-%d %H:%M:%S").to_string());
+            return &self.text;
+        }
+        let (h, mi, s) = (local.hour(), local.minute(), local.second());
+        let mut digits = [0u8; 19];
+        let mut put = |at: usize, v: u32, n: usize| {
+            let mut v = v;
+            for i in (0..n).rev() {
+                digits[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, y as u32, 4);
+        put(5, mo, 2);
+        put(8, d, 2);
+        put(11, h, 2);
+        put(14, mi, 2);
+        put(17, s, 2);
+        for (at, sep) in [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')] {
+            digits[at] = sep;
+        }
+        self.text.extend(digits.iter().map(|&b| char::from(b)));
+        &self.text
+    }
+}
+
+#[cfg(test)]
 fn local_time(tz: chrono_tz::Tz, ts: i64) -> String {
     match tz.timestamp_opt(ts, 0).single() {
         Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -188,11 +283,19 @@ fn local_time(tz: chrono_tz::Tz, ts: i64) -> String {
 
 /// Shortest exact decimal form, with the locale's decimal mark.
 pub fn format_value(v: f64, decimal: char) -> String {
-    let s = format!("{v}");
-    if decimal == '.' {
-        s
-    } else {
-        s.replace('.', &decimal.to_string())
+    let mut s = String::new();
+    write_value(&mut s, v, decimal);
+    s
+}
+
+/// `format_value` appended to `out`.
+fn write_value(out: &mut String, v: f64, decimal: char) {
+    let start = out.len();
+    let _ = write!(out, "{v}");
+    if decimal != '.' {
+        if let Some(dot) = out[start..].find('.') {
+            out.replace_range(start + dot..start + dot + 1, decimal.encode_utf8(&mut [0; 4]));
+        }
     }
 }
 
@@ -206,12 +309,158 @@ fn exchange_at(exchanges: &[store::meters::Exchange], meter_id: i64, ts: i64) ->
     }
 }
 
-fn codes_at(events: &[store::info_codes::Event], ts: i64) -> String {
-    let mut codes: Vec<&str> = events
-        .iter()
-        .filter(|e| e.started_at <= ts && ts <= e.ended_at.unwrap_or(e.last_seen_at))
-        .map(|e| e.code.as_str())
-        .collect();
-    codes.dedup();
-    codes.join(" ")
+/// The codes of the meter's events (by start) active at `ts`, space-separated, into `out`.
+fn codes_at(out: &mut String, events: &[(i64, store::info_codes::Event)], ts: i64) {
+    let mut last: Option<&str> = None;
+    for (_, e) in events {
+        if e.started_at <= ts && ts <= e.ended_at.unwrap_or(e.last_seen_at) && last != Some(e.code.as_str()) {
+            if last.is_some() {
+                out.push(' ');
+            }
+            out.push_str(&e.code);
+            last = Some(e.code.as_str());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_matches_chrono_format() {
+        for tz in [chrono_tz::Europe::Paris, chrono_tz::UTC, chrono_tz::America::St_Johns, chrono_tz::Asia::Kathmandu] {
+            let mut time = LocalTime::new(tz);
+            // Around the 2026 changes of time in Paris, and far dates.
+            let mut cases: Vec<i64> = (0..200).map(|i| 1_774_746_000 - 50 * 3600 + i * 1799).collect();
+            cases.extend((0..200).map(|i| 1_792_890_000 - 50 * 3600 + i * 1799));
+            cases.extend([0, -1, 1, 253_402_300_799, 253_402_300_800, -62_167_219_200, -62_167_219_201, i64::MAX, i64::MIN]);
+            for ts in cases {
+                assert_eq!(time.format(ts), local_time(tz, ts), "{tz} at {ts}");
+            }
+        }
+    }
+
+    fn at(day: u32, hour: u32) -> i64 {
+        chrono_tz::Europe::Paris.with_ymd_and_hms(2026, 1, day, hour, 0, 0).single().expect("time").timestamp()
+    }
+
+    /// Five meters: 1 with a customer, two info-code events and readings; 2 with readings
+    /// before the period only; 3 exchanged into 4 on the 20th; 5 without readings. Meters 1
+    /// and 4 make a group.
+    fn park() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&dir.path().join("export.db")).expect("store");
+        let group;
+        {
+            let conn = store.writer();
+            let customer = store::customers::Customer {
+                number: "C1".into(),
+                name: "Dupont; Jean".into(),
+                address: String::new(),
+                postal_code: String::new(),
+                city: String::new(),
+                email: None,
+                phone: None,
+            };
+            let customer_id = store::customers::insert(&conn, &customer).expect("customer");
+            for serial in ["11111111", "22222222", "33333333", "44444444", "55555555"] {
+                let new = store::meters::NewMeter {
+                    serial: serial.into(),
+                    manufacturer: "KAM".into(),
+                    device_type: "water".into(),
+                    status: "active".into(),
+                    customer_id: (serial == "11111111").then_some(customer_id),
+                    address: "1 rue de la Paix".into(),
+                    city: "Lyon".into(),
+                    ..Default::default()
+                };
+                store::meters::insert(&conn, &new, 0).expect("meter");
+            }
+            let volume = Register::Volume.code();
+            for (meter_id, ts, value) in [
+                (1, at(5, 10), 1.5),
+                (1, at(10, 10), 2.25),
+                (1, at(12, 10), 3.0),
+                (2, at(1, 0) - 1, 7.0),
+                (3, at(18, 10), 40.0),
+                (3, at(20, 12), 41.0),
+                (4, at(20, 12), 0.5),
+                (4, at(25, 12), 1.0),
+            ] {
+                store::readings::insert(&conn, &store::readings::Reading { meter_id, register: volume, ts, value, telegram_id: None })
+                    .expect("reading");
+            }
+            for (code, started_at, last_seen_at, ended_at) in
+                [("leak", at(4, 0), at(6, 0), Some(at(7, 0))), ("burst", at(9, 0), at(10, 10), None), ("leak", at(10, 0), at(11, 0), None)]
+            {
+                let e = store::info_codes::Event { code: code.into(), started_at, last_seen_at, ended_at };
+                store::info_codes::upsert(&conn, 1, &e).expect("event");
+            }
+            let exchange = store::meters::NewExchange {
+                old_meter_id: 3,
+                new_meter_id: 4,
+                at: at(20, 12),
+                register: "volume",
+                final_value: 41.0,
+                initial_value: 0.5,
+                user: "test",
+            };
+            store::meters::insert_exchange(&conn, &exchange).expect("exchange");
+            group = store::groups::create(&conn, "g", 0).expect("group");
+            store::groups::add_members(&conn, group, &[1, 4]).expect("members");
+        }
+        (dir, store, group)
+    }
+
+    fn export(store: &Store, spec: &ExportSpec) -> String {
+        let mut out = Vec::new();
+        export_readings(store, &Session::system("test"), spec, &mut out, 0).expect("export");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn rows_carry_their_meter_codes_and_exchanges() {
+        let (_dir, store, group) = park();
+        let d = |day| NaiveDate::from_ymd_opt(2026, 1, day).expect("date");
+        let mut spec = ExportSpec::new(d(1), d(31));
+        assert_eq!(
+            export(&store, &spec),
+            "customer_number;customer_name;meter_serial;manufacturer;device_type;address;postal_code;city;timestamp;register;value;unit;info_codes;meter_exchange
+C1;\"Dupont; Jean\";11111111;KAM;water;1 rue de la Paix;;Lyon;2026-01-05 10:00:00;volume;1,5;m3;leak;
+C1;\"Dupont; Jean\";11111111;KAM;water;1 rue de la Paix;;Lyon;2026-01-10 10:00:00;volume;2,25;m3;burst leak;
+C1;\"Dupont; Jean\";11111111;KAM;water;1 rue de la Paix;;Lyon;2026-01-12 10:00:00;volume;3;m3;;
+;;33333333;KAM;water;1 rue de la Paix;;Lyon;2026-01-18 10:00:00;volume;40;m3;;
+;;33333333;KAM;water;1 rue de la Paix;;Lyon;2026-01-20 12:00:00;volume;41;m3;;final -> 44444444
+;;44444444;KAM;water;1 rue de la Paix;;Lyon;2026-01-20 12:00:00;volume;0,5;m3;;initial <- 33333333
+;;44444444;KAM;water;1 rue de la Paix;;Lyon;2026-01-25 12:00:00;volume;1;m3;;
+"
+        );
+        spec.columns = vec![Column::MeterSerial, Column::Timestamp, Column::Value, Column::InfoCodes, Column::MeterExchange];
+        spec.separator = b',';
+        spec.decimal = '.';
+        spec.group_id = Some(group);
+        assert_eq!(
+            export(&store, &spec),
+            "meter_serial,timestamp,value,info_codes,meter_exchange
+11111111,2026-01-05 10:00:00,1.5,leak,
+11111111,2026-01-10 10:00:00,2.25,burst leak,
+11111111,2026-01-12 10:00:00,3,,
+44444444,2026-01-20 12:00:00,0.5,,initial <- 33333333
+44444444,2026-01-25 12:00:00,1,,
+"
+        );
+        // Up to the 9th: the codes of the 10th and the exchange are outside the period.
+        spec.to = d(9);
+        spec.group_id = None;
+        assert_eq!(export(&store, &spec), "meter_serial,timestamp,value,info_codes,meter_exchange\n11111111,2026-01-05 10:00:00,1.5,leak,\n");
+    }
+
+    #[test]
+    fn values_keep_their_shortest_form_and_decimal_mark() {
+        for (v, dot, comma) in [(1.5, "1.5", "1,5"), (2.0, "2", "2"), (-0.001, "-0.001", "-0,001"), (1e21, "1000000000000000000000", "1000000000000000000000")] {
+            assert_eq!(format_value(v, '.'), dot);
+            assert_eq!(format_value(v, ','), comma);
+        }
+    }
 }

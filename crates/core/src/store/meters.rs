@@ -74,10 +74,13 @@ pub fn all_refs(conn: &Connection) -> Result<Vec<MeterRef>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// `id_of_serial`, once per line of a park import: `?1 || ''` (see the module `store`).
+pub(super) const ID_OF_SERIAL: &str = "SELECT id FROM meters WHERE serial = ?1 || '' ORDER BY id LIMIT 1";
+
 /// The id of the first meter with this serial.
 pub fn id_of_serial(conn: &Connection, serial: &str) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM meters WHERE serial = ?1 ORDER BY id LIMIT 1")?
+        .prepare_cached(ID_OF_SERIAL)?
         .query_row([serial], |r| r.get(0))
         .optional()?)
 }
@@ -142,7 +145,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", s.replace('%', "").replace('_', "")));
+        .map(|s| format!("%{}%", s.replace(['%', '_'], "")));
     let order = match q.sort.as_deref() {
         Some("customer") => "c.name",
         Some("address") => "m.address",
@@ -296,12 +299,26 @@ fn exchange_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exchange> {
     })
 }
 
-/// Exchanges in which the meter is the old or the new one.
+/// `exchanges_of`: the two meter indexes (`?1 + 0`: see the module `store`).
+pub(super) const EXCHANGES_OF: &str = "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register,
+     e.final_value, e.initial_value FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id
+     JOIN meters n ON n.id = e.new_meter_id
+     WHERE e.old_meter_id = ?1 + 0 OR e.new_meter_id = ?1 + 0 ORDER BY e.at, e.id";
+
+/// Exchanges in which the meter is the old or the new one, oldest first.
 pub fn exchanges_of(conn: &Connection, meter_id: i64) -> Result<Vec<Exchange>> {
-    let mut stmt = conn.prepare(
-        &format!("SELECT {EXCHANGE_COLUMNS} WHERE e.old_meter_id = ?1 OR e.new_meter_id = ?1 ORDER BY e.at"),
-    )?;
+    let mut stmt = conn.prepare_cached(EXCHANGES_OF)?;
     let rows = stmt.query_map([meter_id], exchange_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every exchange with `from <= at < to`, oldest first: `exchanges_of` for all meters at
+/// once (exchanges are few; the export reads them once instead of once per meter).
+pub fn exchanges_in(conn: &Connection, from: i64, to: i64) -> Result<Vec<Exchange>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EXCHANGE_COLUMNS} WHERE e.at >= ?1 AND e.at < ?2 ORDER BY e.at, e.id"
+    ))?;
+    let rows = stmt.query_map([from, to], exchange_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -361,12 +378,16 @@ pub fn take_over(conn: &Connection, new_id: i64, old: &Meter, at: i64) -> Result
     Ok(())
 }
 
+/// `exchange_into`: the index of new meters (`?1 + 0`: see the module `store`).
+pub(super) const EXCHANGE_INTO: &str = "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register,
+     e.final_value, e.initial_value FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id
+     JOIN meters n ON n.id = e.new_meter_id
+     WHERE e.new_meter_id = ?1 + 0 ORDER BY e.at DESC, e.id DESC LIMIT 1";
+
 /// The latest exchange in which `meter_id` is the new meter (it replaced another one).
 pub fn exchange_into(conn: &Connection, meter_id: i64) -> Result<Option<Exchange>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {EXCHANGE_COLUMNS} WHERE e.new_meter_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT 1"
-        ))?
+        .prepare_cached(EXCHANGE_INTO)?
         .query_row([meter_id], exchange_row)
         .optional()?)
 }

@@ -31,21 +31,25 @@ pub fn put(conn: &Connection, r: &Reading) -> Result<()> {
     Ok(())
 }
 
+/// `series`: one primary-key range scan (`?N + 0`: see the module `store`).
+pub(super) const SERIES: &str =
+    "SELECT ts, value FROM readings WHERE meter_id = ?1 + 0 AND register = ?2 + 0 AND ts >= ?3 AND ts < ?4 ORDER BY ts";
+
 /// (ts, value) of a meter's register with from <= ts < to, in time order.
 pub fn series(conn: &Connection, meter_id: i64, register: i64, from: i64, to: i64) -> Result<Vec<(i64, f64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT ts, value FROM readings WHERE meter_id = ?1 AND register = ?2 AND ts >= ?3 AND ts < ?4 ORDER BY ts",
-    )?;
+    let mut stmt = conn.prepare_cached(SERIES)?;
     let rows = stmt.query_map(params![meter_id, register, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// `last_before`: one primary-key seek, backwards.
+pub(super) const LAST_BEFORE: &str =
+    "SELECT ts, value FROM readings WHERE meter_id = ?1 + 0 AND register = ?2 + 0 AND ts < ?3 ORDER BY ts DESC LIMIT 1";
+
 /// The last (ts, value) strictly before `ts`.
 pub fn last_before(conn: &Connection, meter_id: i64, register: i64, ts: i64) -> Result<Option<(i64, f64)>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT ts, value FROM readings WHERE meter_id = ?1 AND register = ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1",
-        )?
+        .prepare_cached(LAST_BEFORE)?
         .query_row(params![meter_id, register, ts], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
@@ -59,12 +63,11 @@ pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM readings", [], |r| r.get(0))?)
 }
 
-/// A reading joined with its meter and customer, as exports need it.
-pub struct ExportRow {
-    pub meter_id: i64,
-    pub register: i64,
-    pub ts: i64,
-    pub value: f64,
+/// A meter of an export with its customer. `for_export` fills one and refills it (reusing
+/// the strings) when the readings reach the next meter.
+#[derive(Debug, Clone, Default)]
+pub struct ExportMeter {
+    pub id: i64,
     pub serial: String,
     pub manufacturer: String,
     pub device_type: String,
@@ -75,42 +78,74 @@ pub struct ExportRow {
     pub customer_name: Option<String>,
 }
 
+/// `for_export`'s readings: meters by id, each joined to its readings through the primary
+/// key. Only the reading's columns: SQLite copies every result column of every row, and
+/// asking for the meter's and customer's eight texts on each reading made this 0.60 s
+/// instead of 0.48 s for 1,000,000 readings (`releve-bench export`).
+pub(super) const FOR_EXPORT: &str = "SELECT r.meter_id, r.register, r.ts, r.value
+     FROM meters m JOIN readings r ON r.meter_id = m.id
+     WHERE (?3 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?3))
+       AND r.ts >= ?1 AND r.ts < ?2
+     ORDER BY m.id, r.register, r.ts";
+
+/// `for_export`'s meters, in the same order and with the same group filter.
+const FOR_EXPORT_METERS: &str = "SELECT m.id, m.serial, m.manufacturer, m.device_type, m.address, m.postal_code, m.city,
+        c.number, c.name
+     FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
+     WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
+     ORDER BY m.id";
+
 /// Stream the readings with from <= ts < to (optionally of one group) in (meter, register,
-/// ts) order to `each`.
+/// ts) order to `each(meter, register, ts, value)`. Two queries walked side by side, both
+/// by meter id: the readings, and the meters with their customers, read once per meter
+/// (both run in the connection's one read transaction, so they see the same data). The
+/// callback may run other queries on `conn`.
 pub fn for_export(
     conn: &Connection,
     from: i64,
     to: i64,
     group_id: Option<i64>,
-    each: &mut dyn FnMut(&ExportRow) -> crate::error::Result<()>,
+    each: &mut dyn FnMut(&ExportMeter, i64, i64, f64) -> Result<()>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(
-        "SELECT r.meter_id, r.register, r.ts, r.value, m.serial, m.manufacturer, m.device_type, m.address,
-                m.postal_code, m.city, c.number, c.name
-         FROM meters m
-         LEFT JOIN customers c ON c.id = m.customer_id
-         JOIN readings r ON r.meter_id = m.id
-         WHERE (?3 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?3))
-           AND r.ts >= ?1 AND r.ts < ?2
-         ORDER BY m.id, r.register, r.ts",
-    )?;
+    let mut meters_stmt = conn.prepare(FOR_EXPORT_METERS)?;
+    let mut meters = meters_stmt.query(params![group_id])?;
+    let mut stmt = conn.prepare(FOR_EXPORT)?;
     let mut rows = stmt.query(params![from, to, group_id])?;
+    let mut meter = ExportMeter { id: i64::MIN, ..ExportMeter::default() };
     while let Some(r) = rows.next()? {
-        let row = ExportRow {
-            meter_id: r.get(0)?,
-            register: r.get(1)?,
-            ts: r.get(2)?,
-            value: r.get(3)?,
-            serial: r.get(4)?,
-            manufacturer: r.get(5)?,
-            device_type: r.get(6)?,
-            address: r.get(7)?,
-            postal_code: r.get(8)?,
-            city: r.get(9)?,
-            customer_number: r.get(10)?,
-            customer_name: r.get(11)?,
-        };
-        each(&row)?;
+        let meter_id: i64 = r.get(0)?;
+        while meter.id != meter_id {
+            let m = meters.next()?.ok_or_else(|| crate::error::Error::not_found(format!("meter {meter_id}")))?;
+            meter.id = m.get(0)?;
+            if meter.id > meter_id {
+                return Err(crate::error::Error::not_found(format!("meter {meter_id}")));
+            }
+            if meter.id < meter_id {
+                continue; // no reading in the period
+            }
+            for (i, out) in [
+                (1, &mut meter.serial),
+                (2, &mut meter.manufacturer),
+                (3, &mut meter.device_type),
+                (4, &mut meter.address),
+                (5, &mut meter.postal_code),
+                (6, &mut meter.city),
+            ] {
+                text_into(m, i, out)?;
+            }
+            meter.customer_number = m.get(7)?;
+            meter.customer_name = m.get(8)?;
+        }
+        each(&meter, r.get(1)?, r.get(2)?, r.get(3)?)?;
     }
+    Ok(())
+}
+
+/// Replace `out` with the text of column `i`, reusing its allocation.
+fn text_into(r: &rusqlite::Row<'_>, i: usize, out: &mut String) -> rusqlite::Result<()> {
+    let v = r.get_ref(i)?;
+    let text = v.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))?;
+    out.clear();
+    out.push_str(text);
     Ok(())
 }

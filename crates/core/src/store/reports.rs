@@ -42,34 +42,40 @@ pub fn consumers(conn: &Connection, group_id: Option<i64>) -> Result<Vec<Consume
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+// The lookups below run once per meter of a report: cached, `?N + 0` (see the module `store`).
+
+/// `index_at`: one primary-key seek, backwards.
+pub(super) const INDEX_AT: &str =
+    "SELECT ts, value FROM readings WHERE meter_id = ?1 + 0 AND register = ?2 + 0 AND ts <= ?3 ORDER BY ts DESC LIMIT 1";
+
 /// The last (ts, value) at or before `ts`: the index of the register at that time.
 pub fn index_at(conn: &Connection, meter_id: i64, register: i64, ts: i64) -> Result<Option<(i64, f64)>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT ts, value FROM readings WHERE meter_id = ?1 AND register = ?2 AND ts <= ?3
-             ORDER BY ts DESC LIMIT 1",
-        )?
+        .prepare_cached(INDEX_AT)?
         .query_row(params![meter_id, register, ts], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
+/// `first_between`: one primary-key seek.
+pub(super) const FIRST_BETWEEN: &str =
+    "SELECT ts, value FROM readings WHERE meter_id = ?1 + 0 AND register = ?2 + 0 AND ts > ?3 AND ts <= ?4 ORDER BY ts LIMIT 1";
+
 /// The first (ts, value) with `after < ts <= until`.
 pub fn first_between(conn: &Connection, meter_id: i64, register: i64, after: i64, until: i64) -> Result<Option<(i64, f64)>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT ts, value FROM readings WHERE meter_id = ?1 AND register = ?2 AND ts > ?3 AND ts <= ?4
-             ORDER BY ts LIMIT 1",
-        )?
+        .prepare_cached(FIRST_BETWEEN)?
         .query_row(params![meter_id, register, after, until], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
+/// `reading_times`: one primary-key range scan.
+pub(super) const READING_TIMES: &str =
+    "SELECT ts FROM readings WHERE meter_id = ?1 + 0 AND register = ?2 + 0 AND ts >= ?3 AND ts < ?4 ORDER BY ts";
+
 /// Replace `out` with the reading times of a register with `from <= ts < to`, in order.
 pub fn reading_times(conn: &Connection, meter_id: i64, register: i64, from: i64, to: i64, out: &mut Vec<i64>) -> Result<()> {
     out.clear();
-    let mut stmt = conn.prepare_cached(
-        "SELECT ts FROM readings WHERE meter_id = ?1 AND register = ?2 AND ts >= ?3 AND ts < ?4 ORDER BY ts",
-    )?;
+    let mut stmt = conn.prepare_cached(READING_TIMES)?;
     let mut rows = stmt.query(params![meter_id, register, from, to])?;
     while let Some(r) = rows.next()? {
         out.push(r.get(0)?);

@@ -147,7 +147,6 @@ pub(crate) fn call(
 #[cfg(test)]
 mod tests {
     use crate::{Clock, Ctx};
-    use releve_core::access::{Permission, Session};
     use serde_json::json;
     use std::sync::Arc;
 
@@ -155,19 +154,7 @@ mod tests {
     const NOW: i64 = 1_770_105_600;
 
     fn manager(ctx: &Ctx) -> String {
-        let system = Session::system("test");
-        let permit = system.permit(Permission::ManageUsers).expect("system");
-        let user = releve_core::store::users::NewUser {
-            salt: None,
-            login: "m",
-            name: "M",
-            role: releve_core::access::Role::Manager,
-            password: "pw",
-            locale: "fr",
-        };
-        releve_core::access::create_user(ctx.store(), permit, &user, NOW).expect("user");
-        let login = ctx.call(None, "login", json!({"login": "m", "password": "pw"})).expect("login");
-        login["token"].as_str().expect("token").to_string()
+        crate::test_manager(ctx, "fr", NOW)
     }
 
     #[test]

@@ -62,21 +62,7 @@ mod tests {
         std::fs::create_dir_all(&inbox).expect("inbox");
         let clock: Clock = Arc::new(|| 1_767_225_600);
         let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
-        let system = Session::system("test");
-        let permit = system.permit(Permission::ManageUsers).expect("system");
-        let user = releve_core::store::users::NewUser {
-            salt: None,
-            login: "m",
-            name: "M",
-            role: releve_core::access::Role::Manager,
-            password: "pw",
-            locale: "en",
-        };
-        releve_core::access::create_user(ctx.store(), permit, &user, 0).expect("user");
-        let token = ctx.call(None, "login", json!({"login": "m", "password": "pw"})).expect("login")["token"]
-            .as_str()
-            .expect("token")
-            .to_string();
+        let token = crate::test_manager(&ctx, "en", 0);
         let profile = json!({"name": "billing", "separator": ";", "has_header": true,
             "mapping": {"customer_number": 0, "customer_name": 1, "meter_serial": 2},
             "folder": inbox.to_string_lossy(), "interval_minutes": 5});

@@ -128,3 +128,22 @@ pub fn computer_name() -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// For the tests of the command modules: a manager "m" (password "pw") logged in; its token.
+#[cfg(test)]
+pub(crate) fn test_manager(ctx: &Ctx, locale: &str, now: i64) -> String {
+    use releve_core::access::{Permission, Role};
+    let system = Session::system("test");
+    let permit = system.permit(Permission::ManageUsers).expect("system");
+    let user = releve_core::store::users::NewUser {
+        salt: None,
+        login: "m",
+        name: "M",
+        role: Role::Manager,
+        password: "pw",
+        locale,
+    };
+    releve_core::access::create_user(ctx.store(), permit, &user, now).expect("user");
+    let login = ctx.call(None, "login", serde_json::json!({"login": "m", "password": "pw"})).expect("login");
+    login["token"].as_str().expect("token").to_string()
+}

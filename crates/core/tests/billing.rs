@@ -565,23 +565,7 @@ fn layouts_are_saved_listed_copied_and_deleted_with_audit_and_permissions() {
 }
 
 fn job(name: &str, layout: &str) -> store::export_jobs::Job {
-    store::export_jobs::Job {
-        id: None,
-        name: name.into(),
-        layout: layout.into(),
-        every: "monthly".into(),
-        weekday: 1,
-        day: 1,
-        hour: 6,
-        minute: 0,
-        period: "previous_month".into(),
-        destination: "folder".into(),
-        folder: "/tmp/releve-exports".into(),
-        email_to: Vec::new(),
-        report_to: Vec::new(),
-        enabled: true,
-        since: 0,
-    }
+    store::export_jobs::Job::monthly_to_folder(name, layout, "/tmp/releve-exports")
 }
 
 #[test]

@@ -238,21 +238,9 @@ fn billing_examples(store: &Store, system: &Session, water_group: i64, now: i64)
     let dir = store.path().parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()).join("exports");
     let job = store::export_jobs::Job {
-        id: None,
-        name: JOB.into(),
-        layout: LAYOUT_CSV.into(),
-        every: "monthly".into(),
-        weekday: 1,
-        day: 1,
-        hour: 6,
-        minute: 0,
-        period: "previous_month".into(),
-        destination: "folder".into(),
-        folder: folder.to_string_lossy().into_owned(),
-        email_to: Vec::new(),
-        report_to: Vec::new(),
+        // Disabled: the demo writes nothing until the clerk turns it on ("Run now" works).
         enabled: false,
-        since: 0,
+        ..store::export_jobs::Job::monthly_to_folder(JOB, LAYOUT_CSV, &folder.to_string_lossy())
     };
     crate::jobs::export_job_save(store, system, &job, now)?;
     Ok(())

@@ -44,6 +44,30 @@ pub struct Job {
     pub since: i64,
 }
 
+impl Job {
+    /// The usual billing job: on the 1st of every month at 06:00, the month before, written
+    /// to `folder`; enabled.
+    pub fn monthly_to_folder(name: &str, layout: &str, folder: &str) -> Job {
+        Job {
+            id: None,
+            name: name.into(),
+            layout: layout.into(),
+            every: "monthly".into(),
+            weekday: 1,
+            day: 1,
+            hour: 6,
+            minute: 0,
+            period: "previous_month".into(),
+            destination: "folder".into(),
+            folder: folder.into(),
+            email_to: Vec::new(),
+            report_to: Vec::new(),
+            enabled: true,
+            since: 0,
+        }
+    }
+}
+
 fn one() -> u32 {
     1
 }

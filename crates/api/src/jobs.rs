@@ -75,4 +75,37 @@ mod tests {
         assert_eq!(page["total"], 1, "{page}");
         assert_eq!(page["rows"][0]["customer_name"], "Jeanne Martin");
     }
+
+    #[test]
+    fn a_tick_runs_the_due_scheduled_export_once() {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("out");
+        let at = Arc::new(AtomicI64::new(1_767_258_000)); // 2026-01-01 10:00 in Paris
+        let now = at.clone();
+        let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
+        let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
+        let token = crate::test_manager(&ctx, "fr", 0);
+        let layout = json!({"layout": {"name": "Liste", "format": "csv",
+            "fields": [{"var": "meter_serial"}, {"var": "value_end"}], "trailer": [{"var": "record_count"}]}});
+        ctx.call(Some(&token), "export_layout_save", layout).expect("layout");
+        let job = json!({"name": "quotidien", "layout": "Liste", "every": "daily", "hour": 6, "minute": 30,
+            "period": "previous_day", "destination": "folder", "folder": out.to_string_lossy()});
+        ctx.call(Some(&token), "export_job_save", job).expect("job");
+
+        tick(ctx.store(), &clock, "test").expect("nothing due the day it was saved");
+        assert!(!out.exists(), "no run before the first slot");
+        at.store(1_767_331_800 + 60, Ordering::SeqCst); // 2026-01-02 06:31 in Paris
+        tick(ctx.store(), &clock, "test").expect("tick");
+        tick(ctx.store(), &clock, "test").expect("again");
+        let runs = ctx.call(Some(&token), "export_runs_list", json!({})).expect("runs");
+        let runs = runs.as_array().expect("list");
+        assert_eq!(runs.len(), 1, "one run for the slot, however many ticks: {runs:?}");
+        assert_eq!(runs[0]["status"], "ok", "{:?}", runs[0]);
+        assert_eq!((runs[0]["period_from"].as_str(), runs[0]["period_to"].as_str()), (Some("2026-01-01"), Some("2026-01-01")));
+        assert!(runs[0]["runner"].as_str().is_some_and(|r| r.starts_with("test (app, pid ")), "{:?}", runs[0]);
+        let file = out.join("liste-2026-01-01_2026-01-01.csv");
+        let content = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(content.ends_with("0\r\n"), "an empty park: the trailer counts 0 records: {content:?}");
+    }
 }

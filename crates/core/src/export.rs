@@ -190,14 +190,14 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
         record.clear();
         for c in &spec.columns {
             match c {
-                Column::CustomerNumber => record.push_field(m.customer_number.as_deref().unwrap_or_default().as_bytes()),
-                Column::CustomerName => record.push_field(m.customer_name.as_deref().unwrap_or_default().as_bytes()),
-                Column::MeterSerial => record.push_field(m.serial.as_bytes()),
+                Column::CustomerNumber => record.push_field(m.label.customer_number.as_deref().unwrap_or_default().as_bytes()),
+                Column::CustomerName => record.push_field(m.label.customer_name.as_deref().unwrap_or_default().as_bytes()),
+                Column::MeterSerial => record.push_field(m.label.serial.as_bytes()),
                 Column::Manufacturer => record.push_field(m.manufacturer.as_bytes()),
                 Column::DeviceType => record.push_field(m.device_type.as_bytes()),
-                Column::Address => record.push_field(m.address.as_bytes()),
-                Column::PostalCode => record.push_field(m.postal_code.as_bytes()),
-                Column::City => record.push_field(m.city.as_bytes()),
+                Column::Address => record.push_field(m.label.address.as_bytes()),
+                Column::PostalCode => record.push_field(m.label.postal_code.as_bytes()),
+                Column::City => record.push_field(m.label.city.as_bytes()),
                 Column::Timestamp => record.push_field(time.format(ts).as_bytes()),
                 Column::Register => record.push_field(register.map_or("?", |x| x.id()).as_bytes()),
                 Column::Value => {

@@ -141,13 +141,13 @@ pub fn info_codes_export(store: &Store, session: &Session, q: &OverviewQuery, ou
     let local = |ts: i64| tz.timestamp_opt(ts, 0).single().map_or(ts.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
     for r in &rows {
         w.write_record([
-            r.customer_number.clone().unwrap_or_default(),
-            r.customer_name.clone().unwrap_or_default(),
-            r.address.clone(),
-            r.postal_code.clone(),
-            r.city.clone(),
+            r.label.customer_number.clone().unwrap_or_default(),
+            r.label.customer_name.clone().unwrap_or_default(),
+            r.label.address.clone(),
+            r.label.postal_code.clone(),
+            r.label.city.clone(),
             r.phone.clone().unwrap_or_default(),
-            r.serial.clone(),
+            r.label.serial.clone(),
             r.code.clone(),
             local(r.started_at),
             r.ended_at.map(local).unwrap_or_default(),

@@ -134,8 +134,8 @@ fn consumption_is_the_index_growth_over_the_period() {
         vec![(4, Some(805.0)), (7, Some(305.0)), (1, Some(15.5)), (6, Some(7.43)), (2, Some(2.25)), (3, Some(0.0)), (5, None)]
     );
     let m1 = &r.rows[2];
-    assert_eq!((m1.customer_number.as_deref(), m1.customer_name.as_deref(), m1.address.as_str()), (Some("C1"), Some("Client 1"), "1 rue Neuve"));
-    assert_eq!((m1.serial.as_str(), m1.unit, m1.register), ("00000001", "m3", "volume"));
+    assert_eq!((m1.label.customer_number.as_deref(), m1.label.customer_name.as_deref(), m1.label.address.as_str()), (Some("C1"), Some("Client 1"), "1 rue Neuve"));
+    assert_eq!((m1.label.serial.as_str(), m1.unit, m1.register), ("00000001", "m3", "volume"));
     assert_eq!((m1.start_value, m1.start_ts, m1.end_value), (Some(100.0), Some(day(-10)), Some(115.5)));
     assert_eq!(r.rows[0].unit, "kWh");
     let totals: Vec<(&str, f64, i64)> = r.totals.iter().map(|t| (t.unit, t.consumption, t.meters)).collect();

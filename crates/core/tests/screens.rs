@@ -99,7 +99,7 @@ fn query(state: State, sort: OverviewOrder) -> OverviewQuery {
 }
 
 fn serial_codes(o: &info_codes::Overview) -> Vec<(String, String)> {
-    o.rows.iter().map(|r| (r.serial.clone(), r.code.clone())).collect()
+    o.rows.iter().map(|r| (r.label.serial.clone(), r.code.clone())).collect()
 }
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -114,7 +114,7 @@ fn overview_lists_active_and_recent_apart_in_the_chosen_order() {
     assert_eq!((newest.active, newest.recent), (2, 2), "tamper ended 40 days ago is not recent");
     assert_eq!(serial_codes(&newest), pairs(&[("00000001", "burst"), ("00000002", "leak")]));
     let row = &newest.rows[1];
-    assert_eq!(row.customer_name.as_deref(), Some("Bruno Petit"));
+    assert_eq!(row.label.customer_name.as_deref(), Some("Bruno Petit"));
     assert_eq!(row.phone.as_deref(), Some("0605060708"));
     assert_eq!(row.duration, 10 * DAY);
     assert_eq!(row.ended_at, None);
@@ -214,7 +214,7 @@ fn groups_are_created_renamed_filled_emptied_and_deleted() {
     assert_eq!(groups::group_remove_meters(&p.store, &p.manager, g.id, &[m1, m1, 424242], NOW).expect("remove"), 1);
     let q = meters::ListQuery { group_id: Some(g.id), limit: 50, ..Default::default() };
     let page = meters::meters_list(&p.store, &p.clerk, &q).expect("filtered list");
-    let serials: Vec<&str> = page.rows.iter().map(|r| r.serial.as_str()).collect();
+    let serials: Vec<&str> = page.rows.iter().map(|r| r.label.serial.as_str()).collect();
     assert_eq!(serials, vec!["00000002", "00000003"]);
 
     groups::group_rename(&p.store, &p.manager, g.id, "Route du mardi", NOW).expect("rename");

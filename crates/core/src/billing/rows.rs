@@ -72,7 +72,7 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
         out.rows += 1;
         billed.clear();
         for reg in ctx.registers(m, layout) {
-            let b = values::bill(conn, m.id, &m.serial, reg, &chain, bounds, rules)?;
+            let b = values::bill(conn, m.id, &m.label.serial, reg, &chain, bounds, rules)?;
             ctx.warn(&mut out.warnings, m, &b);
             billed.push(b);
         }
@@ -93,14 +93,14 @@ pub fn produce(conn: &Connection, layout: &Layout, period: Period, now: i64, kee
         }
         let begin = buf.len();
         let row = out.rows;
-        let place = || Place::Data { meter: m.serial.clone(), row };
+        let place = || Place::Data { meter: m.label.serial.clone(), row };
         writer.record(buf, &place, &layout.fields, &cells, &mut out.errors);
         let range = begin..buf.len();
         buf.push_str(line_end);
         if keep.by_meter && kept {
-            let mut key = m.serial.clone();
+            let mut key = m.label.serial.clone();
             if !keys.insert(key.clone()) {
-                key = format!("{} ({})", m.serial, m.manufacturer);
+                key = format!("{} ({})", m.label.serial, m.manufacturer);
                 keys.insert(key.clone());
             }
             out.lines.push((key, range));
@@ -161,9 +161,9 @@ impl Ctx {
     fn warn(&self, warnings: &mut Vec<Warning>, m: &BillingMeter, b: &Billed) {
         for (which, p, date, serial) in [
             ("value_start", &b.start, self.bounds.from, b.start_serial.as_str()),
-            ("value_end", &b.end, self.bounds.end_date, m.serial.as_str()),
+            ("value_end", &b.end, self.bounds.end_date, m.label.serial.as_str()),
         ] {
-            let of_meter = if serial == m.serial { String::new() } else { format!(" (replaced meter {serial})") };
+            let of_meter = if serial == m.label.serial { String::new() } else { format!(" (replaced meter {serial})") };
             let message = match (p.source, p.around) {
                 (Source::Interpolated, Some(((t0, v0), (t1, v1)))) => format!(
                     "interpolated at {date}{of_meter} between the readings of {} ({v0}) and {} ({v1})",
@@ -184,7 +184,7 @@ impl Ctx {
                 _ => continue,
             };
             warnings.push(Warning {
-                meter: m.serial.clone(),
+                meter: m.label.serial.clone(),
                 field: format!("{which} ({})", b.register.id()),
                 message,
             });
@@ -294,16 +294,16 @@ fn data_cell<'a>(
 ) -> Cell<'a> {
     let exchange = b.and_then(|b| b.exchange.as_ref());
     match f.var {
-        Var::CustomerNumber => opt_text(&m.customer_number),
-        Var::CustomerName => opt_text(&m.customer_name),
+        Var::CustomerNumber => opt_text(&m.label.customer_number),
+        Var::CustomerName => opt_text(&m.label.customer_name),
         Var::CustomerEmail => opt_text(&m.customer_email),
         Var::CustomerPhone => opt_text(&m.customer_phone),
-        Var::MeterSerial => text(&m.serial),
+        Var::MeterSerial => text(&m.label.serial),
         Var::Manufacturer => text(&m.manufacturer),
         Var::DeviceType => text(&m.device_type),
-        Var::Address => text(&m.address),
-        Var::PostalCode => text(&m.postal_code),
-        Var::City => text(&m.city),
+        Var::Address => text(&m.label.address),
+        Var::PostalCode => text(&m.label.postal_code),
+        Var::City => text(&m.label.city),
         Var::Latitude => number(m.lat),
         Var::Longitude => number(m.lon),
         Var::ValueStart => number(b.and_then(|b| b.start.value)),

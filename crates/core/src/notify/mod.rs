@@ -145,33 +145,33 @@ pub(crate) fn code_words(code: &str, fr: bool) -> &str {
 pub fn message(c: &Candidate, rule: &str, tz: Tz, fr: bool) -> (String, String, String) {
     let since = tz.timestamp_opt(c.started_at, 0).single().map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
     let code = code_words(&c.code, fr);
-    let customer = match (&c.customer_number, &c.customer_name) {
+    let customer = match (&c.label.customer_number, &c.label.customer_name) {
         (Some(n), Some(m)) => format!("{m} ({n})"),
         (Some(n), None) => n.clone(),
         (None, Some(m)) => m.clone(),
         (None, None) => "-".into(),
     };
-    let address = [c.address.as_str(), c.postal_code.as_str(), c.city.as_str()]
+    let address = [c.label.address.as_str(), c.label.postal_code.as_str(), c.label.city.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
     if fr {
-        let subject = format!("Alarme {code} : compteur {}", c.serial);
+        let subject = format!("Alarme {code} : compteur {}", c.label.serial);
         let body = format!(
             "Règle : {rule}\nCompteur : {}\nClient : {customer}\nAdresse : {address}\nCode : {code}\nDepuis : {since}\n",
-            c.serial
+            c.label.serial
         );
-        let sms = format!("Releve: {code} compteur {} depuis {since}, {address}", c.serial);
+        let sms = format!("Releve: {code} compteur {} depuis {since}, {address}", c.label.serial);
         (subject, body, sms)
     } else {
-        let subject = format!("Alarm {code}: meter {}", c.serial);
+        let subject = format!("Alarm {code}: meter {}", c.label.serial);
         let body = format!(
             "Rule: {rule}\nMeter: {}\nCustomer: {customer}\nAddress: {address}\nCode: {code}\nSince: {since}\n",
-            c.serial
+            c.label.serial
         );
-        let sms = format!("Releve: {code} meter {} since {since}, {address}", c.serial);
+        let sms = format!("Releve: {code} meter {} since {since}, {address}", c.label.serial);
         (subject, body, sms)
     }
 }

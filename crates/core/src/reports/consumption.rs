@@ -10,7 +10,7 @@ use super::{csv_format, fmt_num, page, period, round6};
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
 use crate::model::Register;
-use crate::store::{self, Store};
+use crate::store::{self, MeterLabel, Store};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde::Serialize;
@@ -35,12 +35,8 @@ pub struct ConsumptionQuery<'a> {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConsumptionRow {
     pub meter_id: i64,
-    pub serial: String,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
+    #[serde(flatten)]
+    pub label: MeterLabel,
     pub register: &'static str,
     pub unit: &'static str,
     /// None: no reading of the register up to the end of the period.
@@ -149,12 +145,7 @@ fn compute(conn: &Connection, q: &ConsumptionQuery<'_>) -> Result<(i64, i64, i64
         }
         rows.push(ConsumptionRow {
             meter_id: c.meter_id,
-            serial: c.serial,
-            customer_number: c.customer_number,
-            customer_name: c.customer_name,
-            address: c.address,
-            postal_code: c.postal_code,
-            city: c.city,
+            label: c.label,
             register: register.id(),
             unit: register.unit(),
             consumption,
@@ -166,7 +157,7 @@ fn compute(conn: &Connection, q: &ConsumptionQuery<'_>) -> Result<(i64, i64, i64
     }
     rows.sort_by(|a, b| {
         let (x, y) = (a.consumption.unwrap_or(f64::NEG_INFINITY), b.consumption.unwrap_or(f64::NEG_INFINITY));
-        y.total_cmp(&x).then_with(|| a.serial.cmp(&b.serial)).then(a.meter_id.cmp(&b.meter_id))
+        y.total_cmp(&x).then_with(|| a.label.serial.cmp(&b.label.serial)).then(a.meter_id.cmp(&b.meter_id))
     });
     Ok((meters, start, end, rows))
 }
@@ -217,12 +208,12 @@ pub fn report_consumption_export(store: &Store, session: &Session, q: &Consumpti
     let num = |v: Option<f64>| v.map(|v| fmt_num(v, 3, mark)).unwrap_or_default();
     for r in &rows {
         w.write_record([
-            r.customer_number.clone().unwrap_or_default(),
-            r.customer_name.clone().unwrap_or_default(),
-            r.address.clone(),
-            r.postal_code.clone(),
-            r.city.clone(),
-            r.serial.clone(),
+            r.label.customer_number.clone().unwrap_or_default(),
+            r.label.customer_name.clone().unwrap_or_default(),
+            r.label.address.clone(),
+            r.label.postal_code.clone(),
+            r.label.city.clone(),
+            r.label.serial.clone(),
             r.register.to_string(),
             num(r.start_value),
             local(r.start_ts),

@@ -139,10 +139,10 @@ fn compute(conn: &Connection, q: &PerformanceQuery, now: i64) -> Result<Computed
         };
         rows.push(PerformanceRow {
             meter_id: c.meter_id,
-            serial: c.serial,
-            address: c.address,
-            postal_code: c.postal_code,
-            city: c.city,
+            serial: c.label.serial,
+            address: c.label.address,
+            postal_code: c.label.postal_code,
+            city: c.label.city,
             received,
             expected: (expected * 100.0).round() / 100.0,
             performance,

@@ -1,5 +1,6 @@
 //! Table `info_code_events`: when each info code of a meter started, was last seen, ended.
 
+use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -109,15 +110,11 @@ pub enum OverviewOrder {
 #[derive(Debug, Clone, Serialize)]
 pub struct OverviewRow {
     pub meter_id: i64,
-    pub serial: String,
+    #[serde(flatten)]
+    pub label: MeterLabel,
     pub manufacturer: String,
     pub device_type: String,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
     pub phone: Option<String>,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
     pub code: String,
     pub started_at: i64,
     pub last_seen_at: i64,
@@ -176,8 +173,8 @@ pub fn overview(conn: &Connection, f: &OverviewFilter<'_>, offset: i64, limit: i
         OverviewOrder::Duration => format!("{duration} DESC"),
     };
     let sql = format!(
-        "SELECT e.meter_id, m.serial, m.manufacturer, m.device_type, c.number, c.name, c.phone,
-                m.address, m.postal_code, m.city, e.code, e.started_at, e.last_seen_at, e.ended_at, {duration}
+        "SELECT e.meter_id, m.manufacturer, m.device_type, c.phone, e.code, e.started_at, e.last_seen_at, e.ended_at,
+                {duration}, {LABEL_COLUMNS}
          {} ORDER BY {order}, e.meter_id, e.code LIMIT ?5 OFFSET ?6",
         overview_where(f)
     );
@@ -185,20 +182,15 @@ pub fn overview(conn: &Connection, f: &OverviewFilter<'_>, offset: i64, limit: i
     let rows = stmt.query_map(params![f.group_id, f.started_after, since_of(f), f.now, limit, offset], |r| {
         Ok(OverviewRow {
             meter_id: r.get(0)?,
-            serial: r.get(1)?,
-            manufacturer: r.get(2)?,
-            device_type: r.get(3)?,
-            customer_number: r.get(4)?,
-            customer_name: r.get(5)?,
-            phone: r.get(6)?,
-            address: r.get(7)?,
-            postal_code: r.get(8)?,
-            city: r.get(9)?,
-            code: r.get(10)?,
-            started_at: r.get(11)?,
-            last_seen_at: r.get(12)?,
-            ended_at: r.get(13)?,
-            duration: r.get(14)?,
+            label: MeterLabel::from_row(r, 9)?,
+            manufacturer: r.get(1)?,
+            device_type: r.get(2)?,
+            phone: r.get(3)?,
+            code: r.get(4)?,
+            started_at: r.get(5)?,
+            last_seen_at: r.get(6)?,
+            ended_at: r.get(7)?,
+            duration: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -3,6 +3,7 @@
 //! codes of a period, and index lookups around a date (primary-key range scans of one
 //! meter and register).
 
+use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -127,21 +128,16 @@ pub fn replace_last_file<'a>(
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BillingMeter {
     pub id: i64,
-    pub serial: String,
+    pub label: MeterLabel,
     pub manufacturer: String,
     pub device_type: String,
     pub status: String,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub installed_at: Option<i64>,
     pub removed_at: Option<i64>,
     /// Bit mask of the active info codes.
     pub info_codes: i64,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
     pub customer_email: Option<String>,
     pub customer_phone: Option<String>,
 }
@@ -153,34 +149,29 @@ pub fn billing_meters(
     group_id: Option<i64>,
     each: &mut dyn FnMut(&BillingMeter) -> Result<()>,
 ) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.serial, m.manufacturer, m.device_type, m.status, m.address, m.postal_code, m.city,
-                m.lat, m.lon, m.installed_at, m.removed_at, m.info_codes, c.number, c.name, c.email, c.phone
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT m.id, m.manufacturer, m.device_type, m.status, m.lat, m.lon, m.installed_at, m.removed_at,
+                m.info_codes, c.email, c.phone, {LABEL_COLUMNS}
          FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
          WHERE m.status <> 'unassigned'
            AND (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
-         ORDER BY m.serial, m.id",
-    )?;
+         ORDER BY m.serial, m.id"
+    ))?;
     let mut rows = stmt.query(params![group_id])?;
     let mut m = BillingMeter::default();
     while let Some(r) = rows.next()? {
         m.id = r.get(0)?;
-        m.serial = r.get(1)?;
-        m.manufacturer = r.get(2)?;
-        m.device_type = r.get(3)?;
-        m.status = r.get(4)?;
-        m.address = r.get(5)?;
-        m.postal_code = r.get(6)?;
-        m.city = r.get(7)?;
-        m.lat = r.get(8)?;
-        m.lon = r.get(9)?;
-        m.installed_at = r.get(10)?;
-        m.removed_at = r.get(11)?;
-        m.info_codes = r.get(12)?;
-        m.customer_number = r.get(13)?;
-        m.customer_name = r.get(14)?;
-        m.customer_email = r.get(15)?;
-        m.customer_phone = r.get(16)?;
+        m.manufacturer = r.get(1)?;
+        m.device_type = r.get(2)?;
+        m.status = r.get(3)?;
+        m.lat = r.get(4)?;
+        m.lon = r.get(5)?;
+        m.installed_at = r.get(6)?;
+        m.removed_at = r.get(7)?;
+        m.info_codes = r.get(8)?;
+        m.customer_email = r.get(9)?;
+        m.customer_phone = r.get(10)?;
+        m.label.read_row(r, 11)?;
         each(&m)?;
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! Table `meters`: the meter park, with the list query behind the meter screen.
 
+use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -119,15 +120,11 @@ pub struct ListQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct MeterRow {
     pub id: i64,
-    pub serial: String,
+    #[serde(flatten)]
+    pub label: MeterLabel,
     pub manufacturer: String,
     pub device_type: String,
     pub status: String,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
     pub last_seen: Option<i64>,
     pub info_codes: Vec<&'static str>,
 }
@@ -166,27 +163,22 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
     let searching = pattern.is_some();
     let (order, total_column) = if searching { (format!("+{order}"), "count(*) OVER ()") } else { (order.to_string(), "0") };
     let sql = format!(
-        "SELECT m.id, m.serial, m.manufacturer, m.device_type, m.status, c.number, c.name,
-                m.address, m.postal_code, m.city, m.last_seen, m.info_codes, {total_column}
+        "SELECT m.id, m.manufacturer, m.device_type, m.status, m.last_seen, m.info_codes, {total_column},
+                {LABEL_COLUMNS}
          {LIST_FROM} ORDER BY {order} {dir}, m.id {dir} LIMIT ?4 OFFSET ?5"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut total = None;
     let rows = stmt.query_map(params![pattern, q.group_id, q.alarms_only as i64, q.limit, q.offset], |r| {
-        total = Some(r.get::<_, i64>(12)?);
+        total = Some(r.get::<_, i64>(6)?);
         Ok(MeterRow {
             id: r.get(0)?,
-            serial: r.get(1)?,
-            manufacturer: r.get(2)?,
-            device_type: r.get(3)?,
-            status: r.get(4)?,
-            customer_number: r.get(5)?,
-            customer_name: r.get(6)?,
-            address: r.get(7)?,
-            postal_code: r.get(8)?,
-            city: r.get(9)?,
-            last_seen: r.get(10)?,
-            info_codes: crate::model::info_codes_of_mask(r.get(11)?),
+            label: MeterLabel::from_row(r, 7)?,
+            manufacturer: r.get(1)?,
+            device_type: r.get(2)?,
+            status: r.get(3)?,
+            last_seen: r.get(4)?,
+            info_codes: crate::model::info_codes_of_mask(r.get(5)?),
         })
     })?;
     let rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;

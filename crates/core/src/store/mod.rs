@@ -33,6 +33,7 @@ pub mod groups;
 pub mod imports;
 pub mod info_codes;
 pub mod keys;
+mod label;
 pub mod layouts;
 pub mod meters;
 mod migrate;
@@ -49,6 +50,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
 
 pub struct Store {

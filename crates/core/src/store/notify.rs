@@ -1,5 +1,6 @@
 //! Tables `notify_rules` and `notices`: alarm notification rules and the notices sent.
 
+use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -90,12 +91,8 @@ pub fn delete_rule(conn: &Connection, id: i64) -> Result<bool> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub meter_id: i64,
-    pub serial: String,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
+    #[serde(flatten)]
+    pub label: MeterLabel,
     pub code: String,
     pub started_at: i64,
     pub ended_at: Option<i64>,
@@ -104,28 +101,23 @@ pub struct Candidate {
 /// Events of `codes` (in the rule's group and customer class, if any): the ongoing ones
 /// (`since` None), or those that started before `until` and were ongoing at or after `since`.
 pub fn candidates(conn: &Connection, r: &Rule, since: Option<i64>, until: i64) -> Result<Vec<Candidate>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.meter_id, m.serial, c.number, c.name, m.address, m.postal_code, m.city, e.code, e.started_at, e.ended_at
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.meter_id, e.code, e.started_at, e.ended_at, {LABEL_COLUMNS}
          FROM info_code_events e JOIN meters m ON m.id = e.meter_id LEFT JOIN customers c ON c.id = m.customer_id
          WHERE instr(',' || ?1 || ',', ',' || e.code || ',') > 0
            AND (?2 IS NULL OR e.meter_id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
            AND (?3 IS NULL OR substr(c.number, 1, length(?3)) = ?3)
            AND e.started_at <= ?5
            AND ((?4 IS NULL AND e.ended_at IS NULL) OR (?4 IS NOT NULL AND coalesce(e.ended_at, ?5) >= ?4))
-         ORDER BY e.started_at, e.meter_id, e.code",
-    )?;
+         ORDER BY e.started_at, e.meter_id, e.code"
+    ))?;
     let rows = stmt.query_map(params![r.codes.join(","), r.group_id, r.customer_class, since, until], |r| {
         Ok(Candidate {
             meter_id: r.get(0)?,
-            serial: r.get(1)?,
-            customer_number: r.get(2)?,
-            customer_name: r.get(3)?,
-            address: r.get(4)?,
-            postal_code: r.get(5)?,
-            city: r.get(6)?,
-            code: r.get(7)?,
-            started_at: r.get(8)?,
-            ended_at: r.get(9)?,
+            label: MeterLabel::from_row(r, 4)?,
+            code: r.get(1)?,
+            started_at: r.get(2)?,
+            ended_at: r.get(3)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

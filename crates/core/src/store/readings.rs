@@ -1,5 +1,7 @@
 //! Table `readings`: one value per meter, register and time.
 
+use super::label::text_into;
+use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -68,14 +70,9 @@ pub fn count(conn: &Connection) -> Result<i64> {
 #[derive(Debug, Clone, Default)]
 pub struct ExportMeter {
     pub id: i64,
-    pub serial: String,
+    pub label: MeterLabel,
     pub manufacturer: String,
     pub device_type: String,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
 }
 
 /// `for_export`'s readings: meters by id, each joined to its readings through the primary
@@ -87,13 +84,6 @@ pub(super) const FOR_EXPORT: &str = "SELECT r.meter_id, r.register, r.ts, r.valu
      WHERE (?3 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?3))
        AND r.ts >= ?1 AND r.ts < ?2
      ORDER BY m.id, r.register, r.ts";
-
-/// `for_export`'s meters, in the same order and with the same group filter.
-const FOR_EXPORT_METERS: &str = "SELECT m.id, m.serial, m.manufacturer, m.device_type, m.address, m.postal_code, m.city,
-        c.number, c.name
-     FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
-     WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
-     ORDER BY m.id";
 
 /// Stream the readings with from <= ts < to (optionally of one group) in (meter, register,
 /// ts) order to `each(meter, register, ts, value)`. Two queries walked side by side, both
@@ -107,7 +97,13 @@ pub fn for_export(
     group_id: Option<i64>,
     each: &mut dyn FnMut(&ExportMeter, i64, i64, f64) -> Result<()>,
 ) -> Result<()> {
-    let mut meters_stmt = conn.prepare(FOR_EXPORT_METERS)?;
+    // The meters, in the same order and with the same group filter.
+    let mut meters_stmt = conn.prepare(&format!(
+        "SELECT m.id, m.manufacturer, m.device_type, {LABEL_COLUMNS}
+         FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
+         WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
+         ORDER BY m.id"
+    ))?;
     let mut meters = meters_stmt.query(params![group_id])?;
     let mut stmt = conn.prepare(FOR_EXPORT)?;
     let mut rows = stmt.query(params![from, to, group_id])?;
@@ -123,29 +119,11 @@ pub fn for_export(
             if meter.id < meter_id {
                 continue; // no reading in the period
             }
-            for (i, out) in [
-                (1, &mut meter.serial),
-                (2, &mut meter.manufacturer),
-                (3, &mut meter.device_type),
-                (4, &mut meter.address),
-                (5, &mut meter.postal_code),
-                (6, &mut meter.city),
-            ] {
-                text_into(m, i, out)?;
-            }
-            meter.customer_number = m.get(7)?;
-            meter.customer_name = m.get(8)?;
+            text_into(m, 1, &mut meter.manufacturer)?;
+            text_into(m, 2, &mut meter.device_type)?;
+            meter.label.read_row(m, 3)?;
         }
         each(&meter, r.get(1)?, r.get(2)?, r.get(3)?)?;
     }
-    Ok(())
-}
-
-/// Replace `out` with the text of column `i`, reusing its allocation.
-fn text_into(r: &rusqlite::Row<'_>, i: usize, out: &mut String) -> rusqlite::Result<()> {
-    let v = r.get_ref(i)?;
-    let text = v.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))?;
-    out.clear();
-    out.push_str(text);
     Ok(())
 }

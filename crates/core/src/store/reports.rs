@@ -2,6 +2,7 @@
 //! time (one primary-key range scan each), reading times in a period, and the table
 //! `performance_reports` (saved reading-performance reports with a comment).
 
+use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -10,34 +11,20 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct Consumer {
     pub meter_id: i64,
-    pub serial: String,
+    pub label: MeterLabel,
     pub device_type: String,
-    pub customer_number: Option<String>,
-    pub customer_name: Option<String>,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
 }
 
 /// Every meter (of group `group_id` if given), by id.
 pub fn consumers(conn: &Connection, group_id: Option<i64>) -> Result<Vec<Consumer>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.serial, m.device_type, c.number, c.name, m.address, m.postal_code, m.city
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT m.id, m.device_type, {LABEL_COLUMNS}
          FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
          WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
-         ORDER BY m.id",
-    )?;
+         ORDER BY m.id"
+    ))?;
     let rows = stmt.query_map(params![group_id], |r| {
-        Ok(Consumer {
-            meter_id: r.get(0)?,
-            serial: r.get(1)?,
-            device_type: r.get(2)?,
-            customer_number: r.get(3)?,
-            customer_name: r.get(4)?,
-            address: r.get(5)?,
-            postal_code: r.get(6)?,
-            city: r.get(7)?,
-        })
+        Ok(Consumer { meter_id: r.get(0)?, label: MeterLabel::from_row(r, 2)?, device_type: r.get(1)? })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

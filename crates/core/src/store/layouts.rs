@@ -177,28 +177,6 @@ pub fn billing_meters(
     Ok(())
 }
 
-/// Every meter exchange, oldest first.
-pub fn all_exchanges(conn: &Connection) -> Result<Vec<super::meters::Exchange>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.at, e.old_meter_id, e.new_meter_id, o.serial, n.serial, e.register, e.final_value, e.initial_value
-         FROM meter_exchanges e JOIN meters o ON o.id = e.old_meter_id JOIN meters n ON n.id = e.new_meter_id
-         ORDER BY e.at, e.id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(super::meters::Exchange {
-            at: r.get(0)?,
-            old_meter_id: r.get(1)?,
-            new_meter_id: r.get(2)?,
-            old_serial: r.get(3)?,
-            new_serial: r.get(4)?,
-            register: r.get(5)?,
-            final_value: r.get(6)?,
-            initial_value: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// (meter, code) of every info-code event that overlaps [from, to), by meter and start.
 pub fn codes_in_period(conn: &Connection, from: i64, to: i64, each: &mut dyn FnMut(i64, String)) -> Result<()> {
     let mut stmt = conn.prepare_cached(

@@ -190,10 +190,7 @@ pub fn codes_in_period(conn: &Connection, from: i64, to: i64, each: &mut dyn FnM
     Ok(())
 }
 
-// The index lookups write `meter_id = ?1 + 0` (and so on), not `= ?1`: SQLite
-// 3.54 re-prepares a statement on every run when an equality with a bare parameter meets an
-// ORDER BY (statement status RePrepare == runs), 20 us per lookup instead of 3 us. The
-// expression still seeks the primary key (meter_id, register, ts).
+// The index lookups write `meter_id = ?1 + 0`: see "Per-meter lookups: `column = ?N + 0`" in store/mod.rs.
 
 /// The last (ts, value) of a register with ts <= `at`.
 pub fn at_or_before(conn: &Connection, meter_id: i64, register: i64, at: i64) -> Result<Option<(i64, f64)>> {

@@ -138,6 +138,16 @@ impl JobsReport {
 pub fn jobs_run(store: &Store, runner: &str, now: i64) -> Result<JobsReport> {
     let system = Session::system(runner);
     let mut report = JobsReport::default();
+    // Bound first: the writer guard must not live through the loop (the loop writes too).
+    let abandoned = table::abandon_stale(&store.writer(), MAX_ATTEMPTS, STALE_AFTER, now)?;
+    for lost in abandoned {
+        let details = format!("job '{}' run {} attempt {} failed: {}", lost.job, lost.id, lost.attempt, lost.error.as_deref().unwrap_or(""));
+        store::audit::record(&store.writer(), now, "export_job_failed", &system.login, &system.computer, &details)?;
+        if let Some(job) = table::job(&*store.reader()?, lost.job_id)? {
+            report_failure(store, &job, &lost);
+        }
+        report.runs.push(lost);
+    }
     let retries = table::retryable(&*store.reader()?, MAX_ATTEMPTS, RETRY_AFTER, STALE_AFTER, now)?;
     for seen in retries {
         if !table::claim_retry(&store.writer(), &seen, runner, now)? {
@@ -236,7 +246,7 @@ fn execute(store: &Store, session: &Session, job: &Job, run_id: i64, now: i64) -
     tx.commit()?;
     drop(conn);
     let ended = table::run(&*store.reader()?, run_id)?.ok_or_else(|| Error::not_found(format!("export run {run_id}")))?;
-    if ended.status == "failed" && ended.attempt >= MAX_ATTEMPTS && !job.report_to.is_empty() {
+    if ended.status == "failed" && ended.attempt >= MAX_ATTEMPTS {
         report_failure(store, job, &ended);
     }
     Ok(ended)
@@ -245,6 +255,9 @@ fn execute(store: &Store, session: &Session, job: &Job, run_id: i64, now: i64) -
 /// Tell the job's `report_to` that a run failed for good. A failure to tell is only logged:
 /// the run log and the audit log keep the failure anyway.
 fn report_failure(store: &Store, job: &Job, run: &Run) {
+    if job.report_to.is_empty() {
+        return;
+    }
     let settings = match store.reader().and_then(|c| crate::notify::load_settings(&c)) {
         Ok(s) => s,
         Err(e) => {
@@ -323,4 +336,36 @@ fn write_file(folder: &Path, name: &str, bytes: &[u8], run_id: i64) -> Result<Pa
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_last_attempt_whose_runner_died_is_marked_failed_not_left_running() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(&dir.path().join("j.db")).expect("open");
+        let t0 = 1_767_258_000;
+        let job = Job::monthly_to_folder("j", "l", "/nonexistent");
+        let id = table::save_job(&store.writer(), &job, t0).expect("job");
+        let job = Job { id: Some(id), ..job };
+        let new = NewRun { job: &job, job_id: id, scheduled_for: t0, trigger: "schedule", period_from: "2026-01-01", period_to: "2026-01-31", runner: "a" };
+        let run_id = table::claim(&store.writer(), &new, t0).expect("claim").expect("claimed");
+        for attempt in 1..MAX_ATTEMPTS {
+            table::finish(&store.writer(), run_id, &failure(1, "boom"), t0).expect("finish");
+            let seen = table::run(&store.reader().expect("r"), run_id).expect("run").expect("some");
+            assert_eq!(seen.attempt, attempt);
+            assert!(table::claim_retry(&store.writer(), &seen, "b", t0).expect("retry"));
+        }
+        // The runner of the last attempt died: an hour later the run is closed as failed.
+        let report = jobs_run(&store, "c", t0 + STALE_AFTER - 1).expect("too early");
+        assert!(report.runs.is_empty());
+        let report = jobs_run(&store, "c", t0 + STALE_AFTER).expect("run");
+        assert_eq!(report.runs.len(), 1);
+        let run = &report.runs[0];
+        assert_eq!((run.status.as_str(), run.attempt), ("failed", MAX_ATTEMPTS));
+        assert!(run.error.as_deref().is_some_and(|e| e.contains("stopped without finishing")), "{run:?}");
+        assert!(jobs_run(&store, "c", t0 + 10 * STALE_AFTER).expect("later").runs.is_empty(), "no retry after the last attempt");
+    }
 }

@@ -261,6 +261,25 @@ pub fn retryable(conn: &Connection, max_attempts: i64, backoff: i64, stale_after
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Mark as failed the runs still 'running' after `stale_after` seconds that have no attempt
+/// left (their runner died on the last one), so the log does not show them running forever.
+/// Returns them as they now are.
+pub fn abandon_stale(conn: &Connection, max_attempts: i64, stale_after: i64, now: i64) -> Result<Vec<Run>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "UPDATE export_runs SET status = 'failed', finished_at = ?3,
+                 error = 'the run stopped without finishing (Relevé was closed or stopped during the export)'
+             WHERE status = 'running' AND attempt >= ?1 AND started_at + ?2 <= ?3 RETURNING id",
+        )?
+        .query_map(params![max_attempts, stale_after, now], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut runs = Vec::with_capacity(ids.len());
+    for id in ids {
+        runs.extend(run(conn, id)?);
+    }
+    Ok(runs)
+}
+
 /// Take a retry: only if the run is still as `seen` (status and attempt); true if this
 /// runner got it.
 pub fn claim_retry(conn: &Connection, seen: &Run, runner: &str, now: i64) -> Result<bool> {

@@ -4,7 +4,7 @@
 import { call } from "../api.js";
 import { t, getLocale, fmtInt, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc, addDays, firstOfMonthsAgo, isIsoDate } from "../dom.js";
+import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile } from "../dom.js";
 import * as layoutsTab from "./export-layouts.js";
 
 const TABS = ["layouts", "quick"];
@@ -15,18 +15,6 @@ const st = { from: null, to: null, groupId: "", separator: null, decimal: null, 
 
 function defaultsByLocale() {
   return getLocale() === "fr" ? { separator: ";", decimal: "," } : { separator: ",", decimal: "." };
-}
-
-function download(filename, content) {
-  const blob = new Blob([content], { type: "text/csv;charset=utf-8" });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  a.style.display = "none";
-  document.body.appendChild(a);
-  a.click();
-  setTimeout(() => { URL.revokeObjectURL(url); a.remove(); }, 1000);
 }
 
 export function render(root, ctx) {
@@ -175,7 +163,7 @@ function renderQuick(root, ctx) {
     out.textContent = t("export.busy");
     try {
       const res = await call("export_readings", args);
-      download(res.filename, res.content);
+      downloadFile(res.filename, res.content, "text/csv;charset=utf-8");
       st.result = `${icon("check")}<span data-testid="export-rows" data-rows="${res.rows}">${esc(t("export.done", { rows: fmtInt(res.rows), filename: res.filename }))}</span>`;
       if (alive) { out.innerHTML = st.result; out.classList.add("ok-text"); }
     } catch (e) {

@@ -3,7 +3,7 @@
 import { call } from "../api.js";
 import { t, fmtInt, fmtDateTime, codeLabel, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc } from "../dom.js";
+import { esc, downloadFile } from "../dom.js";
 
 const PAGE = 200;
 export const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
@@ -172,13 +172,7 @@ export function render(root, ctx) {
       btn.disabled = true;
       try {
         const res = await call("info_codes_export", args());
-        const blob = new Blob(["\ufeff" + res.content], { type: "text/csv;charset=utf-8" });
-        const a = document.createElement("a");
-        a.href = URL.createObjectURL(blob);
-        a.download = res.filename;
-        document.body.appendChild(a);
-        a.click();
-        setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        downloadFile(res.filename, "\ufeff" + res.content, "text/csv;charset=utf-8");
         msg.innerHTML = `<span data-testid="ic-exported" data-rows="${res.rows}">${esc(t("ic.exported", { rows: fmtInt(res.rows), filename: res.filename }))}</span>`;
       } catch (e) {
         msg.textContent = t("common.error", { message: errorText(e) });

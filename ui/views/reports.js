@@ -4,7 +4,7 @@
 import { call } from "../api.js";
 import { t, fmtInt, fmtNumber, fmtDateTime, unitLabel, registerLabel, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc, addDays, firstOfMonthsAgo, isIsoDate } from "../dom.js";
+import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile } from "../dom.js";
 
 const PAGE = 200;
 const REGISTERS = ["volume", "energy", "a_plus", "a_minus", "hca"];
@@ -26,14 +26,9 @@ const today = () => isoDateInTz(Math.floor(Date.now() / 1000));
 const field = (label, html) => `<label class="inline-field"><span>${esc(t(label))}</span>${html}</label>`;
 const options = (list, value, label) => list.map((v) => `<option value="${esc(v)}" ${String(v) === String(value) ? "selected" : ""}>${esc(label(v))}</option>`).join("");
 
+/** The CSV of a report command (with a BOM, so spreadsheet programs read the accents). */
 function download(res) {
-  const blob = new Blob(["\ufeff" + res.content], { type: "text/csv;charset=utf-8" });
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = res.filename;
-  document.body.appendChild(a);
-  a.click();
-  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  downloadFile(res.filename, "\ufeff" + res.content, "text/csv;charset=utf-8");
 }
 
 function perfClass(pct) { return pct >= 95 ? "perf-ok" : pct >= 80 ? "perf-mid" : "perf-low"; }

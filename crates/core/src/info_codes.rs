@@ -134,25 +134,19 @@ pub fn info_codes_export(store: &Store, session: &Session, q: &OverviewQuery, ou
     let tz = crate::settings::timezone(&conn)?;
     let rows = store::info_codes::overview(&conn, &f, 0, -1)?;
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
-    w.write_record([
-        "customer_number", "customer_name", "address", "postal_code", "city", "phone", "meter_serial", "code",
-        "since", "ended", "duration_days",
-    ])?;
+    w.write_record(store::MeterLabel::CONTACT_COLUMNS.into_iter().chain([
+        "phone", "meter_serial", "code", "since", "ended", "duration_days",
+    ]))?;
     let local = |ts: i64| tz.timestamp_opt(ts, 0).single().map_or(ts.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
     for r in &rows {
-        w.write_record([
-            r.label.customer_number.clone().unwrap_or_default(),
-            r.label.customer_name.clone().unwrap_or_default(),
-            r.label.address.clone(),
-            r.label.postal_code.clone(),
-            r.label.city.clone(),
+        w.write_record(r.label.contact_values().into_iter().chain([
             r.phone.clone().unwrap_or_default(),
             r.label.serial.clone(),
             r.code.clone(),
             local(r.started_at),
             r.ended_at.map(local).unwrap_or_default(),
             format!("{:.1}", r.duration as f64 / 86_400.0).replace('.', ","),
-        ])?;
+        ]))?;
     }
     w.flush().map_err(|e| Error::io("info code export", e))?;
     drop(conn);

@@ -197,22 +197,16 @@ pub fn report_consumption_export(store: &Store, session: &Session, q: &Consumpti
     drop(conn);
     let (sep, mark) = csv_format(session);
     let mut w = csv::WriterBuilder::new().delimiter(sep).from_writer(out);
-    w.write_record([
-        "customer_number", "customer_name", "address", "postal_code", "city", "meter_serial", "register",
-        "start_index", "start_time", "end_index", "end_time", "consumption", "unit",
-    ])?;
+    w.write_record(MeterLabel::CONTACT_COLUMNS.into_iter().chain([
+        "meter_serial", "register", "start_index", "start_time", "end_index", "end_time", "consumption", "unit",
+    ]))?;
     use chrono::TimeZone;
     let local = |ts: Option<i64>| {
         ts.and_then(|ts| tz.timestamp_opt(ts, 0).single()).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
     };
     let num = |v: Option<f64>| v.map(|v| fmt_num(v, 3, mark)).unwrap_or_default();
     for r in &rows {
-        w.write_record([
-            r.label.customer_number.clone().unwrap_or_default(),
-            r.label.customer_name.clone().unwrap_or_default(),
-            r.label.address.clone(),
-            r.label.postal_code.clone(),
-            r.label.city.clone(),
+        w.write_record(r.label.contact_values().into_iter().chain([
             r.label.serial.clone(),
             r.register.to_string(),
             num(r.start_value),
@@ -221,7 +215,7 @@ pub fn report_consumption_export(store: &Store, session: &Session, q: &Consumpti
             local(r.end_ts),
             num(r.consumption),
             r.unit.to_string(),
-        ])?;
+        ]))?;
     }
     w.flush().map_err(|e| Error::io("consumption report export", e))?;
     let details = format!("consumption report {}..{}: {} rows", q.from, q.to, rows.len());

@@ -21,6 +21,21 @@ pub struct MeterLabel {
 pub const LABEL_COLUMNS: &str = "m.serial, c.number, c.name, m.address, m.postal_code, m.city";
 
 impl MeterLabel {
+    /// Header ids of the customer-and-address columns that the contact CSVs (info codes,
+    /// consumption report) start with; `contact_values` gives a row's values.
+    pub const CONTACT_COLUMNS: [&'static str; 5] = ["customer_number", "customer_name", "address", "postal_code", "city"];
+
+    /// The values of `CONTACT_COLUMNS`, in that order (empty for no customer).
+    pub fn contact_values(&self) -> [String; 5] {
+        [
+            self.customer_number.clone().unwrap_or_default(),
+            self.customer_name.clone().unwrap_or_default(),
+            self.address.clone(),
+            self.postal_code.clone(),
+            self.city.clone(),
+        ]
+    }
+
     /// The label in the `LABEL_COLUMNS` of `r` that start at column `first`.
     pub fn from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<MeterLabel> {
         let mut label = MeterLabel::default();

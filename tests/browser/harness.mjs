@@ -113,3 +113,14 @@ export async function login(page, user, pass) {
   await page.getByTestId("user-chip").waitFor();
   return page.evaluate(() => sessionStorage.getItem("releve.token"));
 }
+
+/** How many pixels of the map's point canvas are drawn (not transparent). */
+export async function drawnMapPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector("canvas.releve-points");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  });
+}

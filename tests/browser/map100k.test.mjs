@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ARTIFACTS, api, login, newPage, useDatabase } from "./harness.mjs";
+import { ARTIFACTS, api, drawnMapPixels, login, newPage, useDatabase } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PARK = process.env.RELEVE_PARK_BIN || path.resolve(here, "../../target/debug/examples/screens_100k");
@@ -30,13 +30,7 @@ test("manager: the map draws 100,000 meters", async () => {
     const wall = Date.now() - opened;
     const renderMs = Number(await page.getByTestId("map").getAttribute("data-render-ms"));
     console.log(`map: 100,000 meters, first render ${renderMs} ms after opening the screen (${wall} ms seen by the test)`);
-    const drawn = await page.evaluate(() => {
-      const c = document.querySelector("canvas.releve-points");
-      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-      return n;
-    });
+    const drawn = await drawnMapPixels(page);
     assert.ok(drawn > 50_000, `pixels drawn: ${drawn}`);
     await page.screenshot({ path: path.join(ARTIFACTS, "map-100k.png") });
     assert.deepEqual(errors.map(String), []);

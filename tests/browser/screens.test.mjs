@@ -11,7 +11,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-import { ARTIFACTS, api, baseUrl, login, newPage } from "./harness.mjs";
+import { ARTIFACTS, api, baseUrl, drawnMapPixels, login, newPage } from "./harness.mjs";
 const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
 
 
@@ -192,13 +192,7 @@ test("superuser: the map shows every meter by status, popups, not-heard filter, 
       assert.equal(await page.getByTestId("legend-count-" + s).innerText(), String(n), s);
     }
     // The canvas has coloured pixels (points drawn).
-    const drawn = await page.evaluate(() => {
-      const c = document.querySelector("canvas.releve-points");
-      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-      return n;
-    });
+    const drawn = await drawnMapPixels(page);
     assert.ok(drawn > 500, `pixels drawn: ${drawn}`);
     await page.screenshot({ path: path.join(ARTIFACTS, "map.png") });
 

@@ -7,7 +7,7 @@
 //! Set `RELEVE_REPORT_OUT=<dir>` to keep the files (HTML, PDF, PNG of page 1) to look at.
 
 use chrono::NaiveDate;
-use releve_core::access::{self, Permission, Role, Session};
+use releve_core::access::{Permission, Session};
 use releve_core::consumer_report::{self, ConsumerReportRequest, Format, Locale, ReportFile};
 use releve_core::meters::Resolution;
 use releve_core::notify::{self, ChannelSettings};
@@ -56,9 +56,7 @@ struct Park {
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("report.db")).expect("open");
-    users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], NOW);
-    let manager = access::login(&store, "manager", "pw", "pc", NOW).expect("login");
-    let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
+    let (manager, clerk) = users::manager_and_clerk(&store, NOW);
     let conn = store.writer();
     let customer = |number: &str, name: &str, email: Option<&str>| {
         let c = store::customers::Customer {

@@ -2,7 +2,7 @@
 //! handler) as the SMTP server, a `TcpListener` thread as the SMS gateway. Rules, the
 //! minimum duration, one notice per event, quiet hours, failures retried, the preview.
 
-use releve_core::access::{self, Role, Session};
+use releve_core::access::Session;
 use releve_core::notify::{self, ChannelSettings, RunReport};
 use releve_core::store::info_codes::Event;
 use releve_core::store::notify::Rule;
@@ -61,9 +61,7 @@ struct Park {
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("notify.db")).expect("open");
-    users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], NOON);
-    let manager = access::login(&store, "manager", "pw", "pc", NOON).expect("login");
-    let clerk = access::login(&store, "clerk", "pw", "pc", NOON).expect("login");
+    let (manager, clerk) = users::manager_and_clerk(&store, NOON);
     Park { _dir: dir, store, manager, clerk }
 }
 

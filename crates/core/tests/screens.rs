@@ -1,7 +1,7 @@
 //! The clerk's daily screens through the core, on a real SQLite file: the info-code
 //! overview (lists, order, filters, watched codes, CSV), meter groups, the map points.
 
-use releve_core::access::{self, Role, Session};
+use releve_core::access::Session;
 use releve_core::info_codes::{self, OverviewQuery, State};
 use releve_core::map::{self, MapQuery, MapSettings};
 use releve_core::store::info_codes::{Event, OverviewOrder};
@@ -30,9 +30,7 @@ type Spec = (&'static str, &'static str, Option<(&'static str, &'static str)>, O
 fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("screens.db")).expect("open");
-    users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], NOW);
-    let manager = access::login(&store, "manager", "pw", "pc", NOW).expect("login");
-    let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
+    let (manager, clerk) = users::manager_and_clerk(&store, NOW);
     let specs: Vec<Spec> = vec![
         ("00000001", "KAM", Some(("Alice Martin", "0601020304")), Some(0), vec![("burst", 2, None)], Some((45.47, 4.51))),
         ("00000002", "KAM", Some(("Bruno Petit", "0605060708")), Some(0), vec![("leak", 10, None), ("low_battery", 20, Some(12))], Some((45.48, 4.52))),

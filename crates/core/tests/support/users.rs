@@ -13,3 +13,11 @@ pub fn create_users(store: &Store, users: &[(&str, Role)], now: i64) {
         access::create_user(store, permit, &user, now).expect("user");
     }
 }
+
+/// A manager "manager" and a clerk "clerk" (role user), both logged in from "pc".
+pub fn manager_and_clerk(store: &Store, now: i64) -> (Session, Session) {
+    create_users(store, &[("manager", Role::Manager), ("clerk", Role::User)], now);
+    let manager = access::login(store, "manager", "pw", "pc", now).expect("login");
+    let clerk = access::login(store, "clerk", "pw", "pc", now).expect("login");
+    (manager, clerk)
+}

@@ -13,6 +13,8 @@ pub struct KeyReport {
     pub rejected: Vec<Rejected>,
     /// Stored telegrams that had no key and are now decoded, and the readings they gave.
     pub redecoded: u64,
+    /// Heard devices (not in the park) a key of the file names: taken into the park.
+    pub adopted: u64,
     pub readings: u64,
 }
 
@@ -46,6 +48,13 @@ pub fn import_keys(store: &Store, permit: Permit<'_>, name: &str, content: &str,
                     report.replaced += 1;
                 }
                 report.imported += 1;
+                // A device heard before its key came is one of ours: into the park.
+                for device in store::heard::of_serial(&tx, &serial)? {
+                    let adopted = crate::heard::adopt(&tx, &device, now)?;
+                    report.adopted += 1;
+                    report.redecoded += adopted.decoded;
+                    report.readings += adopted.readings;
+                }
                 let (telegrams, readings) = crate::import::redecode_serial(&tx, &serial, &k)?;
                 report.redecoded += telegrams;
                 report.readings += readings;
@@ -58,11 +67,12 @@ pub fn import_keys(store: &Store, permit: Permit<'_>, name: &str, content: &str,
         }
     }
     let details = format!(
-        "{name}: {} keys, {} replaced, {} rejected; {} stored telegrams decoded again",
+        "{name}: {} keys, {} replaced, {} rejected; {} stored telegrams decoded again; {} heard devices taken into the park",
         report.imported,
         report.replaced,
         report.rejected.len(),
-        report.redecoded
+        report.redecoded,
+        report.adopted
     );
     store::audit::record_permit(&tx, permit, now, "keys_import", &details)?;
     tx.commit()?;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exchange;
 pub mod export;
 pub mod groups;
+pub mod heard;
 pub mod import;
 pub mod jobs;
 pub mod info_codes;

@@ -9,7 +9,7 @@ use releve_core::import::import_drive_by;
 use releve_core::store::{self, Store};
 use std::collections::HashMap;
 
-const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const NOW: i64 = 1_767_571_200; // 2026-01-05T00:00:00Z, after every reception time of the files
 
 fn key_of(serial: &str) -> [u8; 16] {
     let mut k = [0u8; 16];
@@ -180,13 +180,13 @@ fn bad_lines_are_reported_with_line_numbers_and_good_ones_kept() {
     assert_eq!(lines[1].0, 3, "truncated telegram");
     assert_eq!(lines[2], (4, "wrong_key"));
     assert_eq!(lines[3], (6, "unknown_manufacturer"));
-    assert_eq!(lines[4], (7, "no_key"));
-    assert_eq!(lines[5], (8, "bad_line"));
-    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[4], (8, "bad_line"));
+    assert_eq!(lines.len(), 5, "line 7 (no key, meter not in the park) is a heard device, not a reject");
+    assert_eq!((r.heard, r.heard_devices), (1, 1));
     assert!(r.rejected[2].reason.contains("wrong AES key for meter 30000000"), "{}", r.rejected[2].reason);
     assert!(r.rejected[0].reason.contains("'t' at column 1"), "{}", r.rejected[0].reason);
-    assert_eq!(r.stored, 4, "three good lines and the plaintext telegram of an unknown meter");
-    assert_eq!(r.kept_undecoded, 2, "wrong-key and no-key telegrams are kept for later");
+    assert_eq!(r.stored, 5, "three good lines, the plaintext telegram of an unknown meter, the wrong-key one");
+    assert_eq!(r.kept_undecoded, 1, "the wrong-key telegram of a park meter is kept for later");
     let conn = f.store.reader().expect("reader");
     let unassigned: String = conn
         .query_row("SELECT status FROM meters WHERE serial = '88888888'", [], |r| r.get(0))
@@ -203,27 +203,51 @@ fn bad_lines_are_reported_with_line_numbers_and_good_ones_kept() {
     let listed: i64 = conn
         .query_row("SELECT count(*) FROM import_rejects", [], |r| r.get(0))
         .expect("rejects stored");
-    assert_eq!(listed, 6);
+    assert_eq!(listed, 5);
+    let heard: (String, i64, bool) = conn
+        .query_row("SELECT serial, times_heard, encrypted FROM heard_devices", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("heard device");
+    assert_eq!(heard.1, 1);
+    assert!(heard.2, "its telegram is encrypted");
+    let in_park: i64 =
+        conn.query_row("SELECT count(*) FROM meters WHERE serial = ?1", [&heard.0], |r| r.get(0)).expect("count");
+    assert_eq!(in_park, 0, "a device whose telegram does not decode stays out of the park");
 }
 
+/// A file is committed a chunk at a time: another connection sees it grow, the import's row
+/// says how far it has come, and at the end the counts are the file's.
 #[test]
-fn an_import_is_one_transaction() {
+fn an_import_commits_in_chunks_and_records_its_progress() {
     let f = fixture();
     let (file, _) = drive_by_file(&f);
     let lines: Vec<&str> = file.lines().collect();
-    let file = lines.iter().cycle().take(9000).cloned().collect::<Vec<_>>().join("\n");
+    let file = lines.iter().cycle().take(40_000).cloned().collect::<Vec<_>>().join("\n");
     let permit = f.manager.permit(Permission::Import).expect("manager");
     let path = f.store.path().to_path_buf();
-    let mut seen_mid_import = None;
-    import_drive_by(&f.store, permit, "d.txt", file.as_bytes(), NOW, &mut |done, total| {
-        if done < total && seen_mid_import.is_none() {
+    let mut seen: Vec<(i64, String, i64)> = Vec::new();
+    let r = import_drive_by(&f.store, permit, "d.txt", file.as_bytes(), NOW, &mut |done, total| {
+        if done < total {
             let other = rusqlite::Connection::open(&path).expect("second connection");
-            let n: i64 = other.query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).expect("count");
-            seen_mid_import = Some(n);
+            seen.push(
+                other
+                    .query_row("SELECT (SELECT count(*) FROM telegrams), state, next_line FROM imports ORDER BY id DESC LIMIT 1", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .expect("count"),
+            );
         }
     })
     .expect("import");
-    assert_eq!(seen_mid_import, Some(0), "another connection sees nothing until the file is done");
+    assert_eq!((r.stored, r.duplicates), (960, 40_000 - 960));
+    assert!(seen.iter().all(|(_, state, _)| state == "running"), "{seen:?}");
+    assert!(seen.iter().any(|(telegrams, _, next)| *telegrams > 0 && *next > 1), "chunks committed while the file runs: {seen:?}");
+    let conn = f.store.reader().expect("reader");
+    let row: (String, i64, i64, i64) = conn
+        .query_row("SELECT state, next_line, stored, duplicates FROM imports WHERE id = ?1", [r.import_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .expect("import row");
+    assert_eq!(row, ("done".to_string(), 40_001, 960, 40_000 - 960));
 }
 
 #[test]
@@ -260,13 +284,12 @@ fn telegrams_kept_without_a_key_are_decoded_when_the_key_arrives() {
         .collect();
     let permit = f.manager.permit(Permission::Import).expect("manager");
     let r = import_drive_by(&f.store, permit, "d.txt", frames.join("\n").as_bytes(), NOW, &mut |_, _| {}).expect("import");
-    assert_eq!((r.stored, r.kept_undecoded, r.readings, r.rejected_count), (0, 3, 0, 3));
-    assert!(r.rejected.iter().all(|x| x.code == "no_key"));
+    assert_eq!((r.stored, r.heard, r.heard_devices, r.readings, r.rejected_count, r.new_meters), (0, 3, 1, 0, 0, 0));
 
     let keys = format!("77777777;{}\n", hex::encode([7u8; 16]));
     let k = releve_core::keys::import_keys(&f.store, f.manager.permit(Permission::ManageKeys).expect("m"), "k.csv", &keys, NOW)
         .expect("keys");
-    assert_eq!((k.imported, k.redecoded, k.readings), (1, 3, 3));
+    assert_eq!((k.imported, k.adopted, k.redecoded, k.readings), (1, 1, 3, 3), "the key file names the heard device: into the park");
     let conn = f.store.reader().expect("reader");
     let values: Vec<f64> = conn
         .prepare("SELECT value FROM readings ORDER BY value")

@@ -53,8 +53,18 @@ fn rtl_wmbus(line: &str, tz: Tz) -> Line {
         },
         _ => None,
     };
-    let rssi = fields.get(4).and_then(|r| r.parse::<f64>().ok()).map(|r| r.round() as i64);
+    let rssi = fields.get(4).and_then(|r| rssi(r));
     hex_frame(hex, received_at, rssi)
+}
+
+/// Received signal strengths real radios report (dBm, or rtl-wmbus's positive scale) lie
+/// well inside ±200; anything else (`inf`, `NaN`, `1e308`, 30 digits) is not kept.
+pub const RSSI_RANGE: std::ops::RangeInclusive<f64> = -200.0..=200.0;
+
+/// A signal strength from its text, rounded; `None` when it is not a plausible one.
+pub fn rssi(text: &str) -> Option<i64> {
+    let v = text.trim().parse::<f64>().ok()?;
+    (v.is_finite() && RSSI_RANGE.contains(&v)).then(|| v.round() as i64)
 }
 
 fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
@@ -119,5 +129,13 @@ mod tests {
         assert!(matches!(parse("0A0", tz), Line::Bad(r) if r.contains("odd")));
         assert!(matches!(parse("T1;0;1;2019-04-03 19:00:42.000;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("CRC")));
         assert!(matches!(parse("T1;1;1;yesterday;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("reception time")));
+    }
+
+    #[test]
+    fn implausible_signal_strengths_are_not_kept() {
+        for bad in ["inf", "-inf", "NaN", "1e308", "123456789012345678901234567890", "-1e10", "201", ""] {
+            assert_eq!(frame(&format!("T1;1;1;2019-04-03 19:00:42.000;{bad};148;94;0x0a0b")).rssi, None, "{bad}");
+        }
+        assert_eq!(frame("T1;1;1;2019-04-03 19:00:42.000;-87.6;148;94;0x0a0b").rssi, Some(-88));
     }
 }

@@ -1,24 +1,39 @@
 //! Importing readings: a drive-by file (one telegram a line) goes through the decoder into
-//! the store, in one transaction per file. Bad lines are reported, never fatal; the raw
-//! telegram is kept; the same telegram twice is stored once.
+//! the store. Bad lines are reported with their reason, never fatal; the raw telegram is
+//! kept; the same telegram twice is stored once; two values for one meter, register and
+//! time are a conflict the report lists, never a silent drop.
+//!
+//! The file is committed a bounded chunk at a time (about [`CHUNK_TARGET`] of writing each),
+//! so that logins, edits and other imports never wait behind it for more than that; the
+//! `imports` row holds the counts of what is committed and the first line not yet
+//! committed, so an import whose process died says where it stopped, and importing the same
+//! file again completes it (what was stored is recognised, nothing is stored twice).
 
 pub mod line;
+pub mod text;
 
 use crate::access::{require, Permission, Permit};
 use crate::driver;
 use crate::error::Result;
-use crate::model::info_code_bit;
+use crate::model::{info_code_bit, Register};
+use crate::store::imports::{Conflict, Counts};
 use crate::store::info_codes::Event;
-use crate::store::meters::{MeterRef, NewMeter};
+use crate::store::meters::NewMeter;
+use crate::store::readings::Offered;
 use crate::store::telegrams::{Inserted, NewTelegram};
 use crate::store::{self, Store};
 use chrono_tz::Tz;
 use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-/// At most this many rejected lines are listed per file (the counts stay exact).
+/// At most this many rejected lines (and as many conflicts) are listed per file (the counts
+/// stay exact).
 pub const MAX_LISTED_REJECTS: usize = 1000;
+
+/// How long one chunk of an import may hold the write lock, about.
+pub const CHUNK_TARGET: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Rejected {
@@ -27,19 +42,47 @@ pub struct Rejected {
     pub reason: String,
 }
 
+/// A reading not stored: its meter already had another value for that register and time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReadingConflict {
+    pub line: u64,
+    pub serial: String,
+    pub register: &'static str,
+    pub ts: i64,
+    pub kept_value: f64,
+    pub other_value: f64,
+    /// The telegrams (ids as hexadecimal text) that carried the kept and the other value.
+    pub kept_telegram: Option<String>,
+    pub other_telegram: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileReport {
     pub name: String,
+    pub import_id: i64,
     pub lines: u64,
     pub telegrams: u64,
+    /// Telegrams stored, with values or kept without (see `kept_undecoded`).
     pub stored: u64,
     pub duplicates: u64,
     /// Telegrams kept without values (no key, wrong key, not decodable yet).
     pub kept_undecoded: u64,
+    /// Readings really stored.
     pub readings: u64,
+    /// Readings not stored because another value was already there for the same meter,
+    /// register and time (the first ones listed in `conflict_list`).
+    pub conflicts: u64,
+    pub conflict_list: Vec<ReadingConflict>,
     pub new_meters: u64,
+    /// Telegrams of devices not in the park that do not decode: kept in the heard-devices
+    /// list (`heard_devices` of them heard for the first time), not in the park.
+    pub heard: u64,
+    pub heard_devices: u64,
     pub rejected_count: u64,
     pub rejected: Vec<Rejected>,
+    /// An earlier import of the same content stopped (its process died) at this line; this
+    /// one completed it.
+    pub completes_interrupted_at: Option<u64>,
 }
 
 impl FileReport {
@@ -49,10 +92,67 @@ impl FileReport {
             self.rejected.push(Rejected { line, code: code.to_string(), reason });
         }
     }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            lines: self.lines,
+            telegrams: self.telegrams,
+            stored: self.stored,
+            duplicates: self.duplicates,
+            kept_undecoded: self.kept_undecoded,
+            readings: self.readings,
+            new_meters: self.new_meters,
+            conflicts: self.conflicts,
+            heard: self.heard,
+            rejected: self.rejected_count,
+        }
+    }
 }
 
 /// Progress of a long import: lines done out of lines in all.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// The times a reception time may take: not before `earliest`, not after `latest`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub earliest: i64,
+    pub latest: i64,
+}
+
+impl Window {
+    /// The plausible window at `now`, from the settings `import_earliest_year` (2000) and
+    /// `import_max_future_minutes` (10).
+    pub fn at(conn: &Connection, now: i64) -> Result<Window> {
+        let setting = |key: &str, default: i64| -> Result<i64> {
+            Ok(store::settings::get(conn, key)?.and_then(|v| v.trim().parse().ok()).unwrap_or(default))
+        };
+        let year = setting("import_earliest_year", 2000)?.clamp(1970, 9999) as i32;
+        let minutes = setting("import_max_future_minutes", 10)?.clamp(0, 7 * 24 * 60);
+        let earliest = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(946_684_800, |t| t.and_utc().timestamp());
+        Ok(Window { earliest, latest: now.saturating_add(minutes * 60) })
+    }
+
+    pub fn contains(self, ts: i64) -> bool {
+        (self.earliest..=self.latest).contains(&ts)
+    }
+}
+
+/// A meter's clock may differ this much from the line's reception time before the reading
+/// takes the reception time instead (a meter whose clock was reset).
+const CLOCK_TOLERANCE: i64 = 24 * 3600;
+
+/// The time of a telegram's readings: the meter's own date-time when it sends one that is
+/// plausible (and, when the line has a reception time, within a day of it), else the
+/// reception time (the line's, else the import's `now`).
+pub fn reading_time(received_at: Option<i64>, now: i64, meter_time: Option<i64>, window: Window) -> i64 {
+    let reception = received_at.unwrap_or(now);
+    match meter_time {
+        Some(m) if window.contains(m) && received_at.is_none_or(|r| (m - r).abs() <= CLOCK_TOLERANCE) => m,
+        _ => reception,
+    }
+}
 
 /// Import one drive-by file's content. `now` is the reception time of lines without one.
 pub fn import_drive_by(
@@ -64,24 +164,30 @@ pub fn import_drive_by(
     progress: Progress<'_>,
 ) -> Result<FileReport> {
     require(permit, Permission::Import)?;
-    let mut conn = store.writer();
-    let tx = conn.transaction()?;
-    let tz = crate::settings::timezone(&tx)?;
-    let keys = store::keys::all(&tx)?;
-    let formats = mbus::FormatCache::from_entries(store::formats::all(&tx)?);
+    let content = text::utf8(name, content)?;
+    let content: &[u8] = &content;
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(content))
+    };
+    let (tz, keys, formats, window) = {
+        let conn = store.reader()?;
+        let formats = mbus::FormatCache::from_entries(store::formats::all(&conn)?);
+        (crate::settings::timezone(&conn)?, store::keys::all(&conn)?, formats, Window::at(&conn, now)?)
+    };
     let known_formats = formats.len();
-    let mut run = Run::new(&tx, permit, name, now)?;
-    let total = content.iter().filter(|b| **b == b'\n').count() as u64
-        + u64::from(!content.is_empty() && !content.ends_with(b"\n"));
-    // One thread decodes (pure work) while this one writes to the store: on two cores the
-    // import then runs at the speed of the store alone.
-    let formats = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
+    let mut run = Run::start(store, permit, name, content.len() as u64, &hash, now)?;
+    run.latest = window.latest;
+    let total = text::count(content);
+    let outcome = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(8);
         let mut decoder = Decoder::new(&keys, formats);
+        let context = LineContext { tz, now, window };
+        // One thread decodes (pure work) while this one writes to the store.
         let worker = scope.spawn(move || {
             let mut chunk = Vec::with_capacity(DECODE_CHUNK);
-            for (i, raw_line) in content.split(|b| *b == b'\n').enumerate().take(total as usize) {
-                chunk.push(decoder.line(i as u64 + 1, &String::from_utf8_lossy(raw_line), tz));
+            for (number, raw_line) in text::lines(content) {
+                chunk.push(decoder.line(number, &String::from_utf8_lossy(raw_line), &context));
                 if chunk.len() == DECODE_CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
                     if send.send(full).is_err() {
@@ -97,25 +203,51 @@ pub fn import_drive_by(
             for decoded in chunk {
                 run.take(decoded)?;
             }
+            if run.pending.len() >= run.chunk_size {
+                run.flush(last.map_or(0, |l| l + 1))?;
+            }
             if let Some(line) = last {
                 progress(line, total);
             }
         }
         worker.join().map_err(|_| crate::Error::bad_input("import", "the decoding thread failed"))
-    })?;
-    if formats.len() > known_formats {
-        for (signature, layout) in formats.entries() {
-            store::formats::insert(&tx, signature, &layout, now)?;
+    });
+    let result = outcome.and_then(|formats| {
+        run.report.lines = total;
+        run.flush(total + 1)?;
+        if formats.len() > known_formats {
+            let mut conn = store.writer();
+            let tx = conn.transaction()?;
+            for (signature, layout) in formats.entries() {
+                store::formats::insert(&tx, signature, &layout, now)?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => {
+            let report = run.finish(None)?;
+            progress(total, total);
+            Ok(report)
+        }
+        Err(e) => {
+            // What was committed stays (and is counted in the import's row); the error says
+            // where the import stopped.
+            let _ = run.finish(Some(&e.to_string()));
+            Err(e)
         }
     }
-    run.report.lines = total;
-    let report = run.finish()?;
-    tx.commit()?;
-    progress(total, total);
-    Ok(report)
 }
 
-const DECODE_CHUNK: usize = 4096;
+const DECODE_CHUNK: usize = 1024;
+
+/// What the decoding thread needs to know of the import.
+struct LineContext {
+    tz: Tz,
+    now: i64,
+    window: Window,
+}
 
 /// A line after decoding, before the store.
 struct Decoded {
@@ -132,18 +264,19 @@ enum Outcome {
 struct DecodedTelegram {
     frame: line::Frame,
     address: mbus::Address,
-    status: &'static str,
-    problem: Option<(&'static str, String)>,
-    readings: Vec<(crate::model::Register, f64)>,
-    codes: Vec<&'static str>,
+    /// When the readings were taken (see [`reading_time`]).
+    ts: i64,
+    values: Values,
 }
 
 /// What a telegram gives once decoded: its store status, or why it gave no values.
 pub(crate) struct Values {
     pub status: &'static str,
     pub problem: Option<(&'static str, String)>,
-    pub readings: Vec<(crate::model::Register, f64)>,
+    pub readings: Vec<(Register, f64)>,
     pub codes: Vec<&'static str>,
+    /// The meter's own current date-time record, as Unix time in the utility's time zone.
+    pub meter_time: Option<i64>,
 }
 
 /// Decodes telegrams with the known keys and compact-frame layouts, learning the layout of
@@ -160,7 +293,7 @@ impl<'k> Decoder<'k> {
     }
 
     /// Decode a telegram and map it to registers and info codes.
-    pub fn values(&mut self, raw: &[u8], address: &mbus::Address) -> Values {
+    pub fn values(&mut self, raw: &[u8], address: &mbus::Address, tz: Tz) -> Values {
         let key = self.keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
         let decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
         let (status, problem) = match &decoded {
@@ -177,28 +310,35 @@ impl<'k> Decoder<'k> {
                 mbus::SecurityStatus::Ok | mbus::SecurityStatus::Plaintext => ("decoded", None),
             },
         };
-        let (readings, codes) = match &decoded {
-            Ok(t) if problem.is_none() => (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect()),
-            _ => (Vec::new(), Vec::new()),
+        let (readings, codes, meter_time) = match &decoded {
+            Ok(t) if problem.is_none() => {
+                (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect(), meter_time(t, tz))
+            }
+            _ => (Vec::new(), Vec::new(), None),
         };
         // Kamstrup meters send a full frame now and then and compact frames in between.
         if problem.is_none() && matches!(address.manufacturer.as_str(), "KAM" | "KAW") && !self.learned.contains(&address.id) {
             self.learned.insert(address.id.clone());
             self.formats.learn(raw, key.as_ref());
         }
-        Values { status, problem, readings, codes }
+        Values { status, problem, readings, codes, meter_time }
     }
 
     /// Parse and decode one line of a drive-by file.
-    fn line(&mut self, number: u64, text: &str, tz: Tz) -> Decoded {
-        let outcome = match line::parse(text, tz) {
+    fn line(&mut self, number: u64, text: &str, context: &LineContext) -> Decoded {
+        let outcome = match line::parse(text, context.tz) {
             line::Line::Skip => Outcome::Skip,
             line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
-            line::Line::Frame(frame) => match mbus::peek_address(&frame.bytes) {
-                Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
-                Ok(address) => {
-                    let Values { status, problem, readings, codes } = self.values(&frame.bytes, &address);
-                    Outcome::Telegram(Box::new(DecodedTelegram { frame, address, status, problem, readings, codes }))
+            line::Line::Frame(frame) => match (mbus::peek_address(&frame.bytes), frame.received_at) {
+                (Err(e), _) => Outcome::Bad { code: e.code(), reason: e.to_string() },
+                (Ok(_), Some(at)) if !context.window.contains(at) => Outcome::Bad {
+                    code: "implausible_time",
+                    reason: implausible(at, context.window, context.tz),
+                },
+                (Ok(address), received_at) => {
+                    let values = self.values(&frame.bytes, &address, context.tz);
+                    let ts = reading_time(received_at, context.now, values.meter_time, context.window);
+                    Outcome::Telegram(Box::new(DecodedTelegram { frame, address, ts, values }))
                 }
             },
         };
@@ -206,93 +346,147 @@ impl<'k> Decoder<'k> {
     }
 }
 
+/// Why a reception time is refused, in words.
+fn implausible(at: i64, window: Window, tz: Tz) -> String {
+    let local = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map_or_else(|| t.to_string(), |d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+    };
+    if at < window.earliest {
+        format!("reception time {} is before {}: not a plausible time (setting import_earliest_year)", local(at), local(window.earliest))
+    } else {
+        format!(
+            "reception time {} is after {}: in the future (setting import_max_future_minutes)",
+            local(at),
+            local(window.latest)
+        )
+    }
+}
+
+/// The meter's current date-time record (storage 0), read in the utility's time zone.
+fn meter_time(t: &mbus::Telegram, tz: Tz) -> Option<i64> {
+    use chrono::TimeZone;
+    let record = t.records.iter().find(|r| {
+        r.quantity == mbus::Quantity::DateTime && r.storage == 0 && r.function == mbus::Function::Instantaneous
+    })?;
+    let mbus::Value::Text(text) = &record.value else { return None };
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .ok()?;
+    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp())
+}
+
 /// Decode again the stored telegrams of `serial` that had no values (after its key arrived),
 /// inside the caller's transaction. Returns (telegrams now decoded, readings added).
 pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKey) -> Result<(u64, u64)> {
     let (mut telegrams, mut readings) = (0, 0);
     let keys: HashMap<String, [u8; 16]> = [(serial.to_string(), *key.as_bytes())].into();
+    let tz = crate::settings::timezone(conn)?;
+    let window = Window { earliest: i64::MIN, latest: i64::MAX };
     let mut decoder = Decoder::new(&keys, mbus::FormatCache::from_entries(store::formats::all(conn)?));
     for t in store::telegrams::pending_of_serial(conn, serial)? {
         let Ok(address) = mbus::peek_address(&t.raw) else { continue };
-        let v = decoder.values(&t.raw, &address);
+        let v = decoder.values(&t.raw, &address, tz);
         if v.problem.is_some() {
             continue;
         }
         store::telegrams::set_status(conn, t.meter_id, t.id, v.status)?;
         telegrams += 1;
+        let ts = reading_time(Some(t.received_at), t.received_at, v.meter_time, window);
         for (register, value) in v.readings {
-            let r = store::readings::Reading {
-                meter_id: t.meter_id,
-                register: register.code(),
-                ts: t.received_at,
-                value,
-                telegram_id: Some(t.id),
-            };
+            let r = store::readings::Reading { meter_id: t.meter_id, register: register.code(), ts, value, telegram_id: Some(t.id) };
             readings += u64::from(store::readings::insert(conn, &r)?);
         }
     }
     Ok((telegrams, readings))
 }
 
-
-/// Lines decoded before their telegrams and readings go to the store, sorted: rows sorted
-/// by key insert several times faster than rows in arrival order.
-const BATCH: usize = 100_000;
-
-/// One import in progress, inside the caller's transaction.
-struct Run<'c> {
-    conn: &'c Connection,
-    permit: Permit<'c>,
+/// One import in progress: decoded lines wait in `pending` until a chunk is written, in its
+/// own short transaction.
+struct Run<'s> {
+    store: &'s Store,
+    permit: Permit<'s>,
     now: i64,
     import_id: i64,
-    /// Meters by serial, then manufacturer (a serial is nearly always unique).
-    meters: HashMap<String, Vec<(String, MeterState)>>,
+    /// Meter ids by (serial, manufacturer), filled as meters are met (a meter created by
+    /// another writer meanwhile is found in the store).
+    meters: HashMap<(String, String), i64>,
     pending: Vec<Pending>,
+    /// Lines a chunk holds, adjusted so a chunk's transaction lasts about [`CHUNK_TARGET`].
+    chunk_size: usize,
     report: FileReport,
+    /// Rejects and conflicts listed since the last chunk, written with it.
+    new_rejects: usize,
+    new_conflicts: Vec<(Conflict, String)>,
+    /// The latest plausible time: a meter's `last_seen` after it (stored before times were
+    /// checked) is ignored, so it can no longer pin the meter's info codes.
+    latest: i64,
 }
 
-/// A decoded line waiting for the batch to be written.
+/// A decoded line waiting for its chunk to be written.
 struct Pending {
     line: u64,
-    meter_id: i64,
     serial: String,
     manufacturer: String,
+    version: i64,
+    device_type: String,
     received_at: i64,
+    ts: i64,
     rssi: Option<i64>,
-    status: &'static str,
     raw: Vec<u8>,
-    problem: Option<(&'static str, String)>,
-    readings: Vec<(crate::model::Register, f64)>,
-    codes: Vec<&'static str>,
+    values: Values,
 }
 
-/// What the import tracks of a meter while it runs; written back at the end.
+/// What the import tracks of a meter while a chunk is written.
 struct MeterState {
-    id: i64,
     last_seen: Option<i64>,
     mask: i64,
-    /// Ongoing events, loaded on first use; closed ones wait in `closed`.
-    open: Option<Vec<Event>>,
+    open: Vec<Event>,
     closed: Vec<Event>,
-    dirty: bool,
 }
 
-impl<'c> Run<'c> {
-    fn new(conn: &'c Connection, permit: Permit<'c>, name: &str, now: i64) -> Result<Run<'c>> {
-        let import_id = store::imports::start(conn, &permit.session.login, name, now)?;
-        let mut meters: HashMap<String, Vec<(String, MeterState)>> = HashMap::new();
-        for m in store::meters::all_refs(conn)? {
-            let m: MeterRef = m;
-            let state =
-                MeterState { id: m.id, last_seen: m.last_seen, mask: m.info_codes, open: None, closed: Vec::new(), dirty: false };
-            meters.entry(m.serial).or_default().push((m.manufacturer, state));
-        }
-        let report = FileReport { name: name.to_string(), ..FileReport::default() };
-        Ok(Run { conn, permit, now, import_id, meters, pending: Vec::with_capacity(BATCH), report })
+const MIN_CHUNK: usize = 256;
+const MAX_CHUNK: usize = 65_536;
+
+impl<'s> Run<'s> {
+    fn start(store: &'s Store, permit: Permit<'s>, name: &str, size: u64, hash: &str, now: i64) -> Result<Run<'s>> {
+        let (import_id, earlier) = {
+            let mut conn = store.writer();
+            let tx = conn.transaction()?;
+            let earlier = store::imports::unfinished_of_hash(&tx, hash)?;
+            if let Some(e) = &earlier {
+                store::imports::interrupted(&tx, e.id, now)?;
+            }
+            let source = store::imports::Source { name, path: None, size, hash };
+            let id = store::imports::start(&tx, &permit.session.login, &source, now)?;
+            tx.commit()?;
+            (id, earlier)
+        };
+        let report = FileReport {
+            name: name.to_string(),
+            import_id,
+            completes_interrupted_at: earlier.map(|e| e.next_line),
+            ..FileReport::default()
+        };
+        Ok(Run {
+            store,
+            permit,
+            now,
+            import_id,
+            meters: HashMap::new(),
+            pending: Vec::new(),
+            chunk_size: 4096,
+            report,
+            new_rejects: 0,
+            new_conflicts: Vec::new(),
+            latest: i64::MAX,
+        })
     }
 
-    fn meter(&mut self, serial: &str, manufacturer: &str) -> Option<&mut MeterState> {
-        self.meters.get_mut(serial)?.iter_mut().find(|(m, _)| m == manufacturer).map(|(_, s)| s)
+    fn reject(&mut self, line: u64, code: &str, reason: String) {
+        let listed = self.report.rejected.len();
+        self.report.reject(line, code, reason);
+        self.new_rejects += self.report.rejected.len() - listed;
     }
 
     fn take(&mut self, decoded: Decoded) -> Result<()> {
@@ -303,158 +497,243 @@ impl<'c> Run<'c> {
                 if code != "bad_line" {
                     self.report.telegrams += 1;
                 }
-                self.report.reject(number, code, reason);
+                self.reject(number, code, reason);
                 return Ok(());
             }
             Outcome::Telegram(t) => *t,
         };
         self.report.telegrams += 1;
-        let meter_id = match self.meter(&t.address.id, &t.address.manufacturer) {
-            Some(m) => m.id,
-            None => self.new_meter(&t.address)?,
-        };
         self.pending.push(Pending {
             line: number,
-            meter_id,
             serial: t.address.id,
             manufacturer: t.address.manufacturer,
+            version: i64::from(t.address.version),
+            device_type: driver::device_type_name(&t.address.device_type),
             received_at: t.frame.received_at.unwrap_or(self.now),
+            ts: t.ts,
             rssi: t.frame.rssi,
-            status: t.status,
             raw: t.frame.bytes,
-            problem: t.problem,
-            readings: t.readings,
-            codes: t.codes,
+            values: t.values,
         });
-        if self.pending.len() >= BATCH {
-            self.flush()?;
-        }
         Ok(())
     }
 
-    /// Unknown meters are created as unassigned, never dropped.
-    fn new_meter(&mut self, address: &mbus::Address) -> Result<i64> {
-        let id = store::meters::insert(
-            self.conn,
-            &NewMeter {
-                serial: address.id.clone(),
-                manufacturer: address.manufacturer.clone(),
-                version: i64::from(address.version),
-                device_type: driver::device_type_name(&address.device_type),
-                status: "unassigned".into(),
-                ..NewMeter::default()
-            },
-            self.now,
-        )?;
-        self.report.new_meters += 1;
-        let state = MeterState { id, last_seen: None, mask: 0, open: Some(Vec::new()), closed: Vec::new(), dirty: true };
-        self.meters.entry(address.id.clone()).or_default().push((address.manufacturer.clone(), state));
-        Ok(id)
+    /// The meter of a telegram: known, found in the store, or created as unassigned when
+    /// its telegram decodes. `None`: a device not in the park whose telegram gives no values.
+    fn meter_of(&mut self, conn: &Connection, p: &Pending) -> Result<Option<i64>> {
+        let key = (p.serial.clone(), p.manufacturer.clone());
+        if let Some(id) = self.meters.get(&key) {
+            return Ok(Some(*id));
+        }
+        let id = match store::meters::id_of_serial_manufacturer(conn, &p.serial, &p.manufacturer)? {
+            Some(id) => id,
+            None if p.values.problem.is_some() => return Ok(None),
+            None => {
+                let meter = NewMeter {
+                    serial: p.serial.clone(),
+                    manufacturer: p.manufacturer.clone(),
+                    version: p.version,
+                    device_type: p.device_type.clone(),
+                    status: "unassigned".into(),
+                    ..NewMeter::default()
+                };
+                self.report.new_meters += 1;
+                store::meters::insert(conn, &meter, self.now)?
+            }
+        };
+        self.meters.insert(key, id);
+        Ok(Some(id))
     }
 
-    /// Write the pending telegrams (sorted by id; the same bytes stored once), then, in line
-    /// order, count them and follow info codes, then the readings sorted by key.
-    fn flush(&mut self) -> Result<()> {
-        let mut pending = std::mem::take(&mut self.pending);
-        let mut order: Vec<((i64, i64), usize)> =
-            pending.iter().enumerate().map(|(i, p)| ((p.meter_id, store::telegrams::hash_id(&p.raw)), i)).collect();
+    /// Write the pending lines in one transaction, with the import's counts and the first
+    /// line not yet committed (`next_line`); then let others write.
+    fn flush(&mut self, next_line: u64) -> Result<()> {
+        let started = Instant::now();
+        let pending = std::mem::take(&mut self.pending);
+        let lines = pending.len();
+        {
+            let mut conn = self.store.writer();
+            let tx = conn.transaction()?;
+            self.write(&tx, pending)?;
+            for r in &self.report.rejected[self.report.rejected.len() - self.new_rejects..] {
+                store::imports::reject(&tx, self.import_id, r.line, &r.code, &r.reason)?;
+            }
+            self.new_rejects = 0;
+            for (c, _) in self.new_conflicts.drain(..) {
+                store::imports::conflict(&tx, self.import_id, &c)?;
+            }
+            store::imports::progress(&tx, self.import_id, &self.report.counts(), next_line, self.now)?;
+            tx.commit()?;
+        }
+        // Aim the next chunk at CHUNK_TARGET.
+        let took = started.elapsed().as_secs_f64().max(1e-4);
+        if lines >= self.chunk_size / 2 {
+            let scaled = (self.chunk_size as f64 * CHUNK_TARGET.as_secs_f64() / took) as usize;
+            self.chunk_size = scaled.clamp(self.chunk_size / 2, self.chunk_size * 2).clamp(MIN_CHUNK, MAX_CHUNK);
+        }
+        // Another process waiting for the write lock polls every few milliseconds: leave it a gap.
+        std::thread::sleep(Duration::from_millis(3));
+        Ok(())
+    }
+
+    /// The chunk's telegrams (sorted by id; the same bytes stored once), then in line order
+    /// their counts and info codes, then the readings sorted by key.
+    fn write(&mut self, conn: &Connection, mut pending: Vec<Pending>) -> Result<()> {
+        let mut meter_ids: Vec<Option<i64>> = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let id = self.meter_of(conn, p)?;
+            meter_ids.push(id);
+        }
+        let mut order: Vec<((i64, i64), usize)> = Vec::with_capacity(pending.len());
+        for (i, (p, meter)) in pending.iter().zip(&meter_ids).enumerate() {
+            match meter {
+                Some(m) => order.push(((*m, store::telegrams::hash_id(&p.raw)), i)),
+                None => self.hear(conn, p)?,
+            }
+        }
         order.sort_unstable();
         let mut telegram_ids: Vec<Option<i64>> = vec![None; pending.len()];
         for (_, i) in order {
             let p = &pending[i];
+            let Some(meter_id) = meter_ids[i] else { continue };
             let t = NewTelegram {
-                meter_id: p.meter_id,
+                meter_id,
                 received_at: p.received_at,
                 rssi: p.rssi,
                 import_id: self.import_id,
-                status: p.status,
+                status: p.values.status,
                 raw: &p.raw,
             };
-            if let Inserted::New(id) = store::telegrams::insert(self.conn, &t)? {
-                telegram_ids[i] = Some(id);
+            match store::telegrams::insert(conn, &t)? {
+                Inserted::New(id) => telegram_ids[i] = Some(id),
+                Inserted::Duplicate(_) => self.report.duplicates += 1,
             }
         }
+        let mut states: HashMap<i64, MeterState> = HashMap::new();
         let mut readings = Vec::with_capacity(pending.len() * 2);
-        for (p, telegram_id) in pending.iter_mut().zip(telegram_ids) {
-            let Some(telegram_id) = telegram_id else {
-                self.report.duplicates += 1;
-                continue;
-            };
-            if let Some((code, reason)) = p.problem.take() {
-                self.report.kept_undecoded += 1;
-                self.report.reject(p.line, code, reason);
-                continue;
-            }
+        for ((p, telegram_id), meter_id) in pending.iter_mut().zip(telegram_ids).zip(&meter_ids) {
+            let (Some(telegram_id), Some(meter_id)) = (telegram_id, *meter_id) else { continue };
             self.report.stored += 1;
-            for (register, value) in &p.readings {
-                readings.push(store::readings::Reading {
-                    meter_id: p.meter_id,
-                    register: register.code(),
-                    ts: p.received_at,
-                    value: *value,
-                    telegram_id: Some(telegram_id),
-                });
+            if let Some((code, reason)) = p.values.problem.take() {
+                self.report.kept_undecoded += 1;
+                self.reject(p.line, code, reason);
+                continue;
             }
-            let conn = self.conn;
-            if let Some(meter) = self.meter(&p.serial, &p.manufacturer) {
-                meter.observe(conn, p.received_at, &p.codes)?;
+            for (register, value) in &p.values.readings {
+                let r = store::readings::Reading { meter_id, register: register.code(), ts: p.ts, value: *value, telegram_id: Some(telegram_id) };
+                readings.push((r, p.line, *register));
+            }
+            if !states.contains_key(&meter_id) {
+                states.insert(meter_id, MeterState::load(conn, meter_id, self.latest)?);
+            }
+            if let Some(state) = states.get_mut(&meter_id) {
+                state.observe(p.ts, &p.values.codes);
             }
         }
-        readings.sort_unstable_by_key(|r| (r.meter_id, r.register, r.ts));
-        for r in &readings {
-            if store::readings::insert(self.conn, r)? {
-                self.report.readings += 1;
+        // Sorted by key, stably: of two values for one key the earlier line's is kept.
+        readings.sort_by_key(|(r, _, _)| (r.meter_id, r.register, r.ts));
+        for (r, line, register) in &readings {
+            match store::readings::offer(conn, r)? {
+                Offered::New => self.report.readings += 1,
+                Offered::Same => {}
+                Offered::Conflict { kept_value, kept_telegram } => {
+                    self.report.conflicts += 1;
+                    if self.report.conflict_list.len() < MAX_LISTED_REJECTS {
+                        let serial = pending.iter().find(|p| p.line == *line).map(|p| p.serial.clone()).unwrap_or_default();
+                        let c = Conflict {
+                            line: *line,
+                            meter_id: r.meter_id,
+                            register: r.register,
+                            ts: r.ts,
+                            kept_value,
+                            kept_telegram,
+                            other_value: r.value,
+                            other_telegram: r.telegram_id,
+                        };
+                        self.report.conflict_list.push(ReadingConflict {
+                            line: *line,
+                            serial: serial.clone(),
+                            register: register.id(),
+                            ts: r.ts,
+                            kept_value,
+                            other_value: r.value,
+                            kept_telegram: kept_telegram.map(|t| format!("{t:016x}")),
+                            other_telegram: r.telegram_id.map(|t| format!("{t:016x}")),
+                        });
+                        self.new_conflicts.push((c, serial));
+                    }
+                }
             }
+        }
+        for (meter_id, state) in states {
+            for e in state.open.iter().chain(&state.closed) {
+                store::info_codes::upsert(conn, meter_id, e)?;
+            }
+            store::meters::set_seen(conn, meter_id, state.last_seen, state.mask)?;
         }
         Ok(())
     }
 
-    fn finish(mut self) -> Result<FileReport> {
-        self.flush()?;
-        self.report.rejected.sort_by_key(|r| r.line);
-        for (_, meter) in self.meters.values_mut().flatten().filter(|(_, m)| m.dirty) {
-            for e in meter.open.iter().flatten().chain(&meter.closed) {
-                store::info_codes::upsert(self.conn, meter.id, e)?;
-            }
-            store::meters::set_seen(self.conn, meter.id, meter.last_seen, meter.mask)?;
-        }
-        for r in &self.report.rejected {
-            store::imports::reject(self.conn, self.import_id, r.line, &r.code, &r.reason)?;
-        }
-        let r = &self.report;
-        let counts = store::imports::Counts {
-            lines: r.lines,
-            stored: r.stored,
-            duplicates: r.duplicates,
-            rejected: r.rejected_count,
+    /// Keep the telegram of a device not in the park in the heard-devices list.
+    fn hear(&mut self, conn: &Connection, p: &Pending) -> Result<()> {
+        let heard = store::heard::Heard {
+            serial: &p.serial,
+            manufacturer: &p.manufacturer,
+            version: p.version,
+            device_type: &p.device_type,
+            received_at: p.received_at,
+            rssi: p.rssi,
+            encrypted: matches!(p.values.status, "no-key" | "wrong-key"),
+            status: p.values.status,
+            import_id: self.import_id,
+            raw: &p.raw,
         };
-        store::imports::finish(self.conn, self.import_id, &counts, self.now)?;
-        let details = format!(
-            "{}: {} lines, {} stored, {} duplicates, {} rejected, {} readings, {} new meters",
-            r.name, r.lines, r.stored, r.duplicates, r.rejected_count, r.readings, r.new_meters
+        self.report.heard += 1;
+        if store::heard::hear(conn, &heard)? {
+            self.report.heard_devices += 1;
+        }
+        Ok(())
+    }
+
+    /// Record the end of the import (and its error, if it stopped) with an audit entry.
+    fn finish(mut self, error: Option<&str>) -> Result<FileReport> {
+        self.report.rejected.sort_by_key(|r| r.line);
+        self.report.conflict_list.sort_by_key(|c| c.line);
+        let r = &self.report;
+        let mut conn = self.store.writer();
+        let tx = conn.transaction()?;
+        store::imports::finish(&tx, self.import_id, error, self.now)?;
+        let mut details = format!(
+            "{}: {} lines, {} stored, {} duplicates, {} rejected, {} readings, {} conflicts, {} new meters, {} heard from devices not in the park",
+            r.name, r.lines, r.stored, r.duplicates, r.rejected_count, r.readings, r.conflicts, r.new_meters, r.heard
         );
-        store::audit::record_permit(self.conn, self.permit, self.now, "import", &details)?;
+        if let Some(e) = error {
+            details.push_str(&format!("; stopped: {e}"));
+        }
+        store::audit::record_permit(&tx, self.permit, self.now, "import", &details)?;
+        tx.commit()?;
         Ok(self.report)
     }
 }
 
 impl MeterState {
-    /// Follow the meter's info codes with a telegram received at `ts`: an ongoing code
-    /// extends its event, a new one opens an event, a code no longer sent closes it.
-    /// Telegrams older than the last one seen do not change events.
-    fn observe(&mut self, conn: &Connection, ts: i64, codes: &[&str]) -> Result<()> {
-        self.dirty = true;
+    fn load(conn: &Connection, id: i64, latest: i64) -> Result<MeterState> {
+        let (last_seen, mask) = store::meters::seen(conn, id)?;
+        let last_seen = last_seen.filter(|seen| *seen <= latest);
+        let open = if mask == 0 { Vec::new() } else { store::info_codes::open_of(conn, id)? };
+        Ok(MeterState { last_seen, mask, open, closed: Vec::new() })
+    }
+
+    /// Follow the meter's info codes with a telegram of time `ts`: an ongoing code extends
+    /// its event, a new one opens an event, a code no longer sent closes it. Telegrams
+    /// older than the last one seen do not change events.
+    fn observe(&mut self, ts: i64, codes: &[&str]) {
         if self.last_seen.is_some_and(|seen| ts < seen) {
-            return Ok(());
+            return;
         }
         self.last_seen = Some(ts);
-        if self.open.is_none() {
-            let open = if self.mask == 0 { Vec::new() } else { store::info_codes::open_of(conn, self.id)? };
-            self.open = Some(open);
-        }
-        let open = self.open.get_or_insert_with(Vec::new);
-        let mut still_open = Vec::with_capacity(open.len());
-        for mut e in open.drain(..) {
+        let mut still_open = Vec::with_capacity(self.open.len());
+        for mut e in self.open.drain(..) {
             if codes.contains(&e.code.as_str()) {
                 e.last_seen_at = ts;
                 still_open.push(e);
@@ -469,7 +748,6 @@ impl MeterState {
             }
         }
         self.mask = still_open.iter().fold(0, |m, e| m | info_code_bit(&e.code));
-        *open = still_open;
-        Ok(())
+        self.open = still_open;
     }
 }

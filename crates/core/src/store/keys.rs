@@ -38,3 +38,11 @@ pub fn all(conn: &Connection) -> Result<HashMap<String, [u8; 16]>> {
 pub fn exists(conn: &Connection, serial: &str) -> Result<bool> {
     Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM meter_keys WHERE serial = ?1)", [serial], |r| r.get(0))?)
 }
+
+/// The key of a serial, if any.
+pub fn get(conn: &Connection, serial: &str) -> Result<Option<[u8; 16]>> {
+    use rusqlite::OptionalExtension;
+    let blob: Option<Vec<u8>> =
+        conn.query_row("SELECT key FROM meter_keys WHERE serial = ?1", [serial], |r| r.get(0)).optional()?;
+    Ok(blob.and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()))
+}

@@ -95,6 +95,13 @@ pub fn mark_seen(conn: &Connection, id: i64, ts: i64) -> Result<()> {
     Ok(())
 }
 
+/// A meter's `last_seen` and info-code mask.
+pub fn seen(conn: &Connection, id: i64) -> Result<(Option<i64>, i64)> {
+    Ok(conn
+        .prepare_cached("SELECT last_seen, info_codes FROM meters WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
 pub fn set_seen(conn: &Connection, id: i64, last_seen: Option<i64>, info_codes: i64) -> Result<()> {
     conn.prepare_cached("UPDATE meters SET last_seen = ?2, info_codes = ?3 WHERE id = ?1")?
         .execute(params![id, last_seen, info_codes])?;

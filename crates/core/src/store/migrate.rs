@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_notifications", include_str!("../../../../migrations/0007_notifications.sql")),
     ("0008_export_layouts", include_str!("../../../../migrations/0008_export_layouts.sql")),
     ("0009_export_jobs", include_str!("../../../../migrations/0009_export_jobs.sql")),
+    ("0010_ingest", include_str!("../../../../migrations/0010_ingest.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

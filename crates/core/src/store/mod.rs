@@ -30,6 +30,7 @@ pub mod customers;
 pub mod export_jobs;
 pub mod formats;
 pub mod groups;
+pub mod heard;
 pub mod imports;
 pub mod info_codes;
 pub mod keys;
@@ -48,7 +49,8 @@ pub mod users;
 use crate::error::{Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use parking_lot::{FairMutex, FairMutexGuard};
+use std::sync::Mutex;
 
 pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
@@ -56,7 +58,9 @@ pub use migrate::MIGRATIONS;
 pub struct Store {
     path: PathBuf,
     read_only: bool,
-    writer: Mutex<Connection>,
+    /// Fair: a clerk's write waiting while an import commits its chunk gets the connection
+    /// next, before the import's following chunk.
+    writer: FairMutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -94,17 +98,21 @@ impl Store {
         let mut writer = Connection::open(path)?;
         // auto_vacuum must be set before the first table exists.
         writer.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
-        configure(&writer)?;
+        configure(&mut writer)?;
+        // Every write transaction takes the database's write lock when it begins (BEGIN
+        // IMMEDIATE), so a write that waits for another process waits in the busy handler,
+        // never fails with "database is locked" when its read snapshot went stale.
+        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
         migrate::apply(&mut writer)?;
-        Ok(Store { path: path.to_path_buf(), read_only: false, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
     /// Open an existing database without writing to it (no migration): for measuring
     /// read-only features on a big file while something else may write it. Writes fail.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let writer = open_ro(path)?;
-        Ok(Store { path: path.to_path_buf(), read_only: true, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
     /// Move the write-ahead log into the database file (after bulk work).
@@ -117,12 +125,10 @@ impl Store {
         &self.path
     }
 
-    /// The single writer connection. Hold it for as short as a transaction needs.
-    pub fn writer(&self) -> MutexGuard<'_, Connection> {
-        match self.writer.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    /// The single writer connection of this process. Hold it for as short as a transaction
+    /// needs: bulk work (imports) takes it a bounded chunk at a time.
+    pub fn writer(&self) -> FairMutexGuard<'_, Connection> {
+        self.writer.lock()
     }
 
     /// A reader connection from the pool (opened on demand).
@@ -135,8 +141,8 @@ impl Store {
             Some(c) => c,
             None if self.read_only => open_ro(&self.path)?,
             None => {
-                let c = Connection::open(&self.path)?;
-                configure(&c)?;
+                let mut c = Connection::open(&self.path)?;
+                configure(&mut c)?;
                 c
             }
         };
@@ -145,20 +151,41 @@ impl Store {
 }
 
 fn open_ro(path: &Path) -> Result<Connection> {
-    let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    c.execute_batch("PRAGMA busy_timeout = 30000; PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;")?;
+    let mut c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    c.execute_batch("PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;")?;
+    wait_when_busy(&mut c)?;
     Ok(c)
 }
 
-fn configure(conn: &Connection) -> Result<()> {
+fn configure(conn: &mut Connection) -> Result<()> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 30000;
          PRAGMA cache_size = -262144;
          PRAGMA temp_store = MEMORY;",
     )?;
+    wait_when_busy(conn)?;
+    Ok(())
+}
+
+/// How long a statement waits for another process's write lock before it gives up.
+pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// When another process (a CLI import beside `releve serve`, a cron job) holds the write
+/// lock, try again every 2 ms for up to [`BUSY_WAIT`]. SQLite's own busy timeout sleeps up
+/// to 100 ms between tries and keeps missing the short gaps an import leaves between its
+/// chunks; polling this often takes the first gap.
+fn wait_when_busy(conn: &mut Connection) -> Result<()> {
+    const STEP: std::time::Duration = std::time::Duration::from_millis(2);
+    let tries = (BUSY_WAIT.as_millis() / STEP.as_millis()) as i32;
+    conn.busy_handler(Some(move |n: i32| {
+        if n >= tries {
+            return false;
+        }
+        std::thread::sleep(STEP);
+        true
+    }))?;
     Ok(())
 }
 

@@ -24,6 +24,33 @@ pub fn insert(conn: &Connection, r: &Reading) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// What became of a reading offered to the store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Offered {
+    /// Stored.
+    New,
+    /// The same value was already stored for that meter, register and time.
+    Same,
+    /// Another value was already stored for that meter, register and time: it is kept.
+    Conflict { kept_value: f64, kept_telegram: Option<i64> },
+}
+
+/// Insert unless a value for the same meter, register and time exists; say which.
+pub fn offer(conn: &Connection, r: &Reading) -> Result<Offered> {
+    if insert(conn, r)? {
+        return Ok(Offered::New);
+    }
+    let (kept_value, kept_telegram): (f64, Option<i64>) = conn
+        .prepare_cached("SELECT value, telegram_id FROM readings WHERE meter_id = ?1 AND register = ?2 AND ts = ?3")?
+        .query_row(params![r.meter_id, r.register, r.ts], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    // The same value, or the same telegram decoded again: nothing to tell.
+    let same = kept_value == r.value || (kept_value - r.value).abs() <= 1e-9 * kept_value.abs().max(r.value.abs());
+    if same || kept_telegram == r.telegram_id {
+        return Ok(Offered::Same);
+    }
+    Ok(Offered::Conflict { kept_value, kept_telegram })
+}
+
 /// Insert or replace the value of a meter's register at `r.ts` (a hand-entered reading).
 pub fn put(conn: &Connection, r: &Reading) -> Result<()> {
     conn.prepare_cached(

@@ -35,6 +35,9 @@ pub const COMMANDS: &[&str] = &[
     "group_remove_meters",
     "group_rename",
     "groups_list",
+    "heard_device_adopt",
+    "heard_device_dismiss",
+    "heard_devices_list",
     "import_start",
     "info_codes_export",
     "info_codes_overview",
@@ -213,6 +216,19 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: TaskArgs = parse(args)?;
             let state = ctx.tasks.get(&a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
             ok(state)
+        }
+        "heard_devices_list" => {
+            let a: PageArgs = parse(args)?;
+            ok(releve_core::heard::heard_devices_list(store, &session, a.offset.unwrap_or(0), a.limit.unwrap_or(100))?)
+        }
+        "heard_device_adopt" => {
+            let a: IdArgs = parse(args)?;
+            ok(releve_core::heard::heard_device_adopt(store, &session, a.id, now)?)
+        }
+        "heard_device_dismiss" => {
+            let a: IdArgs = parse(args)?;
+            releve_core::heard::heard_device_dismiss(store, &session, a.id, now)?;
+            ok(json!({}))
         }
         "keys_import" => {
             let a: FileArgs = parse(args)?;
@@ -480,6 +496,12 @@ struct HistogramArgs {
     resolution: String,
     from: String,
     to: String,
+}
+
+#[derive(Deserialize)]
+struct PageArgs {
+    offset: Option<i64>,
+    limit: Option<i64>,
 }
 
 #[derive(Deserialize)]

@@ -301,24 +301,40 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
             let permit = session.permit(Permission::Import)?;
-            let mut failed = false;
+            let mut nothing_committed = Vec::new();
             for file in &files {
                 let content = read(file)?;
                 let name = file.display().to_string();
                 let mut bar = progress::Bar::new(&name);
                 let r = import::import_drive_by(&store, permit, &name, &content, now(), &mut |d, t| bar.set(d, t))?;
                 bar.finish();
-                println!(
-                    "{name}: {} lines, {} telegrams stored, {} duplicates, {} kept without values, {} rejected, {} readings, {} new meters",
-                    r.lines, r.stored, r.duplicates, r.kept_undecoded, r.rejected_count, r.readings, r.new_meters
-                );
+                println!("{}", import_summary(&r));
                 for rej in &r.rejected {
                     println!("  {name}, line {}: {} ({})", rej.line, rej.reason, rej.code);
                 }
-                failed |= r.rejected_count > 0 && r.stored == 0 && r.duplicates == 0;
+                for c in &r.conflict_list {
+                    println!(
+                        "  {name}, line {}: meter {} {} at {}: value {} not stored, {} kept (telegrams {} and {})",
+                        c.line,
+                        c.serial,
+                        c.register,
+                        c.ts,
+                        c.other_value,
+                        c.kept_value,
+                        c.other_telegram.as_deref().unwrap_or("-"),
+                        c.kept_telegram.as_deref().unwrap_or("-")
+                    );
+                }
+                if r.stored == 0 && r.duplicates == 0 && r.heard == 0 && r.rejected_count > 0 {
+                    nothing_committed.push(name);
+                }
             }
-            if failed {
-                return Err(Failure { code: "nothing_imported".into(), message: "no telegram could be read".into(), details: None });
+            if !nothing_committed.is_empty() {
+                return Err(Failure {
+                    code: "nothing_imported".into(),
+                    message: format!("nothing was stored from {}: every line was rejected (see above)", nothing_committed.join(", ")),
+                    details: None,
+                });
             }
             Ok(())
         }
@@ -485,4 +501,31 @@ fn parse_time(s: &str) -> Result<i64, Failure> {
     }
     let d = releve_api::commands::date("--now", s)?;
     Ok(d.and_hms_opt(12, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or_default())
+}
+
+/// What an import committed, in one line.
+fn import_summary(r: &import::FileReport) -> String {
+    let mut s = format!(
+        "{}: {} lines, {} telegrams stored ({} with values, {} kept without values), {} duplicates, {} readings, {} conflicts, {} new meters, {} rejected",
+        r.name,
+        r.lines,
+        r.stored,
+        r.stored - r.kept_undecoded,
+        r.kept_undecoded,
+        r.duplicates,
+        r.readings,
+        r.conflicts,
+        r.new_meters,
+        r.rejected_count
+    );
+    if r.heard > 0 {
+        s.push_str(&format!(
+            ", {} telegrams of {} devices not in the park kept in the heard-devices list",
+            r.heard, r.heard_devices
+        ));
+    }
+    if let Some(line) = r.completes_interrupted_at {
+        s.push_str(&format!(" (an earlier import of this file stopped at line {line}; this one completed it)"));
+    }
+    s
 }

@@ -238,6 +238,51 @@ fn import(lines: u32, hours: u32) -> Res {
         n / bare_secs,
         (n / import_secs) / (n / bare_secs)
     );
+
+    // The same file again into a new database while a clerk logs in every 50 ms, and the
+    // same logins with nothing else running: how long a login waits behind an import.
+    let busy_store = Store::open(&dir.path().join("busy.db"))?;
+    make_park(&busy_store)?;
+    let user = store::users::NewUser { salt: None, login: "clerk", name: "clerk", role: releve_core::access::Role::User, password: "pw", locale: "fr" };
+    releve_core::access::create_user(&busy_store, system.permit(Permission::ManageUsers)?, &user, NOW)?;
+    let login = || -> Result<Duration, releve_core::Error> {
+        let t = Instant::now();
+        releve_core::access::login(&busy_store, "clerk", "pw", "bench", NOW)?;
+        Ok(t.elapsed())
+    };
+    let mut idle = (0..100).map(|_| login()).collect::<Result<Vec<_>, _>>()?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (busy, busy_secs) = std::thread::scope(|s| -> Result<(Vec<Duration>, f64), Box<dyn std::error::Error>> {
+        let importer = s.spawn(|| {
+            let t = Instant::now();
+            let r = system
+                .permit(Permission::Import)
+                .and_then(|permit| releve_core::import::import_drive_by(&busy_store, permit, "busy.txt", &file, NOW, &mut |_, _| {}));
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            r.map(|_| t.elapsed().as_secs_f64())
+        });
+        let mut busy = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            busy.push(login()?);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let secs = importer.join().map_err(|_| "import thread")??;
+        Ok((busy, secs))
+    })?;
+    let mut busy = busy;
+    idle.sort();
+    busy.sort();
+    let pct = |v: &[Duration], p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0;
+    println!(
+        "login while nothing runs: p50 {:.1} ms, p99 {:.1} ms (100 logins); during the import of the same {} lines ({busy_secs:.1} s, alone {import_secs:.1} s): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} logins)",
+        pct(&idle, 0.5),
+        pct(&idle, 0.99),
+        rows.len(),
+        pct(&busy, 0.5),
+        pct(&busy, 0.99),
+        pct(&busy, 1.0),
+        busy.len()
+    );
     Ok(())
 }
 

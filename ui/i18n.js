@@ -290,7 +290,7 @@ const fr = {
   "heard.cancel": "Annuler",
   "heard.confirmDismiss": "Ignorer le compteur {serial} ? Il sort de la liste et ses télégrammes sont oubliés.",
   "heard.adopted": "Compteur {serial} ajouté au parc (non affecté) avec {telegrams} télégramme(s) : {decoded} décodé(s), {readings} valeur(s) enregistrée(s).",
-  "heard.adopted.nokey": "Compteur {serial} ajouté au parc (non affecté) avec {telegrams} télégramme(s), encore illisibles : importez sa clé pour lire ses valeurs.",
+  "heard.adopted.nokey": "Compteur {serial} ajouté au parc (non affecté) avec {telegrams} télégramme(s), encore illisible(s) : importez sa clé pour lire ses valeurs.",
   "heard.openMeter": "Ouvrir le compteur",
   "heard.dismissed": "Compteur {serial} ignoré : il est retiré de la liste.",
   "heard.empty": "Aucun compteur entendu hors parc.",

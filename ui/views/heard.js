@@ -7,11 +7,11 @@ import { icon, deviceIcon } from "../icons.js";
 import { esc } from "../dom.js";
 
 const PAGE = 50;
-const COLS = 10;
 let offset = 0; // kept while the clerk looks elsewhere
 
 export function render(root, ctx) {
   const edit = ctx.can("edit_meters");
+  const COLS = edit ? 10 : 9;
   let alive = true;
   let devices = [];
   let total = 0;
@@ -22,11 +22,11 @@ export function render(root, ctx) {
       <p class="muted" data-testid="heard-intro">${esc(t("heard.intro"))}</p></div></div>
     ${edit ? "" : `<p class="notice" data-testid="heard-denied">${esc(t("heard.denied"))}</p>`}
     <p class="toolbar-msg" data-testid="heard-msg" aria-live="polite"></p>
-    <div class="card table-card"><div class="table-scroll"><table class="table heard-table" data-testid="heard-table">
+    <div class="card table-card"><div class="table-scroll"><table class="table compact heard-table" data-testid="heard-table">
       <thead><tr><th>${esc(t("heard.col.serial"))}</th><th>${esc(t("heard.col.manufacturer"))}</th><th>${esc(t("heard.col.type"))}</th>
         <th class="num">${esc(t("heard.col.times"))}</th><th>${esc(t("heard.col.first"))}</th><th>${esc(t("heard.col.last"))}</th>
         <th class="num">${esc(t("heard.col.rssi"))}</th><th>${esc(t("heard.col.encrypted"))}</th><th>${esc(t("heard.col.why"))}</th>
-        <th>${edit ? esc(t("heard.col.actions")) : ""}</th></tr></thead>
+        ${edit ? `<th>${esc(t("heard.col.actions"))}</th>` : ""}</tr></thead>
       <tbody id="heard-rows"><tr class="empty-row"><td colspan="${COLS}">${esc(t("common.loading"))}</td></tr></tbody>
     </table></div>
     <div class="pager" data-testid="heard-pager" hidden>
@@ -45,15 +45,17 @@ export function render(root, ctx) {
   const say = (html, error) => { msg.innerHTML = html; msg.classList.toggle("error-text", !!error); msg.classList.toggle("ok-text", !!html && !error); };
 
   function rowHtml(d) {
-    let actions = "";
-    if (edit && dismissing === d.id) {
-      actions = `<span class="warn-text">${esc(t("heard.confirmDismiss", { serial: d.serial }))}</span>
+    const asking = edit && dismissing === d.id;
+    const actions = edit
+      ? `<div class="row-actions"><button class="btn btn-primary" data-act="adopt" data-testid="heard-adopt">${icon("plus")}<span>${esc(t("heard.adopt"))}</span></button>
+        <button class="btn btn-ghost danger" data-act="dismiss" data-testid="heard-dismiss" ${asking ? 'aria-pressed="true"' : ""}><span>${esc(t("heard.dismiss"))}</span></button></div>`
+      : "";
+    const confirmRow = asking
+      ? `<tr class="confirm-row" data-testid="heard-confirm" data-id="${d.id}" data-serial="${esc(d.serial)}"><td colspan="${COLS}"><div class="row-actions">
+        <span class="warn-text">${esc(t("heard.confirmDismiss", { serial: d.serial }))}</span>
         <button class="btn btn-danger" data-act="confirm-dismiss" data-testid="heard-confirm-dismiss">${esc(t("heard.dismiss"))}</button>
-        <button class="btn btn-ghost" data-act="cancel">${esc(t("heard.cancel"))}</button>`;
-    } else if (edit) {
-      actions = `<button class="btn btn-primary" data-act="adopt" data-testid="heard-adopt">${icon("plus")}<span>${esc(t("heard.adopt"))}</span></button>
-        <button class="btn btn-ghost danger" data-act="dismiss" data-testid="heard-dismiss">${icon("trash")}<span>${esc(t("heard.dismiss"))}</span></button>`;
-    }
+        <button class="btn btn-ghost" data-act="cancel">${esc(t("heard.cancel"))}</button></div></td></tr>`
+      : "";
     const type = d.device_type || "other";
     return `<tr data-testid="heard-row" data-id="${d.id}" data-serial="${esc(d.serial)}">
       <td class="mono strong">${esc(d.serial)}</td>
@@ -65,7 +67,7 @@ export function render(root, ctx) {
       <td class="num nowrap">${d.last_rssi === null || d.last_rssi === undefined ? esc(t("common.none")) : esc(t("heard.rssi", { value: fmtInt(d.last_rssi) }))}</td>
       <td>${esc(t(d.encrypted ? "common.yes" : "common.no"))}</td>
       <td data-testid="heard-why">${esc(tOr("heard.status." + d.last_status, d.last_status || t("common.none")))}</td>
-      <td class="row-actions">${actions}</td></tr>`;
+      ${edit ? `<td class="nowrap">${actions}</td>` : ""}</tr>${confirmRow}`;
   }
 
   function draw() {

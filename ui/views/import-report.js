@@ -32,7 +32,7 @@ export function reportNotesHtml(files) {
   if (conflicts) notes.push(`<li data-testid="import-conflicts-note" class="warn-text">${esc(plural("import.conflicts", conflicts))}</li>`);
   if (heard) {
     notes.push(`<li data-testid="import-heard-note">${esc(plural("import.heard", heard, { devices: fmtInt(sum(files, "heard_devices")) }))}
-      <a class="btn btn-ghost" href="#/heard" data-testid="import-heard-link">${icon("meters")}<span>${esc(t("import.heard.open"))}</span></a></li>`);
+      <a class="btn btn-ghost" href="#/heard" data-testid="import-heard-link">${icon("antenna")}<span>${esc(t("import.heard.open"))}</span></a></li>`);
   }
   if (undecoded) notes.push(`<li data-testid="import-undecoded-note">${esc(plural("import.undecoded", undecoded))}</li>`);
   for (const f of files) {

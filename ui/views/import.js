@@ -3,6 +3,7 @@ import { t, getLocale, fmtInt, fmtPercent, errorText, rejectLabel } from "../i18
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { renderPark, pt } from "./park-import.js";
+import { reportNotesHtml, conflictsHtml, rejectReasonHtml } from "./import-report.js";
 
 const POLL_MS = 300;
 // Module state: an import keeps running (and its report stays) while the clerk looks elsewhere.
@@ -86,6 +87,7 @@ function reportHtml(r) {
   return `<section class="card" data-testid="import-report">
     <h2>${icon("check")}<span>${esc(t("import.report"))}</span></h2>
     <p class="summary">${esc(t("import.summary", { stored: fmtInt(r.stored), duplicates: fmtInt(r.duplicates), rejected: fmtInt(r.rejected_count) }))}</p>
+    ${reportNotesHtml(files)}
     <div class="table-scroll"><table class="table" data-testid="import-files">
       <thead><tr><th>${esc(t("import.col.file"))}</th><th class="num">${esc(t("import.col.lines"))}</th><th class="num">${esc(t("import.col.telegrams"))}</th><th class="num">${esc(t("import.col.stored"))}</th><th class="num">${esc(t("import.col.duplicates"))}</th>${undecTh}<th class="num">${esc(t("import.col.readings"))}</th><th class="num">${esc(t("import.col.newMeters"))}</th><th class="num">${esc(t("import.col.rejected"))}</th></tr></thead>
       <tbody>${files.map((f) => `<tr data-testid="import-file-row"><td>${icon("file")} ${esc(f.name)}</td><td class="num">${fmtInt(f.lines)}</td><td class="num">${fmtInt(f.telegrams)}</td><td class="num">${fmtInt(f.stored)}</td><td class="num">${fmtInt(f.duplicates)}</td>${showUndecoded ? `<td class="num">${fmtInt(f.kept_undecoded || 0)}</td>` : ""}<td class="num">${fmtInt(f.readings)}</td><td class="num">${fmtInt(f.new_meters)}</td><td class="num ${rejectedOf(f) ? "warn-text" : ""}">${fmtInt(rejectedOf(f))}</td></tr>`).join("")}</tbody>
@@ -95,8 +97,9 @@ function reportHtml(r) {
       ${capped ? `<p class="muted small">${esc(t("import.rejected.capped"))}</p>` : ""}
       <div class="table-scroll rejected-scroll"><table class="table compact" data-testid="rejected-table">
         <thead><tr>${files.length > 1 ? `<th>${esc(t("import.rejected.file"))}</th>` : ""}<th class="num">${esc(t("import.rejected.line"))}</th><th>${esc(t("import.rejected.reason"))}</th></tr></thead>
-        <tbody>${rows.map((x) => `<tr data-testid="rejected-row" data-line="${x.line}">${files.length > 1 ? `<td>${esc(x.file)}</td>` : ""}<td class="num mono">${fmtInt(x.line)}</td><td>${rejectLabel(x.code) ? `<b class="reject-label">${esc(rejectLabel(x.code))}</b> <span class="muted small">${esc(x.reason || "")}</span>` : esc(x.reason || x.code)} ${x.code ? `<span class="code-id mono">${esc(x.code)}</span>` : ""}</td></tr>`).join("")}</tbody>
+        <tbody>${rows.map((x) => `<tr data-testid="rejected-row" data-line="${x.line}">${files.length > 1 ? `<td>${esc(x.file)}</td>` : ""}<td class="num mono">${fmtInt(x.line)}</td><td>${rejectReasonHtml(x)} ${x.code ? `<span class="code-id mono">${esc(x.code)}</span>` : ""}</td></tr>`).join("")}</tbody>
       </table></div>` : ""}
+    ${conflictsHtml(files)}
   </section>`;
 }
 

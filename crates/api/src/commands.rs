@@ -211,7 +211,7 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "import_start" => import_start(ctx, session, parse(args)?),
         "import_status" => {
             let a: TaskArgs = parse(args)?;
-            let state = ctx.tasks.get(&a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
+            let state = ctx.tasks.get(session.user_id, &a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
             ok(state)
         }
         "keys_import" => {
@@ -317,7 +317,17 @@ struct LoginArgs {
     password: String,
 }
 
+/// The longest login and password accepted: longer ones are refused before any work.
+pub const MAX_LOGIN_CHARS: usize = 100;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
 fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, ApiError> {
+    if a.login.chars().count() > MAX_LOGIN_CHARS {
+        return Err(ApiError::bad_input("login", format!("at most {MAX_LOGIN_CHARS} characters")));
+    }
+    if a.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::bad_input("password", format!("at most {MAX_PASSWORD_CHARS} characters")));
+    }
     let session = access::login(ctx.store(), a.login.trim(), &a.password, &ctx.computer, ctx.now())?;
     let token = new_token();
     let mut v = session_json(ctx, &session)?;
@@ -327,10 +337,7 @@ fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, ApiError> {
 }
 
 fn new_token() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    crate::random_hex(24)
 }
 
 fn session_json(ctx: &Ctx, s: &access::Session) -> Result<Value, ApiError> {
@@ -495,7 +502,22 @@ struct FileArgs {
 
 #[derive(Deserialize)]
 struct ImportArgs {
-    files: Vec<FileArgs>,
+    files: Vec<ImportFile>,
+}
+
+/// A file to import: its `content` (the desktop window), or the id of an `upload` made
+/// with `POST /api/upload` (the browser).
+#[derive(Deserialize)]
+struct ImportFile {
+    name: String,
+    content: Option<String>,
+    upload: Option<String>,
+}
+
+/// Where an import file's bytes are: in the request, or in a spool file (deleted after).
+enum ImportSource {
+    Content(String),
+    Spool(std::path::PathBuf),
 }
 
 fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Value, ApiError> {
@@ -503,8 +525,23 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
     if a.files.is_empty() {
         return Err(ApiError::new("bad_input", "choose at least one file"));
     }
-    let total: u64 = a.files.iter().map(|f| f.content.lines().count() as u64).sum();
-    let (id, task) = ctx.tasks.start(total);
+    let mut files = Vec::with_capacity(a.files.len());
+    for f in a.files {
+        let (source, lines) = match (f.content, f.upload) {
+            (Some(content), None) => {
+                let lines = content.lines().count() as u64;
+                (ImportSource::Content(content), lines)
+            }
+            (None, Some(id)) => {
+                let upload = ctx.uploads.take(session.user_id, &id)?;
+                (ImportSource::Spool(upload.path), upload.lines)
+            }
+            _ => return Err(ApiError::bad_input("files", format!("{}: give either content or upload", f.name))),
+        };
+        files.push((f.name, source, lines));
+    }
+    let total: u64 = files.iter().map(|(_, _, lines)| lines).sum();
+    let (id, task) = ctx.tasks.start(session.user_id, total);
     let store = ctx.store.clone();
     let clock = ctx.clock.clone();
     std::thread::spawn(move || {
@@ -514,24 +551,35 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
         };
         let mut reports: Vec<import::FileReport> = Vec::new();
         let mut base = 0u64;
-        for file in &a.files {
-            let result = session.permit(Permission::Import).map_err(ApiError::from).and_then(|permit| {
-                import::import_drive_by(&store, permit, &file.name, file.content.as_bytes(), clock(), &mut |done, _| {
+        let mut failed = None;
+        for (name, source, lines) in &files {
+            if failed.is_some() {
+                break;
+            }
+            let result = read_source(source).and_then(|bytes| {
+                let permit = session.permit(Permission::Import)?;
+                import::import_drive_by(&store, permit, name, &bytes, clock(), &mut |done, _| {
                     set(&mut |t| t.processed_lines = base + done)
                 })
                 .map_err(ApiError::from)
             });
             match result {
                 Ok(r) => reports.push(r),
-                Err(e) => {
-                    set(&mut |t| {
-                        t.state = "failed";
-                        t.error = Some(ApiError::new(&e.code, format!("{}: {}", file.name, e.message)));
-                    });
-                    return;
-                }
+                Err(e) => failed = Some(ApiError::new(&e.code, format!("{name}: {}", e.message))),
             }
-            base += file.content.lines().count() as u64;
+            base += lines;
+        }
+        for (_, source, _) in &files {
+            if let ImportSource::Spool(path) = source {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if let Some(e) = failed {
+            set(&mut |t| {
+                t.state = "failed";
+                t.error = Some(e.clone());
+            });
+            return;
         }
         let summary = json!({
             "stored": reports.iter().map(|r| r.stored).sum::<u64>(),
@@ -546,6 +594,15 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
         });
     });
     ok(json!({ "task": id }))
+}
+
+fn read_source(source: &ImportSource) -> Result<std::borrow::Cow<'_, [u8]>, ApiError> {
+    match source {
+        ImportSource::Content(content) => Ok(content.as_bytes().into()),
+        ImportSource::Spool(path) => std::fs::read(path)
+            .map(Into::into)
+            .map_err(|e| ApiError::new("io", format!("cannot read the uploaded file: {e}"))),
+    }
 }
 
 #[derive(Deserialize)]

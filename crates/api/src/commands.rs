@@ -1,6 +1,7 @@
 //! The command table: argument shapes (DTOs) and one call into the core per command.
 
 use crate::{ApiError, Ctx};
+use crate::bounds::{MAX_DAYS, amount, id, ids, opt_id, page, range, Bounded};
 use chrono::NaiveDate;
 use releve_core::access::{self, Permission};
 use releve_core::{compare, exchange, export, groups, import, info_codes, keys, map, meters};
@@ -300,15 +301,21 @@ pub(crate) fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
 }
 
-/// A command's JSON arguments as `T` (absent arguments are `{}`).
-pub(crate) fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+/// A command's JSON arguments as `T` (absent arguments are `{}`), within its bounds.
+pub(crate) fn parse<T: DeserializeOwned + Bounded>(args: Value) -> Result<T, ApiError> {
     let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
+    let a: T = serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))?;
+    a.check()?;
+    Ok(a)
 }
 
+/// A date argument, like 2025-01-31, in the years 1970 to 2200.
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31")))
+    use chrono::Datelike;
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31")))?;
+    crate::bounds::range(field, d.year(), 1970, 2200)?;
+    Ok(d)
 }
 
 #[derive(Deserialize)]
@@ -316,6 +323,8 @@ struct LoginArgs {
     login: String,
     password: String,
 }
+
+impl Bounded for LoginArgs {}
 
 /// The longest login and password accepted: longer ones are refused before any work.
 pub const MAX_LOGIN_CHARS: usize = 100;
@@ -355,6 +364,8 @@ struct LocaleArgs {
     locale: String,
 }
 
+impl Bounded for LocaleArgs {}
+
 #[derive(Deserialize)]
 struct MetersListArgs {
     search: Option<String>,
@@ -369,9 +380,22 @@ struct MetersListArgs {
     alarms_only: bool,
 }
 
+impl Bounded for MetersListArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        page(self.offset, self.limit)
+    }
+}
+
 #[derive(Deserialize)]
 struct IdArgs {
     id: i64,
+}
+
+impl Bounded for IdArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -381,16 +405,35 @@ struct GroupCreateArgs {
     meter_ids: Vec<i64>,
 }
 
+impl Bounded for GroupCreateArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        ids("meter_ids", &self.meter_ids)
+    }
+}
+
 #[derive(Deserialize)]
 struct GroupRenameArgs {
     id: i64,
     name: String,
 }
 
+impl Bounded for GroupRenameArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
+}
+
 #[derive(Deserialize)]
 struct GroupMembersArgs {
     id: i64,
     meter_ids: Vec<i64>,
+}
+
+impl Bounded for GroupMembersArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)?;
+        ids("meter_ids", &self.meter_ids)
+    }
 }
 
 #[derive(Deserialize)]
@@ -403,6 +446,16 @@ struct InfoCodesArgs {
     #[serde(default)]
     offset: i64,
     limit: Option<i64>,
+}
+
+impl Bounded for InfoCodesArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        if let Some(days) = self.period_days {
+            range("period_days", days, 1, MAX_DAYS)?;
+        }
+        page(self.offset, self.limit)
+    }
 }
 
 fn info_codes_query(a: &InfoCodesArgs) -> Result<info_codes::OverviewQuery, ApiError> {
@@ -424,6 +477,8 @@ struct WatchedArgs {
     global: bool,
 }
 
+impl Bounded for WatchedArgs {}
+
 #[derive(Deserialize)]
 struct ParkProfileArgs {
     name: String,
@@ -435,10 +490,24 @@ struct ParkProfileArgs {
     interval_minutes: Option<i64>,
 }
 
+impl Bounded for ParkProfileArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        for (field, column) in &self.mapping {
+            range(&format!("mapping.{field}"), *column, 0, 999)?;
+        }
+        if let Some(m) = self.interval_minutes {
+            range("interval_minutes", m, 1, 7 * 24 * 60)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 struct NameArgs {
     name: String,
 }
+
+impl Bounded for NameArgs {}
 
 #[derive(Deserialize)]
 struct ParkImportArgs {
@@ -447,16 +516,30 @@ struct ParkImportArgs {
     content: String,
 }
 
+impl Bounded for ParkImportArgs {}
+
 #[derive(Deserialize)]
 struct MapPointsArgs {
     group_id: Option<i64>,
     not_heard_since: Option<String>,
 }
 
+impl Bounded for MapPointsArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)
+    }
+}
+
 #[derive(Deserialize)]
 struct MapSettingsArgs {
     tile_url: String,
     stale_days: Option<i64>,
+}
+
+impl Bounded for MapSettingsArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.stale_days.map_or(Ok(()), |d| range("stale_days", d, 1, MAX_DAYS))
+    }
 }
 
 #[derive(Deserialize)]
@@ -467,6 +550,14 @@ struct ExchangeArgs {
     at: String,
     final_value: f64,
     initial_value: f64,
+}
+
+impl Bounded for ExchangeArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("old_id", self.old_id)?;
+        amount("final_value", self.final_value)?;
+        amount("initial_value", self.initial_value)
+    }
 }
 
 #[derive(Deserialize)]
@@ -480,6 +571,13 @@ struct CompareArgs {
     sum_of_group: Option<i64>,
 }
 
+impl Bounded for CompareArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        ids("ids", &self.ids)?;
+        opt_id("sum_of_group", self.sum_of_group)
+    }
+}
+
 #[derive(Deserialize)]
 struct HistogramArgs {
     id: i64,
@@ -489,10 +587,18 @@ struct HistogramArgs {
     to: String,
 }
 
+impl Bounded for HistogramArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
+}
+
 #[derive(Deserialize)]
 struct TaskArgs {
     task: String,
 }
+
+impl Bounded for TaskArgs {}
 
 #[derive(Deserialize)]
 struct FileArgs {
@@ -500,10 +606,14 @@ struct FileArgs {
     content: String,
 }
 
+impl Bounded for FileArgs {}
+
 #[derive(Deserialize)]
 struct ImportArgs {
     files: Vec<ImportFile>,
 }
+
+impl Bounded for ImportArgs {}
 
 /// A file to import: its `content` (the desktop window), or the id of an `upload` made
 /// with `POST /api/upload` (the browser).
@@ -615,6 +725,12 @@ pub struct ExportArgs {
     pub group_id: Option<i64>,
 }
 
+impl Bounded for ExportArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)
+    }
+}
+
 pub fn export_spec(a: &ExportArgs) -> Result<export::ExportSpec, ApiError> {
     let mut spec = export::ExportSpec::new(date("from", &a.from)?, date("to", &a.to)?);
     if let Some(cols) = &a.columns {
@@ -648,6 +764,8 @@ struct DecodeArgs {
     #[serde(default)]
     explain: bool,
 }
+
+impl Bounded for DecodeArgs {}
 
 fn hex_bytes(what: &str, text: &str) -> Result<Vec<u8>, ApiError> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();

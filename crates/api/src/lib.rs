@@ -2,6 +2,7 @@
 //! `Ctx::call(token, name, args)`. Only this crate knows JSON argument shapes; each command
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
+mod bounds;
 pub mod commands;
 mod consumer_report;
 mod export_jobs;

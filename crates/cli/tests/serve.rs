@@ -356,3 +356,94 @@ fn a_new_database_is_its_owners_only() {
     drop(store);
     assert!(Path::new(&db).exists());
 }
+
+#[test]
+fn hostile_numbers_are_refused_by_every_command_that_takes_one() {
+    let server = Server::start();
+    let token = server.login("superuser");
+    let max = json!(i64::MAX);
+    let big = json!(1e308);
+    let ids = || vec![json!(-1), json!(0), max.clone(), big.clone(), json!(1i64 << 60)];
+    let counts = || vec![json!(-1), json!(0), max.clone(), big.clone(), json!(10_000_000)];
+    let offsets = || vec![json!(-1), max.clone(), big.clone()];
+    let amounts = || vec![big.clone(), json!(-1e308), max.clone()];
+    let day = |d: &str| json!(d);
+    let period = json!({"from": "2026-01-01", "to": "2026-01-31"});
+    let with = |base: &Value, more: Value| {
+        let mut v = base.clone();
+        v.as_object_mut().expect("object").extend(more.as_object().expect("object").clone());
+        v
+    };
+    let hist = with(&period, json!({"id": 1, "resolution": "day"}));
+    let cases: Vec<(&str, Value, &str, Vec<Value>)> = vec![
+        ("meters_list", json!({}), "group_id", ids()),
+        ("meters_list", json!({}), "offset", offsets()),
+        ("meters_list", json!({}), "limit", counts()),
+        ("meter_get", json!({}), "id", ids()),
+        ("group_rename", json!({"name": "g"}), "id", ids()),
+        ("group_delete", json!({}), "id", ids()),
+        ("group_add_meters", json!({"meter_ids": [1]}), "id", ids()),
+        ("group_remove_meters", json!({"id": 1}), "meter_ids", ids().into_iter().map(|v| json!([v])).collect()),
+        ("group_create", json!({"name": "g"}), "meter_ids", ids().into_iter().map(|v| json!([v])).collect()),
+        ("info_codes_overview", json!({}), "period_days", vec![json!(-1), json!(0), max.clone(), big.clone(), json!(1i64 << 40), json!(40_000)]),
+        ("info_codes_overview", json!({}), "group_id", ids()),
+        ("info_codes_overview", json!({}), "offset", offsets()),
+        ("info_codes_overview", json!({}), "limit", counts()),
+        ("info_codes_export", json!({}), "period_days", vec![json!(-5), max.clone(), json!(1i64 << 40)]),
+        ("map_points", json!({}), "group_id", ids()),
+        ("map_set_settings", json!({"tile_url": "https://t.example/{z}/{x}/{y}.png"}), "stale_days", counts()),
+        ("meter_exchange", json!({"new_serial": "1", "at": "2026-01-01T00:00", "final_value": 1, "initial_value": 0}), "old_id", ids()),
+        ("meter_exchange", json!({"old_id": 1, "new_serial": "1", "at": "2026-01-01T00:00", "initial_value": 0}), "final_value", amounts()),
+        ("meter_exchange", json!({"old_id": 1, "new_serial": "1", "at": "2026-01-01T00:00", "final_value": 1}), "initial_value", amounts()),
+        ("meters_compare", with(&period, json!({"resolution": "day"})), "ids", ids().into_iter().map(|v| json!([v])).collect()),
+        ("meters_compare", with(&period, json!({"ids": [1], "resolution": "day"})), "sum_of_group", ids()),
+        ("meter_histogram", json!({"id": 1, "resolution": "day", "to": "2026-01-31"}), "from", vec![day("0001-01-01"), day("1000-06-30"), day("-200000-01-01")]),
+        ("meter_histogram", json!({"id": 1, "resolution": "day", "from": "2026-01-01"}), "to", vec![day("9999-12-31"), day("+200000-01-01")]),
+        ("meter_histogram", hist.clone(), "id", ids()),
+        ("export_readings", period.clone(), "group_id", ids()),
+        ("export_readings", json!({"to": "2026-01-31"}), "from", vec![day("0001-01-01")]),
+        ("report_consumption", period.clone(), "group_id", ids()),
+        ("report_consumption", period.clone(), "above", amounts()),
+        ("report_consumption", period.clone(), "below", amounts()),
+        ("report_consumption", period.clone(), "offset", offsets()),
+        ("report_consumption", period.clone(), "limit", counts()),
+        ("report_consumption_export", period.clone(), "above", amounts()),
+        ("report_performance", with(&period, json!({"expected_per_day": 1})), "offset", offsets()),
+        ("report_performance", with(&period, json!({"expected_per_day": 1})), "limit", counts()),
+        ("report_performance", period.clone(), "expected_per_day", vec![json!(-1), max.clone(), big.clone()]),
+        ("report_performance_export", period.clone(), "expected_per_day", vec![json!(-1), big.clone()]),
+        ("report_performance_comment", json!({"comment": ""}), "id", ids()),
+        ("notify_rule_delete", json!({}), "id", ids()),
+        ("notify_log", json!({}), "limit", counts()),
+        ("export_job_delete", json!({}), "id", ids()),
+        ("export_job_run_now", json!({}), "id", ids()),
+        ("export_runs_list", json!({}), "job_id", ids()),
+        ("export_runs_list", json!({}), "limit", counts()),
+        ("export_layout_preview", with(&period, json!({"name": "x"})), "limit", vec![json!(-1), json!(0), max.clone(), big.clone(), json!(5000)]),
+        ("consumer_report", period.clone(), "meter_id", ids()),
+        ("park_profile_save", json!({"name": "p", "separator": ";", "mapping": {"serial": 0}, "folder": "/tmp"}), "interval_minutes", counts()),
+        ("park_profile_save", json!({"name": "p", "separator": ";"}), "mapping", vec![json!({"serial": -1}), json!({"serial": 1e308}), json!({"serial": 5000})]),
+    ];
+    let mut refused = 0;
+    for (command, base, field, values) in &cases {
+        for value in values {
+            let args = with(base, json!({ *field: value }));
+            let (status, e) = server.call(&token, command, args.clone());
+            assert_eq!(status, 400, "{command} {args}: {e}");
+            let code = e["error"]["code"].as_str().expect("code");
+            let message = e["error"]["message"].as_str().expect("message");
+            match code {
+                "bad_input" => assert!(message.contains(field), "{command} {args}: {message}"),
+                "bad_request" => assert!(message.starts_with("invalid arguments"), "{command} {args}: {message}"),
+                other => panic!("{command} {args}: code {other}"),
+            }
+            refused += 1;
+        }
+    }
+    eprintln!("{refused} hostile values refused by {} commands", cases.iter().map(|c| c.0).collect::<std::collections::BTreeSet<_>>().len());
+    // The bounds let ordinary values through.
+    let (status, page) = server.call(&token, "info_codes_overview", json!({"period_days": 3650, "limit": 5}));
+    assert_eq!(status, 200, "{page}");
+    let (status, page) = server.call(&token, "meters_list", json!({"offset": 0, "limit": 100000}));
+    assert_eq!((status, page["total"].as_i64()), (200, Some(20)), "{page}");
+}

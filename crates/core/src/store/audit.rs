@@ -59,7 +59,8 @@ mod tests {
         assert_eq!(super::bounded("short"), "short");
         let exact = "é".repeat(super::MAX_FIELD_CHARS);
         assert_eq!(super::bounded(&exact), exact.as_str());
-        let cut = super::bounded(&"é".repeat(10 * super::MAX_FIELD_CHARS));
+        let long = "é".repeat(10 * super::MAX_FIELD_CHARS);
+        let cut = super::bounded(&long);
         assert_eq!(cut.chars().count(), super::MAX_FIELD_CHARS);
         assert!(cut.ends_with("é…"), "{}", &cut[cut.len() - 8..]);
     }

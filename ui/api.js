@@ -1,5 +1,6 @@
 // The only UI module that knows the transport: Tauri IPC or HTTP (`releve serve`).
-// Every command of crates/api/COMMANDS.md goes through `call(name, args)`.
+// Every command of crates/api/COMMANDS.md goes through `call(name, args)`; files to import
+// through `importFile(file)`.
 
 const TOKEN_KEY = "releve.token";
 
@@ -46,6 +47,53 @@ function notifyUnauthorized(err) {
   }
 }
 
+function readText(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error || new Error("read error"));
+    r.readAsText(file);
+  });
+}
+
+async function answerOf(res) {
+  const text = await res.text();
+  let body = null;
+  if (text) {
+    try { body = JSON.parse(text); } catch { body = null; }
+  }
+  if (!res.ok) {
+    const err = body && body.error
+      ? toApiError(body.error, res.status)
+      : new ApiError(res.status === 401 ? "not_logged_in" : "http_" + res.status, text || res.statusText, res.status);
+    notifyUnauthorized(err);
+    throw err;
+  }
+  return body;
+}
+
+// A file for the `files` argument of `import_start`: over HTTP it is streamed ahead to
+// `POST /api/upload` and named by its upload id (`{name, upload}`); the desktop window,
+// which has no HTTP, sends its text (`{name, content}`).
+export async function importFile(file) {
+  if (isTauri()) return { name: file.name, content: await readText(file) };
+  const token = getToken();
+  let res;
+  try {
+    res = await fetch("/api/upload?name=" + encodeURIComponent(file.name), {
+      method: "POST",
+      headers: token
+        ? { "Content-Type": "application/octet-stream", Authorization: "Bearer " + token }
+        : { "Content-Type": "application/octet-stream" },
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError("network", e && e.message ? e.message : String(e));
+  }
+  const answer = await answerOf(res);
+  return { name: file.name, upload: answer.upload };
+}
+
 export async function call(name, args = {}) {
   const token = getToken();
   if (isTauri()) {
@@ -69,17 +117,5 @@ export async function call(name, args = {}) {
   } catch (e) {
     throw new ApiError("network", e && e.message ? e.message : String(e));
   }
-  const text = await res.text();
-  let body = null;
-  if (text) {
-    try { body = JSON.parse(text); } catch { body = null; }
-  }
-  if (!res.ok) {
-    const err = body && body.error
-      ? toApiError(body.error, res.status)
-      : new ApiError(res.status === 401 ? "not_logged_in" : "http_" + res.status, text || res.statusText, res.status);
-    notifyUnauthorized(err);
-    throw err;
-  }
-  return body;
+  return answerOf(res);
 }

@@ -794,6 +794,7 @@ const fr = {
   "err.network": "Le serveur ne répond pas.",
   "err.wrong_password": "Identifiant ou mot de passe incorrect.",
   "err.bad_input": "Saisie incorrecte : {message}",
+  "err.too_large": "Trop volumineux : au plus {limit}.",
 };
 
 const en = {
@@ -1586,6 +1587,7 @@ const en = {
   "err.network": "The server does not answer.",
   "err.wrong_password": "Unknown login or wrong password.",
   "err.bad_input": "Invalid input: {message}",
+  "err.too_large": "Too large: at most {limit}.",
 };
 
 const dicts = { fr, en };
@@ -1713,10 +1715,17 @@ export function rejectLabel(code) { return tOr("reject." + code, null); }
 export function roleLabel(role) { return tOr("role." + role, role); }
 
 /** Words for an ApiError (code first, server message as a fallback). */
+// A size in bytes as the clerk reads it: "16 Ko", "64 Mo" / "16 KB", "64 MB".
+function sizeText(bytes) {
+  const [k, m] = getLocale() === "fr" ? ["Ko", "Mo"] : ["KB", "MB"];
+  const n = Number(bytes) || 0;
+  return n >= 1024 * 1024 ? fmtInt(Math.ceil(n / 1024 / 1024)) + " " + m : fmtInt(Math.ceil(n / 1024)) + " " + k;
+}
+
 export function errorText(err) {
   if (!err) return "";
   const known = tOr("err." + err.code, null);
-  if (known) return known.replace("{message}", err.message || "");
+  if (known) return known.replace("{message}", err.message || "").replace("{limit}", sizeText(err.details && err.details.limit));
   return err.message || String(err);
 }
 

@@ -1,4 +1,4 @@
-import { call } from "../api.js";
+import { call, importFile } from "../api.js";
 import { t, getLocale, fmtInt, fmtPercent, errorText, rejectLabel } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
@@ -12,15 +12,6 @@ let repaint = null;
 // Which tab: drive-by files or customers and meters.
 let tab = "files";
 let tabCleanup = null;
-
-function readText(file) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(String(r.result));
-    r.onerror = () => reject(r.error || new Error("read error"));
-    r.readAsText(file);
-  });
-}
 
 function fmtSize(bytes) {
   const [b, k, m] = getLocale() === "fr" ? ["o", "Ko", "Mo"] : ["B", "KB", "MB"];
@@ -51,7 +42,7 @@ async function start() {
   if (repaint) repaint();
   try {
     const files = [];
-    for (const f of st.files) files.push({ name: f.name, content: await readText(f) });
+    for (const f of st.files) files.push(await importFile(f));
     st.total = files.reduce((n, f) => n + (f.content ? f.content.split(/\r?\n/).filter((l) => l.length).length : 0), 0);
     const res = await call("import_start", { files });
     st.task = res.task;

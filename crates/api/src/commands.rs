@@ -1,6 +1,7 @@
 //! The command table: argument shapes (DTOs) and one call into the core per command.
 
 use crate::{ApiError, Ctx};
+use crate::bounds::{MAX_DAYS, amount, id, ids, opt_id, page, range, Bounded};
 use chrono::NaiveDate;
 use releve_core::access::{self, Permission};
 use releve_core::{compare, exchange, export, groups, import, info_codes, keys, map, meters};
@@ -214,7 +215,7 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "import_start" => import_start(ctx, session, parse(args)?),
         "import_status" => {
             let a: TaskArgs = parse(args)?;
-            let state = ctx.tasks.get(&a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
+            let state = ctx.tasks.get(session.user_id, &a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
             ok(state)
         }
         "heard_devices_list" => {
@@ -316,15 +317,21 @@ pub(crate) fn ok<T: Serialize>(v: T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::new("internal", e.to_string()))
 }
 
-/// A command's JSON arguments as `T` (absent arguments are `{}`).
-pub(crate) fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ApiError> {
+/// A command's JSON arguments as `T` (absent arguments are `{}`), within its bounds.
+pub(crate) fn parse<T: DeserializeOwned + Bounded>(args: Value) -> Result<T, ApiError> {
     let args = if args.is_null() { json!({}) } else { args };
-    serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))
+    let a: T = serde_json::from_value(args).map_err(|e| ApiError::new("bad_request", format!("invalid arguments: {e}")))?;
+    a.check()?;
+    Ok(a)
 }
 
+/// A date argument, like 2025-01-31, in the years 1970 to 2200.
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31")))
+    use chrono::Datelike;
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31")))?;
+    crate::bounds::range(field, d.year(), 1970, 2200)?;
+    Ok(d)
 }
 
 #[derive(Deserialize)]
@@ -333,7 +340,19 @@ struct LoginArgs {
     password: String,
 }
 
+impl Bounded for LoginArgs {}
+
+/// The longest login and password accepted: longer ones are refused before any work.
+pub const MAX_LOGIN_CHARS: usize = 100;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
 fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, ApiError> {
+    if a.login.chars().count() > MAX_LOGIN_CHARS {
+        return Err(ApiError::bad_input("login", format!("at most {MAX_LOGIN_CHARS} characters")));
+    }
+    if a.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::bad_input("password", format!("at most {MAX_PASSWORD_CHARS} characters")));
+    }
     let session = access::login(ctx.store(), a.login.trim(), &a.password, &ctx.computer, ctx.now())?;
     let token = new_token();
     let mut v = session_json(ctx, &session)?;
@@ -343,10 +362,7 @@ fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, ApiError> {
 }
 
 fn new_token() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    crate::random_hex(24)
 }
 
 fn session_json(ctx: &Ctx, s: &access::Session) -> Result<Value, ApiError> {
@@ -364,6 +380,8 @@ struct LocaleArgs {
     locale: String,
 }
 
+impl Bounded for LocaleArgs {}
+
 #[derive(Deserialize)]
 struct MetersListArgs {
     search: Option<String>,
@@ -378,9 +396,22 @@ struct MetersListArgs {
     alarms_only: bool,
 }
 
+impl Bounded for MetersListArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        page(self.offset, self.limit)
+    }
+}
+
 #[derive(Deserialize)]
 struct IdArgs {
     id: i64,
+}
+
+impl Bounded for IdArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -390,16 +421,35 @@ struct GroupCreateArgs {
     meter_ids: Vec<i64>,
 }
 
+impl Bounded for GroupCreateArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        ids("meter_ids", &self.meter_ids)
+    }
+}
+
 #[derive(Deserialize)]
 struct GroupRenameArgs {
     id: i64,
     name: String,
 }
 
+impl Bounded for GroupRenameArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
+}
+
 #[derive(Deserialize)]
 struct GroupMembersArgs {
     id: i64,
     meter_ids: Vec<i64>,
+}
+
+impl Bounded for GroupMembersArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)?;
+        ids("meter_ids", &self.meter_ids)
+    }
 }
 
 #[derive(Deserialize)]
@@ -412,6 +462,16 @@ struct InfoCodesArgs {
     #[serde(default)]
     offset: i64,
     limit: Option<i64>,
+}
+
+impl Bounded for InfoCodesArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        if let Some(days) = self.period_days {
+            range("period_days", days, 1, MAX_DAYS)?;
+        }
+        page(self.offset, self.limit)
+    }
 }
 
 fn info_codes_query(a: &InfoCodesArgs) -> Result<info_codes::OverviewQuery, ApiError> {
@@ -433,6 +493,8 @@ struct WatchedArgs {
     global: bool,
 }
 
+impl Bounded for WatchedArgs {}
+
 #[derive(Deserialize)]
 struct ParkProfileArgs {
     name: String,
@@ -444,10 +506,24 @@ struct ParkProfileArgs {
     interval_minutes: Option<i64>,
 }
 
+impl Bounded for ParkProfileArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        for (field, column) in &self.mapping {
+            range(&format!("mapping.{field}"), *column, 0, 999)?;
+        }
+        if let Some(m) = self.interval_minutes {
+            range("interval_minutes", m, 1, 7 * 24 * 60)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 struct NameArgs {
     name: String,
 }
+
+impl Bounded for NameArgs {}
 
 #[derive(Deserialize)]
 struct ParkImportArgs {
@@ -456,16 +532,30 @@ struct ParkImportArgs {
     content: String,
 }
 
+impl Bounded for ParkImportArgs {}
+
 #[derive(Deserialize)]
 struct MapPointsArgs {
     group_id: Option<i64>,
     not_heard_since: Option<String>,
 }
 
+impl Bounded for MapPointsArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)
+    }
+}
+
 #[derive(Deserialize)]
 struct MapSettingsArgs {
     tile_url: String,
     stale_days: Option<i64>,
+}
+
+impl Bounded for MapSettingsArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.stale_days.map_or(Ok(()), |d| range("stale_days", d, 1, MAX_DAYS))
+    }
 }
 
 #[derive(Deserialize)]
@@ -476,6 +566,14 @@ struct ExchangeArgs {
     at: String,
     final_value: f64,
     initial_value: f64,
+}
+
+impl Bounded for ExchangeArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("old_id", self.old_id)?;
+        amount("final_value", self.final_value)?;
+        amount("initial_value", self.initial_value)
+    }
 }
 
 #[derive(Deserialize)]
@@ -489,6 +587,13 @@ struct CompareArgs {
     sum_of_group: Option<i64>,
 }
 
+impl Bounded for CompareArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        ids("ids", &self.ids)?;
+        opt_id("sum_of_group", self.sum_of_group)
+    }
+}
+
 #[derive(Deserialize)]
 struct HistogramArgs {
     id: i64,
@@ -496,6 +601,12 @@ struct HistogramArgs {
     resolution: String,
     from: String,
     to: String,
+}
+
+impl Bounded for HistogramArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -509,15 +620,36 @@ struct TaskArgs {
     task: String,
 }
 
+impl Bounded for TaskArgs {}
+
 #[derive(Deserialize)]
 struct FileArgs {
     name: String,
     content: String,
 }
 
+impl Bounded for FileArgs {}
+
 #[derive(Deserialize)]
 struct ImportArgs {
-    files: Vec<FileArgs>,
+    files: Vec<ImportFile>,
+}
+
+impl Bounded for ImportArgs {}
+
+/// A file to import: its `content` (the desktop window), or the id of an `upload` made
+/// with `POST /api/upload` (the browser).
+#[derive(Deserialize)]
+struct ImportFile {
+    name: String,
+    content: Option<String>,
+    upload: Option<String>,
+}
+
+/// Where an import file's bytes are: in the request, or in a spool file (deleted after).
+enum ImportSource {
+    Content(String),
+    Spool(std::path::PathBuf),
 }
 
 fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Value, ApiError> {
@@ -525,8 +657,23 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
     if a.files.is_empty() {
         return Err(ApiError::new("bad_input", "choose at least one file"));
     }
-    let total: u64 = a.files.iter().map(|f| f.content.lines().count() as u64).sum();
-    let (id, task) = ctx.tasks.start(total);
+    let mut files = Vec::with_capacity(a.files.len());
+    for f in a.files {
+        let (source, lines) = match (f.content, f.upload) {
+            (Some(content), None) => {
+                let lines = content.lines().count() as u64;
+                (ImportSource::Content(content), lines)
+            }
+            (None, Some(id)) => {
+                let upload = ctx.uploads.take(session.user_id, &id)?;
+                (ImportSource::Spool(upload.path), upload.lines)
+            }
+            _ => return Err(ApiError::bad_input("files", format!("{}: give either content or upload", f.name))),
+        };
+        files.push((f.name, source, lines));
+    }
+    let total: u64 = files.iter().map(|(_, _, lines)| lines).sum();
+    let (id, task) = ctx.tasks.start(session.user_id, total);
     let store = ctx.store.clone();
     let clock = ctx.clock.clone();
     std::thread::spawn(move || {
@@ -536,24 +683,35 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
         };
         let mut reports: Vec<import::FileReport> = Vec::new();
         let mut base = 0u64;
-        for file in &a.files {
-            let result = session.permit(Permission::Import).map_err(ApiError::from).and_then(|permit| {
-                import::import_drive_by(&store, permit, &file.name, file.content.as_bytes(), clock(), &mut |done, _| {
+        let mut failed = None;
+        for (name, source, lines) in &files {
+            if failed.is_some() {
+                break;
+            }
+            let result = read_source(source).and_then(|bytes| {
+                let permit = session.permit(Permission::Import)?;
+                import::import_drive_by(&store, permit, name, &bytes, clock(), &mut |done, _| {
                     set(&mut |t| t.processed_lines = base + done)
                 })
                 .map_err(ApiError::from)
             });
             match result {
                 Ok(r) => reports.push(r),
-                Err(e) => {
-                    set(&mut |t| {
-                        t.state = "failed";
-                        t.error = Some(ApiError::new(&e.code, format!("{}: {}", file.name, e.message)));
-                    });
-                    return;
-                }
+                Err(e) => failed = Some(ApiError::new(&e.code, format!("{name}: {}", e.message))),
             }
-            base += file.content.lines().count() as u64;
+            base += lines;
+        }
+        for (_, source, _) in &files {
+            if let ImportSource::Spool(path) = source {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if let Some(e) = failed {
+            set(&mut |t| {
+                t.state = "failed";
+                t.error = Some(e.clone());
+            });
+            return;
         }
         let summary = json!({
             "stored": reports.iter().map(|r| r.stored).sum::<u64>(),
@@ -570,6 +728,15 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
     ok(json!({ "task": id }))
 }
 
+fn read_source(source: &ImportSource) -> Result<std::borrow::Cow<'_, [u8]>, ApiError> {
+    match source {
+        ImportSource::Content(content) => Ok(content.as_bytes().into()),
+        ImportSource::Spool(path) => std::fs::read(path)
+            .map(Into::into)
+            .map_err(|e| ApiError::new("io", format!("cannot read the uploaded file: {e}"))),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ExportArgs {
     pub from: String,
@@ -578,6 +745,12 @@ pub struct ExportArgs {
     pub separator: Option<String>,
     pub decimal: Option<String>,
     pub group_id: Option<i64>,
+}
+
+impl Bounded for ExportArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)
+    }
 }
 
 pub fn export_spec(a: &ExportArgs) -> Result<export::ExportSpec, ApiError> {
@@ -613,6 +786,8 @@ struct DecodeArgs {
     #[serde(default)]
     explain: bool,
 }
+
+impl Bounded for DecodeArgs {}
 
 fn hex_bytes(what: &str, text: &str) -> Result<Vec<u8>, ApiError> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();

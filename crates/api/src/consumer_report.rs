@@ -4,6 +4,7 @@
 
 use crate::commands::{date, parse};
 use crate::ApiError;
+use crate::bounds::{id, Bounded};
 use base64::Engine;
 use releve_core::access::Session;
 use releve_core::consumer_report::{self, ConsumerReportRequest, Format, Locale};
@@ -26,6 +27,12 @@ struct ReportArgs {
     /// `consumer_report_email` only: the recipient (default: the customer's address). Not
     /// `to`, which ends the period.
     email_to: Option<String>,
+}
+
+impl Bounded for ReportArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("meter_id", self.meter_id)
+    }
 }
 
 fn day() -> String {

@@ -3,6 +3,7 @@
 
 use crate::commands::{ok, parse};
 use crate::ApiError;
+use crate::bounds::{MAX_LIMIT, id, opt_id, range, Bounded};
 use releve_core::access::Session;
 use releve_core::jobs;
 use releve_core::store::export_jobs::Job;
@@ -15,10 +16,23 @@ struct IdArgs {
     id: i64,
 }
 
+impl Bounded for IdArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
+}
+
 #[derive(Deserialize)]
 struct RunsArgs {
     job_id: Option<i64>,
     limit: Option<i64>,
+}
+
+impl Bounded for RunsArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("job_id", self.job_id)?;
+        self.limit.map_or(Ok(()), |l| range("limit", l, 1, MAX_LIMIT))
+    }
 }
 
 /// Run job command `name`; None if `name` is not one. `runner` names this process in the run log.

@@ -4,6 +4,7 @@
 
 use crate::commands::{date, ok, parse};
 use crate::ApiError;
+use crate::bounds::{range, Bounded};
 use base64::Engine;
 use releve_core::access::Session;
 use releve_core::billing::{self, Layout, Period};
@@ -32,6 +33,8 @@ struct NameArgs {
     name: String,
 }
 
+impl Bounded for NameArgs {}
+
 #[derive(Deserialize)]
 struct SaveArgs {
     layout: Value,
@@ -39,11 +42,15 @@ struct SaveArgs {
     previous_name: Option<String>,
 }
 
+impl Bounded for SaveArgs {}
+
 #[derive(Deserialize)]
 struct CopyArgs {
     name: String,
     new_name: String,
 }
+
+impl Bounded for CopyArgs {}
 
 #[derive(Deserialize)]
 struct RunArgs {
@@ -51,6 +58,8 @@ struct RunArgs {
     from: String,
     to: String,
 }
+
+impl Bounded for RunArgs {}
 
 #[derive(Deserialize)]
 struct PreviewArgs {
@@ -61,6 +70,12 @@ struct PreviewArgs {
     from: String,
     to: String,
     limit: Option<usize>,
+}
+
+impl Bounded for PreviewArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.limit.map_or(Ok(()), |l| range("limit", l, 1, MAX_PREVIEW_LINES))
+    }
 }
 
 /// A layout from the editor: its JSON errors say which field is wrong.

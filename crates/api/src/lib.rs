@@ -2,6 +2,7 @@
 //! `Ctx::call(token, name, args)`. Only this crate knows JSON argument shapes; each command
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
+mod bounds;
 pub mod commands;
 mod consumer_report;
 mod export_jobs;
@@ -10,6 +11,9 @@ pub mod jobs;
 mod notify;
 mod reports;
 mod tasks;
+mod uploads;
+
+pub use uploads::{too_large, UploadWriter, MAX_UPLOAD_BYTES};
 
 use releve_core::access::Session;
 use releve_core::Store;
@@ -33,15 +37,27 @@ impl ApiError {
         ApiError { code: code.to_string(), message: message.into(), details: None }
     }
 
-    /// The HTTP status that fits the error.
+    /// The HTTP status that fits the error. Only the codes listed as the server's own
+    /// failures are 5xx; every other code (validation, the decoder's `bad_crc`,
+    /// `too_short`, ..., and any code added later) is the request's fault: 400.
     pub fn http_status(&self) -> u16 {
         match self.code.as_str() {
+            "internal" | "store" | "io" | "migration" | "render" => 500,
+            "send" => 502,
             "not_logged_in" | "wrong_password" => 401,
             "forbidden" => 403,
             "not_found" | "unknown_command" => 404,
-            "bad_input" | "bad_request" | "bad_line" | "csv" | "no_email" => 400,
             "in_use" => 409,
-            _ => 500,
+            "too_large" => 413,
+            _ => 400,
+        }
+    }
+
+    /// A `bad_input` error naming the field: `{field}: {reason}`.
+    pub fn bad_input(field: &str, reason: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            details: Some(serde_json::json!({ "field": field })),
+            ..ApiError::new("bad_input", format!("{field}: {reason}"))
         }
     }
 }
@@ -70,6 +86,7 @@ pub struct Ctx {
     store: Arc<Store>,
     sessions: Mutex<HashMap<String, Session>>,
     tasks: tasks::Tasks,
+    uploads: uploads::Uploads,
     computer: String,
     clock: Clock,
 }
@@ -86,6 +103,7 @@ impl Ctx {
             store: Arc::new(store),
             sessions: Mutex::new(HashMap::new()),
             tasks: tasks::Tasks::default(),
+            uploads: uploads::Uploads::beside(db),
             computer: computer_name(),
             clock,
         })
@@ -104,6 +122,12 @@ impl Ctx {
         (self.clock)()
     }
 
+    /// The login of the session `token`, or `not_logged_in`: for a front that checks the
+    /// session before it reads a request (and names the user in its log).
+    pub fn session_login(&self, token: Option<&str>) -> Result<String, ApiError> {
+        self.session(token).map(|s| s.login)
+    }
+
     fn session(&self, token: Option<&str>) -> Result<Session, ApiError> {
         let sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "session table poisoned"))?;
         token
@@ -111,6 +135,14 @@ impl Ctx {
             .cloned()
             .ok_or_else(|| ApiError::new("not_logged_in", "please log in"))
     }
+}
+
+/// `bytes` random bytes from the operating system, as lowercase hex (tokens, task and upload ids).
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
 }
 
 /// The name of this computer, for the audit log.

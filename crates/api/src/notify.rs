@@ -3,6 +3,7 @@
 
 use crate::commands::{ok, parse};
 use crate::ApiError;
+use crate::bounds::{MAX_LIMIT, id, range, Bounded};
 use releve_core::access::Session;
 use releve_core::notify::{self, ChannelSettings};
 use releve_core::store::notify::Rule;
@@ -15,14 +16,32 @@ struct IdArgs {
     id: i64,
 }
 
+impl Bounded for IdArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
+}
+
 #[derive(Deserialize)]
 struct PreviewArgs {
     rule: Rule,
 }
 
+impl Bounded for PreviewArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.rule.check()
+    }
+}
+
 #[derive(Deserialize)]
 struct LogArgs {
     limit: Option<i64>,
+}
+
+impl Bounded for LogArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.limit.map_or(Ok(()), |l| range("limit", l, 1, MAX_LIMIT))
+    }
 }
 
 /// Run notification command `name`; None if `name` is not one.

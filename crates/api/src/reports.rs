@@ -4,6 +4,7 @@
 use crate::commands::date;
 use crate::commands::{ok, parse};
 use crate::ApiError;
+use crate::bounds::{id, opt_amount, opt_id, page, range, Bounded};
 use releve_core::access::Session;
 use releve_core::reports;
 use releve_core::Store;
@@ -23,6 +24,15 @@ struct ConsumptionArgs {
     limit: Option<i64>,
 }
 
+impl Bounded for ConsumptionArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        opt_amount("above", self.above)?;
+        opt_amount("below", self.below)?;
+        page(self.offset, self.limit)
+    }
+}
+
 #[derive(Deserialize, Serialize, Clone)]
 struct PerformanceArgs {
     from: String,
@@ -34,6 +44,14 @@ struct PerformanceArgs {
     limit: Option<i64>,
 }
 
+impl Bounded for PerformanceArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        range("expected_per_day", self.expected_per_day, 0.0, 1e6)?;
+        page(self.offset, self.limit)
+    }
+}
+
 #[derive(Deserialize)]
 struct SaveArgs {
     params: PerformanceArgs,
@@ -41,10 +59,22 @@ struct SaveArgs {
     comment: String,
 }
 
+impl Bounded for SaveArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.params.check()
+    }
+}
+
 #[derive(Deserialize)]
 struct CommentArgs {
     id: i64,
     comment: String,
+}
+
+impl Bounded for CommentArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("id", self.id)
+    }
 }
 
 fn consumption_query(a: &ConsumptionArgs) -> Result<reports::ConsumptionQuery<'_>, ApiError> {

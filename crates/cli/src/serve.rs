@@ -1,38 +1,63 @@
-//! `releve serve`: the UI's static files and `POST /api/<command>` over HTTP, each request
-//! one `Ctx::call` (the same commands as the desktop window).
+//! `releve serve`: the UI's static files, `POST /api/<command>` over HTTP (each request one
+//! `Ctx::call`, the same commands as the desktop window) and `POST /api/upload` (a file
+//! streamed to the spool for `import_start`).
+//!
+//! A request's session is checked before its body is read (except `login`'s), and bodies
+//! are bounded per command ([`body_limit`]): a stranger cannot make the server read or
+//! parse a big body. Every request is logged (crates/cli/src/log.rs).
 
+use crate::log::RequestLog;
 use crate::Failure;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use releve_api::{ApiError, Ctx};
+use http_body_util::BodyExt;
+use releve_api::{too_large, ApiError, Ctx, MAX_UPLOAD_BYTES};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_http::services::ServeDir;
+
+/// The largest body of a command: `login` 16 KiB, the commands carrying a file 64 MiB (the
+/// browser sends drive-by files through `/api/upload` instead), every other 1 MiB.
+pub fn body_limit(command: &str) -> u64 {
+    match command {
+        "login" => 16 << 10,
+        "import_start" | "keys_import" | "park_import" => 64 << 20,
+        _ => 1 << 20,
+    }
+}
+
+struct App {
+    ctx: Ctx,
+    log: RequestLog,
+}
 
 pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
     let ui = ui.unwrap_or_else(default_ui_dir);
     if !ui.join("index.html").exists() {
         return Err(Failure { code: "no_ui".into(), message: format!("no index.html in UI folder {}", ui.display()), details: None });
     }
-    let ctx = Arc::new(Ctx::open(db)?);
-    ctx.start_jobs(std::time::Duration::from_secs(60));
-    let app = Router::new()
+    let app = Arc::new(App { ctx: Ctx::open(db)?, log: RequestLog::beside(db) });
+    let log_path = app.log.path().to_path_buf();
+    app.ctx.start_jobs(std::time::Duration::from_secs(60));
+    let router = Router::new()
+        .route("/api/upload", post(upload))
         .route("/api/{name}", post(api))
-        .layer(DefaultBodyLimit::max(1 << 30))
-        .with_state(ctx)
-        .fallback_service(ServeDir::new(&ui));
+        .with_state(app.clone())
+        .fallback_service(ServeDir::new(&ui))
+        .layer(middleware::from_fn_with_state(app, log_request));
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Failure { code: "runtime".into(), message: e.to_string(), details: None })?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Failure { code: "bind".into(), message: format!("cannot listen on {addr}: {e}"), details: None })?;
-        println!("Relevé serves {} on http://{addr}/ (UI from {})", db.display(), ui.display());
-        axum::serve(listener, app)
+        println!("Relevé serves {} on http://{addr}/ (UI from {}, log in {})", db.display(), ui.display(), log_path.display());
+        axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
@@ -53,28 +78,135 @@ fn default_ui_dir() -> PathBuf {
     PathBuf::from("ui")
 }
 
-async fn api(State(ctx): State<Arc<Ctx>>, UrlPath(name): UrlPath<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let token = headers
+/// What a handler tells the request log: the user, and a server error's cause.
+#[derive(Clone)]
+struct Logged {
+    user: Option<String>,
+    cause: Option<String>,
+}
+
+async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let start = std::time::Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let logged = response.extensions().get::<Logged>();
+    app.log.request(
+        &method,
+        &path,
+        response.status().as_u16(),
+        start.elapsed().as_millis(),
+        logged.and_then(|l| l.user.as_deref()),
+        logged.and_then(|l| l.cause.as_deref()),
+    );
+    response
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+        .map(str::to_string)
+}
+
+fn answer(result: Result<serde_json::Value, ApiError>, user: Option<String>) -> Response {
+    match result {
+        Ok(v) => {
+            let mut response = Json(v).into_response();
+            response.extensions_mut().insert(Logged { user, cause: None });
+            response
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let cause = status.is_server_error().then(|| format!("{}: {}", e.code, e.message));
+            let mut response = (status, Json(serde_json::json!({ "error": e }))).into_response();
+            response.extensions_mut().insert(Logged { user, cause });
+            response
+        }
+    }
+}
+
+/// The declared length of a body, when it says it is over `limit`: refused unread.
+fn declared_over(headers: &HeaderMap, limit: u64) -> Option<ApiError> {
+    let declared = headers.get("content-length")?.to_str().ok()?.parse::<u64>().ok()?;
+    (declared > limit).then(|| too_large(limit))
+}
+
+async fn api(State(app): State<Arc<App>>, UrlPath(name): UrlPath<String>, headers: HeaderMap, body: Body) -> Response {
+    let token = bearer(&headers);
+    let user = if name == "login" {
+        None
+    } else {
+        match app.ctx.session_login(token.as_deref()) {
+            Ok(login) => Some(login),
+            Err(e) => return answer(Err(e), None),
+        }
+    };
+    let limit = body_limit(&name);
+    if let Some(e) = declared_over(&headers, limit) {
+        return answer(Err(e), user);
+    }
+    let body = match http_body_util::Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return answer(Err(too_large(limit)), user),
+        Err(e) => return answer(Err(ApiError::new("bad_request", format!("cannot read the body: {e}"))), user),
+    };
     let args = if body.is_empty() {
         Ok(serde_json::Value::Null)
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::new("bad_request", format!("body is not JSON: {e}")))
     };
+    drop(body);
     let result = match args {
         Err(e) => Err(e),
-        Ok(args) => tokio::task::spawn_blocking(move || ctx.call(token.as_deref(), &name, args))
-            .await
-            .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string()))),
+        Ok(args) => {
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || app.ctx.call(token.as_deref(), &name, args))
+                .await
+                .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string())))
+        }
     };
-    match result {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => {
-            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, Json(serde_json::json!({ "error": e }))).into_response()
+    let user = user.or_else(|| {
+        let login = result.as_ref().ok()?.get("user")?.get("login")?.as_str()?;
+        Some(login.to_string())
+    });
+    answer(result, user)
+}
+
+#[derive(serde::Deserialize)]
+struct UploadQuery {
+    name: String,
+}
+
+/// `POST /api/upload?name=<file name>`, the file as the body: `{upload, bytes}`.
+async fn upload(State(app): State<Arc<App>>, query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>, headers: HeaderMap, body: Body) -> Response {
+    let token = bearer(&headers);
+    let user = match app.ctx.session_login(token.as_deref()) {
+        Ok(login) => login,
+        Err(e) => return answer(Err(e), None),
+    };
+    let result = receive(&app.ctx, token.as_deref(), query, &headers, body).await;
+    answer(result, Some(user))
+}
+
+async fn receive(
+    ctx: &Ctx,
+    token: Option<&str>,
+    query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
+    headers: &HeaderMap,
+    mut body: Body,
+) -> Result<serde_json::Value, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_input("name", format!("the file name is missing: {e}")))?;
+    if let Some(e) = declared_over(headers, MAX_UPLOAD_BYTES) {
+        return Err(e);
+    }
+    let mut writer = ctx.upload(token, &query.name)?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::new("bad_request", format!("cannot read the body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            tokio::task::block_in_place(|| writer.write(&data))?;
         }
     }
+    tokio::task::block_in_place(|| writer.finish())
 }

@@ -1,7 +1,7 @@
 //! Table `meters`: the meter park, with the list query behind the meter screen.
 
 use super::{MeterLabel, LABEL_COLUMNS};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -137,19 +137,20 @@ pub struct MeterRow {
 }
 
 const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
-     WHERE (?1 IS NULL OR m.serial LIKE ?1 OR m.address LIKE ?1 OR m.city LIKE ?1
-            OR c.name LIKE ?1 OR c.number LIKE ?1 OR m.postal_code LIKE ?1)
+     WHERE (?1 IS NULL OR m.serial LIKE ?1 ESCAPE '\\' OR m.address LIKE ?1 ESCAPE '\\'
+            OR m.city LIKE ?1 ESCAPE '\\' OR c.name LIKE ?1 ESCAPE '\\'
+            OR c.number LIKE ?1 ESCAPE '\\' OR m.postal_code LIKE ?1 ESCAPE '\\')
        AND (?2 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
        AND (?3 = 0 OR m.info_codes <> 0)";
 
-/// One page of the meter list and the total number of matching meters.
+/// One page of the meter list and the total number of matching meters. The search is
+/// literal: `%`, `_` and `\` match only themselves; a NUL character is refused.
 pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
-    let pattern = q
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", s.replace(['%', '_'], "")));
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.contains('\0')) {
+        return Err(Error::bad_input("search", "a search cannot hold a NUL character"));
+    }
+    let pattern = search.map(|s| format!("%{}%", like_literal(s)));
     let order = match q.sort.as_deref() {
         Some("customer") => "c.name",
         Some("address") => "m.address",
@@ -196,6 +197,18 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
         _ => count()?,
     };
     Ok((total, rows))
+}
+
+/// `s` with LIKE's wildcards and its escape character escaped (`ESCAPE '\\'`).
+fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize)]

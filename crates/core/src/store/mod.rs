@@ -95,6 +95,7 @@ impl Store {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             }
         }
+        create_private(path)?;
         let mut writer = Connection::open(path)?;
         // auto_vacuum must be set before the first table exists.
         writer.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
@@ -187,6 +188,21 @@ fn wait_when_busy(conn: &mut Connection) -> Result<()> {
         true
     }))?;
     Ok(())
+}
+
+/// Create a database file that does not exist yet readable and writable by its owner only
+/// (SQLite gives its `-wal` and `-shm` files the database's mode). An existing file is left
+/// as it is.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
+    }
 }
 
 #[cfg(test)]

@@ -615,6 +615,13 @@ struct PageArgs {
     limit: Option<i64>,
 }
 
+impl Bounded for PageArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        page(self.offset.unwrap_or(0), self.limit)?;
+        self.limit.map_or(Ok(()), |l| range("limit", l, 1, 1000))
+    }
+}
+
 #[derive(Deserialize)]
 struct TaskArgs {
     task: String,

@@ -66,11 +66,11 @@ pub fn folders_allowed_set(store: &Store, session: &Session, folders: &[String],
     for folder in folders.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
         let given = Path::new(folder);
         let resolved = resolve(given)?;
-        if resolved.is_file() {
-            return Err(refused(FolderRule::NotAFolder, given));
-        }
         if holds_store(&resolved, &store_file) {
             return Err(refused(FolderRule::IsStore, given));
+        }
+        if resolved.is_file() {
+            return Err(refused(FolderRule::NotAFolder, given));
         }
         let shown = given.components().collect::<PathBuf>().display().to_string();
         if !list.contains(&shown) {

@@ -115,9 +115,15 @@ fn name_of(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// What `dir` holds, by name: the files to import, and the files left alone and why
-/// (folders such as `done/` and `failed/` are not listed).
-fn waiting(dir: &Path, now: i64, watch: &Watch) -> Result<(Vec<PathBuf>, Vec<(String, Skip)>)> {
+/// What a watched folder holds, by name (folders such as `done/` and `failed/` not listed).
+struct Waiting {
+    /// To import.
+    files: Vec<PathBuf>,
+    /// Left alone, and why.
+    skipped: Vec<(String, Skip)>,
+}
+
+fn waiting(dir: &Path, now: i64, watch: &Watch) -> Result<Waiting> {
     let mut looked = Vec::new();
     let mut skipped = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
@@ -159,7 +165,7 @@ fn waiting(dir: &Path, now: i64, watch: &Watch) -> Result<(Vec<PathBuf>, Vec<(St
     }
     files.sort();
     skipped.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok((files, skipped))
+    Ok(Waiting { files, skipped })
 }
 
 /// A file's size and modification time (Unix seconds; a time before 1970 as 0).
@@ -214,7 +220,7 @@ pub fn park_import_folder_with(store: &Store, permit: Permit<'_>, now: i64, watc
                 continue;
             }
         };
-        let (files, skipped) = waiting(&dir, now, watch)?;
+        let Waiting { files, skipped } = waiting(&dir, now, watch)?;
         let again = skipped.iter().any(|(_, why)| matches!(why, Skip::Recent | Skip::Growing));
         out.skipped.extend(skipped.into_iter().map(|(file, reason)| SkippedFile { profile: p.name.clone(), file, reason }));
         for file in files {

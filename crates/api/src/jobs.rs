@@ -19,14 +19,19 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     // Notifications and exports run even when a folder import failed.
     let notified = releve_core::notify::notify_run(store, clock());
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
-    imported?;
+    let imported = imported?;
     notified?;
     let report = exported?;
+    // A watched folder no longer allowed is said in words (and is in the audit log).
+    let refused = imported.refused.iter().map(|f| format!("the watched folder of '{}' was not read: {}", f.profile, f.reason));
+    let mut problems: Vec<String> = refused.collect();
     if report.failed() > 0 {
-        let message = format!("{} scheduled export run(s) failed; see the export log", report.failed());
-        return Err(ApiError::new("export_failed", message));
+        problems.push(format!("{} scheduled export run(s) failed; see the export log", report.failed()));
     }
-    Ok(())
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(if report.failed() > 0 { "export_failed" } else { "folder_refused" }, problems.join("; ")))
 }
 
 /// How this process signs the export runs it makes.

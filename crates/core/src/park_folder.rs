@@ -176,10 +176,15 @@ fn stat(path: &Path) -> Result<(u64, i64)> {
     Ok((meta.len(), secs))
 }
 
-/// Move `file` into `dir/sub/`, not overwriting an earlier file of the same name.
+/// Move `file` into `dir/sub/`, not overwriting an earlier file of the same name. `sub`
+/// must be a real folder: a link there could lead out of the allowed folder.
 fn move_into(dir: &Path, sub: &str, file: &Path, now: i64) -> Result<PathBuf> {
     let target_dir = dir.join(sub);
     std::fs::create_dir_all(&target_dir).map_err(|e| Error::io(&target_dir, e))?;
+    if !std::fs::symlink_metadata(&target_dir).map_err(|e| Error::io(&target_dir, e))?.is_dir() {
+        let rule = crate::folders::FolderRule::NotAllowed;
+        return Err(Error::Folder { rule, folder: target_dir.display().to_string() });
+    }
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut target = target_dir.join(&name);
     if target.exists() {

@@ -184,6 +184,16 @@ fn dot_dot_and_links_cannot_escape_the_allowed_folder() {
     assert_eq!(rule(s.save_profile(&inbox.join("db")).expect_err("link to the database")).0, FolderRule::IsStore);
     // `..` under a folder that does not exist yet cannot be resolved: refused.
     assert_eq!(rule(s.save_profile(&inbox.join("new/../../../other")).expect_err("..")).0, FolderRule::NotAllowed);
+    // A `done/` that is a link out of the folder is not followed: the file stays.
+    s.allow(&[&inbox]);
+    let watched = s.path("shares/inbox/watched");
+    s.save_profile(&watched).expect("profile");
+    std::os::unix::fs::symlink(&other, watched.join("done")).expect("link");
+    written(&watched.join("park.csv"), CSV.as_bytes(), NOW - 3600);
+    let permit = s.manager.permit(Permission::EditMeters).expect("permit");
+    let e = park_import_folder(&s.store, permit, NOW).expect_err("done/ is a link");
+    assert_eq!(rule(e).0, FolderRule::NotAllowed);
+    assert!(watched.join("park.csv").exists() && names(&other).is_empty());
     // A link allowed as such is resolved too: the folder it points at is what is allowed.
     let link = s.dir.path().join("shares/to-other");
     std::os::unix::fs::symlink(&other, &link).expect("link");

@@ -795,6 +795,18 @@ const fr = {
   "err.wrong_password": "Identifiant ou mot de passe incorrect.",
   "err.bad_input": "Saisie incorrecte : {message}",
   "err.too_large": "Trop volumineux : au plus {limit}.",
+  "err.folder_not_allowed": "Le dossier {folder} n’est dans aucun dossier autorisé. Un gestionnaire peut l’ajouter dans Paramètres, « Dossiers autorisés ».",
+  "err.folder_is_store": "Le dossier {folder} contient la base de données (c’est son dossier, un dossier parent ou le fichier lui-même) : choisissez un autre dossier.",
+  "err.folder_not_absolute": "« {folder} » n’est pas un chemin complet (il commence par une lettre de lecteur ou par /).",
+  "err.folder_not_a_folder": "« {folder} » est un fichier, pas un dossier.",
+  "af.title": "Dossiers autorisés",
+  "af.intro": "Les dossiers surveillés (import des clients et compteurs) et les exports planifiés ne lisent et n’écrivent que dans ces dossiers et leurs sous-dossiers, jamais dans le dossier de la base de données.",
+  "af.empty": "Aucun dossier autorisé : aucun dossier surveillé ni export vers un dossier ne fonctionne.",
+  "af.folder": "Dossier à autoriser (chemin complet)",
+  "af.placeholder": "D:\\Releve\\import",
+  "af.add": "Autoriser",
+  "af.remove": "Retirer",
+  "af.saved": "Dossiers autorisés enregistrés.",
 };
 
 const en = {
@@ -1588,6 +1600,18 @@ const en = {
   "err.wrong_password": "Unknown login or wrong password.",
   "err.bad_input": "Invalid input: {message}",
   "err.too_large": "Too large: at most {limit}.",
+  "err.folder_not_allowed": "The folder {folder} is not inside an allowed folder. A manager can add it under Settings, “Allowed folders”.",
+  "err.folder_is_store": "The folder {folder} holds the database (it is its folder, a parent folder or the file itself): choose another folder.",
+  "err.folder_not_absolute": "“{folder}” is not a full path (it starts with a drive letter or /).",
+  "err.folder_not_a_folder": "“{folder}” is a file, not a folder.",
+  "af.title": "Allowed folders",
+  "af.intro": "Watched folders (customers-and-meters import) and scheduled exports only read and write inside these folders and their sub-folders, never in the database's folder.",
+  "af.empty": "No folder is allowed: no watched folder or export to a folder works.",
+  "af.folder": "Folder to allow (full path)",
+  "af.placeholder": "D:\\Releve\\import",
+  "af.add": "Allow",
+  "af.remove": "Remove",
+  "af.saved": "Allowed folders saved.",
 };
 
 const dicts = { fr, en };
@@ -1724,8 +1748,10 @@ function sizeText(bytes) {
 
 export function errorText(err) {
   if (!err) return "";
-  const known = tOr("err." + err.code, null);
-  if (known) return known.replace("{message}", err.message || "").replace("{limit}", sizeText(err.details && err.details.limit));
+  // A refused folder is a `bad_input` whose details name the rule and the folder.
+  const d = err.details || {};
+  const known = tOr("err." + (typeof d.code === "string" ? d.code : err.code), null);
+  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{limit}", sizeText(d.limit));
   return err.message || String(err);
 }
 

@@ -309,6 +309,13 @@ test("scheduled export: made on the Jobs screen, run now, logged, file in the fo
     await page.getByTestId("job-dest-folder").click();
     await page.getByTestId("job-folder").fill(folder);
     assert.equal(await page.getByTestId("job-sched-text").innerText(), "Export chaque mois le 1er à 06:00, le mois précédent.");
+    // Not an allowed folder yet: refused in words, the field marked; a manager allows it.
+    await page.getByTestId("job-save").click();
+    await page.getByTestId("job-folder").and(page.locator('[aria-invalid="true"]')).waitFor();
+    assert.equal(await page.getByTestId("job-msg").innerText(),
+      `Erreur : Le dossier ${folder} n’est dans aucun dossier autorisé. Un gestionnaire peut l’ajouter dans Paramètres, « Dossiers autorisés ».`);
+    const allowed = await api("folders_allowed", {}, token);
+    await api("folders_allowed_set", { folders: [...allowed, folder] }, token);
     await page.getByTestId("job-save").click();
     const row = page.locator('[data-testid="job-row"][data-name="Facturation mensuelle"]');
     await row.waitFor();

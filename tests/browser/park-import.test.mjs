@@ -1,5 +1,6 @@
 // Browser test of the customers-and-meters import: a superuser uploads a billing CSV, maps
-// its columns, saves the profile, imports, reads the report, then finds the new meter.
+// its columns, saves the profile, imports, reads the report, is refused the database's folder
+// as a watched folder, then finds the new meter.
 // Set-up (demo database of 300 meters, seed 7, and `releve serve`): harness.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -54,6 +55,17 @@ test("superuser: customers and meters from a CSV, mapped, saved as a profile, im
     assert.match(rejected, /4/);
     assert.match(rejected, /Type/);
     assert.match(rejected, /toaster/);
+    // Watching the database's own folder is refused, in words, with the field marked.
+    const [exportsFolder] = await api("folders_allowed", {}, token);
+    const dbFolder = path.dirname(exportsFolder);
+    await page.getByTestId("park-profile-folder").fill(dbFolder);
+    await page.getByTestId("park-profile-save").click();
+    await page.getByTestId("park-error").filter({ hasText: "contient la base de données" }).waitFor();
+    assert.equal(await page.getByTestId("park-error").innerText(),
+      `Échec : Le dossier ${dbFolder} contient la base de données (c’est son dossier, un dossier parent ou le fichier lui-même) : choisissez un autre dossier.`);
+    assert.equal(await page.getByTestId("park-profile-folder").getAttribute("aria-invalid"), "true");
+    assert.equal((await api("park_profiles_list", {}, token)).find((p) => p.name === "Facturation test").folder, null);
+    await page.getByTestId("park-profile-folder").fill("");
     await page.setViewportSize({ width: 1366, height: 1500 });
     await page.screenshot({ path: path.join(ARTIFACTS, "park-import.png"), fullPage: false });
     await page.setViewportSize({ width: 1366, height: 900 });

@@ -258,13 +258,18 @@ export function render(root, ctx) {
     const j = read();
     if (!j.name) { say(msg, t("job.err.name"), "error"); form.jname.focus(); return; }
     if (!j.layout) { say(msg, t("job.err.layout"), "error"); return; }
+    form.folder.setAttribute("aria-invalid", "false");
     try {
       const r = await call("export_job_save", j);
       current.id = r.id ?? current.id;
       await loadJobs();
       fill(jobs.find((x) => x.id === current.id) || { ...j, id: current.id });
       say(msg, t("job.saved"), "ok");
-    } catch (err) { fail(msg)(err); }
+    } catch (err) {
+      // A refused folder (not allowed, the database's): worded by errorText, its field marked.
+      if (String((err.details && err.details.code) || "").startsWith("folder_")) { form.folder.setAttribute("aria-invalid", "true"); form.folder.focus(); }
+      fail(msg)(err);
+    }
   });
   root.querySelector('[data-testid="job-run-now"]').addEventListener("click", () => { if (current.id) runNow(current.id, msg); });
   root.querySelector('[data-testid="job-new"]').addEventListener("click", () => { fill(EMPTY); drawJobs(); form.jname.focus(); });

@@ -1,7 +1,9 @@
 // Alarm notifications (Settings): rules (codes, group, customer class, minimum duration,
 // quiet hours, e-mail and SMS recipients), a 12-month preview of a rule, the e-mail and SMS
-// channel settings, and the log of notices sent. Editing needs the permission `settings`.
+// channel settings, the allowed folders (allowed-folders.js), and the log of notices sent.
+// Editing needs the permission `settings`.
 import { call } from "../api.js";
+import { renderAllowedFolders } from "./allowed-folders.js";
 import { t, fmtInt, fmtDateTime, codeLabel, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
@@ -64,6 +66,7 @@ export function render(root, ctx) {
       <div class="export-actions"><button class="btn btn-primary" type="submit" data-testid="nt-settings-save">${esc(t("nt.save"))}</button>
         <span class="toolbar-msg" data-testid="nt-settings-msg" aria-live="polite"></span></div>
     </form>
+    <div data-testid="af-section"></div>
     <div class="card table-card"><h2 class="nt-log-title">${esc(t("nt.log"))}</h2><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.log.at"))}</th><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.log.meter"))}</th><th>${esc(t("nt.log.code"))}</th>
         <th>${esc(t("nt.log.to"))}</th><th>${esc(t("nt.col.state"))}</th></tr></thead>
@@ -200,5 +203,6 @@ export function render(root, ctx) {
   loadRules().catch(fail(msg));
   loadSettings().catch(fail(root.querySelector('[data-testid="nt-settings-msg"]')));
   loadLog().catch(() => {});
-  return () => { alive = false; };
+  const folders = renderAllowedFolders(root.querySelector('[data-testid="af-section"]'), ctx);
+  return () => { alive = false; folders(); };
 }

@@ -19,6 +19,7 @@ const TEXT = {
     added: "Ajoutés", changed: "Modifiés", unchanged: "Inchangés", customers: "Clients", meters: "Compteurs",
     adopted: "{n} compteur(s) non affecté(s) rattaché(s) à leur client.", rejected: "Lignes rejetées ({n})", line: "Ligne", col: "Colonne", reason: "Motif",
     denied: "Votre rôle ne permet pas de modifier le parc de compteurs.", failed: "Échec : {message}",
+    folder: "Dossier surveillé (facultatif, dans un dossier autorisé)", interval: "Toutes les (minutes)",
     f: { customer_number: "N° client", customer_name: "Nom du client", address: "Adresse", postal_code: "Code postal", city: "Ville", email: "E-mail", phone: "Téléphone", meter_serial: "N° de série compteur", manufacturer: "Fabricant", device_type: "Type de compteur", installation_address: "Adresse d’installation", latitude: "Latitude", longitude: "Longitude", groups: "Groupes (séparés par |)" },
   },
   en: {
@@ -31,6 +32,7 @@ const TEXT = {
     added: "Added", changed: "Changed", unchanged: "Unchanged", customers: "Customers", meters: "Meters",
     adopted: "{n} unassigned meter(s) attached to their customer.", rejected: "Rejected lines ({n})", line: "Line", col: "Column", reason: "Reason",
     denied: "Your role may not change the meter park.", failed: "Failed: {message}",
+    folder: "Watched folder (optional, inside an allowed folder)", interval: "Every (minutes)",
     f: { customer_number: "Customer number", customer_name: "Customer name", address: "Address", postal_code: "Postal code", city: "City", email: "Email", phone: "Phone", meter_serial: "Meter serial", manufacturer: "Manufacturer", device_type: "Device type", installation_address: "Installation address", latitude: "Latitude", longitude: "Longitude", groups: "Groups (separated by |)" },
   },
 };
@@ -43,7 +45,7 @@ export function pt(key, params) {
 }
 
 // Kept while the clerk looks elsewhere.
-const st = { profiles: [], profile: "", fileName: "", text: "", separator: ";", hasHeader: true, mapping: {}, name: "", report: null, busy: false, msg: "", error: "" };
+const st = { profiles: [], profile: "", fileName: "", text: "", separator: ";", hasHeader: true, mapping: {}, name: "", folder: "", interval: "", report: null, busy: false, msg: "", error: "", folderError: false };
 
 function decode(buf) {
   try { return new TextDecoder("utf-8", { fatal: true }).decode(buf).replace(/^\uFEFF/, ""); }
@@ -108,6 +110,10 @@ export function renderPark(root, ctx) {
       <h3>${esc(pt("mapping"))}</h3>
       <div class="form-grid park-mapping" data-testid="park-mapping" style="grid-template-columns:repeat(auto-fill,minmax(210px,1fr))"></div>
       <div class="park-preview-area"></div>
+      <div class="form-grid" style="margin-top:12px">
+        <label class="field" style="grid-column:span 2"><span>${esc(pt("folder"))}</span><input type="text" class="mono" data-testid="park-profile-folder"></label>
+        <label class="field"><span>${esc(pt("interval"))}</span><input type="number" min="1" step="1" placeholder="60" data-testid="park-profile-interval"></label>
+      </div>
       <div class="import-pick" style="margin-top:12px">
         <label class="field" style="margin:0"><span>${esc(pt("name"))}</span><input type="text" data-testid="park-profile-name" maxlength="80"></label>
         <button class="btn" data-testid="park-profile-save">${icon("check")}<span>${esc(pt("save"))}</span></button>
@@ -122,7 +128,7 @@ export function renderPark(root, ctx) {
   const sel = $("park-profile-select"), input = $("park-file-input"), sepSel = $("park-separator"), headerBox = $("park-has-header");
   const mapArea = $("park-mapping"), previewArea = root.querySelector(".park-preview-area"), reportArea = root.querySelector(".park-report-area");
   const nameInput = $("park-profile-name"), saveBtn = $("park-profile-save"), delBtn = $("park-profile-delete"), startBtn = $("park-import-start");
-  const statusEl = $("park-status"), errEl = $("park-error");
+  const statusEl = $("park-status"), errEl = $("park-error"), folderInput = $("park-profile-folder"), intervalInput = $("park-profile-interval");
   let alive = true;
 
   const rows = () => (st.text ? parseRows(st.text, st.separator, 6) : []);
@@ -165,6 +171,9 @@ export function renderPark(root, ctx) {
     sepSel.value = st.separator;
     headerBox.checked = st.hasHeader;
     nameInput.value = st.name;
+    folderInput.value = st.folder;
+    intervalInput.value = st.interval;
+    folderInput.setAttribute("aria-invalid", st.folderError ? "true" : "false");
     $("park-file-name").textContent = st.fileName || pt("noFile");
     paintMapping();
     paintPreview();
@@ -180,7 +189,10 @@ export function renderPark(root, ctx) {
   const useProfile = (name) => {
     st.profile = name;
     const p = st.profiles.find((x) => x.name === name);
-    if (p) { st.separator = p.separator; st.hasHeader = p.has_header; st.mapping = { ...p.mapping }; st.name = p.name; }
+    if (p) {
+      st.separator = p.separator; st.hasHeader = p.has_header; st.mapping = { ...p.mapping }; st.name = p.name;
+      st.folder = p.folder || ""; st.interval = p.interval_minutes ? String(p.interval_minutes) : "";
+    }
   };
 
   const load = async () => {
@@ -193,6 +205,8 @@ export function renderPark(root, ctx) {
   sepSel.addEventListener("change", () => { st.separator = sepSel.value; paint(); });
   headerBox.addEventListener("change", () => { st.hasHeader = headerBox.checked; paint(); });
   nameInput.addEventListener("input", () => { st.name = nameInput.value; });
+  folderInput.addEventListener("input", () => { st.folder = folderInput.value; });
+  intervalInput.addEventListener("input", () => { st.interval = intervalInput.value; });
   input.addEventListener("change", async () => {
     const f = input.files[0];
     if (!f) return;
@@ -204,15 +218,17 @@ export function renderPark(root, ctx) {
     paint();
   });
   saveBtn.addEventListener("click", async () => {
-    st.busy = true; st.error = ""; st.msg = ""; paint();
+    st.busy = true; st.error = ""; st.msg = ""; st.folderError = false; paint();
     try {
-      // A profile's folder and interval are kept when the mapping is saved again.
-      const old = st.profiles.find((x) => x.name === st.name.trim()) || {};
       const p = await call("park_profile_save", { name: st.name, separator: st.separator, has_header: st.hasHeader, mapping: st.mapping,
-        folder: old.folder || null, interval_minutes: old.interval_minutes || null });
+        folder: st.folder.trim() || null, interval_minutes: Number(st.interval) || null });
       st.profile = p.name; st.name = p.name; st.msg = pt("saved", { name: p.name });
       await load();
-    } catch (e) { st.error = errorText(e); }
+    } catch (e) {
+      // A refused folder (not allowed, the database's) is worded and its field marked.
+      st.error = errorText(e);
+      st.folderError = String((e.details && e.details.code) || "").startsWith("folder_");
+    }
     st.busy = false; if (alive) paint();
   });
   delBtn.addEventListener("click", async () => {

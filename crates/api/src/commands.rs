@@ -30,6 +30,8 @@ pub const COMMANDS: &[&str] = &[
     "export_job_save",
     "export_jobs_list",
     "export_runs_list",
+    "folders_allowed",
+    "folders_allowed_set",
     "group_add_meters",
     "group_create",
     "group_delete",
@@ -263,7 +265,12 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
                 folder: a.folder,
                 interval_minutes: a.interval_minutes,
             };
-            ok(releve_core::park_profiles::park_profile_save(store, &session, &spec, now)?)
+            ok(releve_core::park_profiles::park_profile_save(store, &session, &spec, now).map_err(refusal)?)
+        }
+        "folders_allowed" => ok(releve_core::folders::folders_allowed(store, &session)?),
+        "folders_allowed_set" => {
+            let a: FoldersArgs = parse(args)?;
+            ok(releve_core::folders::folders_allowed_set(store, &session, &a.folders, now).map_err(refusal)?)
         }
         "park_profile_delete" => {
             let a: NameArgs = parse(args)?;
@@ -310,6 +317,16 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
     }
+}
+
+/// A core error as the boundary sends it; a refused folder (a 400 `bad_input`) also carries
+/// `details: {code, folder}` (`folder_not_allowed`, `folder_is_store`, ...) for the UI to word.
+pub(crate) fn refusal(e: releve_core::Error) -> ApiError {
+    let details = match &e {
+        releve_core::Error::Folder { rule, folder } => Some(json!({"code": rule.code(), "folder": folder})),
+        _ => None,
+    };
+    ApiError { details, ..ApiError::from(e) }
 }
 
 /// A command's result as JSON.
@@ -516,6 +533,11 @@ impl Bounded for ParkProfileArgs {
         }
         Ok(())
     }
+}
+
+#[derive(Deserialize)]
+struct FoldersArgs {
+    folders: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -200,6 +200,15 @@ mod tests {
         // A job uses it: deleting is a conflict naming the job; renaming takes the job along.
         let job = json!({"name": "Mensuel", "layout": "Étroit", "every": "monthly", "day": 1, "hour": 6,
             "period": "previous_month", "destination": "folder", "folder": dir.path().join("out")});
+        // Its folder is refused until allowed, as a 400 with the code and folder for the UI.
+        let out = dir.path().join("out").to_string_lossy().into_owned();
+        let e = call("export_job_save", job.clone()).expect_err("not allowed");
+        assert_eq!((e.code.as_str(), e.http_status()), ("bad_input", 400));
+        assert_eq!(e.details, Some(json!({"code": "folder_not_allowed", "folder": out})));
+        let db_dir = dir.path().to_string_lossy();
+        let e = call("folders_allowed_set", json!({"folders": [db_dir]})).expect_err("holds the database");
+        assert_eq!(e.details, Some(json!({"code": "folder_is_store", "folder": db_dir})));
+        call("folders_allowed_set", json!({"folders": [out]})).expect("allow");
         let id = call("export_job_save", job).expect("job")["id"].clone();
         let e = call("export_layout_delete", json!({"name": "Étroit"})).expect_err("in use");
         assert_eq!((e.code.as_str(), e.http_status()), ("in_use", 409));

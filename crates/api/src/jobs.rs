@@ -19,14 +19,19 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     // Notifications and exports run even when a folder import failed.
     let notified = releve_core::notify::notify_run(store, clock());
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
-    imported?;
+    let imported = imported?;
     notified?;
     let report = exported?;
+    // A watched folder no longer allowed is said in words (and is in the audit log).
+    let refused = imported.refused.iter().map(|f| format!("the watched folder of '{}' was not read: {}", f.profile, f.reason));
+    let mut problems: Vec<String> = refused.collect();
     if report.failed() > 0 {
-        let message = format!("{} scheduled export run(s) failed; see the export log", report.failed());
-        return Err(ApiError::new("export_failed", message));
+        problems.push(format!("{} scheduled export run(s) failed; see the export log", report.failed()));
     }
-    Ok(())
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(if report.failed() > 0 { "export_failed" } else { "folder_refused" }, problems.join("; ")))
 }
 
 /// How this process signs the export runs it makes.
@@ -63,11 +68,15 @@ mod tests {
         let clock: Clock = Arc::new(|| 1_767_225_600);
         let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
         let token = crate::test_manager(&ctx, "en", 0);
+        ctx.call(Some(&token), "folders_allowed_set", json!({"folders": [inbox.to_string_lossy()]})).expect("allow");
         let profile = json!({"name": "billing", "separator": ";", "has_header": true,
             "mapping": {"customer_number": 0, "customer_name": 1, "meter_serial": 2},
             "folder": inbox.to_string_lossy(), "interval_minutes": 5});
         ctx.call(Some(&token), "park_profile_save", profile).expect("profile");
         std::fs::write(inbox.join("park.csv"), "number;name;serial\nC9;Jeanne Martin;44556677\n").expect("csv");
+        // Written a minute before the fixed clock: a file modified moments ago would wait.
+        let before = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600 - 60);
+        std::fs::File::options().write(true).open(inbox.join("park.csv")).expect("open").set_modified(before).expect("mtime");
 
         tick(ctx.store(), &clock, "test").expect("tick");
         assert!(inbox.join("done").join("park.csv").exists(), "the file moved to done/");
@@ -86,6 +95,7 @@ mod tests {
         let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
         let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
         let token = crate::test_manager(&ctx, "fr", 0);
+        ctx.call(Some(&token), "folders_allowed_set", json!({"folders": [out.to_string_lossy()]})).expect("allow");
         let layout = json!({"layout": {"name": "Liste", "format": "csv",
             "fields": [{"var": "meter_serial"}, {"var": "value_end"}], "trailer": [{"var": "record_count"}]}});
         ctx.call(Some(&token), "export_layout_save", layout).expect("layout");

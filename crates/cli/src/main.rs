@@ -354,7 +354,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     None => println!("{} ({}): {} -> {}: {}", f.file, f.profile, f.outcome, f.moved_to, f.error.as_deref().unwrap_or("")),
                 }
             }
+            for f in &r.refused {
+                eprintln!("{}: folder not read: {}", f.profile, f.reason);
+            }
+            for f in &r.skipped {
+                println!("{} ({}): left in the folder: {}", f.file, f.profile, f.reason.words());
+            }
             println!("{} profile folder(s) due, {} file(s) imported", r.profiles.len(), r.files.len());
+            if !r.refused.is_empty() {
+                let message = format!("{} profile folder(s) not read (see above)", r.refused.len());
+                return Err(Failure { code: "folder_refused".into(), message, details: None });
+            }
             Ok(())
         }
         Command::Notify { command: NotifyCommand::Run(run_at) } => {

@@ -74,7 +74,10 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
     assert!(demo.status.success(), "{}", text(&demo));
     let smtp = Smtp::start(dir.path());
     let outbox = dir.path().join("outbox");
-    let blocked = dir.path().join("not-a-folder");
+    // The folders the jobs may write: the outbox and a share holding a file named like a folder.
+    let share = dir.path().join("share");
+    std::fs::create_dir_all(&share).expect("share");
+    let blocked = share.join("not-a-folder");
     std::fs::write(&blocked, "a file where the job expects a folder").expect("write");
 
     // Set-up through the API, as a clerk would in the app, on 20 October.
@@ -89,6 +92,7 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
             "trailer": [{"var": "text", "text": "TOTAL"}, {"var": "record_count"}]
         }});
         ctx.call(Some(&t), "export_layout_save", layout).expect("layout");
+        ctx.call(Some(&t), "folders_allowed_set", json!({"folders": [outbox.to_str(), share.to_str()]})).expect("allow");
         ctx.call(
             Some(&t),
             "notify_settings",

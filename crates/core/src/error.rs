@@ -45,6 +45,9 @@ pub enum Error {
     NoEmail { whom: String },
     #[error("cannot draw the {what}: {reason}")]
     Render { what: &'static str, reason: String },
+    /// A folder that may not be read or written (see `folders`): `rule.code()` says why.
+    #[error("{}", folder_refused(*rule, folder))]
+    Folder { rule: crate::folders::FolderRule, folder: String },
 }
 
 impl Error {
@@ -66,6 +69,8 @@ impl Error {
             Error::LayoutInUse { .. } => "in_use",
             Error::NoEmail { .. } => "no_email",
             Error::Render { .. } => "render",
+            // A 400 like any refused input; the boundary adds `{code: rule.code(), folder}`.
+            Error::Folder { .. } => "bad_input",
         }
     }
 
@@ -102,6 +107,20 @@ fn layout_in_use(layout: &str, jobs: &[(i64, String)]) -> String {
         "the export layout '{layout}' is used by the scheduled {jobs} {}: delete {them} or choose another layout for {them} first",
         names.join(", ")
     )
+}
+
+fn folder_refused(rule: crate::folders::FolderRule, folder: &str) -> String {
+    use crate::folders::FolderRule;
+    match rule {
+        FolderRule::NotAbsolute => format!("the folder '{folder}' is not a full path (it starts with a drive or /)"),
+        FolderRule::NotAllowed => {
+            format!("the folder '{folder}' is not inside an allowed folder: a manager adds it under Settings, Allowed folders")
+        }
+        FolderRule::IsStore => format!(
+            "the folder '{folder}' holds the database (it is the database's folder, a parent of it or the database file): choose another folder"
+        ),
+        FolderRule::NotAFolder => format!("'{folder}' is a file, not a folder"),
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -10,6 +10,7 @@ pub mod consumer_report;
 pub mod error;
 pub mod exchange;
 pub mod export;
+pub mod folders;
 pub mod groups;
 pub mod heard;
 pub mod import;

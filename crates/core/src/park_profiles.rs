@@ -1,5 +1,6 @@
 //! Profiles of the customers-and-meters import: a named separator, header flag and column
-//! mapping, optionally with a folder watched every `interval_minutes`.
+//! mapping, optionally with a folder watched every `interval_minutes` (inside an allowed
+//! folder, see `folders`).
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
@@ -57,6 +58,9 @@ pub fn park_profile_save(store: &Store, session: &Session, spec: &ProfileSpec, n
         (Some(_), Some(m)) if m > 0 => Some(m),
         (Some(_), Some(_)) => return Err(Error::bad_input("interval_minutes", "the interval is at least one minute")),
     };
+    if let Some(folder) = &folder {
+        crate::folders::check(store, folder)?;
+    }
     let mut profile = Profile {
         id: 0,
         name,

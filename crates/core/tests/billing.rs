@@ -574,6 +574,7 @@ fn a_layout_used_by_scheduled_exports_is_not_deleted_and_a_rename_takes_them_alo
     let layout = csv_layout(p.water);
     save(&p, &layout);
     save(&p, &Layout { name: "Autre".into(), ..layout.clone() });
+    releve_core::folders::folders_allowed_set(&p.store, &p.manager, &["/tmp/releve-exports".into()], NOW).expect("allow");
     for name in ["Mensuel eau", "Copie comptable"] {
         releve_core::jobs::export_job_save(&p.store, &p.manager, &job(name, "Facturation eau"), NOW).expect("job");
     }
@@ -711,7 +712,7 @@ fn the_demo_has_two_billing_layouts_that_write_and_a_disabled_monthly_job_and_st
     let exports = std::fs::canonicalize(dir.path()).expect("dir").join("exports");
     assert_eq!(std::path::Path::new(&j.folder), exports, "next to the database");
     assert!(!exports.exists(), "nothing written before a clerk enables the job");
-    let events: Vec<(String, String)> = store::audit::latest(&conn, 4)
+    let events: Vec<(String, String)> = store::audit::latest(&conn, 5)
         .expect("audit")
         .into_iter()
         .skip(1) // the manager's login
@@ -721,6 +722,7 @@ fn the_demo_has_two_billing_layouts_that_write_and_a_disabled_monthly_job_and_st
         events,
         [
             ("export_job_save".to_string(), "system".to_string()),
+            ("folders_allowed".into(), "system".into()),
             ("export_layout_saved".into(), "system".into()),
             ("export_layout_saved".into(), "system".into())
         ]

@@ -2,6 +2,7 @@
 //! meters, rejected lines, one transaction, Latin-1, folder import.
 
 use releve_core::access::{Permission, Session};
+use releve_core::folders::folders_allowed_set;
 use releve_core::park_folder::park_import_folder;
 use releve_core::park_import::park_import;
 use releve_core::park_profiles::{park_profile_save, park_profiles_list, ProfileSpec};
@@ -42,6 +43,13 @@ fn setup(dir: &tempfile::TempDir) -> (Store, Session) {
     };
     park_profile_save(&store, &session, &spec, NOW).expect("save profile");
     (store, session)
+}
+
+/// Write `content` to `path` as a file last modified at `at` (the tests' clock is fixed).
+fn written(path: &std::path::Path, content: &str, at: i64) {
+    std::fs::write(path, content).expect("write");
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(at).expect("time"));
+    std::fs::File::options().write(true).open(path).expect("open").set_modified(time).expect("mtime");
 }
 
 const HEADER: &str = "number;name;address;zip;city;serial;maker;type;lat;lon;groups\n";
@@ -171,6 +179,7 @@ fn folder_import_moves_files_to_done_and_failed() {
     let (store, session) = setup(&dir);
     let inbox = dir.path().join("inbox");
     std::fs::create_dir_all(&inbox).expect("mkdir");
+    folders_allowed_set(&store, &session, &[inbox.display().to_string()], NOW).expect("allow");
     let spec = ProfileSpec {
         name: "billing".into(),
         separator: ";".into(),
@@ -180,8 +189,8 @@ fn folder_import_moves_files_to_done_and_failed() {
         interval_minutes: Some(15),
     };
     park_profile_save(&store, &session, &spec, NOW).expect("save");
-    std::fs::write(inbox.join("a.csv"), format!("{HEADER}C1;Anne;;;;11111111;KAM;water;;;\n")).expect("w");
-    std::fs::write(inbox.join("b.csv"), format!("{HEADER};Nobody;;;;2;KAM;water;;;\n")).expect("w");
+    written(&inbox.join("a.csv"), &format!("{HEADER}C1;Anne;;;;11111111;KAM;water;;;\n"), NOW - 60);
+    written(&inbox.join("b.csv"), &format!("{HEADER};Nobody;;;;2;KAM;water;;;\n"), NOW - 60);
     let permit = session.permit(Permission::EditMeters).expect("permit");
     let r = park_import_folder(&store, permit, NOW).expect("folder");
     let outcomes: Vec<(&str, &str)> = r.files.iter().map(|f| (f.file.as_str(), f.outcome.as_str())).collect();
@@ -192,7 +201,7 @@ fn folder_import_moves_files_to_done_and_failed() {
     assert!(!inbox.join("a.csv").exists() && !inbox.join("b.csv").exists());
     assert_eq!(counts(&store), (1, 1));
     // Not due again before the interval has passed.
-    std::fs::write(inbox.join("c.csv"), format!("{HEADER}C3;Cleo;;;;33333333;KAM;water;;;\n")).expect("w");
+    written(&inbox.join("c.csv"), &format!("{HEADER}C3;Cleo;;;;33333333;KAM;water;;;\n"), NOW);
     assert!(park_import_folder(&store, permit, NOW + 60).expect("folder").files.is_empty());
     let r = park_import_folder(&store, permit, NOW + 15 * 60).expect("folder");
     assert_eq!(r.files.len(), 1);

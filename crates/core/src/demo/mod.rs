@@ -179,7 +179,8 @@ pub const JOB: &str = "Facturation eau mensuelle";
 
 /// Two billing layouts a water utility uses (a CSV file for a spreadsheet or a billing system
 /// that reads CSV, a fixed-width file for an older one) and a monthly export of the CSV into
-/// `<database folder>/exports`, saved through the core's functions (audited as the system).
+/// `<database folder>/exports`, saved through the core's functions (audited as the system);
+/// `<database folder>/exports` and `<database folder>/import` are the allowed folders.
 fn billing_examples(store: &Store, system: &Session, water_group: i64, now: i64) -> Result<()> {
     use crate::billing::{self, Encoding, Field, Format, Layout, Var};
     let titled = |var: Var, label: &str| Field { label: Some(label.into()), ..Field::new(var) };
@@ -236,7 +237,11 @@ fn billing_examples(store: &Store, system: &Session, water_group: i64, now: i64)
 
     // Next to the database, absolute: the job may be run from another working directory.
     let dir = store.path().parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let folder = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()).join("exports");
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let folder = dir.join("exports");
+    // Exports and watched folders go only into allowed folders: these two, beside the database.
+    let allowed = [folder.clone(), dir.join("import")].map(|f| f.to_string_lossy().into_owned());
+    crate::folders::folders_allowed_set(store, system, &allowed, now)?;
     let job = store::export_jobs::Job {
         // Disabled: the demo writes nothing until the clerk turns it on ("Run now" works).
         enabled: false,

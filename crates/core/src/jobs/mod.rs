@@ -1,4 +1,5 @@
 //! Scheduled billing exports: a saved layout written to a folder or e-mailed at set times.
+//! A job's folder is inside an allowed folder (`folders`), checked at save and at each run.
 //!
 //! `jobs_run` is called every minute by the open app and by `releve jobs run` from cron or
 //! Task Scheduler when the app is closed. Each slot of each job is run once, whoever runs
@@ -79,6 +80,9 @@ pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) ->
     let conn = store.writer();
     if store::layouts::get(&conn, &job.layout)?.is_none() {
         return Err(Error::bad_input("layout", format!("there is no export layout named '{}'", job.layout)));
+    }
+    if job.destination == "folder" {
+        crate::folders::check(store, &job.folder)?;
     }
     let tx = conn.unchecked_transaction()?;
     let id = table::save_job(&tx, job, now)?;
@@ -287,6 +291,11 @@ fn produce_and_deliver(store: &Store, session: &Session, job: &Job, run: &Run, n
         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::bad_input(field.to_string(), s.to_string()))
     };
     let period = Period::new(parse("period_from", &run.period_from)?, parse("period_to", &run.period_to)?)?;
+    // Checked again at each run: a folder taken off the allowed list is not written.
+    let folder = match job.destination.as_str() {
+        "email" => None,
+        _ => Some(crate::folders::check(store, &job.folder)?),
+    };
     let out = billing::layout_run(store, session, &job.layout, period, now)?;
     let place = match job.destination.as_str() {
         "email" => {
@@ -306,7 +315,10 @@ fn produce_and_deliver(store: &Store, session: &Session, job: &Job, run: &Run, n
             }
             format!("e-mail to {}", job.email_to.join(", "))
         }
-        _ => write_file(Path::new(&job.folder), &out.file_name, &out.bytes, run.id)?.display().to_string(),
+        _ => {
+            let folder = folder.unwrap_or_else(|| PathBuf::from(&job.folder));
+            write_file(&folder, &out.file_name, &out.bytes, run.id)?.display().to_string()
+        }
     };
     Ok((out, place))
 }

@@ -540,6 +540,8 @@ struct FoldersArgs {
     folders: Vec<String>,
 }
 
+impl Bounded for FoldersArgs {}
+
 #[derive(Deserialize)]
 struct NameArgs {
     name: String,

@@ -3,11 +3,14 @@
 //! kept; the same telegram twice is stored once; two values for one meter, register and
 //! time are a conflict the report lists, never a silent drop.
 //!
-//! The file is committed a bounded chunk at a time (about [`CHUNK_TARGET`] of writing each),
-//! so that logins, edits and other imports never wait behind it for more than that; the
-//! `imports` row holds the counts of what is committed and the first line not yet
-//! committed, so an import whose process died says where it stopped, and importing the same
-//! file again completes it (what was stored is recognised, nothing is stored twice).
+//! The file is decoded by one thread while this one writes batches of [`BATCH`] lines, each
+//! sorted by key and committed in slices of whole meters of about [`CHUNK_TARGET`] of
+//! writing each: every page of the store is written by one slice, so a batch costs what one
+//! transaction would, and logins, edits and other imports (of this process or another)
+//! never wait behind the import for more than a slice. The `imports` row holds the counts
+//! of what is committed and the first line not yet committed (`next_line`), so an import
+//! whose process died says where it stopped, and importing the same file again completes
+//! it (what was stored is recognised, nothing is stored twice).
 
 pub mod line;
 pub mod text;
@@ -180,7 +183,7 @@ pub fn import_drive_by(
     run.latest = window.latest;
     let total = text::count(content);
     let outcome = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(8);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
         let mut decoder = Decoder::new(&keys, formats);
         let context = LineContext { tz, now, window };
         // One thread decodes (pure work) while this one writes to the store.
@@ -203,7 +206,7 @@ pub fn import_drive_by(
             for decoded in chunk {
                 run.take(decoded)?;
             }
-            if run.pending.len() >= run.chunk_size {
+            if run.pending.len() >= BATCH {
                 run.flush(last.map_or(0, |l| l + 1))?;
             }
             if let Some(line) = last {
@@ -421,7 +424,13 @@ struct Run<'s> {
     /// The latest plausible time: a meter's `last_seen` after it (stored before times were
     /// checked) is ignored, so it can no longer pin the meter's info codes.
     latest: i64,
+    /// The first line not yet committed: every line before it is in the store.
+    next_line: u64,
 }
+
+/// Lines decoded before their telegrams and readings go to the store, sorted: rows sorted
+/// by key insert several times faster than rows in arrival order.
+const BATCH: usize = 100_000;
 
 /// A decoded line waiting for its chunk to be written.
 struct Pending {
@@ -480,6 +489,7 @@ impl<'s> Run<'s> {
             new_rejects: 0,
             new_conflicts: Vec::new(),
             latest: i64::MAX,
+            next_line: 1,
         })
     }
 
@@ -545,57 +555,92 @@ impl<'s> Run<'s> {
         Ok(Some(id))
     }
 
-    /// Write the pending lines in one transaction, with the import's counts and the first
-    /// line not yet committed (`next_line`); then let others write.
+    /// Write the pending lines (a batch of up to [`BATCH`] lines) in short transactions:
+    /// first their meters (and the devices not in the park), a slice of lines at a time;
+    /// then their telegrams and readings sorted by key, cut into slices of whole meters, so
+    /// each page of the store is written by one slice only and the batch costs the store
+    /// what one transaction would, while no slice holds the write lock much longer than
+    /// [`CHUNK_TARGET`]. The last slice records the batch's rejects and `next_line`.
     fn flush(&mut self, next_line: u64) -> Result<()> {
-        let started = Instant::now();
-        let pending = std::mem::take(&mut self.pending);
-        let lines = pending.len();
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut meter_ids: Vec<Option<i64>> = Vec::with_capacity(pending.len());
+        for part in pending.chunks(self.chunk_size.max(MIN_CHUNK) * 4) {
+            self.transaction(|run, tx| {
+                for p in part {
+                    let id = run.meter_of(tx, p)?;
+                    if id.is_none() {
+                        run.hear(tx, p)?;
+                    }
+                    meter_ids.push(id);
+                }
+                Ok(())
+            })?;
+        }
+        let mut order: Vec<(i64, i64, usize)> = pending
+            .iter()
+            .zip(&meter_ids)
+            .enumerate()
+            .filter_map(|(i, (p, m))| m.map(|m| (m, store::telegrams::hash_id(&p.raw), i)))
+            .collect();
+        order.sort_unstable();
+        let mut start = 0;
+        loop {
+            // A slice: about chunk_size telegrams, to the end of its last meter.
+            let mut end = (start + self.chunk_size).min(order.len());
+            while end < order.len() && end > 0 && order[end].0 == order[end - 1].0 {
+                end += 1;
+            }
+            let last_slice = end == order.len();
+            let slice = &order[start..end];
+            let started = Instant::now();
+            self.transaction(|run, tx| {
+                run.write_slice(tx, slice, &mut pending)?;
+                if last_slice {
+                    for r in &run.report.rejected[run.report.rejected.len() - run.new_rejects..] {
+                        store::imports::reject(tx, run.import_id, r.line, &r.code, &r.reason)?;
+                    }
+                    run.new_rejects = 0;
+                    run.next_line = next_line;
+                }
+                for (c, _) in run.new_conflicts.drain(..) {
+                    store::imports::conflict(tx, run.import_id, &c)?;
+                }
+                store::imports::progress(tx, run.import_id, &run.report.counts(), run.next_line, run.now)?;
+                Ok(())
+            })?;
+            // Aim the next slice at CHUNK_TARGET.
+            let took = started.elapsed().as_secs_f64().max(1e-4);
+            if slice.len() >= self.chunk_size / 2 {
+                let scaled = (self.chunk_size as f64 * CHUNK_TARGET.as_secs_f64() / took) as usize;
+                self.chunk_size = scaled.clamp(self.chunk_size / 2, self.chunk_size * 2).clamp(MIN_CHUNK, MAX_CHUNK);
+            }
+            if last_slice {
+                return Ok(());
+            }
+            start = end;
+        }
+    }
+
+    /// Run `f` in a write transaction of its own, then leave a gap for other writers (another
+    /// process waiting for the write lock polls every few milliseconds).
+    fn transaction(&mut self, f: impl FnOnce(&mut Self, &Connection) -> Result<()>) -> Result<()> {
         {
-            let mut conn = self.store.writer();
+            let store = self.store;
+            let mut conn = store.writer();
             let tx = conn.transaction()?;
-            self.write(&tx, pending)?;
-            for r in &self.report.rejected[self.report.rejected.len() - self.new_rejects..] {
-                store::imports::reject(&tx, self.import_id, r.line, &r.code, &r.reason)?;
-            }
-            self.new_rejects = 0;
-            for (c, _) in self.new_conflicts.drain(..) {
-                store::imports::conflict(&tx, self.import_id, &c)?;
-            }
-            store::imports::progress(&tx, self.import_id, &self.report.counts(), next_line, self.now)?;
+            f(self, &tx)?;
             tx.commit()?;
         }
-        // Aim the next chunk at CHUNK_TARGET.
-        let took = started.elapsed().as_secs_f64().max(1e-4);
-        if lines >= self.chunk_size / 2 {
-            let scaled = (self.chunk_size as f64 * CHUNK_TARGET.as_secs_f64() / took) as usize;
-            self.chunk_size = scaled.clamp(self.chunk_size / 2, self.chunk_size * 2).clamp(MIN_CHUNK, MAX_CHUNK);
-        }
-        // Another process waiting for the write lock polls every few milliseconds: leave it a gap.
-        std::thread::sleep(Duration::from_millis(3));
+        std::thread::sleep(Duration::from_millis(2));
         Ok(())
     }
 
-    /// The chunk's telegrams (sorted by id; the same bytes stored once), then in line order
-    /// their counts and info codes, then the readings sorted by key.
-    fn write(&mut self, conn: &Connection, mut pending: Vec<Pending>) -> Result<()> {
-        let mut meter_ids: Vec<Option<i64>> = Vec::with_capacity(pending.len());
-        for p in &pending {
-            let id = self.meter_of(conn, p)?;
-            meter_ids.push(id);
-        }
-        let mut order: Vec<((i64, i64), usize)> = Vec::with_capacity(pending.len());
-        for (i, (p, meter)) in pending.iter().zip(&meter_ids).enumerate() {
-            match meter {
-                Some(m) => order.push(((*m, store::telegrams::hash_id(&p.raw)), i)),
-                None => self.hear(conn, p)?,
-            }
-        }
-        order.sort_unstable();
-        let mut telegram_ids: Vec<Option<i64>> = vec![None; pending.len()];
-        for (_, i) in order {
+    /// A slice's telegrams (sorted by meter and id; the same bytes stored once), their
+    /// readings sorted by key, and the info codes and `last_seen` of its meters.
+    fn write_slice(&mut self, conn: &Connection, slice: &[(i64, i64, usize)], pending: &mut [Pending]) -> Result<()> {
+        let mut new: Vec<(usize, i64, i64)> = Vec::with_capacity(slice.len());
+        for &(meter_id, _, i) in slice {
             let p = &pending[i];
-            let Some(meter_id) = meter_ids[i] else { continue };
             let t = NewTelegram {
                 meter_id,
                 received_at: p.received_at,
@@ -605,43 +650,41 @@ impl<'s> Run<'s> {
                 raw: &p.raw,
             };
             match store::telegrams::insert(conn, &t)? {
-                Inserted::New(id) => telegram_ids[i] = Some(id),
+                Inserted::New(id) => new.push((i, meter_id, id)),
                 Inserted::Duplicate(_) => self.report.duplicates += 1,
             }
         }
-        let mut states: HashMap<i64, MeterState> = HashMap::new();
-        let mut readings = Vec::with_capacity(pending.len() * 2);
-        for ((p, telegram_id), meter_id) in pending.iter_mut().zip(telegram_ids).zip(&meter_ids) {
-            let (Some(telegram_id), Some(meter_id)) = (telegram_id, *meter_id) else { continue };
+        // In line order: counts, rejects, what each meter said.
+        new.sort_unstable();
+        let mut observed: HashMap<i64, Vec<(i64, Vec<&'static str>)>> = HashMap::new();
+        let mut readings = Vec::with_capacity(new.len() * 2);
+        for &(i, meter_id, telegram_id) in &new {
+            let p = &mut pending[i];
             self.report.stored += 1;
             if let Some((code, reason)) = p.values.problem.take() {
                 self.report.kept_undecoded += 1;
-                self.reject(p.line, code, reason);
+                let line = p.line;
+                self.reject(line, code, reason);
                 continue;
             }
             for (register, value) in &p.values.readings {
                 let r = store::readings::Reading { meter_id, register: register.code(), ts: p.ts, value: *value, telegram_id: Some(telegram_id) };
-                readings.push((r, p.line, *register));
+                readings.push((r, i, *register));
             }
-            if !states.contains_key(&meter_id) {
-                states.insert(meter_id, MeterState::load(conn, meter_id, self.latest)?);
-            }
-            if let Some(state) = states.get_mut(&meter_id) {
-                state.observe(p.ts, &p.values.codes);
-            }
+            observed.entry(meter_id).or_default().push((p.ts, std::mem::take(&mut p.values.codes)));
         }
         // Sorted by key, stably: of two values for one key the earlier line's is kept.
         readings.sort_by_key(|(r, _, _)| (r.meter_id, r.register, r.ts));
-        for (r, line, register) in &readings {
+        for (r, i, register) in &readings {
             match store::readings::offer(conn, r)? {
                 Offered::New => self.report.readings += 1,
                 Offered::Same => {}
                 Offered::Conflict { kept_value, kept_telegram } => {
                     self.report.conflicts += 1;
                     if self.report.conflict_list.len() < MAX_LISTED_REJECTS {
-                        let serial = pending.iter().find(|p| p.line == *line).map(|p| p.serial.clone()).unwrap_or_default();
+                        let (line, serial) = (pending[*i].line, pending[*i].serial.clone());
                         let c = Conflict {
-                            line: *line,
+                            line,
                             meter_id: r.meter_id,
                             register: r.register,
                             ts: r.ts,
@@ -651,7 +694,7 @@ impl<'s> Run<'s> {
                             other_telegram: r.telegram_id,
                         };
                         self.report.conflict_list.push(ReadingConflict {
-                            line: *line,
+                            line,
                             serial: serial.clone(),
                             register: register.id(),
                             ts: r.ts,
@@ -665,7 +708,15 @@ impl<'s> Run<'s> {
                 }
             }
         }
-        for (meter_id, state) in states {
+        // Each meter read afresh (another writer may have changed it since), then what its
+        // telegrams said, in line order.
+        let mut meters: Vec<_> = observed.into_iter().collect();
+        meters.sort_unstable_by_key(|(id, _)| *id);
+        for (meter_id, observed) in meters {
+            let mut state = MeterState::load(conn, meter_id, self.latest)?;
+            for (ts, codes) in &observed {
+                state.observe(*ts, codes);
+            }
             for e in state.open.iter().chain(&state.closed) {
                 store::info_codes::upsert(conn, meter_id, e)?;
             }

@@ -187,3 +187,68 @@ fn a_million_line_import_beside_the_server_blocks_nobody() {
     assert!(percentile(&busy, 0.99) < Duration::from_millis(500), "login p99 during the imports: {:?}", percentile(&busy, 0.99));
     drop(server);
 }
+
+/// `kill -9` in the middle of an import: what was committed stays, the store is sound, the
+/// import's row says where it stopped, and importing the same file again completes it
+/// without storing anything twice.
+#[test]
+fn an_import_killed_midway_is_completed_by_importing_the_file_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("k.db");
+    let db_s = db.to_str().expect("utf8");
+    let o = Command::new(BIN).args(["demo", "--db", db_s, "--meters", "40", "--now", "2026-11-20"]).output().expect("demo");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = dir.path().join("big.txt");
+    std::fs::write(&file, drive_by(90_000_000, 5_000, 400_000)).expect("write");
+    let import = || {
+        Command::new(BIN)
+            .args(["import", "--db", db_s, file.to_str().expect("utf8")])
+            .env("RELEVE_PASSWORD", "manager")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("releve import")
+    };
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.busy_timeout(Duration::from_secs(10)).expect("busy");
+    let ours = "SELECT count(*) FROM telegrams WHERE meter_id IN (SELECT id FROM meters WHERE serial >= '90000000')";
+    let mut child = import();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let stopped_at: i64 = loop {
+        let next: Option<i64> = conn
+            .query_row("SELECT next_line FROM imports WHERE state = 'running' ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+            .ok();
+        if let Some(n) = next.filter(|n| *n > 1) {
+            child.kill().expect("kill -9");
+            let _ = child.wait();
+            break n;
+        }
+        assert!(child.try_wait().expect("wait").is_none(), "the import ended before it could be killed");
+        assert!(Instant::now() < deadline, "no batch committed");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    assert_eq!(integrity, "ok");
+    let kept: i64 = conn.query_row(ours, [], |r| r.get(0)).expect("count");
+    assert!(kept >= stopped_at - 1 && kept < 400_000, "committed lines stay: {kept} telegrams, next line {stopped_at}");
+
+    let again = import().wait_with_output().expect("import again");
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{out}");
+    assert!(out.contains(&format!("stopped at line {stopped_at}")) || out.contains("stopped at line"), "{out}");
+    assert!(out.contains("400000 lines"), "{out}");
+    let all: i64 = conn.query_row(ours, [], |r| r.get(0)).expect("count");
+    assert_eq!(all, 400_000, "every telegram once");
+    let readings: i64 = conn
+        .query_row("SELECT count(*) FROM readings WHERE meter_id IN (SELECT id FROM meters WHERE serial >= '90000000')", [], |r| r.get(0))
+        .expect("readings");
+    assert_eq!(readings, 400_000, "every reading once");
+    let states: Vec<String> = conn
+        .prepare("SELECT state FROM imports WHERE source LIKE '%big.txt' ORDER BY id")
+        .expect("q")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("states");
+    assert_eq!(states, ["failed", "done"], "the killed import is marked as stopped, the second is done");
+}

@@ -214,14 +214,15 @@ fn bad_lines_are_reported_with_line_numbers_and_good_ones_kept() {
     assert_eq!(in_park, 0, "a device whose telegram does not decode stays out of the park");
 }
 
-/// A file is committed a chunk at a time: another connection sees it grow, the import's row
-/// says how far it has come, and at the end the counts are the file's.
+/// A file is committed a batch (100,000 lines) at a time, each in slices: another connection
+/// sees it grow, the import's row says how far it has come, and at the end the counts are
+/// the file's.
 #[test]
 fn an_import_commits_in_chunks_and_records_its_progress() {
     let f = fixture();
     let (file, _) = drive_by_file(&f);
     let lines: Vec<&str> = file.lines().collect();
-    let file = lines.iter().cycle().take(40_000).cloned().collect::<Vec<_>>().join("\n");
+    let file = lines.iter().cycle().take(250_000).cloned().collect::<Vec<_>>().join("\n");
     let permit = f.manager.permit(Permission::Import).expect("manager");
     let path = f.store.path().to_path_buf();
     let mut seen: Vec<(i64, String, i64)> = Vec::new();
@@ -238,7 +239,7 @@ fn an_import_commits_in_chunks_and_records_its_progress() {
         }
     })
     .expect("import");
-    assert_eq!((r.stored, r.duplicates), (960, 40_000 - 960));
+    assert_eq!((r.stored, r.duplicates), (960, 250_000 - 960));
     assert!(seen.iter().all(|(_, state, _)| state == "running"), "{seen:?}");
     assert!(seen.iter().any(|(telegrams, _, next)| *telegrams > 0 && *next > 1), "chunks committed while the file runs: {seen:?}");
     let conn = f.store.reader().expect("reader");
@@ -247,7 +248,7 @@ fn an_import_commits_in_chunks_and_records_its_progress() {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .expect("import row");
-    assert_eq!(row, ("done".to_string(), 40_001, 960, 40_000 - 960));
+    assert_eq!(row, ("done".to_string(), 250_001, 960, 250_000 - 960));
 }
 
 #[test]

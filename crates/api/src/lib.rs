@@ -44,6 +44,7 @@ impl ApiError {
         match self.code.as_str() {
             "internal" | "store" | "io" | "migration" | "render" => 500,
             "send" => 502,
+            "busy" => 503,
             "not_logged_in" | "wrong_password" => 401,
             "forbidden" => 403,
             "not_found" | "unknown_command" => 404,

@@ -62,6 +62,13 @@ impl Error {
             Error::BadLine { .. } => "bad_line",
             Error::Io { .. } => "io",
             Error::Migration { .. } => "migration",
+            // Another program held the write lock for longer than the store waits
+            // (`store::BUSY_WAIT`): a clerk is told to try again, not "database is locked".
+            Error::Store(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            {
+                "busy"
+            }
             Error::Store(_) => "store",
             Error::Send { .. } => "send",
             Error::Csv(_) => "csv",
@@ -124,3 +131,24 @@ fn folder_refused(rule: crate::folders::FolderRule, folder: &str) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// A write that waited too long for another program's lock is `busy` (a clerk is asked to
+    /// try again), any other database failure `store`.
+    #[test]
+    fn a_locked_database_is_busy_not_a_store_failure() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("b.db");
+        let holder = rusqlite::Connection::open(&path).expect("open");
+        holder.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t(x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").expect("hold");
+        let other = rusqlite::Connection::open(&path).expect("open");
+        other.busy_timeout(std::time::Duration::from_millis(10)).expect("timeout");
+        let e = Error::from(other.execute("INSERT INTO t VALUES (2)", []).expect_err("locked"));
+        assert_eq!(e.code(), "busy", "{e}");
+        let e = Error::from(other.execute("INSERT INTO nowhere VALUES (2)", []).expect_err("no table"));
+        assert_eq!(e.code(), "store");
+    }
+}

@@ -146,12 +146,22 @@ impl Window {
 /// takes the reception time instead (a meter whose clock was reset).
 const CLOCK_TOLERANCE: i64 = 24 * 3600;
 
-/// The time of a telegram's readings: the meter's own date-time when it sends one that is
-/// plausible (and, when the line has a reception time, within a day of it), else the
-/// reception time (the line's, else the import's `now`).
-pub fn reading_time(received_at: Option<i64>, now: i64, meter_time: Option<i64>, window: Window) -> i64 {
+/// The time of a telegram's readings: the meter's own date-time (local, in `tz`) when it
+/// sends one that is plausible (and, when the line has a reception time, within a day of
+/// it), else the reception time (the line's, else the import's `now`). A local time the
+/// autumn clock change makes twice is the one nearer the reception.
+pub fn reading_time(received_at: Option<i64>, now: i64, meter_time: Option<chrono::NaiveDateTime>, tz: Tz, window: Window) -> i64 {
+    use chrono::TimeZone;
     let reception = received_at.unwrap_or(now);
-    match meter_time {
+    let meter = meter_time.and_then(|naive| match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => Some(t.timestamp()),
+        chrono::LocalResult::Ambiguous(a, b) => {
+            let (a, b) = (a.timestamp(), b.timestamp());
+            Some(if (a - reception).abs() <= (b - reception).abs() { a } else { b })
+        }
+        chrono::LocalResult::None => None,
+    });
+    match meter {
         Some(m) if window.contains(m) && received_at.is_none_or(|r| (m - r).abs() <= CLOCK_TOLERANCE) => m,
         _ => reception,
     }
@@ -278,8 +288,8 @@ pub(crate) struct Values {
     pub problem: Option<(&'static str, String)>,
     pub readings: Vec<(Register, f64)>,
     pub codes: Vec<&'static str>,
-    /// The meter's own current date-time record, as Unix time in the utility's time zone.
-    pub meter_time: Option<i64>,
+    /// The meter's own current date-time record (local time).
+    pub meter_time: Option<chrono::NaiveDateTime>,
 }
 
 /// Decodes telegrams with the known keys and compact-frame layouts, learning the layout of
@@ -296,7 +306,7 @@ impl<'k> Decoder<'k> {
     }
 
     /// Decode a telegram and map it to registers and info codes.
-    pub fn values(&mut self, raw: &[u8], address: &mbus::Address, tz: Tz) -> Values {
+    pub fn values(&mut self, raw: &[u8], address: &mbus::Address) -> Values {
         let key = self.keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
         let decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
         let (status, problem) = match &decoded {
@@ -315,7 +325,7 @@ impl<'k> Decoder<'k> {
         };
         let (readings, codes, meter_time) = match &decoded {
             Ok(t) if problem.is_none() => {
-                (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect(), meter_time(t, tz))
+                (driver::readings(t), t.info_codes.iter().map(driver::info_code_id).collect(), meter_time(t))
             }
             _ => (Vec::new(), Vec::new(), None),
         };
@@ -339,8 +349,8 @@ impl<'k> Decoder<'k> {
                     reason: implausible(at, context.window, context.tz),
                 },
                 (Ok(address), received_at) => {
-                    let values = self.values(&frame.bytes, &address, context.tz);
-                    let ts = reading_time(received_at, context.now, values.meter_time, context.window);
+                    let values = self.values(&frame.bytes, &address);
+                    let ts = reading_time(received_at, context.now, values.meter_time, context.tz, context.window);
                     Outcome::Telegram(Box::new(DecodedTelegram { frame, address, ts, values }))
                 }
             },
@@ -366,17 +376,15 @@ fn implausible(at: i64, window: Window, tz: Tz) -> String {
     }
 }
 
-/// The meter's current date-time record (storage 0), read in the utility's time zone.
-fn meter_time(t: &mbus::Telegram, tz: Tz) -> Option<i64> {
-    use chrono::TimeZone;
+/// The meter's current date-time record (storage 0), a local time.
+fn meter_time(t: &mbus::Telegram) -> Option<chrono::NaiveDateTime> {
     let record = t.records.iter().find(|r| {
         r.quantity == mbus::Quantity::DateTime && r.storage == 0 && r.function == mbus::Function::Instantaneous
     })?;
     let mbus::Value::Text(text) = &record.value else { return None };
-    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
-        .ok()?;
-    tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp())
+        .ok()
 }
 
 /// Decode again the stored telegrams of `serial` that had no values (after its key arrived),
@@ -389,13 +397,13 @@ pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKe
     let mut decoder = Decoder::new(&keys, mbus::FormatCache::from_entries(store::formats::all(conn)?));
     for t in store::telegrams::pending_of_serial(conn, serial)? {
         let Ok(address) = mbus::peek_address(&t.raw) else { continue };
-        let v = decoder.values(&t.raw, &address, tz);
+        let v = decoder.values(&t.raw, &address);
         if v.problem.is_some() {
             continue;
         }
         store::telegrams::set_status(conn, t.meter_id, t.id, v.status)?;
         telegrams += 1;
-        let ts = reading_time(Some(t.received_at), t.received_at, v.meter_time, window);
+        let ts = reading_time(Some(t.received_at), t.received_at, v.meter_time, tz, window);
         for (register, value) in v.readings {
             let r = store::readings::Reading { meter_id: t.meter_id, register: register.code(), ts, value, telegram_id: Some(t.id) };
             readings += u64::from(store::readings::insert(conn, &r)?);
@@ -631,6 +639,7 @@ impl<'s> Run<'s> {
             f(self, &tx)?;
             tx.commit()?;
         }
+        self.store.checkpoint_if_large()?;
         std::thread::sleep(Duration::from_millis(2));
         Ok(())
     }
@@ -800,5 +809,38 @@ impl MeterState {
         }
         self.mask = still_open.iter().fold(0, |m, e| m | info_code_bit(&e.code));
         self.open = still_open;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reading_time, Window};
+    use chrono::NaiveDate;
+
+    fn local(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, mo, d).and_then(|d| d.and_hms_opt(h, mi, 0)).expect("time")
+    }
+
+    #[test]
+    fn the_meters_clock_when_it_is_believable() {
+        let paris = chrono_tz::Europe::Paris;
+        let window = Window { earliest: 946_684_800, latest: 1_800_000_000 };
+        let now = 1_767_571_200; // 2026-01-05 00:00 UTC
+        // 2026-01-03 10:10 in Paris is 09:10 UTC.
+        let meter = Some(local(2026, 1, 3, 10, 10));
+        assert_eq!(reading_time(None, now, meter, paris, window), 1_767_431_400, "no reception time: the meter's clock");
+        assert_eq!(reading_time(Some(1_767_431_460), now, meter, paris, window), 1_767_431_400, "a minute apart: the meter's");
+        assert_eq!(reading_time(Some(1_767_000_000), now, meter, paris, window), 1_767_000_000, "days apart: the reception");
+        let reset = Some(local(2000, 1, 1, 0, 0));
+        assert_eq!(reading_time(Some(1_767_431_460), now, reset, paris, window), 1_767_431_460, "a reset clock");
+        assert_eq!(reading_time(None, now, Some(local(1990, 1, 1, 0, 0)), paris, window), now, "before the window");
+        assert_eq!(reading_time(None, now, None, paris, window), now);
+        // 2026-10-25 02:30 happens twice in Paris (00:30 and 01:30 UTC): the one nearer the reception.
+        let twice = Some(local(2026, 10, 25, 2, 30));
+        let first = 1_792_888_200; // 00:30 UTC
+        assert_eq!(reading_time(Some(first + 60), now + 10_000_000, twice, paris, Window { latest: i64::MAX, ..window }), first);
+        assert_eq!(reading_time(Some(first + 3600 + 60), now, twice, paris, Window { latest: i64::MAX, ..window }), first + 3600);
+        // 2026-03-29 02:30 does not exist in Paris: the reception time.
+        assert_eq!(reading_time(Some(1_774_747_800), now, Some(local(2026, 3, 29, 2, 30)), paris, Window { latest: i64::MAX, ..window }), 1_774_747_800);
     }
 }

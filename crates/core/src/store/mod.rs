@@ -122,6 +122,23 @@ impl Store {
         Ok(())
     }
 
+    /// Copy the write-ahead log into the database when it has grown past [`WAL_CHECKPOINT_BYTES`],
+    /// on a reader connection: without the writer, so nobody waits for it (a checkpoint
+    /// never blocks SQLite's writers). Bulk work calls it between its transactions; else the
+    /// writer's own automatic checkpoint would run inside a commit, with the writer held.
+    pub fn checkpoint_if_large(&self) -> Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size >= WAL_CHECKPOINT_BYTES {
+            self.reader()?.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -169,6 +186,9 @@ fn configure(conn: &mut Connection) -> Result<()> {
     wait_when_busy(conn)?;
     Ok(())
 }
+
+/// A write-ahead log this large is copied into the database by [`Store::checkpoint_if_large`].
+pub const WAL_CHECKPOINT_BYTES: u64 = 256 << 20;
 
 /// How long a statement waits for another process's write lock before it gives up.
 pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(60);

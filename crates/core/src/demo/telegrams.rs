@@ -47,6 +47,9 @@ impl Plan {
         while t < self.active_to.min(end) {
             let at = t + self.minute * 60;
             t += step;
+            if at >= end {
+                break; // not yet sent
+            }
             index += self.consumption(rng, at, step);
             let local = tz.timestamp_opt(at, 0).single();
             let month = local.map_or(0, |l| chrono::Datelike::month(&l));
@@ -76,7 +79,8 @@ impl Plan {
                 status,
             };
             let frame = self.frame(&spec, &records, count, &key);
-            let stamp = local.map(|l| l.format("%Y-%m-%d %H:%M:%S.000").to_string()).unwrap_or_default();
+            // Local time with its offset: the two 02:30 of an autumn night are two times.
+            let stamp = local.map(|l| l.format("%Y-%m-%d %H:%M:%S.000%:z").to_string()).unwrap_or_default();
             let rssi = rng.gen_range(60..120);
             let _ = writeln!(out, "C1;1;1;{stamp};{rssi};;;0x{}", hex::encode(&frame));
             count += 1;

@@ -67,7 +67,17 @@ pub fn rssi(text: &str) -> Option<i64> {
     (v.is_finite() && RSSI_RANGE.contains(&v)).then(|| v.round() as i64)
 }
 
+/// A reception time: local in `tz` ("2026-01-05 10:00:00.000", also with a `T`), or with
+/// its offset ("...+01:00", "...Z"), which tells the two 02:30 of an autumn night apart.
 fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
+    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(t) = chrono::DateTime::parse_from_str(s, format) {
+            return Some(t.timestamp());
+        }
+    }
+    if let Some(utc) = s.strip_suffix('Z') {
+        return parse_local_time(utc, chrono_tz::UTC);
+    }
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
         .ok()?;
@@ -129,6 +139,15 @@ mod tests {
         assert!(matches!(parse("0A0", tz), Line::Bad(r) if r.contains("odd")));
         assert!(matches!(parse("T1;0;1;2019-04-03 19:00:42.000;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("CRC")));
         assert!(matches!(parse("T1;1;1;yesterday;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("reception time")));
+    }
+
+    #[test]
+    fn reception_times_with_an_offset() {
+        // The two 02:30 of 25 October 2026 in Paris: 00:30 and 01:30 UTC.
+        assert_eq!(frame("T1;1;1;2026-10-25 02:30:00.000+02:00;80;;;0x0a0b").received_at, Some(1_792_888_200));
+        assert_eq!(frame("T1;1;1;2026-10-25 02:30:00.000+01:00;80;;;0x0a0b").received_at, Some(1_792_891_800));
+        assert_eq!(frame("T1;1;1;2026-10-25T01:30:00Z;80;;;0x0a0b").received_at, Some(1_792_891_800));
+        assert_eq!(frame("T1;1;1;2026-10-25 02:30:00.000;80;;;0x0a0b").received_at, Some(1_792_888_200), "no offset: the first");
     }
 
     #[test]

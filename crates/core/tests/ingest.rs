@@ -200,7 +200,7 @@ fn absurd_signal_strengths_are_not_kept() {
     assert_eq!(count(&f, "SELECT rssi FROM telegrams WHERE rssi IS NOT NULL"), -87);
 }
 
-/// Before: 200,000 mutated lines made 14,674 meters. Corrupted telegrams of unknown
+/// Before: 200,000 mutated lines made 14,674 meters (the same size here). Corrupted telegrams of unknown
 /// addresses that do not decode go to the heard devices; a clerk adopts or dismisses them.
 #[test]
 fn corrupted_frames_make_heard_devices_not_phantom_meters() {
@@ -220,24 +220,26 @@ fn corrupted_frames_make_heard_devices_not_phantom_meters() {
     assert_eq!(import(&f, "clean.txt", lines.join("\n").as_bytes(), NOW).new_meters, 20);
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-    let mutated: Vec<String> = (0..20_000)
+    let mutated: Vec<String> = (0..200_000)
         .map(|i| {
             let mut raw = clean[i % 20].clone();
             for _ in 0..rng.gen_range(1..4) {
                 let at = rng.gen_range(1..raw.len());
                 raw[at] ^= 1 << rng.gen_range(0..8);
             }
-            format!("T1;1;1;2026-01-03 {:02}:{:02}:{:02}.000;80;;;0x{}", i / 3600, (i / 60) % 60, i % 60, hex::encode(raw))
+            let at = i / 10; // ten lines a second
+            format!("T1;1;1;2026-01-03 {:02}:{:02}:{:02}.000;80;;;0x{}", at / 3600, (at / 60) % 60, at % 60, hex::encode(raw))
         })
         .collect();
     let r = import(&f, "mutated.txt", mutated.join("\n").as_bytes(), NOW);
     let meters = count(&f, "SELECT count(*) FROM meters");
     let heard = count(&f, "SELECT count(*) FROM heard_devices");
-    eprintln!("20,000 mutated lines: {} new meters, {heard} heard devices, {} rejected", r.new_meters, r.rejected_count);
-    assert!(heard > 500, "corrupted addresses are heard devices: {heard}");
-    // A flipped bit in the manufacturer or version can still decode with the serial's key:
-    // such a telegram makes an unassigned meter, as any decoded telegram of an unknown meter.
-    assert!(r.new_meters * 20 < heard as u64, "only telegrams that decode make meters: {} new, {heard} heard", r.new_meters);
+    eprintln!("200,000 mutated lines: {} new meters, {heard} heard devices, {} rejected", r.new_meters, r.rejected_count);
+    assert!(heard > 5_000, "corrupted addresses are heard devices: {heard}");
+    // A few flipped bits can turn a frame into one that reads as plaintext under another
+    // manufacturer code: such a telegram decodes and makes an unassigned meter, as any decoded
+    // telegram of an unknown meter does (320 here; 14,674 before heard devices).
+    assert!(r.new_meters < 1_000, "only telegrams that decode make meters: {} new, {heard} heard", r.new_meters);
     assert_eq!(meters, 20 + r.new_meters as i64);
     assert_eq!(r.heard_devices as i64, heard);
 

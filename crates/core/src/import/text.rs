@@ -14,7 +14,7 @@ pub fn utf8<'a>(name: &str, content: &'a [u8]) -> Result<Cow<'a, [u8]>> {
         return Ok(Cow::Borrowed(rest));
     }
     let utf16 = |rest: &[u8], little: bool| -> Result<Cow<'a, [u8]>> {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(unreadable("the file is UTF-16 (byte-order mark) but has an odd number of bytes".into()));
         }
         let units = rest.chunks_exact(2).map(|p| if little { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) });

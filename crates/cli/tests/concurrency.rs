@@ -91,17 +91,26 @@ fn drive_by(first: u32, meters: u32, lines: u32) -> Vec<u8> {
     out
 }
 
+/// A small demo database (its users: manager, superuser, clerk) in a new folder.
+fn demo_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let o = Command::new(BIN)
+        .args(["demo", "--db", db.to_str().expect("utf8"), "--meters", "40", "--now", "2026-11-20"])
+        .output()
+        .expect("demo");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (dir, db)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 #[test]
 fn a_million_line_import_beside_the_server_blocks_nobody() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("c.db");
+    let (dir, db) = demo_db();
     let db_s = db.to_str().expect("utf8");
-    let o = Command::new(BIN).args(["demo", "--db", db_s, "--meters", "40", "--now", "2026-11-20"]).output().expect("demo");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let big = dir.path().join("big.txt");
     std::fs::write(&big, drive_by(70_000_000, 10_000, 1_000_000)).expect("write");
     let second = String::from_utf8(drive_by(80_000_000, 2_000, 100_000)).expect("text");
@@ -211,11 +220,8 @@ fn a_million_line_import_beside_the_server_blocks_nobody() {
 /// without storing anything twice.
 #[test]
 fn an_import_killed_midway_is_completed_by_importing_the_file_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("k.db");
+    let (dir, db) = demo_db();
     let db_s = db.to_str().expect("utf8");
-    let o = Command::new(BIN).args(["demo", "--db", db_s, "--meters", "40", "--now", "2026-11-20"]).output().expect("demo");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let file = dir.path().join("big.txt");
     std::fs::write(&file, drive_by(90_000_000, 5_000, 400_000)).expect("write");
     let import = || {

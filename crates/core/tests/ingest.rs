@@ -7,27 +7,19 @@
 #[path = "support/users.rs"]
 mod users;
 
+use users::Fixture;
+
 use mbus::encode::{datetime_f, wmbus_frame, FrameSpec};
 use mbus::{AesKey, DeviceType};
 use rand::{Rng, SeedableRng};
-use releve_core::access::{self, Permission, Session};
+use releve_core::access::{self, Permission};
 use releve_core::import::{import_drive_by, FileReport};
-use releve_core::store::Store;
 use std::time::{Duration, Instant};
 
 const NOW: i64 = 1_767_571_200; // 2026-01-05T00:00:00Z
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    store: Store,
-    manager: Session,
-}
-
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("t.db")).expect("open");
-    let (manager, _) = users::manager_and_clerk(&store, NOW);
-    Fixture { _dir: dir, store, manager }
+    users::fixture(NOW)
 }
 
 /// A plaintext Kamstrup water telegram: volume in litres, the meter's date-time (local, type

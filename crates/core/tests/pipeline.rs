@@ -3,11 +3,15 @@
 
 use mbus::encode::{wmbus_frame, FrameSpec};
 use mbus::{AesKey, DeviceType};
-use releve_core::access::{self, Permission, Role, Session};
+use releve_core::access::{self, Permission};
 use releve_core::export::{export_readings, ExportSpec};
 use releve_core::import::import_drive_by;
 use releve_core::store::{self, Store};
 use std::collections::HashMap;
+use users::Fixture;
+
+#[path = "support/users.rs"]
+mod users;
 
 const NOW: i64 = 1_767_571_200; // 2026-01-05T00:00:00Z, after every reception time of the files
 
@@ -34,23 +38,8 @@ fn volume_frame(serial: &str, access_number: u8, litres: u32, key: Option<[u8; 1
     wmbus_frame(&spec, &payload, key.map(AesKey::from_bytes).as_ref())
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    store: Store,
-    manager: Session,
-}
-
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("t.db")).expect("open");
-    let system = Session::system("test-pc");
-    let permit = system.permit(Permission::ManageUsers).expect("system may");
-    for (login, role) in [("manager", Role::Manager), ("clerk", Role::User)] {
-        let user = store::users::NewUser { login, name: login, role, password: "pw", locale: "en", salt: None };
-        access::create_user(&store, permit, &user, NOW).expect("user");
-    }
-    let manager = access::login(&store, "manager", "pw", "test-pc", NOW).expect("login");
-    Fixture { _dir: dir, store, manager }
+    users::fixture(NOW)
 }
 
 /// (serial, local time "YYYY-MM-DD HH:MM:SS", m3) of every reading written to the file.
@@ -267,7 +256,7 @@ fn a_user_may_view_and_export_but_not_import_and_changes_are_audited() {
     export_readings(&f.store, &clerk, &spec, &mut Vec::new(), NOW + 9).expect("clerk exports");
     let log = store::audit::latest(&f.store.reader().expect("r"), 20).expect("audit");
     let import = log.iter().find(|e| e.event == "import").expect("import audited");
-    assert_eq!((import.user.as_str(), import.computer.as_str(), import.at), ("manager", "test-pc", NOW + 5));
+    assert_eq!((import.user.as_str(), import.computer.as_str(), import.at), ("manager", "pc", NOW + 5));
     assert!(import.details.contains("960 stored"), "{}", import.details);
     let export = log.iter().find(|e| e.event == "export").expect("export audited");
     assert_eq!((export.user.as_str(), export.computer.as_str()), ("clerk", "desk-7"));

@@ -21,3 +21,17 @@ pub fn manager_and_clerk(store: &Store, now: i64) -> (Session, Session) {
     let clerk = access::login(store, "clerk", "pw", "pc", now).expect("login");
     (manager, clerk)
 }
+
+/// A new store in a temporary folder with a manager (logged in from "pc") and a clerk.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub manager: Session,
+}
+
+pub fn fixture(now: i64) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("t.db")).expect("open");
+    let (manager, _) = manager_and_clerk(&store, now);
+    Fixture { dir, store, manager }
+}

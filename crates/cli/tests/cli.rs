@@ -193,3 +193,51 @@ fn decode_explains_layers_and_uses_previous_full_frames() {
     let e: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON error");
     assert!(e["error"]["code"].is_string() && e["explain"]["steps"].is_array(), "{e}");
 }
+
+/// Before: a file whose telegrams were all kept without values (no key) made 9 meters and
+/// ended with exit status 1 and "no telegram could be read". Now the devices wait in the
+/// heard list, and the command says so and succeeds; a file of which nothing could be read
+/// fails and says that.
+#[test]
+fn an_import_says_what_it_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("d.db");
+    let db_s = db.to_str().expect("utf8");
+    let o = releve(&["demo", "--db", db_s, "--meters", "20", "--now", "2026-11-20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lines: Vec<String> = (1..=9u32)
+        .map(|i| {
+            let serial = format!("{:08}", 55_000_000 + i);
+            let spec = mbus::encode::FrameSpec {
+                manufacturer: "KAM",
+                id: &serial,
+                version: 0x1b,
+                device_type: mbus::DeviceType::Water,
+                access_number: i as u8,
+                status: 0,
+            };
+            let raw = mbus::encode::wmbus_frame(&spec, &[0x04, 0x13, 1, 2, 3, 4], Some(&mbus::AesKey::from_bytes([7; 16])));
+            format!("T1;1;1;2026-11-19 10:0{i}:00.000;80;;;0x{}", hex::encode(raw))
+        })
+        .collect();
+    let file = dir.path().join("nokeys.txt");
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let meters_before = releve_meters(db_s);
+    let o = Command::new(BIN).args(["import", "--db", db_s, file.to_str().expect("utf8")]).env("RELEVE_PASSWORD", "manager").output().expect("run");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("9 lines, 0 telegrams stored") && out.contains("9 telegrams of 9 devices not in the park kept in the heard-devices list"), "{out}");
+    assert_eq!(releve_meters(db_s), meters_before, "no meter created");
+
+    let garbage = dir.path().join("garbage.txt");
+    std::fs::write(&garbage, "not a telegram\nnor this\n").expect("write");
+    let o = Command::new(BIN).args(["import", "--db", db_s, garbage.to_str().expect("utf8")]).env("RELEVE_PASSWORD", "manager").output().expect("run");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("nothing was stored from") && text(&o).contains("every line was rejected"), "{}", text(&o));
+}
+
+/// How many meters the park holds.
+fn releve_meters(db: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.query_row("SELECT count(*) FROM meters", [], |r| r.get(0)).expect("count")
+}

@@ -4,6 +4,7 @@
 // Editing needs the permission `settings`.
 import { call } from "../api.js";
 import { renderAllowedFolders } from "./allowed-folders.js";
+import { renderImportTimes } from "./import-times.js";
 import { t, fmtInt, fmtDateTime, codeLabel, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
@@ -67,6 +68,7 @@ export function render(root, ctx) {
         <span class="toolbar-msg" data-testid="nt-settings-msg" aria-live="polite"></span></div>
     </form>
     <div data-testid="af-section"></div>
+    <div data-testid="it-section"></div>
     <div class="card table-card"><h2 class="nt-log-title">${esc(t("nt.log"))}</h2><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.log.at"))}</th><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.log.meter"))}</th><th>${esc(t("nt.log.code"))}</th>
         <th>${esc(t("nt.log.to"))}</th><th>${esc(t("nt.col.state"))}</th></tr></thead>
@@ -204,5 +206,6 @@ export function render(root, ctx) {
   loadSettings().catch(fail(root.querySelector('[data-testid="nt-settings-msg"]')));
   loadLog().catch(() => {});
   const folders = renderAllowedFolders(root.querySelector('[data-testid="af-section"]'), ctx);
-  return () => { alive = false; folders(); };
+  const times = renderImportTimes(root.querySelector('[data-testid="it-section"]'), ctx);
+  return () => { alive = false; folders(); times(); };
 }

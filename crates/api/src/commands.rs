@@ -42,6 +42,8 @@ pub const COMMANDS: &[&str] = &[
     "heard_device_dismiss",
     "heard_devices_list",
     "import_start",
+    "import_time_settings",
+    "import_time_settings_set",
     "info_codes_export",
     "info_codes_overview",
     "info_codes_set_watched",
@@ -219,6 +221,11 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: TaskArgs = parse(args)?;
             let state = ctx.tasks.get(session.user_id, &a.task).ok_or_else(|| ApiError::new("not_found", format!("no task {}", a.task)))?;
             ok(state)
+        }
+        "import_time_settings" => ok(import::import_time_settings(store, &session)?),
+        "import_time_settings_set" => {
+            let a: import::TimeSettings = parse(args)?;
+            ok(import::import_time_settings_set(store, &session, &a, now)?)
         }
         "heard_devices_list" => {
             let a: PageArgs = parse(args)?;
@@ -541,6 +548,13 @@ struct FoldersArgs {
 }
 
 impl Bounded for FoldersArgs {}
+
+impl Bounded for import::TimeSettings {
+    fn check(&self) -> Result<(), ApiError> {
+        range("earliest_year", self.earliest_year, *import::TimeSettings::YEARS.start(), *import::TimeSettings::YEARS.end())?;
+        range("max_future_minutes", self.max_future_minutes, *import::TimeSettings::MINUTES.start(), *import::TimeSettings::MINUTES.end())
+    }
+}
 
 #[derive(Deserialize)]
 struct NameArgs {

@@ -312,3 +312,24 @@ fn writes_never_wait_long_behind_two_imports() {
     assert!(worst < Duration::from_millis(1500), "a write waited {worst:?} behind the imports");
     assert_eq!(count(&f, "SELECT count(*) FROM telegrams"), 300_000);
 }
+
+/// The plausible window is a manager's setting: with a two-hour future allowed, the line an
+/// hour ahead is taken; a clerk may read the setting but not change it.
+#[test]
+fn the_plausible_window_is_a_managers_setting() {
+    use releve_core::import::{import_time_settings, import_time_settings_set, TimeSettings};
+    let f = fixture();
+    assert_eq!(import_time_settings(&f.store, &f.manager).expect("read"), TimeSettings::DEFAULT);
+    let ahead = format!("T1;1;1;2026-01-05 02:00:00.000;80;;;0x{}\n", hex::encode(frame("40000006", 1, 1, None, 0, None)));
+    assert_eq!(import(&f, "ahead.txt", ahead.as_bytes(), NOW).rejected_count, 1, "an hour ahead, 10 minutes allowed");
+    let wider = TimeSettings { earliest_year: 2010, max_future_minutes: 120 };
+    import_time_settings_set(&f.store, &f.manager, &wider, NOW).expect("manager sets");
+    assert_eq!(import(&f, "ahead-again.txt", ahead.as_bytes(), NOW).stored, 1, "two hours allowed");
+    let old = format!("T1;1;1;2005-06-01 10:00:00.000;80;;;0x{}\n", hex::encode(frame("40000006", 2, 2, None, 0, None)));
+    assert_eq!(import(&f, "2005.txt", old.as_bytes(), NOW).rejected[0].code, "implausible_time", "before 2010 now");
+    let clerk = access::login(&f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    assert_eq!(import_time_settings(&f.store, &clerk).expect("clerk reads"), wider);
+    assert_eq!(import_time_settings_set(&f.store, &clerk, &TimeSettings::DEFAULT, NOW).expect_err("clerk").code(), "forbidden");
+    let bad = TimeSettings { earliest_year: 1900, max_future_minutes: 10 };
+    assert_eq!(import_time_settings_set(&f.store, &f.manager, &bad, NOW).expect_err("1900").code(), "bad_input");
+}

@@ -123,23 +123,71 @@ pub struct Window {
 }
 
 impl Window {
-    /// The plausible window at `now`, from the settings `import_earliest_year` (2000) and
-    /// `import_max_future_minutes` (10).
+    /// The plausible window at `now`, from the import settings.
     pub fn at(conn: &Connection, now: i64) -> Result<Window> {
-        let setting = |key: &str, default: i64| -> Result<i64> {
-            Ok(store::settings::get(conn, key)?.and_then(|v| v.trim().parse().ok()).unwrap_or(default))
-        };
-        let year = setting("import_earliest_year", 2000)?.clamp(1970, 9999) as i32;
-        let minutes = setting("import_max_future_minutes", 10)?.clamp(0, 7 * 24 * 60);
-        let earliest = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+        let s = TimeSettings::read(conn)?;
+        let earliest = chrono::NaiveDate::from_ymd_opt(s.earliest_year as i32, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map_or(946_684_800, |t| t.and_utc().timestamp());
-        Ok(Window { earliest, latest: now.saturating_add(minutes * 60) })
+        Ok(Window { earliest, latest: now.saturating_add(s.max_future_minutes * 60) })
     }
 
     pub fn contains(self, ts: i64) -> bool {
         (self.earliest..=self.latest).contains(&ts)
     }
+}
+
+/// Which reception times an import takes: not before 1 January of `earliest_year` (UTC), not
+/// more than `max_future_minutes` after the import's time. A manager's setting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct TimeSettings {
+    pub earliest_year: i64,
+    pub max_future_minutes: i64,
+}
+
+const EARLIEST_YEAR_KEY: &str = "import_earliest_year";
+const MAX_FUTURE_KEY: &str = "import_max_future_minutes";
+
+impl TimeSettings {
+    pub const DEFAULT: TimeSettings = TimeSettings { earliest_year: 2000, max_future_minutes: 10 };
+    pub const YEARS: std::ops::RangeInclusive<i64> = 1970..=2100;
+    pub const MINUTES: std::ops::RangeInclusive<i64> = 0..=7 * 24 * 60;
+
+    fn read(conn: &Connection) -> Result<TimeSettings> {
+        let setting = |key: &str, default: i64, range: std::ops::RangeInclusive<i64>| -> Result<i64> {
+            let v = store::settings::get(conn, key)?.and_then(|v| v.trim().parse().ok()).unwrap_or(default);
+            Ok(v.clamp(*range.start(), *range.end()))
+        };
+        Ok(TimeSettings {
+            earliest_year: setting(EARLIEST_YEAR_KEY, Self::DEFAULT.earliest_year, Self::YEARS)?,
+            max_future_minutes: setting(MAX_FUTURE_KEY, Self::DEFAULT.max_future_minutes, Self::MINUTES)?,
+        })
+    }
+}
+
+/// The import's plausible reception times.
+pub fn import_time_settings(store: &Store, session: &crate::access::Session) -> Result<TimeSettings> {
+    session.permit(Permission::View)?;
+    TimeSettings::read(&*store.reader()?)
+}
+
+/// Change the import's plausible reception times for everyone (needs `settings`, audited).
+pub fn import_time_settings_set(store: &Store, session: &crate::access::Session, new: &TimeSettings, now: i64) -> Result<TimeSettings> {
+    let permit = session.permit(Permission::Settings)?;
+    if !TimeSettings::YEARS.contains(&new.earliest_year) {
+        return Err(crate::Error::bad_input("earliest_year", "a year from 1970 to 2100"));
+    }
+    if !TimeSettings::MINUTES.contains(&new.max_future_minutes) {
+        return Err(crate::Error::bad_input("max_future_minutes", "from 0 to 10080 minutes (a week)"));
+    }
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    store::settings::set(&tx, EARLIEST_YEAR_KEY, &new.earliest_year.to_string())?;
+    store::settings::set(&tx, MAX_FUTURE_KEY, &new.max_future_minutes.to_string())?;
+    let details = format!("earliest_year={} max_future_minutes={}", new.earliest_year, new.max_future_minutes);
+    store::audit::record_permit(&tx, permit, now, "import_time_settings", &details)?;
+    tx.commit()?;
+    Ok(*new)
 }
 
 /// A meter's clock may differ this much from the line's reception time before the reading

@@ -794,6 +794,10 @@ const fr = {
   "err.network": "Le serveur ne répond pas.",
   "err.wrong_password": "Identifiant ou mot de passe incorrect.",
   "err.bad_input": "Saisie incorrecte : {message}",
+  "err.encoding_utf16_no_bom": "Le fichier {file} semble être en UTF-16 sans marque d’ordre des octets : enregistrez-le en UTF-8 (ou en UTF-16 avec sa marque).",
+  "err.encoding_utf16_odd_length": "Le fichier {file} est en UTF-16 mais il est tronqué (nombre impair d’octets).",
+  "err.encoding_utf16_invalid": "Le fichier {file} est en UTF-16 mais contient des caractères invalides.",
+  "err.encoding": "L’encodage du fichier {file} est illisible.",
   "err.busy": "La base de données est occupée par un autre programme depuis plus d’une minute : réessayez dans un moment.",
   "err.too_large": "Trop volumineux : au plus {limit}.",
   "err.folder_not_allowed": "Le dossier {folder} n’est dans aucun dossier autorisé. Un gestionnaire peut l’ajouter dans Paramètres, « Dossiers autorisés ».",
@@ -1606,6 +1610,10 @@ const en = {
   "err.network": "The server does not answer.",
   "err.wrong_password": "Unknown login or wrong password.",
   "err.bad_input": "Invalid input: {message}",
+  "err.encoding_utf16_no_bom": "The file {file} looks like UTF-16 without a byte-order mark: save it as UTF-8 (or UTF-16 with its mark).",
+  "err.encoding_utf16_odd_length": "The file {file} is UTF-16 but cut short (an odd number of bytes).",
+  "err.encoding_utf16_invalid": "The file {file} is UTF-16 but holds invalid characters.",
+  "err.encoding": "The encoding of the file {file} cannot be read.",
   "err.busy": "Another program has kept the database busy for over a minute: try again in a moment.",
   "err.too_large": "Too large: at most {limit}.",
   "err.folder_not_allowed": "The folder {folder} is not inside an allowed folder. A manager can add it under Settings, “Allowed folders”.",
@@ -1765,7 +1773,7 @@ export function errorText(err) {
   // A refused folder is a `bad_input` whose details name the rule and the folder.
   const d = err.details || {};
   const known = tOr("err." + (typeof d.code === "string" ? d.code : err.code), null);
-  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{limit}", sizeText(d.limit));
+  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit));
   return err.message || String(err);
 }
 

@@ -56,3 +56,36 @@ test("clerk: no reception-times section, and the core refuses the change", async
     await ctx.close();
   }
 });
+
+/** A plaintext Kamstrup water telegram of meter 12345678 (volume `litres`), as hex. */
+function plainTelegram(access, litres) {
+  const vol = Buffer.alloc(4);
+  vol.writeUInt32LE(litres);
+  const body = `442d2c785634121b077a${access.toString(16).padStart(2, "0")}0000000413${vol.toString("hex")}`;
+  return (body.length / 2).toString(16).padStart(2, "0") + body;
+}
+
+test("a UTF-16 drive-by file is read with its mark and refused in words without it", async () => {
+  const { ctx, page } = await newPage({ locale: "fr" });
+  try {
+    await login(page, "superuser", "superuser");
+    await page.goto(page.url().replace(/#.*$/, "") + "#/import");
+    const text = [1, 2, 3].map((i) => `T1;1;1;2026-11-1${i} 10:00:00.000;80;;;0x${plainTelegram(i, 1000 * i)}`).join("\r");
+    const withMark = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    await page.getByTestId("import-files-input").setInputFiles({ name: "utf16.txt", mimeType: "text/plain", buffer: withMark });
+    await page.getByTestId("import-start").click();
+    await page.getByTestId("import-report").waitFor({ timeout: 30_000 });
+    const cells = (await page.getByTestId("import-file-row").locator("td").allInnerTexts()).map((c) => c.trim());
+    assert.equal(cells[1], "3", `three lines ended by a lone CR, read from UTF-16: ${cells}`);
+
+    const noMark = Buffer.from(text.replaceAll("2026-11-1", "2026-11-0"), "utf16le");
+    await page.getByTestId("import-files-input").setInputFiles({ name: "sans-marque.txt", mimeType: "text/plain", buffer: noMark });
+    await page.getByTestId("import-start").click();
+    const error = page.getByTestId("import-error");
+    await error.filter({ hasText: "UTF-16" }).waitFor({ timeout: 30_000 });
+    assert.match(await error.innerText(), /Le fichier sans-marque\.txt semble être en UTF-16 sans marque d’ordre des octets : enregistrez-le en UTF-8/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "import-utf16-refused-fr.png") });
+  } finally {
+    await ctx.close();
+  }
+});

@@ -145,7 +145,7 @@ function renderFiles(root) {
     const busy = st.phase === "reading" || st.phase === "running";
     startBtn.disabled = busy || !st.files.length;
     input.disabled = busy;
-    progressArea.innerHTML = st.phase === "idle" || (st.phase === "failed" && !st.task) ? "" : progressHtml();
+    progressArea.innerHTML = st.phase === "idle" || st.phase === "failed" ? "" : progressHtml();
     errEl.hidden = st.phase !== "failed";
     errEl.textContent = st.phase === "failed" ? t("import.failed", { message: st.error }) : "";
     if (st.phase === "done" && st.report) {

@@ -742,7 +742,7 @@ fn import_start(ctx: &Ctx, session: access::Session, a: ImportArgs) -> Result<Va
             });
             match result {
                 Ok(r) => reports.push(r),
-                Err(e) => failed = Some(ApiError::new(&e.code, format!("{name}: {}", e.message))),
+                Err(e) => failed = Some(ApiError { message: format!("{name}: {}", e.message), ..e }),
             }
             base += lines;
         }

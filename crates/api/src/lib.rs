@@ -73,6 +73,9 @@ impl From<releve_core::Error> for ApiError {
                 "layout": layout,
                 "jobs": jobs.iter().map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect::<Vec<_>>(),
             })),
+            releve_core::Error::Encoding { file, problem, .. } => {
+                Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
+            }
             _ => None,
         };
         ApiError { details, ..ApiError::new(e.code(), e.to_string()) }

@@ -43,6 +43,10 @@ pub enum Error {
     LayoutInUse { layout: String, jobs: Vec<(i64, String)> },
     #[error("{whom} has no e-mail address: give the recipient's address")]
     NoEmail { whom: String },
+    /// A file whose text encoding cannot be read; `problem` says which way (`utf16_no_bom`,
+    /// `utf16_odd_length`, `utf16_invalid`), for the UI to word.
+    #[error("{file}: {reason}")]
+    Encoding { file: String, problem: &'static str, reason: String },
     #[error("cannot draw the {what}: {reason}")]
     Render { what: &'static str, reason: String },
     /// A folder that may not be read or written (see `folders`): `rule.code()` says why.
@@ -76,6 +80,7 @@ impl Error {
             Error::LayoutInUse { .. } => "in_use",
             Error::NoEmail { .. } => "no_email",
             Error::Render { .. } => "render",
+            Error::Encoding { .. } => "encoding",
             // A 400 like any refused input; the boundary adds `{code: rule.code(), folder}`.
             Error::Folder { .. } => "bad_input",
         }

@@ -9,18 +9,18 @@ use std::borrow::Cow;
 /// UTF-8, converted for UTF-16. A UTF-16 file that is not valid UTF-16, or a file that looks
 /// like UTF-16 without its mark, is refused with the reason (`name` says which file).
 pub fn utf8<'a>(name: &str, content: &'a [u8]) -> Result<Cow<'a, [u8]>> {
-    let unreadable = |reason: String| Error::BadLine { path: name.to_string(), line: 0, reason };
+    let unreadable = |problem: &'static str, reason: String| Error::Encoding { file: name.to_string(), problem, reason };
     if let Some(rest) = content.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return Ok(Cow::Borrowed(rest));
     }
     let utf16 = |rest: &[u8], little: bool| -> Result<Cow<'a, [u8]>> {
         if !rest.len().is_multiple_of(2) {
-            return Err(unreadable("the file is UTF-16 (byte-order mark) but has an odd number of bytes".into()));
+            return Err(unreadable("utf16_odd_length", "the file is UTF-16 (byte-order mark) but has an odd number of bytes".into()));
         }
         let units = rest.chunks_exact(2).map(|p| if little { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) });
         let text: String = char::decode_utf16(units)
             .enumerate()
-            .map(|(i, c)| c.map_err(|_| unreadable(format!("the file is UTF-16 but holds an unpaired surrogate at byte {}", 2 + 2 * i))))
+            .map(|(i, c)| c.map_err(|_| unreadable("utf16_invalid", format!("the file is UTF-16 but holds an unpaired surrogate at byte {}", 2 + 2 * i))))
             .collect::<Result<String>>()?;
         Ok(Cow::Owned(text.into_bytes()))
     };
@@ -34,6 +34,7 @@ pub fn utf8<'a>(name: &str, content: &'a [u8]) -> Result<Cow<'a, [u8]>> {
     let head = &content[..content.len().min(512)];
     if head.len() >= 8 && head.iter().filter(|b| **b == 0).count() * 3 >= head.len() {
         return Err(unreadable(
+            "utf16_no_bom",
             "the file looks like UTF-16 without a byte-order mark: save it as UTF-8 (or UTF-16 with its mark)".into(),
         ));
     }

@@ -75,7 +75,11 @@ before(async () => {
     assert.equal(made.status, 0, `making the test database failed: ${made.stderr || made.error}`);
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
+    // The server's request log (stderr) goes to artifacts/server-<test file>.log, not the test output.
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const testFile = path.basename(process.argv[1] || "browser", ".mjs");
+    const log = fs.openSync(path.join(ARTIFACTS, `server-${testFile}.log`), "a");
+    server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", log] });
     await waitUp(baseUrl, 60_000);
   } else {
     await waitUp(baseUrl, 10_000);

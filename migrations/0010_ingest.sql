@@ -1,15 +1,13 @@
--- 0010: imports committed in bounded chunks, reading conflicts, heard devices.
+-- 0010: imports committed in short slices, reading conflicts, heard devices.
 
--- An import is committed a chunk at a time (so logins and edits never wait behind it):
+-- An import is committed in short slices (so logins and edits never wait behind it):
 -- `state` says where it is (running, done, failed), `next_line` is the first line not yet
--- committed, `heartbeat_at` the time of its last chunk (a running import whose heartbeat is
--- old was interrupted: its process died), `file_path`, `file_size` and `file_hash` say
--- where it can be read again to be resumed from `next_line`. The counts are those of the
--- committed chunks, so the report of an interrupted import is what is really stored.
+-- committed, `file_size` and `file_hash` tell the file's content; importing the same
+-- content again completes an import whose process died (and marks that one failed, with
+-- the line it had reached). The counts are those of the committed slices, so the report of
+-- an interrupted import is what is really stored.
 ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
 ALTER TABLE imports ADD COLUMN next_line INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE imports ADD COLUMN heartbeat_at INTEGER;
-ALTER TABLE imports ADD COLUMN file_path TEXT;
 ALTER TABLE imports ADD COLUMN file_size INTEGER;
 ALTER TABLE imports ADD COLUMN file_hash TEXT;
 ALTER TABLE imports ADD COLUMN telegrams INTEGER NOT NULL DEFAULT 0;

@@ -522,7 +522,7 @@ impl<'s> Run<'s> {
             if let Some(e) = &earlier {
                 store::imports::interrupted(&tx, e.id, now)?;
             }
-            let source = store::imports::Source { name, path: None, size, hash };
+            let source = store::imports::Source { name, size, hash };
             let id = store::imports::start(&tx, &permit.session.login, &source, now)?;
             tx.commit()?;
             (id, earlier)
@@ -661,7 +661,7 @@ impl<'s> Run<'s> {
                 for (c, _) in run.new_conflicts.drain(..) {
                     store::imports::conflict(tx, run.import_id, &c)?;
                 }
-                store::imports::progress(tx, run.import_id, &run.report.counts(), run.next_line, run.now)?;
+                store::imports::progress(tx, run.import_id, &run.report.counts(), run.next_line)?;
                 Ok(())
             })?;
             // Aim the next slice at CHUNK_TARGET.

@@ -5,19 +5,18 @@
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// The file an import reads, so that an interrupted import can be told and resumed.
+/// The file an import reads, so that an interrupted import of it can be told.
 pub struct Source<'a> {
     pub name: &'a str,
-    pub path: Option<&'a str>,
     pub size: u64,
     pub hash: &'a str,
 }
 
 pub fn start(conn: &Connection, user: &str, source: &Source<'_>, now: i64) -> Result<i64> {
     conn.execute(
-        "INSERT INTO imports(started_at, user, source, state, heartbeat_at, file_path, file_size, file_hash)
-         VALUES (?1, ?2, ?3, 'running', ?1, ?4, ?5, ?6)",
-        params![now, user, source.name, source.path, source.size as i64, source.hash],
+        "INSERT INTO imports(started_at, user, source, state, file_size, file_hash)
+         VALUES (?1, ?2, ?3, 'running', ?4, ?5)",
+        params![now, user, source.name, source.size as i64, source.hash],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -38,11 +37,11 @@ pub struct Counts {
 }
 
 /// Record a committed chunk: the counts so far and the first line not yet committed.
-pub fn progress(conn: &Connection, id: i64, c: &Counts, next_line: u64, now: i64) -> Result<()> {
+pub fn progress(conn: &Connection, id: i64, c: &Counts, next_line: u64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE imports SET lines = ?2, telegrams = ?3, stored = ?4, duplicates = ?5, kept_undecoded = ?6,
              readings = ?7, new_meters = ?8, conflicts = ?9, heard = ?10, rejected = ?11,
-             next_line = ?12, heartbeat_at = ?13
+             next_line = ?12
          WHERE id = ?1",
     )?
     .execute(params![
@@ -57,8 +56,7 @@ pub fn progress(conn: &Connection, id: i64, c: &Counts, next_line: u64, now: i64
         c.conflicts as i64,
         c.heard as i64,
         c.rejected as i64,
-        next_line as i64,
-        now
+        next_line as i64
     ])?;
     Ok(())
 }

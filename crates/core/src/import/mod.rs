@@ -227,19 +227,14 @@ pub fn import_drive_by(
     require(permit, Permission::Import)?;
     let content = text::utf8(name, content)?;
     let content: &[u8] = &content;
-    let hash = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(content))
-    };
     let (tz, keys, formats, window) = {
         let conn = store.reader()?;
         let formats = mbus::FormatCache::from_entries(store::formats::all(&conn)?);
         (crate::settings::timezone(&conn)?, store::keys::all(&conn)?, formats, Window::at(&conn, now)?)
     };
     let known_formats = formats.len();
-    let mut run = Run::start(store, permit, name, content.len() as u64, &hash, now)?;
-    run.latest = window.latest;
-    let total = text::count(content);
+    let mut started: Option<Run<'_>> = None;
+    let mut total = 0;
     let outcome = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
         let mut decoder = Decoder::new(&keys, formats);
@@ -259,6 +254,14 @@ pub fn import_drive_by(
             let _ = send.send(chunk);
             decoder.formats
         });
+        // While the first lines decode: the content's fingerprint and the import's row.
+        let hash = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(content))
+        };
+        total = text::count(content);
+        let run = started.insert(Run::start(store, permit, name, content.len() as u64, &hash, now)?);
+        run.latest = window.latest;
         for chunk in receive {
             let last = chunk.last().map(|d| d.line);
             for decoded in chunk {
@@ -273,6 +276,9 @@ pub fn import_drive_by(
         }
         worker.join().map_err(|_| crate::Error::bad_input("import", "the decoding thread failed"))
     });
+    let Some(mut run) = started else {
+        return Err(outcome.err().unwrap_or_else(|| crate::Error::bad_input("import", "the import did not start")));
+    };
     let result = outcome.and_then(|formats| {
         run.report.lines = total;
         run.flush(total + 1)?;
@@ -467,9 +473,9 @@ struct Run<'s> {
     permit: Permit<'s>,
     now: i64,
     import_id: i64,
-    /// Meter ids by (serial, manufacturer), filled as meters are met (a meter created by
+    /// Meter ids by serial, then manufacturer, filled as meters are met (a meter created by
     /// another writer meanwhile is found in the store).
-    meters: HashMap<(String, String), i64>,
+    meters: HashMap<String, Vec<(String, i64)>>,
     pending: Vec<Pending>,
     /// Lines a chunk holds, adjusted so a chunk's transaction lasts about [`CHUNK_TARGET`].
     chunk_size: usize,
@@ -587,8 +593,8 @@ impl<'s> Run<'s> {
     /// The meter of a telegram: known, found in the store, or created as unassigned when
     /// its telegram decodes. `None`: a device not in the park whose telegram gives no values.
     fn meter_of(&mut self, conn: &Connection, p: &Pending) -> Result<Option<i64>> {
-        let key = (p.serial.clone(), p.manufacturer.clone());
-        if let Some(id) = self.meters.get(&key) {
+        let known = self.meters.get(&p.serial).and_then(|v| v.iter().find(|(m, _)| *m == p.manufacturer));
+        if let Some((_, id)) = known {
             return Ok(Some(*id));
         }
         let id = match store::meters::id_of_serial_manufacturer(conn, &p.serial, &p.manufacturer)? {
@@ -607,7 +613,7 @@ impl<'s> Run<'s> {
                 store::meters::insert(conn, &meter, self.now)?
             }
         };
-        self.meters.insert(key, id);
+        self.meters.entry(p.serial.clone()).or_default().push((p.manufacturer.clone(), id));
         Ok(Some(id))
     }
 

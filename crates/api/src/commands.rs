@@ -81,6 +81,9 @@ pub const COMMANDS: &[&str] = &[
     "report_performance_save",
     "session_info",
     "settings_set_locale",
+    "source_add",
+    "source_remove",
+    "sources_list",
 ];
 
 pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> Result<Value, ApiError> {
@@ -226,6 +229,16 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "import_time_settings_set" => {
             let a: import::TimeSettings = parse(args)?;
             ok(import::import_time_settings_set(store, &session, &a, now)?)
+        }
+        "sources_list" => ok(releve_core::sources::sources_list(store, &session)?),
+        "source_add" => {
+            let a: releve_core::sources::NewSource = parse(args)?;
+            ok(releve_core::sources::source_add(store, &session, &a, now)?)
+        }
+        "source_remove" => {
+            let a: NameArgs = parse(args)?;
+            releve_core::sources::source_remove(store, &session, &a.name, now)?;
+            ok(json!({}))
         }
         "heard_devices_list" => {
             let a: PageArgs = parse(args)?;
@@ -548,6 +561,12 @@ struct FoldersArgs {
 }
 
 impl Bounded for FoldersArgs {}
+
+impl Bounded for releve_core::sources::NewSource {
+    fn check(&self) -> Result<(), ApiError> {
+        self.max_body.map_or(Ok(()), |m| range("max_body", m, 1024, 1 << 30))
+    }
+}
 
 impl Bounded for import::TimeSettings {
     fn check(&self) -> Result<(), ApiError> {

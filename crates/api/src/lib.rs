@@ -45,7 +45,7 @@ impl ApiError {
             "internal" | "store" | "io" | "migration" | "render" => 500,
             "send" => 502,
             "busy" => 503,
-            "not_logged_in" | "wrong_password" => 401,
+            "not_logged_in" | "wrong_password" | "wrong_token" => 401,
             "forbidden" => 403,
             "not_found" | "unknown_command" => 404,
             "in_use" => 409,
@@ -73,6 +73,11 @@ impl From<releve_core::Error> for ApiError {
                 "layout": layout,
                 "jobs": jobs.iter().map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect::<Vec<_>>(),
             })),
+            releve_core::Error::BadLines { lines, count, .. } => Some(serde_json::json!({
+                "count": count,
+                "lines": lines.iter().map(|(line, reason)| serde_json::json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
+            })),
+            releve_core::Error::TooLarge { limit } => Some(serde_json::json!({"limit": limit})),
             releve_core::Error::Encoding { file, problem, .. } => {
                 Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
             }
@@ -120,6 +125,18 @@ impl Ctx {
     /// Run the command `name` with JSON `args` for the session `token` (None before login).
     pub fn call(&self, token: Option<&str>, name: &str, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
         commands::call(self, token, name, args)
+    }
+
+    /// The body limit of source `name` when `token` is its token (checked before a push's
+    /// body is read).
+    pub fn source_limit(&self, name: &str, token: Option<&str>) -> Result<u64, ApiError> {
+        Ok(releve_core::sources::check_token(&self.store, name, token)?.max_body.max(0) as u64)
+    }
+
+    /// A concentrator's push to source `name` (`POST /ingest/<name>`): answered once stored.
+    pub fn ingest_push(&self, name: &str, token: Option<&str>, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+        let report = releve_core::sources::ingest_push(&self.store, name, token, body, self.now())?;
+        commands::ok(report)
     }
 
     fn now(&self) -> i64 {

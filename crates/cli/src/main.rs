@@ -76,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Sources that deliver readings by themselves (concentrators pushing over HTTP).
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
     /// Decode one telegram and print it as JSON.
     Decode {
         #[arg(long)]
@@ -210,6 +215,44 @@ enum KeysCommand {
         #[command(flatten)]
         acting: Acting,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Make a source; prints its token (shown this once).
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        #[arg(long)]
+        name: String,
+        /// http: concentrators push to POST /ingest/<name>.
+        #[arg(long, default_value = "http")]
+        kind: String,
+        /// lines (the drive-by line formats) or jsonl.
+        #[arg(long)]
+        format: String,
+        /// The largest body a push may carry, bytes (16 MiB).
+        #[arg(long)]
+        max_body: Option<i64>,
+    },
+    /// The sources, one JSON object a line.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+    },
+    /// Remove a source: its token stops working.
+    Remove {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -449,6 +492,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Sources { command } => sources(command),
         Command::Decode { key, previous, explain, hex } => {
             let v = releve_api::commands::decode(&hex, key.as_deref(), &previous, explain)?;
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -539,4 +583,35 @@ fn import_summary(r: &import::FileReport) -> String {
         s.push_str(&format!(" (an earlier import of this file stopped at line {line}; this one completed it)"));
     }
     s
+}
+
+/// `releve sources add|list|remove`.
+fn sources(command: SourcesCommand) -> Result<(), Failure> {
+    use releve_core::sources::{source_add, source_remove, sources_list, NewSource};
+    match command {
+        SourcesCommand::Add { db, acting, name, kind, format, max_body } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let added = source_add(&store, &session, &NewSource { name, kind, format, max_body }, now())?;
+            println!("source {} ({} {}) made; push to POST /ingest/{} with the header", added.source.name, added.source.kind, added.source.format, added.source.name);
+            println!("Authorization: Bearer {}", added.token);
+            println!("(the token is shown this once; remove the source and make it again to get another)");
+            Ok(())
+        }
+        SourcesCommand::List { db, acting } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            for s in sources_list(&store, &session)? {
+                println!("{}", serde_json::to_string(&s).map_err(|e| Failure { code: "internal".into(), message: e.to_string(), details: None })?);
+            }
+            Ok(())
+        }
+        SourcesCommand::Remove { db, acting, name } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            source_remove(&store, &session, &name, now())?;
+            println!("source {name} removed");
+            Ok(())
+        }
+    }
 }

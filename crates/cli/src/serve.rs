@@ -46,6 +46,7 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
     app.ctx.start_jobs(std::time::Duration::from_secs(60));
     let router = Router::new()
         .route("/api/upload", post(upload))
+        .route("/ingest/{source}", post(ingest))
         .route("/api/{name}", post(api))
         .with_state(app.clone())
         .fallback_service(ServeDir::new(&ui))
@@ -172,6 +173,40 @@ async fn api(State(app): State<Arc<App>>, UrlPath(name): UrlPath<String>, header
         Some(login.to_string())
     });
     answer(result, user)
+}
+
+/// The largest push `/ingest/<source>` reads before the source's own limit is known (the
+/// source then refuses what is over its `max_body`).
+const MAX_PUSH_BYTES: u64 = 1 << 30;
+
+/// `POST /ingest/<source>`: a concentrator's push, answered once stored. The token is checked
+/// before the body is read; a body over the limit is refused unread when its length says so.
+async fn ingest(State(app): State<Arc<App>>, UrlPath(source): UrlPath<String>, headers: HeaderMap, body: Body) -> Response {
+    let token = bearer(&headers);
+    let who = Some(format!("source:{source}"));
+    // The token first, with an empty body: a wrong token never gets its body read.
+    let check = {
+        let (app, source, token) = (app.clone(), source.clone(), token.clone());
+        tokio::task::spawn_blocking(move || app.ctx.source_limit(&source, token.as_deref()))
+            .await
+            .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string())))
+    };
+    let limit = match check {
+        Ok(limit) => limit.min(MAX_PUSH_BYTES),
+        Err(e) => return answer(Err(e), who),
+    };
+    if let Some(e) = declared_over(&headers, limit) {
+        return answer(Err(e), who);
+    }
+    let body = match http_body_util::Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return answer(Err(too_large(limit)), who),
+        Err(e) => return answer(Err(ApiError::new("bad_request", format!("cannot read the body: {e}"))), who),
+    };
+    let result = tokio::task::spawn_blocking(move || app.ctx.ingest_push(&source, token.as_deref(), &body))
+        .await
+        .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string())));
+    answer(result, who)
 }
 
 #[derive(serde::Deserialize)]

@@ -47,6 +47,15 @@ pub enum Error {
     /// `utf16_odd_length`, `utf16_invalid`), for the UI to word.
     #[error("{file}: {reason}")]
     Encoding { file: String, problem: &'static str, reason: String },
+    /// A push to a source with a token that is not the source's (or to no such source).
+    #[error("wrong token for source {source_name}")]
+    WrongToken { source_name: String },
+    /// A pushed body with lines that cannot be read: nothing of it is stored. `lines` holds the
+    /// first ones (line, reason) of `count`.
+    #[error("{source_name}: {count} lines cannot be read, the first at line {}: nothing stored", lines.first().map_or(0, |l| l.0))]
+    BadLines { source_name: String, lines: Vec<(u64, String)>, count: usize },
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
     #[error("cannot draw the {what}: {reason}")]
     Render { what: &'static str, reason: String },
     /// A folder that may not be read or written (see `folders`): `rule.code()` says why.
@@ -81,6 +90,9 @@ impl Error {
             Error::NoEmail { .. } => "no_email",
             Error::Render { .. } => "render",
             Error::Encoding { .. } => "encoding",
+            Error::WrongToken { .. } => "wrong_token",
+            Error::BadLines { .. } => "bad_lines",
+            Error::TooLarge { .. } => "too_large",
             // A 400 like any refused input; the boundary adds `{code: rule.code(), folder}`.
             Error::Folder { .. } => "bad_input",
         }

@@ -26,6 +26,7 @@ pub mod park_import;
 pub mod park_profiles;
 pub mod reports;
 pub mod settings;
+pub mod sources;
 pub mod store;
 
 pub use error::{Error, Result};

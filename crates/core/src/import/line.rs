@@ -69,7 +69,7 @@ pub fn rssi(text: &str) -> Option<i64> {
 
 /// A reception time: local in `tz` ("2026-01-05 10:00:00.000", also with a `T`), or with
 /// its offset ("...+01:00", "...Z"), which tells the two 02:30 of an autumn night apart.
-fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
+pub(crate) fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
     for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
         if let Ok(t) = chrono::DateTime::parse_from_str(s, format) {
             return Some(t.timestamp());
@@ -84,7 +84,7 @@ fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
     tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp())
 }
 
-fn hex_frame(hex: &str, received_at: Option<i64>, rssi: Option<i64>) -> Line {
+pub(crate) fn hex_frame(hex: &str, received_at: Option<i64>, rssi: Option<i64>) -> Line {
     if hex.is_empty() {
         return Line::Bad("empty telegram".into());
     }

@@ -227,14 +227,55 @@ pub fn import_drive_by(
     require(permit, Permission::Import)?;
     let content = text::utf8(name, content)?;
     let content: &[u8] = &content;
-    let (tz, keys, formats, window) = {
+    let settings = Settings::read(store, now)?;
+    let tz = settings.tz;
+    let lines = text::lines(content).map(move |(number, raw)| (number, line::parse(&String::from_utf8_lossy(raw), tz)));
+    import_lines(store, permit, name, content, text::count(content), lines, settings, progress)
+}
+
+/// What an import reads of the store's settings before it starts.
+pub struct Settings {
+    tz: Tz,
+    now: i64,
+    window: Window,
+}
+
+impl Settings {
+    /// The utility's time zone and the plausible window of reception times at `now`.
+    pub fn read(store: &Store, now: i64) -> Result<Settings> {
         let conn = store.reader()?;
-        let formats = mbus::FormatCache::from_entries(store::formats::all(&conn)?);
-        (crate::settings::timezone(&conn)?, store::keys::all(&conn)?, formats, Window::at(&conn, now)?)
+        Ok(Settings { tz: crate::settings::timezone(&conn)?, now, window: Window::at(&conn, now)? })
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+}
+
+/// Import `total` parsed lines (numbered from 1) of a file or a pushed body whose bytes are
+/// `fingerprint` (an import of the same bytes that was interrupted is completed by this one).
+#[allow(clippy::too_many_arguments)]
+pub fn import_lines<I>(
+    store: &Store,
+    permit: Permit<'_>,
+    name: &str,
+    fingerprint: &[u8],
+    total: u64,
+    lines: I,
+    settings: Settings,
+    progress: Progress<'_>,
+) -> Result<FileReport>
+where
+    I: Iterator<Item = (u64, line::Line)> + Send,
+{
+    require(permit, Permission::Import)?;
+    let Settings { tz, now, window } = settings;
+    let (keys, formats) = {
+        let conn = store.reader()?;
+        (store::keys::all(&conn)?, mbus::FormatCache::from_entries(store::formats::all(&conn)?))
     };
     let known_formats = formats.len();
     let mut started: Option<Run<'_>> = None;
-    let mut total = 0;
     let outcome = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
         let mut decoder = Decoder::new(&keys, formats);
@@ -242,8 +283,8 @@ pub fn import_drive_by(
         // One thread decodes (pure work) while this one writes to the store.
         let worker = scope.spawn(move || {
             let mut chunk = Vec::with_capacity(DECODE_CHUNK);
-            for (number, raw_line) in text::lines(content) {
-                chunk.push(decoder.line(number, &String::from_utf8_lossy(raw_line), &context));
+            for (number, parsed) in lines {
+                chunk.push(decoder.decode(number, parsed, &context));
                 if chunk.len() == DECODE_CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
                     if send.send(full).is_err() {
@@ -257,10 +298,9 @@ pub fn import_drive_by(
         // While the first lines decode: the content's fingerprint and the import's row.
         let hash = {
             use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(content))
+            hex::encode(sha2::Sha256::digest(fingerprint))
         };
-        total = text::count(content);
-        let run = started.insert(Run::start(store, permit, name, content.len() as u64, &hash, now)?);
+        let run = started.insert(Run::start(store, permit, name, fingerprint.len() as u64, &hash, now)?);
         run.latest = window.latest;
         for chunk in receive {
             let last = chunk.last().map(|d| d.line);
@@ -391,9 +431,9 @@ impl<'k> Decoder<'k> {
         Values { status, problem, readings, codes, meter_time }
     }
 
-    /// Parse and decode one line of a drive-by file.
-    fn line(&mut self, number: u64, text: &str, context: &LineContext) -> Decoded {
-        let outcome = match line::parse(text, context.tz) {
+    /// Decode one parsed line.
+    fn decode(&mut self, number: u64, parsed: line::Line, context: &LineContext) -> Decoded {
+        let outcome = match parsed {
             line::Line::Skip => Outcome::Skip,
             line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
             line::Line::Frame(frame) => match (mbus::peek_address(&frame.bytes), frame.received_at) {

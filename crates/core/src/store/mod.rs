@@ -43,6 +43,7 @@ pub mod profiles;
 pub mod readings;
 pub mod reports;
 pub mod settings;
+pub mod sources;
 pub mod telegrams;
 pub mod users;
 

@@ -1,0 +1,129 @@
+//! Concentrators pushing over HTTP, as a utility runs them: a source made with `releve
+//! sources add` (its token printed once), `releve serve` running, pushes sent with curl. A
+//! push is answered once stored; a retry stores nothing twice; a wrong token, an oversize
+//! body and unreadable lines are refused with their reason and nothing of them is stored.
+
+#[path = "support/releve.rs"]
+mod releve;
+
+use releve::{demo_db, drive_by, serve, BIN};
+use std::path::Path;
+use std::process::Command;
+
+fn releve(args: &[&str]) -> String {
+    let o = Command::new(BIN).args(args).env("RELEVE_PASSWORD", "manager").output().expect("releve");
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "releve {args:?}: {out}");
+    out
+}
+
+/// `releve sources add`: the token it prints.
+fn add_source(db: &str, extra: &[&str]) -> String {
+    let out = releve(&[&["sources", "add", "--db", db][..], extra].concat());
+    let line = out.lines().find_map(|l| l.strip_prefix("Authorization: Bearer ")).unwrap_or_else(|| panic!("no token in {out}"));
+    line.trim().to_string()
+}
+
+/// curl's POST of `body` (a file) to `url` with `token`: (HTTP status, JSON answer).
+fn push(url: &str, token: &str, body: &Path) -> (u16, serde_json::Value) {
+    let out_file = body.with_extension("answer");
+    let o = Command::new("curl")
+        .args(["-s", "-o", out_file.to_str().expect("utf8"), "-w", "%{http_code}", "-X", "POST"])
+        .args(["-H", &format!("Authorization: Bearer {token}"), "-H", "Content-Type: text/plain"])
+        .arg("--data-binary")
+        .arg(format!("@{}", body.display()))
+        .arg(url)
+        .output()
+        .expect("curl");
+    let status = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0);
+    let answer = std::fs::read_to_string(&out_file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(serde_json::Value::Null);
+    (status, answer)
+}
+
+fn telegrams(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.query_row("SELECT count(*) FROM telegrams", [], |r| r.get(0)).expect("count")
+}
+
+#[test]
+fn concentrators_push_over_http_and_are_answered_once_stored() {
+    let (dir, db) = demo_db();
+    let db_s = db.to_str().expect("utf8");
+    let token = add_source(db_s, &["--name", "conc-nord", "--format", "lines"]);
+    assert_eq!(token.len(), 64, "a 256-bit token");
+    let json_token = add_source(db_s, &["--name", "gw-json", "--format", "jsonl"]);
+    let small_token = add_source(db_s, &["--name", "petit", "--format", "lines", "--max-body", "1024"]);
+    let listed = releve(&["sources", "list", "--db", db_s]);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(!listed.contains(&token), "the token is never shown again: {listed}");
+
+    let server = serve(db_s);
+    let base = format!("http://127.0.0.1:{}/ingest", server.port);
+    let before = telegrams(&db);
+
+    // 2,000 telegrams from 500 meters in one push: answered with the counts, once stored.
+    let body = dir.path().join("push.txt");
+    std::fs::write(&body, drive_by(71_000_000, 500, 2_000)).expect("write");
+    let (status, r) = push(&format!("{base}/conc-nord"), &token, &body);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!((r["lines"].as_u64(), r["stored"].as_u64(), r["readings"].as_u64()), (Some(2000), Some(2000), Some(2000)), "{r}");
+    assert_eq!(telegrams(&db), before + 2000, "acknowledged means stored");
+
+    // The concentrator did not get the answer and sends again: nothing stored twice.
+    let (status, r) = push(&format!("{base}/conc-nord"), &token, &body);
+    assert_eq!((status, r["stored"].as_u64(), r["duplicates"].as_u64()), (200, Some(0), Some(2000)), "{r}");
+    assert_eq!(telegrams(&db), before + 2000);
+
+    // A wrong token, another source's token, a source that does not exist: 401, nothing read.
+    for (url, t) in [(format!("{base}/conc-nord"), "0".repeat(64)), (format!("{base}/conc-nord"), json_token.clone()), (format!("{base}/nowhere"), token.clone())] {
+        let (status, r) = push(&url, &t, &body);
+        assert_eq!((status, r["error"]["code"].as_str()), (401, Some("wrong_token")), "{url}: {r}");
+    }
+
+    // Over the source's limit: 413 with the limit.
+    let (status, r) = push(&format!("{base}/petit"), &small_token, &body);
+    assert_eq!((status, r["error"]["code"].as_str(), r["error"]["details"]["limit"].as_u64()), (413, Some("too_large"), Some(1024)), "{r}");
+
+    // Unreadable lines: 400 naming them, and nothing of the body is stored.
+    let good = String::from_utf8(drive_by(72_000_000, 3, 3)).expect("text");
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, format!("{}zz not hex\n{}0x123\n", &good[..good.find('\n').expect("line") + 1], &good[good.find('\n').expect("line") + 1..])).expect("write");
+    let (status, r) = push(&format!("{base}/conc-nord"), &token, &bad);
+    assert_eq!((status, r["error"]["code"].as_str()), (400, Some("bad_lines")), "{r}");
+    let lines: Vec<u64> = r["error"]["details"]["lines"].as_array().expect("lines").iter().filter_map(|l| l["line"].as_u64()).collect();
+    assert_eq!(lines, [2, 5], "{r}");
+    assert_eq!(telegrams(&db), before + 2000, "nothing half-stored");
+
+    // JSON lines with their time (offset) and signal strength.
+    let frames = String::from_utf8(drive_by(73_000_000, 3, 3)).expect("text");
+    let jsonl: Vec<String> = frames
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let hex = l.rsplit(";0x").next().expect("hex");
+            format!(r#"{{"telegram":"{hex}","time":"2026-11-19T10:0{i}:00+01:00","rssi":-{}.5,"gateway":"GW-1"}}"#, 70 + i)
+        })
+        .collect();
+    let json_body = dir.path().join("push.jsonl");
+    std::fs::write(&json_body, jsonl.join("\n")).expect("write");
+    let (status, r) = push(&format!("{base}/gw-json"), &json_token, &json_body);
+    assert_eq!((status, r["stored"].as_u64()), (200, Some(3)), "{r}");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let (first, rssi): (i64, i64) = conn
+        .query_row(
+            "SELECT min(received_at), max(rssi) FROM telegrams WHERE meter_id IN (SELECT id FROM meters WHERE serial LIKE '73%')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("times");
+    assert_eq!((first, rssi), (1_795_078_800, -71), "10:00+01:00 is 09:00 UTC; -70.5 rounds to -71");
+    std::fs::write(&json_body, "{\"telegram\":\"0A0B\"}\n{not json}\n").expect("write");
+    let (status, r) = push(&format!("{base}/gw-json"), &json_token, &json_body);
+    assert_eq!((status, r["error"]["details"]["lines"][0]["line"].as_u64()), (400, Some(2)), "{r}");
+
+    // Removed: its token stops working at once.
+    releve(&["sources", "remove", "--db", db_s, "--name", "conc-nord"]);
+    let (status, _) = push(&format!("{base}/conc-nord"), &token, &body);
+    assert_eq!(status, 401);
+    drop(server);
+}

@@ -4,9 +4,11 @@
 //!   releve-bench queries --db /tmp/big.db                meter list, histogram, consumption and performance reports
 //!   releve-bench export --db /tmp/billing.db             exports of 1,000,000 readings vs a bare csv writer
 //!   releve-bench lookups --db /tmp/billing.db            one per-meter lookup: `= ?1` vs `= ?1 + 0`
+//!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
 
 mod export;
 mod lookups;
+mod push;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
@@ -50,6 +52,14 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         meters: u32,
     },
+    /// Concentrators pushing over HTTP to `releve serve` (release build beside this one) vs
+    /// the file import of the same telegrams.
+    Push {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u32,
+        #[arg(long, default_value_t = 10_000)]
+        per_push: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -69,6 +79,7 @@ fn main() {
         Command::Queries { db, runs } => queries(&db, runs),
         Command::Export { db, meters } => export::run(&db, meters),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
+        Command::Push { lines, per_push } => push::run(lines, per_push),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -231,7 +231,7 @@ enum SourcesCommand {
         /// http: concentrators push to POST /ingest/<name>.
         #[arg(long, default_value = "http")]
         kind: String,
-        /// lines (the drive-by line formats) or jsonl.
+        /// lines (the drive-by line formats), jsonl or elvaco (CMe gateway report rows).
         #[arg(long)]
         format: String,
         /// The largest body a push may carry, bytes (16 MiB).

@@ -53,8 +53,9 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     assert_eq!(token.len(), 64, "a 256-bit token");
     let json_token = add_source(db_s, &["--name", "gw-json", "--format", "jsonl"]);
     let small_token = add_source(db_s, &["--name", "petit", "--format", "lines", "--max-body", "1024"]);
+    let cme_token = add_source(db_s, &["--name", "cme-chaufferie", "--format", "elvaco"]);
     let listed = releve(&["sources", "list", "--db", db_s]);
-    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert_eq!(listed.lines().count(), 4, "{listed}");
     assert!(!listed.contains(&token), "the token is never shown again: {listed}");
 
     let server = serve(db_s);
@@ -120,6 +121,24 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     std::fs::write(&json_body, "{\"telegram\":\"0A0B\"}\n{not json}\n").expect("write");
     let (status, r) = push(&format!("{base}/gw-json"), &json_token, &json_body);
     assert_eq!((status, r["error"]["details"]["lines"][0]["line"].as_u64()), (400, Some(2)), "{r}");
+
+    // An Elvaco CMe gateway's report: a header, then wired M-Bus frames from their C field.
+    let rows: Vec<String> = (1..=3u32)
+        .map(|i| {
+            let id = format!("{:08}", 74_000_000 + i);
+            let bcd: String = (0..4).rev().map(|k| &id[2 * k..2 * k + 2]).collect();
+            let litres = hex::encode((1000 * i).to_le_bytes());
+            format!("CMe3100-7;{id};2026-11-19 1{i}:00:00;1;080172{bcd}2d2c1b0701000000 0413{litres}").replace(' ', "")
+        })
+        .collect();
+    let cme_body = dir.path().join("cme.csv");
+    std::fs::write(&cme_body, format!("Gateway;Secondary address;Time;Count;Data\n{}\n", rows.join("\n"))).expect("write");
+    let (status, r) = push(&format!("{base}/cme-chaufferie"), &cme_token, &cme_body);
+    assert_eq!((status, r["stored"].as_u64(), r["readings"].as_u64(), r["new_meters"].as_u64()), (200, Some(3), Some(3), Some(3)), "{r}");
+    let volume: f64 = conn
+        .query_row("SELECT value FROM readings WHERE meter_id = (SELECT id FROM meters WHERE serial = '74000002')", [], |r| r.get(0))
+        .expect("reading of a wired meter");
+    assert!((volume - 2.0).abs() < 1e-9, "{volume}");
 
     // Removed: its token stops working at once.
     releve(&["sources", "remove", "--db", db_s, "--name", "conc-nord"]);

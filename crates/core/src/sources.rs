@@ -10,8 +10,10 @@ use crate::store::{self, sources::Source, Store};
 use serde::{Deserialize, Serialize};
 
 /// The formats a source may deliver: drive-by lines (bare hex, `telegram=|..|`, rtl-wmbus),
-/// or one JSON object a line (`{"telegram": hex, "time"?, "rssi"?, "gateway"?}`).
-pub const FORMATS: [&str; 2] = ["lines", "jsonl"];
+/// one JSON object a line (`{"telegram": hex, "time"?, "rssi"?, "gateway"?}`), or Elvaco CMe
+/// gateway report rows (`gateway;secondary address;YYYY-MM-DD hh:mm:ss;count;wired M-Bus long
+/// frame from its C field, without checksum and stop byte`, a header row allowed first).
+pub const FORMATS: [&str; 3] = ["lines", "jsonl", "elvaco"];
 /// The kinds of source made so far.
 pub const KINDS: [&str; 1] = ["http"];
 /// A push body holds at most this many bytes unless the source says otherwise.
@@ -133,6 +135,38 @@ fn json_line(text: &str, tz: chrono_tz::Tz) -> line::Line {
     line::hex_frame(hex.strip_prefix("0x").unwrap_or(hex), received_at, rssi)
 }
 
+/// One row of an Elvaco CMe gateway report (see [`FORMATS`]); `number` 1 may be a header.
+fn elvaco_line(number: u64, text: &str, tz: chrono_tz::Tz) -> line::Line {
+    let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if text.is_empty() {
+        return line::Line::Skip;
+    }
+    let fields: Vec<&str> = text.split(';').map(str::trim).collect();
+    let [_gateway, secondary, time, _count, raw] = fields[..] else {
+        return line::Line::Bad(format!("{} fields where an Elvaco row has 5 (gateway;secondary address;time;count;frame)", fields.len()));
+    };
+    let Some(received_at) = line::parse_local_time(time, tz) else {
+        if number == 1 {
+            return line::Line::Skip; // the header row
+        }
+        return line::Line::Bad(format!("unreadable time '{time}'"));
+    };
+    let body = match line::hex_frame(raw.strip_prefix("0x").unwrap_or(raw), None, None) {
+        line::Line::Frame(f) => f.bytes,
+        other => return other,
+    };
+    let Some(bytes) = mbus::encode::wired_long_frame(&body) else {
+        return line::Line::Bad(format!("a wired M-Bus frame body of {} bytes (from 3 to 255)", body.len()));
+    };
+    // The gateway names the meter it read: the frame must be that meter's.
+    if let (Ok(address), Some(id)) = (mbus::peek_address(&bytes), secondary.get(..8)) {
+        if !address.id.eq_ignore_ascii_case(id) {
+            return line::Line::Bad(format!("the row names meter {id} but its frame is meter {}'s", address.id));
+        }
+    }
+    line::Line::Frame(line::Frame { bytes, received_at: Some(received_at), rssi: None })
+}
+
 /// The source `name` when `token` is its token and it takes pushes; else `wrong_token`
 /// (also for a source that does not exist: a stranger learns nothing).
 pub fn check_token(store: &Store, name: &str, token: Option<&str>) -> Result<Source> {
@@ -162,7 +196,12 @@ pub fn ingest_push(store: &Store, name: &str, token: Option<&str>, body: &[u8], 
     let lines: Vec<(u64, line::Line)> = text::lines(&body)
         .map(|(n, raw)| {
             let raw = String::from_utf8_lossy(raw);
-            (n, if source.format == "jsonl" { json_line(&raw, tz) } else { line::parse(&raw, tz) })
+            let parsed = match source.format.as_str() {
+                "jsonl" => json_line(&raw, tz),
+                "elvaco" => elvaco_line(n, &raw, tz),
+                _ => line::parse(&raw, tz),
+            };
+            (n, parsed)
         })
         .collect();
     let bad: Vec<(u64, String)> =
@@ -176,4 +215,48 @@ pub fn ingest_push(store: &Store, name: &str, token: Option<&str>, body: &[u8], 
     let permit = session.permit(Permission::Import)?;
     let total = lines.len() as u64;
     import::import_lines(store, permit, &format!("push to {name}"), &body, total, lines.into_iter(), settings, &mut |_, _| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{elvaco_line, json_line};
+    use crate::import::line::Line;
+
+    /// A wired RSP_UD of meter 12345678 (KAM, water) from its C field: C=08, A=01, CI=72, the
+    /// long header, then volume 4,242 litres (04 13).
+    const BODY: &str = "080172 78563412 2d2c 1b 07 01 00 0000 0413 92100000";
+
+    fn body() -> String {
+        BODY.replace(' ', "")
+    }
+
+    #[test]
+    fn elvaco_rows() {
+        let paris = chrono_tz::Europe::Paris;
+        assert_eq!(elvaco_line(1, "Gateway;Secondary address;Time;Count;Data", paris), Line::Skip, "the header row");
+        let row = format!("CMe3100-001;12345678;2026-11-19 10:00:00;1;{}", body());
+        let Line::Frame(f) = elvaco_line(2, &row, paris) else { panic!("a frame from {row}") };
+        assert_eq!(&f.bytes[..4], &[0x68, 21, 21, 0x68], "a long frame around the 21-byte body");
+        assert_eq!(f.bytes.last(), Some(&0x16));
+        assert_eq!(f.received_at, Some(1_795_078_800), "10:00 in Paris is 09:00 UTC");
+        let t = mbus::decode(&f.bytes, None).expect("decodes");
+        assert_eq!(t.address.id, "12345678");
+        assert!(t.records.iter().any(|r| r.value == mbus::Value::Number(4.242)), "{:?}", t.records);
+        let other = format!("CMe3100-001;87654321;2026-11-19 10:00:00;1;{}", body());
+        assert!(matches!(elvaco_line(3, &other, paris), Line::Bad(r) if r.contains("87654321")), "the row's meter must be the frame's");
+        assert!(matches!(elvaco_line(4, "a;b;c", paris), Line::Bad(r) if r.contains("3 fields")));
+        assert!(matches!(elvaco_line(5, &format!("g;12345678;yesterday;1;{}", body()), paris), Line::Bad(r) if r.contains("time")));
+        assert!(matches!(elvaco_line(6, "g;12345678;2026-11-19 10:00:00;1;0801", paris), Line::Bad(_)), "too short");
+    }
+
+    #[test]
+    fn json_lines() {
+        let paris = chrono_tz::Europe::Paris;
+        let Line::Frame(f) = json_line(r#"{"telegram":"0x0A0B","time":1795078800,"rssi":-80}"#, paris) else { panic!("frame") };
+        assert_eq!((f.bytes, f.received_at, f.rssi), (vec![0x0a, 0x0b], Some(1_795_078_800), Some(-80)));
+        assert!(matches!(json_line(r#"{"telegram":"0A0"}"#, paris), Line::Bad(r) if r.contains("odd")));
+        assert!(matches!(json_line(r#"{"time":1}"#, paris), Line::Bad(r) if r.contains("telegram")));
+        assert!(matches!(json_line(r#"{"telegram":"0A0B","time":true}"#, paris), Line::Bad(_)));
+        assert_eq!(json_line("   ", paris), Line::Skip);
+    }
 }

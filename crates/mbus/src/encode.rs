@@ -154,6 +154,19 @@ pub fn with_format_a_crcs(frame: &[u8]) -> Vec<u8> {
 /// LEAK, BURST; the duration counters in bits 4-15 are left 0). Codes without a bit there
 /// (Tamper, LowBattery, PermanentError, TemporaryError) are ignored: Tamper is not carried by
 /// any Kamstrup record this crate maps, the others belong in the status byte (see [`status_bits`]).
+/// A wired M-Bus long frame around `body` (C, A, CI and the data, as gateways such as
+/// Elvaco CMe report it without checksum and stop byte): `68 L L 68 body CS 16`. `None`
+/// when the body is empty or longer than a long frame holds (255 bytes).
+pub fn wired_long_frame(body: &[u8]) -> Option<Vec<u8>> {
+    let len = u8::try_from(body.len()).ok().filter(|l| *l >= 3)?;
+    let mut frame = Vec::with_capacity(body.len() + 6);
+    frame.extend_from_slice(&[0x68, len, len, 0x68]);
+    frame.extend_from_slice(body);
+    frame.push(crate::crc::sum8(body));
+    frame.push(0x16);
+    Some(frame)
+}
+
 pub fn kamstrup_info_bits(codes: &[InfoCode]) -> u16 {
     codes.iter().fold(0u16, |acc, c| {
         acc | match c {

@@ -10,5 +10,12 @@ CREATE TABLE sources (
     token_hash TEXT,
     max_body   INTEGER NOT NULL DEFAULT 16777216,
     enabled    INTEGER NOT NULL DEFAULT 1,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- Status, for the sources screen: the last delivery stored, the telegrams of all, and the
+    -- last refusal (a code the UI words, its message, when).
+    last_push_at       INTEGER,
+    telegrams_total    INTEGER NOT NULL DEFAULT 0,
+    last_error_code    TEXT,
+    last_error_message TEXT,
+    last_error_at      INTEGER
 );

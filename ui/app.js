@@ -20,6 +20,7 @@ import * as reportsView from "./views/reports.js";
 import * as notificationsView from "./views/notifications.js";
 import * as jobsView from "./views/jobs.js";
 import * as heardView from "./views/heard.js";
+import * as sourcesView from "./views/sources.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -32,6 +33,7 @@ export const SECTIONS = [
   { id: "reports", hash: "#/reports", icon: "reports", label: "nav.reports", desc: "nav.desc.reports", perm: "view" },
   { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
   { id: "heard", hash: "#/heard", icon: "antenna", label: "nav.heard", desc: "nav.desc.heard", perm: "view" },
+  { id: "sources", hash: "#/sources", icon: "upload", label: "nav.sources", desc: "nav.desc.sources", perm: "view" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
   { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
@@ -100,6 +102,7 @@ function resolve(parts) {
   if (a === "compare") return { view: compareView, section: "meters" };
   if (a === "import") return { view: importView, section: "import" };
   if (a === "heard") return { view: heardView, section: "heard" };
+  if (a === "sources") return { view: sourcesView, section: "sources" };
   if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
   if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

@@ -230,7 +230,7 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             let a: import::TimeSettings = parse(args)?;
             ok(import::import_time_settings_set(store, &session, &a, now)?)
         }
-        "sources_list" => ok(releve_core::sources::sources_list(store, &session)?),
+        "sources_list" => ok(releve_core::sources::sources_list(store, &session, now)?),
         "source_add" => {
             let a: releve_core::sources::NewSource = parse(args)?;
             ok(releve_core::sources::source_add(store, &session, &a, now)?)

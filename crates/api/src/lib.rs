@@ -130,7 +130,7 @@ impl Ctx {
     /// The body limit of source `name` when `token` is its token (checked before a push's
     /// body is read).
     pub fn source_limit(&self, name: &str, token: Option<&str>) -> Result<u64, ApiError> {
-        Ok(releve_core::sources::check_token(&self.store, name, token)?.max_body.max(0) as u64)
+        Ok(releve_core::sources::check_token(&self.store, name, token, self.now())?.max_body.max(0) as u64)
     }
 
     /// A concentrator's push to source `name` (`POST /ingest/<name>`): answered once stored.

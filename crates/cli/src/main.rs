@@ -601,7 +601,7 @@ fn sources(command: SourcesCommand) -> Result<(), Failure> {
         SourcesCommand::List { db, acting } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
-            for s in sources_list(&store, &session)? {
+            for s in sources_list(&store, &session, now())? {
                 println!("{}", serde_json::to_string(&s).map_err(|e| Failure { code: "internal".into(), message: e.to_string(), details: None })?);
             }
             Ok(())

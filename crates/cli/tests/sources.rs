@@ -95,6 +95,12 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     assert_eq!(lines, [2, 5], "{r}");
     assert_eq!(telegrams(&db), before + 2000, "nothing half-stored");
 
+    // The source's status says what came and what was refused.
+    let listed = releve(&["sources", "list", "--db", db_s]);
+    let nord: serde_json::Value = listed.lines().filter_map(|l| serde_json::from_str(l).ok()).find(|v: &serde_json::Value| v["name"] == "conc-nord").expect("listed");
+    assert_eq!((nord["telegrams_total"].as_u64(), nord["last_error_code"].as_str()), (Some(4000), Some("bad_lines")), "{nord}");
+    assert!(nord["last_push_at"].as_i64().is_some() && nord["per_minute"].as_f64() > Some(0.0), "{nord}");
+
     // JSON lines with their time (offset) and signal strength.
     let frames = String::from_utf8(drive_by(73_000_000, 3, 3)).expect("text");
     let jsonl: Vec<String> = frames

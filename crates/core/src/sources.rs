@@ -78,9 +78,10 @@ pub fn source_add(store: &Store, session: &Session, new: &NewSource, now: i64) -
     Ok(Added { source, token })
 }
 
-pub fn sources_list(store: &Store, session: &Session) -> Result<Vec<Source>> {
+/// The sources with their status (last delivery, telegrams, rate, last refusal).
+pub fn sources_list(store: &Store, session: &Session, now: i64) -> Result<Vec<Source>> {
     session.permit(Permission::View)?;
-    store::sources::list(&*store.reader()?)
+    store::sources::list(&*store.reader()?, now)
 }
 
 /// Remove a source (needs `settings`, audited): its token stops working at once.
@@ -168,8 +169,9 @@ fn elvaco_line(number: u64, text: &str, tz: chrono_tz::Tz) -> line::Line {
 }
 
 /// The source `name` when `token` is its token and it takes pushes; else `wrong_token`
-/// (also for a source that does not exist: a stranger learns nothing).
-pub fn check_token(store: &Store, name: &str, token: Option<&str>) -> Result<Source> {
+/// (also for a source that does not exist: a stranger learns nothing), and a source that
+/// exists keeps the refusal in its status (its owner sees someone pushing with a wrong token).
+pub fn check_token(store: &Store, name: &str, token: Option<&str>, now: i64) -> Result<Source> {
     let wrong = || Error::WrongToken { source_name: name.to_string() };
     let source = store::sources::by_name(&*store.reader()?, name)?.ok_or_else(wrong)?;
     let expected = source.token_hash.as_deref().ok_or_else(wrong)?;
@@ -177,6 +179,7 @@ pub fn check_token(store: &Store, name: &str, token: Option<&str>) -> Result<Sou
     // The same work whatever the first differing character.
     let same = given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
     if !same || !source.enabled || source.kind != "http" {
+        store::sources::refused(&store.writer(), source.id, "wrong_token", "a push with a wrong token", now)?;
         return Err(wrong());
     }
     Ok(source)
@@ -186,7 +189,21 @@ pub fn check_token(store: &Store, name: &str, token: Option<&str>) -> Result<Sou
 /// source's format, and stored through the import path; the answer is given once it is
 /// committed. A body with unreadable lines is refused whole (nothing stored), naming them.
 pub fn ingest_push(store: &Store, name: &str, token: Option<&str>, body: &[u8], now: i64) -> Result<FileReport> {
-    let source = check_token(store, name, token)?;
+    let result = check_token(store, name, token, now).and_then(|source| {
+        let r = receive(store, &source, body, now);
+        let conn = store.writer();
+        match &r {
+            Ok(report) => store::sources::delivered(&conn, source.id, report.telegrams, now)?,
+            Err(e) => store::sources::refused(&conn, source.id, e.code(), &e.to_string(), now)?,
+        }
+        r
+    });
+    result
+}
+
+/// A push whose token was checked: read in the source's format and stored.
+fn receive(store: &Store, source: &Source, body: &[u8], now: i64) -> Result<FileReport> {
+    let name = source.name.as_str();
     if body.len() as i64 > source.max_body {
         return Err(Error::TooLarge { limit: source.max_body as u64 });
     }

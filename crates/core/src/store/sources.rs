@@ -16,9 +16,17 @@ pub struct Source {
     pub created_at: i64,
     #[serde(skip)]
     pub token_hash: Option<String>,
+    pub last_push_at: Option<i64>,
+    pub telegrams_total: i64,
+    pub last_error_code: Option<String>,
+    pub last_error_message: Option<String>,
+    pub last_error_at: Option<i64>,
+    /// Telegrams delivered in the last 10 minutes, per minute (filled by `list`).
+    pub per_minute: f64,
 }
 
-const COLUMNS: &str = "id, name, kind, format, max_body, enabled, created_at, token_hash";
+const COLUMNS: &str = "id, name, kind, format, max_body, enabled, created_at, token_hash, last_push_at, telegrams_total,
+    last_error_code, last_error_message, last_error_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
     Ok(Source {
@@ -30,6 +38,12 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
         enabled: r.get(5)?,
         created_at: r.get(6)?,
         token_hash: r.get(7)?,
+        last_push_at: r.get(8)?,
+        telegrams_total: r.get(9)?,
+        last_error_code: r.get(10)?,
+        last_error_message: r.get(11)?,
+        last_error_at: r.get(12)?,
+        per_minute: 0.0,
     })
 }
 
@@ -53,10 +67,37 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Source>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM sources WHERE name = ?1"), [name], row).optional()?)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<Source>> {
+/// Every source, with its rate over the 10 minutes before `now` (from its imports).
+pub fn list(conn: &Connection, now: i64) -> Result<Vec<Source>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM sources ORDER BY name"))?;
-    let rows = stmt.query_map([], row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut sources = stmt.query_map([], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rate = conn.prepare(
+        "SELECT coalesce(sum(telegrams), 0) FROM imports WHERE source = 'push to ' || ?1 AND started_at > ?2 AND started_at <= ?3",
+    )?;
+    for s in &mut sources {
+        let telegrams: i64 = rate.query_row(params![s.name, now - 600, now], |r| r.get(0))?;
+        s.per_minute = telegrams as f64 / 10.0;
+    }
+    Ok(sources)
+}
+
+/// A delivery of `telegrams` was stored.
+pub fn delivered(conn: &Connection, id: i64, telegrams: u64, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE sources SET last_push_at = ?2, telegrams_total = telegrams_total + ?3 WHERE id = ?1",
+        params![id, now, telegrams as i64],
+    )?;
+    Ok(())
+}
+
+/// A delivery was refused: its code and message.
+pub fn refused(conn: &Connection, id: i64, code: &str, message: &str, now: i64) -> Result<()> {
+    let message: String = message.chars().take(500).collect();
+    conn.execute(
+        "UPDATE sources SET last_error_code = ?2, last_error_message = ?3, last_error_at = ?4 WHERE id = ?1",
+        params![id, code, message, now],
+    )?;
+    Ok(())
 }
 
 pub fn delete(conn: &Connection, name: &str) -> Result<bool> {

@@ -1,0 +1,115 @@
+// Sources: concentrators and gateways that deliver readings by themselves (commands
+// sources_list, source_add, source_remove). Each HTTP source has its push address and a token
+// shown once; the table says what each one delivered and its last refusal in words. Adding
+// and removing need `settings`: the form and buttons are hidden without it, and the server
+// is what refuses.
+import { call } from "../api.js";
+import { t, fmtInt, fmtNumber, fmtDateTime, errorText, tOr } from "../i18n.js";
+import { icon } from "../icons.js";
+import { esc } from "../dom.js";
+
+export function render(root, ctx) {
+  const manage = ctx.can("settings");
+  let alive = true;
+  let sources = [];
+  let removing = null;
+  root.innerHTML = `
+    <div class="page-head"><div><h1>${icon("upload")}<span>${esc(t("src.title"))}</span></h1>
+      <p class="muted">${esc(t("src.intro"))}</p></div></div>
+    ${manage ? `<form class="card nt-form" data-testid="src-form">
+      <h2>${icon("plus")}<span>${esc(t("src.add"))}</span></h2>
+      <div class="export-actions">
+        <label class="field"><span>${esc(t("src.name"))}</span><input type="text" name="name" required maxlength="64" pattern="[A-Za-z0-9._\\-]+" data-testid="src-name" placeholder="concentrateur-nord"></label>
+        <label class="field"><span>${esc(t("src.format"))}</span><select name="format" data-testid="src-format">
+          ${["lines", "jsonl", "elvaco"].map((f) => `<option value="${f}">${esc(t("src.format." + f))}</option>`).join("")}</select></label>
+        <button class="btn btn-primary" type="submit" data-testid="src-submit">${icon("plus")}<span>${esc(t("src.create"))}</span></button>
+      </div>
+      <div data-testid="src-token" hidden></div>
+    </form>` : `<p class="notice" data-testid="src-denied">${esc(t("src.denied"))}</p>`}
+    <p class="toolbar-msg" data-testid="src-msg" aria-live="polite"></p>
+    <div class="card table-card"><div class="table-scroll"><table class="table compact" data-testid="src-table">
+      <thead><tr><th>${esc(t("src.col.name"))}</th><th>${esc(t("src.col.format"))}</th><th>${esc(t("src.col.address"))}</th>
+        <th>${esc(t("src.col.last"))}</th><th class="num">${esc(t("src.col.rate"))}</th><th class="num">${esc(t("src.col.total"))}</th>
+        <th>${esc(t("src.col.error"))}</th>${manage ? "<th></th>" : ""}</tr></thead>
+      <tbody data-testid="src-rows"><tr class="empty-row"><td colspan="8">${esc(t("common.loading"))}</td></tr></tbody>
+    </table></div></div>`;
+  const tbody = root.querySelector('[data-testid="src-rows"]');
+  const msg = root.querySelector('[data-testid="src-msg"]');
+  const say = (text, error) => { msg.textContent = text; msg.classList.toggle("error-text", !!error); };
+  const address = (s) => `${location.origin}/ingest/${s.name}`;
+
+  function errorWords(s) {
+    if (!s.last_error_code) return `<span class="muted">—</span>`;
+    const words = tOr("src.error." + s.last_error_code, null) || errorText({ code: s.last_error_code, message: s.last_error_message });
+    return `<span class="error-text" title="${esc(s.last_error_message || "")}">${esc(words)}</span> <span class="muted">${esc(fmtDateTime(s.last_error_at))}</span>`;
+  }
+
+  function paint() {
+    if (!sources.length) {
+      tbody.innerHTML = `<tr class="empty-row"><td colspan="8">${esc(t("src.empty"))}</td></tr>`;
+      return;
+    }
+    tbody.innerHTML = sources.map((s) => `<tr data-testid="src-row" data-name="${esc(s.name)}">
+      <td><strong>${esc(s.name)}</strong></td><td>${esc(t("src.formatShort." + s.format))}</td>
+      <td><code class="mono" title="${esc(address(s))}">/ingest/${esc(s.name)}</code></td>
+      <td>${s.last_push_at ? esc(fmtDateTime(s.last_push_at)) : `<span class="muted">${esc(t("src.never"))}</span>`}</td>
+      <td class="num">${esc(fmtNumber(s.per_minute, 1))}</td><td class="num">${esc(fmtInt(s.telegrams_total))}</td>
+      <td data-testid="src-error">${errorWords(s)}</td>
+      ${manage ? `<td>${removing === s.name
+        ? `<div class="row-actions"><span class="warn-text">${esc(t("src.confirmRemove"))}</span>
+           <button class="btn btn-danger" data-act="confirm" data-testid="src-confirm-remove">${esc(t("src.remove"))}</button>
+           <button class="btn btn-ghost" data-act="cancel">${esc(t("heard.cancel"))}</button></div>`
+        : `<button class="btn btn-ghost danger" data-act="remove" data-testid="src-remove">${icon("trash")}<span>${esc(t("src.remove"))}</span></button>`}</td>` : ""}
+    </tr>`).join("");
+  }
+
+  async function load() {
+    try {
+      sources = await call("sources_list", {});
+      if (alive) paint();
+    } catch (e) {
+      if (alive) say(t("common.error", { message: errorText(e) }), true);
+    }
+  }
+
+  const form = root.querySelector('[data-testid="src-form"]');
+  if (form) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const added = await call("source_add", { name: form.name.value.trim(), kind: "http", format: form.format.value });
+        if (!alive) return;
+        const box = form.querySelector('[data-testid="src-token"]');
+        box.hidden = false;
+        box.innerHTML = `<p class="ok-text">${esc(t("src.made", { name: added.source.name }))}</p>
+          <p>${esc(t("src.tokenOnce"))}</p>
+          <pre class="mono token-box" data-testid="src-token-text">POST ${esc(address(added.source))}
+Authorization: Bearer ${esc(added.token)}</pre>`;
+        form.name.value = "";
+        say("");
+        await load();
+      } catch (err) {
+        if (alive) say(t("common.error", { message: errorText(err) }), true);
+      }
+    });
+  }
+  tbody.addEventListener("click", async (e) => {
+    const b = e.target.closest("button[data-act]");
+    const row = e.target.closest("tr[data-name]");
+    if (!b || !row) return;
+    const name = row.dataset.name;
+    if (b.dataset.act === "remove") { removing = name; paint(); return; }
+    if (b.dataset.act === "cancel") { removing = null; paint(); return; }
+    try {
+      await call("source_remove", { name });
+      removing = null;
+      if (alive) say(t("src.removed", { name }));
+      await load();
+    } catch (err) {
+      if (alive) say(t("common.error", { message: errorText(err) }), true);
+    }
+  });
+  load();
+  const timer = setInterval(load, 10_000);
+  return () => { alive = false; clearInterval(timer); };
+}

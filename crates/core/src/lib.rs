@@ -5,6 +5,7 @@ pub mod access;
 pub mod billing;
 pub mod demo;
 pub mod driver;
+pub mod drop_folder;
 pub mod compare;
 pub mod consumer_report;
 pub mod error;

@@ -82,3 +82,20 @@ test("clerk: the sources listed, no form, and the core refuses a new source", as
     await ctx.close();
   }
 });
+
+test("manager: a drop-folder source outside the allowed folders is refused in words", async () => {
+  const { ctx, page } = await newPage({ locale: "fr" });
+  try {
+    await login(page, "manager", "manager");
+    await page.goto(page.url().replace(/#.*$/, "") + "#/sources");
+    await page.getByTestId("src-kind").selectOption("folder");
+    await page.getByTestId("src-folder-field").waitFor();
+    await page.getByTestId("src-name").fill("depot");
+    await page.getByTestId("src-folder").fill("/");
+    await page.getByTestId("src-submit").click();
+    await page.getByTestId("src-msg").filter({ hasText: "dossier" }).waitFor();
+    assert.match(await page.getByTestId("src-msg").innerText(), /Erreur : Le dossier \/ (n’est dans aucun dossier autorisé|contient la base de données)/);
+  } finally {
+    await ctx.close();
+  }
+});

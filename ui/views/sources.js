@@ -19,9 +19,13 @@ export function render(root, ctx) {
     ${manage ? `<form class="card nt-form" data-testid="src-form">
       <h2>${icon("plus")}<span>${esc(t("src.add"))}</span></h2>
       <div class="export-actions">
+        <label class="field"><span>${esc(t("src.kind"))}</span><select name="kind" data-testid="src-kind">
+          <option value="http">${esc(t("src.kind.http"))}</option><option value="folder">${esc(t("src.kind.folder"))}</option></select></label>
         <label class="field"><span>${esc(t("src.name"))}</span><input type="text" name="name" required maxlength="64" pattern="[A-Za-z0-9._\\-]+" data-testid="src-name" placeholder="concentrateur-nord"></label>
         <label class="field"><span>${esc(t("src.format"))}</span><select name="format" data-testid="src-format">
           ${["lines", "jsonl", "elvaco"].map((f) => `<option value="${f}">${esc(t("src.format." + f))}</option>`).join("")}</select></label>
+        <label class="field" data-testid="src-folder-field" hidden><span>${esc(t("src.folder"))}</span>
+          <input type="text" name="folder" class="mono" data-testid="src-folder" placeholder="D:\\Releve\\concentrateurs"></label>
         <button class="btn btn-primary" type="submit" data-testid="src-submit">${icon("plus")}<span>${esc(t("src.create"))}</span></button>
       </div>
       <div data-testid="src-token" hidden></div>
@@ -51,7 +55,9 @@ export function render(root, ctx) {
     }
     tbody.innerHTML = sources.map((s) => `<tr data-testid="src-row" data-name="${esc(s.name)}">
       <td><strong>${esc(s.name)}</strong></td><td>${esc(t("src.formatShort." + s.format))}</td>
-      <td><code class="mono" title="${esc(address(s))}">/ingest/${esc(s.name)}</code></td>
+      <td>${s.kind === "folder"
+        ? `<code class="mono">${esc(s.folder || "")}</code>`
+        : `<code class="mono" title="${esc(address(s))}">/ingest/${esc(s.name)}</code>`}</td>
       <td>${s.last_push_at ? esc(fmtDateTime(s.last_push_at)) : `<span class="muted">${esc(t("src.never"))}</span>`}</td>
       <td class="num">${esc(fmtNumber(s.per_minute, 1))}</td><td class="num">${esc(fmtInt(s.telegrams_total))}</td>
       <td data-testid="src-error">${errorWords(s)}</td>
@@ -74,17 +80,24 @@ export function render(root, ctx) {
 
   const form = root.querySelector('[data-testid="src-form"]');
   if (form) {
+    const folderField = form.querySelector('[data-testid="src-folder-field"]');
+    form.kind.addEventListener("change", () => { folderField.hidden = form.kind.value !== "folder"; });
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
-        const added = await call("source_add", { name: form.name.value.trim(), kind: "http", format: form.format.value });
+        const kind = form.kind.value;
+        const args = { name: form.name.value.trim(), kind, format: form.format.value };
+        if (kind === "folder") args.folder = form.folder.value.trim();
+        const added = await call("source_add", args);
         if (!alive) return;
         const box = form.querySelector('[data-testid="src-token"]');
         box.hidden = false;
-        box.innerHTML = `<p class="ok-text">${esc(t("src.made", { name: added.source.name }))}</p>
+        box.innerHTML = added.token
+          ? `<p class="ok-text">${esc(t("src.made", { name: added.source.name }))}</p>
           <p>${esc(t("src.tokenOnce"))}</p>
           <pre class="mono token-box" data-testid="src-token-text">POST ${esc(address(added.source))}
-Authorization: Bearer ${esc(added.token)}</pre>`;
+Authorization: Bearer ${esc(added.token)}</pre>`
+          : `<p class="ok-text">${esc(t("src.madeFolder", { name: added.source.name, folder: added.source.folder }))}</p>`;
         form.name.value = "";
         say("");
         await load();

@@ -285,12 +285,12 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
                 folder: a.folder,
                 interval_minutes: a.interval_minutes,
             };
-            ok(releve_core::park_profiles::park_profile_save(store, &session, &spec, now).map_err(refusal)?)
+            ok(releve_core::park_profiles::park_profile_save(store, &session, &spec, now)?)
         }
         "folders_allowed" => ok(releve_core::folders::folders_allowed(store, &session)?),
         "folders_allowed_set" => {
             let a: FoldersArgs = parse(args)?;
-            ok(releve_core::folders::folders_allowed_set(store, &session, &a.folders, now).map_err(refusal)?)
+            ok(releve_core::folders::folders_allowed_set(store, &session, &a.folders, now)?)
         }
         "park_profile_delete" => {
             let a: NameArgs = parse(args)?;
@@ -337,16 +337,6 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
     }
-}
-
-/// A core error as the boundary sends it; a refused folder (a 400 `bad_input`) also carries
-/// `details: {code, folder}` (`folder_not_allowed`, `folder_is_store`, ...) for the UI to word.
-pub(crate) fn refusal(e: releve_core::Error) -> ApiError {
-    let details = match &e {
-        releve_core::Error::Folder { rule, folder } => Some(json!({"code": rule.code(), "folder": folder})),
-        _ => None,
-    };
-    ApiError { details, ..ApiError::from(e) }
 }
 
 /// A command's result as JSON.

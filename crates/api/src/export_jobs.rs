@@ -1,7 +1,7 @@
 //! The scheduled-export commands (`export_job*`, `export_runs_list`): argument shapes and one
 //! call into `releve_core::jobs` per command, with the same name. See COMMANDS.md, "Jobs".
 
-use crate::commands::{ok, parse, refusal};
+use crate::commands::{ok, parse};
 use crate::ApiError;
 use crate::bounds::{MAX_LIMIT, id, opt_id, range, Bounded};
 use releve_core::access::Session;
@@ -42,7 +42,7 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, ru
             "export_jobs_list" => ok(jobs::export_jobs_list(store, session, now)?),
             "export_job_save" => {
                 let job: Job = parse(args)?;
-                ok(json!({"id": jobs::export_job_save(store, session, &job, now).map_err(refusal)?}))
+                ok(json!({"id": jobs::export_job_save(store, session, &job, now)?}))
             }
             "export_job_delete" => {
                 let a: IdArgs = parse(args)?;

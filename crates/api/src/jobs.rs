@@ -16,15 +16,19 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     let system = Session::system(computer);
     let permit = system.permit(Permission::EditMeters)?;
     let imported = releve_core::park_folder::park_import_folder(store, permit, clock());
+    // Files concentrators dropped into the folder sources' folders.
+    let delivered = releve_core::sources::sources_folder_run(store, clock(), &releve_core::drop_folder::Watch::default());
     // Notifications and exports run even when a folder import failed.
     let notified = releve_core::notify::notify_run(store, clock());
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
     let imported = imported?;
+    let delivered = delivered?;
     notified?;
     let report = exported?;
     // A watched folder no longer allowed is said in words (and is in the audit log).
     let refused = imported.refused.iter().map(|f| format!("the watched folder of '{}' was not read: {}", f.profile, f.reason));
     let mut problems: Vec<String> = refused.collect();
+    problems.extend(delivered.refused.iter().map(|(source, why)| format!("the folder of source '{source}' was not read: {why}")));
     if report.failed() > 0 {
         problems.push(format!("{} scheduled export run(s) failed; see the export log", report.failed()));
     }

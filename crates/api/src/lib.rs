@@ -78,6 +78,9 @@ impl From<releve_core::Error> for ApiError {
                 "lines": lines.iter().map(|(line, reason)| serde_json::json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
             })),
             releve_core::Error::TooLarge { limit } => Some(serde_json::json!({"limit": limit})),
+            // A refused folder (a 400 `bad_input`): the rule (`folder_not_allowed`,
+            // `folder_is_store`, ...) and the folder, for the UI to word, whatever the command.
+            releve_core::Error::Folder { rule, folder } => Some(serde_json::json!({"code": rule.code(), "folder": folder})),
             releve_core::Error::Encoding { file, problem, .. } => {
                 Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
             }

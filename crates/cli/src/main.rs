@@ -228,15 +228,23 @@ enum SourcesCommand {
         acting: Acting,
         #[arg(long)]
         name: String,
-        /// http: concentrators push to POST /ingest/<name>.
+        /// http (concentrators push to POST /ingest/<name>) or folder (they drop files into --folder).
         #[arg(long, default_value = "http")]
         kind: String,
         /// lines (the drive-by line formats), jsonl or elvaco (CMe gateway report rows).
         #[arg(long)]
         format: String,
-        /// The largest body a push may carry, bytes (16 MiB).
+        /// The largest body a push (or a dropped file) may carry, bytes (16 MiB).
         #[arg(long)]
         max_body: Option<i64>,
+        /// A folder source's folder: concentrators upload files there (an allowed folder).
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Take the files waiting in the folder sources' folders (for cron when the app is closed).
+    Run {
+        #[arg(long)]
+        db: PathBuf,
     },
     /// The sources, one JSON object a line.
     List {
@@ -589,13 +597,39 @@ fn import_summary(r: &import::FileReport) -> String {
 fn sources(command: SourcesCommand) -> Result<(), Failure> {
     use releve_core::sources::{source_add, source_remove, sources_list, NewSource};
     match command {
-        SourcesCommand::Add { db, acting, name, kind, format, max_body } => {
+        SourcesCommand::Add { db, acting, name, kind, format, max_body, folder } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
-            let added = source_add(&store, &session, &NewSource { name, kind, format, max_body }, now())?;
-            println!("source {} ({} {}) made; push to POST /ingest/{} with the header", added.source.name, added.source.kind, added.source.format, added.source.name);
-            println!("Authorization: Bearer {}", added.token);
-            println!("(the token is shown this once; remove the source and make it again to get another)");
+            let added = source_add(&store, &session, &NewSource { name, kind, format, max_body, folder }, now())?;
+            let s = &added.source;
+            match &added.token {
+                Some(token) => {
+                    println!("source {} ({} {}) made; push to POST /ingest/{} with the header", s.name, s.kind, s.format, s.name);
+                    println!("Authorization: Bearer {token}");
+                    println!("(the token is shown this once; remove the source and make it again to get another)");
+                }
+                None => println!("source {} ({} {}) made: files dropped into {} are taken every minute", s.name, s.kind, s.format, s.folder.as_deref().unwrap_or("?")),
+            }
+            Ok(())
+        }
+        SourcesCommand::Run { db } => {
+            let store = Store::open(&db)?;
+            let r = releve_core::sources::sources_folder_run(&store, now(), &releve_core::drop_folder::Watch::default())?;
+            for f in &r.files {
+                match &f.report {
+                    Some(rep) => println!("{} {}: {} -> {}", f.source, import_summary(rep), f.outcome, f.moved_to),
+                    None => println!("{} {}: {} ({}) -> {}", f.source, f.file, f.outcome, f.error.as_deref().unwrap_or(""), f.moved_to),
+                }
+            }
+            for (source, file, why) in &r.skipped {
+                println!("{source}: {file} left: {why}");
+            }
+            for (source, why) in &r.refused {
+                println!("{source}: folder not read: {why}");
+            }
+            if !r.refused.is_empty() || r.files.iter().any(|f| f.outcome == "failed") {
+                return Err(Failure { code: "source_failed".into(), message: "a folder source's file or folder was refused (see above)".into(), details: None });
+            }
             Ok(())
         }
         SourcesCommand::List { db, acting } => {

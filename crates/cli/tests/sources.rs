@@ -152,3 +152,56 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     assert_eq!(status, 401);
     drop(server);
 }
+
+/// A concentrator uploading files into a folder source's folder: whole files are taken and
+/// moved to done/, an unreadable one to failed/ with its reason beside it, a file still
+/// being written is left for a later run; a folder outside the allowed folders is refused.
+#[test]
+fn concentrators_drop_files_into_a_folder_source() {
+    let (dir, db) = demo_db();
+    let db_s = db.to_str().expect("utf8");
+    let inbox = dir.path().join("import").join("depot-nord");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let out = releve(&["sources", "add", "--db", db_s, "--name", "depot-nord", "--kind", "folder", "--format", "lines", "--folder", inbox.to_str().expect("utf8")]);
+    assert!(out.contains("files dropped into") && !out.contains("Bearer"), "{out}");
+    let outside = tempfile::tempdir().expect("outside");
+    let refused = Command::new(BIN)
+        .args(["sources", "add", "--db", db_s, "--name", "ailleurs", "--kind", "folder", "--format", "lines", "--folder"])
+        .arg(outside.path())
+        .env("RELEVE_PASSWORD", "manager")
+        .output()
+        .expect("run");
+    assert!(!refused.status.success(), "a folder outside the allowed ones is refused");
+
+    let old = |path: &Path| {
+        let o = Command::new("touch").args(["-d", "2 minutes ago"]).arg(path).output().expect("touch");
+        assert!(o.status.success());
+    };
+    let good = inbox.join("releve-0600.txt");
+    std::fs::write(&good, drive_by(75_000_000, 100, 300)).expect("write");
+    old(&good);
+    let bad = inbox.join("casse.txt");
+    std::fs::write(&bad, "zz\n").expect("write");
+    old(&bad);
+    let fresh = inbox.join("en-cours.txt");
+    std::fs::write(&fresh, drive_by(76_000_000, 10, 10)).expect("write");
+
+    let o = Command::new(BIN).args(["sources", "run", "--db", db_s]).output().expect("run");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!o.status.success(), "a failed file is reported by the exit status: {out}");
+    assert!(out.contains("300 lines, 300 telegrams stored") && out.contains("-> ") && out.contains("done"), "{out}");
+    assert!(out.contains("casse.txt: failed") && out.contains("en-cours.txt left"), "{out}");
+    assert!(inbox.join("done").join("releve-0600.txt").exists() && inbox.join("failed").join("casse.txt").exists());
+    let why = std::fs::read_to_string(inbox.join("failed").join("casse.txt.report.json")).expect("report beside it");
+    assert!(why.contains("bad_lines") && why.contains("\"line\":1"), "{why}");
+    assert!(fresh.exists(), "a file still being written waits");
+    assert_eq!(telegrams(&db) - telegrams_before_demo(&db), 300);
+    let listed = releve(&["sources", "list", "--db", db_s]);
+    assert!(listed.contains("\"telegrams_total\":300") && listed.contains("\"last_error_code\":\"bad_lines\""), "{listed}");
+}
+
+/// The demo's own telegrams (meters below 70,000,000).
+fn telegrams_before_demo(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.query_row("SELECT count(*) FROM telegrams WHERE meter_id IN (SELECT id FROM meters WHERE serial < '70000000')", [], |r| r.get(0)).expect("count")
+}

@@ -14,8 +14,11 @@ use serde::{Deserialize, Serialize};
 /// gateway report rows (`gateway;secondary address;YYYY-MM-DD hh:mm:ss;count;wired M-Bus long
 /// frame from its C field, without checksum and stop byte`, a header row allowed first).
 pub const FORMATS: [&str; 3] = ["lines", "jsonl", "elvaco"];
-/// The kinds of source made so far.
-pub const KINDS: [&str; 1] = ["http"];
+/// The kinds of source made so far: concentrators pushing over HTTP, or dropping files into
+/// a folder (an allowed folder; FTP, SFTP or SMB done by the system).
+pub const KINDS: [&str; 2] = ["http", "folder"];
+/// The files a folder source takes.
+const FOLDER_EXTENSIONS: &[&str] = &["txt", "csv", "log", "jsonl", "json"];
 /// A push body holds at most this many bytes unless the source says otherwise.
 pub const DEFAULT_MAX_BODY: i64 = 16 << 20;
 /// At most this many unreadable lines are listed when a push is refused.
@@ -27,13 +30,16 @@ pub struct NewSource {
     pub kind: String,
     pub format: String,
     pub max_body: Option<i64>,
+    /// A folder source's folder (an allowed folder).
+    #[serde(default)]
+    pub folder: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Added {
     pub source: Source,
-    /// The source's token: shown once, only its SHA-256 is kept.
-    pub token: String,
+    /// An HTTP source's token: shown once, only its SHA-256 is kept.
+    pub token: Option<String>,
 }
 
 fn token_hash(token: &str) -> String {
@@ -58,19 +64,31 @@ pub fn source_add(store: &Store, session: &Session, new: &NewSource, now: i64) -
     if !(1024..=1 << 30).contains(&max_body) {
         return Err(Error::bad_input("max_body", "from 1 KiB to 1 GiB"));
     }
-    let token = {
+    let folder = match (new.kind.as_str(), new.folder.as_deref().map(str::trim)) {
+        ("folder", Some(f)) if !f.is_empty() => Some(crate::folders::check(store, f)?.display().to_string()),
+        ("folder", _) => return Err(Error::bad_input("folder", "a folder source needs its folder")),
+        _ => None,
+    };
+    let token = (new.kind == "http").then(|| {
         use rand::RngCore;
         let mut b = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut b);
         hex::encode(b)
-    };
-    let hash = token_hash(&token);
+    });
+    let hash = token.as_deref().map(token_hash);
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     if store::sources::by_name(&tx, name)?.is_some() {
         return Err(Error::bad_input("name", format!("a source named {name} exists")));
     }
-    let row = store::sources::NewSource { name, kind: &new.kind, format: &new.format, token_hash: Some(&hash), max_body };
+    let row = store::sources::NewSource {
+        name,
+        kind: &new.kind,
+        format: &new.format,
+        token_hash: hash.as_deref(),
+        folder: folder.as_deref(),
+        max_body,
+    };
     store::sources::insert(&tx, &row, now)?;
     let source = store::sources::by_name(&tx, name)?.ok_or_else(|| Error::not_found(format!("source {name}")))?;
     store::audit::record_permit(&tx, permit, now, "source_add", &format!("{name}: {} {}", new.kind, new.format))?;
@@ -190,7 +208,7 @@ pub fn check_token(store: &Store, name: &str, token: Option<&str>, now: i64) -> 
 /// committed. A body with unreadable lines is refused whole (nothing stored), naming them.
 pub fn ingest_push(store: &Store, name: &str, token: Option<&str>, body: &[u8], now: i64) -> Result<FileReport> {
     let result = check_token(store, name, token, now).and_then(|source| {
-        let r = receive(store, &source, body, now);
+        let r = receive(store, &source, &format!("push to {name}"), body, now);
         let conn = store.writer();
         match &r {
             Ok(report) => store::sources::delivered(&conn, source.id, report.telegrams, now)?,
@@ -201,8 +219,9 @@ pub fn ingest_push(store: &Store, name: &str, token: Option<&str>, body: &[u8], 
     result
 }
 
-/// A push whose token was checked: read in the source's format and stored.
-fn receive(store: &Store, source: &Source, body: &[u8], now: i64) -> Result<FileReport> {
+/// A delivery whose source is known (its token checked): read in the source's format and
+/// stored as the import `label`.
+fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -> Result<FileReport> {
     let name = source.name.as_str();
     if body.len() as i64 > source.max_body {
         return Err(Error::TooLarge { limit: source.max_body as u64 });
@@ -231,7 +250,80 @@ fn receive(store: &Store, source: &Source, body: &[u8], now: i64) -> Result<File
     session.login = format!("source:{name}");
     let permit = session.permit(Permission::Import)?;
     let total = lines.len() as u64;
-    import::import_lines(store, permit, &format!("push to {name}"), &body, total, lines.into_iter(), settings, &mut |_, _| {})
+    import::import_lines(store, permit, label, &body, total, lines.into_iter(), settings, &mut |_, _| {})
+}
+
+/// A file a folder source took: stored (`done`) or refused (`failed`, the reason beside it).
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderDelivery {
+    pub source: String,
+    pub file: String,
+    pub outcome: &'static str,
+    pub moved_to: String,
+    pub report: Option<FileReport>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FolderRun {
+    pub files: Vec<FolderDelivery>,
+    /// Files left for a later run (still being written) or not of the expected types.
+    pub skipped: Vec<(String, String, String)>,
+    /// Sources whose folder was not read, and why.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Take the whole files of every folder source's folder: each is stored through the import
+/// path, then moved to `done/` (or `failed/` with `<file>.report.json` saying why). A folder
+/// no longer allowed is not read. The app's scheduler runs this every minute; cron runs
+/// `releve sources run`.
+pub fn sources_folder_run(store: &Store, now: i64, watch: &crate::drop_folder::Watch) -> Result<FolderRun> {
+    let mut run = FolderRun::default();
+    let sources = store::sources::list(&*store.reader()?, now)?;
+    for source in sources.into_iter().filter(|s| s.kind == "folder" && s.enabled) {
+        let checked = source.folder.as_deref().ok_or_else(|| Error::bad_input("folder", "no folder")).and_then(|f| crate::folders::check(store, f));
+        let dir = match checked {
+            Ok(dir) => dir,
+            Err(e) => {
+                store::sources::refused(&store.writer(), source.id, e.code(), &e.to_string(), now)?;
+                run.refused.push((source.name.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let waiting = crate::drop_folder::waiting(&dir, now, watch, FOLDER_EXTENSIONS)?;
+        for (file, why) in waiting.skipped {
+            run.skipped.push((source.name.clone(), file, why.words().to_string()));
+        }
+        for path in waiting.files {
+            let file = crate::drop_folder::name_of(&path);
+            let body = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let result = if body.len() as i64 > source.max_body {
+                Err(Error::TooLarge { limit: source.max_body as u64 })
+            } else {
+                receive(store, &source, &format!("{}: {file}", source.name), &body, now)
+            };
+            let delivery = match result {
+                Ok(report) => {
+                    store::sources::delivered(&store.writer(), source.id, report.telegrams, now)?;
+                    let moved = crate::drop_folder::move_into(&dir, "done", &path, now)?;
+                    FolderDelivery { source: source.name.clone(), file, outcome: "done", moved_to: moved.display().to_string(), report: Some(report), error: None }
+                }
+                Err(e) => {
+                    store::sources::refused(&store.writer(), source.id, e.code(), &e.to_string(), now)?;
+                    let moved = crate::drop_folder::move_into(&dir, "failed", &path, now)?;
+                    let why = serde_json::json!({"code": e.code(), "error": e.to_string(), "lines": match &e {
+                        Error::BadLines { lines, .. } => lines.iter().map(|(l, r)| serde_json::json!({"line": l, "reason": r})).collect(),
+                        _ => Vec::new(),
+                    }});
+                    let report_path = moved.with_file_name(format!("{}.report.json", crate::drop_folder::name_of(&moved)));
+                    std::fs::write(&report_path, why.to_string()).map_err(|e| Error::io(&report_path, e))?;
+                    FolderDelivery { source: source.name.clone(), file, outcome: "failed", moved_to: moved.display().to_string(), report: None, error: Some(e.to_string()) }
+                }
+            };
+            run.files.push(delivery);
+        }
+    }
+    Ok(run)
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub struct Source {
     pub created_at: i64,
     #[serde(skip)]
     pub token_hash: Option<String>,
+    /// Where a folder source's files arrive.
+    pub folder: Option<String>,
     pub last_push_at: Option<i64>,
     pub telegrams_total: i64,
     pub last_error_code: Option<String>,
@@ -26,7 +28,7 @@ pub struct Source {
 }
 
 const COLUMNS: &str = "id, name, kind, format, max_body, enabled, created_at, token_hash, last_push_at, telegrams_total,
-    last_error_code, last_error_message, last_error_at";
+    last_error_code, last_error_message, last_error_at, folder";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
     Ok(Source {
@@ -43,6 +45,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
         last_error_code: r.get(10)?,
         last_error_message: r.get(11)?,
         last_error_at: r.get(12)?,
+        folder: r.get(13)?,
         per_minute: 0.0,
     })
 }
@@ -52,13 +55,14 @@ pub struct NewSource<'a> {
     pub kind: &'a str,
     pub format: &'a str,
     pub token_hash: Option<&'a str>,
+    pub folder: Option<&'a str>,
     pub max_body: i64,
 }
 
 pub fn insert(conn: &Connection, s: &NewSource<'_>, now: i64) -> Result<i64> {
     conn.execute(
-        "INSERT INTO sources(name, kind, format, token_hash, max_body, created_at) VALUES (?1,?2,?3,?4,?5,?6)",
-        params![s.name, s.kind, s.format, s.token_hash, s.max_body, now],
+        "INSERT INTO sources(name, kind, format, token_hash, folder, max_body, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        params![s.name, s.kind, s.format, s.token_hash, s.folder, s.max_body, now],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -72,7 +76,8 @@ pub fn list(conn: &Connection, now: i64) -> Result<Vec<Source>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM sources ORDER BY name"))?;
     let mut sources = stmt.query_map([], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     let mut rate = conn.prepare(
-        "SELECT coalesce(sum(telegrams), 0) FROM imports WHERE source = 'push to ' || ?1 AND started_at > ?2 AND started_at <= ?3",
+        "SELECT coalesce(sum(telegrams), 0) FROM imports WHERE (source = 'push to ' || ?1 OR substr(source, 1, length(?1) + 2) = ?1 || ': ')
+             AND started_at > ?2 AND started_at <= ?3",
     )?;
     for s in &mut sources {
         let telegrams: i64 = rate.query_row(params![s.name, now - 600, now], |r| r.get(0))?;

@@ -128,6 +128,19 @@ fn answer(result: Result<serde_json::Value, ApiError>, user: Option<String>) -> 
     }
 }
 
+/// A body of at most `limit` bytes: refused unread when its declared length is over, and
+/// as soon as it passes the limit otherwise (`too_large`).
+async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<axum::body::Bytes, ApiError> {
+    if let Some(e) = declared_over(headers, limit) {
+        return Err(e);
+    }
+    match http_body_util::Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
+        Err(e) => Err(ApiError::new("bad_request", format!("cannot read the body: {e}"))),
+    }
+}
+
 /// The declared length of a body, when it says it is over `limit`: refused unread.
 fn declared_over(headers: &HeaderMap, limit: u64) -> Option<ApiError> {
     let declared = headers.get("content-length")?.to_str().ok()?.parse::<u64>().ok()?;
@@ -144,14 +157,9 @@ async fn api(State(app): State<Arc<App>>, UrlPath(name): UrlPath<String>, header
             Err(e) => return answer(Err(e), None),
         }
     };
-    let limit = body_limit(&name);
-    if let Some(e) = declared_over(&headers, limit) {
-        return answer(Err(e), user);
-    }
-    let body = match http_body_util::Limited::new(body, limit as usize).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return answer(Err(too_large(limit)), user),
-        Err(e) => return answer(Err(ApiError::new("bad_request", format!("cannot read the body: {e}"))), user),
+    let body = match read_body(&headers, body, body_limit(&name)).await {
+        Ok(body) => body,
+        Err(e) => return answer(Err(e), user),
     };
     let args = if body.is_empty() {
         Ok(serde_json::Value::Null)
@@ -195,13 +203,9 @@ async fn ingest(State(app): State<Arc<App>>, UrlPath(source): UrlPath<String>, h
         Ok(limit) => limit.min(MAX_PUSH_BYTES),
         Err(e) => return answer(Err(e), who),
     };
-    if let Some(e) = declared_over(&headers, limit) {
-        return answer(Err(e), who);
-    }
-    let body = match http_body_util::Limited::new(body, limit as usize).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return answer(Err(too_large(limit)), who),
-        Err(e) => return answer(Err(ApiError::new("bad_request", format!("cannot read the body: {e}"))), who),
+    let body = match read_body(&headers, body, limit).await {
+        Ok(body) => body,
+        Err(e) => return answer(Err(e), who),
     };
     let result = tokio::task::spawn_blocking(move || app.ctx.ingest_push(&source, token.as_deref(), &body))
         .await

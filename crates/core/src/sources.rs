@@ -147,7 +147,7 @@ fn json_line(text: &str, tz: chrono_tz::Tz) -> line::Line {
         Some(other) => return line::Line::Bad(format!("time {other} is neither a date-time text nor Unix seconds")),
     };
     let rssi = match &f.rssi {
-        Some(serde_json::Value::Number(n)) => n.as_f64().and_then(|v| line::rssi(&v.to_string())),
+        Some(serde_json::Value::Number(n)) => n.as_f64().and_then(line::rssi_value),
         _ => None,
     };
     let hex = f.telegram.trim();
@@ -279,7 +279,7 @@ pub struct FolderRun {
 /// `releve sources run`.
 pub fn sources_folder_run(store: &Store, now: i64, watch: &crate::drop_folder::Watch) -> Result<FolderRun> {
     let mut run = FolderRun::default();
-    let sources = store::sources::list(&*store.reader()?, now)?;
+    let sources = store::sources::all(&*store.reader()?)?;
     for source in sources.into_iter().filter(|s| s.kind == "folder" && s.enabled) {
         let checked = source.folder.as_deref().ok_or_else(|| Error::bad_input("folder", "no folder")).and_then(|f| crate::folders::check(store, f));
         let dir = match checked {

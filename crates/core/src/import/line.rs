@@ -63,7 +63,11 @@ pub const RSSI_RANGE: std::ops::RangeInclusive<f64> = -200.0..=200.0;
 
 /// A signal strength from its text, rounded; `None` when it is not a plausible one.
 pub fn rssi(text: &str) -> Option<i64> {
-    let v = text.trim().parse::<f64>().ok()?;
+    rssi_value(text.trim().parse::<f64>().ok()?)
+}
+
+/// A signal strength, rounded; `None` when it is not a plausible one.
+pub fn rssi_value(v: f64) -> Option<i64> {
     (v.is_finite() && RSSI_RANGE.contains(&v)).then(|| v.round() as i64)
 }
 

@@ -233,7 +233,9 @@ pub fn import_drive_by(
     import_lines(store, permit, name, content, text::count(content), lines, settings, progress)
 }
 
-/// What an import reads of the store's settings before it starts.
+/// What an import reads of the store's settings before it starts (and its decoding thread
+/// needs: the time zone of local times, the import's time, the plausible window).
+#[derive(Debug, Clone, Copy)]
 pub struct Settings {
     tz: Tz,
     now: i64,
@@ -269,7 +271,6 @@ where
     I: Iterator<Item = (u64, line::Line)> + Send,
 {
     require(permit, Permission::Import)?;
-    let Settings { tz, now, window } = settings;
     let (keys, formats) = {
         let conn = store.reader()?;
         (store::keys::all(&conn)?, mbus::FormatCache::from_entries(store::formats::all(&conn)?))
@@ -279,12 +280,11 @@ where
     let outcome = std::thread::scope(|scope| -> Result<mbus::FormatCache> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(BATCH / DECODE_CHUNK + 2);
         let mut decoder = Decoder::new(&keys, formats);
-        let context = LineContext { tz, now, window };
         // One thread decodes (pure work) while this one writes to the store.
         let worker = scope.spawn(move || {
             let mut chunk = Vec::with_capacity(DECODE_CHUNK);
             for (number, parsed) in lines {
-                chunk.push(decoder.decode(number, parsed, &context));
+                chunk.push(decoder.decode(number, parsed, &settings));
                 if chunk.len() == DECODE_CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
                     if send.send(full).is_err() {
@@ -300,8 +300,7 @@ where
             use sha2::Digest;
             hex::encode(sha2::Sha256::digest(fingerprint))
         };
-        let run = started.insert(Run::start(store, permit, name, fingerprint.len() as u64, &hash, now)?);
-        run.latest = window.latest;
+        let run = started.insert(Run::start(store, permit, name, fingerprint.len() as u64, &hash, settings)?);
         for chunk in receive {
             let last = chunk.last().map(|d| d.line);
             for decoded in chunk {
@@ -326,7 +325,7 @@ where
             let mut conn = store.writer();
             let tx = conn.transaction()?;
             for (signature, layout) in formats.entries() {
-                store::formats::insert(&tx, signature, &layout, now)?;
+                store::formats::insert(&tx, signature, &layout, settings.now)?;
             }
             tx.commit()?;
         }
@@ -348,13 +347,6 @@ where
 }
 
 const DECODE_CHUNK: usize = 1024;
-
-/// What the decoding thread needs to know of the import.
-struct LineContext {
-    tz: Tz,
-    now: i64,
-    window: Window,
-}
 
 /// A line after decoding, before the store.
 struct Decoded {
@@ -432,7 +424,7 @@ impl<'k> Decoder<'k> {
     }
 
     /// Decode one parsed line.
-    fn decode(&mut self, number: u64, parsed: line::Line, context: &LineContext) -> Decoded {
+    fn decode(&mut self, number: u64, parsed: line::Line, context: &Settings) -> Decoded {
         let outcome = match parsed {
             line::Line::Skip => Outcome::Skip,
             line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
@@ -522,7 +514,7 @@ struct Run<'s> {
     report: FileReport,
     /// Rejects and conflicts listed since the last chunk, written with it.
     new_rejects: usize,
-    new_conflicts: Vec<(Conflict, String)>,
+    new_conflicts: Vec<Conflict>,
     /// The latest plausible time: a meter's `last_seen` after it (stored before times were
     /// checked) is ignored, so it can no longer pin the meter's info codes.
     latest: i64,
@@ -560,7 +552,8 @@ const MIN_CHUNK: usize = 256;
 const MAX_CHUNK: usize = 65_536;
 
 impl<'s> Run<'s> {
-    fn start(store: &'s Store, permit: Permit<'s>, name: &str, size: u64, hash: &str, now: i64) -> Result<Run<'s>> {
+    fn start(store: &'s Store, permit: Permit<'s>, name: &str, size: u64, hash: &str, settings: Settings) -> Result<Run<'s>> {
+        let now = settings.now;
         let (import_id, earlier) = {
             let mut conn = store.writer();
             let tx = conn.transaction()?;
@@ -590,7 +583,7 @@ impl<'s> Run<'s> {
             report,
             new_rejects: 0,
             new_conflicts: Vec::new(),
-            latest: i64::MAX,
+            latest: settings.window.latest,
             next_line: 1,
         })
     }
@@ -704,7 +697,7 @@ impl<'s> Run<'s> {
                     run.new_rejects = 0;
                     run.next_line = next_line;
                 }
-                for (c, _) in run.new_conflicts.drain(..) {
+                for c in run.new_conflicts.drain(..) {
                     store::imports::conflict(tx, run.import_id, &c)?;
                 }
                 store::imports::progress(tx, run.import_id, &run.report.counts(), run.next_line)?;
@@ -798,7 +791,7 @@ impl<'s> Run<'s> {
                         };
                         self.report.conflict_list.push(ReadingConflict {
                             line,
-                            serial: serial.clone(),
+                            serial,
                             register: register.id(),
                             ts: r.ts,
                             kept_value,
@@ -806,7 +799,7 @@ impl<'s> Run<'s> {
                             kept_telegram: kept_telegram.map(|t| format!("{t:016x}")),
                             other_telegram: r.telegram_id.map(|t| format!("{t:016x}")),
                         });
-                        self.new_conflicts.push((c, serial));
+                        self.new_conflicts.push(c);
                     }
                 }
             }

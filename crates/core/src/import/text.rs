@@ -69,23 +69,7 @@ pub fn lines(content: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 
 /// How many lines [`lines`] yields.
 pub fn count(content: &[u8]) -> u64 {
-    let mut n = 0u64;
-    let mut i = 0;
-    while i < content.len() {
-        match content[i] {
-            b'\n' => n += 1,
-            b'\r' => {
-                n += 1;
-                if content.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let ends_open = !content.is_empty() && !matches!(content.last(), Some(b'\n' | b'\r'));
-    n + u64::from(ends_open)
+    lines(content).count() as u64
 }
 
 #[cfg(test)]

@@ -137,7 +137,3 @@ pub fn delete(conn: &Connection, id: i64) -> Result<bool> {
     conn.execute("DELETE FROM heard_telegrams WHERE device_id = ?1", [id])?;
     Ok(conn.execute("DELETE FROM heard_devices WHERE id = ?1", [id])? == 1)
 }
-
-pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM heard_devices", [], |r| r.get(0))?)
-}

@@ -109,48 +109,22 @@ pub fn conflict(conn: &Connection, import_id: i64, c: &Conflict) -> Result<()> {
     Ok(())
 }
 
-/// An import as recorded.
-#[derive(Debug, Clone)]
-pub struct ImportRow {
+/// An import of a file that did not end (its process died): its id and the first line it
+/// had not committed.
+#[derive(Debug, Clone, Copy)]
+pub struct Unfinished {
     pub id: i64,
-    pub source: String,
-    pub state: String,
     pub next_line: u64,
-    pub file_hash: Option<String>,
-    pub counts: Counts,
 }
 
-/// The last import of a file with this content that did not end (its process died): a
-/// new import of the same file tells how far it had come.
-pub fn unfinished_of_hash(conn: &Connection, hash: &str) -> Result<Option<ImportRow>> {
+/// The last import of a file with this content that did not end: a new import of the same
+/// file tells how far it had come.
+pub fn unfinished_of_hash(conn: &Connection, hash: &str) -> Result<Option<Unfinished>> {
     Ok(conn
         .query_row(
-            "SELECT id, source, state, next_line, file_hash, lines, telegrams, stored, duplicates, kept_undecoded,
-                 readings, new_meters, conflicts, heard, rejected
-             FROM imports WHERE state = 'running' AND file_hash = ?1 ORDER BY id DESC LIMIT 1",
+            "SELECT id, next_line FROM imports WHERE state = 'running' AND file_hash = ?1 ORDER BY id DESC LIMIT 1",
             [hash],
-            |r| {
-                let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
-                Ok(ImportRow {
-                    id: r.get(0)?,
-                    source: r.get(1)?,
-                    state: r.get(2)?,
-                    next_line: n(3)?,
-                    file_hash: r.get(4)?,
-                    counts: Counts {
-                        lines: n(5)?,
-                        telegrams: n(6)?,
-                        stored: n(7)?,
-                        duplicates: n(8)?,
-                        kept_undecoded: n(9)?,
-                        readings: n(10)?,
-                        new_meters: n(11)?,
-                        conflicts: n(12)?,
-                        heard: n(13)?,
-                        rejected: n(14)?,
-                    },
-                })
-            },
+            |r| Ok(Unfinished { id: r.get(0)?, next_line: r.get::<_, i64>(1)?.max(0) as u64 }),
         )
         .optional()?)
 }

@@ -47,34 +47,6 @@ pub fn insert(conn: &Connection, m: &NewMeter, now: i64) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
-/// What the import needs to know of a known meter.
-#[derive(Debug, Clone)]
-pub struct MeterRef {
-    pub id: i64,
-    pub serial: String,
-    pub manufacturer: String,
-    pub device_type: String,
-    pub last_seen: Option<i64>,
-    pub info_codes: i64,
-}
-
-/// Every meter, for the import's lookup table (100,000 meters: ~10 MB).
-pub fn all_refs(conn: &Connection) -> Result<Vec<MeterRef>> {
-    let mut stmt =
-        conn.prepare("SELECT id, serial, manufacturer, device_type, last_seen, info_codes FROM meters")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(MeterRef {
-            id: r.get(0)?,
-            serial: r.get(1)?,
-            manufacturer: r.get(2)?,
-            device_type: r.get(3)?,
-            last_seen: r.get(4)?,
-            info_codes: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// `id_of_serial`, once per line of a park import: `?1 || ''` (see the module `store`).
 pub(super) const ID_OF_SERIAL: &str = "SELECT id FROM meters WHERE serial = ?1 || '' ORDER BY id LIMIT 1";
 

@@ -71,10 +71,16 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Option<Source>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM sources WHERE name = ?1"), [name], row).optional()?)
 }
 
+/// Every source, by name (`per_minute` left at 0).
+pub fn all(conn: &Connection) -> Result<Vec<Source>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM sources ORDER BY name"))?;
+    let rows = stmt.query_map([], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Every source, with its rate over the 10 minutes before `now` (from its imports).
 pub fn list(conn: &Connection, now: i64) -> Result<Vec<Source>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM sources ORDER BY name"))?;
-    let mut sources = stmt.query_map([], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut sources = all(conn)?;
     let mut rate = conn.prepare(
         "SELECT coalesce(sum(telegrams), 0) FROM imports WHERE (source = 'push to ' || ?1 OR substr(source, 1, length(?1) + 2) = ?1 || ': ')
              AND started_at > ?2 AND started_at <= ?3",

@@ -123,6 +123,8 @@ struct JsonFrame {
     time: Option<serde_json::Value>,
     #[serde(default)]
     rssi: Option<serde_json::Value>,
+    #[serde(default)]
+    gateway: Option<String>,
 }
 
 fn json_line(text: &str, tz: chrono_tz::Tz) -> line::Line {
@@ -151,7 +153,19 @@ fn json_line(text: &str, tz: chrono_tz::Tz) -> line::Line {
         _ => None,
     };
     let hex = f.telegram.trim();
-    line::hex_frame(hex.strip_prefix("0x").unwrap_or(hex), received_at, rssi)
+    let mut parsed = line::hex_frame(hex.strip_prefix("0x").unwrap_or(hex), received_at, rssi);
+    if let (line::Line::Frame(frame), Some(gateway)) = (&mut parsed, f.gateway.as_deref().map(str::trim).filter(|g| !g.is_empty())) {
+        if gateway.len() > 64 {
+            return line::Line::Bad(format!("gateway name of {} characters (at most 64)", gateway.len()));
+        }
+        frame.heard_by.push(concentrator(gateway, rssi));
+    }
+    parsed
+}
+
+/// A concentrator's reception.
+fn concentrator(name: &str, rssi: Option<i64>) -> line::Hearing {
+    line::Hearing { gateway: name.to_string(), kind: "concentrator", at: None, rssi, snr: None }
 }
 
 /// One row of an Elvaco CMe gateway report (see [`FORMATS`]); `number` 1 may be a header.
@@ -161,7 +175,7 @@ fn elvaco_line(number: u64, text: &str, tz: chrono_tz::Tz) -> line::Line {
         return line::Line::Skip;
     }
     let fields: Vec<&str> = text.split(';').map(str::trim).collect();
-    let [_gateway, secondary, time, _count, raw] = fields[..] else {
+    let [gateway, secondary, time, _count, raw] = fields[..] else {
         return line::Line::Bad(format!("{} fields where an Elvaco row has 5 (gateway;secondary address;time;count;frame)", fields.len()));
     };
     let Some(received_at) = line::parse_local_time(time, tz) else {
@@ -183,7 +197,8 @@ fn elvaco_line(number: u64, text: &str, tz: chrono_tz::Tz) -> line::Line {
             return line::Line::Bad(format!("the row names meter {id} but its frame is meter {}'s", address.id));
         }
     }
-    line::Line::Frame(line::Frame { bytes, received_at: Some(received_at), rssi: None })
+    let heard_by = if gateway.is_empty() { Vec::new() } else { vec![concentrator(&gateway.chars().take(64).collect::<String>(), None)] };
+    line::Line::Frame(line::Frame { bytes, received_at: Some(received_at), rssi: None, heard_by })
 }
 
 /// The source `name` when `token` is its token and it takes pushes; else `wrong_token`
@@ -227,16 +242,22 @@ fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -
         return Err(Error::TooLarge { limit: source.max_body as u64 });
     }
     let body = text::utf8(name, body)?;
-    let settings = import::Settings::read(store, now)?;
+    let settings = import::Settings::read(store, now)?.from_source(source.id);
     let tz = settings.tz();
     let lines: Vec<(u64, line::Line)> = text::lines(&body)
         .map(|(n, raw)| {
             let raw = String::from_utf8_lossy(raw);
-            let parsed = match source.format.as_str() {
+            let mut parsed = match source.format.as_str() {
                 "jsonl" => json_line(&raw, tz),
                 "elvaco" => elvaco_line(n, &raw, tz),
                 _ => line::parse(&raw, tz),
             };
+            // A frame that names no gateway was heard by the source's own concentrator.
+            if let line::Line::Frame(f) = &mut parsed {
+                if f.heard_by.is_empty() {
+                    f.heard_by.push(concentrator(name, f.rssi));
+                }
+            }
             (n, parsed)
         })
         .collect();

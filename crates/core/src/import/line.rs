@@ -10,6 +10,22 @@ pub struct Frame {
     /// Reception time from the line, Unix seconds.
     pub received_at: Option<i64>,
     pub rssi: Option<i64>,
+    /// The gateways that heard it (fixed network): each reception is kept, the telegram
+    /// once. Empty for drive-by lines.
+    pub heard_by: Vec<Hearing>,
+}
+
+/// One gateway's reception of a frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hearing {
+    /// The gateway's name: a concentrator's serial, a LoRaWAN gateway's id (EUI).
+    pub gateway: String,
+    /// `concentrator` or `lorawan`.
+    pub kind: &'static str,
+    /// When this gateway heard it (else the frame's reception time).
+    pub at: Option<i64>,
+    pub rssi: Option<i64>,
+    pub snr: Option<f64>,
 }
 
 /// What a line holds: nothing to import (blank, comment), a frame, or an error in words.
@@ -99,7 +115,7 @@ pub(crate) fn hex_frame(hex: &str, received_at: Option<i64>, rssi: Option<i64>) 
         return Line::Bad(format!("odd number of hexadecimal digits ({})", hex.len()));
     }
     match hex::decode(hex) {
-        Ok(bytes) => Line::Frame(Frame { bytes, received_at, rssi }),
+        Ok(bytes) => Line::Frame(Frame { bytes, received_at, rssi, heard_by: Vec::new() }),
         Err(e) => Line::Bad(format!("not hexadecimal: {e}")),
     }
 }

@@ -240,13 +240,21 @@ pub struct Settings {
     tz: Tz,
     now: i64,
     window: Window,
+    /// The source delivering (fixed network): its receptions are kept, per gateway, and
+    /// its deliveries are not audited one by one (making the source was).
+    source: Option<i64>,
 }
 
 impl Settings {
     /// The utility's time zone and the plausible window of reception times at `now`.
     pub fn read(store: &Store, now: i64) -> Result<Settings> {
         let conn = store.reader()?;
-        Ok(Settings { tz: crate::settings::timezone(&conn)?, now, window: Window::at(&conn, now)? })
+        Ok(Settings { tz: crate::settings::timezone(&conn)?, now, window: Window::at(&conn, now)?, source: None })
+    }
+
+    /// The same, for a delivery of source `id`.
+    pub fn from_source(self, id: i64) -> Settings {
+        Settings { source: Some(id), ..self }
     }
 
     pub fn tz(&self) -> Tz {
@@ -520,6 +528,8 @@ struct Run<'s> {
     latest: i64,
     /// The first line not yet committed: every line before it is in the store.
     next_line: u64,
+    /// The delivering source, if any (see [`Settings`]).
+    source: Option<i64>,
 }
 
 /// Lines decoded before their telegrams and readings go to the store, sorted: rows sorted
@@ -536,6 +546,7 @@ struct Pending {
     received_at: i64,
     ts: i64,
     rssi: Option<i64>,
+    heard_by: Vec<line::Hearing>,
     raw: Vec<u8>,
     values: Values,
 }
@@ -585,6 +596,7 @@ impl<'s> Run<'s> {
             new_conflicts: Vec::new(),
             latest: settings.window.latest,
             next_line: 1,
+            source: settings.source,
         })
     }
 
@@ -617,6 +629,7 @@ impl<'s> Run<'s> {
             received_at: t.frame.received_at.unwrap_or(self.now),
             ts: t.ts,
             rssi: t.frame.rssi,
+            heard_by: t.frame.heard_by,
             raw: t.frame.bytes,
             values: t.values,
         });
@@ -735,6 +748,7 @@ impl<'s> Run<'s> {
     /// readings sorted by key, and the info codes and `last_seen` of its meters.
     fn write_slice(&mut self, conn: &Connection, slice: &[(i64, i64, usize)], pending: &mut [Pending]) -> Result<()> {
         let mut new: Vec<(usize, i64, i64)> = Vec::with_capacity(slice.len());
+        let gateways = self.gateways_of(conn, slice, pending)?;
         for &(meter_id, _, i) in slice {
             let p = &pending[i];
             let t = NewTelegram {
@@ -745,9 +759,27 @@ impl<'s> Run<'s> {
                 status: p.values.status,
                 raw: &p.raw,
             };
-            match store::telegrams::insert(conn, &t)? {
-                Inserted::New(id) => new.push((i, meter_id, id)),
-                Inserted::Duplicate(_) => self.report.duplicates += 1,
+            let telegram_id = match store::telegrams::insert(conn, &t)? {
+                Inserted::New(id) => {
+                    new.push((i, meter_id, id));
+                    id
+                }
+                Inserted::Duplicate(id) => {
+                    self.report.duplicates += 1;
+                    id
+                }
+            };
+            for h in &p.heard_by {
+                let r = store::gateways::Reception {
+                    meter_id,
+                    telegram_id,
+                    gateway_id: gateways[&h.gateway],
+                    received_at: h.at.unwrap_or(p.received_at),
+                    rssi: h.rssi,
+                    snr: h.snr,
+                    source_id: self.source,
+                };
+                store::gateways::receive(conn, &r)?;
             }
         }
         // In line order: counts, rejects, what each meter said.
@@ -821,6 +853,25 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
+    /// The gateways that heard the slice's telegrams, by name: each met once, its last contact
+    /// the latest of its receptions.
+    fn gateways_of(&self, conn: &Connection, slice: &[(i64, i64, usize)], pending: &[Pending]) -> Result<HashMap<String, i64>> {
+        let mut latest: HashMap<&str, (&'static str, i64)> = HashMap::new();
+        for &(_, _, i) in slice {
+            let p = &pending[i];
+            for h in &p.heard_by {
+                let at = h.at.unwrap_or(p.received_at);
+                let e = latest.entry(&h.gateway).or_insert((h.kind, at));
+                e.1 = e.1.max(at);
+            }
+        }
+        let mut ids = HashMap::with_capacity(latest.len());
+        for (name, (kind, at)) in latest {
+            ids.insert(name.to_string(), store::gateways::contact(conn, name, kind, at, self.source)?);
+        }
+        Ok(ids)
+    }
+
     /// Keep the telegram of a device not in the park in the heard-devices list.
     fn hear(&mut self, conn: &Connection, p: &Pending) -> Result<()> {
         let heard = store::heard::Heard {
@@ -857,7 +908,10 @@ impl<'s> Run<'s> {
         if let Some(e) = error {
             details.push_str(&format!("; stopped: {e}"));
         }
-        store::audit::record_permit(&tx, self.permit, self.now, "import", &details)?;
+        // A source's deliveries are kept in `imports`, not audited one by one.
+        if self.source.is_none() || error.is_some() {
+            store::audit::record_permit(&tx, self.permit, self.now, "import", &details)?;
+        }
         tx.commit()?;
         Ok(self.report)
     }

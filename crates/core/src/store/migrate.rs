@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_export_jobs", include_str!("../../../../migrations/0009_export_jobs.sql")),
     ("0010_ingest", include_str!("../../../../migrations/0010_ingest.sql")),
     ("0011_sources", include_str!("../../../../migrations/0011_sources.sql")),
+    ("0012_network", include_str!("../../../../migrations/0012_network.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

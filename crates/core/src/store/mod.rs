@@ -30,6 +30,7 @@ pub mod customers;
 pub mod export_jobs;
 pub mod formats;
 pub mod groups;
+pub mod gateways;
 pub mod heard;
 pub mod imports;
 pub mod info_codes;

@@ -243,8 +243,23 @@ fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -
     }
     let body = text::utf8(name, body)?;
     let settings = import::Settings::read(store, now)?.from_source(source.id);
+    let lines = read_lines(store, source, &body, &settings)?;
+    let bad: Vec<(u64, String)> =
+        lines.iter().filter_map(|(n, l)| if let line::Line::Bad(reason) = l { Some((*n, reason.clone())) } else { None }).collect();
+    if !bad.is_empty() {
+        let count = bad.len();
+        return Err(Error::BadLines { source_name: name.to_string(), lines: bad.into_iter().take(MAX_LISTED).collect(), count });
+    }
+    store_lines(store, source, label, &body, lines, settings)
+}
+
+/// A delivery's body (UTF-8) read in the source's format: its numbered lines (frames, skips,
+/// and bad lines with their reason). Every frame names the gateways that heard it: a frame
+/// naming none was heard by the source's own concentrator.
+pub(crate) fn read_lines(_store: &Store, source: &Source, body: &[u8], settings: &import::Settings) -> Result<Vec<(u64, line::Line)>> {
     let tz = settings.tz();
-    let lines: Vec<(u64, line::Line)> = text::lines(&body)
+    let name = source.name.as_str();
+    Ok(text::lines(body)
         .map(|(n, raw)| {
             let raw = String::from_utf8_lossy(raw);
             let mut parsed = match source.format.as_str() {
@@ -252,7 +267,6 @@ fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -
                 "elvaco" => elvaco_line(n, &raw, tz),
                 _ => line::parse(&raw, tz),
             };
-            // A frame that names no gateway was heard by the source's own concentrator.
             if let line::Line::Frame(f) = &mut parsed {
                 if f.heard_by.is_empty() {
                     f.heard_by.push(concentrator(name, f.rssi));
@@ -260,18 +274,25 @@ fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -
             }
             (n, parsed)
         })
-        .collect();
-    let bad: Vec<(u64, String)> =
-        lines.iter().filter_map(|(n, l)| if let line::Line::Bad(reason) = l { Some((*n, reason.clone())) } else { None }).collect();
-    if !bad.is_empty() {
-        let count = bad.len();
-        return Err(Error::BadLines { source_name: name.to_string(), lines: bad.into_iter().take(MAX_LISTED).collect(), count });
-    }
+        .collect())
+}
+
+/// Store a source's parsed lines through the import path as the import `label`
+/// (`fingerprint`: the delivery's bytes); returns once they are committed.
+pub(crate) fn store_lines(
+    store: &Store,
+    source: &Source,
+    label: &str,
+    fingerprint: &[u8],
+    lines: Vec<(u64, line::Line)>,
+    settings: import::Settings,
+) -> Result<FileReport> {
+    let name = source.name.as_str();
     let mut session = Session::system(&format!("source {name}"));
     session.login = format!("source:{name}");
     let permit = session.permit(Permission::Import)?;
     let total = lines.len() as u64;
-    import::import_lines(store, permit, label, &body, total, lines.into_iter(), settings, &mut |_, _| {})
+    import::import_lines(store, permit, label, fingerprint, total, lines.into_iter(), settings, &mut |_, _| {})
 }
 
 /// A file a folder source took: stored (`done`) or refused (`failed`, the reason beside it).

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_ingest", include_str!("../../../../migrations/0010_ingest.sql")),
     ("0011_sources", include_str!("../../../../migrations/0011_sources.sql")),
     ("0012_network", include_str!("../../../../migrations/0012_network.sql")),
+    ("0013_lorawan", include_str!("../../../../migrations/0013_lorawan.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

@@ -279,10 +279,8 @@ where
     I: Iterator<Item = (u64, line::Line)> + Send,
 {
     require(permit, Permission::Import)?;
-    let (keys, formats) = {
-        let conn = store.reader()?;
-        (store::keys::all(&conn)?, mbus::FormatCache::from_entries(store::formats::all(&conn)?))
-    };
+    let keys = store.keys()?;
+    let formats = mbus::FormatCache::from_entries(store::formats::all(&*store.reader()?)?);
     let known_formats = formats.len();
     let mut started: Option<Run<'_>> = None;
     let outcome = std::thread::scope(|scope| -> Result<mbus::FormatCache> {

@@ -46,3 +46,11 @@ pub fn get(conn: &Connection, serial: &str) -> Result<Option<[u8; 16]>> {
         conn.query_row("SELECT key FROM meter_keys WHERE serial = ?1", [serial], |r| r.get(0)).optional()?;
     Ok(blob.and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()))
 }
+
+/// A number that changes whenever any key is added, changed or removed (by any process):
+/// what the store's key cache is checked against.
+pub fn generation(conn: &Connection) -> Result<i64> {
+    let g: Option<String> =
+        conn.prepare_cached("SELECT value FROM settings WHERE key = 'keys_generation'")?.query_row([], |r| r.get(0)).ok();
+    Ok(g.and_then(|g| g.parse().ok()).unwrap_or(0))
+}

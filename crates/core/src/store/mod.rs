@@ -52,7 +52,8 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use parking_lot::{FairMutex, FairMutexGuard};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
@@ -64,6 +65,10 @@ pub struct Store {
     /// next, before the import's following chunk.
     writer: FairMutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Every AES key, loaded once and kept while the keys' generation (bumped by a trigger
+    /// on every change, by any process) stays the same: a source delivering every second
+    /// does not read a million keys each time.
+    keys: Mutex<Option<(i64, Arc<HashMap<String, [u8; 16]>>)>>,
 }
 
 /// A reader connection borrowed from the pool; returned on drop.
@@ -108,14 +113,29 @@ impl Store {
         writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
         migrate::apply(&mut writer)?;
-        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None) })
     }
 
     /// Open an existing database without writing to it (no migration): for measuring
     /// read-only features on a big file while something else may write it. Writes fail.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let writer = open_ro(path)?;
-        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None) })
+    }
+
+    /// Every AES key by serial, from the cache while no key changed.
+    pub fn keys(&self) -> Result<Arc<HashMap<String, [u8; 16]>>> {
+        let conn = self.reader()?;
+        let generation = keys::generation(&conn)?;
+        let mut cached = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, keys)) = cached.as_ref() {
+            if *g == generation {
+                return Ok(Arc::clone(keys));
+            }
+        }
+        let keys = Arc::new(keys::all(&conn)?);
+        *cached = Some((generation, Arc::clone(&keys)));
+        Ok(keys)
     }
 
     /// Move the write-ahead log into the database file (after bulk work).

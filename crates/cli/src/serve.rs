@@ -59,12 +59,30 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
             .map_err(|e| Failure { code: "bind".into(), message: format!("cannot listen on {addr}: {e}"), details: None })?;
         println!("Relevé serves {} on http://{addr}/ (UI from {}, log in {})", db.display(), ui.display(), log_path.display());
         axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stop_signal())
             .await
             .map_err(|e| Failure { code: "serve".into(), message: e.to_string(), details: None })
     })
+}
+
+/// Ctrl-C, or SIGTERM (what a service manager sends to stop the receiver): requests in
+/// flight finish (a push being committed is answered) before the process ends.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// `RELEVE_UI`, else `ui/` beside the executable's sources, else `./ui`.

@@ -205,3 +205,26 @@ fn telegrams_before_demo(db: &Path) -> i64 {
     let conn = rusqlite::Connection::open(db).expect("open");
     conn.query_row("SELECT count(*) FROM telegrams WHERE meter_id IN (SELECT id FROM meters WHERE serial < '70000000')", [], |r| r.get(0)).expect("count")
 }
+
+/// Stopped as a service manager stops it (SIGTERM) while a concentrator's push is being
+/// stored: the push is answered (200, all stored), then the receiver exits cleanly.
+#[test]
+fn a_push_in_flight_is_answered_before_sigterm_stops_the_receiver() {
+    let (dir, db) = demo_db();
+    let db_s = db.to_str().expect("utf8");
+    let token = add_source(db_s, &["--name", "conc-sud", "--format", "lines"]);
+    let server = serve(db_s);
+    let url = format!("http://127.0.0.1:{}/ingest/conc-sud", server.port);
+    let body = dir.path().join("big.txt");
+    std::fs::write(&body, drive_by(72_000_000, 5_000, 150_000)).expect("write");
+    let before = telegrams(&db);
+    let pusher = std::thread::spawn(move || push(&url, &token, &body));
+    // The push is under way (150,000 telegrams take over a second to store).
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let status = server.terminate();
+    let (code, answer) = pusher.join().expect("pusher");
+    assert_eq!(code, 200, "the push in flight is answered: {answer}");
+    assert_eq!(answer["stored"].as_u64(), Some(150_000), "{answer}");
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    assert_eq!(telegrams(&db), before + 150_000, "what was acknowledged is stored");
+}

@@ -21,6 +21,23 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Stop it as a service manager does (SIGTERM); its exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "releve serve did not stop within 20 s of SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
 pub fn serve(db: &str) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let child = Command::new(BIN)

@@ -228,3 +228,63 @@ fn a_push_in_flight_is_answered_before_sigterm_stops_the_receiver() {
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
     assert_eq!(telegrams(&db), before + 150_000, "what was acknowledged is stored");
 }
+
+/// `kill -9` of the receiver while a concentrator pushes its backlog: after a restart the
+/// concentrator sends again what was not acknowledged (the push in flight included, part of
+/// which may have been committed) and every telegram is stored exactly once.
+#[test]
+fn kill_9_during_pushes_loses_nothing_acknowledged_and_a_retry_stores_nothing_twice() {
+    let (dir, db) = demo_db();
+    let db_s = db.to_str().expect("utf8");
+    let token = add_source(db_s, &["--name", "conc-est", "--format", "lines"]);
+    let all = drive_by(73_000_000, 2_000, 200_000);
+    let lines: Vec<&[u8]> = all.split_inclusive(|b| *b == b'\n').collect();
+    let bodies: Vec<std::path::PathBuf> = lines
+        .chunks(5_000)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let path = dir.path().join(format!("backlog-{i:02}.txt"));
+            std::fs::write(&path, chunk.concat()).expect("write");
+            path
+        })
+        .collect();
+    let before = telegrams(&db);
+    let server = serve(db_s);
+    let url = format!("http://127.0.0.1:{}/ingest/conc-est", server.port);
+    let (pusher_bodies, pusher_token) = (bodies.clone(), token.clone());
+    // The concentrator pushes its files one after the other until one is not acknowledged.
+    let pusher = std::thread::spawn(move || {
+        for (i, body) in pusher_bodies.iter().enumerate() {
+            let (status, answer) = push(&url, &pusher_token, body);
+            if status != 200 {
+                return i;
+            }
+            assert_eq!(answer["lines"].as_u64(), Some(5_000), "{answer}");
+        }
+        pusher_bodies.len()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    drop(server); // kill -9
+    let first_unacknowledged = pusher.join().expect("pusher");
+    assert!(first_unacknowledged < bodies.len(), "the receiver was killed before the backlog was sent");
+    assert!(first_unacknowledged > 0, "some pushes were acknowledged before the kill");
+    let acknowledged = (first_unacknowledged * 5_000) as i64;
+    let stored = telegrams(&db) - before;
+    assert!(stored >= acknowledged, "every acknowledged telegram is stored: {stored} < {acknowledged}");
+
+    let server = serve(db_s);
+    let url = format!("http://127.0.0.1:{}/ingest/conc-est", server.port);
+    let mut duplicates = 0;
+    for body in &bodies[first_unacknowledged..] {
+        let (status, answer) = push(&url, &token, body);
+        assert_eq!(status, 200, "{answer}");
+        duplicates += answer["duplicates"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(telegrams(&db) - before, 200_000, "every telegram exactly once");
+    assert_eq!(duplicates as i64, stored - acknowledged, "what the killed push had committed is recognised, not stored again");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let readings: i64 = conn
+        .query_row("SELECT count(*) FROM readings r JOIN meters m ON m.id = r.meter_id WHERE m.serial BETWEEN '73000000' AND '73001999'", [], |r| r.get(0))
+        .expect("readings");
+    assert_eq!(readings, 200_000, "one reading per telegram, none twice");
+}

@@ -120,6 +120,75 @@ fn a_native_meter_heard_by_two_gateways_and_an_unknown_device() {
     assert!(e.to_string().contains("1 lines cannot be read"), "{e}");
 }
 
+/// Kamstrup flowIQ 2200 payloads of The Things Network's device repository: the installation
+/// frame (CI 72) names the meter (KAW 53885758, cold water, version 3C); the later midnight
+/// log (CI 78, no header) goes to the same meter though the registry says only "Kamstrup".
+#[test]
+fn a_long_header_names_the_meter_later_frames_are_sent_under() {
+    let f = users::fixture(NOW);
+    let token = source(&f, "cs", "chirpstack");
+    lorawan_device_set(&f.store, &f.manager, &device(KAMSTRUP, "53885758", "Kamstrup", "flowIQ 2200", "wmbus-app"), NOW).expect("device");
+    let gw = [("0016c001f153a14c", -99, 4.0)];
+    let install = hex::decode("7258578853372C3C16D610080004FF16BF587000").expect("hex");
+    let r = ingest_push(&f.store, "cs", Some(&token), chirpstack(KAMSTRUP, 1, 1, &install, NOW - 7200, &gw).as_bytes(), NOW).expect("push");
+    assert_eq!((r.stored, r.new_meters), (1, 1), "{r:?}");
+    assert_eq!(count(&f.store, "SELECT count(*) FROM meters WHERE serial = '53885758' AND manufacturer = 'KAW' AND version = 60 AND device_type = 'cold_water'"), 1);
+    let log = hex::decode("78446D0020F32A4413EC00000052FF25100042FF1C0500623B0000523B0000615B80515B80").expect("hex");
+    let r = ingest_push(&f.store, "cs", Some(&token), chirpstack(KAMSTRUP, 2, 1, &log, NOW - 3600, &gw).as_bytes(), NOW).expect("push");
+    assert_eq!((r.stored, r.new_meters, r.readings), (1, 0, 1), "{r:?}");
+    assert_eq!(count(&f.store, "SELECT count(*) FROM meters"), 1, "one meter");
+    let value: f64 = f.store.reader().expect("r").query_row("SELECT value FROM readings", [], |r| r.get(0)).expect("reading");
+    assert!((value - 0.236).abs() < 1e-9, "the logged volume (storage 1): {value}");
+    // A payload that is no M-Bus application layer is kept as dropped, with the reason.
+    ingest_push(&f.store, "cs", Some(&token), chirpstack(KAMSTRUP, 3, 1, &[0x01, 0x02], NOW - 60, &gw).as_bytes(), NOW).expect("push");
+    let dropped = lorawan_uplinks(&f.store, &f.manager, &UplinkQuery { outcome: Some("dropped"), limit: 10, ..Default::default() }).expect("list");
+    assert!(dropped.uplinks[0].uplink.reason.as_deref().is_some_and(|r| r.contains("begins with 01")), "{dropped:?}");
+}
+
+/// Lobaro formats 1 and 2 in one uplink, format 1 in three parts.
+#[test]
+fn lobaro_formats_1_and_2() {
+    let f = users::fixture(NOW);
+    let token = source(&f, "cs", "chirpstack");
+    lorawan_device_set(&f.store, &f.manager, &device(BRIDGE, "", "Lobaro", "wMBus LoRaWAN Bridge", "wmbus-lobaro"), NOW).expect("device");
+    let gw = [("0016c001f153a14c", -90, 5.0)];
+    let push = |f_cnt: u32, port: u8, data: &[u8]| {
+        ingest_push(&f.store, "cs", Some(&token), chirpstack(BRIDGE, f_cnt, port, data, NOW - 50 + i64::from(f_cnt), &gw).as_bytes(), NOW).expect("push")
+    };
+    let heard = NOW - 900;
+    let with_time = |flags: u8, rssi: Option<u8>, t: &[u8]| {
+        let mut v = vec![flags];
+        v.extend_from_slice(&heard.to_be_bytes()[3..]);
+        v.extend(rssi);
+        v.extend_from_slice(t);
+        v
+    };
+    let t1 = telegram("30000001", 1, 10);
+    assert_eq!(push(1, 101, &with_time(0x03, None, &t1)).stored, 1);
+    let t2 = telegram("30000002", 1, 20);
+    assert_eq!(push(2, 102, &with_time(0x03, Some(80), &t2)).stored, 1);
+    let t3 = telegram("30000003", 1, 30);
+    let first = with_time(0x01, None, &t3[..5]);
+    assert_eq!(push(3, 101, &first).telegrams, 0);
+    let mut middle = vec![0x00];
+    middle.extend_from_slice(&t3[5..12]);
+    assert_eq!(push(4, 101, &middle).telegrams, 0);
+    let mut last = vec![0x02];
+    last.extend_from_slice(&t3[12..]);
+    assert_eq!(push(5, 101, &last).stored, 1);
+    let times = |serial: &str| -> (i64, Option<i64>) {
+        f.store
+            .reader()
+            .expect("r")
+            .query_row(&format!("SELECT t.received_at, t.rssi FROM telegrams t JOIN meters m ON m.id = t.meter_id WHERE m.serial = '{serial}'"), [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("telegram")
+    };
+    assert_eq!(times("30000001"), (heard, Some(-90)), "format 1: the bridge's time, the gateway's RSSI");
+    assert_eq!(times("30000002"), (heard, Some(-80)), "format 2: the bridge's RSSI");
+    assert_eq!(times("30000003").0, heard);
+    assert_eq!(count(&f.store, "SELECT count(*) FROM readings"), 3);
+}
+
 #[test]
 fn the_things_stack_delivers_the_same_way() {
     let f = users::fixture(NOW);

@@ -10,6 +10,9 @@ use releve_core::store::lorawan::{DeviceQuery, UplinkQuery};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The largest registry file taken (a million devices is about 100 MB).
+const MAX_REGISTRY_BYTES: u64 = 256 << 20;
+
 #[derive(Deserialize)]
 struct DevicesArgs {
     search: Option<String>,
@@ -74,6 +77,11 @@ pub(crate) fn call(ctx: &Ctx, session: &Session, name: &str, args: Value, now: i
                     (Some(content), None) => content.into_bytes(),
                     (None, Some(id)) => {
                         let upload = ctx.uploads.take(session.user_id, &id)?;
+                        let size = std::fs::metadata(&upload.path).map_or(0, |m| m.len());
+                        if size > MAX_REGISTRY_BYTES {
+                            let _ = std::fs::remove_file(&upload.path);
+                            return Err(crate::too_large(MAX_REGISTRY_BYTES));
+                        }
                         let read = std::fs::read(&upload.path);
                         let _ = std::fs::remove_file(&upload.path);
                         read.map_err(|e| ApiError::new("io", format!("cannot read the uploaded file: {e}")))?

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 pub const MAX_PAYLOAD: usize = 256;
 /// The most gateways one uplink may name.
 pub const MAX_GATEWAYS: usize = 64;
+/// The largest event read (ChirpStack's and The Things Stack's are a few kilobytes).
+pub const MAX_EVENT: usize = 256 << 10;
 /// A gateway's own time is believed when within this many seconds of the event's time.
 const GATEWAY_CLOCK_TOLERANCE: i64 = 3600;
 
@@ -48,6 +50,9 @@ pub struct GatewayReception {
 
 /// Read one event in `format` (`chirpstack` or `tts`); `Err` says in words why it is not one.
 pub fn parse(format: &str, body: &[u8]) -> Result<Event, String> {
+    if body.len() > MAX_EVENT {
+        return Err(format!("an event of {} bytes (at most {MAX_EVENT})", body.len()));
+    }
     let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8 text: {e}"))?;
     let text = text.trim_start_matches('\u{feff}').trim();
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
@@ -55,7 +60,9 @@ pub fn parse(format: &str, body: &[u8]) -> Result<Event, String> {
         return Err("not a JSON object".into());
     };
     match format {
+        "tts" if object.contains_key("deviceInfo") => Err("a ChirpStack event (deviceInfo): this source's format is tts".into()),
         "tts" => tts(&object),
+        _ if object.contains_key("end_device_ids") => Err("a The Things Stack event (end_device_ids): this source's format is chirpstack".into()),
         _ => chirpstack(&object),
     }
 }
@@ -480,6 +487,9 @@ mod tests {
         assert!(bad("chirpstack", &format!(r#"{{"deviceInfo":{{"devEui":"0101010101010101"}},"data":"{big}"}}"#)).contains("at most 256"));
         let many = vec![r#"{"gatewayId":"0016c001f153a14c"}"#; 65].join(",");
         assert!(bad("chirpstack", &format!(r#"{{"deviceInfo":{{"devEui":"0101010101010101"}},"rxInfo":[{many}]}}"#)).contains("65 rxInfo"));
-        assert!(bad("chirpstack", &format!(r#"{{"deviceInfo":{{"devEui":"0101010101010101"}},"rxInfo":[{{"rssi":-3}}]}}"#)).contains("gatewayId"));
+        assert!(bad("chirpstack", TTS_UP).contains("format is chirpstack"));
+        assert!(bad("tts", CHIRPSTACK_UP).contains("format is tts"));
+        assert!(bad("tts", &" ".repeat(MAX_EVENT + 1)).contains("at most"));
+        assert!(bad("chirpstack", r#"{"deviceInfo":{"devEui":"0101010101010101"},"rxInfo":[{"rssi":-3}]}"#).contains("gatewayId"));
     }
 }

@@ -25,12 +25,16 @@ fn ok(args: &[&str]) -> String {
 
 /// curl's POST of `body` to `url` with `token`: (HTTP status, JSON answer).
 fn post(url: &str, token: &str, body: &str, dir: &Path) -> (u16, serde_json::Value) {
+    post_as(url, Some(token), body, dir)
+}
+
+fn post_as(url: &str, token: Option<&str>, body: &str, dir: &Path) -> (u16, serde_json::Value) {
     let file = dir.join("event.json");
     std::fs::write(&file, body).expect("write");
     let answer = dir.join("answer.json");
     let o = Command::new("curl")
         .args(["-s", "-o", answer.to_str().expect("utf8"), "-w", "%{http_code}", "-X", "POST"])
-        .args(["-H", &format!("Authorization: Bearer {token}"), "-H", "Content-Type: application/json"])
+        .args(["-H", &format!("Authorization: Bearer {}", token.unwrap_or("")), "-H", "Content-Type: application/json"])
         .arg("--data-binary")
         .arg(format!("@{}", file.display()))
         .arg(url)
@@ -140,4 +144,20 @@ fn a_network_server_posts_uplinks_of_registered_and_unknown_devices() {
 
     let listed = ok(&["lorawan", "devices", "list", "--db", db_s]);
     assert!(listed.lines().any(|l| l.starts_with("70B3D5E75E00B0B0;") && l.ends_with(";2")), "{listed}");
+
+    // The browser's way: the file uploaded, then imported by its upload id; the screens' lists.
+    let api = |name: &str| format!("http://127.0.0.1:{}/api/{name}", server.port);
+    let (status, login) = post_as(&api("login"), None, r#"{"login":"manager","password":"manager"}"#, dir.path());
+    assert_eq!(status, 200, "{login}");
+    let session = login["token"].as_str().expect("token").to_string();
+    let more = "dev_eui;serial;brand;model;payload;address;city;commissioned\nA84041000181B365;;Adeunis;Temp;raw;Mairie;Saint-Chamond;2026-06-01\n";
+    let (status, upload) = post_as(&format!("{}?name=objets-2.csv", api("upload")), Some(&session), more, dir.path());
+    assert_eq!(status, 200, "{upload}");
+    let args = serde_json::json!({"name": "objets-2.csv", "upload": upload["upload"]}).to_string();
+    let (status, r) = post_as(&api("lorawan_devices_import"), Some(&session), &args, dir.path());
+    assert_eq!((status, r["created"].as_u64()), (200, Some(1)), "{r}");
+    let (status, r) = post_as(&api("lorawan_devices"), Some(&session), r#"{"search":"saint-chamond","limit":10}"#, dir.path());
+    assert_eq!((status, r["total"].as_i64()), (200, Some(3)), "{r}");
+    let (status, r) = post_as(&api("lorawan_uplinks"), Some(&session), r#"{"outcome":"unknown-device"}"#, dir.path());
+    assert_eq!((status, r["total"].as_i64(), r["uplinks"][0]["payload"].as_str()), (200, Some(1), Some("CAFE")), "{r}");
 }

@@ -52,6 +52,10 @@ pub const COMMANDS: &[&str] = &[
     "keys_import",
     "login",
     "logout",
+    "lorawan_device_set",
+    "lorawan_devices",
+    "lorawan_devices_import",
+    "lorawan_uplinks",
     "map_points",
     "map_set_settings",
     "map_settings",
@@ -325,6 +329,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             }
         }
         _ if name.starts_with("consumer_report") => match crate::consumer_report::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if name.starts_with("lorawan_") => match crate::lorawan::call(ctx, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },

@@ -8,6 +8,7 @@ mod consumer_report;
 mod export_jobs;
 mod export_layouts;
 pub mod jobs;
+mod lorawan;
 mod notify;
 mod reports;
 mod tasks;

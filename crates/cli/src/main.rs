@@ -81,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         command: SourcesCommand,
     },
+    /// LoRaWAN connected objects (the registry by DevEUI).
+    Lorawan {
+        #[command(subcommand)]
+        command: LorawanCommand,
+    },
     /// Decode one telegram and print it as JSON.
     Decode {
         #[arg(long)]
@@ -215,6 +220,36 @@ enum KeysCommand {
         #[command(flatten)]
         acting: Acting,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum LorawanCommand {
+    /// The registry of LoRaWAN objects.
+    Devices {
+        #[command(subcommand)]
+        command: LorawanDevicesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LorawanDevicesCommand {
+    /// Import `dev_eui;serial;brand;model;payload;address;city;commissioned` (a header row, `;`,
+    /// UTF-8, dates YYYY-MM-DD); a bad line and nothing is stored; devices already there are updated.
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        file: PathBuf,
+    },
+    /// The registry as `;`-separated rows: the import's columns, then manufacturer, last
+    /// uplink (UTC) and uplinks counted.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
     },
 }
 
@@ -501,6 +536,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sources { command } => sources(command),
+        Command::Lorawan { command: LorawanCommand::Devices { command } } => lorawan_devices(command),
         Command::Decode { key, previous, explain, hex } => {
             let v = releve_api::commands::decode(&hex, key.as_deref(), &previous, explain)?;
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -645,6 +681,58 @@ fn sources(command: SourcesCommand) -> Result<(), Failure> {
             let session = login(&store, &acting)?;
             source_remove(&store, &session, &name, now())?;
             println!("source {name} removed");
+            Ok(())
+        }
+    }
+}
+
+/// `releve lorawan devices import|list`.
+fn lorawan_devices(command: LorawanDevicesCommand) -> Result<(), Failure> {
+    use releve_core::lorawan::{lorawan_devices, lorawan_devices_import};
+    match command {
+        LorawanDevicesCommand::Import { db, acting, file } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let content = read(&file)?;
+            match lorawan_devices_import(&store, &session, &name, &content, now()) {
+                Ok(r) => {
+                    println!("{}: {} devices, {} added, {} updated", r.name, r.rows, r.created, r.updated);
+                    Ok(())
+                }
+                Err(releve_core::Error::BadLines { source_name, lines, count }) => {
+                    for (line, reason) in &lines {
+                        eprintln!("{source_name}, line {line}: {reason}");
+                    }
+                    let message = format!("{source_name}: {count} bad lines, nothing stored");
+                    Err(Failure { code: "bad_lines".into(), message, details: None })
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        LorawanDevicesCommand::List { db, acting } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let q = releve_core::store::lorawan::DeviceQuery { limit: i64::MAX, ..Default::default() };
+            println!("dev_eui;serial;brand;model;payload;address;city;commissioned;manufacturer;last_uplink;uplinks");
+            for d in lorawan_devices(&store, &session, &q)?.devices {
+                let last = d.last_uplink.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+                let fields = [
+                    d.dev_eui,
+                    d.serial,
+                    d.brand,
+                    d.model,
+                    d.payload,
+                    d.address,
+                    d.city,
+                    d.commissioned.unwrap_or_default(),
+                    d.manufacturer,
+                    last.unwrap_or_default(),
+                    d.uplinks.to_string(),
+                ];
+                let row: Vec<String> = fields.iter().map(|f| f.replace([';', '\n', '\r'], " ")).collect();
+                println!("{}", row.join(";"));
+            }
             Ok(())
         }
     }

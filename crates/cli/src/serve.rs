@@ -26,7 +26,7 @@ use tower_http::services::ServeDir;
 pub fn body_limit(command: &str) -> u64 {
     match command {
         "login" => 16 << 10,
-        "import_start" | "keys_import" | "park_import" => 64 << 20,
+        "import_start" | "keys_import" | "park_import" | "lorawan_devices_import" => 64 << 20,
         _ => 1 << 20,
     }
 }

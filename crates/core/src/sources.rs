@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 /// The formats a source may deliver: drive-by lines (bare hex, `telegram=|..|`, rtl-wmbus),
 /// one JSON object a line (`{"telegram": hex, "time"?, "rssi"?, "gateway"?}`), or Elvaco CMe
 /// gateway report rows (`gateway;secondary address;YYYY-MM-DD hh:mm:ss;count;wired M-Bus long
-/// frame from its C field, without checksum and stop byte`, a header row allowed first).
-pub const FORMATS: [&str; 3] = ["lines", "jsonl", "elvaco"];
+/// frame from its C field, without checksum and stop byte`, a header row allowed first), or
+/// one LoRaWAN network server event (`chirpstack`, `tts`: see [`crate::lorawan`]).
+pub const FORMATS: [&str; 5] = ["lines", "jsonl", "elvaco", "chirpstack", "tts"];
 /// The kinds of source made so far: concentrators pushing over HTTP, or dropping files into
 /// a folder (an allowed folder; FTP, SFTP or SMB done by the system).
 pub const KINDS: [&str; 2] = ["http", "folder"];
@@ -256,7 +257,10 @@ fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -
 /// A delivery's body (UTF-8) read in the source's format: its numbered lines (frames, skips,
 /// and bad lines with their reason). Every frame names the gateways that heard it: a frame
 /// naming none was heard by the source's own concentrator.
-pub(crate) fn read_lines(_store: &Store, source: &Source, body: &[u8], settings: &import::Settings) -> Result<Vec<(u64, line::Line)>> {
+pub(crate) fn read_lines(store: &Store, source: &Source, body: &[u8], settings: &import::Settings) -> Result<Vec<(u64, line::Line)>> {
+    if crate::lorawan::FORMATS.contains(&source.format.as_str()) {
+        return crate::lorawan::read_event(store, source, &source.format, body, settings);
+    }
     let tz = settings.tz();
     let name = source.name.as_str();
     Ok(text::lines(body)

@@ -70,6 +70,7 @@ pub use info::{
     STATUS_PERMANENT_ERROR, STATUS_TEMPORARY_ERROR,
 };
 pub use key::AesKey;
+pub use link::frame_without_crcs;
 pub use record::{Function, Quantity, Record, Unit, Value};
 pub use telegram::{Security, SecurityMode, SecurityStatus, Telegram};
 pub use trace::Step;

@@ -286,6 +286,27 @@ fn strip_format_b(frame: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A wireless frame forwarded from its L field with its data-link CRCs removed (as LoRaWAN
+/// bridges such as Lobaro's send it), made readable: a format A frame's L already counts only
+/// the bytes that remain and is kept; a format B frame's L still counts the CRCs that are gone
+/// (2 bytes, 4 when the frame with CRCs is longer than 128 bytes) and is set to the bytes
+/// there. `None` when L fits neither (a cut or padded frame), or the frame is shorter than
+/// its link header.
+pub fn frame_without_crcs(frame: &[u8]) -> Option<Vec<u8>> {
+    let l = usize::from(*frame.first()?);
+    let after = frame.len() - 1;
+    if frame.len() <= WIRELESS_HEADER {
+        return None;
+    }
+    let format_b = (l == after + 2 && l < 128) || (l == after + 4 && l >= 128);
+    if l != after && !format_b {
+        return None;
+    }
+    let mut out = frame.to_vec();
+    out[0] = u8::try_from(after).ok()?;
+    Some(out)
+}
+
 /// Insert format A CRCs into a frame given without CRCs (used by the encoder and tests).
 pub(crate) fn add_format_a_crcs(frame: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(frame.len() + 40);
@@ -365,6 +386,23 @@ mod tests {
         let crc = crc16_en13757(&b);
         b.extend_from_slice(&crc.to_be_bytes());
         check(&b, Ok((0x44, 48, Framing::WirelessFormatB)));
+    }
+
+    #[test]
+    fn frames_whose_crcs_a_bridge_removed() {
+        let f = hex(DWZ);
+        assert_eq!(frame_without_crcs(&f), Some(f.clone()), "format A: L already counts what is there");
+        let mut b = f.clone();
+        b[0] += 2;
+        assert_eq!(frame_without_crcs(&b), Some(f.clone()), "format B: L counted the CRC that is gone");
+        let mut long = vec![0u8; 131];
+        long[0] = 134; // 135 bytes with the two CRCs of a long format B frame
+        assert_eq!(frame_without_crcs(&long).map(|v| v[0]), Some(130));
+        b[0] += 1;
+        assert_eq!(frame_without_crcs(&b), None, "an L that fits no framing");
+        assert_eq!(frame_without_crcs(&f[..5]), None);
+        assert_eq!(frame_without_crcs(&[]), None);
+        check(&frame_without_crcs(&hex(DWZ)).expect("frame"), Ok((0x44, 48, Framing::WirelessNoCrc)));
     }
 
     #[test]

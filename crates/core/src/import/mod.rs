@@ -260,6 +260,11 @@ impl Settings {
     pub fn tz(&self) -> Tz {
         self.tz
     }
+
+    /// The import's time: the reception time of what says none.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
 }
 
 /// Import `total` parsed lines (numbered from 1) of a file or a pushed body whose bytes are

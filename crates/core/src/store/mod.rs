@@ -37,6 +37,7 @@ pub mod info_codes;
 pub mod keys;
 mod label;
 pub mod layouts;
+pub mod lorawan;
 pub mod meters;
 mod migrate;
 pub mod notify;

@@ -40,6 +40,7 @@ pub mod layouts;
 pub mod meters;
 mod migrate;
 pub mod notify;
+pub mod objects;
 pub mod profiles;
 pub mod readings;
 pub mod reports;

@@ -9,6 +9,7 @@ mod export_jobs;
 mod export_layouts;
 pub mod jobs;
 mod notify;
+mod objects;
 mod reports;
 mod tasks;
 mod uploads;

@@ -498,7 +498,7 @@ const EN: Words = Words {
     address: "Address",
     city: "Municipality",
     commissioned: "Commissioning date of the connected object",
-    commissioned_short: "Commissioned",
+    commissioned_short: "In service since",
     decommissioned: "Decommissioning date",
     object: "connected object",
     objects: "connected objects",

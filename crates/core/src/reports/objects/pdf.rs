@@ -4,7 +4,7 @@
 //! footer "Page i of n".
 
 use super::Count;
-use crate::consumer_report::pdf::{fit, wrap, Align, Document, Font, Page, Rgb, A4};
+use crate::consumer_report::pdf::{fit, text_width, wrap, Align, Document, Font, Page, Rgb, A4};
 
 const MARGIN: f64 = 42.0;
 const WIDTH: f64 = A4.0 - 2.0 * MARGIN;
@@ -23,7 +23,7 @@ const RULE: Rgb = Rgb(0xCC, 0xCC, 0xCC);
 const HEAD: Rgb = Rgb(0xE4, 0xE7, 0xEC);
 
 /// Widths of the list's columns: brand, model, DevEUI, address, commune, commissioning.
-const WIDTHS: [f64; 6] = [78.0, 88.0, 96.0, 125.0, 70.0, 54.0];
+const WIDTHS: [f64; 6] = [68.0, 98.0, 84.0, 127.0, 72.0, 62.0];
 
 fn column_x(i: usize) -> f64 {
     MARGIN + WIDTHS[..i].iter().sum::<f64>()
@@ -140,7 +140,14 @@ fn objects_table(doc: &mut Document, c: &Count, top: f64) -> f64 {
         page.fill_color(INK);
         let cells = [c.brand_or_none(&o.brand), &o.model, &o.dev_eui, &o.address, &o.city, &c.day(&o.commissioned)];
         for (k, cell) in cells.iter().enumerate() {
-            let text = fit(Font::Regular, SIZE, cell, WIDTHS[k] - 8.0);
+            let room = WIDTHS[k] - 8.0;
+            if k == 2 {
+                // A DevEUI is never cut: a wide one is set smaller.
+                let size = (SIZE * room / text_width(Font::Regular, SIZE, cell)).min(SIZE);
+                page.text(column_x(k) + 4.0, y + 9.2, Font::Regular, size, Align::Left, cell);
+                continue;
+            }
+            let text = fit(Font::Regular, SIZE, cell, room);
             page.text(column_x(k) + 4.0, y + 9.2, Font::Regular, SIZE, Align::Left, &text);
         }
         y += ROW;
@@ -238,7 +245,7 @@ fn signatures(doc: &mut Document, c: &Count, top: f64) {
         let x = MARGIN + half * i as f64;
         let name = fit(Font::Bold, 10.0, party, half - 20.0);
         page.text(x, y + 44.0, Font::Bold, 10.0, Align::Left, &name);
-        let underline = crate::consumer_report::pdf::text_width(Font::Bold, 10.0, &name);
+        let underline = text_width(Font::Bold, 10.0, &name);
         page.stroke_color(INK);
         page.line_width(0.6);
         page.line(x, y + 46.5, x + underline, y + 46.5);

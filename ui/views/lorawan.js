@@ -2,7 +2,8 @@
 // on screen, report_objects as PDF or CSV; the parties and agreement in objects_settings,
 // changed with `settings`), and the registry (lorawan_devices: DevEUI, brand, model, payload
 // format, address, commune, commissioning, last uplink, uplinks) with a text filter and a CSV
-// import (lorawan_devices_import, its refused lines listed by number).
+// import (lorawan_devices_import, needs `settings`; a file with a bad line is refused whole,
+// its lines listed by number).
 import { call, importFile } from "../api.js";
 import { t, tOr, fmtInt, fmtDateTime, errorText, getLocale, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -23,7 +24,7 @@ function dayText(ymd) {
 export function render(root, ctx) {
   const canExport = ctx.can("export");
   const canSettings = ctx.can("settings");
-  const canImport = ctx.can("edit_meters");
+  const canImport = ctx.can("settings");
   const thisYear = Number(isoDateInTz(Math.floor(Date.now() / 1000)).slice(0, 4));
   if (!state.year) state.year = thisYear;
   let alive = true;
@@ -177,7 +178,7 @@ export function render(root, ctx) {
     const my = ++seq;
     tbody.classList.add("loading");
     const args = { offset: state.offset, limit: PAGE };
-    if (state.filter.trim()) args.filter = state.filter.trim();
+    if (state.filter.trim()) args.search = state.filter.trim();
     try {
       const res = await call("lorawan_devices", args);
       if (!alive || my !== seq) return;
@@ -218,10 +219,13 @@ export function render(root, ctx) {
     }).join("");
     const more = lines.length > 200 ? `<li class="muted">${esc(t("lw.import.more", { n: fmtInt(lines.length - 200) }))}</li>` : "";
     let head;
-    if (error) head = `<p class="error-text" data-testid="lw-import-error">${esc(t("lw.import.failed", { file, message: errorText(error) }))}</p>`;
+    if (error) {
+      const message = error.code === "bad_lines" ? t("lw.import.badLines", { n: fmtInt((error.details && error.details.count) || lines.length) }) : errorText(error);
+      head = `<p class="error-text" data-testid="lw-import-error">${esc(t("lw.import.failed", { file, message }))}</p>`;
+    }
     else {
-      const n = (k) => fmtInt(Number(result[k] || 0));
-      head = `<p class="ok-text" data-testid="lw-import-done">${esc(t("lw.import.done", { file, added: n("added"), updated: n("updated"), rejected: fmtInt(lines.length) }))}</p>`;
+      const n = (...keys) => fmtInt(Number(keys.map((k) => result[k]).find((v) => v !== undefined) || 0));
+      head = `<p class="ok-text" data-testid="lw-import-done">${esc(t("lw.import.done", { file, added: n("created", "added"), updated: n("updated") }))}</p>`;
     }
     $("lw-import-report").innerHTML = `<div class="card">${head}${items ? `<ul class="lw-import-lines">${items}${more}</ul>` : ""}</div>`;
   }

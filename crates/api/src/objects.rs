@@ -38,7 +38,9 @@ impl Bounded for YearArgs {
 
 #[derive(Deserialize)]
 struct DevicesArgs {
-    filter: Option<String>,
+    /// Part of the DevEUI, serial, brand, model, address or commune.
+    #[serde(alias = "filter")]
+    search: Option<String>,
     #[serde(default)]
     offset: i64,
     limit: Option<i64>,
@@ -89,7 +91,7 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, no
             _ => {
                 let a: DevicesArgs = parse(args)?;
                 let limit = a.limit.unwrap_or(100);
-                ok(objects::lorawan_devices(store, session, a.filter.as_deref(), a.offset, limit)?)
+                ok(objects::lorawan_devices(store, session, a.search.as_deref(), a.offset, limit)?)
             }
         }
     };
@@ -119,8 +121,10 @@ mod tests {
         assert_eq!((e.code.as_str(), e.details.as_ref().map(|d| d["field"].clone())), ("bad_input", Some(json!("year"))));
         let e = ctx.call(Some(&token), "report_objects", json!({"year": 2026, "format": "docx"})).expect_err("format");
         assert_eq!(e.code, "bad_input");
-        let list = ctx.call(Some(&token), "lorawan_devices", json!({"filter": "x", "limit": 10})).expect("list");
+        let list = ctx.call(Some(&token), "lorawan_devices", json!({"search": "x", "limit": 10})).expect("list");
         assert_eq!(list, json!({"total": 0, "devices": []}));
+        let list = ctx.call(Some(&token), "lorawan_devices", json!({"filter": "x"})).expect("the brief's name of the filter");
+        assert_eq!(list["total"], 0);
         let e = ctx.call(Some(&token), "lorawan_devices", json!({"offset": -1})).expect_err("offset");
         assert_eq!(e.code, "bad_input");
     }

@@ -90,7 +90,8 @@ fn a_year_counts_the_objects_in_service_during_it() {
     let y2026 = objects::report_objects_count(&r.store, &r.clerk, 2026).expect("count");
     assert_eq!(y2026.total, 6, "{y2026:?}");
     assert_eq!(y2026.undated, 1);
-    let brands: Vec<(&str, u64, Vec<(&str, u64)>)> = y2026
+    type Models<'a> = Vec<(&'a str, u64)>;
+    let brands: Vec<(&str, u64, Models)> = y2026
         .brands
         .iter()
         .map(|b| (b.brand.as_str(), b.objects, b.models.iter().map(|m| (m.model.as_str(), m.objects)).collect()))
@@ -158,7 +159,7 @@ fn the_pdf_names_the_year_the_parties_and_every_object() {
     let saved = objects::objects_settings_set(&r.store, &r.manager, &settings, NOW).expect("manager");
     assert_eq!(saved.municipality, "Ville de Saint-Chamond");
     assert_eq!(objects::objects_settings(&r.store, &r.clerk).expect("read"), saved);
-    let audit = store::audit::latest(&*r.store.reader().expect("reader"), 5).expect("audit");
+    let audit = store::audit::latest(&r.store.reader().expect("reader"), 5).expect("audit");
     assert!(audit.iter().any(|a| a.event == "objects_settings" && a.user == "boss"), "audited");
     let bad = ObjectsSettings { access: "gold".into(), ..settings.clone() };
     assert_eq!(objects::objects_settings_set(&r.store, &r.manager, &bad, NOW).expect_err("access").code(), "bad_input");

@@ -47,12 +47,12 @@ pub(super) fn lorawan_objects(store: &Store, system: &Session, seed: u64, now: i
         for i in 0..count {
             n += 1;
             let dev_eui = format!("{oui}{:08X}", 0x0010_0000 + (n as u32) * 7919 + i as u32);
-            let city = CITIES[if n % 5 == 0 { 1 } else if n % 7 == 0 { 2 } else { 0 }];
+            let city = CITIES[if n.is_multiple_of(5) { 1 } else if n.is_multiple_of(7) { 2 } else { 0 }];
             let address = format!("{} {}", rng.gen_range(1..90), STREETS[rng.gen_range(0..STREETS.len())]);
             let commissioned = first + chrono::Duration::days(rng.gen_range(0..span));
             // Two objects not dated yet; every eleventh taken out some months after it came.
-            let commissioned = (n % 23 != 0).then(|| commissioned.to_string());
-            let decommissioned = (n % 11 == 0)
+            let commissioned = (!n.is_multiple_of(23)).then(|| commissioned.to_string());
+            let decommissioned = n.is_multiple_of(11)
                 .then(|| first + chrono::Duration::days(rng.gen_range(0..span)))
                 .filter(|d| commissioned.as_deref().is_some_and(|c| d.to_string().as_str() > c))
                 .map(|d| d.to_string());
@@ -77,7 +77,7 @@ pub(super) fn lorawan_objects(store: &Store, system: &Session, seed: u64, now: i
             store::objects::upsert_device(&conn, &device, now)?;
             if decommissioned.is_none() && commissioned.is_some() {
                 let uplinks = rng.gen_range(40..2_000);
-                let last = now - rng.gen_range(60..(if n % 13 == 0 { 12 * 86_400 } else { 7_200 }));
+                let last = now - rng.gen_range(60..(if n.is_multiple_of(13) { 12 * 86_400 } else { 7_200 }));
                 store::objects::set_uplinks(&conn, &dev_eui, uplinks, Some(last))?;
             }
         }

@@ -71,6 +71,8 @@ pub const COMMANDS: &[&str] = &[
     "notify_rules_list",
     "notify_settings",
     "notify_settings_get",
+    "objects_settings",
+    "objects_settings_set",
     "park_import",
     "park_import_folder",
     "park_profile_delete",
@@ -78,6 +80,8 @@ pub const COMMANDS: &[&str] = &[
     "park_profiles_list",
     "report_consumption",
     "report_consumption_export",
+    "report_objects",
+    "report_objects_count",
     "report_performance",
     "report_performance_comment",
     "report_performance_export",
@@ -333,6 +337,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
         _ if name.starts_with("lorawan_") => match crate::lorawan::call(ctx, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if crate::objects::NAMES.contains(&name) => match crate::objects::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },

@@ -10,6 +10,7 @@ mod export_layouts;
 pub mod jobs;
 mod lorawan;
 mod notify;
+mod objects;
 mod reports;
 mod tasks;
 mod uploads;

@@ -209,6 +209,23 @@ enum ReportCommand {
         #[command(flatten)]
         acting: Acting,
     },
+    /// The yearly count of connected objects (the LoRaWAN convention's procès-verbal): the
+    /// objects in service during the year, counts by brand and model, signature block; PDF
+    /// or CSV by the extension of --out.
+    Objects {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        year: i32,
+        /// FILE.pdf or FILE.csv.
+        #[arg(long)]
+        out: PathBuf,
+        /// Language of the report (default: the --user's).
+        #[arg(long, value_parser = ["fr", "en"])]
+        locale: Option<String>,
+        #[command(flatten)]
+        acting: Acting,
+    },
 }
 
 #[derive(Subcommand)]
@@ -513,6 +530,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     return Err(Failure { code: "bad_request".into(), message, details: None });
                 }
             }
+            Ok(())
+        }
+        Command::Report { command: ReportCommand::Objects { db, year, out, locale, acting } } => {
+            use releve_core::reports::objects::{report_objects, Format, ObjectsRequest};
+            let extension = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+            let format = Format::parse(&extension).map_err(|_| Failure {
+                code: "bad_input".into(),
+                message: format!("--out {}: the file name ends with .pdf or .csv", out.display()),
+                details: None,
+            })?;
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let locale = locale.as_deref().map(releve_core::consumer_report::Locale::parse).transpose()?;
+            let file = report_objects(&store, &session, &ObjectsRequest { year, format, locale }, now())?;
+            std::fs::write(&out, &file.bytes).map_err(|e| releve_core::Error::io(&out, e))?;
+            println!("{} written to {} ({} bytes)", file.file_name, out.display(), file.bytes.len());
             Ok(())
         }
         Command::Keys { command: KeysCommand::Import { db, acting, file } } => {

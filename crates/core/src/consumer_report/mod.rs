@@ -8,7 +8,7 @@
 
 mod chart;
 mod html;
-mod pdf;
+pub(crate) mod pdf;
 mod pdf_canvas;
 mod pdf_report;
 mod text;

@@ -303,6 +303,39 @@ impl Document {
     }
 }
 
+/// `text` in lines of at most `width` points, cut at spaces; at most `max` lines, the last
+/// one cut with an ellipsis if need be.
+pub fn wrap(font: Font, size: f64, text: &str, width: f64, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+        if text_width(font, size, &candidate) <= width || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut current, word.to_string()));
+        }
+    }
+    lines.push(current);
+    if lines.len() > max {
+        let rest = lines.split_off(max - 1).join(" ");
+        lines.push(rest);
+    }
+    lines.into_iter().map(|l| fit(font, size, &l, width)).collect()
+}
+
+/// `text` cut with an ellipsis to fit `width` points.
+pub fn fit(font: Font, size: f64, text: &str, width: f64) -> String {
+    if text_width(font, size, text) <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.to_string();
+    while !s.is_empty() && text_width(font, size, &format!("{s}…")) > width {
+        s.pop();
+    }
+    format!("{}…", s.trim_end())
+}
+
 const HELVETICA: [u16; 224] = [
     278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, //
     556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, //

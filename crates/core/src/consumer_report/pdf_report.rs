@@ -3,7 +3,7 @@
 //! pages with its header repeated; every page has a footer "Page i of n".
 
 use super::chart;
-use super::pdf::{text_width, Align, Document, Font, Page, Rgb, A4};
+use super::pdf::{fit, wrap, Align, Document, Font, Page, Rgb, A4};
 use super::pdf_canvas::PdfCanvas;
 use super::Report;
 use crate::error::Result;
@@ -256,37 +256,4 @@ fn footer(page: &mut Page, r: &Report, number: usize, count: usize) {
 
 fn rgb(c: plotters::style::RGBColor) -> Rgb {
     Rgb(c.0, c.1, c.2)
-}
-
-/// `text` in lines of at most `width` points, cut at spaces; at most `max` lines, the last
-/// one cut with an ellipsis if need be.
-fn wrap(font: Font, size: f64, text: &str, width: f64, max: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in text.split(' ') {
-        let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
-        if text_width(font, size, &candidate) <= width || current.is_empty() {
-            current = candidate;
-        } else {
-            lines.push(std::mem::replace(&mut current, word.to_string()));
-        }
-    }
-    lines.push(current);
-    if lines.len() > max {
-        let rest = lines.split_off(max - 1).join(" ");
-        lines.push(rest);
-    }
-    lines.into_iter().map(|l| fit(font, size, &l, width)).collect()
-}
-
-/// `text` cut with an ellipsis to fit `width` points.
-fn fit(font: Font, size: f64, text: &str, width: f64) -> String {
-    if text_width(font, size, text) <= width {
-        return text.to_string();
-    }
-    let mut s: String = text.to_string();
-    while !s.is_empty() && text_width(font, size, &format!("{s}…")) > width {
-        s.pop();
-    }
-    format!("{}…", s.trim_end())
 }

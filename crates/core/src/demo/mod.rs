@@ -1,7 +1,9 @@
 //! Demo database: a realistic meter park around Saint-Chamond (Loire) whose 13 months of
 //! readings enter through the real import path as real AES-encrypted telegrams.
-//! `park` plans the meters, customers and events; `telegrams` writes what the meters send.
+//! `park` plans the meters, customers and events; `telegrams` writes what the meters send;
+//! `objects` fills the LoRaWAN registry of connected objects.
 
+mod objects;
 mod park;
 mod telegrams;
 
@@ -101,6 +103,7 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
     })?;
     record_exchange(store, &plans, &system, now)?;
     billing_examples(store, &system, water_group, now)?;
+    objects::lorawan_objects(store, &system, spec.seed, now)?;
     store.checkpoint()?;
     progress("readings", total, total);
     Ok(report)

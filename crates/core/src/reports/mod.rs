@@ -1,8 +1,9 @@
 //! The reports: consumption per consumer over a period (with limits to find abnormal ones),
 //! and reading performance (received vs expected readings per meter) with saved, commented
-//! summaries. Both export to CSV in the session's locale (fr: `;` and `,`; en: `,` and `.`).
+//! summaries; the yearly count of connected objects (`objects`). Both export to CSV in the session's locale (fr: `;` and `,`; en: `,` and `.`).
 
 pub mod consumption;
+pub mod objects;
 pub mod performance;
 
 pub use consumption::{report_consumption, report_consumption_export, ConsumptionQuery, ConsumptionReport, ConsumptionRow};

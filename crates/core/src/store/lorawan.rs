@@ -29,7 +29,7 @@ pub struct Device {
 }
 
 /// A device as written by a clerk (the ingest's columns are left alone).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewDevice {
     pub dev_eui: String,
     pub serial: String,
@@ -84,8 +84,9 @@ pub struct DeviceQuery<'a> {
 
 /// A page of devices by DevEUI, and how many match.
 pub fn list(conn: &Connection, q: &DeviceQuery<'_>) -> Result<(i64, Vec<Device>)> {
-    let pattern = q.search.map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", s.replace(['%', '_'], "")));
-    let filter = "(?1 IS NULL OR dev_eui LIKE ?1 OR serial LIKE ?1 OR brand LIKE ?1 OR model LIKE ?1 OR address LIKE ?1 OR city LIKE ?1)
+    let pattern = q.search.map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", super::meters::like_literal(s)));
+    let filter = "(?1 IS NULL OR dev_eui LIKE ?1 ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR brand LIKE ?1 ESCAPE '\\'
+             OR model LIKE ?1 ESCAPE '\\' OR address LIKE ?1 ESCAPE '\\' OR city LIKE ?1 ESCAPE '\\')
          AND (?2 IS NULL OR payload = ?2)";
     let total: i64 = conn.query_row(&format!("SELECT count(*) FROM lorawan_devices WHERE {filter}"), params![pattern, q.payload], |r| r.get(0))?;
     let sql = format!("SELECT {COLUMNS} FROM lorawan_devices WHERE {filter} ORDER BY dev_eui LIMIT ?3 OFFSET ?4");

@@ -172,7 +172,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
 }
 
 /// `s` with LIKE's wildcards and its escape character escaped (`ESCAPE '\\'`).
-fn like_literal(s: &str) -> String {
+pub(super) fn like_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -41,6 +41,7 @@ pub mod lorawan;
 pub mod meters;
 mod migrate;
 pub mod notify;
+pub mod objects;
 pub mod profiles;
 pub mod readings;
 pub mod reports;

@@ -107,6 +107,7 @@ test("manager: the signatories saved from the screen; a clerk may read them, not
     await form.locator('select[name="access"]').selectOption("simple");
     await page.getByTestId("lw-parties-save").click();
     await page.getByTestId("lw-parties-msg").getByText("Signataires enregistrés.").waitFor();
+    await page.getByTestId("lw-count").screenshot({ path: path.join(ARTIFACTS, "lorawan-parties-fr.png") });
     const saved = await api("objects_settings", {}, token);
     assert.equal(saved.operator, "SIEL-Territoire d'énergie Loire");
     assert.equal(saved.access, "simple");

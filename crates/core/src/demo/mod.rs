@@ -102,8 +102,8 @@ pub fn build_demo(store: &Store, spec: &DemoSpec, now: i64, progress: Progress<'
         Ok(())
     })?;
     record_exchange(store, &plans, &system, now)?;
-    billing_examples(store, &system, water_group, now)?;
     objects::lorawan_objects(store, &system, spec.seed, now)?;
+    billing_examples(store, &system, water_group, now)?;
     store.checkpoint()?;
     progress("readings", total, total);
     Ok(report)

@@ -33,16 +33,36 @@ const BRIDGE_DRIFT: i64 = 600;
 /// status, a part of a telegram, a dropped telegram) and the registry's last uplink are
 /// written first, in a short transaction of their own; a retried delivery adds nothing.
 pub fn read_event(store: &Store, source: &Source, format: &str, body: &[u8], settings: &import::Settings) -> Result<Vec<(u64, line::Line)>> {
-    let uplink = match event::parse(format, body) {
-        Err(reason) => return Ok(vec![(1, line::Line::Bad(reason))]),
-        Ok(Event::Other) => return Ok(vec![(1, line::Line::Skip)]),
-        Ok(Event::Uplink(u)) => u,
-    };
-    let at = uplink.time.unwrap_or_else(|| settings.now());
+    let mut lines = read_events(store, source, format, &[body], settings)?;
+    Ok(vec![(1, lines.pop().unwrap_or(line::Line::Skip))])
+}
+
+/// Several events of one delivery (an MQTT batch): the line each gives, in order, what they
+/// leave kept in one short transaction for all.
+pub fn read_events(store: &Store, source: &Source, format: &str, bodies: &[&[u8]], settings: &import::Settings) -> Result<Vec<line::Line>> {
+    let parsed: Vec<_> = bodies.iter().map(|body| event::parse(format, body)).collect();
+    if !parsed.iter().any(|p| matches!(p, Ok(Event::Uplink(_)))) {
+        return Ok(parsed.into_iter().map(|p| if let Err(reason) = p { line::Line::Bad(reason) } else { line::Line::Skip }).collect());
+    }
     let mut conn = store.writer();
     let tx = conn.transaction()?;
-    let mut reader = Reader { conn: &tx, uplink: &uplink, at, source: source.id, fresh: true };
-    let line = match store::lorawan::get(&tx, &uplink.dev_eui)? {
+    let mut lines = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        lines.push(match p {
+            Err(reason) => line::Line::Bad(reason),
+            Ok(Event::Other) => line::Line::Skip,
+            Ok(Event::Uplink(uplink)) => read_uplink(&tx, source, &uplink, settings)?,
+        });
+    }
+    tx.commit()?;
+    Ok(lines)
+}
+
+/// One uplink, inside the caller's transaction.
+fn read_uplink(tx: &rusqlite::Connection, source: &Source, uplink: &Uplink, settings: &import::Settings) -> Result<line::Line> {
+    let at = uplink.time.unwrap_or_else(|| settings.now());
+    let mut reader = Reader { conn: tx, uplink, at, source: source.id, fresh: true };
+    let line = match store::lorawan::get(tx, &uplink.dev_eui)? {
         None => {
             reader.keep("unknown-device", None, &uplink.data)?;
             line::Line::Skip
@@ -57,12 +77,11 @@ pub fn read_event(store: &Store, source: &Source, format: &str, body: &[u8], set
                     line::Line::Skip
                 }
             };
-            store::lorawan::heard(&tx, &uplink.dev_eui, at, uplink.f_cnt, reader.fresh && !repeated)?;
+            store::lorawan::heard(tx, &uplink.dev_eui, at, uplink.f_cnt, reader.fresh && !repeated)?;
             line
         }
     };
-    tx.commit()?;
-    Ok(vec![(1, line)])
+    Ok(line)
 }
 
 /// One uplink being read, inside the transaction that keeps what it leaves.

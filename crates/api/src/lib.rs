@@ -8,6 +8,7 @@ mod consumer_report;
 mod export_jobs;
 mod export_layouts;
 pub mod jobs;
+mod live;
 mod notify;
 mod reports;
 mod tasks;

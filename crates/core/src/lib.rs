@@ -18,6 +18,7 @@ pub mod import;
 pub mod jobs;
 pub mod info_codes;
 pub mod keys;
+pub mod live;
 pub mod map;
 pub mod meters;
 pub mod model;

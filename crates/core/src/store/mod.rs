@@ -26,6 +26,7 @@
 //! prefixes, LIMIT estimates).
 
 pub mod audit;
+mod changes;
 pub mod customers;
 pub mod export_jobs;
 pub mod formats;
@@ -40,6 +41,7 @@ pub mod layouts;
 pub mod meters;
 mod migrate;
 pub mod notify;
+pub mod priority;
 pub mod profiles;
 pub mod readings;
 pub mod reports;
@@ -54,6 +56,7 @@ use std::path::{Path, PathBuf};
 use parking_lot::{FairMutex, FairMutexGuard};
 use std::sync::Mutex;
 
+pub use changes::Changed;
 pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
 
@@ -64,6 +67,7 @@ pub struct Store {
     /// next, before the import's following chunk.
     writer: FairMutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    changes: changes::Changes,
 }
 
 /// A reader connection borrowed from the pool; returned on drop.
@@ -108,14 +112,14 @@ impl Store {
         writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
         migrate::apply(&mut writer)?;
-        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), changes: changes::Changes::default() })
     }
 
     /// Open an existing database without writing to it (no migration): for measuring
     /// read-only features on a big file while something else may write it. Writes fail.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let writer = open_ro(path)?;
-        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), changes: changes::Changes::default() })
     }
 
     /// Move the write-ahead log into the database file (after bulk work).
@@ -143,6 +147,28 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Say that a committed transaction of this process gave `meters` new readings: the
+    /// live screens waiting in [`Store::wait_changes`] wake.
+    pub fn changed(&self, meters: &[i64]) {
+        self.changes.record(meters);
+    }
+
+    /// The current generation of changes (a wait from it sees only what comes after).
+    pub fn generation(&self) -> u64 {
+        self.changes.generation()
+    }
+
+    /// The meters that got new readings after generation `since`, waiting up to `timeout`
+    /// for a change; another process's commits (seen within about half a second) make an
+    /// answer with `all`. An answer at the same generation: nothing changed in `timeout`.
+    pub fn wait_changes(&self, since: u64, timeout: std::time::Duration) -> Changed {
+        self.changes.wait(since, timeout, &mut || {
+            // On the writer: its data_version moves only with other connections' commits,
+            // and this process writes through no other connection.
+            self.writer().query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
+        })
     }
 
     /// The single writer connection of this process. Hold it for as short as a transaction

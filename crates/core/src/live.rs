@@ -30,6 +30,7 @@ pub struct LiveQuery {
     /// Values from this time on (at least 24 hours back): a screen that has the rest.
     pub since: Option<i64>,
     pub offset: i64,
+    /// At most [`MAX_METERS`]; 0: that many.
     pub limit: i64,
 }
 
@@ -73,7 +74,7 @@ pub fn live(store: &Store, session: &Session, q: &LiveQuery, now: i64) -> Result
     let from = q.since.unwrap_or(i64::MIN).clamp(now - WINDOW, now);
     let conn = store.reader()?;
     let total = store::priority::count(&conn)?;
-    let meters = store::priority::page(&conn, q.ids.as_deref(), q.offset.max(0), q.limit.clamp(1, MAX_METERS))?;
+    let meters = store::priority::page(&conn, q.ids.as_deref(), q.offset.max(0), if q.limit <= 0 { MAX_METERS } else { q.limit.min(MAX_METERS) })?;
     // Readings a meter dated a little ahead of the reception (within the import's window).
     let to = now + 3600;
     let mut out = Vec::with_capacity(meters.len());

@@ -177,7 +177,8 @@ fn a_push_reaches_the_event_stream_within_two_seconds() {
     }
     let refused = refused.expect("a stream past the limit is refused");
     assert!(refused.head.starts_with("HTTP/1.1 503"));
-    assert_eq!(open_streams.len() + 2, 64, "this one, the closed one and 62 more: {}", open_streams.len());
+    // (The closed one's place is back if a later change already found it gone.)
+    assert!((62..=63).contains(&open_streams.len()), "this one, maybe the closed one, and the rest up to 64: {}", open_streams.len());
     // Closed streams give their place back once an event (or a heartbeat) finds them gone.
     drop(open_streams);
     let again = (0..10).find_map(|i| {

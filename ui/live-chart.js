@@ -18,7 +18,9 @@ function draw(box, series, from, now, W) {
   const plotW = W - m.left - m.right;
   const plotH = HEIGHT - m.top - m.bottom;
   const values = pts.map((p) => p[1]);
-  const scale = values.length ? niceScale(Math.min(...values), Math.max(...values), 3) : niceScale(0, 1, 3);
+  let [lo, hi] = values.length ? [Math.min(...values), Math.max(...values)] : [0, 1];
+  if (lo === hi) { lo -= 1; hi += 1; } // one value (or a flat line): a band around it
+  const scale = niceScale(lo, hi, 3);
   const x = (ts) => m.left + ((ts - from) / Math.max(1, now - from)) * plotW;
   const y = (v) => m.top + plotH - ((v - scale.lo) / (scale.hi - scale.lo || 1)) * plotH;
   box.innerHTML = "";

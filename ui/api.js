@@ -119,3 +119,36 @@ export async function call(name, args = {}) {
   }
   return answerOf(res);
 }
+
+// The meters given new readings, as they come: `callback({meters: [ids], all})` (`all`: read
+// everything again, e.g. another program wrote, or the connection was lost for a while).
+// Over HTTP a Server-Sent Events stream (`GET /api/events`, the token as a query parameter:
+// EventSource sends no header), which the browser reopens by itself; in the desktop window
+// the `changes` event. Returns the function that stops listening.
+export function onChanges(callback) {
+  let stopped = false;
+  if (isTauri()) {
+    const internals = window.__TAURI_INTERNALS__;
+    const handler = internals.transformCallback((event) => { if (!stopped) callback(event.payload); });
+    const listening = internals.invoke("plugin:event|listen", { event: "changes", target: { kind: "Any" }, handler })
+      .catch(() => null);
+    return () => {
+      stopped = true;
+      listening.then((id) => {
+        if (id != null) internals.invoke("plugin:event|unlisten", { event: "changes", eventId: id }).catch(() => {});
+      });
+    };
+  }
+  const source = new EventSource("/api/events?token=" + encodeURIComponent(getToken()));
+  let opened = false;
+  source.addEventListener("ready", () => {
+    // Reopened after a loss: what changed meanwhile is not known.
+    if (opened && !stopped) callback({ meters: [], all: true });
+    opened = true;
+  });
+  source.addEventListener("changes", (e) => {
+    if (stopped) return;
+    try { callback(JSON.parse(e.data)); } catch { /* not ours */ }
+  });
+  return () => { stopped = true; source.close(); };
+}

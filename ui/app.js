@@ -22,6 +22,7 @@ import * as jobsView from "./views/jobs.js";
 import * as heardView from "./views/heard.js";
 import * as sourcesView from "./views/sources.js";
 import * as lorawanView from "./views/lorawan.js";
+import * as liveView from "./views/live.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -30,6 +31,7 @@ export const SECTIONS = [
   { id: "meters", hash: "#/meters", icon: "meters", label: "nav.meters", desc: "nav.desc.meters", perm: "view" },
   { id: "groups", hash: "#/groups", icon: "groups", label: "nav.groups", desc: "nav.desc.groups", perm: "view" },
   { id: "map", hash: "#/map", icon: "map", label: "nav.map", desc: "nav.desc.map", perm: "view" },
+  { id: "live", hash: "#/live", icon: "live", label: "nav.live", desc: "nav.desc.live", perm: "view" },
   { id: "infocodes", hash: "#/infocodes", icon: "infocodes", label: "nav.infocodes", desc: "nav.desc.infocodes", perm: "view" },
   { id: "reports", hash: "#/reports", icon: "reports", label: "nav.reports", desc: "nav.desc.reports", perm: "view" },
   { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
@@ -106,6 +108,7 @@ function resolve(parts) {
   if (a === "heard") return { view: heardView, section: "heard" };
   if (a === "sources") return { view: sourcesView, section: "sources" };
   if (a === "lorawan") return { view: lorawanView, section: "lorawan" };
+  if (a === "live") return { view: liveView, section: "live" };
   if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
   if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

@@ -36,6 +36,7 @@ const P = {
   download: '<path d="M12 3.5v11"/><path d="M7.5 10 12 14.5 16.5 10"/><path d="M4 17.5V20h16v-2.5"/>',
   trash: '<path d="M4.5 7h15"/><path d="M9.5 7V4.5h5V7"/><path d="M6.5 7l1 12.5h9l1-12.5"/>',
   edit: '<path d="M4 20h4L19 9l-4-4L4 16v4z"/><path d="M13.5 6.5l4 4"/>',
+  live: '<path d="M3 12h4l2.5-6 5 12 2.5-6h4"/>',
   antenna: '<circle cx="12" cy="10" r="1.6"/><path d="M12 11.6V20.5"/><path d="M8.6 6.6a4.8 4.8 0 0 0 0 6.8M15.4 6.6a4.8 4.8 0 0 1 0 6.8"/><path d="M5.8 3.8a8.8 8.8 0 0 0 0 12.4M18.2 3.8a8.8 8.8 0 0 1 0 12.4"/>',
   plus: '<path d="M12 5v14M5 12h14"/>',
   chart: '<path d="M4 20h16"/><path d="M4 20V4"/><path d="M8 16.5v-4"/><path d="M12 16.5V8"/><path d="M16 16.5v-6"/>',

@@ -1,5 +1,7 @@
 //! Relevé desktop shell: a Tauri window over the embedded `ui/` and ONE command, `call`,
-//! that forwards to `releve_api::Ctx::call` (the same boundary the REST server uses).
+//! that forwards to `releve_api::Ctx::call` (the same boundary the REST server uses); and
+//! one event, `changes`, the meters given new readings, emitted from a thread waiting on
+//! the store's change signal (what `releve serve` pushes as `GET /api/events`).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use releve_api::{ApiError, Ctx};
@@ -25,6 +27,27 @@ async fn call(
         .unwrap_or_else(|e| {
             Err(ApiError::new("internal", e.to_string()))
         })
+}
+
+/// Emit `changes` (`{generation, meters, all}`) to the window whenever meters get new
+/// readings (this process's imports at once, another process's within about half a second).
+fn push_changes(app: tauri::AppHandle, ctx: Arc<Ctx>) {
+    use tauri::Emitter;
+    let spawned = std::thread::Builder::new().name("changes".into()).spawn(move || {
+        let mut generation = ctx.changes_generation();
+        loop {
+            let changed = ctx.wait_changes(generation, std::time::Duration::from_secs(60));
+            if changed.generation != generation {
+                generation = changed.generation;
+                if let Err(e) = app.emit("changes", &changed) {
+                    eprintln!("releve-desktop: cannot tell the window of changes: {e}");
+                }
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("releve-desktop: no live updates (cannot start their thread: {e})");
+    }
 }
 
 /// Why the window cannot start with the given arguments or environment.
@@ -112,8 +135,14 @@ fn main() -> ExitCode {
         }
     };
     ctx.start_jobs(std::time::Duration::from_secs(60));
+    let ctx = Arc::new(ctx);
+    let watched = Arc::clone(&ctx);
     let result = tauri::Builder::default()
-        .manage(Arc::new(ctx))
+        .manage(ctx)
+        .setup(move |app| {
+            push_changes(app.handle().clone(), watched);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![call])
         .run(context);
     match result {

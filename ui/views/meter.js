@@ -98,6 +98,38 @@ function exchangesCard(ex) {
   return `<section class="card"><h2>${icon("settings")}<span>${esc(t("meter.exchanges"))}</span></h2>${body}</section>`;
 }
 
+/** Whether the meter is followed live (a priority meter): a switch for who may edit meters. */
+function priorityHtml(m, canEdit) {
+  const label = `<span>${esc(t("live.priority"))}</span>`;
+  if (!canEdit) {
+    return `<span data-testid="meter-priority">${label} <b>${esc(t(m.priority ? "live.priority.yes" : "live.priority.no"))}</b></span>`;
+  }
+  return `<label class="check priority-switch" title="${esc(t("live.priority.hint"))}"><input type="checkbox" data-testid="meter-priority-toggle" ${m.priority ? "checked" : ""}>${label}</label>
+    <span class="small" data-testid="meter-priority-msg" aria-live="polite"></span>`;
+}
+
+function wirePriority(root, m) {
+  const box = root.querySelector('[data-testid="meter-priority-toggle"]');
+  if (!box) return;
+  const msg = root.querySelector('[data-testid="meter-priority-msg"]');
+  box.addEventListener("change", async () => {
+    const on = box.checked;
+    box.disabled = true;
+    try {
+      await call("meter_priority_set", { ids: [m.id], on });
+      m.priority = on;
+      msg.className = "small muted";
+      msg.innerHTML = on ? `${esc(t("live.priority.set"))} <a href="#/live">${esc(t("nav.live"))}</a>` : esc(t("live.priority.cleared"));
+    } catch (e) {
+      box.checked = !on;
+      msg.className = "small error-text";
+      msg.textContent = t("common.error", { message: errorText(e) });
+    } finally {
+      box.disabled = false;
+    }
+  });
+}
+
 export function render(root, ctx) {
   const id = ctx.params.id;
   let alive = true;
@@ -147,6 +179,7 @@ export function render(root, ctx) {
               ${m.version !== null && m.version !== undefined ? `<span>${esc(t("meter.version"))} <b>${esc(m.version)}</b></span>` : ""}
               <span>${esc(t("meter.lastSeen"))} <b>${m.last_seen ? esc(fmtDateTime(m.last_seen)) : esc(t("meters.never"))}</b></span>
               <span>${esc(t("meter.key"))} <b>${esc(d.has_key ? t("meter.key.yes") : t("meter.key.no"))}</b></span>
+              ${priorityHtml(m, ctx.can("edit_meters"))}
             </div>
           </div>
           <div class="meter-actions">
@@ -229,6 +262,7 @@ export function render(root, ctx) {
       ctx.navigate(`#/meters/${r.new_meter_id}`);
     });
     wireConsumerReport(root, d);
+    wirePriority(root, m);
     const regSel = root.querySelector('[data-testid="hist-register"]');
     if (regSel) regSel.addEventListener("change", () => { st.register = regSel.value; loadChart(); });
     loadChart();

@@ -5,7 +5,7 @@ import { esc, debounce } from "../dom.js";
 
 const PAGE = 50;
 // Kept across navigation so that coming back from a meter shows the same page.
-const state = { search: "", groupId: "", alarmsOnly: false, sort: "serial", desc: false, offset: 0 };
+const state = { search: "", groupId: "", alarmsOnly: false, priorityOnly: false, sort: "serial", desc: false, offset: 0 };
 let groupsCache = null;
 // Meters ticked for "add to group", kept across pages.
 const selected = new Set();
@@ -42,7 +42,7 @@ function rowHtml(m, selectable) {
     : "";
   return `<tr data-testid="meter-row" data-id="${m.id}" data-serial="${esc(m.serial)}" tabindex="0">
     ${pick}<td class="col-alarm">${alarm}</td>
-    <td><span class="mono strong">${esc(m.serial)}</span><div class="cell-sub">${esc(m.manufacturer || "")} ${status}</div></td>
+    <td><span class="mono strong">${esc(m.serial)}</span>${m.priority ? ` <span class="badge badge-live" data-testid="priority-badge" title="${esc(t("live.priority.hint"))}">${esc(t("live.priority.badge"))}</span>` : ""}<div class="cell-sub">${esc(m.manufacturer || "")} ${status}</div></td>
     <td><span class="devtype">${deviceIcon(m.device_type)}<span>${esc(deviceTypeLabel(m.device_type))}</span></span></td>
     <td>${customer}</td>
     <td>${esc(m.address || "")}</td>
@@ -53,6 +53,7 @@ function rowHtml(m, selectable) {
 
 export function render(root, ctx) {
   if (ctx.query.get("alarms") === "1") { state.alarmsOnly = true; state.offset = 0; }
+  if (ctx.query.get("priority") === "1") { state.priorityOnly = true; state.offset = 0; }
   if (ctx.query.get("group")) { state.groupId = ctx.query.get("group"); state.offset = 0; }
   const selectable = ctx.can("edit_meters");
   const ncols = COLUMNS.length + (selectable ? 1 : 0);
@@ -65,6 +66,7 @@ export function render(root, ctx) {
       <label class="inline-field"><span>${esc(t("meters.group"))}</span>
         <select data-testid="group-filter"><option value="">${esc(t("meters.group.all"))}</option></select></label>
       <label class="check"><input type="checkbox" data-testid="alarms-only" ${state.alarmsOnly ? "checked" : ""}><span>${esc(t("meters.alarmsOnly"))}</span></label>
+      <label class="check"><input type="checkbox" data-testid="priority-only" ${state.priorityOnly ? "checked" : ""}><span>${esc(t("live.priorityOnly"))}</span></label>
     </div>
     ${selectable ? `<div class="selection-bar card" data-testid="selection-bar" hidden>
       <b data-testid="selection-count"></b>
@@ -72,6 +74,8 @@ export function render(root, ctx) {
       <input type="text" data-testid="sel-new-name" placeholder="${esc(t("sel.newGroupName"))}" maxlength="80" hidden>
       <button class="btn btn-primary" data-testid="sel-add">${icon("plus")}<span>${esc(t("sel.addTo"))}</span></button>
       <button class="btn" data-testid="sel-remove" hidden></button>
+      <button class="btn" data-testid="sel-priority-on">${esc(t("live.priority.on"))}</button>
+      <button class="btn" data-testid="sel-priority-off">${esc(t("live.priority.off"))}</button>
       <button class="btn btn-ghost" data-testid="sel-clear">${esc(t("sel.clear"))}</button>
       <span class="toolbar-msg" data-testid="sel-msg" aria-live="polite"></span>
     </div>` : ""}
@@ -98,6 +102,7 @@ export function render(root, ctx) {
   const search = root.querySelector('[data-testid="meter-search"]');
   const groupSel = root.querySelector('[data-testid="group-filter"]');
   const alarms = root.querySelector('[data-testid="alarms-only"]');
+  const priorityOnly = root.querySelector('[data-testid="priority-only"]');
   const bar = root.querySelector('[data-testid="selection-bar"]');
   const q = (id) => root.querySelector(`[data-testid="${id}"]`);
   let seq = 0;
@@ -120,6 +125,7 @@ export function render(root, ctx) {
     if (state.search.trim()) args.search = state.search.trim();
     if (state.groupId) args.group_id = Number(state.groupId);
     if (state.alarmsOnly) args.alarms_only = true;
+    if (state.priorityOnly) args.priority_only = true;
     try {
       const res = await call("meters_list", args);
       if (!alive || my !== seq) return;
@@ -151,6 +157,7 @@ export function render(root, ctx) {
   search.addEventListener("input", onSearch);
   groupSel.addEventListener("change", () => { state.groupId = groupSel.value; state.offset = 0; syncSelection(); load(); });
   alarms.addEventListener("change", () => { state.alarmsOnly = alarms.checked; state.offset = 0; load(); });
+  priorityOnly.addEventListener("change", () => { state.priorityOnly = priorityOnly.checked; state.offset = 0; load(); });
   prev.addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
   next.addEventListener("click", () => { if (state.offset + PAGE < total) { state.offset += PAGE; load(); } });
   const thead = root.querySelector("thead");
@@ -227,7 +234,21 @@ export function render(root, ctx) {
       msg.textContent = t("common.error", { message: errorText(e) });
     }
   }
+  // The ticked meters followed live (priority) or no longer.
+  async function setPriority(on) {
+    const msg = q("sel-msg");
+    try {
+      const r = await call("meter_priority_set", { ids: [...selected], on });
+      msg.textContent = t(on ? "live.priority.marked" : "live.priority.unmarked", { count: fmtInt(r.changed.length) });
+      msg.dataset.testState = "done";
+      load();
+    } catch (e) {
+      msg.textContent = t("common.error", { message: errorText(e) });
+    }
+  }
   if (bar) {
+    q("sel-priority-on").addEventListener("click", () => setPriority(true));
+    q("sel-priority-off").addEventListener("click", () => setPriority(false));
     q("pick-page").addEventListener("change", (e) => {
       tbody.querySelectorAll('tr[data-testid="meter-row"]').forEach((tr) => {
         const box = tr.querySelector('[data-testid="meter-pick"]');

@@ -50,6 +50,7 @@ pub const COMMANDS: &[&str] = &[
     "info_codes_watched",
     "import_status",
     "keys_import",
+    "live",
     "login",
     "logout",
     "lorawan_device_set",
@@ -62,6 +63,7 @@ pub const COMMANDS: &[&str] = &[
     "meter_get",
     "meter_exchange",
     "meter_histogram",
+    "meter_priority_set",
     "meters_compare",
     "meters_list",
     "notify_log",
@@ -129,6 +131,7 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
                 offset: a.offset,
                 limit: a.limit.unwrap_or(50),
                 alarms_only: a.alarms_only,
+                priority_only: a.priority_only,
             };
             ok(meters::meters_list(store, &session, &q)?)
         }
@@ -344,6 +347,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
+        _ if crate::live::COMMANDS.contains(&name) => match crate::live::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ if name.starts_with("notify_") => match crate::notify::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
@@ -437,6 +444,8 @@ struct MetersListArgs {
     limit: Option<i64>,
     #[serde(default)]
     alarms_only: bool,
+    #[serde(default)]
+    priority_only: bool,
 }
 
 impl Bounded for MetersListArgs {

@@ -9,6 +9,7 @@ mod export_jobs;
 mod export_layouts;
 pub mod jobs;
 mod lorawan;
+mod live;
 mod notify;
 mod objects;
 mod reports;

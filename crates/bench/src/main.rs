@@ -5,8 +5,10 @@
 //!   releve-bench export --db /tmp/billing.db             exports of 1,000,000 readings vs a bare csv writer
 //!   releve-bench lookups --db /tmp/billing.db            one per-meter lookup: `= ?1` vs `= ?1 + 0`
 //!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
+//!   releve-bench live --seconds 20 --rate 1000           push -> live event latency under load
 
 mod export;
+mod live;
 mod lookups;
 mod push;
 
@@ -60,6 +62,16 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         per_push: u32,
     },
+    /// How soon the live screen hears of a priority meter's frame (SSE of `releve serve`,
+    /// release build beside this one) while other meters' frames arrive at `rate` a second.
+    Live {
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        #[arg(long, default_value_t = 50)]
+        priority: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -80,6 +92,7 @@ fn main() {
         Command::Export { db, meters } => export::run(&db, meters),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
         Command::Push { lines, per_push } => push::run(lines, per_push),
+        Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -29,7 +29,7 @@ fn file(lines: u32, meters: u32) -> Vec<u8> {
     out
 }
 
-fn post(port: u16, path: &str, token: &str, body: &[u8]) -> Result<(u16, String), Box<dyn std::error::Error>> {
+pub(crate) fn post(port: u16, path: &str, token: &str, body: &[u8]) -> Result<(u16, String), Box<dyn std::error::Error>> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

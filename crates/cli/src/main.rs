@@ -1,6 +1,7 @@
 //! `releve`: the command line. Each subcommand is one call into the core (or the API for
 //! `serve`), with the same names as the UI's commands.
 
+mod events;
 mod log;
 mod progress;
 mod serve;

@@ -1,6 +1,7 @@
 //! `releve serve`: the UI's static files, `POST /api/<command>` over HTTP (each request one
-//! `Ctx::call`, the same commands as the desktop window) and `POST /api/upload` (a file
-//! streamed to the spool for `import_start`).
+//! `Ctx::call`, the same commands as the desktop window), `POST /api/upload` (a file
+//! streamed to the spool for `import_start`) and `GET /api/events` (the meters given new
+//! readings, pushed to the live screen as Server-Sent Events: events.rs).
 //!
 //! A request's session is checked before its body is read (except `login`'s), and bodies
 //! are bounded per command ([`body_limit`]): a stranger cannot make the server read or
@@ -13,7 +14,7 @@ use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use releve_api::{too_large, ApiError, Ctx, MAX_UPLOAD_BYTES};
@@ -31,9 +32,10 @@ pub fn body_limit(command: &str) -> u64 {
     }
 }
 
-struct App {
-    ctx: Ctx,
+pub(crate) struct App {
+    pub(crate) ctx: Ctx,
     log: RequestLog,
+    pub(crate) events: crate::events::Hub,
 }
 
 pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
@@ -41,11 +43,13 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
     if !ui.join("index.html").exists() {
         return Err(Failure { code: "no_ui".into(), message: format!("no index.html in UI folder {}", ui.display()), details: None });
     }
-    let app = Arc::new(App { ctx: Ctx::open(db)?, log: RequestLog::beside(db) });
+    let app = Arc::new(App { ctx: Ctx::open(db)?, log: RequestLog::beside(db), events: crate::events::Hub::default() });
     let log_path = app.log.path().to_path_buf();
     app.ctx.start_jobs(std::time::Duration::from_secs(60));
+    crate::events::watch(app.clone());
     let router = Router::new()
         .route("/api/upload", post(upload))
+        .route("/api/events", get(crate::events::events))
         .route("/ingest/{source}", post(ingest))
         .route("/api/{name}", post(api))
         .with_state(app.clone())
@@ -99,9 +103,9 @@ fn default_ui_dir() -> PathBuf {
 
 /// What a handler tells the request log: the user, and a server error's cause.
 #[derive(Clone)]
-struct Logged {
-    user: Option<String>,
-    cause: Option<String>,
+pub(crate) struct Logged {
+    pub(crate) user: Option<String>,
+    pub(crate) cause: Option<String>,
 }
 
 async fn log_request(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
@@ -129,7 +133,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-fn answer(result: Result<serde_json::Value, ApiError>, user: Option<String>) -> Response {
+pub(crate) fn answer(result: Result<serde_json::Value, ApiError>, user: Option<String>) -> Response {
     match result {
         Ok(v) => {
             let mut response = Json(v).into_response();

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod info_codes;
 pub mod keys;
 pub mod lorawan;
+pub mod live;
 pub mod map;
 pub mod meters;
 pub mod model;

@@ -533,6 +533,8 @@ struct Run<'s> {
     next_line: u64,
     /// The delivering source, if any (see [`Settings`]).
     source: Option<i64>,
+    /// Meters given new readings by the transaction under way (signalled once it commits).
+    changed: Vec<i64>,
 }
 
 /// Lines decoded before their telegrams and readings go to the store, sorted: rows sorted
@@ -600,6 +602,7 @@ impl<'s> Run<'s> {
             latest: settings.window.latest,
             next_line: 1,
             source: settings.source,
+            changed: Vec::new(),
         })
     }
 
@@ -742,6 +745,7 @@ impl<'s> Run<'s> {
             f(self, &tx)?;
             tx.commit()?;
         }
+        self.store.changed(&std::mem::take(&mut self.changed));
         self.store.checkpoint_if_large()?;
         std::thread::sleep(Duration::from_millis(2));
         Ok(())
@@ -808,7 +812,12 @@ impl<'s> Run<'s> {
         readings.sort_by_key(|(r, _, _)| (r.meter_id, r.register, r.ts));
         for (r, i, register) in &readings {
             match store::readings::offer(conn, r)? {
-                Offered::New => self.report.readings += 1,
+                Offered::New => {
+                    self.report.readings += 1;
+                    if self.changed.last() != Some(&r.meter_id) {
+                        self.changed.push(r.meter_id);
+                    }
+                }
                 Offered::Same => {}
                 Offered::Conflict { kept_value, kept_telegram } => {
                     self.report.conflicts += 1;

@@ -94,6 +94,8 @@ pub struct ListQuery {
     pub offset: i64,
     pub limit: i64,
     pub alarms_only: bool,
+    /// Only the priority meters (followed live).
+    pub priority_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +108,7 @@ pub struct MeterRow {
     pub status: String,
     pub last_seen: Option<i64>,
     pub info_codes: Vec<&'static str>,
+    pub priority: bool,
 }
 
 const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
@@ -113,7 +116,8 @@ const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.custome
             OR m.city LIKE ?1 ESCAPE '\\' OR c.name LIKE ?1 ESCAPE '\\'
             OR c.number LIKE ?1 ESCAPE '\\' OR m.postal_code LIKE ?1 ESCAPE '\\')
        AND (?2 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
-       AND (?3 = 0 OR m.info_codes <> 0)";
+       AND (?3 = 0 OR m.info_codes <> 0)
+       AND (?4 = 0 OR m.priority <> 0)";
 
 /// One page of the meter list and the total number of matching meters. The search is
 /// literal: `%`, `_` and `\` match only themselves; a NUL character is refused.
@@ -135,7 +139,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
     let count = || -> Result<i64> {
         Ok(conn
             .prepare_cached(&format!("SELECT count(*) {LIST_FROM}"))?
-            .query_row(params![pattern, q.group_id, q.alarms_only as i64], |r| r.get(0))?)
+            .query_row(params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64], |r| r.get(0))?)
     };
     // Without a search the sort index gives a page at once. With one, a single scan that
     // counts and sorts the matches (`+` keeps SQLite off the sort index) is steady at ~70 ms
@@ -144,21 +148,23 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
     let (order, total_column) = if searching { (format!("+{order}"), "count(*) OVER ()") } else { (order.to_string(), "0") };
     let sql = format!(
         "SELECT m.id, m.manufacturer, m.device_type, m.status, m.last_seen, m.info_codes, {total_column},
-                {LABEL_COLUMNS}
-         {LIST_FROM} ORDER BY {order} {dir}, m.id {dir} LIMIT ?4 OFFSET ?5"
+                m.priority, {LABEL_COLUMNS}
+         {LIST_FROM} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut total = None;
-    let rows = stmt.query_map(params![pattern, q.group_id, q.alarms_only as i64, q.limit, q.offset], |r| {
+    let filters = params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64, q.limit, q.offset];
+    let rows = stmt.query_map(filters, |r| {
         total = Some(r.get::<_, i64>(6)?);
         Ok(MeterRow {
             id: r.get(0)?,
-            label: MeterLabel::from_row(r, 7)?,
+            label: MeterLabel::from_row(r, 8)?,
             manufacturer: r.get(1)?,
             device_type: r.get(2)?,
             status: r.get(3)?,
             last_seen: r.get(4)?,
             info_codes: crate::model::info_codes_of_mask(r.get(5)?),
+            priority: r.get::<_, i64>(7)? != 0,
         })
     })?;
     let rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;
@@ -202,13 +208,15 @@ pub struct Meter {
     pub installed_at: Option<i64>,
     pub removed_at: Option<i64>,
     pub last_seen: Option<i64>,
+    /// Followed live (its 5-minute data on the live screen).
+    pub priority: bool,
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Meter>> {
     Ok(conn
         .query_row(
             "SELECT id, serial, manufacturer, version, device_type, model, status, customer_id, address,
-                    postal_code, city, lat, lon, installed_at, removed_at, last_seen
+                    postal_code, city, lat, lon, installed_at, removed_at, last_seen, priority
              FROM meters WHERE id = ?1",
             [id],
             |r| {
@@ -229,6 +237,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Meter>> {
                     installed_at: r.get(13)?,
                     removed_at: r.get(14)?,
                     last_seen: r.get(15)?,
+                    priority: r.get::<_, i64>(16)? != 0,
                 })
             },
         )

@@ -26,6 +26,7 @@
 //! prefixes, LIMIT estimates).
 
 pub mod audit;
+mod changes;
 pub mod customers;
 pub mod export_jobs;
 pub mod formats;
@@ -42,6 +43,7 @@ pub mod meters;
 mod migrate;
 pub mod notify;
 pub mod objects;
+pub mod priority;
 pub mod profiles;
 pub mod readings;
 pub mod reports;
@@ -57,6 +59,7 @@ use parking_lot::{FairMutex, FairMutexGuard};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+pub use changes::Changed;
 pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
 
@@ -71,6 +74,7 @@ pub struct Store {
     /// on every change, by any process) stays the same: a source delivering every second
     /// does not read a million keys each time.
     keys: Mutex<Option<(i64, Arc<HashMap<String, [u8; 16]>>)>>,
+    changes: changes::Changes,
 }
 
 /// A reader connection borrowed from the pool; returned on drop.
@@ -115,14 +119,14 @@ impl Store {
         writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
         migrate::apply(&mut writer)?;
-        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None) })
+        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None), changes: changes::Changes::default() })
     }
 
     /// Open an existing database without writing to it (no migration): for measuring
     /// read-only features on a big file while something else may write it. Writes fail.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let writer = open_ro(path)?;
-        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None) })
+        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None), changes: changes::Changes::default() })
     }
 
     /// Every AES key by serial, from the cache while no key changed.
@@ -165,6 +169,28 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Say that a committed transaction of this process gave `meters` new readings: the
+    /// live screens waiting in [`Store::wait_changes`] wake.
+    pub fn changed(&self, meters: &[i64]) {
+        self.changes.record(meters);
+    }
+
+    /// The current generation of changes (a wait from it sees only what comes after).
+    pub fn generation(&self) -> u64 {
+        self.changes.generation()
+    }
+
+    /// The meters that got new readings after generation `since`, waiting up to `timeout`
+    /// for a change; another process's commits (seen within about half a second) make an
+    /// answer with `all`. An answer at the same generation: nothing changed in `timeout`.
+    pub fn wait_changes(&self, since: u64, timeout: std::time::Duration) -> Changed {
+        self.changes.wait(since, timeout, &mut || {
+            // On the writer: its data_version moves only with other connections' commits,
+            // and this process writes through no other connection.
+            self.writer().query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
+        })
     }
 
     /// The single writer connection of this process. Hold it for as short as a transaction

@@ -160,3 +160,42 @@ test("manager: the registry imported from a CSV file, a bad line refused with it
     await ctx.close();
   }
 });
+
+test("an uplink from a DevEUI not in the registry is kept and listed on the screen, in French and English", async () => {
+  let devEui;
+  const { ctx, page, errors } = await newPage({ locale: "fr" });
+  try {
+    const token = await login(page, "manager", "manager");
+    const made = await api("source_add", { name: "chirpstack-kept", kind: "http", format: "chirpstack" }, token);
+    devEui = "A1B2C3D4E5F60718";
+    const event = {
+      time: new Date().toISOString(), deviceInfo: { devEui, deviceName: "inconnu" }, fPort: 1, fCnt: 7,
+      data: Buffer.from([0x01, 0x02, 0x03]).toString("base64"), rxInfo: [{ gatewayId: "0016c001f153a14c", rssi: -97, snr: 4.5 }],
+    };
+    const r = await fetch(`${baseUrl}/ingest/chirpstack-kept?event=up`, {
+      method: "POST", headers: { Authorization: "Bearer " + made.token, "Content-Type": "application/json" }, body: JSON.stringify(event),
+    });
+    assert.equal(r.status, 200, await r.text());
+    await page.getByTestId("nav-lorawan").click();
+    const row = page.locator(`[data-testid="lw-kept-row"][data-eui="${devEui}"]`);
+    await row.waitFor();
+    assert.equal(await row.getAttribute("data-outcome"), "unknown-device");
+    assert.match(await row.innerText(), /Objet inconnu du registre/);
+    await page.getByTestId("lw-kept").scrollIntoViewIfNeeded();
+    await page.getByTestId("lw-kept").screenshot({ path: path.join(ARTIFACTS, "lorawan-kept-fr.png") });
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+  const en = await newPage({ locale: "en" });
+  try {
+    await login(en.page, "manager", "manager");
+    await en.page.getByTestId("nav-lorawan").click();
+    await en.page.locator(`[data-testid="lw-kept-row"][data-eui="${devEui}"]`).waitFor();
+    assert.match(await en.page.getByTestId("lw-kept").innerText(), /Object not in the registry/);
+    await en.page.getByTestId("lw-kept").screenshot({ path: path.join(ARTIFACTS, "lorawan-kept-en.png") });
+    assert.deepEqual(en.errors, []);
+  } finally {
+    await en.ctx.close();
+  }
+});

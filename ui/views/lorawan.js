@@ -82,7 +82,21 @@ export function render(root, ctx) {
         <button class="btn" data-testid="lw-prev">${icon("chevronLeft")}<span>${esc(t("meters.prev"))}</span></button>
         <button class="btn" data-testid="lw-next"><span>${esc(t("meters.next"))}</span>${icon("chevronRight")}</button>
       </div>
-    </div></div>`;
+    </div></div>
+    <section class="card lw-kept" data-testid="lw-kept">
+      <h2>${icon("antenna")}<span>${esc(t("lw.kept.title"))}</span></h2>
+      <p class="muted small">${esc(t("lw.kept.intro"))}</p>
+      <div class="export-actions">
+        <label class="field"><span>${esc(t("lw.kept.outcome"))}</span><select data-testid="lw-kept-outcome">
+          ${["unknown-device", "dropped", "raw", "status", ""].map((o) => `<option value="${o}">${esc(t("lw.kept.outcome." + (o || "all")))}</option>`).join("")}
+        </select></label>
+        <span class="muted small" data-testid="lw-kept-total"></span>
+      </div>
+      <div class="table-scroll"><table class="table compact" data-testid="lw-kept-table">
+        <thead><tr><th>${esc(t("lw.col.dev_eui"))}</th><th>${esc(t("lw.kept.col.at"))}</th><th class="num">fCnt</th><th class="num">${esc(t("lw.kept.col.port"))}</th>
+          <th>${esc(t("lw.kept.col.outcome"))}</th><th>${esc(t("lw.kept.col.reason"))}</th></tr></thead>
+        <tbody data-testid="lw-kept-rows"></tbody></table></div>
+    </section>`;
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
   const tbody = $("lw-rows");
   const countMsg = $("lw-count-msg");
@@ -248,7 +262,27 @@ export function render(root, ctx) {
     });
   }
 
+  // --- uplinks that gave no telegram: unknown DevEUIs (kept, never dropped), dropped telegrams ---
+  async function loadKept() {
+    const outcome = $("lw-kept-outcome").value;
+    const args = { limit: 100 };
+    if (outcome) args.outcome = outcome;
+    try {
+      const r = await call("lorawan_uplinks", args);
+      if (!alive) return;
+      $("lw-kept-total").textContent = t("lw.kept.total", { n: fmtInt(r.total) });
+      $("lw-kept-rows").innerHTML = r.uplinks.length ? r.uplinks.map((u) => `<tr data-testid="lw-kept-row" data-eui="${esc(u.dev_eui)}" data-outcome="${esc(u.outcome)}">
+          <td class="mono">${esc(u.dev_eui)}</td><td class="nowrap">${esc(fmtDateTime(u.received_at))}</td>
+          <td class="num">${esc(fmtInt(u.f_cnt))}</td><td class="num">${esc(String(u.f_port))}</td>
+          <td class="nowrap">${esc(t("lw.kept.outcome." + u.outcome))}</td>
+          <td>${esc(u.status ? t("lw.kept.status", { battery: fmtInt(u.status.battery_mv), firmware: u.status.firmware }) : (u.reason || ""))}</td></tr>`).join("")
+        : `<tr class="empty-row"><td colspan="6">${esc(t("lw.kept.empty"))}</td></tr>`;
+    } catch (e) { if (alive) $("lw-kept-rows").innerHTML = `<tr class="empty-row"><td colspan="6" class="error-text">${esc(t("common.error", { message: errorText(e) }))}</td></tr>`; }
+  }
+  $("lw-kept-outcome").addEventListener("change", loadKept);
+
   loadCount();
   loadList();
+  loadKept();
   return () => { alive = false; refilter.cancel(); };
 }

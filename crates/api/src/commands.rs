@@ -32,6 +32,8 @@ pub const COMMANDS: &[&str] = &[
     "export_runs_list",
     "folders_allowed",
     "folders_allowed_set",
+    "gateway_set",
+    "gateways",
     "group_add_meters",
     "group_create",
     "group_delete",
@@ -58,6 +60,7 @@ pub const COMMANDS: &[&str] = &[
     "meter_get",
     "meter_exchange",
     "meter_histogram",
+    "meter_receptions",
     "meters_compare",
     "meters_list",
     "notify_log",
@@ -81,6 +84,8 @@ pub const COMMANDS: &[&str] = &[
     "report_performance_save",
     "session_info",
     "settings_set_locale",
+    "silence_settings",
+    "silence_settings_set",
     "source_add",
     "source_remove",
     "sources_list",
@@ -325,6 +330,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             }
         }
         _ if name.starts_with("consumer_report") => match crate::consumer_report::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if crate::gateways::NAMES.contains(&name) => match crate::gateways::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },

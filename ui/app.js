@@ -21,6 +21,7 @@ import * as notificationsView from "./views/notifications.js";
 import * as jobsView from "./views/jobs.js";
 import * as heardView from "./views/heard.js";
 import * as sourcesView from "./views/sources.js";
+import * as gatewaysView from "./views/gateways.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -34,6 +35,7 @@ export const SECTIONS = [
   { id: "import", hash: "#/import", icon: "import", label: "nav.import", desc: "nav.desc.import", perm: "import" },
   { id: "heard", hash: "#/heard", icon: "antenna", label: "nav.heard", desc: "nav.desc.heard", perm: "view" },
   { id: "sources", hash: "#/sources", icon: "upload", label: "nav.sources", desc: "nav.desc.sources", perm: "view" },
+  { id: "gateways", hash: "#/gateways", icon: "antenna", label: "nav.gateways", desc: "nav.desc.gateways", perm: "view" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
   { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
@@ -103,6 +105,7 @@ function resolve(parts) {
   if (a === "import") return { view: importView, section: "import" };
   if (a === "heard") return { view: heardView, section: "heard" };
   if (a === "sources") return { view: sourcesView, section: "sources" };
+  if (a === "gateways") return { view: gatewaysView, section: "gateways" };
   if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
   if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

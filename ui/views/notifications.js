@@ -9,6 +9,10 @@ import { t, fmtInt, fmtDateTime, codeLabel, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { SEVERITY } from "./infocodes.js";
+import { renderSilenceSettings } from "./silence-settings.js";
+
+/** Gateway events a rule may select besides the meters' info codes. */
+const GATEWAY_CODES = ["gateway_silent"];
 
 const EMPTY = { id: null, name: "", codes: ["burst", "leak"], group_id: null, customer_class: null, min_duration_minutes: 60,
   quiet_from: null, quiet_to: null, email_to: [], sms_to: [], enabled: true };
@@ -35,7 +39,7 @@ export function render(root, ctx) {
         <label class="field"><span>${esc(t("nt.name"))}</span><input type="text" name="rname" data-testid="nt-name" maxlength="80" required></label>
         <label class="field"><span>${esc(t("nt.min"))}</span><input type="number" name="min" data-testid="nt-min" min="0" step="1" required></label>
       </div>
-      <div class="field"><span>${esc(t("nt.codes"))}</span><div class="watch-codes">${SEVERITY.map((c) =>
+      <div class="field"><span>${esc(t("nt.codes"))}</span><div class="watch-codes">${[...SEVERITY, ...GATEWAY_CODES].map((c) =>
         `<label class="check"><input type="checkbox" value="${c}" data-testid="nt-code-${c}"><span>${esc(codeLabel(c))}</span></label>`).join("")}</div></div>
       <div class="form-grid">
         <label class="field"><span>${esc(t("meters.group"))}</span><select name="group" data-testid="nt-group"><option value="">${esc(t("meters.group.all"))}</option></select></label>
@@ -69,6 +73,7 @@ export function render(root, ctx) {
     </form>
     <div data-testid="af-section"></div>
     <div data-testid="it-section"></div>
+    <div data-testid="sil-section"></div>
     <div class="card table-card"><h2 class="nt-log-title">${esc(t("nt.log"))}</h2><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.log.at"))}</th><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.log.meter"))}</th><th>${esc(t("nt.log.code"))}</th>
         <th>${esc(t("nt.log.to"))}</th><th>${esc(t("nt.col.state"))}</th></tr></thead>
@@ -207,5 +212,6 @@ export function render(root, ctx) {
   loadLog().catch(() => {});
   const folders = renderAllowedFolders(root.querySelector('[data-testid="af-section"]'), ctx);
   const times = renderImportTimes(root.querySelector('[data-testid="it-section"]'), ctx);
-  return () => { alive = false; folders(); times(); };
+  const silence = renderSilenceSettings(root.querySelector('[data-testid="sil-section"]'), ctx);
+  return () => { alive = false; folders(); times(); silence(); };
 }

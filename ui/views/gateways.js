@@ -102,6 +102,6 @@ export function render(root, ctx) {
     }
   });
   load();
-  const timer = setInterval(load, 30_000);
+  const timer = setInterval(load, 60_000);
   return () => { alive = false; clearInterval(timer); };
 }

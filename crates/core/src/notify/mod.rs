@@ -196,6 +196,15 @@ pub fn gateway_message(g: &SilenceEvent, rule: &str, tz: Tz, fr: bool) -> (Strin
     }
 }
 
+/// An ongoing event a rule selects: its subject (a meter, or a gateway for
+/// `gateway_silent`), code, start, and the notice's subject, body and SMS text.
+struct Due {
+    subject_id: i64,
+    code: String,
+    started_at: i64,
+    text: (String, String, String),
+}
+
 /// What one run did.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct RunReport {
@@ -217,18 +226,18 @@ pub fn notify_run(store: &Store, now: i64) -> Result<RunReport> {
         let Some(rule_id) = rule.id else { continue };
         let quiet = rules::quiet_hours(rule)?;
         // Meter events by meter id; gateway events by gateway id under their own code.
-        let mut events: Vec<(i64, String, i64, (String, String, String))> = Vec::new();
+        let mut events: Vec<Due> = Vec::new();
         for c in store::notify::candidates(&*store.reader()?, rule, None, now)? {
             let text = message(&c, &rule.name, tz, fr);
-            events.push((c.meter_id, c.code, c.started_at, text));
+            events.push(Due { subject_id: c.meter_id, code: c.code, started_at: c.started_at, text });
         }
         if rule.codes.iter().any(|c| c == "gateway_silent") {
             for g in store::gateways::silences(&*store.reader()?, None, now)? {
                 let text = gateway_message(&g, &rule.name, tz, fr);
-                events.push((g.gateway_id, "gateway_silent".to_string(), g.started_at, text));
+                events.push(Due { subject_id: g.gateway_id, code: "gateway_silent".to_string(), started_at: g.started_at, text });
             }
         }
-        for (subject_id, code, started_at, (subject, body, text)) in events {
+        for Due { subject_id, code, started_at, text: (subject, body, text) } in events {
             if now - started_at < rule.min_duration_minutes * 60 {
                 continue;
             }

@@ -30,7 +30,7 @@ fn build(store: &Store, meters: i64, gateways: i64) -> Res {
         )?;
     }
     {
-        let mut meter = tx.prepare("INSERT INTO meters(id, serial, manufacturer, device_type, created_at, last_seen) VALUES (?1, ?2, 'KAM', ?3, 0, ?4)")?;
+        let mut meter = tx.prepare("INSERT INTO meters(id, serial, manufacturer, device_type, created_at, last_seen, on_network) VALUES (?1, ?2, 'KAM', ?3, 0, ?4, 1)")?;
         let mut heard = tx.prepare(
             "INSERT INTO gateway_meters(gateway_id, meter_id, first_heard, last_heard, receptions, best_rssi, last_rssi) VALUES (?1, ?2, ?3, ?4, 96, -80, -85)",
         )?;

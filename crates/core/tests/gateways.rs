@@ -178,8 +178,15 @@ fn a_meter_falls_silent_after_its_class_period_and_is_ended_when_heard_again() {
     body += &line("50000001", DeviceType::Water, 1, NOW, "GW-A", -80);
     body += &line("60000001", DeviceType::Electricity, 1, NOW, "GW-A", -80);
     n.push(&body, NOW);
+    // A meter read on foot (a drive-by file, no gateway): not supervised.
+    let foot = format!("{}\n", telegram("70000001", DeviceType::Water, 1, 5));
+    let permit = n.f.manager.permit(releve_core::access::Permission::Import).expect("import");
+    releve_core::import::import_drive_by(&n.f.store, permit, "walk.txt", foot.as_bytes(), NOW, &mut |_, _| {}).expect("walk-by");
     let water = n.meter("50000001");
     let elec = n.meter("60000001");
+    let walked = n.meter("70000001");
+    assert_eq!(n.int(&format!("SELECT on_network FROM meters WHERE id = {walked}")), 0);
+    assert_eq!(n.int(&format!("SELECT on_network FROM meters WHERE id = {water}")), 1);
     let s = silence_settings(&n.f.store, &n.f.manager).expect("settings");
     assert_eq!((s.meter_hours["water"], s.meter_hours["electricity"], s.gateway_hours), (48, 24, 6));
     // The gateway falls silent too; what matters here are the meters.
@@ -190,6 +197,7 @@ fn a_meter_falls_silent_after_its_class_period_and_is_ended_when_heard_again() {
     let open = |m: i64| n.int(&format!("SELECT count(*) FROM info_code_events WHERE meter_id = {m} AND code = 'silent' AND ended_at IS NULL"));
     let bit = |m: i64| n.int(&format!("SELECT info_codes & 256 FROM meters WHERE id = {m}"));
     assert_eq!((open(water), open(elec), bit(water), bit(elec)), (1, 1, 256, 256));
+    assert_eq!((open(walked), bit(walked)), (0, 0), "read on foot: never silent");
     assert_eq!(n.int(&format!("SELECT started_at FROM info_code_events WHERE meter_id = {elec} AND code = 'silent'")), NOW + 24 * H);
     // The overview lists them like any info code.
     let q = releve_core::info_codes::OverviewQuery {

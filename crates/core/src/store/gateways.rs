@@ -35,7 +35,8 @@ pub struct Reception {
 }
 
 /// Keep a reception (false: this gateway's reception of that telegram was already kept, a
-/// retried delivery) and what the gateway hears of the meter.
+/// retried delivery) and what the gateway hears of the meter; a meter heard by a gateway
+/// for the first time is marked `on_network` (the network check supervises it).
 pub fn receive(conn: &Connection, r: &Reception) -> Result<bool> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO receptions(meter_id, telegram_id, gateway_id, received_at, rssi, snr, source_id)
@@ -53,9 +54,14 @@ pub fn receive(conn: &Connection, r: &Reception) -> Result<bool> {
              best_rssi = CASE WHEN best_rssi IS NULL OR excluded.best_rssi > best_rssi THEN excluded.best_rssi ELSE best_rssi END,
              last_rssi = CASE WHEN excluded.last_heard >= last_heard THEN excluded.last_rssi ELSE last_rssi END,
              last_snr = CASE WHEN excluded.last_heard >= last_heard THEN excluded.last_snr ELSE last_snr END,
-             last_heard = max(last_heard, excluded.last_heard)",
+             last_heard = max(last_heard, excluded.last_heard)
+         RETURNING receptions",
     )?;
-    heard.execute(params![r.gateway_id, r.meter_id, r.received_at, r.rssi, r.snr])?;
+    let receptions: i64 = heard.query_row(params![r.gateway_id, r.meter_id, r.received_at, r.rssi, r.snr], |row| row.get(0))?;
+    if receptions == 1 {
+        // A gateway hears the meter for the first time: the meter is on the network (supervised).
+        conn.prepare_cached("UPDATE meters SET on_network = 1 WHERE id = ?1 AND on_network = 0")?.execute([r.meter_id])?;
+    }
     Ok(true)
 }
 

@@ -1,4 +1,5 @@
-//! Silent meters: those in service whose last frame is older than their class's period get
+//! Silent meters: those of the fixed network (`on_network`: a gateway heard them) in service
+//! whose last frame is older than their class's period get
 //! the info code `silent` (an event and the bit on `meters.info_codes`); the import ends it
 //! when the meter is heard again, like any other code.
 
@@ -12,12 +13,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 /// `next_device_type`: one seek in `meters_unsilent`.
 pub(super) const NEXT_DEVICE_TYPE: &str = "SELECT device_type FROM meters
-     WHERE device_type > ?1 AND info_codes & 256 = 0 AND last_seen IS NOT NULL AND status <> 'removed'
+     WHERE device_type > ?1 AND info_codes & 256 = 0 AND last_seen IS NOT NULL AND status <> 'removed' AND on_network <> 0
      ORDER BY device_type LIMIT 1";
 
 /// `not_heard_since`: a range of `meters_unsilent`.
 pub(super) const NOT_HEARD_SINCE: &str = "SELECT id, last_seen FROM meters
-     WHERE device_type = ?1 AND last_seen <= ?2 AND info_codes & 256 = 0 AND last_seen IS NOT NULL AND status <> 'removed'
+     WHERE device_type = ?1 AND last_seen <= ?2 AND info_codes & 256 = 0 AND last_seen IS NOT NULL AND status <> 'removed' AND on_network <> 0
      LIMIT ?3";
 
 /// The smallest device type after `after` among meters that may fall silent: one seek in

@@ -164,6 +164,23 @@ fn a_silent_gateway_is_raised_once_and_ended_by_its_next_frame() {
     // And falls silent again later: a second silence, a second event.
     network_check(&n.f.store, NOW + 36 * H).expect("check");
     assert_eq!(n.int("SELECT count(*) FROM gateway_events e JOIN gateways g ON g.id = e.gateway_id WHERE g.name = 'GW-A'"), 2);
+    // What a rule on silent gateways would have sent: both of GW-A's silences and GW-B's.
+    let rule = releve_core::store::notify::Rule {
+        id: None,
+        name: "Réseau".into(),
+        codes: vec!["gateway_silent".into()],
+        group_id: None,
+        customer_class: None,
+        min_duration_minutes: 60,
+        quiet_from: None,
+        quiet_to: None,
+        email_to: vec!["reseau@example.org".into()],
+        sms_to: vec![],
+        enabled: true,
+    };
+    let p = releve_core::notify::notify_preview(&n.f.store, &n.f.manager, &rule, NOW + 40 * H).expect("preview");
+    let fired: Vec<(String, i64)> = p.rows.iter().map(|r| (r.event.label.serial.clone(), r.fire_at)).collect();
+    assert_eq!(fired, [("GW-A".to_string(), NOW + 7 * H), ("GW-B".to_string(), NOW + 25 * H), ("GW-A".to_string(), NOW + 37 * H)]);
     // 0 hours: never silent.
     n.push(&line("50000002", DeviceType::Water, 2, NOW + 40 * H, "GW-B", -80), NOW + 40 * H);
     gateway_set(&n.f.store, &n.f.manager, &GatewayEdit { silent_hours: Some(0), ..edit }, NOW).expect("B never silent");

@@ -313,7 +313,16 @@ pub fn notify_preview(store: &Store, session: &Session, rule: &Rule, now: i64) -
     let from = now - PREVIEW_DAYS * 86_400;
     let mut rows = Vec::new();
     let mut count = 0;
-    for c in store::notify::candidates(&conn, &rule, Some(from), now)? {
+    let mut events = store::notify::candidates(&conn, &rule, Some(from), now)?;
+    if rule.codes.iter().any(|c| c == "gateway_silent") {
+        // A gateway's silence as a notice names it: its id and name in the meter's fields.
+        for g in store::gateways::silences(&conn, Some(from), now)? {
+            let label = store::MeterLabel { serial: g.name, ..Default::default() };
+            events.push(Candidate { meter_id: g.gateway_id, label, code: "gateway_silent".into(), started_at: g.started_at, ended_at: g.ended_at });
+        }
+        events.sort_by_key(|c| (c.started_at, c.meter_id));
+    }
+    for c in events {
         let due = c.started_at + rule.min_duration_minutes * 60;
         let fire_at = rules::release_time(tz, quiet, due);
         let still_on = !matches!(c.ended_at, Some(e) if e < fire_at);

@@ -141,7 +141,7 @@ export function render(root, ctx) {
     if (!alive) return;
     root.querySelector("#nt-log").innerHTML = log.length ? log.map((n) => `<tr data-testid="nt-log-row" data-status="${esc(n.status)}">
       <td class="nowrap">${esc(fmtDateTime(n.sent_at))}</td><td>${esc(n.rule_name || "#" + n.rule_id)}</td>
-      <td><a class="mono" href="#/meters/${n.meter_id}">${esc(n.serial || n.meter_id)}</a></td><td>${esc(codeLabel(n.code))}</td>
+      <td><a class="mono" href="${n.code === "gateway_silent" ? "#/gateways" : `#/meters/${n.meter_id}`}">${esc(n.serial || n.meter_id)}</a></td><td>${esc(codeLabel(n.code))}</td>
       <td>${icon(n.channel === "sms" ? "user" : "download")} ${esc(n.recipient)}</td>
       <td>${n.status === "sent" ? `<span class="ok-text">${esc(t("nt.sent"))}</span>` : `<span class="error-text" title="${esc(n.error || "")}">${esc(t("nt.failed", { n: n.attempts }))}: ${esc(n.error || "")}</span>`}</td></tr>`).join("")
       : `<tr class="empty-row"><td colspan="6">${esc(t("nt.log.empty"))}</td></tr>`;

@@ -84,7 +84,13 @@ pub fn gateway_set(store: &Store, session: &Session, e: &GatewayEdit, now: i64) 
     if !store::gateways::set(&tx, e.id, &placement)? {
         return Err(Error::not_found(format!("gateway {}", e.id)));
     }
-    let g = store::gateways::get(&tx, e.id)?.ok_or_else(|| Error::not_found(format!("gateway {}", e.id)))?;
+    let mut g = store::gateways::get(&tx, e.id)?.ok_or_else(|| Error::not_found(format!("gateway {}", e.id)))?;
+    // Silent under the old hours but not under the new ones: the silence ends now.
+    let hours = g.silent_hours.map_or_else(|| default_silent_hours(&tx), Ok)?;
+    if g.silent_since.is_some() && (hours == 0 || g.last_contact + hours * 3600 > now) {
+        store::gateways::end_silence(&tx, g.id, now)?;
+        g.silent_since = None;
+    }
     let hours = e.silent_hours.map_or("default".to_string(), |h| h.to_string());
     let place = match (e.lat, e.lon) {
         (Some(a), Some(o)) => format!("{a:.6},{o:.6}"),

@@ -66,9 +66,9 @@ pub fn silence_settings(store: &Store, session: &Session) -> Result<SilenceSetti
     SilenceSettings::read(&*store.reader()?)
 }
 
-/// Change the silent periods (needs `settings`, audited). Meters silent under the old
-/// periods that are not under the new ones stop being silent now; those newly silent are
-/// found by the next check.
+/// Change the silent periods (needs `settings`, audited). Gateways and meters silent under
+/// the old periods that are not under the new ones stop being silent now; those newly
+/// silent are found by the next check.
 pub fn silence_settings_set(store: &Store, session: &Session, new: &SilenceSettings, now: i64) -> Result<SilenceSettings> {
     let permit = session.permit(Permission::Settings)?;
     if !(0..=MAX_HOURS).contains(&new.gateway_hours) {
@@ -89,6 +89,9 @@ pub fn silence_settings_set(store: &Store, session: &Session, new: &SilenceSetti
         store::settings::set(&tx, &class_key(class), &hours.to_string())?;
     }
     let settings = SilenceSettings::read(&tx)?;
+    for id in store::gateways::no_longer_silent(&tx, settings.gateway_hours, now)? {
+        store::gateways::end_silence(&tx, id, now)?;
+    }
     for s in store::silence::ongoing(&tx)? {
         let hours = settings.hours_of(&s.device_type);
         let still = hours > 0 && s.last_seen.is_none_or(|seen| seen + hours * 3600 <= now);

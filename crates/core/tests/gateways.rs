@@ -181,7 +181,10 @@ fn a_silent_gateway_is_raised_once_and_ended_by_its_next_frame() {
     let p = releve_core::notify::notify_preview(&n.f.store, &n.f.manager, &rule, NOW + 40 * H).expect("preview");
     let fired: Vec<(String, i64)> = p.rows.iter().map(|r| (r.event.label.serial.clone(), r.fire_at)).collect();
     assert_eq!(fired, [("GW-A".to_string(), NOW + 7 * H), ("GW-B".to_string(), NOW + 25 * H), ("GW-A".to_string(), NOW + 37 * H)]);
-    // 0 hours: never silent.
+    // GW-B's hours grow to 100: silent no more, ended now. Then 0 hours: never silent.
+    gateway_set(&n.f.store, &n.f.manager, &GatewayEdit { silent_hours: Some(100), ..edit.clone() }, NOW + 39 * H).expect("B 100 h");
+    assert_eq!(n.gateway("GW-B").silent_since, None);
+    assert_eq!(n.int(&format!("SELECT ended_at FROM gateway_events WHERE gateway_id = {b}")), NOW + 39 * H);
     n.push(&line("50000002", DeviceType::Water, 2, NOW + 40 * H, "GW-B", -80), NOW + 40 * H);
     gateway_set(&n.f.store, &n.f.manager, &GatewayEdit { silent_hours: Some(0), ..edit }, NOW).expect("B never silent");
     assert_eq!(network_check(&n.f.store, NOW + 1000 * H).expect("check").gateways_silent, 0, "GW-A is silent already");

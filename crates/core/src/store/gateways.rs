@@ -227,6 +227,27 @@ pub fn fall_silent(conn: &Connection, s: &Silence) -> Result<bool> {
     Ok(true)
 }
 
+/// End a gateway's silence at `at` (its hours changed and it is no longer silent under them).
+pub fn end_silence(conn: &Connection, gateway_id: i64, at: i64) -> Result<()> {
+    conn.execute("UPDATE gateways SET silent_since = NULL WHERE id = ?1", [gateway_id])?;
+    conn.execute(
+        "UPDATE gateway_events SET ended_at = max(?2, started_at) WHERE gateway_id = ?1 AND ended_at IS NULL",
+        params![gateway_id, at],
+    )?;
+    Ok(())
+}
+
+/// Gateways silent now whose silence no longer holds under their hours (theirs, else
+/// `default_hours`; 0: never silent) at `now`.
+pub fn no_longer_silent(conn: &Connection, default_hours: i64, now: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM gateways WHERE silent_since IS NOT NULL
+           AND (coalesce(silent_hours, ?1) = 0 OR last_contact + coalesce(silent_hours, ?1) * 3600 > ?2)",
+    )?;
+    let rows = stmt.query_map(params![default_hours, now], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// A gateway's silence, for notices.
 #[derive(Debug, Clone, Serialize)]
 pub struct SilenceEvent {

@@ -23,6 +23,7 @@ import * as heardView from "./views/heard.js";
 import * as sourcesView from "./views/sources.js";
 import * as lorawanView from "./views/lorawan.js";
 import * as liveView from "./views/live.js";
+import * as gatewaysView from "./views/gateways.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -38,6 +39,7 @@ export const SECTIONS = [
   { id: "heard", hash: "#/heard", icon: "antenna", label: "nav.heard", desc: "nav.desc.heard", perm: "view" },
   { id: "sources", hash: "#/sources", icon: "upload", label: "nav.sources", desc: "nav.desc.sources", perm: "view" },
   { id: "lorawan", hash: "#/lorawan", icon: "antenna", label: "nav.lorawan", desc: "nav.desc.lorawan", perm: "view" },
+  { id: "gateways", hash: "#/gateways", icon: "antenna", label: "nav.gateways", desc: "nav.desc.gateways", perm: "view" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
   { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
@@ -109,6 +111,7 @@ function resolve(parts) {
   if (a === "sources") return { view: sourcesView, section: "sources" };
   if (a === "lorawan") return { view: lorawanView, section: "lorawan" };
   if (a === "live") return { view: liveView, section: "live" };
+  if (a === "gateways") return { view: gatewaysView, section: "gateways" };
   if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
   if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

@@ -8,6 +8,7 @@ const NS = "http://www.w3.org/2000/svg";
 const CODE_COLORS = {
   leak: "#e07b00", burst: "#d1242f", dry: "#9a6700", reverse: "#8250df",
   tamper: "#bf3989", low_battery: "#1a7f37", permanent_error: "#6e3630", temporary_error: "#57606a",
+  silent: "#0e7490",
 };
 const EXTRA_COLORS = ["#0550ae", "#953800", "#116329", "#6639ba"];
 const APPROX_SECONDS = { hour: 3600, day: 86400, month: 86400 * 31, year: 86400 * 366 };

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 import { ARTIFACTS, api, baseUrl, drawnMapPixels, login, newPage } from "./harness.mjs";
-const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
+const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "silent", "low_battery", "permanent_error", "temporary_error"];
 
 
 const attrs = (loc, name) => loc.evaluateAll((els, n) => els.map((e) => e.getAttribute(n)), name);

@@ -6,7 +6,8 @@ import { icon } from "../icons.js";
 import { esc, downloadFile } from "../dom.js";
 
 const PAGE = 200;
-export const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
+// `silent`: a meter not heard for its class's period (the network check).
+export const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "silent", "low_battery", "permanent_error", "temporary_error"];
 const state = { tab: "active", code: "", groupId: "", period: "", sort: "severity", offset: 0 };
 
 function duration(sec) {

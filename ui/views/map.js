@@ -6,9 +6,10 @@ import { t, fmtInt, fmtDateTime, statusLabel, registerLabel, unitLabel, fmtNumbe
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { loadLeaflet, pointsLayer, STATUS_COLORS, BRAND_COLORS } from "../mapcanvas.js";
+import { gatewaysLayer } from "../gateways-layer.js";
 
 const STATUSES = ["ok", "alarm", "stale"];
-const state = { groupId: "", since: "", colorBy: "status", hidden: new Set() };
+const state = { groupId: "", since: "", colorBy: "status", hidden: new Set(), gateways: false };
 
 function popupHtml(d, status) {
   const m = d.meter;
@@ -30,9 +31,11 @@ function popupHtml(d, status) {
 export function render(root, ctx) {
   const t0 = performance.now();
   if (ctx.query.get("group")) state.groupId = ctx.query.get("group");
+  if (ctx.query.get("gateways")) state.gateways = true;
   let alive = true;
   let map = null;
   let layer = null;
+  let gwLayer = null;
   let data = null;
   let selectMode = false;
   let selection = [];
@@ -49,6 +52,8 @@ export function render(root, ctx) {
         <input type="date" data-testid="map-since" value="${esc(state.since)}"></label>
       <span class="inline-field"><span>${esc(t("map.colorBy"))}</span>
         <span class="segmented"><button data-color="status" data-testid="color-status">${esc(t("map.colorBy.status"))}</button><button data-color="brand" data-testid="color-brand">${esc(t("map.colorBy.brand"))}</button></span></span>
+      <label class="check map-layers"><input type="checkbox" data-testid="map-gateways" ${state.gateways ? "checked" : ""}><span>${esc(t("map.gateways"))}</span></label>
+      <span class="muted small" data-testid="map-gateways-count"></span>
       <button class="btn" data-testid="map-select">${icon("select")}<span>${esc(t("map.select"))}</span></button>
     </div>
     <div class="map-wrap card">
@@ -186,6 +191,7 @@ export function render(root, ctx) {
       },
     }).addTo(map);
     wireSelection(L);
+    showGateways(L);
     mapEl.releve = { map, layer }; // for the browser tests: positions of points on screen
     setColor(state.colorBy);
     load(true);
@@ -205,6 +211,20 @@ export function render(root, ctx) {
   root.querySelectorAll("[data-color]").forEach((b) => b.addEventListener("click", () => setColor(b.dataset.color)));
   $("map-select").addEventListener("click", () => { if (map) setSelectMode(!selectMode); });
   $("map-clear-selection").addEventListener("click", clearSelection);
+  // The gateways layer: loaded when shown, markers on top of the meters.
+  async function showGateways(L) {
+    if (gwLayer) { gwLayer.remove(); gwLayer = null; }
+    $("map-gateways-count").textContent = "";
+    if (!state.gateways || !map) return;
+    try {
+      const list = await call("gateways", {});
+      if (!alive || !state.gateways || gwLayer) return;
+      gwLayer = gatewaysLayer(L, list).addTo(map);
+      const placed = list.gateways.filter((g) => g.lat !== null && g.lat !== undefined).length;
+      $("map-gateways-count").textContent = t("map.gatewaysCount", { placed: fmtInt(placed), count: fmtInt(list.gateways.length) });
+    } catch (e) { $("map-gateways-count").textContent = t("common.error", { message: errorText(e) }); }
+  }
+  $("map-gateways").addEventListener("change", (e) => { state.gateways = e.target.checked; if (map) showGateways(window.L); });
   $("map-legend").addEventListener("change", (e) => {
     const i = Number(e.target.dataset.status);
     if (e.target.checked) state.hidden.delete(i); else state.hidden.add(i);

@@ -8,6 +8,7 @@ import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../d
 import { renderHistogram } from "../chart.js";
 import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
 import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from "./consumer-report.js";
+import { receptionsHtml, wireReceptions } from "./meter-receptions.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const CUMULATIVE = ["volume", "energy", "a_plus", "a_minus", "target_volume", "target_energy"];
@@ -134,6 +135,7 @@ export function render(root, ctx) {
   const id = ctx.params.id;
   let alive = true;
   let chartCleanup = null;
+  let receptionsCleanup = null;
   root.innerHTML = `<div class="page-head"><a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a></div>
     <div class="card"><p class="muted">${esc(t("common.loading"))}</p></div>`;
 
@@ -208,7 +210,9 @@ export function render(root, ctx) {
         ${m.last_seen || (d.exchanges || []).some((e) => e.new_meter_id === m.id) ? "" : `<p class="notice">${esc(t("meter.noReadings"))}</p>`}
         <div class="chart-wrap" data-testid="chart-wrap"><div class="chart-box"></div><div class="chart-msg" hidden></div></div>
       </section>
-      <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>`;
+      <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>
+      ${receptionsHtml()}`;
+    receptionsCleanup = wireReceptions(root, id);
 
     const box = root.querySelector(".chart-box");
     const msg = root.querySelector(".chart-msg");
@@ -268,5 +272,5 @@ export function render(root, ctx) {
     loadChart();
   }
 
-  return () => { alive = false; if (chartCleanup) chartCleanup(); };
+  return () => { alive = false; if (chartCleanup) chartCleanup(); if (receptionsCleanup) receptionsCleanup(); };
 }

@@ -9,6 +9,10 @@ import { t, fmtInt, fmtDateTime, codeLabel, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { SEVERITY } from "./infocodes.js";
+import { renderSilenceSettings } from "./silence-settings.js";
+
+/** Gateway events a rule may select besides the meters' info codes. */
+const GATEWAY_CODES = ["gateway_silent"];
 
 const EMPTY = { id: null, name: "", codes: ["burst", "leak"], group_id: null, customer_class: null, min_duration_minutes: 60,
   quiet_from: null, quiet_to: null, email_to: [], sms_to: [], enabled: true };
@@ -35,7 +39,7 @@ export function render(root, ctx) {
         <label class="field"><span>${esc(t("nt.name"))}</span><input type="text" name="rname" data-testid="nt-name" maxlength="80" required></label>
         <label class="field"><span>${esc(t("nt.min"))}</span><input type="number" name="min" data-testid="nt-min" min="0" step="1" required></label>
       </div>
-      <div class="field"><span>${esc(t("nt.codes"))}</span><div class="watch-codes">${SEVERITY.map((c) =>
+      <div class="field"><span>${esc(t("nt.codes"))}</span><div class="watch-codes">${[...SEVERITY, ...GATEWAY_CODES].map((c) =>
         `<label class="check"><input type="checkbox" value="${c}" data-testid="nt-code-${c}"><span>${esc(codeLabel(c))}</span></label>`).join("")}</div></div>
       <div class="form-grid">
         <label class="field"><span>${esc(t("meters.group"))}</span><select name="group" data-testid="nt-group"><option value="">${esc(t("meters.group.all"))}</option></select></label>
@@ -69,6 +73,7 @@ export function render(root, ctx) {
     </form>
     <div data-testid="af-section"></div>
     <div data-testid="it-section"></div>
+    <div data-testid="sil-section"></div>
     <div class="card table-card"><h2 class="nt-log-title">${esc(t("nt.log"))}</h2><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.log.at"))}</th><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.log.meter"))}</th><th>${esc(t("nt.log.code"))}</th>
         <th>${esc(t("nt.log.to"))}</th><th>${esc(t("nt.col.state"))}</th></tr></thead>
@@ -136,7 +141,7 @@ export function render(root, ctx) {
     if (!alive) return;
     root.querySelector("#nt-log").innerHTML = log.length ? log.map((n) => `<tr data-testid="nt-log-row" data-status="${esc(n.status)}">
       <td class="nowrap">${esc(fmtDateTime(n.sent_at))}</td><td>${esc(n.rule_name || "#" + n.rule_id)}</td>
-      <td><a class="mono" href="#/meters/${n.meter_id}">${esc(n.serial || n.meter_id)}</a></td><td>${esc(codeLabel(n.code))}</td>
+      <td><a class="mono" href="${n.code === "gateway_silent" ? "#/gateways" : `#/meters/${n.meter_id}`}">${esc(n.serial || n.meter_id)}</a></td><td>${esc(codeLabel(n.code))}</td>
       <td>${icon(n.channel === "sms" ? "user" : "download")} ${esc(n.recipient)}</td>
       <td>${n.status === "sent" ? `<span class="ok-text">${esc(t("nt.sent"))}</span>` : `<span class="error-text" title="${esc(n.error || "")}">${esc(t("nt.failed", { n: n.attempts }))}: ${esc(n.error || "")}</span>`}</td></tr>`).join("")
       : `<tr class="empty-row"><td colspan="6">${esc(t("nt.log.empty"))}</td></tr>`;
@@ -207,5 +212,6 @@ export function render(root, ctx) {
   loadLog().catch(() => {});
   const folders = renderAllowedFolders(root.querySelector('[data-testid="af-section"]'), ctx);
   const times = renderImportTimes(root.querySelector('[data-testid="it-section"]'), ctx);
-  return () => { alive = false; folders(); times(); };
+  const silence = renderSilenceSettings(root.querySelector('[data-testid="sil-section"]'), ctx);
+  return () => { alive = false; folders(); times(); silence(); };
 }

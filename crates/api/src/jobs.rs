@@ -1,5 +1,6 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
-//! (watched customers-and-meters folders, alarm notifications, scheduled billing exports)
+//! (watched customers-and-meters folders, the network check for silent gateways and
+//! meters, alarm notifications, scheduled billing exports)
 //! as the system user. Started by the adapters that stay open (`releve serve`, the desktop
 //! window); `releve park import-folder`, `releve notify run` and `releve jobs run` do the
 //! same from cron or Task Scheduler when the app is closed (the exports' runs are claimed
@@ -18,11 +19,14 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     let imported = releve_core::park_folder::park_import_folder(store, permit, clock());
     // Files concentrators dropped into the folder sources' folders.
     let delivered = releve_core::sources::sources_folder_run(store, clock(), &releve_core::drop_folder::Watch::default());
+    // Silent gateways and meters, before the notices that tell of them.
+    let checked = releve_core::silence::network_check(store, clock());
     // Notifications and exports run even when a folder import failed.
     let notified = releve_core::notify::notify_run(store, clock());
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
     let imported = imported?;
     let delivered = delivered?;
+    checked?;
     notified?;
     let report = exported?;
     // A watched folder no longer allowed is said in words (and is in the audit log).

@@ -7,6 +7,7 @@ pub mod commands;
 mod consumer_report;
 mod export_jobs;
 mod export_layouts;
+mod gateways;
 pub mod jobs;
 mod lorawan;
 mod live;

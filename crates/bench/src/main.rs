@@ -6,10 +6,12 @@
 //!   releve-bench lookups --db /tmp/billing.db            one per-meter lookup: `= ?1` vs `= ?1 + 0`
 //!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
 //!   releve-bench live --seconds 20 --rate 1000           push -> live event latency under load
+//!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
 
 mod export;
 mod live;
 mod lookups;
+mod network;
 mod push;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +74,17 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         priority: u32,
     },
+    /// Supervision of the fixed network: the gateways screen, the network check every
+    /// minute, a meter's receptions.
+    Network {
+        /// Made on first use, reused after.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        meters: i64,
+        #[arg(long, default_value_t = 100)]
+        gateways: i64,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -91,6 +104,7 @@ fn main() {
         Command::Queries { db, runs } => queries(&db, runs),
         Command::Export { db, meters } => export::run(&db, meters),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
+        Command::Network { db, meters, gateways } => network::run(&db, meters, gateways),
         Command::Push { lines, per_push } => push::run(lines, per_push),
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
     };

@@ -87,6 +87,16 @@ enum Command {
         #[command(subcommand)]
         command: LorawanCommand,
     },
+    /// The fixed network's gateways.
+    Gateways {
+        #[command(subcommand)]
+        command: GatewaysCommand,
+    },
+    /// Supervision of the fixed network.
+    Network {
+        #[command(subcommand)]
+        command: NetworkCommand,
+    },
     /// Decode one telegram and print it as JSON.
     Decode {
         #[arg(long)]
@@ -148,7 +158,8 @@ enum ParkCommand {
 
 #[derive(Subcommand)]
 enum NotifyCommand {
-    /// Send the notices due now (what `serve` does every minute).
+    /// Raise the silences due now (`network check`), then send the notices due now (what
+    /// `serve` does every minute).
     Run(RunAt),
 }
 
@@ -317,6 +328,25 @@ enum SourcesCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum GatewaysCommand {
+    /// The gateways with last contact, frames today, meters heard (7 days) and heard by no
+    /// other; one JSON object a line.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+    },
+}
+
+#[derive(Subcommand)]
+enum NetworkCommand {
+    /// Raise the alarms of gateways and meters silent for their period (what the open app
+    /// does every minute; `releve notify run` does it too before sending).
+    Check(RunAt),
+}
+
 /// A failure as the user sees it: `{"error":{code,message}}` for JSON commands, words otherwise.
 struct Failure {
     code: String,
@@ -473,8 +503,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Notify { command: NotifyCommand::Run(run_at) } => {
             let (store, at) = run_at.open()?;
+            let c = releve_core::silence::network_check(&store, at)?;
+            if c.gateways_silent + c.meters_silent > 0 {
+                println!("{} gateway(s) and {} meter(s) fell silent", c.gateways_silent, c.meters_silent);
+            }
             let r = releve_core::notify::notify_run(&store, at)?;
             println!("{} notices sent, {} failed, {} held back by quiet hours", r.sent, r.failed, r.held);
+            Ok(())
+        }
+        Command::Network { command: NetworkCommand::Check(run_at) } => {
+            let (store, at) = run_at.open()?;
+            let c = releve_core::silence::network_check(&store, at)?;
+            println!("{} gateway(s) and {} meter(s) fell silent", c.gateways_silent, c.meters_silent);
+            Ok(())
+        }
+        Command::Gateways { command: GatewaysCommand::List { db, acting } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            for g in releve_core::gateways::gateways_list(&store, &session, now())?.gateways {
+                println!("{}", serde_json::to_string(&g).map_err(|e| Failure { code: "internal".into(), message: e.to_string(), details: None })?);
+            }
             Ok(())
         }
         Command::Jobs { command: JobsCommand::Run(run_at) } => {

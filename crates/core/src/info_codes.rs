@@ -12,8 +12,8 @@ use serde::Serialize;
 use std::io::Write;
 
 /// Codes from the worst to the mildest.
-pub const SEVERITY: [&str; 8] =
-    ["burst", "leak", "reverse", "tamper", "dry", "low_battery", "permanent_error", "temporary_error"];
+pub const SEVERITY: [&str; 9] =
+    ["burst", "leak", "reverse", "tamper", "dry", "silent", "low_battery", "permanent_error", "temporary_error"];
 
 /// Ended events stay in the "recent" list this long.
 pub const RECENT_DAYS: i64 = 30;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exchange;
 pub mod export;
 pub mod folders;
+pub mod gateways;
 pub mod groups;
 pub mod heard;
 pub mod import;
@@ -29,6 +30,7 @@ pub mod park_import;
 pub mod park_profiles;
 pub mod reports;
 pub mod settings;
+pub mod silence;
 pub mod sources;
 pub mod store;
 

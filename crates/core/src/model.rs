@@ -131,7 +131,9 @@ impl Register {
 }
 
 /// Info codes (alarms) Relevé tracks; stored as strings in events and as bits on meters.
-pub const INFO_CODES: [&str; 8] = [
+/// Append only (a code's place is its bit). `silent` is Relevé's own: a meter not heard for
+/// its class's period (the network check); the others come from the meters.
+pub const INFO_CODES: [&str; 9] = [
     "leak",
     "burst",
     "dry",
@@ -140,6 +142,7 @@ pub const INFO_CODES: [&str; 8] = [
     "low_battery",
     "permanent_error",
     "temporary_error",
+    "silent",
 ];
 
 /// Bit of an info code in `meters.info_codes`.

@@ -157,7 +157,7 @@ fn overview_follows_groups_and_the_watched_codes() {
 
     // Defaults: every code. The clerk watches burst only; the manager still sees all.
     let w = info_codes::info_codes_watched(&p.store, &p.clerk).expect("watched");
-    assert_eq!((w.codes.len(), w.scope), (8, "default"));
+    assert_eq!((w.codes.len(), w.scope), (9, "default"), "every code, `silent` included");
     let set = info_codes::info_codes_set_watched(&p.store, &p.clerk, &["burst".into()], false, NOW).expect("set");
     assert_eq!(set, info_codes::Watched { codes: vec!["burst"], scope: "user" });
     let o = info_codes::info_codes_overview(&p.store, &p.clerk, &query(State::Active, OverviewOrder::Newest), NOW).expect("o");

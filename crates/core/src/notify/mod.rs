@@ -2,7 +2,8 @@
 //! which quiet hours) are sent to whom by e-mail and SMS. `notify_run` is called by the app
 //! on a timer (and by `releve notify run`): one notice per ongoing event, rule, channel and
 //! recipient, recorded in `notices`; failures are recorded with their reason and retried at
-//! the next run. `notify_preview` tells what a rule would have sent over the last 12 months.
+//! the next run. Rules on `gateway_silent` send one notice per gateway silence (the
+//! notice's `meter_id` then holds the gateway's id). `notify_preview` tells what a rule would have sent over the last 12 months.
 
 pub mod email;
 pub mod rules;
@@ -12,6 +13,7 @@ pub use rules::{notify_rule_delete, notify_rule_save, notify_rules_list};
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
+use crate::store::gateways::SilenceEvent;
 use crate::store::notify::{Candidate, Notice, NoticeKey, Rule};
 use crate::store::{self, Store};
 use chrono::TimeZone;
@@ -132,6 +134,8 @@ pub(crate) fn code_words(code: &str, fr: bool) -> &str {
         "low_battery" => ("pile faible", "low battery"),
         "permanent_error" => ("erreur permanente", "permanent error"),
         "temporary_error" => ("erreur temporaire", "temporary error"),
+        "silent" => ("compteur muet", "silent meter"),
+        "gateway_silent" => ("passerelle muette", "silent gateway"),
         o => (o, o),
     };
     if fr {
@@ -176,6 +180,31 @@ pub fn message(c: &Candidate, rule: &str, tz: Tz, fr: bool) -> (String, String, 
     }
 }
 
+/// Subject, body and SMS text of a gateway's silence notice.
+pub fn gateway_message(g: &SilenceEvent, rule: &str, tz: Tz, fr: bool) -> (String, String, String) {
+    let at = |ts: i64| tz.timestamp_opt(ts, 0).single().map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let (since, last) = (at(g.started_at), at(g.last_contact));
+    let name = if g.label.is_empty() { g.name.clone() } else { format!("{} ({})", g.name, g.label) };
+    if fr {
+        let subject = format!("Alarme passerelle muette : {name}");
+        let body = format!("Règle : {rule}\nPasserelle : {name}\nDernière trame : {last}\nMuette depuis : {since}\n");
+        (subject, body, format!("Releve: passerelle {name} muette depuis {since} (derniere trame {last})"))
+    } else {
+        let subject = format!("Alarm silent gateway: {name}");
+        let body = format!("Rule: {rule}\nGateway: {name}\nLast frame: {last}\nSilent since: {since}\n");
+        (subject, body, format!("Releve: gateway {name} silent since {since} (last frame {last})"))
+    }
+}
+
+/// An ongoing event a rule selects: its subject (a meter, or a gateway for
+/// `gateway_silent`), code, start, and the notice's subject, body and SMS text.
+struct Due {
+    subject_id: i64,
+    code: String,
+    started_at: i64,
+    text: (String, String, String),
+}
+
 /// What one run did.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct RunReport {
@@ -196,9 +225,20 @@ pub fn notify_run(store: &Store, now: i64) -> Result<RunReport> {
     for rule in rules.iter().filter(|r| r.enabled) {
         let Some(rule_id) = rule.id else { continue };
         let quiet = rules::quiet_hours(rule)?;
-        let candidates = store::notify::candidates(&*store.reader()?, rule, None, now)?;
-        for c in candidates {
-            if now - c.started_at < rule.min_duration_minutes * 60 {
+        // Meter events by meter id; gateway events by gateway id under their own code.
+        let mut events: Vec<Due> = Vec::new();
+        for c in store::notify::candidates(&*store.reader()?, rule, None, now)? {
+            let text = message(&c, &rule.name, tz, fr);
+            events.push(Due { subject_id: c.meter_id, code: c.code, started_at: c.started_at, text });
+        }
+        if rule.codes.iter().any(|c| c == "gateway_silent") {
+            for g in store::gateways::silences(&*store.reader()?, None, now)? {
+                let text = gateway_message(&g, &rule.name, tz, fr);
+                events.push(Due { subject_id: g.gateway_id, code: "gateway_silent".to_string(), started_at: g.started_at, text });
+            }
+        }
+        for Due { subject_id, code, started_at, text: (subject, body, text) } in events {
+            if now - started_at < rule.min_duration_minutes * 60 {
                 continue;
             }
             let targets = rule.email_to.iter().map(|r| ("email", r)).chain(rule.sms_to.iter().map(|r| ("sms", r)));
@@ -206,7 +246,7 @@ pub fn notify_run(store: &Store, now: i64) -> Result<RunReport> {
             {
                 let conn = store.reader()?;
                 for (channel, recipient) in targets {
-                    let key = NoticeKey { rule_id, meter_id: c.meter_id, code: &c.code, started_at: c.started_at, channel, recipient };
+                    let key = NoticeKey { rule_id, meter_id: subject_id, code: &code, started_at, channel, recipient };
                     if !store::notify::was_sent(&conn, &key)? {
                         due.push((channel, recipient));
                     }
@@ -219,7 +259,6 @@ pub fn notify_run(store: &Store, now: i64) -> Result<RunReport> {
                 report.held += due.len() as u64;
                 continue;
             }
-            let (subject, body, text) = message(&c, &rule.name, tz, fr);
             for (channel, recipient) in due {
                 let result = match channel {
                     "email" => email::send(&settings, recipient, &subject, &body),
@@ -230,7 +269,7 @@ pub fn notify_run(store: &Store, now: i64) -> Result<RunReport> {
                     Err(Error::Send { reason, .. }) => Some(reason.clone()),
                     Err(e) => Some(e.to_string()),
                 };
-                let key = NoticeKey { rule_id, meter_id: c.meter_id, code: &c.code, started_at: c.started_at, channel, recipient };
+                let key = NoticeKey { rule_id, meter_id: subject_id, code: &code, started_at, channel, recipient };
                 store::notify::record(&store.writer(), &key, now, error.as_deref())?;
                 if error.is_some() {
                     report.failed += 1;
@@ -274,7 +313,16 @@ pub fn notify_preview(store: &Store, session: &Session, rule: &Rule, now: i64) -
     let from = now - PREVIEW_DAYS * 86_400;
     let mut rows = Vec::new();
     let mut count = 0;
-    for c in store::notify::candidates(&conn, &rule, Some(from), now)? {
+    let mut events = store::notify::candidates(&conn, &rule, Some(from), now)?;
+    if rule.codes.iter().any(|c| c == "gateway_silent") {
+        // A gateway's silence as a notice names it: its id and name in the meter's fields.
+        for g in store::gateways::silences(&conn, Some(from), now)? {
+            let label = store::MeterLabel { serial: g.name, ..Default::default() };
+            events.push(Candidate { meter_id: g.gateway_id, label, code: "gateway_silent".into(), started_at: g.started_at, ended_at: g.ended_at });
+        }
+        events.sort_by_key(|c| (c.started_at, c.meter_id));
+    }
+    for c in events {
         let due = c.started_at + rule.min_duration_minutes * 60;
         let fire_at = rules::release_time(tz, quiet, due);
         let still_on = !matches!(c.ended_at, Some(e) if e < fire_at);

@@ -4,6 +4,10 @@
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
 use crate::info_codes::parse_codes;
+
+/// Codes of gateway events a rule may select besides the meters' info codes: a gateway
+/// silent for its hours (`silence`).
+pub const GATEWAY_CODES: [&str; 1] = ["gateway_silent"];
 use crate::store::{self, notify::Rule, Store};
 use chrono::{NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
@@ -39,7 +43,10 @@ pub fn validate(r: &Rule) -> Result<Rule> {
     if name.is_empty() || name.chars().count() > 80 {
         return Err(Error::bad_input("name", "a rule needs a name of at most 80 characters"));
     }
-    let codes: Vec<String> = parse_codes(&r.codes)?.into_iter().map(str::to_string).collect();
+    // Meter info codes in severity order, then the gateways' codes.
+    let (gateway, meter): (Vec<String>, Vec<String>) = r.codes.iter().cloned().partition(|c| GATEWAY_CODES.contains(&c.as_str()));
+    let mut codes: Vec<String> = parse_codes(&meter)?.into_iter().map(str::to_string).collect();
+    codes.extend(GATEWAY_CODES.iter().filter(|g| gateway.iter().any(|c| c == *g)).map(|g| g.to_string()));
     if codes.is_empty() {
         return Err(Error::bad_input("codes", "choose at least one info code"));
     }

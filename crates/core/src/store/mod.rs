@@ -48,6 +48,7 @@ pub mod profiles;
 pub mod readings;
 pub mod reports;
 pub mod settings;
+pub mod silence;
 pub mod sources;
 pub mod telegrams;
 pub mod users;
@@ -295,7 +296,7 @@ mod tests {
     }
 
     /// (name, SQL, the index its plan must name) of every per-meter lookup.
-    const PER_METER: [(&str, &str, &str); 10] = [
+    const PER_METER: [(&str, &str, &str); 12] = [
         ("readings::series", super::readings::SERIES, "PRIMARY KEY"),
         ("readings::last_before", super::readings::LAST_BEFORE, "PRIMARY KEY"),
         ("reports::index_at", super::reports::INDEX_AT, "PRIMARY KEY"),
@@ -306,6 +307,8 @@ mod tests {
         ("meters::exchanges_of", super::meters::EXCHANGES_OF, "meter_exchanges_old"),
         ("meters::exchange_into", super::meters::EXCHANGE_INTO, "meter_exchanges_new"),
         ("meters::id_of_serial", super::meters::ID_OF_SERIAL, "sqlite_autoindex_meters_1"),
+        ("gateways::heard_of", super::gateways::HEARD_OF, "gateway_meters_meter"),
+        ("gateways::receptions_of", super::gateways::RECEPTIONS_OF, "PRIMARY KEY"),
     ];
 
     fn plan(conn: &Connection, sql: &str) -> Vec<String> {
@@ -329,6 +332,17 @@ mod tests {
             while rows.next().expect("step").is_some() {}
         }
         conn.prepare_cached(sql).expect("prepare").get_status(StatementStatus::RePrepare)
+    }
+
+    /// The network check finds meters to mark silent by the partial index of meters not
+    /// silent yet, never by a scan of the park.
+    #[test]
+    fn the_silence_check_seeks_its_partial_index() {
+        let conn = db();
+        for sql in [super::silence::NEXT_DEVICE_TYPE, super::silence::NOT_HEARD_SINCE] {
+            let details = plan(&conn, sql);
+            assert!(details.iter().any(|d| d.contains("meters_unsilent") && d.starts_with("SEARCH")), "{details:?}");
+        }
     }
 
     /// The convention of the module doc: every per-meter lookup seeks its key (no full scan

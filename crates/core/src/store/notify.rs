@@ -162,7 +162,9 @@ pub fn record(conn: &Connection, k: &NoticeKey<'_>, at: i64, error: Option<&str>
 pub struct Notice {
     pub rule_id: i64,
     pub rule_name: Option<String>,
+    /// The gateway's id for code `gateway_silent`.
     pub meter_id: i64,
+    /// The meter's serial, or the gateway's name for code `gateway_silent`.
     pub serial: Option<String>,
     pub code: String,
     pub started_at: i64,
@@ -177,9 +179,11 @@ pub struct Notice {
 /// The latest notices, newest first.
 pub fn notices(conn: &Connection, limit: i64) -> Result<Vec<Notice>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT n.rule_id, r.name, n.meter_id, m.serial, n.code, n.started_at, n.channel, n.recipient, n.sent_at,
+        "SELECT n.rule_id, r.name, n.meter_id, coalesce(m.serial, g.name), n.code, n.started_at, n.channel, n.recipient, n.sent_at,
                 n.status, n.error, n.attempts
-         FROM notices n LEFT JOIN notify_rules r ON r.id = n.rule_id LEFT JOIN meters m ON m.id = n.meter_id
+         FROM notices n LEFT JOIN notify_rules r ON r.id = n.rule_id
+              LEFT JOIN meters m ON m.id = n.meter_id AND n.code <> 'gateway_silent'
+              LEFT JOIN gateways g ON g.id = n.meter_id AND n.code = 'gateway_silent'
          ORDER BY n.sent_at DESC, n.id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], |r| {

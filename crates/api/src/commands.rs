@@ -82,6 +82,7 @@ pub const COMMANDS: &[&str] = &[
     "session_info",
     "settings_set_locale",
     "source_add",
+    "source_log",
     "source_remove",
     "sources_list",
 ];
@@ -234,6 +235,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "source_add" => {
             let a: releve_core::sources::NewSource = parse(args)?;
             ok(releve_core::sources::source_add(store, &session, &a, now)?)
+        }
+        "source_log" => {
+            let a: SourceLogArgs = parse(args)?;
+            ok(releve_core::sources::source_log(store, &session, &a.name, a.limit.unwrap_or(100))?)
         }
         "source_remove" => {
             let a: NameArgs = parse(args)?;
@@ -571,6 +576,18 @@ struct NameArgs {
 }
 
 impl Bounded for NameArgs {}
+
+#[derive(Deserialize)]
+struct SourceLogArgs {
+    name: String,
+    limit: Option<i64>,
+}
+
+impl Bounded for SourceLogArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.limit.map_or(Ok(()), |l| range("limit", l, 1, 1000))
+    }
+}
 
 #[derive(Deserialize)]
 struct ParkImportArgs {

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod map;
 pub mod meters;
 pub mod model;
+pub mod mqtt;
 pub mod notify;
 pub mod park_folder;
 pub mod park_import;

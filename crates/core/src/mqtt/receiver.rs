@@ -1,0 +1,258 @@
+//! One MQTT source's receiver: it connects with its fixed client id and a persistent session
+//! (messages published while Relevé was down wait at the broker), subscribes at QoS 1 and
+//! gathers messages in batches; each batch is stored in one import, then its messages are
+//! acknowledged (manual PUBACKs: a message the process dies holding is sent again, and the
+//! import stores a telegram once). A message that cannot be read is acknowledged too, and
+//! logged: it never blocks the stream. A failed connection is retried after a pause that
+//! doubles from 1 s to 60 s.
+
+use super::Clock;
+use crate::error::Error;
+use crate::import::{self, line, text};
+use crate::store::{self, sources::LogEntry, sources::Source, Store};
+use rumqttc::{Client, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS, RecvTimeoutError, StateError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A batch is stored once it holds this many messages,
+const BATCH_MESSAGES: usize = 4000;
+/// or its first message has waited this long,
+const BATCH_WAIT: Duration = Duration::from_millis(1000);
+/// or no message came for this long (the broker's in-flight window may be full: it waits
+/// for acknowledgements before it sends more).
+const QUIET: Duration = Duration::from_millis(25);
+/// The client's queue of requests (acknowledgements): room for a few batches' worth.
+const REQUESTS: usize = 4 * BATCH_MESSAGES + 64;
+/// The largest packet read from the broker: the protocol's own limit, so that a message
+/// larger than the source's `max_body` is read, acknowledged and logged rather than breaking
+/// the connection again and again (the broker's `message_size_limit` bounds it before).
+const MAX_PACKET: usize = 268_435_455;
+const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// Why a connection ended: a code the screen words and the broker's or network's message.
+#[derive(Debug)]
+struct Down {
+    code: &'static str,
+    message: String,
+}
+
+impl Down {
+    fn store(e: Error) -> Down {
+        Down { code: "mqtt_store", message: e.to_string() }
+    }
+}
+
+/// Receive for `source` until `stop` is set: its state says what the connection does.
+pub(super) fn run(store: &Store, source: &Source, client_id: &str, clock: &Clock, stop: &AtomicBool) {
+    let mut backoff = BACKOFF_FIRST;
+    state(store, source, "connecting", None, clock);
+    while !stop.load(Ordering::Relaxed) {
+        match session(store, source, client_id, clock, stop, &mut backoff) {
+            Ok(()) => break,
+            Err(down) => {
+                state(store, source, "reconnecting", Some(&down), clock);
+                let until = Instant::now() + backoff;
+                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+    state(store, source, "stopped", None, clock);
+}
+
+fn state(store: &Store, source: &Source, state: &str, why: Option<&Down>, clock: &Clock) {
+    let why = why.map(|d| (d.code, d.message.as_str()));
+    if let Err(e) = store::sources::set_state(&store.writer(), source.id, state, why, clock()) {
+        eprintln!("releve: source {}: cannot save its state: {e}", source.name);
+    }
+}
+
+fn options(source: &Source, client_id: &str) -> Result<MqttOptions, Down> {
+    let config = |e: Error| Down { code: "mqtt_config", message: e.to_string() };
+    let broker = super::broker(source.url.as_deref().unwrap_or_default()).map_err(config)?;
+    let mut o = MqttOptions::new(client_id, broker.host.clone(), broker.port);
+    o.set_clean_session(false)
+        .set_manual_acks(true)
+        .set_keep_alive(Duration::from_secs(30))
+        .set_max_packet_size(MAX_PACKET, 64 << 10)
+        .set_request_channel_capacity(REQUESTS);
+    if let Some(user) = source.username.as_deref().filter(|u| !u.is_empty()) {
+        o.set_credentials(user, source.password.clone().unwrap_or_default());
+    }
+    if broker.tls {
+        let tls = super::tls_config(source.ca_file.as_deref(), source.cert_file.as_deref(), source.key_file.as_deref()).map_err(config)?;
+        o.set_transport(rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(Arc::new(tls))));
+    }
+    Ok(o)
+}
+
+/// One connection, from connecting until `stop` (Ok) or until it fails (Err: why).
+fn session(store: &Store, source: &Source, client_id: &str, clock: &Clock, stop: &AtomicBool, backoff: &mut Duration) -> Result<(), Down> {
+    let (client, mut connection) = Client::new(options(source, client_id)?, REQUESTS);
+    let topic = source.topic.clone().unwrap_or_default();
+    let mut batch = Batch::default();
+    let mut connected = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            batch.store(store, source, clock, &client)?;
+            let _ = client.disconnect();
+            for _ in 0..20 {
+                match connection.recv_timeout(Duration::from_millis(100)) {
+                    Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) | Err(_) => break,
+                    Ok(Ok(_)) => {}
+                }
+            }
+            return Ok(());
+        }
+        let wait = match batch.first {
+            _ if !connected => Duration::from_secs(12), // rumqttc's own connect timeout is 5 s
+            Some(first) => QUIET.min(BATCH_WAIT.saturating_sub(first.elapsed())),
+            None => Duration::from_millis(250),
+        };
+        match connection.recv_timeout(wait) {
+            Ok(Ok(Event::Incoming(Packet::Publish(message)))) => {
+                batch.push(message);
+                if batch.messages.len() >= BATCH_MESSAGES || batch.first.is_some_and(|f| f.elapsed() >= BATCH_WAIT) {
+                    batch.store(store, source, clock, &client)?;
+                }
+            }
+            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
+                connected = true;
+                // The broker keeps the subscription of a persistent session; asking again is harmless.
+                client.subscribe(topic.clone(), QoS::AtLeastOnce).map_err(|e| Down { code: "mqtt_protocol", message: e.to_string() })?;
+            }
+            Ok(Ok(Event::Incoming(Packet::SubAck(ack)))) => {
+                if ack.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) {
+                    return Err(Down { code: "mqtt_subscribe_refused", message: format!("the broker refused the subscription to {topic}") });
+                }
+                state(store, source, "running", None, clock);
+                *backoff = BACKOFF_FIRST;
+            }
+            Ok(Ok(_)) => {
+                if batch.first.is_some_and(|f| f.elapsed() >= BATCH_WAIT) {
+                    batch.store(store, source, clock, &client)?;
+                }
+            }
+            Ok(Err(e)) => {
+                // What arrived is stored; its acknowledgements are lost with the connection,
+                // so the broker sends it again and the import finds it stored.
+                batch.store(store, source, clock, &client)?;
+                return Err(down(e));
+            }
+            Err(RecvTimeoutError::Timeout) if !connected => {
+                return Err(Down { code: "mqtt_timeout", message: "no answer from the broker".into() });
+            }
+            Err(RecvTimeoutError::Timeout) => batch.store(store, source, clock, &client)?,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        }
+    }
+}
+
+/// The words of a failed connection.
+fn down(e: ConnectionError) -> Down {
+    let message = e.to_string();
+    let io = |e: &std::io::Error| match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "mqtt_unreachable",
+        std::io::ErrorKind::InvalidData => "mqtt_tls",
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::UnexpectedEof => "mqtt_closed",
+        std::io::ErrorKind::TimedOut => "mqtt_timeout",
+        _ => "mqtt_network",
+    };
+    let code = match &e {
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => "mqtt_refused_login",
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => "mqtt_refused_client_id",
+        ConnectionError::ConnectionRefused(_) => "mqtt_refused",
+        ConnectionError::Tls(_) => "mqtt_tls",
+        ConnectionError::Io(e) | ConnectionError::MqttState(StateError::Io(e)) => io(e),
+        ConnectionError::MqttState(StateError::ConnectionAborted) => "mqtt_closed",
+        ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => "mqtt_timeout",
+        _ => "mqtt_protocol",
+    };
+    Down { code, message }
+}
+
+#[derive(Default)]
+struct Batch {
+    messages: Vec<Publish>,
+    first: Option<Instant>,
+}
+
+impl Batch {
+    fn push(&mut self, message: Publish) {
+        self.first.get_or_insert_with(Instant::now);
+        self.messages.push(message);
+    }
+
+    /// Store the batch's readable messages in one import, log the others, then acknowledge
+    /// them all. Nothing is acknowledged when the store fails (the connection is dropped and
+    /// the broker sends them again).
+    fn store(&mut self, store: &Store, source: &Source, clock: &Clock, client: &Client) -> Result<(), Down> {
+        if self.messages.is_empty() {
+            return Ok(());
+        }
+        let now = clock();
+        let settings = import::Settings::read(store, now).map_err(Down::store)?.from_source(source.id);
+        let mut lines = Vec::new();
+        let mut body = Vec::new();
+        let mut refused = Vec::new();
+        for message in &self.messages {
+            match read(store, source, message, &settings) {
+                Ok(read) => {
+                    let first = lines.len() as u64;
+                    lines.extend(read.into_iter().enumerate().map(|(i, (_, l))| (first + i as u64 + 1, l)));
+                    body.extend_from_slice(&message.payload);
+                    body.push(b'\n');
+                }
+                Err(reason) => refused.push(LogEntry { at: now, ..reason }),
+            }
+        }
+        let telegrams = if lines.is_empty() {
+            0
+        } else {
+            let label = format!("{}: mqtt", source.name);
+            crate::sources::store_lines(store, source, &label, &body, lines, settings).map_err(Down::store)?.telegrams
+        };
+        {
+            let mut conn = store.writer();
+            let tx = conn.transaction().map_err(|e| Down::store(e.into()))?;
+            if telegrams > 0 {
+                store::sources::delivered(&tx, source.id, telegrams, now).map_err(Down::store)?;
+            }
+            for entry in &refused {
+                store::sources::log(&tx, source.id, entry).map_err(Down::store)?;
+            }
+            if let Some(last) = refused.last() {
+                store::sources::refused(&tx, source.id, &last.code, &last.message, now).map_err(Down::store)?;
+            }
+            tx.commit().map_err(|e| Down::store(e.into()))?;
+        }
+        for message in self.messages.drain(..) {
+            client.try_ack(&message).map_err(|e| Down { code: "mqtt_protocol", message: format!("cannot acknowledge: {e}") })?;
+        }
+        self.first = None;
+        Ok(())
+    }
+}
+
+/// A message's numbered lines, or why none of it is stored (its log entry, `at` left 0).
+fn read(store: &Store, source: &Source, message: &Publish, settings: &import::Settings) -> Result<Vec<(u64, line::Line)>, LogEntry> {
+    let preview = || {
+        let text = String::from_utf8_lossy(&message.payload[..message.payload.len().min(200)]).into_owned();
+        format!("{}: {text}", message.topic)
+    };
+    let refuse = |code: &str, message: String| LogEntry { at: 0, code: code.to_string(), message, detail: preview() };
+    if message.payload.len() as i64 > source.max_body {
+        return Err(refuse("too_large", format!("a message of {} bytes, larger than the source's {} bytes", message.payload.len(), source.max_body)));
+    }
+    let body = text::utf8(&source.name, &message.payload).map_err(|e| refuse(e.code(), e.to_string()))?;
+    let lines = crate::sources::read_lines(store, source, &body, settings).map_err(|e| refuse(e.code(), e.to_string()))?;
+    if let Some((n, reason)) = lines.iter().find_map(|(n, l)| if let line::Line::Bad(r) = l { Some((n, r)) } else { None }) {
+        let count = lines.iter().filter(|(_, l)| matches!(l, line::Line::Bad(_))).count();
+        return Err(refuse("bad_lines", format!("{count} line(s) of the message cannot be read, the first at line {n}: {reason}")));
+    }
+    Ok(lines)
+}

@@ -247,11 +247,12 @@ enum SourcesCommand {
         /// An MQTT source's topic filter (+ and # allowed).
         #[arg(long)]
         topic: Option<String>,
-        /// The broker's user name and password (never shown back).
+        /// The broker's user name.
         #[arg(long)]
         username: Option<String>,
-        #[arg(long)]
-        password: Option<String>,
+        /// The broker's password (never shown back; --password is the Relevé user's own).
+        #[arg(long, env = "RELEVE_BROKER_PASSWORD", hide_env_values = true)]
+        broker_password: Option<String>,
         /// PEM files for an mqtts:// broker: its CA, this client's certificate and key.
         #[arg(long)]
         ca: Option<String>,
@@ -616,10 +617,10 @@ fn import_summary(r: &import::FileReport) -> String {
 fn sources(command: SourcesCommand) -> Result<(), Failure> {
     use releve_core::sources::{source_add, source_remove, sources_list, NewSource};
     match command {
-        SourcesCommand::Add { db, acting, name, kind, format, max_body, folder, url, topic, username, password, ca, cert, key } => {
+        SourcesCommand::Add { db, acting, name, kind, format, max_body, folder, url, topic, username, broker_password, ca, cert, key } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
-            let new = NewSource { name, kind, format, max_body, folder, url, topic, username, password, ca_file: ca, cert_file: cert, key_file: key };
+            let new = NewSource { name, kind, format, max_body, folder, url, topic, username, password: broker_password, ca_file: ca, cert_file: cert, key_file: key };
             let added = source_add(&store, &session, &new, now())?;
             let s = &added.source;
             match &added.token {

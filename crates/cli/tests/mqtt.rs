@@ -73,21 +73,34 @@ impl Broker {
         format!("mqtt://127.0.0.1:{}", self.port)
     }
 
-    /// `mosquitto_pub` at QoS 1 of every line of `file` as one message to `topic`.
-    fn publish(&self, topic: &str, file: &Path, args: &[&str]) -> Child {
-        Command::new("mosquitto_pub")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1", "-t", topic, "-l"])
-            .args(args)
-            .stdin(std::fs::File::open(file).expect("messages"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mosquitto_pub")
+    /// `mosquitto_pub -l` at QoS 1 of every line of `file` as one message to `topic`, in the
+    /// background. In pieces of 50,000 lines: mosquitto_pub's message ids wrap at 65,535 and
+    /// it stops early when a later message has the last one's id.
+    fn publish(&self, topic: &str, file: &Path, args: &[&str]) -> std::thread::JoinHandle<()> {
+        let text = std::fs::read_to_string(file).expect("messages");
+        let lines: Vec<&str> = text.lines().collect();
+        let mut pieces = Vec::new();
+        for (i, piece) in lines.chunks(50_000).enumerate() {
+            let path = file.with_extension(format!("part{i}"));
+            std::fs::write(&path, piece.join("\n") + "\n").expect("piece");
+            pieces.push(path);
+        }
+        let mut command: Vec<String> = ["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1", "-t", topic, "-l"].iter().map(|s| s.to_string()).collect();
+        command.extend(args.iter().map(|s| s.to_string()));
+        std::thread::spawn(move || {
+            for piece in pieces {
+                let o = Command::new("mosquitto_pub")
+                    .args(&command)
+                    .stdin(std::fs::File::open(&piece).expect("piece"))
+                    .output()
+                    .expect("mosquitto_pub");
+                assert!(o.status.success(), "mosquitto_pub: {}", String::from_utf8_lossy(&o.stderr));
+            }
+        })
     }
 
     fn publish_all(&self, topic: &str, file: &Path, args: &[&str]) {
-        let o = self.publish(topic, file, args).wait_with_output().expect("mosquitto_pub");
-        assert!(o.status.success(), "mosquitto_pub: {}", String::from_utf8_lossy(&o.stderr));
+        self.publish(topic, file, args).join().expect("published");
     }
 }
 
@@ -268,8 +281,7 @@ fn serve_killed_in_the_middle_of_a_stream_stores_every_telegram_once() {
     drop(server); // SIGKILL: batches gathered, committed or not, acknowledged or not
     let at_kill = telegrams(&db) - t0;
     let _server = serve(db.to_str().expect("utf8"));
-    let o = publisher.wait_with_output().expect("mosquitto_pub");
-    assert!(o.status.success(), "mosquitto_pub: {}", String::from_utf8_lossy(&o.stderr));
+    publisher.join().expect("published");
     wait("all 100,000", Duration::from_secs(300), || telegrams(&db) == t0 + 100_000);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(telegrams(&db), t0 + 100_000, "every telegram once (killed at {at_kill})");

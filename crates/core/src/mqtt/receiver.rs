@@ -10,7 +10,7 @@ use super::Clock;
 use crate::error::Error;
 use crate::import::{self, line, text};
 use crate::store::{self, sources::LogEntry, sources::Source, Store};
-use rumqttc::{Client, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS, RecvTimeoutError, StateError};
+use rumqttc::{Client, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS, StateError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,8 +22,8 @@ const BATCH_WAIT: Duration = Duration::from_millis(1000);
 /// or no message came for this long (the broker's in-flight window may be full: it waits
 /// for acknowledgements before it sends more).
 const QUIET: Duration = Duration::from_millis(25);
-/// The client's queue of requests (acknowledgements): room for a few batches' worth.
-const REQUESTS: usize = 4 * BATCH_MESSAGES + 64;
+/// The client's queue of requests (acknowledgements): a batch's worth.
+const REQUESTS: usize = BATCH_MESSAGES;
 /// The largest packet read from the broker: the protocol's own limit, so that a message
 /// larger than the source's `max_body` is read, acknowledged and logged rather than breaking
 /// the connection again and again (the broker's `message_size_limit` bounds it before).
@@ -90,64 +90,104 @@ fn options(source: &Source, client_id: &str) -> Result<MqttOptions, Down> {
     Ok(o)
 }
 
+/// What the connection's thread hands to the receiver.
+enum Heard {
+    Connected,
+    Subscribed { refused: bool },
+    Message(Publish),
+    Down(Down),
+}
+
+/// The connection's thread: it drives the client (network, pings, the acknowledgements the
+/// receiver sends) and hands on what it hears, until the connection ends. Its queue is not
+/// bounded here: the broker's in-flight window bounds what it sends before acknowledgements.
+fn listen(mut connection: rumqttc::Connection, heard: std::sync::mpsc::Sender<Heard>) {
+    for event in connection.iter() {
+        let next = match event {
+            Ok(Event::Incoming(Packet::Publish(message))) => Heard::Message(message),
+            Ok(Event::Incoming(Packet::ConnAck(_))) => Heard::Connected,
+            Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                Heard::Subscribed { refused: ack.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) }
+            }
+            Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
+            Ok(_) => continue,
+            Err(e) => {
+                let _ = heard.send(Heard::Down(down(e)));
+                return;
+            }
+        };
+        if heard.send(next).is_err() {
+            return;
+        }
+    }
+}
+
 /// One connection, from connecting until `stop` (Ok) or until it fails (Err: why).
 fn session(store: &Store, source: &Source, client_id: &str, clock: &Clock, stop: &AtomicBool, backoff: &mut Duration) -> Result<(), Down> {
-    let (client, mut connection) = Client::new(options(source, client_id)?, REQUESTS);
+    let (client, connection) = Client::new(options(source, client_id)?, REQUESTS);
+    let (tell, heard) = std::sync::mpsc::channel();
+    let listener = std::thread::Builder::new()
+        .name(format!("mqtt-{}-net", source.name))
+        .spawn(move || listen(connection, tell))
+        .map_err(|e| Down { code: "mqtt_network", message: e.to_string() })?;
+    let result = receive(store, source, clock, stop, backoff, &client, &heard);
+    if result.is_ok() {
+        let _ = client.disconnect();
+    }
+    drop(client);
+    // The listener ends with the connection: disconnected, failed, or timing out.
+    let _ = listener.join();
+    result
+}
+
+fn receive(
+    store: &Store,
+    source: &Source,
+    clock: &Clock,
+    stop: &AtomicBool,
+    backoff: &mut Duration,
+    client: &Client,
+    heard: &std::sync::mpsc::Receiver<Heard>,
+) -> Result<(), Down> {
     let topic = source.topic.clone().unwrap_or_default();
     let mut batch = Batch::default();
-    let mut connected = false;
     loop {
         if stop.load(Ordering::Relaxed) {
-            batch.store(store, source, clock, &client)?;
-            let _ = client.disconnect();
-            for _ in 0..20 {
-                match connection.recv_timeout(Duration::from_millis(100)) {
-                    Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) | Err(_) => break,
-                    Ok(Ok(_)) => {}
-                }
-            }
-            return Ok(());
+            return batch.store(store, source, clock, Some(client));
         }
         let wait = match batch.first {
-            _ if !connected => Duration::from_secs(12), // rumqttc's own connect timeout is 5 s
             Some(first) => QUIET.min(BATCH_WAIT.saturating_sub(first.elapsed())),
             None => Duration::from_millis(250),
         };
-        match connection.recv_timeout(wait) {
-            Ok(Ok(Event::Incoming(Packet::Publish(message)))) => {
+        match heard.recv_timeout(wait) {
+            Ok(Heard::Message(message)) => {
                 batch.push(message);
                 if batch.messages.len() >= BATCH_MESSAGES || batch.first.is_some_and(|f| f.elapsed() >= BATCH_WAIT) {
-                    batch.store(store, source, clock, &client)?;
+                    batch.store(store, source, clock, Some(client))?;
                 }
             }
-            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
-                connected = true;
+            Ok(Heard::Connected) => {
                 // The broker keeps the subscription of a persistent session; asking again is harmless.
                 client.subscribe(topic.clone(), QoS::AtLeastOnce).map_err(|e| Down { code: "mqtt_protocol", message: e.to_string() })?;
             }
-            Ok(Ok(Event::Incoming(Packet::SubAck(ack)))) => {
-                if ack.return_codes.iter().any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) {
-                    return Err(Down { code: "mqtt_subscribe_refused", message: format!("the broker refused the subscription to {topic}") });
-                }
+            Ok(Heard::Subscribed { refused: true }) => {
+                return Err(Down { code: "mqtt_subscribe_refused", message: format!("the broker refused the subscription to {topic}") });
+            }
+            Ok(Heard::Subscribed { refused: false }) => {
                 state(store, source, "running", None, clock);
                 *backoff = BACKOFF_FIRST;
             }
-            Ok(Ok(_)) => {
-                if batch.first.is_some_and(|f| f.elapsed() >= BATCH_WAIT) {
-                    batch.store(store, source, clock, &client)?;
-                }
+            Ok(Heard::Down(down)) => {
+                // What arrived is stored; it cannot be acknowledged on this connection, so the
+                // broker sends it again on the next one and the import finds it stored.
+                batch.store(store, source, clock, None)?;
+                return Err(down);
             }
-            Ok(Err(e)) => {
-                // What arrived is stored; its acknowledgements are lost with the connection,
-                // so the broker sends it again and the import finds it stored.
-                batch.store(store, source, clock, &client)?;
-                return Err(down(e));
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => batch.store(store, source, clock, Some(client))?,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                batch.store(store, source, clock, None)?;
+                return Err(Down { code: "mqtt_closed", message: "the connection ended".into() });
             }
-            Err(RecvTimeoutError::Timeout) if !connected => {
-                return Err(Down { code: "mqtt_timeout", message: "no answer from the broker".into() });
-            }
-            Err(RecvTimeoutError::Timeout) => batch.store(store, source, clock, &client)?,
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
     }
 }
@@ -190,7 +230,7 @@ impl Batch {
     /// Store the batch's readable messages in one import, log the others, then acknowledge
     /// them all. Nothing is acknowledged when the store fails (the connection is dropped and
     /// the broker sends them again).
-    fn store(&mut self, store: &Store, source: &Source, clock: &Clock, client: &Client) -> Result<(), Down> {
+    fn store(&mut self, store: &Store, source: &Source, clock: &Clock, client: Option<&Client>) -> Result<(), Down> {
         if self.messages.is_empty() {
             return Ok(());
         }
@@ -230,10 +270,12 @@ impl Batch {
             }
             tx.commit().map_err(|e| Down::store(e.into()))?;
         }
-        for message in self.messages.drain(..) {
-            client.try_ack(&message).map_err(|e| Down { code: "mqtt_protocol", message: format!("cannot acknowledge: {e}") })?;
-        }
         self.first = None;
+        for message in self.messages.drain(..) {
+            if let Some(client) = client {
+                client.ack(&message).map_err(|_| Down { code: "mqtt_closed", message: "the connection ended before the acknowledgements were sent".into() })?;
+            }
+        }
         Ok(())
     }
 }

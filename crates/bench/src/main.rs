@@ -5,9 +5,11 @@
 //!   releve-bench export --db /tmp/billing.db             exports of 1,000,000 readings vs a bare csv writer
 //!   releve-bench lookups --db /tmp/billing.db            one per-meter lookup: `= ?1` vs `= ?1 + 0`
 //!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
+//!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
 
 mod export;
 mod lookups;
+mod mqtt;
 mod push;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +62,19 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         per_push: u32,
     },
+    /// MQTT (one telegram a message, QoS 1) through a mosquitto it starts to `releve serve`
+    /// (release build beside this one): telegrams/s stored, latency at a fixed rate, next to
+    /// the file import of the same telegrams.
+    Mqtt {
+        #[arg(long, default_value_t = 200_000)]
+        lines: u32,
+        /// The fixed rate of the latency run, messages/s.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        /// How long the latency run lasts, seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -80,6 +95,7 @@ fn main() {
         Command::Export { db, meters } => export::run(&db, meters),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
         Command::Push { lines, per_push } => push::run(lines, per_push),
+        Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -10,10 +10,10 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-type Res = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type Res = Result<(), Box<dyn std::error::Error>>;
 
 /// `lines` rtl-wmbus lines of plaintext telegrams of `meters` meters, hour after hour.
-fn file(lines: u32, meters: u32) -> Vec<u8> {
+pub(crate) fn file(lines: u32, meters: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(lines as usize * 80);
     for i in 0..lines {
         let (m, h) = (i % meters, i / meters);

@@ -19,9 +19,11 @@ use std::time::{Duration, Instant};
 const BATCH_MESSAGES: usize = 4000;
 /// or its first message has waited this long,
 const BATCH_WAIT: Duration = Duration::from_millis(1000);
-/// or no message came for this long (the broker's in-flight window may be full: it waits
-/// for acknowledgements before it sends more).
+/// or no message came for this long after at least `QUIET_AFTER` of them (the broker's
+/// in-flight window may be full: it waits for acknowledgements before it sends more; 20 is
+/// mosquitto's default window). A slow trickle waits `BATCH_WAIT`: an import a second at most.
 const QUIET: Duration = Duration::from_millis(25);
+const QUIET_AFTER: usize = 20;
 /// The client's queue of requests (acknowledgements): a batch's worth.
 const REQUESTS: usize = BATCH_MESSAGES;
 /// The largest packet read from the broker: the protocol's own limit, so that a message
@@ -156,7 +158,8 @@ fn receive(
             return batch.store(store, source, clock, Some(client));
         }
         let wait = match batch.first {
-            Some(first) => QUIET.min(BATCH_WAIT.saturating_sub(first.elapsed())),
+            Some(first) if batch.messages.len() >= QUIET_AFTER => QUIET.min(BATCH_WAIT.saturating_sub(first.elapsed())),
+            Some(first) => BATCH_WAIT.saturating_sub(first.elapsed()),
             None => Duration::from_millis(250),
         };
         match heard.recv_timeout(wait) {

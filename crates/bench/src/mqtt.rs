@@ -35,9 +35,10 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Res 
     Ok(())
 }
 
-/// The telegrams the source has stored (its count is updated as each batch commits).
+/// The telegrams stored (each batch's import counts them as it commits; a message sent again
+/// after a restart is not counted twice).
 fn stored(conn: &rusqlite::Connection) -> i64 {
-    conn.query_row("SELECT telegrams_total FROM sources WHERE name = 'bench'", [], |r| r.get(0)).unwrap_or(-1)
+    conn.query_row("SELECT coalesce(sum(stored), 0) FROM imports", [], |r| r.get(0)).unwrap_or(-1)
 }
 
 fn state(conn: &rusqlite::Connection) -> String {
@@ -62,6 +63,38 @@ fn broker(dir: &Path, port: u16) -> Result<Killed, Box<dyn std::error::Error>> {
     Ok(broker)
 }
 
+/// The CPU time a process has used (user and system, all its threads), seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (in parentheses): utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+/// Publish `lines` one a message, in pieces of 50,000 (mosquitto_pub's message ids wrap at
+/// 65,535); how long it took.
+fn publish(port: u16, lines: &[&[u8]]) -> Result<f64, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    for piece in lines.chunks(50_000) {
+        let mut p = publisher(port)?;
+        p.stdin.take().ok_or("stdin")?.write_all(&piece.concat())?;
+        p.wait()?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+fn serve(bin: &Path, db: &Path) -> Result<Killed, Box<dyn std::error::Error>> {
+    let http = free_port()?;
+    let child = Command::new(bin)
+        .args(["serve", "--db", db.to_str().unwrap_or_default(), "--addr", &format!("127.0.0.1:{http}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e} (cargo build --release -p releve-cli first)", bin.display()))?;
+    Ok(Killed(child))
+}
+
 fn publisher(port: u16) -> std::io::Result<Child> {
     Command::new("mosquitto_pub")
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-t", "bench/up", "-l"])
@@ -74,9 +107,10 @@ fn publisher(port: u16) -> std::io::Result<Child> {
 pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     let meters = 10_000.min(lines);
     let fixed = rate * seconds;
-    let content = file(lines + fixed, meters);
+    let content = file(2 * lines + fixed, meters);
     let all: Vec<&[u8]> = content.split_inclusive(|b| *b == b'\n').collect();
-    let (stream, paced) = all.split_at(lines as usize);
+    let (stream, rest) = all.split_at(lines as usize);
+    let (backlog, paced) = rest.split_at(lines as usize);
     let dir = tempfile::tempdir()?;
     let system = Session::system("bench");
 
@@ -89,7 +123,7 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     drop(store);
 
     let port = free_port()?;
-    let _broker = broker(dir.path(), port)?;
+    let broker = broker(dir.path(), port)?;
     let db = dir.path().join("mqtt.db");
     let store = Store::open(&db)?;
     let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
@@ -105,30 +139,28 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     releve_core::sources::source_add(&store, &system, &new, 1_790_000_000)?;
     drop(store);
     let bin = std::env::current_exe()?.with_file_name("releve");
-    let http = free_port()?;
-    let _server = Killed(
-        Command::new(&bin)
-            .args(["serve", "--db", db.to_str().unwrap_or_default(), "--addr", &format!("127.0.0.1:{http}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("{}: {e} (cargo build --release -p releve-cli first)", bin.display()))?,
-    );
+    let server = serve(&bin, &db)?;
     let conn = rusqlite::Connection::open(&db)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     wait_for("the source running", Duration::from_secs(30), || state(&conn) == "running")?;
 
-    // As fast as mosquitto_pub publishes (in pieces of 50,000: its message ids wrap at 65,535).
+    // A stream, as fast as mosquitto_pub publishes.
+    let (serve_cpu, broker_cpu) = (cpu_secs(server.0.id()), cpu_secs(broker.0.id()));
     let t = Instant::now();
-    let mut publish_secs = 0.0;
-    for piece in stream.chunks(50_000) {
-        let mut p = publisher(port)?;
-        p.stdin.take().ok_or("stdin")?.write_all(&piece.concat())?;
-        p.wait()?;
-        publish_secs = t.elapsed().as_secs_f64();
-    }
+    let publish_secs = publish(port, stream)?;
     wait_for("every telegram stored", Duration::from_secs(600), || stored(&conn) >= i64::from(lines))?;
     let stream_secs = t.elapsed().as_secs_f64();
+    let stream_cpu = (cpu_secs(server.0.id()) - serve_cpu, cpu_secs(broker.0.id()) - broker_cpu);
+    drop(server);
+
+    // A backlog: published while Relevé was closed, taken when it starts.
+    publish(port, backlog)?;
+    let t = Instant::now();
+    let server = serve(&bin, &db)?;
+    let broker_cpu = cpu_secs(broker.0.id());
+    wait_for("the backlog stored", Duration::from_secs(600), || stored(&conn) >= 2 * i64::from(lines))?;
+    let backlog_secs = t.elapsed().as_secs_f64();
+    let backlog_cpu = (cpu_secs(server.0.id()), cpu_secs(broker.0.id()) - broker_cpu);
 
     // At a fixed rate: when each message was written to the publisher, when its batch committed.
     let base = stored(&conn);
@@ -170,11 +202,22 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     latency.sort_by(f64::total_cmp);
     let n = f64::from(lines);
     println!(
-        "MQTT through mosquitto to releve serve, one telegram a message at QoS 1: {lines} telegrams stored in {stream_secs:.1} s = {:.0} telegrams/s \
-         (mosquitto_pub took {publish_secs:.1} s = {:.0} messages/s); file import of the same telegrams: {file_secs:.1} s = {:.0} telegrams/s; \
-         at {rate} messages/s for {seconds} s, publish to committed: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        "MQTT through mosquitto to releve serve, one telegram a message at QoS 1:\n\
+         - stream: {lines} telegrams stored in {stream_secs:.1} s = {:.0} telegrams/s (mosquitto_pub took {publish_secs:.1} s = {:.0} messages/s); \
+         CPU: releve serve {:.1} s ({:.0} µs a telegram), mosquitto {:.1} s\n\
+         - backlog (published while serve was down): {lines} telegrams stored {backlog_secs:.1} s after serve started = {:.0} telegrams/s; \
+         CPU: releve serve {:.1} s ({:.0} µs a telegram, start included), mosquitto {:.1} s\n\
+         - file import of the same telegrams: {file_secs:.1} s = {:.0} telegrams/s\n\
+         - at {rate} messages/s for {seconds} s, publish to committed: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
         n / stream_secs,
         n / publish_secs,
+        stream_cpu.0,
+        stream_cpu.0 / n * 1e6,
+        stream_cpu.1,
+        n / backlog_secs,
+        backlog_cpu.0,
+        backlog_cpu.0 / n * 1e6,
+        backlog_cpu.1,
         n / file_secs,
         latency[latency.len() / 2],
         latency[(latency.len() - 1) * 99 / 100],

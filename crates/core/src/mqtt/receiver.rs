@@ -126,7 +126,11 @@ fn listen(mut connection: rumqttc::Connection, heard: std::sync::mpsc::Sender<He
 
 /// One connection, from connecting until `stop` (Ok) or until it fails (Err: why).
 fn session(store: &Store, source: &Source, client_id: &str, clock: &Clock, stop: &AtomicBool, backoff: &mut Duration) -> Result<(), Down> {
-    let (client, connection) = Client::new(options(source, client_id)?, REQUESTS);
+    let (client, mut connection) = Client::new(options(source, client_id)?, REQUESTS);
+    // Acknowledgements are small writes: sent at once, not held back behind the last one.
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    connection.eventloop.set_network_options(network);
     let (tell, heard) = std::sync::mpsc::channel();
     let listener = std::thread::Builder::new()
         .name(format!("mqtt-{}-net", source.name))

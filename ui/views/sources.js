@@ -45,7 +45,7 @@ export function render(root, ctx) {
       <div data-testid="src-token" hidden></div>
     </form>` : `<p class="notice" data-testid="src-denied">${esc(t("src.denied"))}</p>`}
     <p class="toolbar-msg" data-testid="src-msg" aria-live="polite"></p>
-    <div class="card table-card"><div class="table-scroll"><table class="table compact" data-testid="src-table">
+    <div class="card table-card"><div class="table-scroll"><table class="table compact src-table" data-testid="src-table">
       <thead><tr><th>${esc(t("src.col.name"))}</th><th>${esc(t("src.col.format"))}</th><th>${esc(t("src.col.address"))}</th>
         <th>${esc(t("src.col.last"))}</th><th class="num">${esc(t("src.col.rate"))}</th><th class="num">${esc(t("src.col.total"))}</th>
         <th>${esc(t("src.col.state"))}</th><th>${esc(t("src.col.error"))}</th>${manage ? "<th></th>" : ""}</tr></thead>
@@ -60,7 +60,7 @@ export function render(root, ctx) {
     if (!s.last_error_code) return `<span class="muted">—</span>`;
     const words = (s.kind === "mqtt" && tOr("src.errorMqtt." + s.last_error_code, null))
       || tOr("src.error." + s.last_error_code, null) || errorText({ code: s.last_error_code, message: s.last_error_message });
-    return `<span class="error-text" title="${esc(s.last_error_message || "")}">${esc(words)}</span> <span class="muted">${esc(fmtDateTime(s.last_error_at))}</span>`;
+    return `<span class="error-text" title="${esc(s.last_error_message || "")}">${esc(words)}</span> <div class="small muted">${esc(fmtDateTime(s.last_error_at))}</div>`;
   }
 
   // An MQTT source's connection: its state since when, and while it reconnects, why.
@@ -68,13 +68,13 @@ export function render(root, ctx) {
     if (s.kind !== "mqtt") return `<span class="muted">—</span>`;
     if (!s.state) return `<span class="muted">${esc(t("src.state.none"))}</span>`;
     const cls = s.state === "running" ? "ok-text" : s.state === "reconnecting" ? "error-text" : "muted";
-    const why = s.state_code ? ` <span class="error-text" title="${esc(s.state_message || "")}">${esc(tOr("src.reason." + s.state_code, null) || s.state_message || s.state_code)}</span>` : "";
-    return `<span class="${cls}">${esc(t("src.state." + s.state))}</span>${why} <span class="muted">${esc(t("src.state.since", { time: fmtDateTime(s.state_at) }))}</span>`;
+    const why = s.state_code ? `<div class="small error-text" title="${esc(s.state_message || "")}">${esc(tOr("src.reason." + s.state_code, null) || s.state_message || s.state_code)}</div>` : "";
+    return `<strong class="${cls}">${esc(t("src.state." + s.state))}</strong>${why}<div class="small muted">${esc(t("src.state.since", { time: fmtDateTime(s.state_at) }))}</div>`;
   }
 
   function where(s) {
     if (s.kind === "folder") return `<code class="mono">${esc(s.folder || "")}</code>`;
-    if (s.kind === "mqtt") return `<code class="mono" title="${esc(s.url || "")}">${esc(s.url || "")}</code><br><code class="mono">${esc(s.topic || "")}</code>`;
+    if (s.kind === "mqtt") return `<code class="mono" title="${esc(s.url || "")}">${esc(s.url || "")}</code><div class="small muted">${esc(t("src.topicShort"))} <code class="mono">${esc(s.topic || "")}</code></div>`;
     return `<code class="mono" title="${esc(address(s))}">/ingest/${esc(s.name)}</code>`;
   }
 

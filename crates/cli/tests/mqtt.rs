@@ -210,6 +210,15 @@ fn lines_and_jsonl_messages_are_stored_and_an_unreadable_one_is_logged() {
     let imports = count(&db, "SELECT count(*) FROM imports WHERE source LIKE 'gw-%: mqtt'");
     assert!(imports >= 2 && imports < 100, "messages are stored in batches, not one import each: {imports}");
 
+    // A removed source's session is ended at the broker (a clean-session connection under
+    // its client id), so the broker stops keeping messages for it.
+    releve(&["sources", "remove", "--db", db.to_str().expect("utf8"), "--name", "gw-lines"]);
+    let log = dir.path().join("broker").join("mosquitto.log");
+    wait("the session ended", Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines().any(|l| l.contains("as releve-gw-lines-") && l.contains(" c1,"))
+    });
+
     // A source that cannot be made: named with its field.
     for (args, words) in [
         (vec!["--url", "http://127.0.0.1:1883", "--topic", "a/#"], "url"),

@@ -199,6 +199,24 @@ fn receive(
     }
 }
 
+/// End the broker's session of a removed source, so that it stops keeping messages for it:
+/// connect once with a clean session under its client id, then disconnect. Best effort (a
+/// broker out of reach keeps the session until its own expiry).
+pub(super) fn forget(source: &Source, client_id: &str) {
+    let Ok(mut options) = options(source, client_id) else { return };
+    options.set_clean_session(true).set_manual_acks(false);
+    let (client, mut connection) = Client::new(options, 10);
+    for _ in 0..10 {
+        match connection.recv_timeout(Duration::from_secs(6)) {
+            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
+                let _ = client.disconnect();
+            }
+            Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) | Err(_) => return,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
 /// The words of a failed connection.
 fn down(e: ConnectionError) -> Down {
     let message = e.to_string();

@@ -1,6 +1,7 @@
 //! The supervisor: one receiver thread per enabled MQTT source. Every few seconds it reads
 //! the sources table, starts the receivers of new sources, and stops those of sources
-//! removed, disabled or changed (a changed one starts again with its new settings).
+//! removed, disabled or changed (a changed one starts again with its new settings; a removed
+//! one's session at the broker is ended).
 
 use super::{client_id, receiver, Clock};
 use crate::store::{self, sources::Source, Store};
@@ -13,6 +14,8 @@ use std::time::Duration;
 struct Running {
     /// What the receiver was started with: a change restarts it.
     settings: String,
+    source: Source,
+    client_id: String,
     stop: Arc<AtomicBool>,
     thread: JoinHandle<()>,
 }
@@ -61,10 +64,15 @@ impl Supervisor {
             .filter(|(id, r)| !matches!(wanted.get(id), Some(s) if settings(s) == r.settings))
             .map(|(id, _)| *id)
             .collect();
+        let all: Vec<i64> = store::sources::all(&*self.store.reader()?)?.iter().map(|s| s.id).collect();
         for id in gone {
             if let Some(r) = self.running.remove(&id) {
                 r.stop.store(true, Ordering::Relaxed);
                 let _ = r.thread.join();
+                if !all.contains(&id) {
+                    // Removed: the broker need not keep its messages any longer.
+                    receiver::forget(&r.source, &r.client_id);
+                }
             }
         }
         for (id, source) in wanted {
@@ -75,11 +83,12 @@ impl Supervisor {
             let (store, clock, flag) = (self.store.clone(), self.clock.clone(), stop.clone());
             let client = client_id(self.store.path(), &source.name);
             let settings = settings(&source);
+            let (kept, client_id) = (source.clone(), client.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("mqtt-{}", source.name))
                 .spawn(move || receiver::run(&store, &source, &client, &clock, &flag))
                 .map_err(|e| crate::Error::bad_input("mqtt", format!("cannot start a receiver: {e}")))?;
-            self.running.insert(id, Running { settings, stop, thread });
+            self.running.insert(id, Running { settings, source: kept, client_id, stop, thread });
         }
         Ok(())
     }

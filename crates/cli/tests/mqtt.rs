@@ -208,7 +208,7 @@ fn lines_and_jsonl_messages_are_stored_and_an_unreadable_one_is_logged() {
         conn.query_row("SELECT last_error_code, telegrams_total FROM sources WHERE name = 'gw-json'", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("source");
     assert_eq!((code.as_str(), total), ("bad_lines", 100), "the last refusal is shown; the readable ones counted");
     let imports = count(&db, "SELECT count(*) FROM imports WHERE source LIKE 'gw-%: mqtt'");
-    assert!(imports >= 2 && imports < 100, "messages are stored in batches, not one import each: {imports}");
+    assert!((2..100).contains(&imports), "messages are stored in batches, not one import each: {imports}");
 
     // A removed source's session is ended at the broker (a clean-session connection under
     // its client id), so the broker stops keeping messages for it.

@@ -92,19 +92,4 @@ impl Supervisor {
         }
         Ok(())
     }
-
-    /// Stop every receiver (each acknowledges what it stored and disconnects).
-    pub fn stop_all(&mut self) {
-        for r in self.running.values() {
-            r.stop.store(true, Ordering::Relaxed);
-        }
-        for (_, r) in self.running.drain() {
-            let _ = r.thread.join();
-        }
-    }
-
-    /// How many receivers run.
-    pub fn running(&self) -> usize {
-        self.running.len()
-    }
 }

@@ -78,6 +78,14 @@ test("manager: an MQTT source made on screen receives, its state and a broker ou
     await row.locator("td").nth(5).getByText("3", { exact: true }).waitFor({ timeout: 30_000 });
     await row.getByTestId("src-error").getByText(/^Message illisible, écarté \(journal\)/).waitFor();
     assert.match(await row.innerText(), /mqtt:\/\/127\.0\.0\.1:\d+/);
+    // Its log: the message set aside, with the reason and what it held.
+    await row.getByTestId("src-log-btn").click();
+    const log = page.getByTestId("src-log");
+    await log.waitFor();
+    const logText = await log.innerText();
+    assert.match(logText, /Derniers messages écartés/);
+    assert.match(logText, /Message illisible, écarté \(journal\) — .*JSON/);
+    assert.match(logText, /releve\/nord\/up: not json/);
 
     // A broker out of reach: the source says so while it tries again.
     await page.getByTestId("src-kind").selectOption("mqtt");

@@ -14,6 +14,8 @@ export function render(root, ctx) {
   let alive = true;
   let sources = [];
   let removing = null;
+  let logFor = null; // the MQTT source whose log of messages set aside is open
+  let logEntries = [];
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("upload")}<span>${esc(t("src.title"))}</span></h1>
       <p class="muted">${esc(t("src.intro"))}</p></div></div>
@@ -69,7 +71,18 @@ export function render(root, ctx) {
     if (!s.state) return `<span class="muted">${esc(t("src.state.none"))}</span>`;
     const cls = s.state === "running" ? "ok-text" : s.state === "reconnecting" ? "error-text" : "muted";
     const why = s.state_code ? `<div class="small error-text" title="${esc(s.state_message || "")}">${esc(tOr("src.reason." + s.state_code, null) || s.state_message || s.state_code)}</div>` : "";
-    return `<strong class="${cls}">${esc(t("src.state." + s.state))}</strong>${why}<div class="small muted">${esc(t("src.state.since", { time: fmtDateTime(s.state_at) }))}</div>`;
+    return `<strong class="${cls}">${esc(t("src.state." + s.state))}</strong>${why}<div class="small muted">${esc(t("src.state.since", { time: fmtDateTime(s.state_at) }))}</div>`
+      + `<button class="btn btn-ghost small" data-act="log" data-testid="src-log-btn" aria-expanded="${logFor === s.name}">${esc(t("src.log"))}</button>`;
+  }
+
+  // The messages an MQTT source set aside (acknowledged without storing them), newest first.
+  function logRow(s) {
+    if (logFor !== s.name) return "";
+    const items = logEntries.map((e) => `<li><span class="muted">${esc(fmtDateTime(e.at))}</span>
+      <span class="error-text">${esc(tOr("src.errorMqtt." + e.code, null) || e.code)}</span> — ${esc(e.message)}
+      <div class="small mono">${esc(e.detail)}</div></li>`).join("");
+    return `<tr data-testid="src-log"><td colspan="9"><p class="small"><strong>${esc(t("src.logTitle"))}</strong></p>
+      ${items ? `<ul class="small">${items}</ul>` : `<p class="muted small">${esc(t("src.logEmpty"))}</p>`}</td></tr>`;
   }
 
   function where(s) {
@@ -95,12 +108,13 @@ export function render(root, ctx) {
            <button class="btn btn-danger" data-act="confirm" data-testid="src-confirm-remove">${esc(t("src.remove"))}</button>
            <button class="btn btn-ghost" data-act="cancel">${esc(t("heard.cancel"))}</button></div>`
         : `<button class="btn btn-ghost danger" data-act="remove" data-testid="src-remove">${icon("trash")}<span>${esc(t("src.remove"))}</span></button>`}</td>` : ""}
-    </tr>`).join("");
+    </tr>${logRow(s)}`).join("");
   }
 
   async function load() {
     try {
       sources = await call("sources_list", {});
+      if (logFor) logEntries = await call("source_log", { name: logFor, limit: 20 }).catch(() => []);
       if (alive) paint();
     } catch (e) {
       if (alive) say(t("common.error", { message: errorText(e) }), true);
@@ -160,6 +174,17 @@ Authorization: Bearer ${esc(added.token)}</pre>`
     const name = row.dataset.name;
     if (b.dataset.act === "remove") { removing = name; paint(); return; }
     if (b.dataset.act === "cancel") { removing = null; paint(); return; }
+    if (b.dataset.act === "log") {
+      if (logFor === name) { logFor = null; paint(); return; }
+      try {
+        logEntries = await call("source_log", { name, limit: 20 });
+        logFor = name;
+        if (alive) paint();
+      } catch (err) {
+        if (alive) say(t("common.error", { message: errorText(err) }), true);
+      }
+      return;
+    }
     try {
       await call("source_remove", { name });
       removing = null;

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A batch is stored once it holds this many messages,
+/// A batch is stored once it holds this many messages (or this many bytes),
 const BATCH_MESSAGES: usize = 4000;
+const BATCH_BYTES: usize = 64 << 20;
 /// or its first message has waited this long,
 const BATCH_WAIT: Duration = Duration::from_millis(1000);
 /// or no message came for this long after at least `QUIET_AFTER` of them (the broker's
@@ -169,7 +170,7 @@ fn receive(
         match heard.recv_timeout(wait) {
             Ok(Heard::Message(message)) => {
                 batch.push(message);
-                if batch.messages.len() >= BATCH_MESSAGES || batch.first.is_some_and(|f| f.elapsed() >= BATCH_WAIT) {
+                if batch.full() {
                     batch.store(store, source, clock, Some(client))?;
                 }
             }
@@ -243,13 +244,19 @@ fn down(e: ConnectionError) -> Down {
 #[derive(Default)]
 struct Batch {
     messages: Vec<Publish>,
+    bytes: usize,
     first: Option<Instant>,
 }
 
 impl Batch {
     fn push(&mut self, message: Publish) {
         self.first.get_or_insert_with(Instant::now);
+        self.bytes += message.payload.len();
         self.messages.push(message);
+    }
+
+    fn full(&self) -> bool {
+        self.messages.len() >= BATCH_MESSAGES || self.bytes >= BATCH_BYTES || self.first.is_some_and(|f| f.elapsed() >= BATCH_WAIT)
     }
 
     /// Store the batch's readable messages in one import, log the others, then acknowledge
@@ -296,6 +303,7 @@ impl Batch {
             tx.commit().map_err(|e| Down::store(e.into()))?;
         }
         self.first = None;
+        self.bytes = 0;
         for message in self.messages.drain(..) {
             if let Some(client) = client {
                 client.ack(&message).map_err(|_| Down { code: "mqtt_closed", message: "the connection ended before the acknowledgements were sent".into() })?;

@@ -97,6 +97,7 @@ pub const COMMANDS: &[&str] = &[
     "silence_settings",
     "silence_settings_set",
     "source_add",
+    "source_log",
     "source_remove",
     "sources_list",
 ];
@@ -250,6 +251,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "source_add" => {
             let a: releve_core::sources::NewSource = parse(args)?;
             ok(releve_core::sources::source_add(store, &session, &a, now)?)
+        }
+        "source_log" => {
+            let a: SourceLogArgs = parse(args)?;
+            ok(releve_core::sources::source_log(store, &session, &a.name, a.limit.unwrap_or(100))?)
         }
         "source_remove" => {
             let a: NameArgs = parse(args)?;
@@ -605,6 +610,18 @@ struct NameArgs {
 }
 
 impl Bounded for NameArgs {}
+
+#[derive(Deserialize)]
+struct SourceLogArgs {
+    name: String,
+    limit: Option<i64>,
+}
+
+impl Bounded for SourceLogArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.limit.map_or(Ok(()), |l| range("limit", l, 1, 1000))
+    }
+}
 
 #[derive(Deserialize)]
 struct ParkImportArgs {

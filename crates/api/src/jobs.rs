@@ -1,7 +1,7 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
 //! (watched customers-and-meters folders, the network check for silent gateways and
 //! meters, alarm notifications, scheduled billing exports)
-//! as the system user. Started by the adapters that stay open (`releve serve`, the desktop
+//! as the system user; and the MQTT sources receive all the time they are open. Started by the adapters that stay open (`releve serve`, the desktop
 //! window); `releve park import-folder`, `releve notify run` and `releve jobs run` do the
 //! same from cron or Task Scheduler when the app is closed (the exports' runs are claimed
 //! per slot in the store, so the app and cron never run one twice).
@@ -49,8 +49,10 @@ pub(crate) fn runner(computer: &str) -> String {
 
 impl Ctx {
     /// Start the scheduler thread: `tick` every `every`, errors written to standard error
-    /// (the imports themselves are in the audit log).
+    /// (the imports themselves are in the audit log); and the MQTT sources' supervisor, which
+    /// follows the sources table every 3 seconds.
     pub fn start_jobs(&self, every: Duration) {
+        releve_core::mqtt::Supervisor::start(self.store.clone(), self.clock.clone(), Duration::from_secs(3));
         let store: Arc<Store> = self.store.clone();
         let clock = self.clock.clone();
         let computer = self.computer.clone();

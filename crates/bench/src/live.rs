@@ -47,7 +47,7 @@ pub fn run(seconds: u64, rate: u32, priority: u32) -> Res {
         let system = Session::system("bench");
         let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
         releve_core::access::create_user(&store, system.permit(Permission::ManageUsers)?, &user, now)?;
-        let new = releve_core::sources::NewSource { name: "bench".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None };
+        let new = releve_core::sources::NewSource { name: "bench".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None, ..Default::default() };
         let token = releve_core::sources::source_add(&store, &system, &new, now)?.token.unwrap_or_default();
         let mut first = String::new();
         for p in 0..priority {

@@ -7,11 +7,13 @@
 //!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
 //!   releve-bench live --seconds 20 --rate 1000           push -> live event latency under load
 //!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
+//!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
 
 mod export;
 mod live;
 mod lookups;
 mod network;
+mod mqtt;
 mod push;
 
 use clap::{Parser, Subcommand};
@@ -85,6 +87,19 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         gateways: i64,
     },
+    /// MQTT (one telegram a message, QoS 1) through a mosquitto it starts to `releve serve`
+    /// (release build beside this one): telegrams/s stored, latency at a fixed rate, next to
+    /// the file import of the same telegrams.
+    Mqtt {
+        #[arg(long, default_value_t = 200_000)]
+        lines: u32,
+        /// The fixed rate of the latency run, messages/s.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        /// How long the latency run lasts, seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -107,6 +122,7 @@ fn main() {
         Command::Network { db, meters, gateways } => network::run(&db, meters, gateways),
         Command::Push { lines, per_push } => push::run(lines, per_push),
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
+        Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -10,10 +10,10 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-type Res = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type Res = Result<(), Box<dyn std::error::Error>>;
 
 /// `lines` rtl-wmbus lines of plaintext telegrams of `meters` meters, hour after hour.
-fn file(lines: u32, meters: u32) -> Vec<u8> {
+pub(crate) fn file(lines: u32, meters: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(lines as usize * 80);
     for i in 0..lines {
         let (m, h) = (i % meters, i / meters);
@@ -62,7 +62,7 @@ pub fn run(lines: u32, per_push: u32) -> Res {
     let store = Store::open(&db)?;
     let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
     releve_core::access::create_user(&store, system.permit(Permission::ManageUsers)?, &user, 1_790_000_000)?;
-    let new = releve_core::sources::NewSource { name: "bench".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None };
+    let new = releve_core::sources::NewSource { name: "bench".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None, ..Default::default() };
     let token = releve_core::sources::source_add(&store, &system, &new, 1_790_000_000)?.token.unwrap_or_default();
     drop(store);
     let bin = std::env::current_exe()?.with_file_name("releve");

@@ -252,6 +252,8 @@ enum KeysCommand {
     },
 }
 
+// `add` carries the MQTT settings; the command is parsed once, its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum LorawanCommand {
     /// The registry of LoRaWAN objects.
@@ -292,7 +294,8 @@ enum SourcesCommand {
         acting: Acting,
         #[arg(long)]
         name: String,
-        /// http (concentrators push to POST /ingest/<name>) or folder (they drop files into --folder).
+        /// http (concentrators push to POST /ingest/<name>), folder (they drop files into
+        /// --folder) or mqtt (Relevé subscribes to --topic on the broker at --url).
         #[arg(long, default_value = "http")]
         kind: String,
         /// lines (the drive-by line formats), jsonl or elvaco (CMe gateway report rows).
@@ -304,6 +307,25 @@ enum SourcesCommand {
         /// A folder source's folder: concentrators upload files there (an allowed folder).
         #[arg(long)]
         folder: Option<String>,
+        /// An MQTT source's broker: mqtt://HOST:PORT or mqtts://HOST:PORT.
+        #[arg(long)]
+        url: Option<String>,
+        /// An MQTT source's topic filter (+ and # allowed).
+        #[arg(long)]
+        topic: Option<String>,
+        /// The broker's user name.
+        #[arg(long)]
+        username: Option<String>,
+        /// The broker's password (never shown back; --password is the Relevé user's own).
+        #[arg(long, env = "RELEVE_BROKER_PASSWORD", hide_env_values = true)]
+        broker_password: Option<String>,
+        /// PEM files for an mqtts:// broker: its CA, this client's certificate and key.
+        #[arg(long)]
+        ca: Option<String>,
+        #[arg(long)]
+        cert: Option<String>,
+        #[arg(long)]
+        key: Option<String>,
     },
     /// Take the files waiting in the folder sources' folders (for cron when the app is closed).
     Run {
@@ -715,10 +737,11 @@ fn import_summary(r: &import::FileReport) -> String {
 fn sources(command: SourcesCommand) -> Result<(), Failure> {
     use releve_core::sources::{source_add, source_remove, sources_list, NewSource};
     match command {
-        SourcesCommand::Add { db, acting, name, kind, format, max_body, folder } => {
+        SourcesCommand::Add { db, acting, name, kind, format, max_body, folder, url, topic, username, broker_password, ca, cert, key } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
-            let added = source_add(&store, &session, &NewSource { name, kind, format, max_body, folder }, now())?;
+            let new = NewSource { name, kind, format, max_body, folder, url, topic, username, password: broker_password, ca_file: ca, cert_file: cert, key_file: key };
+            let added = source_add(&store, &session, &new, now())?;
             let s = &added.source;
             match &added.token {
                 Some(token) => {
@@ -726,6 +749,13 @@ fn sources(command: SourcesCommand) -> Result<(), Failure> {
                     println!("Authorization: Bearer {token}");
                     println!("(the token is shown this once; remove the source and make it again to get another)");
                 }
+                None if s.kind == "mqtt" => println!(
+                    "source {} (mqtt {}) made: releve serve and the desktop window receive {} from {} while they run",
+                    s.name,
+                    s.format,
+                    s.topic.as_deref().unwrap_or("?"),
+                    s.url.as_deref().unwrap_or("?")
+                ),
                 None => println!("source {} ({} {}) made: files dropped into {} are taken every minute", s.name, s.kind, s.format, s.folder.as_deref().unwrap_or("?")),
             }
             Ok(())

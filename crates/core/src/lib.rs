@@ -24,6 +24,7 @@ pub mod live;
 pub mod map;
 pub mod meters;
 pub mod model;
+pub mod mqtt;
 pub mod notify;
 pub mod park_folder;
 pub mod park_import;

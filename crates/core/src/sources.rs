@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 /// one LoRaWAN network server event (`chirpstack`, `tts`: see [`crate::lorawan`]).
 pub const FORMATS: [&str; 5] = ["lines", "jsonl", "elvaco", "chirpstack", "tts"];
 /// The kinds of source made so far: concentrators pushing over HTTP, or dropping files into
-/// a folder (an allowed folder; FTP, SFTP or SMB done by the system).
-pub const KINDS: [&str; 2] = ["http", "folder"];
+/// a folder (an allowed folder; FTP, SFTP or SMB done by the system), or a broker's topic
+/// that Relevé subscribes to (MQTT, see `mqtt`).
+pub const KINDS: [&str; 3] = ["http", "folder", "mqtt"];
 /// The files a folder source takes.
 const FOLDER_EXTENSIONS: &[&str] = &["txt", "csv", "log", "jsonl", "json"];
 /// A push body holds at most this many bytes unless the source says otherwise.
@@ -25,7 +26,7 @@ pub const DEFAULT_MAX_BODY: i64 = 16 << 20;
 /// At most this many unreadable lines are listed when a push is refused.
 const MAX_LISTED: usize = 100;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct NewSource {
     pub name: String,
     pub kind: String,
@@ -34,6 +35,52 @@ pub struct NewSource {
     /// A folder source's folder (an allowed folder).
     #[serde(default)]
     pub folder: Option<String>,
+    /// An MQTT source's broker (`mqtt://host:port` or `mqtts://host:port`), topic filter,
+    /// login, and PEM files (the broker's CA, a client certificate and its key).
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    #[serde(default)]
+    pub cert_file: Option<String>,
+    #[serde(default)]
+    pub key_file: Option<String>,
+}
+
+/// An MQTT source's broker settings, checked: a broker URL, a topic filter, files that can be
+/// read, a client certificate with its key.
+fn mqtt_settings(new: &NewSource) -> Result<(String, String, [Option<String>; 3])> {
+    let url = new.url.as_deref().map(str::trim).unwrap_or_default();
+    if url.is_empty() {
+        return Err(Error::bad_input("url", "an MQTT source needs its broker (mqtt://host:port or mqtts://host:port)"));
+    }
+    let broker = crate::mqtt::broker(url)?;
+    let topic = new.topic.as_deref().unwrap_or_default();
+    crate::mqtt::check_filter(topic)?;
+    let given = |f: &Option<String>| f.as_deref().map(str::trim).filter(|f| !f.is_empty()).map(str::to_string);
+    let files = [("ca_file", &new.ca_file), ("cert_file", &new.cert_file), ("key_file", &new.key_file)];
+    let mut checked: [Option<String>; 3] = Default::default();
+    for (slot, (field, file)) in checked.iter_mut().zip(files) {
+        if let Some(path) = given(file) {
+            *slot = Some(crate::mqtt::check_readable(field, &path)?);
+        }
+    }
+    if checked[1].is_some() != checked[2].is_some() {
+        return Err(Error::bad_input("cert_file", "a client certificate goes with its key (both or neither)"));
+    }
+    if !broker.tls && checked.iter().any(Option::is_some) {
+        return Err(Error::bad_input("url", "certificate files are for an mqtts:// broker"));
+    }
+    if new.password.as_deref().is_some_and(|p| !p.is_empty()) && given(&new.username).is_none() {
+        return Err(Error::bad_input("username", "a password goes with a user name"));
+    }
+    Ok((url.to_string(), topic.to_string(), checked))
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +117,7 @@ pub fn source_add(store: &Store, session: &Session, new: &NewSource, now: i64) -
         ("folder", _) => return Err(Error::bad_input("folder", "a folder source needs its folder")),
         _ => None,
     };
+    let mqtt = if new.kind == "mqtt" { Some(mqtt_settings(new)?) } else { None };
     let token = (new.kind == "http").then(|| {
         use rand::RngCore;
         let mut b = [0u8; 32];
@@ -89,10 +137,23 @@ pub fn source_add(store: &Store, session: &Session, new: &NewSource, now: i64) -
         token_hash: hash.as_deref(),
         folder: folder.as_deref(),
         max_body,
+        mqtt: mqtt.as_ref().map(|(url, topic, [ca, cert, key])| store::sources::Broker {
+            url,
+            topic,
+            username: new.username.as_deref().map(str::trim).filter(|u| !u.is_empty()),
+            password: new.password.as_deref().filter(|p| !p.is_empty()),
+            ca_file: ca.as_deref(),
+            cert_file: cert.as_deref(),
+            key_file: key.as_deref(),
+        }),
     };
     store::sources::insert(&tx, &row, now)?;
     let source = store::sources::by_name(&tx, name)?.ok_or_else(|| Error::not_found(format!("source {name}")))?;
-    store::audit::record_permit(&tx, permit, now, "source_add", &format!("{name}: {} {}", new.kind, new.format))?;
+    let what = match &mqtt {
+        Some((url, topic, _)) => format!("{name}: mqtt {} {url} {topic}", new.format),
+        None => format!("{name}: {} {}", new.kind, new.format),
+    };
+    store::audit::record_permit(&tx, permit, now, "source_add", &what)?;
     tx.commit()?;
     Ok(Added { source, token })
 }
@@ -101,6 +162,14 @@ pub fn source_add(store: &Store, session: &Session, new: &NewSource, now: i64) -
 pub fn sources_list(store: &Store, session: &Session, now: i64) -> Result<Vec<Source>> {
     session.permit(Permission::View)?;
     store::sources::list(&*store.reader()?, now)
+}
+
+/// What source `name` received and could not take (newest first, at most `limit`).
+pub fn source_log(store: &Store, session: &Session, name: &str, limit: i64) -> Result<Vec<store::sources::LogEntry>> {
+    session.permit(Permission::View)?;
+    let conn = store.reader()?;
+    let source = store::sources::by_name(&conn, name)?.ok_or_else(|| Error::not_found(format!("source {name}")))?;
+    store::sources::log_list(&conn, source.id, limit)
 }
 
 /// Remove a source (needs `settings`, audited): its token stops working at once.

@@ -34,7 +34,7 @@ struct Net {
 
 fn net() -> Net {
     let f = users::fixture(NOW - 40 * 86_400);
-    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None };
+    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None, ..Default::default() };
     let token = source_add(&f.store, &f.manager, &new, NOW - 40 * 86_400).expect("source").token.expect("token");
     Net { f, token }
 }

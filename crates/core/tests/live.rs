@@ -38,7 +38,7 @@ fn meter_id(f: &users::Fixture, serial: &str) -> i64 {
 #[test]
 fn a_push_signals_its_meters_to_a_waiter() {
     let f = users::fixture(NOW);
-    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None };
+    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None, ..Default::default() };
     let token = source_add(&f.store, &f.manager, &new, NOW).expect("source").token.expect("token");
     let since = f.store.generation();
     let took = std::thread::scope(|scope| {
@@ -77,7 +77,7 @@ fn another_processs_write_is_seen_within_a_poll() {
     assert_eq!(first.generation, since, "{first:?}");
     // Another "process": a second store on the same file writes a meter's readings.
     let other = releve_core::Store::open(f.store.path()).expect("second store");
-    let new = NewSource { name: "other".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None };
+    let new = NewSource { name: "other".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None, ..Default::default() };
     let token = source_add(&other, &f.manager, &new, NOW).expect("source").token.expect("token");
     ingest_push(&other, "other", Some(&token), body(&[("60000009", 3, 7)]).as_bytes(), NOW).expect("push");
     let started = Instant::now();
@@ -89,7 +89,7 @@ fn another_processs_write_is_seen_within_a_poll() {
 #[test]
 fn priority_meters_and_their_last_day() {
     let f = users::fixture(NOW);
-    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None };
+    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None, ..Default::default() };
     let token = source_add(&f.store, &f.manager, &new, NOW).expect("source").token.expect("token");
     // Meter A: every 2 minutes for 30 hours; meter B once, 2 days ago.
     let frames: Vec<(&str, i64, u32)> = (0..900).map(|i| ("60000011", 30 * 60 - 2 * i, 1000 + i as u32)).collect();

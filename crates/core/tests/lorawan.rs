@@ -72,7 +72,7 @@ fn device(dev_eui: &str, serial: &str, brand: &str, model: &str, payload: &str) 
 }
 
 fn source(f: &users::Fixture, name: &str, format: &str) -> String {
-    let new = NewSource { name: name.into(), kind: "http".into(), format: format.into(), max_body: None, folder: None };
+    let new = NewSource { name: name.into(), kind: "http".into(), format: format.into(), max_body: None, folder: None, ..Default::default() };
     source_add(&f.store, &f.manager, &new, NOW).expect("source").token.expect("token")
 }
 

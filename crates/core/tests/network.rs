@@ -30,7 +30,7 @@ fn count(f: &users::Fixture, sql: &str) -> i64 {
 #[test]
 fn one_telegram_heard_by_two_gateways_is_stored_once_with_two_receptions() {
     let f = users::fixture(NOW);
-    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None };
+    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "jsonl".into(), max_body: None, folder: None, ..Default::default() };
     let token = source_add(&f.store, &f.manager, &new, NOW).expect("source").token.expect("token");
     let t = telegram("50000001", 1, 1234);
     let body = format!(
@@ -63,7 +63,7 @@ fn one_telegram_heard_by_two_gateways_is_stored_once_with_two_receptions() {
 #[test]
 fn a_key_imported_between_two_deliveries_is_used_by_the_second() {
     let f = users::fixture(NOW);
-    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None };
+    let new = NewSource { name: "conc".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None, ..Default::default() };
     let token = source_add(&f.store, &f.manager, &new, NOW).expect("source").token.expect("token");
     let key = [0x42u8; 16];
     let first = ingest_push(&f.store, "conc", Some(&token), sealed("50000003", 1, 10, Some(key)).as_bytes(), NOW).expect("push");

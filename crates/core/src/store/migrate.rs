@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0011_sources", include_str!("../../../../migrations/0011_sources.sql")),
     ("0012_network", include_str!("../../../../migrations/0012_network.sql")),
     ("0013_lorawan", include_str!("../../../../migrations/0013_lorawan.sql")),
+    ("0015_source_log", include_str!("../../../../migrations/0015_source_log.sql")),
     ("0016_silence", include_str!("../../../../migrations/0016_silence.sql")),
     ("0019_key_generation", include_str!("../../../../migrations/0019_key_generation.sql")),
 ];

@@ -25,10 +25,28 @@ pub struct Source {
     pub last_error_at: Option<i64>,
     /// Telegrams delivered in the last 10 minutes, per minute (filled by `list`).
     pub per_minute: f64,
+    /// An MQTT source's broker (`mqtt://host:port` or `mqtts://host:port`) and topic filter.
+    pub url: Option<String>,
+    pub topic: Option<String>,
+    pub username: Option<String>,
+    /// Never shown back.
+    #[serde(skip)]
+    pub password: Option<String>,
+    /// PEM files: the broker's CA, this client's certificate and key.
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    /// An MQTT source's connection: connecting, running, reconnecting or stopped, since when,
+    /// and while reconnecting why (a code for the screen and the broker's or network's words).
+    pub state: Option<String>,
+    pub state_at: Option<i64>,
+    pub state_code: Option<String>,
+    pub state_message: Option<String>,
 }
 
 const COLUMNS: &str = "id, name, kind, format, max_body, enabled, created_at, token_hash, last_push_at, telegrams_total,
-    last_error_code, last_error_message, last_error_at, folder";
+    last_error_code, last_error_message, last_error_at, folder, url, topic, username, password, ca_file, cert_file, key_file,
+    state, state_at, state_code, state_message";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
     Ok(Source {
@@ -47,6 +65,17 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
         last_error_at: r.get(12)?,
         folder: r.get(13)?,
         per_minute: 0.0,
+        url: r.get(14)?,
+        topic: r.get(15)?,
+        username: r.get(16)?,
+        password: r.get(17)?,
+        ca_file: r.get(18)?,
+        cert_file: r.get(19)?,
+        key_file: r.get(20)?,
+        state: r.get(21)?,
+        state_at: r.get(22)?,
+        state_code: r.get(23)?,
+        state_message: r.get(24)?,
     })
 }
 
@@ -57,12 +86,42 @@ pub struct NewSource<'a> {
     pub token_hash: Option<&'a str>,
     pub folder: Option<&'a str>,
     pub max_body: i64,
+    pub mqtt: Option<Broker<'a>>,
+}
+
+/// An MQTT source's broker and what it subscribes to.
+#[derive(Default)]
+pub struct Broker<'a> {
+    pub url: &'a str,
+    pub topic: &'a str,
+    pub username: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub ca_file: Option<&'a str>,
+    pub cert_file: Option<&'a str>,
+    pub key_file: Option<&'a str>,
 }
 
 pub fn insert(conn: &Connection, s: &NewSource<'_>, now: i64) -> Result<i64> {
+    let b = s.mqtt.as_ref();
     conn.execute(
-        "INSERT INTO sources(name, kind, format, token_hash, folder, max_body, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-        params![s.name, s.kind, s.format, s.token_hash, s.folder, s.max_body, now],
+        "INSERT INTO sources(name, kind, format, token_hash, folder, max_body, created_at,
+             url, topic, username, password, ca_file, cert_file, key_file) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        params![
+            s.name,
+            s.kind,
+            s.format,
+            s.token_hash,
+            s.folder,
+            s.max_body,
+            now,
+            b.map(|b| b.url),
+            b.map(|b| b.topic),
+            b.and_then(|b| b.username),
+            b.and_then(|b| b.password),
+            b.and_then(|b| b.ca_file),
+            b.and_then(|b| b.cert_file),
+            b.and_then(|b| b.key_file),
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -112,5 +171,49 @@ pub fn refused(conn: &Connection, id: i64, code: &str, message: &str, now: i64) 
 }
 
 pub fn delete(conn: &Connection, name: &str) -> Result<bool> {
+    conn.execute("DELETE FROM source_log WHERE source_id IN (SELECT id FROM sources WHERE name = ?1)", [name])?;
     Ok(conn.execute("DELETE FROM sources WHERE name = ?1", [name])? == 1)
+}
+
+/// An MQTT source's connection is now `state`; `why` (code, message) while reconnecting.
+pub fn set_state(conn: &Connection, id: i64, state: &str, why: Option<(&str, &str)>, now: i64) -> Result<()> {
+    let message = why.map(|(_, m)| m.chars().take(500).collect::<String>());
+    conn.execute(
+        "UPDATE sources SET state = ?2, state_at = ?3, state_code = ?4, state_message = ?5 WHERE id = ?1",
+        params![id, state, now, why.map(|(c, _)| c), message],
+    )?;
+    Ok(())
+}
+
+/// How many entries of each source's log are kept.
+pub const LOG_KEPT: i64 = 1000;
+
+/// One entry of a source's log: something it received and could not take.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LogEntry {
+    pub at: i64,
+    pub code: String,
+    pub message: String,
+    pub detail: String,
+}
+
+/// Log what source `id` could not take; only its last [`LOG_KEPT`] entries are kept.
+pub fn log(conn: &Connection, id: i64, entry: &LogEntry) -> Result<()> {
+    let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    conn.execute(
+        "INSERT INTO source_log(source_id, at, code, message, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, entry.at, entry.code, cut(&entry.message, 500), cut(&entry.detail, 2000)],
+    )?;
+    conn.execute(
+        "DELETE FROM source_log WHERE source_id = ?1 AND id <= (SELECT id FROM source_log WHERE source_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        params![id, LOG_KEPT],
+    )?;
+    Ok(())
+}
+
+/// Source `id`'s log, newest first, at most `limit` entries.
+pub fn log_list(conn: &Connection, id: i64, limit: i64) -> Result<Vec<LogEntry>> {
+    let mut stmt = conn.prepare("SELECT at, code, message, detail FROM source_log WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2")?;
+    let rows = stmt.query_map(params![id, limit], |r| Ok(LogEntry { at: r.get(0)?, code: r.get(1)?, message: r.get(2)?, detail: r.get(3)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -138,11 +138,10 @@ fn session(store: &Store, source: &Source, client_id: &str, clock: &Clock, stop:
         .spawn(move || listen(connection, tell))
         .map_err(|e| Down { code: "mqtt_network", message: e.to_string() })?;
     let result = receive(store, source, clock, stop, backoff, &client, &heard);
-    if result.is_ok() {
-        let _ = client.disconnect();
-    }
+    // Stopped, or given up (the store failed, the subscription was refused): the connection
+    // is closed, and the listener ends with it (after a network failure it has already ended).
+    let _ = client.disconnect();
     drop(client);
-    // The listener ends with the connection: disconnected, failed, or timing out.
     let _ = listener.join();
     result
 }

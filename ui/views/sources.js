@@ -27,7 +27,7 @@ export function render(root, ctx) {
           <option value="mqtt">${esc(t("src.kind.mqtt"))}</option></select></label>
         <label class="field"><span>${esc(t("src.name"))}</span><input type="text" name="name" required maxlength="64" pattern="[A-Za-z0-9._\\-]+" data-testid="src-name" placeholder="concentrateur-nord"></label>
         <label class="field"><span>${esc(t("src.format"))}</span><select name="format" data-testid="src-format">
-          ${["lines", "jsonl", "elvaco"].map((f) => `<option value="${f}">${esc(t("src.format." + f))}</option>`).join("")}</select></label>
+          ${["lines", "jsonl", "elvaco", "chirpstack", "tts"].map((f) => `<option value="${f}">${esc(t("src.format." + f))}</option>`).join("")}</select></label>
         <label class="field" data-testid="src-folder-field" hidden><span>${esc(t("src.folder"))}</span>
           <input type="text" name="folder" class="mono" data-testid="src-folder" placeholder="D:\\Releve\\concentrateurs"></label>
       </div>

@@ -355,3 +355,67 @@ fn count_text(db: &Path, sql: &str) -> String {
     let conn = rusqlite::Connection::open(db).expect("open");
     conn.query_row(sql, [], |r| r.get(0)).expect(sql)
 }
+
+/// A ChirpStack v4 `up` event (JSON on one line, as its MQTT integration publishes it).
+fn chirpstack_up(dev_eui: &str, f_cnt: u32, data: &[u8], at: i64, gateways: &[(&str, i64, f64)]) -> String {
+    use base64::Engine;
+    let time = chrono::DateTime::from_timestamp(at, 0).expect("time").format("%Y-%m-%dT%H:%M:%S.123456789+00:00").to_string();
+    let rx: Vec<serde_json::Value> =
+        gateways.iter().map(|(g, rssi, snr)| serde_json::json!({"gatewayId": g, "uplinkId": 1, "rssi": rssi, "snr": snr, "nsTime": time})).collect();
+    serde_json::json!({
+        "deduplicationId": "3ac7e3c4-4401-4b8d-9386-a5c902f9202d", "time": time,
+        "deviceInfo": {"tenantName": "ChirpStack", "applicationName": "Compteurs", "deviceName": "d", "devEui": dev_eui.to_lowercase()},
+        "devAddr": "00189440", "dr": 5, "fCnt": f_cnt, "fPort": 1,
+        "data": base64::engine::general_purpose::STANDARD.encode(data), "rxInfo": rx,
+    })
+    .to_string()
+}
+
+/// LoRaWAN over MQTT: ChirpStack `up` events of a registered Kamstrup meter (an M-Bus
+/// application layer, CI 78) heard by two gateways, an unknown DevEUI's uplink and an event
+/// with bad base64, published on ChirpStack's topics: the meter's telegrams are stored once
+/// with two receptions each, the unknown device is kept, the bad event is logged.
+#[test]
+fn chirpstack_events_over_mqtt_are_decoded_kept_or_logged() {
+    let (dir, db) = demo_db();
+    let db_s = db.to_str().expect("utf8");
+    let csv = dir.path().join("objets.csv");
+    std::fs::write(&csv, "dev_eui;serial;brand;model;payload;address;city;commissioned\n70B3D5E75E00A1B2;61234567;Kamstrup;flowIQ 2200;wmbus-app;12 rue Gambetta;Saint-Chamond;2026-02-01\n").expect("csv");
+    releve(&["lorawan", "devices", "import", "--db", db_s, csv.to_str().expect("utf8")]);
+    let broker = Broker::start(dir.path(), "");
+    add_mqtt(&db, "chirpstack", &broker.url(), "application/+/device/+/event/up", "chirpstack", &[]);
+    let t0 = telegrams(&db);
+    let _server = serve(db_s);
+    wait("the source running", Duration::from_secs(30), || state(&db, "chirpstack").0 == "running");
+
+    let now = chrono::Utc::now().timestamp();
+    let mut events = String::new();
+    for i in 0..300u32 {
+        let mut payload = vec![0x78, 0x04, 0x13];
+        payload.extend_from_slice(&(1_000_000 + i * 10).to_le_bytes());
+        let at = now - 3_600 + i64::from(i) * 10;
+        events.push_str(&chirpstack_up("70B3D5E75E00A1B2", i + 1, &payload, at, &[("0016c001f153a14c", -98, 6.5), ("0016c001f153a15d", -112, -4.0)]));
+        events.push('\n');
+    }
+    let file = dir.path().join("up.jsonl");
+    std::fs::write(&file, events).expect("events");
+    broker.publish_all("application/17c82e96/device/70b3d5e75e00a1b2/event/up", &file, &[]);
+    let odd = dir.path().join("odd.jsonl");
+    let unknown = chirpstack_up("A84041000181B365", 7, &[0xCA, 0xFE], now - 30, &[("0016c001f153a14c", -80, 9.0)]);
+    let bad = chirpstack_up("A84041000181B366", 8, &[1], now - 20, &[]).replace("\"data\":\"AQ==\"", "\"data\":\"@@not base64@@\"");
+    std::fs::write(&odd, format!("{unknown}\n{bad}\n")).expect("events");
+    broker.publish_all("application/17c82e96/device/a84041000181b365/event/up", &odd, &[]);
+
+    wait("300 telegrams stored", Duration::from_secs(60), || telegrams(&db) == t0 + 300);
+    wait("the bad event logged", Duration::from_secs(30), || count(&db, "SELECT count(*) FROM source_log") == 1);
+    let meter = "(SELECT id FROM meters WHERE serial = '61234567' AND manufacturer = 'KAM')";
+    assert_eq!(count(&db, &format!("SELECT count(*) FROM receptions WHERE meter_id = {meter}")), 600, "two gateways heard each");
+    assert_eq!(count(&db, &format!("SELECT count(*) FROM readings WHERE meter_id = {meter} AND register = (SELECT register FROM readings WHERE meter_id = {meter} LIMIT 1)")), 300);
+    assert_eq!(count(&db, &format!("SELECT CAST(max(value) * 1000 AS INTEGER) FROM readings WHERE meter_id = {meter}")), 1_002_990);
+    assert_eq!(count(&db, "SELECT count(*) FROM lorawan_uplinks WHERE dev_eui = 'A84041000181B365' AND outcome = 'unknown-device'"), 1);
+    assert_eq!(count(&db, "SELECT uplinks FROM lorawan_devices WHERE dev_eui = '70B3D5E75E00A1B2'"), 300);
+    let log = count_text(&db, "SELECT message FROM source_log");
+    assert!(log.contains("base64"), "{log}");
+    let imports = count(&db, "SELECT count(*) FROM imports WHERE source = 'chirpstack: mqtt'");
+    assert!(imports < 300, "events stored in batches: {imports} imports");
+}

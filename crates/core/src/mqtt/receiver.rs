@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 /// A batch is stored once it holds this many messages (or this many bytes),
 const BATCH_MESSAGES: usize = 4000;
 const BATCH_BYTES: usize = 64 << 20;
-/// or its first message has waited this long,
-const BATCH_WAIT: Duration = Duration::from_millis(1000);
+/// or its first message has waited this long (what a steady stream waits at most before it
+/// is stored: 1,000 messages/s are stored within about a quarter of a second),
+const BATCH_WAIT: Duration = Duration::from_millis(250);
 /// or no message came for this long after at least `QUIET_AFTER` of them (the broker's
 /// in-flight window may be full: it waits for acknowledgements before it sends more; 20 is
-/// mosquitto's default window). A slow trickle waits `BATCH_WAIT`: an import a second at most.
+/// mosquitto's default window). A slow trickle waits `BATCH_WAIT`: four imports a second at most.
 const QUIET: Duration = Duration::from_millis(25);
 const QUIET_AFTER: usize = 20;
 /// The client's queue of requests (acknowledgements): a batch's worth.
@@ -270,8 +271,21 @@ impl Batch {
         let mut lines = Vec::new();
         let mut body = Vec::new();
         let mut refused = Vec::new();
+        // Network servers' events are read together: what they leave (unknown devices,
+        // fragments) is kept in one transaction for the batch.
+        let mut events = if crate::lorawan::FORMATS.contains(&source.format.as_str()) {
+            let bodies: Vec<&[u8]> =
+                self.messages.iter().map(|m| if m.payload.len() as i64 > source.max_body { &[][..] } else { &m.payload[..] }).collect();
+            Some(crate::lorawan::read_events(store, source, &source.format, &bodies, &settings).map_err(Down::store)?.into_iter())
+        } else {
+            None
+        };
         for message in &self.messages {
-            match read(store, source, message, &settings) {
+            let read = match events.as_mut().and_then(Iterator::next) {
+                Some(event) => read_event(source, message, event),
+                None => read(store, source, message, &settings),
+            };
+            match read {
                 Ok(read) => {
                     let first = lines.len() as u64;
                     lines.extend(read.into_iter().enumerate().map(|(i, (_, l))| (first + i as u64 + 1, l)));
@@ -313,14 +327,33 @@ impl Batch {
 }
 
 /// A message's numbered lines, or why none of it is stored (its log entry, `at` left 0).
+/// Why a message is set aside, for the source's log (with the start of what it held).
+fn refusal(message: &Publish, code: &str, reason: String) -> LogEntry {
+    let text = String::from_utf8_lossy(&message.payload[..message.payload.len().min(200)]).into_owned();
+    LogEntry { at: 0, code: code.to_string(), message: reason, detail: format!("{}: {text}", message.topic) }
+}
+
+fn too_large(source: &Source, message: &Publish) -> Option<LogEntry> {
+    (message.payload.len() as i64 > source.max_body).then(|| {
+        refusal(message, "too_large", format!("a message of {} bytes, larger than the source's {} bytes", message.payload.len(), source.max_body))
+    })
+}
+
+/// A network server's event already read (see `lorawan::read_events`).
+fn read_event(source: &Source, message: &Publish, event: line::Line) -> Result<Vec<(u64, line::Line)>, LogEntry> {
+    if let Some(refused) = too_large(source, message) {
+        return Err(refused);
+    }
+    match event {
+        line::Line::Bad(reason) => Err(refusal(message, "bad_lines", reason)),
+        other => Ok(vec![(1, other)]),
+    }
+}
+
 fn read(store: &Store, source: &Source, message: &Publish, settings: &import::Settings) -> Result<Vec<(u64, line::Line)>, LogEntry> {
-    let preview = || {
-        let text = String::from_utf8_lossy(&message.payload[..message.payload.len().min(200)]).into_owned();
-        format!("{}: {text}", message.topic)
-    };
-    let refuse = |code: &str, message: String| LogEntry { at: 0, code: code.to_string(), message, detail: preview() };
-    if message.payload.len() as i64 > source.max_body {
-        return Err(refuse("too_large", format!("a message of {} bytes, larger than the source's {} bytes", message.payload.len(), source.max_body)));
+    let refuse = |code: &str, reason: String| refusal(message, code, reason);
+    if let Some(refused) = too_large(source, message) {
+        return Err(refused);
     }
     let body = text::utf8(&source.name, &message.payload).map_err(|e| refuse(e.code(), e.to_string()))?;
     let lines = crate::sources::read_lines(store, source, &body, settings).map_err(|e| refuse(e.code(), e.to_string()))?;

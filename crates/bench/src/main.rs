@@ -7,9 +7,11 @@
 //!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
 //!   releve-bench live --seconds 20 --rate 1000           push -> live event latency under load
 //!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
+//!   releve-bench ingest --lines 300000 --soak-seconds 600 --soak-rate 2000   HTTP push, MQTT and a drop folder at once vs the file import; soak
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
 
 mod export;
+mod ingest;
 mod live;
 mod lookups;
 mod network;
@@ -87,6 +89,18 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         gateways: i64,
     },
+    /// The three kinds of source at once (HTTP push, MQTT QoS 1, a drop folder) into one
+    /// database vs the file import of the same telegrams; then a soak at a steady rate
+    /// (memory of `releve serve`, meter list and histogram next to idle).
+    Ingest {
+        #[arg(long, default_value_t = 300_000)]
+        lines: u32,
+        /// 0: no soak.
+        #[arg(long, default_value_t = 0)]
+        soak_seconds: u32,
+        #[arg(long, default_value_t = 2_000)]
+        soak_rate: u32,
+    },
     /// MQTT (one telegram a message, QoS 1) through a mosquitto it starts to `releve serve`
     /// (release build beside this one): telegrams/s stored, latency at a fixed rate, next to
     /// the file import of the same telegrams.
@@ -122,6 +136,7 @@ fn main() {
         Command::Network { db, meters, gateways } => network::run(&db, meters, gateways),
         Command::Push { lines, per_push } => push::run(lines, per_push),
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
+        Command::Ingest { lines, soak_seconds, soak_rate } => ingest::run(lines, soak_seconds, soak_rate),
         Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
     };
     if let Err(e) = result {

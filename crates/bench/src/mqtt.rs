@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -20,11 +20,11 @@ impl Drop for Killed {
     }
 }
 
-fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Res {
+pub(crate) fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Res {
     let deadline = Instant::now() + limit;
     while !done() {
         if Instant::now() > deadline {
@@ -41,13 +41,13 @@ fn stored(conn: &rusqlite::Connection) -> i64 {
     conn.query_row("SELECT coalesce(sum(stored), 0) FROM imports", [], |r| r.get(0)).unwrap_or(-1)
 }
 
-fn state(conn: &rusqlite::Connection) -> String {
+pub(crate) fn state(conn: &rusqlite::Connection) -> String {
     conn.query_row("SELECT coalesce(state, '') FROM sources WHERE name = 'bench'", [], |r| r.get(0)).unwrap_or_default()
 }
 
 /// A mosquitto as a deployment would set it up for Relevé (README: a large in-flight window,
 /// an unbounded queue for the persistent session).
-fn broker(dir: &Path, port: u16) -> Result<Killed, Box<dyn std::error::Error>> {
+pub(crate) fn broker(dir: &Path, port: u16) -> Result<Killed, Box<dyn std::error::Error>> {
     let me = Command::new("id").arg("-un").output()?;
     let conf = dir.join("mosquitto.conf");
     std::fs::write(
@@ -74,7 +74,7 @@ fn cpu_secs(pid: u32) -> f64 {
 
 /// Publish `lines` one a message, in pieces of 50,000 (mosquitto_pub's message ids wrap at
 /// 65,535); how long it took.
-fn publish(port: u16, lines: &[&[u8]]) -> Result<f64, Box<dyn std::error::Error>> {
+pub(crate) fn publish(port: u16, lines: &[&[u8]]) -> Result<f64, Box<dyn std::error::Error>> {
     let t = Instant::now();
     for piece in lines.chunks(50_000) {
         let mut p = publisher(port)?;
@@ -84,8 +84,8 @@ fn publish(port: u16, lines: &[&[u8]]) -> Result<f64, Box<dyn std::error::Error>
     Ok(t.elapsed().as_secs_f64())
 }
 
-fn serve(bin: &Path, db: &Path) -> Result<Killed, Box<dyn std::error::Error>> {
-    let http = free_port()?;
+/// `releve serve` of `db` listening on `http`.
+pub(crate) fn serve(bin: &Path, db: &Path, http: u16) -> Result<Killed, Box<dyn std::error::Error>> {
     let child = Command::new(bin)
         .args(["serve", "--db", db.to_str().unwrap_or_default(), "--addr", &format!("127.0.0.1:{http}")])
         .stdout(Stdio::null())
@@ -95,7 +95,7 @@ fn serve(bin: &Path, db: &Path) -> Result<Killed, Box<dyn std::error::Error>> {
     Ok(Killed(child))
 }
 
-fn publisher(port: u16) -> std::io::Result<Child> {
+pub(crate) fn publisher(port: u16) -> std::io::Result<Child> {
     Command::new("mosquitto_pub")
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-t", "bench/up", "-l"])
         .stdin(Stdio::piped())
@@ -139,7 +139,7 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     releve_core::sources::source_add(&store, &system, &new, 1_790_000_000)?;
     drop(store);
     let bin = std::env::current_exe()?.with_file_name("releve");
-    let server = serve(&bin, &db)?;
+    let server = serve(&bin, &db, free_port()?)?;
     let conn = rusqlite::Connection::open(&db)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     wait_for("the source running", Duration::from_secs(30), || state(&conn) == "running")?;
@@ -156,7 +156,7 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     // A backlog: published while Relevé was closed, taken when it starts.
     publish(port, backlog)?;
     let t = Instant::now();
-    let server = serve(&bin, &db)?;
+    let server = serve(&bin, &db, free_port()?)?;
     let broker_cpu = cpu_secs(broker.0.id());
     wait_for("the backlog stored", Duration::from_secs(600), || stored(&conn) >= 2 * i64::from(lines))?;
     let backlog_secs = t.elapsed().as_secs_f64();

@@ -14,10 +14,15 @@ pub(crate) type Res = Result<(), Box<dyn std::error::Error>>;
 
 /// `lines` rtl-wmbus lines of plaintext telegrams of `meters` meters, hour after hour.
 pub(crate) fn file(lines: u32, meters: u32) -> Vec<u8> {
+    file_from(30_000_000, lines, meters)
+}
+
+/// The same, serials from `first`.
+pub(crate) fn file_from(first: u32, lines: u32, meters: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(lines as usize * 80);
     for i in 0..lines {
         let (m, h) = (i % meters, i / meters);
-        let serial = format!("{:08}", 30_000_000 + m);
+        let serial = format!("{:08}", first + m);
         let mut payload = vec![0x04, 0x13];
         payload.extend_from_slice(&(m * 1000 + h * 7).to_le_bytes());
         let spec = FrameSpec { manufacturer: "KAM", id: &serial, version: 0x1b, device_type: DeviceType::Water, access_number: h as u8, status: 0 };

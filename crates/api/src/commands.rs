@@ -469,9 +469,10 @@ impl Bounded for MetersListArgs {
     }
 }
 
+/// The arguments of a command on one thing named by its id.
 #[derive(Deserialize)]
-struct IdArgs {
-    id: i64,
+pub(crate) struct IdArgs {
+    pub(crate) id: i64,
 }
 
 impl Bounded for IdArgs {

@@ -1,26 +1,15 @@
 //! The scheduled-export commands (`export_job*`, `export_runs_list`): argument shapes and one
 //! call into `releve_core::jobs` per command, with the same name. See COMMANDS.md, "Jobs".
 
-use crate::commands::{ok, parse};
+use crate::commands::{IdArgs, ok, parse};
 use crate::ApiError;
-use crate::bounds::{MAX_LIMIT, id, opt_id, range, Bounded};
+use crate::bounds::{MAX_LIMIT, opt_id, range, Bounded};
 use releve_core::access::Session;
 use releve_core::jobs;
 use releve_core::store::export_jobs::Job;
 use releve_core::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-#[derive(Deserialize)]
-struct IdArgs {
-    id: i64,
-}
-
-impl Bounded for IdArgs {
-    fn check(&self) -> Result<(), ApiError> {
-        id("id", self.id)
-    }
-}
 
 #[derive(Deserialize)]
 struct RunsArgs {

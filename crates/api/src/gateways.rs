@@ -3,7 +3,7 @@
 //! `releve_core::gateways` / `releve_core::silence` each. See COMMANDS.md, "Gateways".
 
 use crate::bounds::{amount, id, range, Bounded};
-use crate::commands::{ok, parse};
+use crate::commands::{IdArgs, ok, parse};
 use crate::ApiError;
 use releve_core::access::Session;
 use releve_core::gateways::{self, GatewayEdit, MAX_SILENT_HOURS};
@@ -14,17 +14,6 @@ use serde_json::Value;
 
 /// The command names of this file.
 pub(crate) const NAMES: [&str; 5] = ["gateway_set", "gateways", "meter_receptions", "silence_settings", "silence_settings_set"];
-
-#[derive(Deserialize)]
-struct IdArgs {
-    id: i64,
-}
-
-impl Bounded for IdArgs {
-    fn check(&self) -> Result<(), ApiError> {
-        id("id", self.id)
-    }
-}
 
 #[derive(Deserialize)]
 struct NoArgs {}

@@ -1,26 +1,15 @@
 //! The notification commands (`notify_*`): argument shapes and one call into
 //! `releve_core::notify` per command, with the same name. See COMMANDS.md, "Notifications".
 
-use crate::commands::{ok, parse};
+use crate::commands::{IdArgs, ok, parse};
 use crate::ApiError;
-use crate::bounds::{MAX_LIMIT, id, range, Bounded};
+use crate::bounds::{MAX_LIMIT, range, Bounded};
 use releve_core::access::Session;
 use releve_core::notify::{self, ChannelSettings};
 use releve_core::store::notify::Rule;
 use releve_core::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-#[derive(Deserialize)]
-struct IdArgs {
-    id: i64,
-}
-
-impl Bounded for IdArgs {
-    fn check(&self) -> Result<(), ApiError> {
-        id("id", self.id)
-    }
-}
 
 #[derive(Deserialize)]
 struct PreviewArgs {

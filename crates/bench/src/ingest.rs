@@ -6,10 +6,10 @@
 //! serve` sampled, and the meter list and a histogram timed during the soak next to idle.
 
 use crate::mqtt::{broker, free_port, publisher, serve, state, wait_for, Killed};
-use crate::push::{file, file_from, post, Res};
-use releve_core::access::{Permission, Role, Session};
+use crate::push::{bench_db, file, file_import, file_from, post, Res};
+use releve_core::access::Session;
 use releve_core::sources::NewSource;
-use releve_core::store::{self, Store};
+use releve_core::store::Store;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -76,13 +76,7 @@ pub fn run(lines: u32, soak_seconds: u32, soak_rate: u32) -> Res {
     let dir = tempfile::tempdir()?;
     let system = Session::system("bench");
 
-    // The file import of the same telegrams, in-process.
-    let store = Store::open(&dir.path().join("file.db"))?;
-    let t = Instant::now();
-    let r = releve_core::import::import_drive_by(&store, system.permit(Permission::Import)?, "f.txt", &content, 1_800_000_000, &mut |_, _| {})?;
-    let file_secs = t.elapsed().as_secs_f64();
-    assert_eq!(r.stored, u64::from(3 * per_source));
-    drop(store);
+    let file_secs = file_import(dir.path(), &content, 3 * per_source)?;
 
     // One database, three sources.
     let port = free_port()?;
@@ -90,9 +84,7 @@ pub fn run(lines: u32, soak_seconds: u32, soak_rate: u32) -> Res {
     let db = dir.path().join("network.db");
     let depot = dir.path().join("depot");
     std::fs::create_dir_all(&depot)?;
-    let store = Store::open(&db)?;
-    let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
-    releve_core::access::create_user(&store, system.permit(Permission::ManageUsers)?, &user, 1_790_000_000)?;
+    let store = bench_db(&db)?;
     releve_core::folders::folders_allowed_set(&store, &system, &[depot.display().to_string()], 1_790_000_000)?;
     let http = NewSource { name: "conc".into(), kind: "http".into(), format: "lines".into(), ..Default::default() };
     let token = releve_core::sources::source_add(&store, &system, &http, 1_790_000_000)?.token.unwrap_or_default();

@@ -4,8 +4,7 @@
 //! of the same telegrams in the same run.
 
 use crate::push::{file, Res};
-use releve_core::access::{Permission, Role, Session};
-use releve_core::store::{self, Store};
+use releve_core::access::Session;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -114,20 +113,12 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     let dir = tempfile::tempdir()?;
     let system = Session::system("bench");
 
-    // The file import of the same telegrams, in-process.
-    let store = Store::open(&dir.path().join("file.db"))?;
-    let t = Instant::now();
-    let r = releve_core::import::import_drive_by(&store, system.permit(Permission::Import)?, "f.txt", &stream.concat(), 1_800_000_000, &mut |_, _| {})?;
-    let file_secs = t.elapsed().as_secs_f64();
-    assert_eq!(r.stored, u64::from(lines));
-    drop(store);
+    let file_secs = crate::push::file_import(dir.path(), &stream.concat(), lines)?;
 
     let port = free_port()?;
     let broker = broker(dir.path(), port)?;
     let db = dir.path().join("mqtt.db");
-    let store = Store::open(&db)?;
-    let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
-    releve_core::access::create_user(&store, system.permit(Permission::ManageUsers)?, &user, 1_790_000_000)?;
+    let store = crate::push::bench_db(&db)?;
     let new = releve_core::sources::NewSource {
         name: "bench".into(),
         kind: "mqtt".into(),

@@ -34,6 +34,29 @@ pub(crate) fn file_from(first: u32, lines: u32, meters: u32) -> Vec<u8> {
     out
 }
 
+/// The file import of `content` (`lines` telegrams) into a fresh database in `dir`, in-process:
+/// the baseline every source is measured against; seconds.
+pub(crate) fn file_import(dir: &std::path::Path, content: &[u8], lines: u32) -> Result<f64, Box<dyn std::error::Error>> {
+    let store = Store::open(&dir.join("file.db"))?;
+    let system = Session::system("bench");
+    let t = Instant::now();
+    let r = releve_core::import::import_drive_by(&store, system.permit(Permission::Import)?, "f.txt", content, 1_800_000_000, &mut |_, _| {})?;
+    let secs = t.elapsed().as_secs_f64();
+    if r.stored != u64::from(lines) {
+        return Err(format!("the file import stored {} of {lines} telegrams", r.stored).into());
+    }
+    Ok(secs)
+}
+
+/// A fresh database at `db` with the `manager` account (password `manager`).
+pub(crate) fn bench_db(db: &std::path::Path) -> Result<Store, Box<dyn std::error::Error>> {
+    let store = Store::open(db)?;
+    let system = Session::system("bench");
+    let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
+    releve_core::access::create_user(&store, system.permit(Permission::ManageUsers)?, &user, 1_790_000_000)?;
+    Ok(store)
+}
+
 pub(crate) fn post(port: u16, path: &str, token: &str, body: &[u8]) -> Result<(u16, String), Box<dyn std::error::Error>> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     let head = format!(
@@ -54,19 +77,11 @@ pub fn run(lines: u32, per_push: u32) -> Res {
     let dir = tempfile::tempdir()?;
     let system = Session::system("bench");
 
-    // The file import of the same telegrams, in-process.
-    let store = Store::open(&dir.path().join("file.db"))?;
-    let t = Instant::now();
-    let r = releve_core::import::import_drive_by(&store, system.permit(Permission::Import)?, "f.txt", &content, 1_800_000_000, &mut |_, _| {})?;
-    let file_secs = t.elapsed().as_secs_f64();
-    assert_eq!(r.stored, u64::from(lines));
-    drop(store);
+    let file_secs = file_import(dir.path(), &content, lines)?;
 
     // The same telegrams pushed over HTTP to `releve serve`, `per_push` lines a request.
     let db = dir.path().join("push.db");
-    let store = Store::open(&db)?;
-    let user = store::users::NewUser { salt: None, login: "manager", name: "m", role: Role::Manager, password: "manager", locale: "fr" };
-    releve_core::access::create_user(&store, system.permit(Permission::ManageUsers)?, &user, 1_790_000_000)?;
+    let store = bench_db(&db)?;
     let new = releve_core::sources::NewSource { name: "bench".into(), kind: "http".into(), format: "lines".into(), max_body: None, folder: None, ..Default::default() };
     let token = releve_core::sources::source_add(&store, &system, &new, 1_790_000_000)?.token.unwrap_or_default();
     drop(store);

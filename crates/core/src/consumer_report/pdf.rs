@@ -44,6 +44,14 @@ impl Font {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rgb(pub u8, pub u8, pub u8);
 
+/// The reports' colours: text, secondary text, headings, a pale band, table stripes, rules.
+pub const INK: Rgb = Rgb(0x22, 0x22, 0x22);
+pub const MUTED: Rgb = Rgb(0x6B, 0x6B, 0x6B);
+pub const ACCENT: Rgb = Rgb(0x2F, 0x6D, 0xB5);
+pub const PALE: Rgb = Rgb(0xEA, 0xF1, 0xFA);
+pub const STRIPE: Rgb = Rgb(0xF5, 0xF6, 0xF8);
+pub const RULE: Rgb = Rgb(0xCC, 0xCC, 0xCC);
+
 /// The WinAnsi (cp1252) byte of a character; `?` for the ones it lacks.
 pub fn win_ansi(c: char) -> u8 {
     let u = c as u32;

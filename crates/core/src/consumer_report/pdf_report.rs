@@ -3,7 +3,7 @@
 //! pages with its header repeated; every page has a footer "Page i of n".
 
 use super::chart;
-use super::pdf::{fit, wrap, Align, Document, Font, Page, Rgb, A4};
+use super::pdf::{fit, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
 use super::pdf_canvas::PdfCanvas;
 use super::Report;
 use crate::error::Result;
@@ -17,12 +17,6 @@ const ROW: f64 = 14.0;
 /// The chart is drawn this many backend units per CSS pixel.
 const FINE: f64 = 4.0;
 
-const INK: Rgb = Rgb(0x22, 0x22, 0x22);
-const MUTED: Rgb = Rgb(0x6B, 0x6B, 0x6B);
-const ACCENT: Rgb = Rgb(0x2F, 0x6D, 0xB5);
-const PALE: Rgb = Rgb(0xEA, 0xF1, 0xFA);
-const STRIPE: Rgb = Rgb(0xF5, 0xF6, 0xF8);
-const RULE: Rgb = Rgb(0xCC, 0xCC, 0xCC);
 
 /// Column edges of the table: period (left), index and consumption (right-aligned), alarms.
 struct Columns {

@@ -4,7 +4,7 @@
 //! footer "Page i of n".
 
 use super::Count;
-use crate::consumer_report::pdf::{fit, text_width, wrap, Align, Document, Font, Page, Rgb, A4};
+use crate::consumer_report::pdf::{fit, text_width, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
 
 const MARGIN: f64 = 42.0;
 const WIDTH: f64 = A4.0 - 2.0 * MARGIN;
@@ -14,12 +14,6 @@ const ROW: f64 = 13.0;
 const HEADER: f64 = 24.0;
 const SIZE: f64 = 8.0;
 
-const INK: Rgb = Rgb(0x22, 0x22, 0x22);
-const MUTED: Rgb = Rgb(0x6B, 0x6B, 0x6B);
-const ACCENT: Rgb = Rgb(0x2F, 0x6D, 0xB5);
-const PALE: Rgb = Rgb(0xEA, 0xF1, 0xFA);
-const STRIPE: Rgb = Rgb(0xF5, 0xF6, 0xF8);
-const RULE: Rgb = Rgb(0xCC, 0xCC, 0xCC);
 const HEAD: Rgb = Rgb(0xE4, 0xE7, 0xEC);
 
 /// Widths of the list's columns: brand, model, DevEUI, address, commune, commissioning.

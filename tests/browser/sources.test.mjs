@@ -59,6 +59,16 @@ test("manager: a source made on screen, pushed to, its status and refusals in wo
     await page.getByRole("heading", { name: "Reading sources" }).waitFor();
     await row.getByTestId("src-error").getByText(/^Unreadable lines: push refused, nothing stored/).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "sources-en.png") });
+    // The source's log: every refusal, in words, with the unreadable line by number.
+    await row.getByTestId("src-log-btn").click();
+    const log = page.getByTestId("src-log");
+    await log.waitFor();
+    const logText = await log.innerText();
+    assert.match(logText, /A push with a wrong token/);
+    assert.match(logText, /Unreadable lines: push refused, nothing stored/);
+    assert.match(logText, /line 1: /, "the unreadable line named");
+    await log.screenshot({ path: path.join(ARTIFACTS, "sources-log-en.png") });
+    await row.getByTestId("src-log-btn").click();
 
     await row.getByTestId("src-remove").click();
     await row.getByTestId("src-confirm-remove").click();

@@ -14,7 +14,7 @@ export function render(root, ctx) {
   let alive = true;
   let sources = [];
   let removing = null;
-  let logFor = null; // the MQTT source whose log of messages set aside is open
+  let logFor = null; // the source whose log of what it could not take is open
   let logEntries = [];
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("upload")}<span>${esc(t("src.title"))}</span></h1>
@@ -67,19 +67,21 @@ export function render(root, ctx) {
 
   // An MQTT source's connection: its state since when, and while it reconnects, why.
   function stateWords(s) {
-    if (s.kind !== "mqtt") return `<span class="muted">—</span>`;
+    const logButton = `<button class="btn btn-ghost small" data-act="log" data-testid="src-log-btn" aria-expanded="${logFor === s.name}">${esc(t("src.log"))}</button>`;
+    if (s.kind !== "mqtt") return `<span class="muted">—</span><div>${logButton}</div>`;
     if (!s.state) return `<span class="muted">${esc(t("src.state.none"))}</span>`;
     const cls = s.state === "running" ? "ok-text" : s.state === "reconnecting" ? "error-text" : "muted";
     const why = s.state_code ? `<div class="small error-text" title="${esc(s.state_message || "")}">${esc(tOr("src.reason." + s.state_code, null) || s.state_message || s.state_code)}</div>` : "";
     return `<strong class="${cls}">${esc(t("src.state." + s.state))}</strong>${why}<div class="small muted">${esc(t("src.state.since", { time: fmtDateTime(s.state_at) }))}</div>`
-      + `<button class="btn btn-ghost small" data-act="log" data-testid="src-log-btn" aria-expanded="${logFor === s.name}">${esc(t("src.log"))}</button>`;
+      + logButton;
   }
 
-  // The messages an MQTT source set aside (acknowledged without storing them), newest first.
+  // What a source could not take, newest first: an MQTT source's messages set aside
+  // (acknowledged without storing them), an HTTP or folder source's refused deliveries.
   function logRow(s) {
     if (logFor !== s.name) return "";
     const items = logEntries.map((e) => `<li><span class="muted">${esc(fmtDateTime(e.at))}</span>
-      <span class="error-text">${esc(tOr("src.errorMqtt." + e.code, null) || e.code)}</span> — ${esc(e.message)}
+      <span class="error-text">${esc(tOr((s.kind === "mqtt" ? "src.errorMqtt." : "src.error.") + e.code, null) || e.code)}</span> — ${esc(e.message)}
       <div class="small mono">${esc(e.detail)}</div></li>`).join("");
     return `<tr data-testid="src-log"><td colspan="9"><p class="small"><strong>${esc(t("src.logTitle"))}</strong></p>
       ${items ? `<ul class="small">${items}</ul>` : `<p class="muted small">${esc(t("src.logEmpty"))}</p>`}</td></tr>`;

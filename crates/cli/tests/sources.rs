@@ -100,6 +100,17 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     let nord: serde_json::Value = listed.lines().filter_map(|l| serde_json::from_str(l).ok()).find(|v: &serde_json::Value| v["name"] == "conc-nord").expect("listed");
     assert_eq!((nord["telegrams_total"].as_u64(), nord["last_error_code"].as_str()), (Some(4000), Some("bad_lines")), "{nord}");
     assert!(nord["last_push_at"].as_i64().is_some() && nord["per_minute"].as_f64() > Some(0.0), "{nord}");
+    // And its log keeps each refusal with what was refused, the unreadable lines by number.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let log: Vec<(String, String)> = conn
+        .prepare("SELECT l.code, l.detail FROM source_log l JOIN sources s ON s.id = l.source_id WHERE s.name = 'conc-nord' ORDER BY l.id")
+        .expect("log")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert_eq!(log.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), ["wrong_token", "wrong_token", "bad_lines"], "{log:?}");
+    assert!(log[2].1.contains("line 2:") && log[2].1.contains("line 5:"), "{log:?}");
 
     // JSON lines with their time (offset) and signal strength.
     let frames = String::from_utf8(drive_by(73_000_000, 3, 3)).expect("text");

@@ -282,10 +282,27 @@ pub fn check_token(store: &Store, name: &str, token: Option<&str>, now: i64) -> 
     // The same work whatever the first differing character.
     let same = given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
     if !same || !source.enabled || source.kind != "http" {
-        store::sources::refused(&store.writer(), source.id, "wrong_token", "a push with a wrong token", now)?;
+        refuse(store, &source, &wrong(), "a push with a wrong token", now)?;
         return Err(wrong());
     }
     Ok(source)
+}
+
+/// What a source delivered was refused: kept in its status (the screen's last refusal) and
+/// in its log, with what was refused (`detail`) and, for unreadable lines, the first of them.
+fn refuse(store: &Store, source: &Source, e: &Error, detail: &str, now: i64) -> Result<()> {
+    let mut detail = detail.to_string();
+    if let Error::BadLines { lines, count, .. } = e {
+        let first: Vec<String> = lines.iter().take(5).map(|(n, r)| format!("line {n}: {r}")).collect();
+        detail = format!("{detail}; {count} unreadable line(s): {}", first.join("; "));
+    }
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    store::sources::refused(&tx, source.id, e.code(), &e.to_string(), now)?;
+    let entry = store::sources::LogEntry { at: now, code: e.code().to_string(), message: e.to_string(), detail };
+    store::sources::log(&tx, source.id, &entry)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// A concentrator's push to source `name`: the token checked, the body read in the
@@ -294,10 +311,9 @@ pub fn check_token(store: &Store, name: &str, token: Option<&str>, now: i64) -> 
 pub fn ingest_push(store: &Store, name: &str, token: Option<&str>, body: &[u8], now: i64) -> Result<FileReport> {
     let result = check_token(store, name, token, now).and_then(|source| {
         let r = receive(store, &source, &format!("push to {name}"), body, now);
-        let conn = store.writer();
         match &r {
-            Ok(report) => store::sources::delivered(&conn, source.id, report.telegrams, now)?,
-            Err(e) => store::sources::refused(&conn, source.id, e.code(), &e.to_string(), now)?,
+            Ok(report) => store::sources::delivered(&store.writer(), source.id, report.telegrams, now)?,
+            Err(e) => refuse(store, &source, e, &format!("push to {name} of {} bytes", body.len()), now)?,
         }
         r
     });
@@ -400,7 +416,7 @@ pub fn sources_folder_run(store: &Store, now: i64, watch: &crate::drop_folder::W
         let dir = match checked {
             Ok(dir) => dir,
             Err(e) => {
-                store::sources::refused(&store.writer(), source.id, e.code(), &e.to_string(), now)?;
+                refuse(store, &source, &e, source.folder.as_deref().unwrap_or(""), now)?;
                 run.refused.push((source.name.clone(), e.to_string()));
                 continue;
             }
@@ -424,7 +440,7 @@ pub fn sources_folder_run(store: &Store, now: i64, watch: &crate::drop_folder::W
                     FolderDelivery { source: source.name.clone(), file, outcome: "done", moved_to: moved.display().to_string(), report: Some(report), error: None }
                 }
                 Err(e) => {
-                    store::sources::refused(&store.writer(), source.id, e.code(), &e.to_string(), now)?;
+                    refuse(store, &source, &e, &file, now)?;
                     let moved = crate::drop_folder::move_into(&dir, "failed", &path, now)?;
                     let why = serde_json::json!({"code": e.code(), "error": e.to_string(), "lines": match &e {
                         Error::BadLines { lines, .. } => lines.iter().map(|(l, r)| serde_json::json!({"line": l, "reason": r})).collect(),

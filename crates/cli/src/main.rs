@@ -290,8 +290,13 @@ enum SourcesCommand {
     Add {
         #[arg(long)]
         db: PathBuf,
-        #[command(flatten)]
-        acting: Acting,
+        /// Who makes the source (needs `settings`).
+        #[arg(long, default_value = "manager")]
+        user: String,
+        /// Password of --user (default: the RELEVE_PASSWORD variable). Here `--password` is
+        /// the broker's, as MQTT tools name it.
+        #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
+        user_password: Option<String>,
         #[arg(long)]
         name: String,
         /// http (concentrators push to POST /ingest/<name>), folder (they drop files into
@@ -316,9 +321,9 @@ enum SourcesCommand {
         /// The broker's user name.
         #[arg(long)]
         username: Option<String>,
-        /// The broker's password (never shown back; --password is the Relevé user's own).
-        #[arg(long, env = "RELEVE_BROKER_PASSWORD", hide_env_values = true)]
-        broker_password: Option<String>,
+        /// The broker's password (never shown back); also --broker-password.
+        #[arg(long, alias = "broker-password", env = "RELEVE_BROKER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
         /// PEM files for an mqtts:// broker: its CA, this client's certificate and key.
         #[arg(long)]
         ca: Option<String>,
@@ -737,10 +742,10 @@ fn import_summary(r: &import::FileReport) -> String {
 fn sources(command: SourcesCommand) -> Result<(), Failure> {
     use releve_core::sources::{source_add, source_remove, sources_list, NewSource};
     match command {
-        SourcesCommand::Add { db, acting, name, kind, format, max_body, folder, url, topic, username, broker_password, ca, cert, key } => {
+        SourcesCommand::Add { db, user, user_password, name, kind, format, max_body, folder, url, topic, username, password, ca, cert, key } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
-            let new = NewSource { name, kind, format, max_body, folder, url, topic, username, password: broker_password, ca_file: ca, cert_file: cert, key_file: key };
+            let session = login(&store, &Acting { user, password: user_password })?;
+            let new = NewSource { name, kind, format, max_body, folder, url, topic, username, password, ca_file: ca, cert_file: cert, key_file: key };
             let added = source_add(&store, &session, &new, now())?;
             let s = &added.source;
             match &added.token {

@@ -332,7 +332,7 @@ fn mqtts_with_a_client_certificate_and_a_password_and_a_wrong_password_said_in_w
     let url = format!("mqtts://127.0.0.1:{}", broker.port);
     let files = [p("ca.pem"), p("client.pem"), p("client.key")];
     let secure = ["--ca", &files[0], "--cert", &files[1], "--key", &files[2]];
-    add_mqtt(&db, "gw-tls", &url, "releve/tls", "jsonl", &[&secure[..], &["--username", "releve", "--broker-password", "s3cret-pw"]].concat());
+    add_mqtt(&db, "gw-tls", &url, "releve/tls", "jsonl", &[&secure[..], &["--username", "releve", "--password", "s3cret-pw"]].concat());
     add_mqtt(&db, "gw-wrong", &url, "releve/tls", "jsonl", &[&secure[..], &["--username", "releve", "--broker-password", "not-it"]].concat());
     let t0 = telegrams(&db);
     let _server = serve(db.to_str().expect("utf8"));

@@ -83,7 +83,7 @@ test("manager: an MQTT source made on screen receives, its state and a broker ou
     const log = page.getByTestId("src-log");
     await log.waitFor();
     const logText = await log.innerText();
-    assert.match(logText, /Derniers messages écartés/);
+    assert.match(logText, /Derniers envois ou messages écartés/);
     assert.match(logText, /Message illisible, écarté \(journal\) — .*JSON/);
     assert.match(logText, /releve\/nord\/up: not json/);
 

@@ -55,7 +55,18 @@ class WebDriver {
     this.sid = (await this.req('POST', '/session', { capabilities: { alwaysMatch: caps } }, timeoutMs)).sessionId;
   }
   async deleteSession() { if (this.sid) { const s = this.s(''); this.sid = null; await this.req('DELETE', s, undefined, 10_000); } }
-  async findAll(css) { return (await this.req('POST', this.s('/elements'), { using: 'css selector', value: css })).map((e) => e[ELEMENT]); }
+  // WebKitWebDriver answers "stale element reference" when the page re-renders while it
+  // collects the matches (the login screen giving way to the app): ask again.
+  async findAll(css) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.req('POST', this.s('/elements'), { using: 'css selector', value: css })).map((e) => e[ELEMENT]);
+      } catch (e) {
+        if (attempt >= 10 || !/stale element/i.test(String(e.message))) throw e;
+        await sleep(100);
+      }
+    }
+  }
   async waitFor(css, timeoutMs, { min = 1, onTick } = {}) {
     const end = Date.now() + timeoutMs;
     for (;;) {

@@ -56,6 +56,11 @@ fn build(store: &Store, meters: i64, gateways: i64) -> Res {
             reception.execute(params![1, 1_000_000_000 + i, 2, at])?;
         }
     }
+    // The frames per gateway and day, as the ingest counts them (UTC days here).
+    tx.execute_batch(
+        "INSERT INTO gateway_days(gateway_id, day, frames)
+         SELECT gateway_id, CAST(strftime('%Y%m%d', received_at, 'unixepoch') AS INTEGER), count(*) FROM receptions GROUP BY 1, 2",
+    )?;
     tx.commit()?;
     Ok(())
 }

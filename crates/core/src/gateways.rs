@@ -36,10 +36,15 @@ pub fn gateways_list(store: &Store, session: &Session, now: i64) -> Result<Gatew
     session.permit(Permission::View)?;
     let conn = store.reader()?;
     let tz = crate::settings::timezone(&conn)?;
-    let today = tz.timestamp_opt(now, 0).single().map_or_else(|| chrono::Utc::now().date_naive(), |t| t.date_naive());
-    let day_start = crate::settings::local_midnight(tz, today)?;
-    let gateways = store::gateways::list(&conn, day_start, now - HEARD_DAYS * 86_400)?;
+    let gateways = store::gateways::list(&conn, local_day(tz, now), now - HEARD_DAYS * 86_400)?;
     Ok(GatewayList { default_silent_hours: default_silent_hours(&conn)?, gateways })
+}
+
+/// The local date of `at` in `tz` as the number YYYYMMDD (how `gateway_days` counts).
+pub fn local_day(tz: chrono_tz::Tz, at: i64) -> i64 {
+    use chrono::Datelike;
+    let date = tz.timestamp_opt(at, 0).single().map_or_else(|| chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().date_naive(), |t| t.date_naive());
+    i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
 }
 
 /// What a clerk changes of a gateway.

@@ -533,6 +533,8 @@ struct Run<'s> {
     next_line: u64,
     /// The delivering source, if any (see [`Settings`]).
     source: Option<i64>,
+    /// The utility's time zone (a gateway's frames are counted per local day).
+    tz: Tz,
     /// Meters given new readings by the transaction under way (signalled once it commits).
     changed: Vec<i64>,
 }
@@ -602,6 +604,7 @@ impl<'s> Run<'s> {
             latest: settings.window.latest,
             next_line: 1,
             source: settings.source,
+            tz: settings.tz,
             changed: Vec::new(),
         })
     }
@@ -756,6 +759,7 @@ impl<'s> Run<'s> {
     fn write_slice(&mut self, conn: &Connection, slice: &[(i64, i64, usize)], pending: &mut [Pending]) -> Result<()> {
         let mut new: Vec<(usize, i64, i64)> = Vec::with_capacity(slice.len());
         let gateways = self.gateways_of(conn, slice, pending)?;
+        let mut gateway_days: HashMap<(i64, i64), i64> = HashMap::new();
         for &(meter_id, _, i) in slice {
             let p = &pending[i];
             let t = NewTelegram {
@@ -786,9 +790,12 @@ impl<'s> Run<'s> {
                     snr: h.snr,
                     source_id: self.source,
                 };
-                store::gateways::receive(conn, &r)?;
+                if store::gateways::receive(conn, &r)? {
+                    *gateway_days.entry((r.gateway_id, crate::gateways::local_day(self.tz, r.received_at))).or_default() += 1;
+                }
             }
         }
+        store::gateways::count_days(conn, &gateway_days)?;
         // In line order: counts, rejects, what each meter said.
         new.sort_unstable();
         let mut observed: HashMap<i64, Vec<(i64, Vec<&'static str>)>> = HashMap::new();

@@ -111,17 +111,29 @@ fn gateway_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Gateway> {
     })
 }
 
-/// Every gateway by name, with its receptions since `day_start` (a range of the index
-/// `receptions_gateway` per gateway) and the meters it heard since `heard_since` (one
-/// sequential pass over `gateway_meters`, never over receptions).
-pub fn list(conn: &Connection, day_start: i64, heard_since: i64) -> Result<Vec<Gateway>> {
+/// Frames newly heard, per gateway and local day (YYYYMMDD), added to `gateway_days`.
+pub fn count_days(conn: &Connection, frames: &HashMap<(i64, i64), i64>) -> Result<()> {
+    let mut add = conn.prepare_cached(
+        "INSERT INTO gateway_days(gateway_id, day, frames) VALUES (?1, ?2, ?3)
+         ON CONFLICT(gateway_id, day) DO UPDATE SET frames = frames + excluded.frames",
+    )?;
+    for ((gateway, day), n) in frames {
+        add.execute(params![gateway, day, n])?;
+    }
+    Ok(())
+}
+
+/// Every gateway by name, with its frames of local day `today` (YYYYMMDD, from
+/// `gateway_days`) and the meters it heard since `heard_since` (one sequential pass over
+/// `gateway_meters`, never over receptions).
+pub fn list(conn: &Connection, today: i64, heard_since: i64) -> Result<Vec<Gateway>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {GATEWAY_COLUMNS} FROM gateways g LEFT JOIN sources s ON s.id = g.last_source ORDER BY g.name"
     ))?;
     let mut gateways: Vec<Gateway> = stmt.query_map([], gateway_row)?.collect::<rusqlite::Result<_>>()?;
-    let mut frames = conn.prepare_cached("SELECT count(*) FROM receptions WHERE gateway_id = ?1 AND received_at >= ?2")?;
+    let mut frames = conn.prepare_cached("SELECT coalesce(sum(frames), 0) FROM gateway_days WHERE gateway_id = ?1 AND day = ?2")?;
     for g in &mut gateways {
-        g.frames_today = frames.query_row(params![g.id, day_start], |r| r.get(0))?;
+        g.frames_today = frames.query_row(params![g.id, today], |r| r.get(0))?;
     }
     let (heard, alone) = heard_counts(conn, heard_since)?;
     for g in &mut gateways {

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0015_source_log", include_str!("../../../../migrations/0015_source_log.sql")),
     ("0016_silence", include_str!("../../../../migrations/0016_silence.sql")),
     ("0019_key_generation", include_str!("../../../../migrations/0019_key_generation.sql")),
+    ("0020_gateway_days", include_str!("../../../../migrations/0020_gateway_days.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

@@ -309,8 +309,8 @@ enum SourcesCommand {
         /// The largest body a push (or a dropped file) may carry, bytes (16 MiB).
         #[arg(long)]
         max_body: Option<i64>,
-        /// A folder source's folder: concentrators upload files there (an allowed folder).
-        #[arg(long)]
+        /// A folder source's folder (also --path): concentrators upload files there (an allowed folder).
+        #[arg(long, alias = "path")]
         folder: Option<String>,
         /// An MQTT source's broker: mqtt://HOST:PORT or mqtts://HOST:PORT.
         #[arg(long)]

@@ -173,7 +173,7 @@ fn concentrators_drop_files_into_a_folder_source() {
     let db_s = db.to_str().expect("utf8");
     let inbox = dir.path().join("import").join("depot-nord");
     std::fs::create_dir_all(&inbox).expect("inbox");
-    let out = releve(&["sources", "add", "--db", db_s, "--name", "depot-nord", "--kind", "folder", "--format", "lines", "--folder", inbox.to_str().expect("utf8")]);
+    let out = releve(&["sources", "add", "--db", db_s, "--name", "depot-nord", "--kind", "folder", "--format", "lines", "--path", inbox.to_str().expect("utf8")]);
     assert!(out.contains("files dropped into") && !out.contains("Bearer"), "{out}");
     let outside = tempfile::tempdir().expect("outside");
     let refused = Command::new(BIN)

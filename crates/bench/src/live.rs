@@ -12,7 +12,6 @@ use releve_core::access::{Permission, Role, Session};
 use releve_core::store::{self, Store};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -67,27 +66,12 @@ pub fn run(seconds: u64, rate: u32, priority: u32) -> Res {
     };
 
     let bin = std::env::current_exe()?.with_file_name("releve");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut server = Command::new(&bin)
-        .args(["serve", "--db", db.to_str().unwrap_or_default(), "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{}: {e} (cargo build --release -p releve-cli first)", bin.display()))?;
-    let result = measure(port, &token, &priority_ids, seconds, rate);
-    let _ = server.kill();
-    let _ = server.wait();
-    result
+    let port = crate::mqtt::free_port()?;
+    let _server = crate::mqtt::serve(&bin, &db, port)?;
+    measure(port, &token, &priority_ids, seconds, rate)
 }
 
 fn measure(port: u16, token: &str, priority_ids: &[i64], seconds: u64, rate: u32) -> Res {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("releve serve did not listen".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let (_, answer) = post(port, "/api/login", "", br#"{"login":"manager","password":"manager"}"#)?;
     let session = json_text(&answer, "token").ok_or_else(|| format!("no token in {answer}"))?.to_string();
 

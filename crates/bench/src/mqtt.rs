@@ -83,7 +83,7 @@ pub(crate) fn publish(port: u16, lines: &[&[u8]]) -> Result<f64, Box<dyn std::er
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// `releve serve` of `db` listening on `http`.
+/// `releve serve` of `db` (the release binary `bin`), once it listens on `http`; killed on drop.
 pub(crate) fn serve(bin: &Path, db: &Path, http: u16) -> Result<Killed, Box<dyn std::error::Error>> {
     let child = Command::new(bin)
         .args(["serve", "--db", db.to_str().unwrap_or_default(), "--addr", &format!("127.0.0.1:{http}")])
@@ -91,7 +91,9 @@ pub(crate) fn serve(bin: &Path, db: &Path, http: u16) -> Result<Killed, Box<dyn 
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("{}: {e} (cargo build --release -p releve-cli first)", bin.display()))?;
-    Ok(Killed(child))
+    let server = Killed(child);
+    wait_for("releve serve listening", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", http)).is_ok())?;
+    Ok(server)
 }
 
 pub(crate) fn publisher(port: u16) -> std::io::Result<Child> {

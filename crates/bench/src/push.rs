@@ -7,8 +7,7 @@ use releve_core::access::{Permission, Role, Session};
 use releve_core::store::{self, Store};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub(crate) type Res = Result<(), Box<dyn std::error::Error>>;
 
@@ -86,20 +85,8 @@ pub fn run(lines: u32, per_push: u32) -> Res {
     let token = releve_core::sources::source_add(&store, &system, &new, 1_790_000_000)?.token.unwrap_or_default();
     drop(store);
     let bin = std::env::current_exe()?.with_file_name("releve");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut server = Command::new(&bin)
-        .args(["serve", "--db", db.to_str().unwrap_or_default(), "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{}: {e} (cargo build --release -p releve-cli first)", bin.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("releve serve did not listen".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let port = crate::mqtt::free_port()?;
+    let server = crate::mqtt::serve(&bin, &db, port)?;
     let bodies: Vec<&[u8]> = {
         let mut v = Vec::new();
         let mut start = 0;
@@ -125,14 +112,12 @@ pub fn run(lines: u32, per_push: u32) -> Res {
         let at = Instant::now();
         let (status, answer) = post(port, "/ingest/bench", &token, body)?;
         if status != 200 {
-            let _ = server.kill();
             return Err(format!("push answered {status}: {answer}").into());
         }
         latencies.push(at.elapsed());
     }
     let push_secs = t.elapsed().as_secs_f64();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     latencies.sort();
     let n = f64::from(lines);
     println!(

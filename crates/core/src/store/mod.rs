@@ -64,6 +64,9 @@ pub use changes::Changed;
 pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
 
+/// Every AES key by meter serial.
+pub type Keys = HashMap<String, [u8; 16]>;
+
 pub struct Store {
     path: PathBuf,
     read_only: bool,
@@ -74,7 +77,7 @@ pub struct Store {
     /// Every AES key, loaded once and kept while the keys' generation (bumped by a trigger
     /// on every change, by any process) stays the same: a source delivering every second
     /// does not read a million keys each time.
-    keys: Mutex<Option<(i64, Arc<HashMap<String, [u8; 16]>>)>>,
+    keys: Mutex<Option<(i64, Arc<Keys>)>>,
     changes: changes::Changes,
 }
 
@@ -131,7 +134,7 @@ impl Store {
     }
 
     /// Every AES key by serial, from the cache while no key changed.
-    pub fn keys(&self) -> Result<Arc<HashMap<String, [u8; 16]>>> {
+    pub fn keys(&self) -> Result<Arc<Keys>> {
         let conn = self.reader()?;
         let generation = keys::generation(&conn)?;
         let mut cached = self.keys.lock().unwrap_or_else(|p| p.into_inner());

@@ -932,6 +932,7 @@ const fr = {
   "err.encoding": "L’encodage du fichier {file} est illisible.",
   "err.busy": "La base de données est occupée par un autre programme depuis plus d’une minute : réessayez dans un moment.",
   "err.too_large": "Trop volumineux : au plus {limit}.",
+  "err.port": "La liaison {port} ne répond pas ou ne s’ouvre pas ({reason}) : vérifiez le câble, le convertisseur ou l’adresse de la passerelle.",
   "err.folder_not_allowed": "Le dossier {folder} n’est dans aucun dossier autorisé. Un gestionnaire peut l’ajouter dans Paramètres, « Dossiers autorisés ».",
   "err.folder_is_store": "Le dossier {folder} contient la base de données (c’est son dossier, un dossier parent ou le fichier lui-même) : choisissez un autre dossier.",
   "err.folder_not_absolute": "« {folder} » n’est pas un chemin complet (il commence par une lettre de lecteur ou par /).",
@@ -1973,6 +1974,7 @@ const en = {
   "err.encoding_utf16_invalid": "The file {file} is UTF-16 but holds invalid characters.",
   "err.encoding": "The encoding of the file {file} cannot be read.",
   "err.busy": "Another program has kept the database busy for over a minute: try again in a moment.",
+  "err.port": "The line {port} cannot be opened or does not answer ({reason}): check the cable, the level converter or the gateway's address.",
   "err.too_large": "Too large: at most {limit}.",
   "err.folder_not_allowed": "The folder {folder} is not inside an allowed folder. A manager can add it under Settings, “Allowed folders”.",
   "err.folder_is_store": "The folder {folder} holds the database (it is its folder, a parent folder or the file itself): choose another folder.",
@@ -2225,7 +2227,7 @@ export function errorText(err) {
   // A refused folder is a `bad_input` whose details name the rule and the folder.
   const d = err.details || {};
   const known = tOr("err." + (typeof d.code === "string" ? d.code : err.code), null);
-  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit));
+  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit)).replace("{port}", d.port || "").replace("{reason}", d.reason || "");
   return err.message || String(err);
 }
 

@@ -61,6 +61,9 @@ pub enum Error {
     /// A folder that may not be read or written (see `folders`): `rule.code()` says why.
     #[error("{}", folder_refused(*rule, folder))]
     Folder { rule: crate::folders::FolderRule, folder: String },
+    /// A serial port or TCP link to field devices that cannot be opened, read or written.
+    #[error("{port}: {reason}")]
+    Port { port: String, reason: String },
 }
 
 impl Error {
@@ -95,6 +98,7 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             // A 400 like any refused input; the boundary adds `{code: rule.code(), folder}`.
             Error::Folder { .. } => "bad_input",
+            Error::Port { .. } => "port",
         }
     }
 

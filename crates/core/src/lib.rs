@@ -29,6 +29,7 @@ pub mod notify;
 pub mod park_folder;
 pub mod park_import;
 pub mod park_profiles;
+pub mod port;
 pub mod reports;
 pub mod settings;
 pub mod silence;

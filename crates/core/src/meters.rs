@@ -33,6 +33,7 @@ pub fn groups_list(store: &Store, session: &Session) -> Result<Vec<store::groups
     store::groups::list(&*store.reader()?)
 }
 
+/// A register's last value, in its shown unit (electricity power in kW).
 #[derive(Debug, Serialize)]
 pub struct RegisterValue {
     pub register: &'static str,
@@ -70,7 +71,8 @@ pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetai
     let mut registers = Vec::new();
     for r in Register::ALL {
         if let Some((ts, value)) = store::readings::latest(&conn, id, r.code())? {
-            registers.push(RegisterValue { register: r.id(), label: r.label(), unit: r.unit(), last_value: value, last_ts: ts });
+            let (unit, last_value) = (r.shown_unit(), r.shown(value));
+            registers.push(RegisterValue { register: r.id(), label: r.label(), unit, last_value, last_ts: ts });
         }
     }
     let groups = store::groups::of_meter(&conn, id)?.into_iter().map(|(id, name)| GroupRef { id, name }).collect();

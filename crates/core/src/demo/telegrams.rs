@@ -145,7 +145,7 @@ impl Plan {
         let day_of_year = (at / DAY).rem_euclid(365) as f64;
         let summer = 1.0 - 0.6 * ((day_of_year + 10.0) / 365.0 * std::f64::consts::TAU).cos().max(0.0);
         let cloud = |t: i64| {
-            let h = (t as u64 ^ 0x5DEE_CE66_D).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let h = (t as u64 ^ 0x0005_DEEC_E66D).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             0.35 + 0.65 * ((h >> 40) as f64 / (1u64 << 24) as f64)
         };
         // Export power (kW) at a time: the panels' output less what the house uses then.

@@ -157,6 +157,7 @@ test("comparison: A- as export and P+ per meter in kW; a group's sum of power is
     await sel.selectOption("p_plus");
     await page.waitForFunction(() => document.querySelector('[data-testid="compare-axis-0"]')?.textContent === "kW");
     assert.match(await page.getByTestId("compare-legend-item").first().textContent(), /x̄ .* kW/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "electricity-compare-power-fr.png"), fullPage: true });
     // A group's sum of power: left out, and said so (the core refuses it too).
     const group = await page.locator('[data-testid="compare-group"] option').nth(1).getAttribute("value");
     await page.getByTestId("compare-group").selectOption(group);
@@ -170,6 +171,37 @@ test("comparison: A- as export and P+ per meter in kW; a group's sum of power is
     assert.ok(await page.getByTestId("compare-nosum").isHidden());
     await page.screenshot({ path: path.join(ARTIFACTS, "electricity-compare-fr.png"), fullPage: true });
     assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("exports through the API: a prosumer's readings in kWh and kW, a billing layout of A+ and A-", async () => {
+  const { ctx, page } = await newPage({ locale: "fr" });
+  try {
+    const token = await login(page, "manager", "manager");
+    const { detail } = await prosumer(token);
+    const day = new Date((detail.meter.last_seen - 86400) * 1000).toISOString().slice(0, 10);
+    const out = await api("export_readings", { from: day, to: day, columns: ["meter_serial", "register", "value", "unit"], decimal: "." }, token);
+    const mine = out.content.split(/\r?\n/).filter((l) => l.startsWith(detail.meter.serial + ";"));
+    const unitOf = (reg) => [...new Set(mine.filter((l) => l.split(";")[1] === reg).map((l) => l.split(";")[3]))];
+    assert.deepEqual([unitOf("a_plus"), unitOf("a_minus"), unitOf("p_plus"), unitOf("p_minus")], [["kWh"], ["kWh"], ["kW"], ["kW"]]);
+    const pPlus = mine.filter((l) => l.split(";")[1] === "p_plus").map((l) => Number(l.split(";")[2]));
+    assert.ok(pPlus.length >= 20 && pPlus.every((v) => v >= 0 && v < 30), `P+ in kW: ${pPlus.slice(0, 5)}`);
+
+    const vars = await api("export_variables", {}, token);
+    assert.deepEqual(vars.find((v) => v.id === "consumption").registers.filter((r) => r.startsWith("a_")), ["a_plus", "a_minus"]);
+    const field = (v, register) => ({ var: v, register });
+    const layout = {
+      name: "Électricité import/export", format: "csv", csv: { separator: ";", quote: "necessary", decimal: ",", header: false, line_end: "lf" },
+      fields: [{ var: "meter_serial" }, field("consumption", "a_plus"), field("consumption", "a_minus"), field("unit", "a_minus")],
+    };
+    const preview = await api("export_layout_preview", { layout, from: "2026-10-01", to: "2026-10-31", limit: 1000 }, token);
+    const line = preview.lines.find((l) => l.startsWith(detail.meter.serial + ";"));
+    const [, imported, exported, unit] = line.split(";");
+    assert.ok(Number(imported.replace(",", ".")) > 0 && Number(exported.replace(",", ".")) > 0 && unit === "kWh", line);
+    layout.fields.push(field("value_end", "p_plus"));
+    await assert.rejects(api("export_layout_preview", { layout, from: "2026-10-01", to: "2026-10-31" }, token), /p_plus/);
   } finally {
     await ctx.close();
   }

@@ -206,3 +206,59 @@ test("exports through the API: a prosumer's readings in kWh and kW, a billing la
     await ctx.close();
   }
 });
+
+test("tariffs: a_plus_t1/a_minus_t1 are energy by their prefix, one import/export choice per tariff", async () => {
+  const { ctx, page, errors } = await newPage({ locale: "fr" });
+  try {
+    const token = await login(page, "clerk", "clerk");
+    const { detail } = await prosumer(token);
+    const words = await page.evaluate(async () => {
+      const r = await import("/registers.js");
+      return [r.tariffOf("a_plus_t1"), r.tariffOf("a_minus"), r.tariffOf("p_plus"), r.exportOf("a_plus_t2"), r.isCumulative("a_minus_t1"),
+        r.isCumulative("p_plus"), r.isPower("p_minus"), r.registerName("a_plus_t1")];
+    });
+    assert.deepEqual(words, ["1", "", null, "a_minus_t2", true, false, true, "Énergie active importée (A+) — tarif 1"]);
+    // The meter as it will be once tariff registers are read (the optical readout's OBIS 1.8.1,
+    // 2.8.1): its detail and histograms are answered from A+/A- under the tariff's id.
+    await page.route("**/api/meter_get", async (route) => {
+      const res = await route.fetch();
+      const d = await res.json();
+      for (const id of ["a_plus", "a_minus"]) {
+        const r = d.registers.find((x) => x.register === id);
+        d.registers.push({ ...r, register: `${id}_t1`, label: `${r.label} T1` });
+      }
+      await route.fulfill({ response: res, json: d });
+    });
+    const asked = [];
+    await page.route("**/api/meter_histogram", async (route) => {
+      const args = JSON.parse(route.request().postData());
+      asked.push(args.register);
+      const tariff = /_t1$/.test(args.register || "");
+      const res = await route.fetch({ postData: JSON.stringify({ ...args, register: (args.register || "").replace(/_t1$/, "") || undefined }) });
+      const h = await res.json();
+      if (tariff) { h.register = args.register; h.buckets = h.buckets.map((b) => ({ ...b, value: b.value === null ? null : b.value / 2 })); }
+      await route.fulfill({ response: res, json: h });
+    });
+    await page.goto(`${baseUrl}/#/meters/${detail.meter.id}`);
+    const sel = page.getByTestId("hist-register");
+    await sel.waitFor();
+    const options = await sel.locator("option").evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options, [["flow:a_plus", "Énergie importée / exportée"], ["flow:a_plus_t1", "Énergie importée / exportée — tarif 1"]]);
+    await page.locator('[data-testid="histogram"] .bar.export').first().waitFor();
+    const whole = await page.locator('[data-testid="histogram"] .bar[data-flow="export"]').evaluateAll((els) => els.map((e) => Number(e.dataset.value)));
+    await sel.selectOption("flow:a_plus_t1");
+    await page.waitForFunction((n) => {
+      const bars = [...document.querySelectorAll('[data-testid="histogram"] .bar[data-flow="export"]')];
+      return bars.length > 0 && Number(bars[0].dataset.value) !== n;
+    }, whole[0]);
+    assert.ok(asked.includes("a_plus_t1") && asked.includes("a_minus_t1"), `asked ${asked}`);
+    const half = await page.locator('[data-testid="histogram"] .bar[data-flow="export"]').evaluateAll((els) => els.map((e) => Number(e.dataset.value)));
+    assert.deepEqual(half, whole.map((v) => v / 2));
+    assert.equal(await page.getByTestId("legend-export").textContent(), "Exportée (A−) (kWh)");
+    const regs = await page.getByTestId("registers").textContent();
+    assert.ok(regs.includes("Énergie active exportée (A−) — tarif 1"), regs);
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});

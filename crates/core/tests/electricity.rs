@@ -21,13 +21,16 @@ use std::process::Command;
 #[path = "support/users.rs"]
 mod users;
 
+#[path = "support/smtp.rs"]
+mod smtp;
+
 const HOUR: i64 = 3_600;
 /// 2026-06-01T00:00 in Paris (UTC+2).
 const JUN1: i64 = 1_780_264_800;
 const NOW: i64 = JUN1 + 9 * 24 * HOUR;
 
 struct Park {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     store: Store,
     manager: Session,
     clerk: Session,
@@ -59,7 +62,7 @@ fn park() -> Park {
         address: "4 allée des Panneaux".into(),
         postal_code: "42400".into(),
         city: "Saint-Chamond".into(),
-        email: None,
+        email: Some("helene.soleil@example.com".into()),
         phone: None,
     };
     let customer = store::customers::insert(&conn, &c).expect("customer");
@@ -90,7 +93,7 @@ fn park() -> Park {
         put(water, Register::Volume, k, 10.0 + 0.01 * k as f64);
     }
     drop(conn);
-    Park { _dir: dir, store, manager, clerk, solar, water }
+    Park { dir, store, manager, clerk, solar, water }
 }
 
 fn date(s: &str) -> NaiveDate {
@@ -312,4 +315,37 @@ fn consumer_report_html_draws_export_bars_below_the_import_bars() {
     assert_eq!(svg.matches("fill=\"#2F6DB5\"").count(), 7, "one import bar a day");
     assert_eq!(svg.matches("fill=\"#2E9E5B\"").count(), 7, "one export bar a day");
     assert!(html.contains("<span class=\"swatch export\"></span>Exportée (A-)"));
+}
+
+#[test]
+fn consumer_report_email_gives_the_export_total_too() {
+    let p = park();
+    let server = smtp::Smtp::start(p.dir.path());
+    let s = releve_core::notify::ChannelSettings {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: server.port,
+        smtp_from: "releve@example.com".into(),
+        smtp_tls: "none".into(),
+        ..Default::default()
+    };
+    releve_core::notify::notify_settings(&p.store, &p.manager, &s, NOW).expect("settings");
+    let req = ConsumerReportRequest {
+        meter_id: p.solar,
+        from: date("2026-06-01"),
+        to: date("2026-06-07"),
+        resolution: Resolution::Day,
+        format: consumer_report::Format::Pdf,
+        locale: Some(Locale::Fr),
+    };
+    let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &req, None, NOW).expect("sent");
+    assert_eq!(sent.sent_to, "helene.soleil@example.com");
+    let messages = server.message_files();
+    assert_eq!(messages.len(), 1);
+    // The message's text part, decoded by Python's email package.
+    let script = "import email,sys\nfrom email import policy\nm=email.message_from_binary_file(open(sys.argv[1],'rb'),policy=policy.default)\nprint(m.get_body(('plain',)).get_content())";
+    let out = Command::new("python3").args(["-c", script]).arg(&messages[0]).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8").replace('\u{A0}', " ");
+    assert!(text.contains("Consommation totale : 84,0 kWh."), "{text}");
+    assert!(text.contains("Énergie exportée totale : 42,0 kWh."), "{text}");
 }

@@ -192,8 +192,10 @@ function drawInto(container, hist, W, exp) {
     if (b.value === null || b.value === undefined) {
       if (ev !== null) return;
       // Gap marker: a hatched block standing on the baseline (no reading in this bucket).
+      // With an export below the axis, the marker sits across the zero line instead.
       const gh = Math.min(plotH, 22);
-      barsG.appendChild(svgEl("rect", { x: x0(i), y: margin.top + plotH - gh, width: slot, height: gh, fill: "url(#hatch)", class: "gap", "data-i": i }));
+      const gy = exp ? Math.min(margin.top + plotH - gh, Math.max(margin.top, zeroY - gh / 2)) : margin.top + plotH - gh;
+      barsG.appendChild(svgEl("rect", { x: x0(i), y: gy, width: slot, height: gh, fill: "url(#hatch)", class: "gap", "data-i": i }));
       return;
     }
     const yy = y(b.value);

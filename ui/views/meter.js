@@ -209,7 +209,7 @@ export function render(root, ctx) {
       <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">
-          <h2>${icon("reports")}<span>${esc(t("meter.consumption"))}</span></h2>
+          <h2>${icon("reports")}<span>${esc(t(elec ? "elec.energy" : "meter.consumption"))}</span></h2>
           <div class="chart-total" data-testid="hist-total"></div>
         </div>
         <div class="chart-controls">

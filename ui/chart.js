@@ -1,6 +1,7 @@
 // Consumption histogram drawn as inline SVG: bars, axes, bucket labels,
 // info-code bands/markers with a legend, hatched gaps for buckets without reading,
-// and a hover tooltip.
+// and a hover tooltip. An electricity meter's export (A-) may be drawn with its import
+// (A+): import bars up, export bars down from the same zero line, one legend.
 import { t, fmtNumber, fmtTs, codeLabel, unitLabel, localHourOf } from "./i18n.js";
 import { esc } from "./dom.js";
 
@@ -64,9 +65,10 @@ function localHour(ts) {
 
 /**
  * Draw `hist` (a Histogram of COMMANDS.md) into `container`. Returns a cleanup function.
+ * `opts.exportHist`: the export (A-) histogram of the same buckets, drawn below zero.
  */
-export function renderHistogram(container, hist) {
-  return drawAtWidth(container, (width) => drawInto(container, hist, width));
+export function renderHistogram(container, hist, opts = {}) {
+  return drawAtWidth(container, (width) => drawInto(container, hist, width, opts.exportHist || null));
 }
 
 /**
@@ -90,8 +92,12 @@ export function drawAtWidth(container, draw) {
   return () => { if (ro) ro.disconnect(); };
 }
 
-function drawInto(container, hist, W) {
+function drawInto(container, hist, W, exp) {
   const buckets = hist.buckets || [];
+  const expVal = (i) => {
+    const b = exp && exp.buckets ? exp.buckets[i] : null;
+    return b && b.value !== null && b.value !== undefined ? b.value : null;
+  };
   const res = hist.resolution;
   const unit = unitLabel(hist.unit);
   const n = buckets.length;
@@ -111,6 +117,7 @@ function drawInto(container, hist, W) {
   const barW = Math.max(1, Math.min(slot * (slot > 6 ? 0.72 : 0.86), 64));
 
   const values = buckets.map((b) => b.value).filter((v) => v !== null && v !== undefined);
+  if (exp) buckets.forEach((_, i) => { const v = expVal(i); if (v !== null) values.push(-v); });
   const vmin = Math.min(0, ...values);
   const vmax = Math.max(0, ...values);
   const scale = niceScale(vmin, vmax, 5);
@@ -121,7 +128,7 @@ function drawInto(container, hist, W) {
   container.classList.add("chart");
   const svg = svgEl("svg", {
     width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "data-testid": "histogram",
-    "data-buckets": n, "data-resolution": res, class: "histogram",
+    "data-buckets": n, "data-resolution": res, class: "histogram" + (exp ? " flows" : ""),
     "aria-label": `${t("chart.value")} (${unit})`,
   });
   const defs = svgEl("defs");
@@ -136,7 +143,8 @@ function drawInto(container, hist, W) {
   for (const tv of scale.ticks) {
     const yy = Math.round(y(tv)) + 0.5;
     grid.appendChild(svgEl("line", { x1: margin.left, x2: W - margin.right, y1: yy, y2: yy, class: tv === 0 ? "zero" : "gridline" }));
-    grid.appendChild(svgEl("text", { x: margin.left - 8, y: yy + 4, "text-anchor": "end", class: "tick" }, fmtNumber(tv, scale.decimals)));
+    // Export bars hang below zero: their ticks read as quantities, without a sign.
+    grid.appendChild(svgEl("text", { x: margin.left - 8, y: yy + 4, "text-anchor": "end", class: "tick" }, fmtNumber(exp ? Math.abs(tv) : tv, scale.decimals)));
   }
   svg.appendChild(grid);
   svg.appendChild(svgEl("text", { x: margin.left - 8, y: margin.top - 14, "text-anchor": "end", class: "axis-unit" }, unit));
@@ -176,16 +184,24 @@ function drawInto(container, hist, W) {
   const zeroY = y(0);
   buckets.forEach((b, i) => {
     const bx = x0(i) + (slot - barW) / 2;
+    const ev = exp ? expVal(i) : null;
+    if (ev !== null) {
+      const ey = y(-ev);
+      barsG.appendChild(svgEl("rect", { x: bx, y: Math.min(ey, zeroY), width: barW, height: Math.abs(ey - zeroY), rx: barW > 6 ? 2 : 0, class: "bar export", "data-flow": "export", "data-i": i, "data-value": ev }));
+    }
     if (b.value === null || b.value === undefined) {
+      if (ev !== null) return;
       // Gap marker: a hatched block standing on the baseline (no reading in this bucket).
+      // With an export below the axis, the marker sits across the zero line instead.
       const gh = Math.min(plotH, 22);
-      barsG.appendChild(svgEl("rect", { x: x0(i), y: margin.top + plotH - gh, width: slot, height: gh, fill: "url(#hatch)", class: "gap", "data-i": i }));
+      const gy = exp ? Math.min(margin.top + plotH - gh, Math.max(margin.top, zeroY - gh / 2)) : margin.top + plotH - gh;
+      barsG.appendChild(svgEl("rect", { x: x0(i), y: gy, width: slot, height: gh, fill: "url(#hatch)", class: "gap", "data-i": i }));
       return;
     }
     const yy = y(b.value);
     const top = Math.min(yy, zeroY);
     const h = Math.abs(zeroY - yy);
-    barsG.appendChild(svgEl("rect", { x: bx, y: top, width: barW, height: h, rx: barW > 6 ? 2 : 0, class: "bar" + (b.value < 0 ? " negative" : ""), "data-i": i, "data-value": b.value }));
+    barsG.appendChild(svgEl("rect", { x: bx, y: top, width: barW, height: h, rx: barW > 6 ? 2 : 0, class: "bar" + (b.value < 0 ? " negative" : "") + (exp ? " import" : ""), ...(exp ? { "data-flow": "import" } : {}), "data-i": i, "data-value": b.value }));
   });
   svg.appendChild(barsG);
 
@@ -251,9 +267,14 @@ function drawInto(container, hist, W) {
     const b = buckets[i];
     hl.setAttribute("x", x0(i));
     hl.setAttribute("visibility", "visible");
-    const val = b.value === null || b.value === undefined
+    let val = b.value === null || b.value === undefined
       ? `<span class="muted">${esc(t("chart.noReading"))}</span>`
       : `<b>${esc(fmtNumber(b.value, 3))}</b> ${esc(unit)}`;
+    if (exp) {
+      const ev = expVal(i);
+      const ex = ev === null ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(ev, 3))}</b> ${esc(unit)}`;
+      val = `<div><i class="tip-swatch import"></i>${esc(t("elec.import"))} ${val}</div><div><i class="tip-swatch export"></i>${esc(t("elec.export"))} ${ex}</div>`;
+    }
     const ics = activeCodes[i].length
       ? `<div class="tip-codes">${activeCodes[i].map((c) => `<span><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")}</div>`
       : "";
@@ -274,11 +295,14 @@ function drawInto(container, hist, W) {
   // Legend.
   const hasGap = buckets.some((b) => b.value === null || b.value === undefined);
   const exs = hist.exchanges || [];
-  if (codes.length || hasGap || exs.length) {
+  if (exp || codes.length || hasGap || exs.length) {
     const lg = document.createElement("div");
     lg.className = "chart-legend";
     lg.setAttribute("data-testid", "chart-legend");
-    lg.innerHTML = codes.map((c) => `<span class="lg-item"><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")
+    const flows = exp
+      ? `<span class="lg-item" data-testid="legend-import"><i class="lg-import"></i>${esc(t("elec.import"))} (${esc(unit)})</span><span class="lg-item" data-testid="legend-export"><i class="lg-export"></i>${esc(t("elec.export"))} (${esc(unit)})</span>`
+      : "";
+    lg.innerHTML = flows + codes.map((c) => `<span class="lg-item"><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")
       + (hasGap ? `<span class="lg-item"><i class="lg-gap"></i>${esc(t("chart.legend.gap"))}</span>` : "")
       + exs.map((ex) => `<span class="lg-item" data-testid="legend-exchange"><i class="lg-exchange"></i>${esc(t("chart.exchange", { old: ex.old_serial, new: ex.new_serial }))} (${esc(fmtTs(ex.at, { dateStyle: "short", timeStyle: "short" }))})</span>`).join("");
     container.appendChild(lg);

@@ -2,13 +2,13 @@
 // group of bars per series, a left axis for the first unit and a right one for a second
 // unit, exchange marks, a legend with totals and a hover tooltip.
 import { t, fmtNumber, fmtTs, unitLabel } from "./i18n.js";
+import { isCumulative } from "./registers.js";
 import { esc } from "./dom.js";
 import { niceScale, bucketLabel, periodText, svgEl, drawAtWidth } from "./chart.js";
 
 export const COLORS = ["#0f6cbd", "#d1242f", "#1a7f37", "#e07b00", "#8250df", "#bf3989", "#0b7285", "#6e3630"];
 const SUM_COLOR = "#39424e";
 const APPROX_SECONDS = { hour: 3600, day: 86400, month: 86400 * 31, year: 86400 * 366 };
-const INDEX = ["volume", "energy", "a_plus", "a_minus", "hca"];
 
 /** Color of series `i` of a comparison. */
 export function seriesColor(s, i) {
@@ -160,7 +160,7 @@ function drawInto(container, cmp, mode, W) {
   lg.setAttribute("data-testid", "compare-legend");
   lg.innerHTML = drawn.map((s) => {
     const vals = s.buckets.map((b) => b.value).filter((v) => v !== null && v !== undefined);
-    const index = INDEX.includes(s.register);
+    const index = isCumulative(s.register);
     const total = vals.length ? vals.reduce((a, b) => a + b, 0) / (index ? 1 : vals.length) : null;
     const side = twoAxes ? ` (${t(units.indexOf(s.unit) === 0 ? "compare.axis.left" : "compare.axis.right")})` : "";
     return `<span class="lg-item" data-testid="compare-legend-item" data-kind="${esc(s.kind)}"><i style="background:${s.color}"></i><b>${esc(seriesName(s))}</b>&nbsp;${total === null ? esc(t("common.none")) : `${esc(index ? "Σ" : "x̄")} ${esc(fmtNumber(total, 3))}`} ${esc(unitLabel(s.unit))}${esc(side)}</span>`;

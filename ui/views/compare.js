@@ -1,6 +1,7 @@
 // #/compare?ids=1,2&group=3: up to 8 meters (and a group's sum) in one chart, command `meters_compare`.
 import { call } from "../api.js";
 import { t, errorText, isoDateInTz } from "../i18n.js";
+import { isPower, registerName } from "../registers.js";
 import { icon } from "../icons.js";
 import { esc, debounce, isIsoDate } from "../dom.js";
 import { renderCompare, seriesColor } from "../compare-chart.js";
@@ -8,8 +9,11 @@ import { defaultPeriod } from "./meter.js";
 
 const MAX = 8;
 const RESOLUTIONS = ["hour", "day", "month", "year"];
+// "" is each meter's own register; A- is electricity's export, P+/P- its power (kW, a mean
+// per bucket, never summed for a group).
+const REGISTERS = ["", "volume", "energy", "a_plus", "a_minus", "p_plus", "p_minus", "hca"];
 // Kept while the clerk moves around.
-const state = { res: "month", mode: "lines", ids: [], names: new Map(), group: null, from: null, to: null };
+const state = { res: "month", mode: "lines", ids: [], names: new Map(), group: null, from: null, to: null, register: "" };
 
 export function render(root, ctx) {
   let alive = true;
@@ -33,6 +37,7 @@ export function render(root, ctx) {
           <div class="compare-results" data-testid="compare-results" hidden></div>
         </div>
         <label class="inline-field"><span>${esc(t("compare.group"))}</span><select data-testid="compare-group"><option value="">${esc(t("compare.group.none"))}</option></select></label>
+        <label class="inline-field"><span>${esc(t("rep.register"))}</span><select data-testid="compare-register">${REGISTERS.map((r) => `<option value="${r}" ${r === state.register ? "selected" : ""}>${esc(r ? registerName(r) : t("rep.register.default"))}</option>`).join("")}</select></label>
       </div>
       <div class="compare-chips" data-testid="compare-chips"></div>
       <div class="chart-controls">
@@ -41,6 +46,7 @@ export function render(root, ctx) {
         <label class="inline-field"><span>${esc(t("meter.to"))}</span><input type="date" data-testid="compare-to" value="${state.to}"></label>
         ${seg("mode", ["lines", "bars"], state.mode, (m) => t("compare." + m))}
       </div>
+      <p class="notice" data-testid="compare-nosum" hidden>${esc(t("elec.noSum"))}</p>
       <div class="chart-wrap" data-testid="compare-wrap"><div class="chart-box"></div><div class="chart-msg" hidden></div></div>
     </section>`;
 
@@ -80,7 +86,12 @@ export function render(root, ctx) {
     wrap.classList.add("loading");
     try {
       const args = { ids: state.ids, resolution: state.res, from: state.from, to: state.to };
-      if (state.group) args.sum_of_group = state.group;
+      if (state.register) args.register = state.register;
+      // A power is never summed: the group's sum is left out (and said so).
+      const noSum = Boolean(state.group) && isPower(state.register);
+      root.querySelector('[data-testid="compare-nosum"]').hidden = !noSum;
+      if (state.group && !noSum) args.sum_of_group = state.group;
+      if (!state.ids.length && noSum) { box.innerHTML = ""; message(t("compare.empty")); return; }
       const cmp = await call("meters_compare", args);
       if (!alive || my !== seq) return;
       colors = new Map();
@@ -129,6 +140,7 @@ export function render(root, ctx) {
     groupSel.innerHTML += groups.map((g) => `<option value="${g.id}" ${g.id === state.group ? "selected" : ""}>${esc(g.name)} (${g.meter_count})</option>`).join("");
   }).catch(() => {});
   groupSel.addEventListener("change", () => { state.group = Number(groupSel.value) || null; load(); });
+  root.querySelector('[data-testid="compare-register"]').addEventListener("change", (e) => { state.register = e.target.value; load(); });
 
   root.querySelectorAll("[data-res]").forEach((b) => b.addEventListener("click", () => {
     state.res = b.dataset.res;

@@ -6,6 +6,7 @@
 // Save and Run (downloads the file).
 import { call } from "../api.js";
 import { t, getLocale, fmtInt, fmtNumber, fmtDateTime, registerLabel, errorText, isoDateInTz } from "../i18n.js";
+import { registerName } from "../registers.js";
 import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
 
@@ -477,10 +478,11 @@ export function render(root, ctx) {
     const rows = fields.map((f, i) => {
       const v = varInfo(f.var);
       const kind = v.kind;
-      const regs = [...REGISTERS];
+      // The core lists what a billing file may read (index registers, A+ and A- and their tariffs).
+      const regs = [...(v.registers && v.registers.length ? v.registers : REGISTERS)];
       if (f.register && !regs.includes(f.register)) regs.push(f.register);
       const reg = v.register_bound ? `<select data-k="register" class="reg-select" aria-label="${esc(t("lay.f.register"))}" title="${esc(t("lay.f.register"))}">
-          ${opt("", t("lay.f.register.main"), !f.register)}${regs.map((r) => opt(r, registerLabel(r), r === f.register)).join("")}</select>` : "";
+          ${opt("", t("lay.f.register.main"), !f.register)}${regs.map((r) => opt(r, registerName(r), r === f.register)).join("")}</select>` : "";
       let format = `<span class="muted">${esc(t("common.none"))}</span>`;
       if (f.var === "text") format = `<input type="text" data-k="text" class="w-text" value="${esc(f.text ?? "")}" placeholder="${esc(t("lay.f.text"))}" aria-label="${esc(t("lay.f.text"))}">`;
       else if (kind === "number") {

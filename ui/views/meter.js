@@ -6,13 +6,17 @@ import {
 import { icon, deviceIcon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../dom.js";
 import { renderHistogram } from "../chart.js";
+import { renderPowerCurve } from "../power-chart.js";
+import { isCumulative, isEnergyFlow, isPower, tariffOf, exportOf, importId, registerName } from "../registers.js";
 import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
 import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from "./consumer-report.js";
 import { receptionsHtml, wireReceptions } from "./meter-receptions.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
-const CUMULATIVE = ["volume", "energy", "a_plus", "a_minus", "target_volume", "target_energy"];
-const DEFAULT_REGISTER = { water: "volume", gas: "volume", heat: "energy", electricity: "a_plus" };
+const DEFAULT_REGISTER = { water: "volume", gas: "volume", heat: "energy", electricity: "flow:a_plus" };
+// An electricity meter's energy is one choice per tariff ("flow:a_plus", "flow:a_plus_t1"):
+// import (A+) and export (A-) in one chart; its power (P+, P-) has its own curve.
+const FLOW = "flow:";
 // Chart settings per meter id, kept while the clerk moves around.
 const chartState = new Map();
 
@@ -60,7 +64,7 @@ function daysDate(days) {
 function registersCard(regs) {
   const body = regs.length
     ? `<div class="table-scroll"><table class="table compact" data-testid="registers"><thead><tr><th>${esc(t("meter.registers.label"))}</th><th class="num">${esc(t("meter.registers.value"))}</th><th>${esc(t("meter.registers.time"))}</th></tr></thead><tbody>
-      ${regs.map((r) => `<tr><td>${esc(registerLabel(r.register, r.label))}</td><td class="num">${r.register === "target_date" ? `<b>${esc(daysDate(r.last_value))}</b>` : `<b>${esc(fmtNumber(r.last_value, 3))}</b> ${esc(unitLabel(r.unit))}`}</td><td class="nowrap">${r.last_ts ? esc(fmtDateTime(r.last_ts)) : none()}</td></tr>`).join("")}
+      ${regs.map((r) => `<tr><td>${esc(registerName(r.register, r.label))}</td><td class="num">${r.register === "target_date" ? `<b>${esc(daysDate(r.last_value))}</b>` : `<b>${esc(fmtNumber(r.last_value, 3))}</b> ${esc(unitLabel(r.unit))}`}</td><td class="nowrap">${r.last_ts ? esc(fmtDateTime(r.last_ts)) : none()}</td></tr>`).join("")}
       </tbody></table></div>`
     : `<p class="muted">${esc(t("meter.registers.none"))}</p>`;
   return `<section class="card"><h2>${icon("meters")}<span>${esc(t("meter.registers"))}</span></h2>${body}</section>`;
@@ -136,6 +140,7 @@ export function render(root, ctx) {
   let alive = true;
   let chartCleanup = null;
   let receptionsCleanup = null;
+  let powerCleanup = null;
   root.innerHTML = `<div class="page-head"><a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a></div>
     <div class="card"><p class="muted">${esc(t("common.loading"))}</p></div>`;
 
@@ -150,10 +155,18 @@ export function render(root, ctx) {
     const regs = d.registers || [];
     const activeCodes = (d.info_codes || []).filter((c) => !c.ended_at);
     // Index registers give a consumption; the others (power, temperatures) a mean per bucket.
-    const charted = regs.filter((r) => !r.register.startsWith("target_"))
-      .sort((a, b) => Number(CUMULATIVE.includes(b.register)) - Number(CUMULATIVE.includes(a.register)));
-    const candidates = charted.length ? charted.map((r) => ({ id: r.register, label: registerLabel(r.register, r.label) }))
-      : [{ id: DEFAULT_REGISTER[m.device_type] || "volume", label: registerLabel(DEFAULT_REGISTER[m.device_type] || "volume") }];
+    const has = new Set(regs.map((r) => r.register));
+    const elec = m.device_type === "electricity" || regs.some((r) => isEnergyFlow(r.register) || isPower(r.register));
+    const powers = regs.map((r) => r.register).filter(isPower).sort().reverse(); // p_plus* before p_minus*
+    const tariffs = [...new Set(regs.map((r) => tariffOf(r.register)).filter((x) => x !== null))].sort();
+    const flowChoices = (elec ? (tariffs.length ? tariffs : [""]) : [])
+      .map((tf) => ({ id: FLOW + importId(tf), label: tf ? t("elec.energyTariff", { n: tf }) : t("elec.energy") }));
+    const charted = regs.filter((r) => !r.register.startsWith("target_") && !(elec && (isEnergyFlow(r.register) || isPower(r.register))))
+      .sort((a, b) => Number(isCumulative(b.register)) - Number(isCumulative(a.register)));
+    const own = flowChoices.concat(charted.map((r) => ({ id: r.register, label: registerName(r.register, r.label) })));
+    const fallback = DEFAULT_REGISTER[m.device_type] || "volume";
+    const candidates = own.length ? own
+      : [{ id: fallback, label: fallback.startsWith(FLOW) ? t("elec.energy") : registerLabel(fallback) }];
     const anchor = isoDateInTz(m.last_seen || Math.floor(Date.now() / 1000));
     let st = chartState.get(id);
     if (!st) {
@@ -196,7 +209,7 @@ export function render(root, ctx) {
       <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">
-          <h2>${icon("reports")}<span>${esc(t("meter.consumption"))}</span></h2>
+          <h2>${icon("reports")}<span>${esc(t(elec ? "elec.energy" : "meter.consumption"))}</span></h2>
           <div class="chart-total" data-testid="hist-total"></div>
         </div>
         <div class="chart-controls">
@@ -210,6 +223,11 @@ export function render(root, ctx) {
         ${m.last_seen || (d.exchanges || []).some((e) => e.new_meter_id === m.id) ? "" : `<p class="notice">${esc(t("meter.noReadings"))}</p>`}
         <div class="chart-wrap" data-testid="chart-wrap"><div class="chart-box"></div><div class="chart-msg" hidden></div></div>
       </section>
+      ${powers.length ? `<section class="card chart-card" data-testid="power-card">
+        <div class="chart-head"><h2>${icon("chart")}<span>${esc(t("elec.power"))}</span></h2></div>
+        <p class="muted small">${esc(t("elec.powerHint"))}</p>
+        <div class="chart-wrap" data-testid="power-wrap"><div class="power-box"></div><div class="chart-msg power-msg" hidden></div></div>
+      </section>` : ""}
       <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>
       ${receptionsHtml()}`;
     receptionsCleanup = wireReceptions(root, id);
@@ -221,6 +239,33 @@ export function render(root, ctx) {
     const fromEl = root.querySelector('[data-testid="hist-from"]');
     const toEl = root.querySelector('[data-testid="hist-to"]');
     let seq = 0;
+    const powerBox = root.querySelector(".power-box");
+    const powerMsg = root.querySelector(".power-msg");
+    let powerSeq = 0;
+
+    // P+ (and P-) as mean and max per hour or day; coarser buckets would hide the curve.
+    async function loadPower() {
+      if (!powerBox) return;
+      const my = ++powerSeq;
+      if (powerCleanup) { powerCleanup(); powerCleanup = null; }
+      const say = (text, error) => { powerMsg.textContent = text; powerMsg.className = "chart-msg power-msg" + (error ? " error-text" : ""); powerMsg.hidden = !text; };
+      if (st.res !== "hour" && st.res !== "day") { powerBox.innerHTML = ""; say(t("elec.powerCoarse")); return; }
+      if (!isIsoDate(st.from) || !isIsoDate(st.to) || st.from > st.to) { powerBox.innerHTML = ""; say(t("meter.badPeriod"), true); return; }
+      try {
+        const hists = await Promise.all(powers.map((r) => call("meter_histogram", { id, register: r, resolution: st.res, from: st.from, to: st.to })));
+        if (!alive || my !== powerSeq) return;
+        const series = hists.map((h) => {
+          const exp = h.register.startsWith("p_minus");
+          return { hist: h, flow: exp ? "export" : "import", label: t(exp ? "elec.pMinus" : "elec.pPlus") };
+        });
+        powerCleanup = renderPowerCurve(powerBox, series);
+        const any = hists.some((h) => h.buckets.some((b) => b.value !== null && b.value !== undefined));
+        say(any ? "" : t("meter.noData"));
+      } catch (e) {
+        if (!alive || my !== powerSeq) return;
+        say(t("common.error", { message: errorText(e) }), true);
+      }
+    }
 
     async function loadChart() {
       const my = ++seq;
@@ -229,19 +274,31 @@ export function render(root, ctx) {
         return;
       }
       wrap.classList.add("loading");
+      loadPower();
       try {
-        const h = await call("meter_histogram", { id, register: st.register, resolution: st.res, from: st.from, to: st.to });
+        const flow = st.register.startsWith(FLOW);
+        const register = flow ? st.register.slice(FLOW.length) : st.register;
+        const ask = (r) => call("meter_histogram", { id, register: r, resolution: st.res, from: st.from, to: st.to });
+        const exportId = flow ? exportOf(register) : null;
+        const [h, x] = await Promise.all([ask(register), exportId && has.has(exportId) ? ask(exportId) : null]);
         if (!alive || my !== seq) return;
         if (chartCleanup) chartCleanup();
-        chartCleanup = renderHistogram(box, h);
-        const vals = (h.buckets || []).map((b) => b.value).filter((v) => v !== null && v !== undefined);
-        const any = vals.length > 0;
+        chartCleanup = renderHistogram(box, h, { exportHist: x });
+        const valsOf = (hh) => (hh ? hh.buckets || [] : []).map((b) => b.value).filter((v) => v !== null && v !== undefined);
+        const vals = valsOf(h);
+        const xvals = valsOf(x);
+        const any = vals.length > 0 || xvals.length > 0;
         msg.className = "chart-msg";
         msg.textContent = any ? "" : t("meter.noData");
         msg.hidden = any;
-        const index = CUMULATIVE.includes(h.register);
-        const total = vals.reduce((a, b) => a + b, 0) / (index || !any ? 1 : vals.length);
-        totalEl.innerHTML = `<span class="muted">${esc(t(index ? "meter.total" : "meter.average"))}</span> <b data-testid="hist-total-value">${esc(any ? fmtNumber(total, 3) : t("common.none"))}</b> ${any ? esc(unitLabel(h.unit)) : ""}`;
+        const index = isCumulative(h.register);
+        const sum = (vs) => vs.reduce((a, b) => a + b, 0);
+        const total = sum(vals) / (index || !vals.length ? 1 : vals.length);
+        const unit = esc(unitLabel(h.unit));
+        const num = (vs, v, testid) => `<b data-testid="${testid}">${esc(vs.length ? fmtNumber(v, 3) : t("common.none"))}</b> ${vs.length ? unit : ""}`;
+        totalEl.innerHTML = x
+          ? `<span class="muted">${esc(t("elec.totalImport"))}</span> ${num(vals, total, "hist-total-value")} <span class="muted">· ${esc(t("elec.totalExport"))}</span> ${num(xvals, sum(xvals), "hist-total-export")}`
+          : `<span class="muted">${esc(t(index ? "meter.total" : "meter.average"))}</span> ${num(vals, total, "hist-total-value")}`;
       } catch (e) {
         if (!alive || my !== seq) return;
         msg.className = "chart-msg error-text";
@@ -272,5 +329,5 @@ export function render(root, ctx) {
     loadChart();
   }
 
-  return () => { alive = false; if (chartCleanup) chartCleanup(); if (receptionsCleanup) receptionsCleanup(); };
+  return () => { alive = false; if (chartCleanup) chartCleanup(); if (receptionsCleanup) receptionsCleanup(); if (powerCleanup) powerCleanup(); };
 }

@@ -2,11 +2,14 @@
 // the listed meters into a group in one click, CSV. Reading performance: received vs expected
 // readings per meter, summaries saved with a comment, CSV.
 import { call } from "../api.js";
-import { t, fmtInt, fmtNumber, fmtDateTime, unitLabel, registerLabel, errorText, isoDateInTz } from "../i18n.js";
+import { t, fmtInt, fmtNumber, fmtDateTime, unitLabel, errorText, isoDateInTz } from "../i18n.js";
+import { registerName } from "../registers.js";
 import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile } from "../dom.js";
 
 const PAGE = 200;
+// Index registers only: electricity's A- is its export; a power (P+, P-) is never summed
+// into a consumption (the core refuses it).
 const REGISTERS = ["volume", "energy", "a_plus", "a_minus", "hca"];
 const EXPECTED = ["1", "2", "4", "24", "96"];
 const PRESETS = {
@@ -61,7 +64,7 @@ function consumptionRow(r) {
   return `<tr data-testid="rc-row" data-meter="${r.meter_id}" data-consumption="${r.consumption ?? ""}">
     <td>${consumer(r)}</td>
     <td>${esc(r.address)}<div class="cell-sub">${esc([r.postal_code, r.city].filter(Boolean).join(" "))}</div></td>
-    <td><a class="mono strong" href="#/meters/${r.meter_id}">${esc(r.serial)}</a><div class="cell-sub">${esc(registerLabel(r.register))}</div></td>
+    <td><a class="mono strong" href="#/meters/${r.meter_id}">${esc(r.serial)}</a><div class="cell-sub">${esc(registerName(r.register))}</div></td>
     <td class="num">${r.start_value === null ? "" : esc(fmtNumber(r.start_value, 3))}<div class="cell-sub">${r.start_ts ? esc(fmtDateTime(r.start_ts)) : ""}</div></td>
     <td class="num">${r.end_value === null ? "" : esc(fmtNumber(r.end_value, 3))}<div class="cell-sub">${r.end_ts ? esc(fmtDateTime(r.end_ts)) : ""}</div></td>
     <td class="num nowrap">${value}</td>
@@ -128,7 +131,7 @@ export function render(root, ctx) {
     body.innerHTML = `<div class="toolbar card report-form">
         ${periodFields("rc", s, ["month", "3months", "12months"])}
         ${field("meters.group", `<select data-testid="rc-group" data-group-select>${groupOptions(s.groupId)}</select>`)}
-        ${field("rep.register", `<select data-testid="rc-register"><option value="">${esc(t("rep.register.default"))}</option>${options(REGISTERS, s.register, (r) => registerLabel(r))}</select>`)}
+        ${field("rep.register", `<select data-testid="rc-register"><option value="">${esc(t("rep.register.default"))}</option>${options(REGISTERS, s.register, (r) => registerName(r))}</select>`)}
         ${field("rep.limit", `<select data-testid="rc-limit-kind">${options(["", "above", "below"], s.limitKind, (k) => t("rep.limit." + (k || "none")))}</select>
           <input type="number" step="any" class="limit-input" data-testid="rc-limit" value="${esc(s.limit)}" ${s.limitKind ? "" : "disabled"} aria-label="${esc(t("rep.limit.value"))}">`)}
         <button class="btn btn-primary" data-testid="rc-run">${icon("reports")}<span>${esc(t("rep.run"))}</span></button>

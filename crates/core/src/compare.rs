@@ -55,7 +55,9 @@ fn register_of(id: Option<&str>, device_type: &str) -> Result<Register> {
     }
 }
 
-/// One series per meter of `q.ids`, in that order, then the group sum if asked.
+/// One series per meter of `q.ids`, in that order, then the group sum if asked. A power
+/// register (P+, P-) gives each meter's mean per bucket in kW; it is never summed for a
+/// group (a sum adds index registers' consumptions only).
 pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) -> Result<Comparison> {
     session.permit(Permission::View)?;
     if q.ids.is_empty() && q.sum_of_group.is_none() {
@@ -85,7 +87,7 @@ pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) ->
             id,
             name: meter.serial,
             register: register.id(),
-            unit: register.unit(),
+            unit: register.shown_unit(),
             meters: 1,
             buckets,
             exchanges,
@@ -93,6 +95,12 @@ pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) ->
     }
     if let Some(gid) = q.sum_of_group {
         let name = store::groups::name_of(&conn, gid)?.ok_or_else(|| Error::not_found(format!("group {gid}")))?;
+        if let Some(r) = q.register.and_then(Register::from_id).filter(|r| !r.is_cumulative()) {
+            return Err(Error::bad_input(
+                "sum_of_group",
+                format!("'{}' is a value at an instant ({}), not an index: a group's sum adds consumptions only", r.id(), r.shown_unit()),
+            ));
+        }
         let members = store::groups::member_ids(&conn, gid)?;
         if members.len() > MAX_GROUP_METERS {
             return Err(Error::bad_input(
@@ -117,7 +125,7 @@ pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) ->
             id: gid,
             name,
             register: register.id(),
-            unit: register.unit(),
+            unit: register.shown_unit(),
             meters: parts.len(),
             buckets: sum(&bounds, &parts),
             exchanges: Vec::new(),
@@ -133,7 +141,7 @@ pub fn sum(bounds: &[i64], parts: &[Vec<Bucket>]) -> Vec<Bucket> {
         .enumerate()
         .map(|(i, w)| {
             let vals: Vec<f64> = parts.iter().filter_map(|p| p.get(i).and_then(|b| b.value)).collect();
-            Bucket { start: w[0], value: if vals.is_empty() { None } else { Some(meters::round6(vals.iter().sum())) } }
+            Bucket { start: w[0], value: if vals.is_empty() { None } else { Some(meters::round6(vals.iter().sum())) }, max: None }
         })
         .collect()
 }

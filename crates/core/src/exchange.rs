@@ -185,11 +185,11 @@ pub(crate) fn chain(conn: &Connection, meter_id: i64, register: Register) -> Res
         }
         let last = segs.last_mut().expect("one segment");
         marks.push(ExchangeMark { at: e.at, old_serial: e.old_serial.clone(), new_serial: e.new_serial.clone() });
-        if register.is_index() && e.register != register.id() {
+        if register.is_cumulative() && e.register != register.id() {
             break;
         }
         last.from = e.at;
-        let offset = if register.is_index() { last.offset + e.initial_value - e.final_value } else { 0.0 };
+        let offset = if register.is_cumulative() { last.offset + e.initial_value - e.final_value } else { 0.0 };
         segs.push(Segment { meter_id: e.old_meter_id, from: i64::MIN, to: e.at, offset });
         current = e.old_meter_id;
     }
@@ -216,7 +216,7 @@ pub(crate) fn installation_series(
         }
     }
     let mut before = None;
-    if register.is_index() {
+    if register.is_cumulative() {
         for s in segs.iter().filter(|s| s.from < start) {
             if let Some((ts, v)) = store::readings::last_before(conn, s.meter_id, register.code(), start.min(s.to))? {
                 if ts >= s.from {

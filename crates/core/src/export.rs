@@ -118,6 +118,8 @@ impl ExportSpec {
 }
 
 /// Write the readings of the period as CSV to `out`; returns the number of data rows.
+/// Values are in the register's shown unit (`Register::shown_unit`: electricity power in
+/// kW, energy A+/A- in kWh).
 ///
 /// The readings stream in meter order (`store::readings::for_export`, the meter's columns
 /// read once per meter). The info codes and the exchanges of the period, when their columns
@@ -202,10 +204,10 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
                 Column::Register => record.push_field(register.map_or("?", |x| x.id()).as_bytes()),
                 Column::Value => {
                     field.clear();
-                    write_value(&mut field, value, spec.decimal);
+                    write_value(&mut field, register.map_or(value, |r| r.shown(value)), spec.decimal);
                     record.push_field(field.as_bytes());
                 }
-                Column::Unit => record.push_field(register.map_or("", |x| x.unit()).as_bytes()),
+                Column::Unit => record.push_field(register.map_or("", |x| x.shown_unit()).as_bytes()),
                 Column::InfoCodes => {
                     field.clear();
                     codes_at(&mut field, meter_events, ts);

@@ -33,6 +33,7 @@ pub fn groups_list(store: &Store, session: &Session) -> Result<Vec<store::groups
     store::groups::list(&*store.reader()?)
 }
 
+/// A register's last value, in its shown unit (electricity power in kW).
 #[derive(Debug, Serialize)]
 pub struct RegisterValue {
     pub register: &'static str,
@@ -70,7 +71,8 @@ pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetai
     let mut registers = Vec::new();
     for r in Register::ALL {
         if let Some((ts, value)) = store::readings::latest(&conn, id, r.code())? {
-            registers.push(RegisterValue { register: r.id(), label: r.label(), unit: r.unit(), last_value: value, last_ts: ts });
+            let (unit, last_value) = (r.shown_unit(), r.shown(value));
+            registers.push(RegisterValue { register: r.id(), label: r.label(), unit, last_value, last_ts: ts });
         }
     }
     let groups = store::groups::of_meter(&conn, id)?.into_iter().map(|(id, name)| GroupRef { id, name }).collect();
@@ -123,14 +125,26 @@ pub struct HistogramQuery<'a> {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Bucket {
     pub start: i64,
+    /// Index registers: the growth of the index in the bucket; instantaneous ones (power,
+    /// temperatures): the mean of the values read in it.
     pub value: Option<f64>,
+    /// Instantaneous registers only: the largest value read in the bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Histogram {
     pub register: &'static str,
     pub label: &'static str,
+    /// The unit of the values (kW for electricity power, stored in W).
     pub unit: &'static str,
+    /// `consumption` (index registers: growth per bucket) or `instantaneous` (power,
+    /// temperatures: mean and max of the values per bucket, never summed).
+    pub kind: &'static str,
+    /// Electricity energy: `import` (A+ and its tariffs) or `export` (A-).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<crate::model::EnergyFlow>,
     pub resolution: &'static str,
     pub from: i64,
     pub to: i64,
@@ -144,8 +158,9 @@ pub struct Histogram {
 const MAX_BUCKETS: usize = 20_000;
 
 /// Consumption per hour, day, month or year over a period, with the info codes active in it.
-/// For index registers (volume, energy) a bucket holds the growth of the index since the
-/// previous reading before it; for the others, the mean of its readings. `None`: no reading.
+/// For index registers (volume, energy, A+, A-) a bucket holds the growth of the index since
+/// the previous reading before it; for instantaneous ones (P+, P-, temperatures) the mean and
+/// the maximum of its readings (a power is never differenced nor summed). `None`: no reading.
 pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>) -> Result<Histogram> {
     session.permit(Permission::View)?;
     if q.to < q.from {
@@ -168,7 +183,9 @@ pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>)
     Ok(Histogram {
         register: register.id(),
         label: register.label(),
-        unit: register.unit(),
+        unit: register.shown_unit(),
+        kind: if register.is_cumulative() { "consumption" } else { "instantaneous" },
+        flow: register.energy_flow(),
         resolution: q.resolution.as_str(),
         from: start,
         to: end,
@@ -192,7 +209,13 @@ pub(crate) fn installation_buckets(
     };
     let (segs, marks) = crate::exchange::chain(conn, meter_id, register)?;
     let (series, before) = crate::exchange::installation_series(conn, &segs, register, start, end)?;
-    let buckets = bucketize(bounds, &series, before, register.is_index());
+    let mut buckets = bucketize(bounds, &series, before, register.is_cumulative());
+    if register.is_electric_power() {
+        for b in &mut buckets {
+            b.value = b.value.map(|v| round6(register.shown(v)));
+            b.max = b.max.map(|v| round6(register.shown(v)));
+        }
+    }
     Ok((buckets, marks.into_iter().filter(|m| m.at >= start && m.at < end).collect()))
 }
 
@@ -249,7 +272,9 @@ pub(crate) fn bucket_bounds(tz: Tz, res: Resolution, from: NaiveDate, to: NaiveD
     Ok(out)
 }
 
-/// Values per bucket [bounds[i], bounds[i+1]) from readings sorted by time.
+/// Values per bucket [bounds[i], bounds[i+1]) from readings sorted by time: with `index`,
+/// the growth since the last reading before the bucket; without, the mean and the max of the
+/// bucket's readings (instantaneous values).
 pub(crate) fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: bool) -> Vec<Bucket> {
     let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
     let mut reference = before;
@@ -261,16 +286,19 @@ pub(crate) fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f6
             i += 1;
         }
         let inside = &series[first..i];
-        let value = match (inside.first(), inside.last()) {
+        let (value, max) = match (inside.first(), inside.last()) {
             (Some(f), Some(l)) if index => {
                 let base = reference.unwrap_or(f.1);
                 reference = Some(l.1);
-                Some(round6(l.1 - base))
+                (Some(round6(l.1 - base)), None)
             }
-            (Some(_), Some(_)) => Some(round6(inside.iter().map(|r| r.1).sum::<f64>() / inside.len() as f64)),
-            _ => None,
+            (Some(_), Some(_)) => (
+                Some(round6(inside.iter().map(|r| r.1).sum::<f64>() / inside.len() as f64)),
+                Some(round6(inside.iter().map(|r| r.1).fold(f64::MIN, f64::max))),
+            ),
+            _ => (None, None),
         };
-        out.push(Bucket { start, value });
+        out.push(Bucket { start, value, max });
     }
     out
 }
@@ -295,6 +323,18 @@ mod tests {
         check(&[(5, 1.0), (15, 3.0), (35, 10.0)], Some(0.5), &[Some(0.5), Some(2.0), None, Some(7.0)]);
         check(&[(5, 1.0), (8, 2.0)], None, &[Some(1.0), None, None, None]);
         check(&[], Some(1.0), &[None, None, None, None]);
+    }
+
+    #[test]
+    fn instantaneous_buckets_are_mean_and_max_never_differences() {
+        // A power of 2000 W then 3000 W then 1000 W: not a growing index.
+        let series = [(5, 2000.0), (8, 3000.0), (15, 1000.0), (35, 500.0)];
+        let got = bucketize(&[0, 10, 20, 30, 40], &series, None, false);
+        let pairs: Vec<(Option<f64>, Option<f64>)> = got.iter().map(|b| (b.value, b.max)).collect();
+        assert_eq!(pairs, vec![(Some(2500.0), Some(3000.0)), (Some(1000.0), Some(1000.0)), (None, None), (Some(500.0), Some(500.0))]);
+        // The same readings as an index would give differences.
+        let idx: Vec<Option<f64>> = bucketize(&[0, 10, 20], &series[..3], None, true).into_iter().map(|b| b.value).collect();
+        assert_eq!(idx, vec![Some(1000.0), Some(-2000.0)]);
     }
 
     #[test]

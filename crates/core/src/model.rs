@@ -128,6 +128,65 @@ impl Register {
             _ => Register::Volume,
         }
     }
+
+    /// Electricity by the register's id, so that tariff registers (`a_plus_t1`, ...) follow
+    /// their total's rules: cumulative energy imported (`a_plus*`) or exported (`a_minus*`).
+    pub fn energy_flow(self) -> Option<EnergyFlow> {
+        let id = self.id();
+        if id.starts_with("a_plus") {
+            Some(EnergyFlow::Import)
+        } else if id.starts_with("a_minus") {
+            Some(EnergyFlow::Export)
+        } else {
+            None
+        }
+    }
+
+    /// Registers that count up (an index, A+ and A- and their tariffs): a bucket, a report
+    /// or a billing file shows their growth.
+    pub fn is_cumulative(self) -> bool {
+        self.is_index() || self.energy_flow().is_some()
+    }
+
+    /// Instantaneous values (power, flow, temperatures): a bucket holds their mean and
+    /// maximum, never a difference, and they are never summed into a consumption.
+    pub fn is_instantaneous(self) -> bool {
+        !self.is_cumulative() && !self.id().starts_with("target_")
+    }
+
+    /// Electricity power (P+, P-): stored in W, shown, exported and reported in kW.
+    pub fn is_electric_power(self) -> bool {
+        let id = self.id();
+        id.starts_with("p_plus") || id.starts_with("p_minus")
+    }
+
+    /// The unit a clerk sees (screens, exports, reports): kW for electricity power.
+    pub fn shown_unit(self) -> &'static str {
+        if self.is_electric_power() {
+            "kW"
+        } else {
+            self.unit()
+        }
+    }
+
+    /// A stored value in `shown_unit` (W -> kW for electricity power).
+    pub fn shown(self, stored: f64) -> f64 {
+        if self.is_electric_power() {
+            stored / 1000.0
+        } else {
+            stored
+        }
+    }
+}
+
+/// Which way electricity went through a meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnergyFlow {
+    /// Taken from the grid (A+).
+    Import,
+    /// Given to the grid (A-), e.g. a solar prosumer's surplus.
+    Export,
 }
 
 /// Info codes (alarms) Relevé tracks; stored as strings in events and as bits on meters.
@@ -165,6 +224,19 @@ mod tests {
             assert_eq!(Register::from_id(r.id()), Some(r));
             assert_eq!(Register::from_code(r.code()), Some(r));
         }
+    }
+
+    #[test]
+    fn electricity_registers_by_id() {
+        assert_eq!(Register::APlus.energy_flow(), Some(EnergyFlow::Import));
+        assert_eq!(Register::AMinus.energy_flow(), Some(EnergyFlow::Export));
+        assert_eq!(Register::PPlus.energy_flow(), None);
+        assert!(Register::PPlus.is_instantaneous() && Register::PMinus.is_instantaneous() && Register::Power.is_instantaneous());
+        assert!(!Register::APlus.is_instantaneous() && !Register::Volume.is_instantaneous());
+        assert!(!Register::TargetDate.is_instantaneous() && !Register::TargetVolume.is_instantaneous());
+        assert_eq!((Register::PPlus.shown_unit(), Register::PPlus.shown(2500.0)), ("kW", 2.5));
+        assert_eq!((Register::PMinus.shown_unit(), Register::AMinus.shown_unit()), ("kW", "kWh"));
+        assert_eq!((Register::Power.shown_unit(), Register::Power.shown(2500.0)), ("W", 2500.0));
     }
 
     #[test]

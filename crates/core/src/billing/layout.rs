@@ -227,6 +227,9 @@ pub struct VarInfo {
     pub label_fr: &'static str,
     pub kind: Kind,
     pub register_bound: bool,
+    /// The registers a register-bound variable may read (index registers, electricity's
+    /// A+ and A- and their tariffs), for the editor; empty for the others.
+    pub registers: Vec<&'static str>,
     pub scopes: Vec<Scope>,
 }
 
@@ -349,8 +352,14 @@ impl Var {
 
     pub fn info(self) -> VarInfo {
         let (id, label_en, label_fr, kind) = self.info_parts();
-        VarInfo { id, label_en, label_fr, kind, register_bound: self.register_bound(), scopes: self.scopes() }
+        let registers = if self.register_bound() { billable_registers() } else { Vec::new() };
+        VarInfo { id, label_en, label_fr, kind, register_bound: self.register_bound(), registers, scopes: self.scopes() }
     }
+}
+
+/// The registers a billing file may read: those that count up (`Register::is_cumulative`).
+pub fn billable_registers() -> Vec<&'static str> {
+    Register::ALL.into_iter().filter(|r| r.is_cumulative()).map(Register::id).collect()
 }
 
 /// Every variable, for the layout editor.
@@ -428,8 +437,15 @@ impl Layout {
                     if !f.var.register_bound() {
                         return Err(Error::bad_input(at(), "this variable does not read a register"));
                     }
-                    if Register::from_id(r).is_none() {
-                        return Err(Error::bad_input(at(), format!("unknown register '{r}'")));
+                    match Register::from_id(r) {
+                        None => return Err(Error::bad_input(at(), format!("unknown register '{r}'"))),
+                        Some(reg) if reg.is_instantaneous() => {
+                            return Err(Error::bad_input(
+                                at(),
+                                format!("'{r}' is a value at an instant ({}), not an index: a billing file reads {}", reg.shown_unit(), billable_registers().join(", ")),
+                            ))
+                        }
+                        Some(_) => {}
                     }
                 }
                 if self.format == Format::Fixed {

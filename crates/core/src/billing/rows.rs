@@ -316,7 +316,7 @@ fn data_cell<'a>(
         Var::Unit => {
             let reg =
                 f.register.as_deref().and_then(Register::from_id).unwrap_or(Register::default_for(&m.device_type));
-            text(reg.unit())
+            text(reg.shown_unit())
         }
         Var::InfoCodes => Cell::Text(park.codes_of(m, chain).into()),
         Var::InfoCodesNow => Cell::Text(info_codes_of_mask(m.info_codes).join(" ").into()),

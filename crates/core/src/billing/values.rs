@@ -168,7 +168,7 @@ pub fn bill(
             )
         });
     }
-    let consumption = if register.is_index() { consumption(start.value, &segments, end.value) } else { None };
+    let consumption = if register.is_cumulative() { consumption(start.value, &segments, end.value) } else { None };
     let exchange = chain.last().map(|e| {
         let (old_final, new_initial) = segments.last().copied().unwrap_or((None, None));
         ExchangeSeen { at: e.at, old_serial: e.old_serial.clone(), old_final, new_initial }

@@ -1,6 +1,7 @@
 //! The report's bar chart, drawn with plotters on any backend (SVG for HTML, our PDF canvas
 //! for PDF): one bar per day or month, the alarm periods as pale red bands behind the bars,
-//! meter exchanges as dark vertical lines.
+//! meter exchanges as dark vertical lines. An electricity meter's export (A-) hangs below
+//! the axis in green, its import (A+) stands above it.
 
 use super::Report;
 use crate::error::{Error, Result};
@@ -12,6 +13,7 @@ pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 300;
 
 pub const BAR: RGBColor = RGBColor(0x2F, 0x6D, 0xB5);
+pub const EXPORT_BAR: RGBColor = RGBColor(0x2E, 0x9E, 0x5B);
 pub const ALARM_BAND: RGBColor = RGBColor(0xFA, 0xDB, 0xD8);
 pub const ALARM_EDGE: RGBColor = RGBColor(0xC0, 0x39, 0x2B);
 pub const EXCHANGE: RGBColor = RGBColor(0x44, 0x44, 0x44);
@@ -25,7 +27,8 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report, famil
     let px = |v: f64| (v * scale).round() as i32;
     area.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
     let n = r.rows.len().max(1);
-    let values: Vec<f64> = r.rows.iter().filter_map(|row| row.consumption).collect();
+    let mut values: Vec<f64> = r.rows.iter().filter_map(|row| row.consumption).collect();
+    values.extend(r.rows.iter().filter_map(|row| row.export).map(|v| -v));
     let top = values.iter().copied().fold(0.0_f64, f64::max);
     let bottom = values.iter().copied().fold(0.0_f64, f64::min);
     let (bottom, top) = if top - bottom < 1e-9 { (bottom, bottom + 1.0) } else { (bottom, top) };
@@ -58,7 +61,8 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report, famil
     } else {
         3
     };
-    let y_fmt = |v: &f64| r.locale.number(*v, decimals);
+    // Export bars hang below the axis; their labels read as quantities, without a sign.
+    let y_fmt = |v: &f64| r.locale.number(if r.has_export() { v.abs() } else { *v }, decimals);
     let x_fmt = |x: &f64| {
         let i = x.round();
         match r.rows.get(i as usize) {
@@ -66,7 +70,11 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report, famil
             _ => String::new(),
         }
     };
-    let y_desc = format!("{} ({})", r.words().consumption, r.unit_label());
+    let y_desc = if r.has_export() {
+        format!("A+ / A- ({})", r.unit_label())
+    } else {
+        format!("{} ({})", r.words().consumption, r.unit_label())
+    };
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -89,6 +97,13 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report, famil
             let v = row.consumption?;
             let x = i as f64;
             Some(Rectangle::new([(x - half, 0.0), (x + half, v)], BAR.filled()))
+        }))
+        .map_err(|e| fail(e.to_string()))?;
+    chart
+        .draw_series(r.rows.iter().enumerate().filter_map(|(i, row)| {
+            let v = row.export?;
+            let x = i as f64;
+            Some(Rectangle::new([(x - half, 0.0), (x + half, -v)], EXPORT_BAR.filled()))
         }))
         .map_err(|e| fail(e.to_string()))?;
     chart

@@ -29,6 +29,8 @@ figure svg { width: 100%; height: auto; display: block; }
 .legend { list-style: none; padding: 0; margin: 4px 0 12px; font-size: 13px; }
 .legend li { display: flex; align-items: center; gap: 8px; margin: 2px 0; }
 .swatch { width: 16px; height: 10px; background: #fadbd8; border: 1px solid #c0392b; }
+.swatch.import { background: #2f6db5; border-color: #2f6db5; }
+.swatch.export { background: #2e9e5b; border-color: #2e9e5b; }
 .swatch.exchange { width: 3px; height: 14px; background: #444; border: 0; margin: 0 6px; }
 table { width: 100%; border-collapse: collapse; font-size: 13.5px; margin-top: 8px; }
 th { background: #e4e7ec; text-align: left; padding: 5px 8px; }
@@ -76,9 +78,25 @@ pub fn render(r: &Report) -> Result<String> {
         esc(w.total),
         esc(&r.total_text())
     );
+    if r.has_export() {
+        let _ = writeln!(
+            out,
+            "<p class=\"total\"><span>{}</span><strong id=\"export-total\">{}</strong></p>",
+            esc(w.total_export),
+            esc(&r.export_total_text())
+        );
+    }
     let _ = writeln!(out, "<figure>{svg}</figure>");
-    if !r.alarms.is_empty() || !r.exchanges.is_empty() {
+    if r.has_export() || !r.alarms.is_empty() || !r.exchanges.is_empty() {
         let _ = write!(out, "<ul class=\"legend\" aria-label=\"{}\">", esc(w.alarm_periods));
+        if r.has_export() {
+            let _ = write!(
+                out,
+                "<li><span class=\"swatch import\"></span>{}</li><li><span class=\"swatch export\"></span>{}</li>",
+                esc(w.imported),
+                esc(w.exported)
+            );
+        }
         for a in &r.alarms {
             let _ = write!(out, "<li><span class=\"swatch\"></span>{}</li>", esc(&r.alarm_text(a)));
         }
@@ -98,30 +116,35 @@ fn table(out: &mut String, r: &Report) {
     let w = r.words();
     let unit = esc(r.unit_label());
     let period = if r.resolution == crate::meters::Resolution::Month { w.month } else { w.day };
+    let export_head = if r.has_export() { format!("<th class=\"num\">{} ({unit})</th>", esc(w.exported)) } else { String::new() };
     let _ = write!(
         out,
-        "<table>\n<thead><tr><th>{}</th><th class=\"num\">{} ({unit})</th><th class=\"num\">{} ({unit})</th><th>{}</th></tr></thead>\n<tbody>\n",
+        "<table>\n<thead><tr><th>{}</th><th class=\"num\">{} ({unit})</th><th class=\"num\">{} ({unit})</th>{export_head}<th>{}</th></tr></thead>\n<tbody>\n",
         esc(period),
         esc(w.index_start),
-        esc(w.consumption),
+        esc(r.import_heading()),
         esc(w.alarms)
     );
     let cell = |v: Option<f64>| esc(&v.map(|v| r.quantity(v)).unwrap_or_else(|| w.no_reading.to_string()));
+    let export_cell =
+        |v: Option<f64>| if r.has_export() { format!("<td class=\"num\">{}</td>", cell(v)) } else { String::new() };
     for row in &r.rows {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"codes\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}<td class=\"codes\">{}</td></tr>",
             esc(&r.row_label(row)),
             cell(row.index_start),
             cell(row.consumption),
+            export_cell(row.export),
             esc(&r.codes_text(row))
         );
     }
     let _ = write!(
         out,
-        "</tbody>\n<tfoot><tr><td>{}</td><td></td><td class=\"num\">{}</td><td></td></tr></tfoot>\n</table>\n",
+        "</tbody>\n<tfoot><tr><td>{}</td><td></td><td class=\"num\">{}</td>{}<td></td></tr></tfoot>\n</table>\n",
         esc(w.total),
-        cell(r.total)
+        cell(r.total),
+        export_cell(r.export_total)
     );
 }
 

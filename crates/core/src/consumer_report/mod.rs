@@ -4,7 +4,9 @@
 //! self-contained HTML file (the chart as inline SVG), saved or e-mailed to the customer.
 //!
 //! The figures are the meter histogram's (`meters`): the installation is followed back
-//! through meter exchanges, a bucket holds the growth of the index.
+//! through meter exchanges, a bucket holds the growth of the index. An electricity meter
+//! shows its import (A+) and, when it has exported in the period (A-, a solar prosumer),
+//! its export too: bars below the axis, a column of the table, a second total, in kWh.
 
 mod chart;
 mod html;
@@ -164,6 +166,8 @@ pub(crate) struct Report {
     pub rows: Vec<Row>,
     /// None when no bucket has a value.
     pub total: Option<f64>,
+    /// Electricity exported (A-) in the period: its total, when a bucket has a value.
+    pub export_total: Option<f64>,
     pub alarms: Vec<Alarm>,
     pub exchanges: Vec<ExchangeMark>,
     pub generated_at: i64,
@@ -177,6 +181,8 @@ pub(crate) struct Row {
     pub day: NaiveDate,
     pub index_start: Option<f64>,
     pub consumption: Option<f64>,
+    /// Electricity exported (A-) in the bucket.
+    pub export: Option<f64>,
     /// Info codes active at some time in the bucket.
     pub codes: Vec<String>,
 }
@@ -222,8 +228,16 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
     bounds.push(end);
     let (segments, marks) = crate::exchange::chain(conn, meter.id, register)?;
     let (series, before) = crate::exchange::installation_series(conn, &segments, register, start, end)?;
-    let buckets = meters::bucketize(&bounds, &series, before, register.is_index());
+    let buckets = meters::bucketize(&bounds, &series, before, register.is_cumulative());
     let starts = index_starts(&bounds, &series, before);
+    let exports = match register.energy_flow() {
+        Some(crate::model::EnergyFlow::Import) => {
+            let (segments, _) = crate::exchange::chain(conn, meter.id, Register::AMinus)?;
+            let (series, before) = crate::exchange::installation_series(conn, &segments, Register::AMinus, start, end)?;
+            meters::bucketize(&bounds, &series, before, true)
+        }
+        _ => Vec::new(),
+    };
     let alarms: Vec<Alarm> = store::info_codes::overlapping(conn, meter.id, start, end)?
         .into_iter()
         .filter_map(|e| {
@@ -240,26 +254,31 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
     let rows: Vec<Row> = bounds
         .windows(2)
         .zip(buckets.iter().zip(starts))
-        .map(|(w, (b, index_start))| {
+        .enumerate()
+        .map(|(i, (w, (b, index_start)))| {
             let mut codes: Vec<String> =
                 alarms.iter().filter(|a| a.start < w[1] && a.end >= w[0]).map(|a| a.code.clone()).collect();
             codes.dedup();
-            Row { start: w[0], end: w[1], day: local_date(tz, w[0]), index_start, consumption: b.value, codes }
+            let export = exports.get(i).and_then(|e| e.value);
+            Row { start: w[0], end: w[1], day: local_date(tz, w[0]), index_start, consumption: b.value, export, codes }
         })
         .collect();
     let values: Vec<f64> = rows.iter().filter_map(|r| r.consumption).collect();
     let total = (!values.is_empty()).then(|| meters::round6(values.iter().sum()));
+    let exported: Vec<f64> = rows.iter().filter_map(|r| r.export).collect();
+    let export_total = (!exported.is_empty()).then(|| meters::round6(exported.iter().sum()));
     Ok(Report {
         locale,
         tz,
         meter,
         customer,
-        unit: register.unit(),
+        unit: register.shown_unit(),
         resolution: req.resolution,
         from,
         to,
         rows,
         total,
+        export_total,
         alarms,
         exchanges: marks.into_iter().filter(|m| m.at >= start && m.at < end).collect(),
         generated_at: now,
@@ -308,6 +327,28 @@ impl Report {
         match self.total {
             Some(t) => format!("{} {}", self.quantity(t), self.unit_label()),
             None => self.words().no_reading.to_string(),
+        }
+    }
+
+    /// Whether the report shows an export (A-) beside the import.
+    pub fn has_export(&self) -> bool {
+        self.export_total.is_some()
+    }
+
+    pub fn export_total_text(&self) -> String {
+        match self.export_total {
+            Some(t) => format!("{} {}", self.quantity(t), self.unit_label()),
+            None => self.words().no_reading.to_string(),
+        }
+    }
+
+    /// The table's header of the import column: "Consumption" or, beside an export,
+    /// "Imported (A+)".
+    pub fn import_heading(&self) -> &'static str {
+        if self.has_export() {
+            self.words().imported
+        } else {
+            self.words().consumption
         }
     }
 
@@ -430,8 +471,13 @@ impl Report {
             None => format!("{},", w.mail_hello),
         };
         let colon = if self.locale == Locale::Fr { " :" } else { ":" };
+        let export = if self.has_export() {
+            format!("{}{colon} {}.\n", w.total_export, self.export_total_text())
+        } else {
+            String::new()
+        };
         let body = format!(
-            "{hello}\n\n{} {} {period}.\n{}{colon} {}.\n\n{}\n",
+            "{hello}\n\n{} {} {period}.\n{}{colon} {}.\n{export}\n{}\n",
             w.mail_body,
             self.meter.serial,
             w.mail_total,

@@ -18,11 +18,13 @@ const ROW: f64 = 14.0;
 const FINE: f64 = 4.0;
 
 
-/// Column edges of the table: period (left), index and consumption (right-aligned), alarms.
+/// Column edges of the table: period (left), index and consumption (right-aligned), the
+/// export of an electricity meter that has one (right-aligned), alarms.
 struct Columns {
     period: f64,
     index: f64,
     consumption: f64,
+    export: f64,
     alarms: f64,
 }
 
@@ -30,8 +32,25 @@ const COLS: Columns = Columns {
     period: MARGIN + 6.0,
     index: MARGIN + WIDTH * 0.50,
     consumption: MARGIN + WIDTH * 0.72,
+    export: 0.0,
     alarms: MARGIN + WIDTH * 0.77,
 };
+
+const COLS_EXPORT: Columns = Columns {
+    period: MARGIN + 6.0,
+    index: MARGIN + WIDTH * 0.40,
+    consumption: MARGIN + WIDTH * 0.58,
+    export: MARGIN + WIDTH * 0.76,
+    alarms: MARGIN + WIDTH * 0.80,
+};
+
+fn cols(r: &Report) -> &'static Columns {
+    if r.has_export() {
+        &COLS_EXPORT
+    } else {
+        &COLS
+    }
+}
 
 pub fn render(r: &Report) -> Result<Vec<u8>> {
     let w = r.words();
@@ -45,7 +64,10 @@ pub fn render(r: &Report) -> Result<Vec<u8>> {
     let page = doc.new_page();
     let mut y = heading(page, r);
     y = parties(page, r, y);
-    y = total(page, r, y);
+    y = total(page, r, y, r.words().total, &r.total_text());
+    if r.has_export() {
+        y = total(page, r, y + 6.0, r.words().total_export, &r.export_total_text());
+    }
     y = chart_block(page, r, y)?;
     y = legend(page, r, y);
     table(&mut doc, r, y + 10.0);
@@ -106,16 +128,15 @@ fn parties(page: &mut Page, r: &Report, top: f64) -> f64 {
     left_end.max(ry) + 4.0
 }
 
-/// The total in a pale band.
-fn total(page: &mut Page, r: &Report, top: f64) -> f64 {
-    let w = r.words();
+/// A total in a pale band.
+fn total(page: &mut Page, _r: &Report, top: f64, label: &str, value: &str) -> f64 {
     page.fill_color(PALE);
     page.fill_rect(MARGIN, top, WIDTH, 34.0);
     page.fill_color(ACCENT);
     page.fill_rect(MARGIN, top, 3.0, 34.0);
     page.fill_color(INK);
-    page.text(MARGIN + 14.0, top + 21.5, Font::Regular, 11.0, Align::Left, w.total);
-    page.text(MARGIN + WIDTH - 12.0, top + 23.0, Font::Bold, 16.0, Align::Right, &r.total_text());
+    page.text(MARGIN + 14.0, top + 21.5, Font::Regular, 11.0, Align::Left, label);
+    page.text(MARGIN + WIDTH - 12.0, top + 23.0, Font::Bold, 16.0, Align::Right, value);
     top + 34.0
 }
 
@@ -133,6 +154,18 @@ fn chart_block(page: &mut Page, r: &Report, top: f64) -> Result<f64> {
 fn legend(page: &mut Page, r: &Report, top: f64) -> f64 {
     const LEGEND: usize = 6;
     let mut y = top + 4.0;
+    if r.has_export() {
+        let w = r.words();
+        y += 13.0;
+        let mut x = MARGIN + 6.0;
+        for (color, label) in [(chart::BAR, w.imported), (chart::EXPORT_BAR, w.exported)] {
+            page.fill_color(rgb(color));
+            page.fill_rect(x, y - 8.0, 14.0, 9.0);
+            page.fill_color(INK);
+            page.text(x + 20.0, y, Font::Regular, 9.0, Align::Left, label);
+            x += 140.0;
+        }
+    }
     for a in r.alarms.iter().take(LEGEND) {
         y += 13.0;
         page.fill_color(rgb(chart::ALARM_BAND));
@@ -166,15 +199,20 @@ fn table_header(page: &mut Page, r: &Report, top: f64) -> f64 {
     page.fill_color(INK);
     let y = top + 12.5;
     let period = if r.resolution == crate::meters::Resolution::Month { w.month } else { w.day };
-    page.text(COLS.period, y, Font::Bold, 9.0, Align::Left, period);
-    page.text(COLS.index, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", w.index_start));
-    page.text(COLS.consumption, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", w.consumption));
-    page.text(COLS.alarms, y, Font::Bold, 9.0, Align::Left, w.alarms);
+    let c = cols(r);
+    page.text(c.period, y, Font::Bold, 9.0, Align::Left, period);
+    page.text(c.index, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", w.index_start));
+    page.text(c.consumption, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", r.import_heading()));
+    if r.has_export() {
+        page.text(c.export, y, Font::Bold, 9.0, Align::Right, &format!("{} ({unit})", w.exported));
+    }
+    page.text(c.alarms, y, Font::Bold, 9.0, Align::Left, w.alarms);
     top + ROW + 4.0
 }
 
 fn table(doc: &mut Document, r: &Report, top: f64) {
     let w = r.words();
+    let cols = cols(r);
     let mut page_index = doc.pages.len() - 1;
     let mut y = top;
     if y + 3.0 * ROW > BOTTOM {
@@ -198,14 +236,17 @@ fn table(doc: &mut Document, r: &Report, top: f64) {
         }
         let base = y + 10.0;
         page.fill_color(INK);
-        page.text(COLS.period, base, Font::Regular, 9.0, Align::Left, &r.row_label(row));
+        page.text(cols.period, base, Font::Regular, 9.0, Align::Left, &r.row_label(row));
         let cell = |v: Option<f64>| v.map(|v| r.quantity(v)).unwrap_or_else(|| w.no_reading.to_string());
-        page.text(COLS.index, base, Font::Regular, 9.0, Align::Right, &cell(row.index_start));
-        page.text(COLS.consumption, base, Font::Regular, 9.0, Align::Right, &cell(row.consumption));
+        page.text(cols.index, base, Font::Regular, 9.0, Align::Right, &cell(row.index_start));
+        page.text(cols.consumption, base, Font::Regular, 9.0, Align::Right, &cell(row.consumption));
+        if r.has_export() {
+            page.text(cols.export, base, Font::Regular, 9.0, Align::Right, &cell(row.export));
+        }
         if !row.codes.is_empty() {
             page.fill_color(rgb(chart::ALARM_EDGE));
-            let codes = fit(Font::Regular, 8.5, &r.codes_text(row), MARGIN + WIDTH - COLS.alarms);
-            page.text(COLS.alarms, base, Font::Regular, 8.5, Align::Left, &codes);
+            let codes = fit(Font::Regular, 8.5, &r.codes_text(row), MARGIN + WIDTH - cols.alarms);
+            page.text(cols.alarms, base, Font::Regular, 8.5, Align::Left, &codes);
         }
         y += ROW;
     }
@@ -219,9 +260,13 @@ fn table(doc: &mut Document, r: &Report, top: f64) {
     page.line_width(0.8);
     page.line(MARGIN, y + 1.0, MARGIN + WIDTH, y + 1.0);
     page.fill_color(INK);
-    page.text(COLS.period, y + 14.0, Font::Bold, 9.5, Align::Left, w.total);
+    page.text(cols.period, y + 14.0, Font::Bold, 9.5, Align::Left, w.total);
     let total = r.total.map(|t| r.quantity(t)).unwrap_or_else(|| w.no_reading.to_string());
-    page.text(COLS.consumption, y + 14.0, Font::Bold, 9.5, Align::Right, &total);
+    page.text(cols.consumption, y + 14.0, Font::Bold, 9.5, Align::Right, &total);
+    if r.has_export() {
+        let export = r.export_total.map(|t| r.quantity(t)).unwrap_or_default();
+        page.text(cols.export, y + 14.0, Font::Bold, 9.5, Align::Right, &export);
+    }
 }
 
 /// The small heading of a continuation page; returns where the table goes on.

@@ -187,6 +187,9 @@ pub struct Words {
     pub mail_total: &'static str,
     pub mail_bye: &'static str,
     pub file_stem: &'static str,
+    pub imported: &'static str,
+    pub exported: &'static str,
+    pub total_export: &'static str,
 }
 
 const FR: Words = Words {
@@ -225,6 +228,9 @@ const FR: Words = Words {
     mail_total: "Consommation totale",
     mail_bye: "Cordialement,",
     file_stem: "consommation",
+    imported: "Importée (A+)",
+    exported: "Exportée (A-)",
+    total_export: "Énergie exportée totale",
 };
 
 const EN: Words = Words {
@@ -263,6 +269,9 @@ const EN: Words = Words {
     mail_total: "Total consumption",
     mail_bye: "Kind regards,",
     file_stem: "consumption",
+    imported: "Imported (A+)",
+    exported: "Exported (A-)",
+    total_export: "Total energy exported",
 };
 
 const FR_MONTHS: [&str; 12] = [

@@ -44,13 +44,26 @@ impl Plan {
         // The 1st of the month whose index `billing` holds; unset (type G 0) until the meter
         // has passed a month boundary on the 1st.
         let mut billing_date = [0u8; 2];
+        // A solar prosumer's exported energy (kWh) and the powers of the last telegram (W).
+        let mut exported = self.initial * 0.15;
+        let mut electric = Electric::default();
         while t < self.active_to.min(end) {
             let at = t + self.minute * 60;
             t += step;
             if at >= end {
                 break; // not yet sent
             }
-            index += self.consumption(rng, at, step);
+            let used = self.consumption(rng, at, step);
+            index += used;
+            if self.kind == Kind::KamElectricity {
+                let (export, p_minus) = self.solar(at, step);
+                exported += export;
+                let hours = step as f64 / HOUR as f64;
+                electric = Electric {
+                    p_plus: used / hours * 1000.0,
+                    export: self.prosumer().then_some((exported, p_minus)),
+                };
+            }
             let local = tz.timestamp_opt(at, 0).single();
             let month = local.map_or(0, |l| chrono::Datelike::month(&l));
             if month != billing_month {
@@ -68,7 +81,7 @@ impl Plan {
             }
             let codes = self.codes_at(at);
             let status = if codes.contains(&InfoCode::LowBattery) { 0x04 } else { 0x00 };
-            let records = self.records(index, (billing, billing_date), &codes, local);
+            let records = self.records(index, (billing, billing_date), &codes, local, electric);
             access = access.wrapping_add(1);
             let spec = FrameSpec {
                 manufacturer: self.kind.manufacturer(),
@@ -115,9 +128,40 @@ impl Plan {
         (base * steps * rng.gen_range(0.55..1.45)).max(0.0)
     }
 
+    /// One electricity meter in three is a solar prosumer (by its serial, so the demo's
+    /// random draws stay as they were): it exports (A-, P-) on sunny hours.
+    pub(super) fn prosumer(&self) -> bool {
+        self.kind == Kind::KamElectricity && self.serial.bytes().map(u64::from).sum::<u64>() % 3 == 0
+    }
+
+    /// A prosumer's export over `step` seconds ending at `at` (kWh) and its export power at
+    /// `at` (W): panels of 3 to 6 kWp, a day curve from 6:00 to 20:00, more in summer, a
+    /// cloud factor from a hash of the time (no random draw). Nothing for the others.
+    fn solar(&self, at: i64, step: i64) -> (f64, f64) {
+        if !self.prosumer() {
+            return (0.0, 0.0);
+        }
+        let peak = 3.0 + (self.serial.bytes().map(u64::from).sum::<u64>() % 4) as f64; // kW
+        let day_of_year = (at / DAY).rem_euclid(365) as f64;
+        let summer = 1.0 - 0.6 * ((day_of_year + 10.0) / 365.0 * std::f64::consts::TAU).cos().max(0.0);
+        let cloud = |t: i64| {
+            let h = (t as u64 ^ 0x0005_DEEC_E66D).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            0.35 + 0.65 * ((h >> 40) as f64 / (1u64 << 24) as f64)
+        };
+        // Export power (kW) at a time: the panels' output less what the house uses then.
+        let power = |t: i64| {
+            let hour = ((t.rem_euclid(DAY) + HOUR) as f64 / HOUR as f64) % 24.0; // about local time
+            let sun = (std::f64::consts::PI * (hour - 6.0) / 14.0).sin().max(0.0);
+            (peak * summer * sun * cloud(t / HOUR) - self.mean * 0.8).max(0.0)
+        };
+        let samples = (step / HOUR).max(1);
+        let energy: f64 = (0..samples).map(|k| power(at - k * HOUR - HOUR / 2)).sum();
+        (energy, power(at) * 1000.0)
+    }
+
     /// The telegram's records (DIF/VIF bytes, data bytes), in the meter family's usual layout.
     /// `billing`: the index at the billing (target) date and that date as type G.
-    fn records(&self, index: f64, billing: (f64, [u8; 2]), codes: &[InfoCode], local: Option<chrono::DateTime<chrono_tz::Tz>>) -> Vec<(&'static [u8], Vec<u8>)> {
+    fn records(&self, index: f64, billing: (f64, [u8; 2]), codes: &[InfoCode], local: Option<chrono::DateTime<chrono_tz::Tz>>, electric: Electric) -> Vec<(&'static [u8], Vec<u8>)> {
         let (billing, billing_date) = billing;
         let u32le = |v: f64| (v.round().clamp(0.0, u32::MAX as f64) as u32).to_le_bytes().to_vec();
         let mut r: Vec<(&'static [u8], Vec<u8>)> = match self.kind {
@@ -132,11 +176,17 @@ impl Plan {
                 (&[0x42, 0x6c], billing_date.to_vec()), // the billing (target) date, type G
                 (&[0x04, 0x14], u32le(index * 0.012 * 100.0)), // volume, 10 l
             ],
-            Kind::KamElectricity => vec![
-                (&[0x04, 0x05], u32le(index * 10.0)),              // A+, 100 Wh
-                (&[0x84, 0x40, 0x05], u32le(index * 0.04 * 10.0)), // A- (subunit 1)
-                (&[0x04, 0x2b], u32le(self.mean * 1000.0)),        // P+, W
-            ],
+            Kind::KamElectricity => {
+                let mut r: Vec<(&'static [u8], Vec<u8>)> = vec![
+                    (&[0x04, 0x05], u32le(index * 10.0)),    // A+, 100 Wh
+                    (&[0x04, 0x2b], u32le(electric.p_plus)), // P+, W
+                ];
+                if let Some((exported, p_minus)) = electric.export {
+                    r.push((&[0x84, 0x40, 0x05], u32le(exported * 10.0))); // A- (subunit 1), 100 Wh
+                    r.push((&[0x84, 0x40, 0x2b], u32le(p_minus))); // P- (subunit 1), W
+                }
+                r
+            }
         };
         if self.kind == Kind::KamWater {
             r.push((&[0x02, 0xff, 0x20], mbus::encode::kamstrup_info_bits(codes).to_le_bytes().to_vec()));
@@ -162,6 +212,14 @@ impl Plan {
         let payload: Vec<u8> = records.iter().flat_map(|(dv, d)| dv.iter().chain(d).copied()).collect();
         wmbus_frame(spec, &payload, Some(key))
     }
+}
+
+/// What an electricity meter sends beside its import index: its import power (W) and, for a
+/// prosumer, its export index (kWh) and export power (W).
+#[derive(Clone, Copy, Default)]
+struct Electric {
+    p_plus: f64,
+    export: Option<(f64, f64)>,
 }
 
 /// EN 13757-3 date-time type F (minute, hour, day, month, year; summer-time flag).

@@ -76,7 +76,7 @@ pub struct ConsumptionReport {
 fn register_of(q: &ConsumptionQuery<'_>) -> Result<Option<Register>> {
     let Some(id) = q.register else { return Ok(None) };
     let r = Register::from_id(id).ok_or_else(|| Error::bad_input("register", format!("unknown register '{id}'")))?;
-    if !r.is_index() {
+    if !r.is_cumulative() {
         return Err(Error::bad_input("register", format!("'{id}' is not an index register (volume, energy, a_plus, a_minus, hca)")));
     }
     Ok(Some(r))

@@ -1,7 +1,8 @@
 //! `releve-sim`: field devices for the tests, answering as real ones do behind a pty (socat
-//! makes the pair) or a TCP socket. One subcommand per kind of device; each lives in its module.
+//! makes the pair) or a TCP socket. One subcommand per kind of device; each lives in its module
+//! of the `releve_sim` library.
 
-mod optical;
+use releve_sim::optical;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -15,9 +15,10 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// Answer on this pty (one end of a socat pair).
     #[arg(long, conflicts_with = "listen", required_unless_present = "listen")]
@@ -72,34 +73,88 @@ pub struct Args {
     peer: Option<PathBuf>,
 }
 
+/// The simulator's arguments from a command line (without the program and subcommand names).
+pub fn args(list: &[&str]) -> Result<Args, String> {
+    #[derive(clap::Parser)]
+    struct Line {
+        #[command(flatten)]
+        args: Args,
+    }
+    use clap::Parser;
+    Line::try_parse_from(std::iter::once("optical").chain(list.iter().copied())).map(|l| l.args).map_err(|e| e.to_string())
+}
+
+/// A running simulator (in a thread of this process).
+pub struct Running {
+    /// The TCP address it listens on (with `--listen`).
+    pub address: Option<std::net::SocketAddr>,
+    /// What it did, a line per event (also printed).
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+/// Run until the line closes (a pty) or forever (TCP).
 pub fn run(args: Args) -> Result<(), String> {
+    let (meter, source) = prepare(args)?;
+    serve(meter, source)
+}
+
+/// Start in a thread of this process (the tests' way).
+pub fn spawn(args: Args) -> Result<Running, String> {
+    let (meter, source) = prepare(args)?;
+    let address = match &source {
+        Source::Tcp(l) => Some(l.local_addr().map_err(|e| e.to_string())?),
+        Source::Pty(..) => None,
+    };
+    let log = meter.log.clone();
+    std::thread::spawn(move || serve(meter, source));
+    Ok(Running { address, log })
+}
+
+enum Source {
+    Pty(PathBuf, std::fs::File),
+    Tcp(TcpListener),
+}
+
+fn prepare(args: Args) -> Result<(Meter, Source), String> {
     if !matches!(args.mode, 'a' | 'b' | 'c') {
         return Err(format!("mode '{}': a, b or c", args.mode));
     }
-    let mut meter = Meter { args, readouts: 0 };
-    if let Some(path) = meter.args.pty.clone() {
-        let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let reader = file.try_clone().map_err(|e| e.to_string())?;
-        let mut line = Line::new(Box::new(reader), Box::new(file), !meter.args.no_pace);
-        loop {
-            if !meter.session(&mut line) {
-                return Err(format!("{}: the line closed", path.display()));
+    let source = match (&args.pty, &args.listen) {
+        (Some(path), _) => Source::Pty(path.clone(), std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        (None, Some(address)) => {
+            let listener = TcpListener::bind(address).map_err(|e| format!("{address}: {e}"))?;
+            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("listening on {local}");
+            let _ = std::io::stdout().flush();
+            Source::Tcp(listener)
+        }
+        (None, None) => return Err("--pty PATH or --listen ADDRESS".into()),
+    };
+    Ok((Meter { args, readouts: 0, log: Arc::new(Mutex::new(Vec::new())) }, source))
+}
+
+fn serve(mut meter: Meter, source: Source) -> Result<(), String> {
+    match source {
+        Source::Pty(path, file) => {
+            let reader = file.try_clone().map_err(|e| e.to_string())?;
+            let mut line = Line::new(Box::new(reader), Box::new(file), !meter.args.no_pace);
+            loop {
+                if !meter.session(&mut line) {
+                    return Err(format!("{}: the line closed", path.display()));
+                }
             }
         }
+        Source::Tcp(listener) => {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let _ = stream.set_nodelay(true);
+                let Ok(reader) = stream.try_clone() else { continue };
+                let mut line = Line::new(Box::new(reader), Box::new(stream), !meter.args.no_pace);
+                while meter.session(&mut line) {}
+            }
+            Ok(())
+        }
     }
-    let address = meter.args.listen.clone().unwrap_or_default();
-    let listener = TcpListener::bind(&address).map_err(|e| format!("{address}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on {local}");
-    let _ = std::io::stdout().flush();
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let _ = stream.set_nodelay(true);
-        let Ok(reader) = stream.try_clone() else { continue };
-        let mut line = Line::new(Box::new(reader), Box::new(stream), !meter.args.no_pace);
-        while meter.session(&mut line) {}
-    }
-    Ok(())
 }
 
 /// A byte line: received bytes come through a thread; sending is paced at `baud`.
@@ -192,6 +247,7 @@ fn with_parity(b: u8) -> u8 {
 struct Meter {
     args: Args,
     readouts: u32,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 /// How long the meter waits for the acknowledgement (and then for anything) before it goes
@@ -224,6 +280,7 @@ impl Meter {
                         heard.clear();
                         if self.args.wake && nuls < 20 {
                             // Asleep: it heard nothing.
+                            self.note(format!("asleep: a sign-on after {nuls} NULs not heard"));
                             nuls = 0;
                             continue;
                         }
@@ -290,9 +347,17 @@ impl Meter {
             message.truncate(message.len() / 2);
         }
         let sent = self.send_checked(line, &message);
-        println!("readout {}: data message of {} bytes at {} baud", self.readouts, message.len(), speed);
-        let _ = std::io::stdout().flush();
+        self.note(format!("readout {}: data message of {} bytes at {} baud", self.readouts, message.len(), speed));
         sent
+    }
+
+    /// Print an event and keep it in the log.
+    fn note(&self, text: String) {
+        println!("{text}");
+        let _ = std::io::stdout().flush();
+        if let Ok(mut log) = self.log.lock() {
+            log.push(text);
+        }
     }
 
     /// Send at the line's speed; a reader whose line is at another speed (`--peer`) receives
@@ -300,8 +365,7 @@ impl Meter {
     fn send_checked(&self, line: &mut Line, bytes: &[u8]) -> bool {
         if let Some(peer) = &self.args.peer {
             let theirs = peer_speed(peer);
-            println!("sending {} bytes at {} baud, reader at {}", bytes.len(), line.baud, theirs.map_or("?".to_string(), |s| s.to_string()));
-            let _ = std::io::stdout().flush();
+            self.note(format!("sending {} bytes at {} baud, reader at {}", bytes.len(), line.baud, theirs.map_or("?".to_string(), |s| s.to_string())));
             if theirs != Some(line.baud) {
                 let garbage: Vec<u8> = bytes.iter().map(|b| b.rotate_left(3) ^ 0x5A).collect();
                 return line.send(&garbage);

@@ -66,7 +66,7 @@ pub fn map(readout: &Readout) -> Mapped {
                     unit = Some(register.unit());
                 }
             } else if let Some(rank) = serial_rank(&o) {
-                if let Some(s) = d.values.first().and_then(|v| serial_text(&v.text)) {
+                if let Some(s) = d.values.first().and_then(|v| serial_text(&v.text, rank >= 2)) {
                     serials.push((rank, s));
                     role = Some("serial");
                 }
@@ -186,14 +186,14 @@ fn serial_rank(o: &Obis) -> Option<u8> {
     }
 }
 
-/// A serial as written: printable, at most 32 characters; DSMR writes it as the hexadecimal
-/// of its ASCII text, which is read back.
-fn serial_text(text: &str) -> Option<String> {
+/// A serial as written: printable, at most 32 characters. DSMR's equipment identifier
+/// (96.1.1, `equipment`) is the hexadecimal of its ASCII text, which is read back.
+fn serial_text(text: &str, equipment: bool) -> Option<String> {
     let t = text.trim();
     if t.is_empty() || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
-    if t.len() >= 8 && t.len() % 2 == 0 {
+    if equipment && t.len() >= 16 && t.len() % 2 == 0 {
         if let Ok(bytes) = hex::decode(t) {
             if bytes.iter().all(u8::is_ascii_alphanumeric) {
                 return String::from_utf8(bytes).ok();
@@ -285,6 +285,7 @@ mod tests {
     #[test]
     fn odd_units_and_clocks_are_not_guessed() {
         let m = mapped("/ABC5X\r\n1.8.0(12*V)\r\n1.7.0(5)\r\n0.9.1(99)\r\n0.9.2(261399)\r\n!\r\n");
+        assert_eq!(mapped("/ABC5X\r\n0.0.0(44443333)\r\n!\r\n").serial.as_deref(), Some("44443333"), "digits are no hex text");
         assert_eq!(m.readings, vec![(Register::PPlus, 5000.0)], "no unit: kW; a volt is no energy");
         assert_eq!(m.meter_time, None);
         assert_eq!(m.serial, None);

@@ -78,6 +78,7 @@ pub const COMMANDS: &[&str] = &[
     "notify_settings_get",
     "objects_settings",
     "objects_settings_set",
+    "optical_read",
     "park_import",
     "park_import_folder",
     "park_profile_delete",
@@ -358,6 +359,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
         _ if crate::live::COMMANDS.contains(&name) => match crate::live::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if crate::optical::NAMES.contains(&name) => match crate::optical::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },

@@ -13,6 +13,7 @@ mod lorawan;
 mod live;
 mod notify;
 mod objects;
+mod optical;
 mod reports;
 mod tasks;
 mod uploads;

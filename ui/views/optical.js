@@ -69,11 +69,10 @@ export function render(root, ctx) {
       fill.style.width = `${Math.min(95, Math.round(share * 100))}%`;
     }, 100);
   }
-  function stopProgress(done) {
+  function stopProgress() {
     clearInterval(timer);
-    fill.style.width = done ? "100%" : "0%";
-    fill.classList.toggle("done", done);
-    if (!done) progress.hidden = true;
+    fill.style.width = "0%";
+    progress.hidden = true;
   }
 
   function value(v) {
@@ -121,11 +120,11 @@ export function render(root, ctx) {
     try {
       const r = await call("optical_read", args);
       if (!alive) return;
-      stopProgress(true);
+      stopProgress();
       paint(r);
     } catch (err) {
       if (!alive) return;
-      stopProgress(false);
+      stopProgress();
       say(t("common.error", { message: errorText(err) }), true);
     } finally {
       if (alive) button.disabled = false;

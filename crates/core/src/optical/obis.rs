@@ -120,6 +120,9 @@ fn full_form(o: &Obis) -> String {
     if let Some(e) = o.e {
         s.push_str(&format!(".{e}"));
     }
+    if let Some(f) = o.f.filter(|f| *f != 255) {
+        s.push_str(&format!("*{f}"));
+    }
     s
 }
 

@@ -220,6 +220,16 @@ fn read_until(port: &mut dyn Port, bytes: &mut Vec<u8>, done: impl Fn(&[u8]) -> 
     }
 }
 
+/// The decoded view of a stored readout (a telegram whose bytes start with an identification
+/// line): every data set, mapped or not. `None` when the bytes are no readout.
+pub fn decoded_view(bytes: &[u8]) -> Option<std::result::Result<obis::Mapped, ReadoutError>> {
+    let first = bytes.iter().position(|b| *b == b'\n')?;
+    if bytes.first() != Some(&b'/') || iec62056::parse_identification(bytes.get(..first)?).is_err() {
+        return None;
+    }
+    Some(iec62056::parse_readout(bytes).map(|r| obis::map(&r)))
+}
+
 /// A register value read, for the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisterRead {

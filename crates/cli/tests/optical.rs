@@ -154,6 +154,11 @@ fn over_tcp_the_line_stays_and_modes_a_and_b_are_read_only() {
     let log = running.log.lock().expect("log").clone();
     assert!(log.iter().any(|l| l.contains("at 4800 baud, reader at 4800")), "{log:?}");
 
+    // A meter answering only its device address: the sign-on names it.
+    let running = sim(&["--listen", "127.0.0.1:0", "--no-pace", "--address", "4711", "--serial", "47114711"]);
+    let r = read_json(&["--db", &db, "--tcp", &running.address.expect("address").to_string(), "--address", "4711"]);
+    assert_eq!(r["serial"], "47114711");
+
     // Mode A: 300 baud throughout.
     let running = sim(&["--listen", "127.0.0.1:0", "--mode", "a", "--no-pace", "--serial", "55556666"]);
     let r = read_json(&["--db", &db, "--tcp", &running.address.expect("address").to_string()]);
@@ -271,6 +276,17 @@ fn a_capture_file_with_a_broken_readout_imports_the_others_once() {
     assert_eq!(value("20000003", 16), 50.0, "a_plus_t2");
     assert_eq!(value("20000003", 5), 420.0, "p_plus in W");
     let readings = count(&db, "SELECT count(*) FROM readings");
+
+    // The stored readout decodes again into its data sets, mapped or not.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let raw: Vec<u8> = conn
+        .query_row("SELECT t.raw FROM telegrams t JOIN meters m ON m.id = t.meter_id WHERE m.serial = '20000003'", [], |row| row.get(0))
+        .expect("raw readout");
+    assert!(raw.starts_with(b"/ISk5\\2MT382-1000\r\n\x02"), "stored as read");
+    let o = releve(&["decode", &hex::encode(&raw)]);
+    let decoded: serde_json::Value = serde_json::from_slice(&o.stdout).expect("decode json");
+    let roles: Vec<_> = decoded["data_sets"].as_array().expect("sets").iter().map(|d| d["role"].as_str().unwrap_or("-").to_string()).collect();
+    assert_eq!(roles, ["serial", "a_plus_t1", "a_plus_t2", "p_plus"]);
 
     // Importing the file again stores nothing twice.
     let o = releve(&["import", "--db", &db, &name]);

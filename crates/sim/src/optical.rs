@@ -294,6 +294,11 @@ impl Meter {
                 return true;
             }
         }
+        // On a real line the sign-on's last character arrives its wire time after the first,
+        // and the meter answers after its reaction time: 200 ms (20 ms when the third letter
+        // of its flag is lower case).
+        let fast = self.args.flag.chars().nth(2).is_some_and(|c| c.is_ascii_lowercase());
+        self.pause(line, address.len() + 5, if fast { 20 } else { 200 });
         let z = if self.args.unknown_baud {
             b'9'
         } else {
@@ -338,8 +343,8 @@ impl Meter {
                 }
             }
         };
-        // The meter switches 200 ms after the acknowledgement at the earliest.
-        std::thread::sleep(Duration::from_millis(if self.args.pace_less() { 5 } else { 200 }));
+        // The acknowledgement's wire time (mode C), then the meter's 200 ms before it switches.
+        self.pause(line, if self.args.mode == 'c' { 6 } else { 0 }, 200);
         line.baud = speed;
         let mut message = self.message();
         self.readouts += 1;
@@ -349,6 +354,17 @@ impl Meter {
         let sent = self.send_checked(line, &message);
         self.note(format!("readout {}: data message of {} bytes at {} baud", self.readouts, message.len(), speed));
         sent
+    }
+
+    /// When pacing: the wire time of `chars` characters received at the line's speed, then
+    /// `reaction_ms`.
+    fn pause(&self, line: &Line, chars: usize, reaction_ms: u64) {
+        if self.args.no_pace {
+            std::thread::sleep(Duration::from_millis(5));
+            return;
+        }
+        let wire = Duration::from_micros(chars as u64 * 10 * 1_000_000 / u64::from(line.baud.max(1)));
+        std::thread::sleep(wire + Duration::from_millis(reaction_ms));
     }
 
     /// Print an event and keep it in the log.
@@ -417,11 +433,5 @@ impl Meter {
         out.extend_from_slice(&body);
         out.push(check);
         out
-    }
-}
-
-impl Args {
-    fn pace_less(&self) -> bool {
-        self.no_pace
     }
 }

@@ -369,13 +369,11 @@ struct End {
 }
 
 /// Read data lines from `block` (its first line is readout line `first`) up to a line
-/// starting with `!`. In a data message (`framed`) the `!` may be missing (some meters end at
-/// ETX).
+/// starting with `!`. In a data message the `!` may be missing (some meters end at ETX).
 fn data_lines(block: &[u8], first: usize) -> Result<(Vec<DataSet>, Option<End>), ReadoutError> {
     let mut sets = Vec::new();
     let mut offset = 0usize;
-    let mut number = first;
-    for raw in block.split(|b| *b == b'\n') {
+    for (number, raw) in (first..).zip(block.split(|b| *b == b'\n')) {
         let line = trim_end(raw);
         let trimmed_start = line.iter().take_while(|b| **b == b' ').count();
         let line = line.get(trimmed_start..).unwrap_or_default();
@@ -388,7 +386,6 @@ fn data_lines(block: &[u8], first: usize) -> Result<(Vec<DataSet>, Option<End>),
         }
         data_sets(line, number, &mut sets)?;
         offset += raw.len() + 1;
-        number += 1;
     }
     // No `!`: a data message may end at ETX; elsewhere the caller says the end is missing.
     Ok((sets, None))

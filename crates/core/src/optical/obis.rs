@@ -196,7 +196,7 @@ fn serial_text(text: &str, equipment: bool) -> Option<String> {
     if t.is_empty() || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
-    if equipment && t.len() >= 16 && t.len() % 2 == 0 {
+    if equipment && t.len() >= 16 && t.len().is_multiple_of(2) {
         if let Ok(bytes) = hex::decode(t) {
             if bytes.iter().all(u8::is_ascii_alphanumeric) {
                 return String::from_utf8(bytes).ok();

@@ -294,3 +294,30 @@ fn a_capture_file_with_a_broken_readout_imports_the_others_once() {
     assert!(out.contains("0 telegrams stored") && out.contains("3 duplicates"), "{out}");
     assert_eq!(count(&db, "SELECT count(*) FROM readings"), readings);
 }
+
+#[test]
+fn optical_read_is_a_command_of_the_api_needing_import_and_audited() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = database(dir.path());
+    let ctx = releve_api::Ctx::open(Path::new(&db)).expect("ctx");
+    let login = |who: &str| -> String {
+        let s = ctx.call(None, "login", serde_json::json!({"login": who, "password": who})).expect("login");
+        s["token"].as_str().expect("token").to_string()
+    };
+    let running = sim(&["--listen", "127.0.0.1:0", "--no-pace", "--serial", "61616161"]);
+    let address = running.address.expect("address").to_string();
+    let clerk = login("clerk");
+    let e = ctx.call(Some(&clerk), "optical_read", serde_json::json!({"tcp": address})).expect_err("a clerk may not import");
+    assert_eq!(e.code, "forbidden");
+    let manager = login("manager");
+    let e = ctx.call(Some(&manager), "optical_read", serde_json::json!({})).expect_err("no line");
+    assert_eq!(e.code, "bad_input");
+    let e = ctx.call(Some(&manager), "optical_read", serde_json::json!({"tcp": address, "address": "../x"})).expect_err("address");
+    assert_eq!(e.code, "bad_input");
+    let r = ctx.call(Some(&manager), "optical_read", serde_json::json!({"tcp": address, "meter": "61616161"})).expect("read");
+    assert_eq!((r["serial"].as_str(), r["import"]["readings"].as_u64()), (Some("61616161"), Some(6)));
+    let e = ctx.call(Some(&manager), "optical_read", serde_json::json!({"tcp": address, "meter": "1"})).expect_err("wrong meter");
+    assert_eq!(e.code, "optical_wrong_meter");
+    assert_eq!(e.details.as_ref().and_then(|d| d["port"].as_str()), Some(format!("tcp {address}").as_str()));
+    assert_eq!(count(&db, &format!("SELECT count(*) FROM audit_log WHERE event = 'import' AND user = 'manager' AND details LIKE 'optical tcp {address}:%'")), 1);
+}

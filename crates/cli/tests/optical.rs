@@ -159,6 +159,11 @@ fn over_tcp_the_line_stays_and_modes_a_and_b_are_read_only() {
     let r = read_json(&["--db", &db, "--tcp", &running.address.expect("address").to_string(), "--address", "4711"]);
     assert_eq!(r["serial"], "47114711");
 
+    // A head that echoes the sign-on and the acknowledgement.
+    let running = sim(&["--listen", "127.0.0.1:0", "--no-pace", "--echo", "--serial", "36363636"]);
+    let r = read_json(&["--db", &db, "--tcp", &running.address.expect("address").to_string()]);
+    assert_eq!((r["serial"].as_str(), r["attempts"].as_u64()), (Some("36363636"), Some(1)));
+
     // Mode A: 300 baud throughout.
     let running = sim(&["--listen", "127.0.0.1:0", "--mode", "a", "--no-pace", "--serial", "55556666"]);
     let r = read_json(&["--db", &db, "--tcp", &running.address.expect("address").to_string()]);

@@ -7,7 +7,7 @@
 //! character as a 7E1 line delivers it to an 8-bit pty: the even-parity bit in bit 7 (a
 //! reader masks it off). Faults on demand: a battery meter that hears nothing without its
 //! wake-up, a wrong BCC (always or the first time), an unknown baud-rate character, a meter
-//! that stops in the middle of its data message.
+//! that stops in the middle of its data message, a head that echoes what the reader sends.
 
 use mbus::iec62056::{bcc, mode_c_character, ACK, ETX, STX};
 use std::collections::VecDeque;
@@ -67,6 +67,9 @@ pub struct Args {
     /// Send as fast as the line takes (no wire-time pacing).
     #[arg(long)]
     no_pace: bool,
+    /// Echo every character received (an optical head that hears itself).
+    #[arg(long)]
+    echo: bool,
     /// The reader's end of the pty pair: its speed is read (stty) before each message, and a
     /// reader not at the speed in use gets garbage, as on a real line.
     #[arg(long)]
@@ -138,6 +141,7 @@ fn serve(mut meter: Meter, source: Source) -> Result<(), String> {
         Source::Pty(path, file) => {
             let reader = file.try_clone().map_err(|e| e.to_string())?;
             let mut line = Line::new(Box::new(reader), Box::new(file), !meter.args.no_pace);
+            line.echo = meter.args.echo;
             loop {
                 if !meter.session(&mut line) {
                     return Err(format!("{}: the line closed", path.display()));
@@ -150,6 +154,7 @@ fn serve(mut meter: Meter, source: Source) -> Result<(), String> {
                 let _ = stream.set_nodelay(true);
                 let Ok(reader) = stream.try_clone() else { continue };
                 let mut line = Line::new(Box::new(reader), Box::new(stream), !meter.args.no_pace);
+                line.echo = meter.args.echo;
                 while meter.session(&mut line) {}
             }
             Ok(())
@@ -164,6 +169,7 @@ struct Line {
     out: Box<dyn Write + Send>,
     baud: u32,
     pace: bool,
+    echo: bool,
 }
 
 enum Got {
@@ -188,7 +194,7 @@ impl Line {
                 }
             }
         });
-        Line { incoming, queue: VecDeque::new(), out, baud: 300, pace }
+        Line { incoming, queue: VecDeque::new(), out, baud: 300, pace, echo: false }
     }
 
     fn byte(&mut self, wait: Option<Duration>) -> Got {
@@ -201,6 +207,9 @@ impl Line {
         };
         match got {
             Ok(chunk) => {
+                if self.echo {
+                    let _ = self.out.write_all(&chunk).and_then(|()| self.out.flush());
+                }
                 self.queue.extend(chunk);
                 self.byte(Some(Duration::ZERO))
             }

@@ -6,7 +6,8 @@
 //! acknowledgement `ACK 0 Z 0` CR LF (data readout at the announced speed), then both sides
 //! at that speed (a TCP link cannot switch the far line: it stays), and the data message up to
 //! ETX and its BCC, checked. Modes A and B are read-only: no acknowledgement, and in mode B the
-//! meter switches to the announced speed by itself. A failed attempt (no answer, wrong BCC, a
+//! meter switches to the announced speed by itself. A head that echoes what it sends is
+//! understood (the echoed sign-on and acknowledgement are dropped). A failed attempt (no answer, wrong BCC, a
 //! message cut short) is tried once more from the sign-on. A line carries 7-bit characters:
 //! the parity bit a pty or a transparent gateway passes along is masked off.
 //!
@@ -115,16 +116,23 @@ fn attempt(port: &mut dyn Port, options: &Options) -> Result<Captured> {
     port.discard_input()?;
     port.send(format!("/?{}!\r\n", options.address).as_bytes())?;
     let mut bytes = Vec::with_capacity(1024);
-    let line = read_until(port, &mut bytes, |b| b.last() == Some(&b'\n'), options.answer_timeout, options.char_timeout)?;
-    if line == Ended::Nothing {
-        return Err(optical(port, "optical_no_answer", "no answer to the sign-on"));
-    }
-    if line == Ended::Silent {
-        return Err(optical(port, "optical_truncated", format!("the identification stops after {} characters", bytes.len())));
-    }
-    // Echoes and noise before the identification are dropped.
-    if let Some(slash) = bytes.iter().rposition(|b| *b == b'/') {
-        bytes.drain(..slash);
+    // The identification line; a head that echoes gives the sign-on back first.
+    loop {
+        bytes.clear();
+        let line = read_until(port, &mut bytes, |b| b.last() == Some(&b'\n'), options.answer_timeout, options.char_timeout)?;
+        if line == Ended::Nothing {
+            return Err(optical(port, "optical_no_answer", "no answer to the sign-on"));
+        }
+        if line == Ended::Silent {
+            return Err(optical(port, "optical_truncated", format!("the identification stops after {} characters", bytes.len())));
+        }
+        // Noise before the identification is dropped.
+        if let Some(slash) = bytes.iter().position(|b| *b == b'/') {
+            bytes.drain(..slash);
+        }
+        if !bytes.starts_with(b"/?") {
+            break;
+        }
     }
     let identification = iec62056::parse_identification(&bytes).map_err(|e| readout_error(port.target(), &e))?;
     let baud = identification.baud;
@@ -168,6 +176,10 @@ fn attempt(port: &mut dyn Port, options: &Options) -> Result<Captured> {
             return Err(optical(port, "optical_truncated", format!("the data message stops after {} characters, before ETX and the BCC", bytes.len() - start)));
         }
         Ended::Complete => {}
+    }
+    // An echoed acknowledgement (or noise) between the identification and STX is not kept.
+    if let Some(stx) = bytes.get(start..).and_then(|d| d.iter().position(|x| *x == STX)) {
+        bytes.drain(start..start + stx);
     }
     iec62056::parse_readout(&bytes).map_err(|e| readout_error(port.target(), &e))?;
     Ok(Captured { bytes, identification, baud, switched, attempts: 1, took: Duration::ZERO })
@@ -266,6 +278,9 @@ pub struct ReadReport {
 /// Read the meter in front of the optical head and store the readout (needs `import`).
 pub fn read(store: &Store, session: &Session, options: &Options, now: i64) -> Result<ReadReport> {
     let permit = session.permit(Permission::Import)?;
+    if options.address.len() > 32 || !options.address.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::bad_input("address", "a device address is up to 32 letters and digits"));
+    }
     let mut port = port::open(&options.target, LineSettings::iec62056(300), Duration::from_secs(5))?;
     let captured = take_readout(port.as_mut(), options)?;
     drop(port);

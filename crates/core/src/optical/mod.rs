@@ -116,10 +116,11 @@ fn attempt(port: &mut dyn Port, options: &Options) -> Result<Captured> {
     port.discard_input()?;
     port.send(format!("/?{}!\r\n", options.address).as_bytes())?;
     let mut bytes = Vec::with_capacity(1024);
+    let mut rest = Vec::new();
     // The identification line; a head that echoes gives the sign-on back first.
     loop {
         bytes.clear();
-        let line = read_until(port, &mut bytes, |b| b.last() == Some(&b'\n'), options.answer_timeout, options.char_timeout)?;
+        let line = read_until(port, &mut bytes, &mut rest, |b| b.last() == Some(&b'\n'), options.answer_timeout, options.char_timeout)?;
         if line == Ended::Nothing {
             return Err(optical(port, "optical_no_answer", "no answer to the sign-on"));
         }
@@ -158,6 +159,7 @@ fn attempt(port: &mut dyn Port, options: &Options) -> Result<Captured> {
     let ended = read_until(
         port,
         &mut bytes,
+        &mut rest,
         |b| {
             let data = b.get(start..).unwrap_or_default();
             match data.iter().position(|x| *x == STX) {
@@ -210,19 +212,30 @@ enum Ended {
 }
 
 /// Receive into `bytes` (masked to 7 bits) until `done` says so, the first byte within
-/// `first`, the next ones each within `gap`.
-fn read_until(port: &mut dyn Port, bytes: &mut Vec<u8>, done: impl Fn(&[u8]) -> bool, first: Duration, gap: Duration) -> Result<Ended> {
-    let mut buf = [0u8; 512];
+/// `first`, the next ones each within `gap`. Bytes received after the end wait in `rest` for
+/// the next call (a meter in mode A sends its data message right after its identification).
+fn read_until(port: &mut dyn Port, bytes: &mut Vec<u8>, rest: &mut Vec<u8>, done: impl Fn(&[u8]) -> bool, first: Duration, gap: Duration) -> Result<Ended> {
     let mut got_any = false;
+    let waiting = std::mem::take(rest);
+    for (i, b) in waiting.iter().enumerate() {
+        got_any = true;
+        bytes.push(*b);
+        if done(bytes) {
+            rest.extend_from_slice(waiting.get(i + 1..).unwrap_or_default());
+            return Ok(Ended::Complete);
+        }
+    }
+    let mut buf = [0u8; 512];
     loop {
         let n = port.recv(&mut buf, if got_any { gap } else { first })?;
         if n == 0 {
             return Ok(if got_any { Ended::Silent } else { Ended::Nothing });
         }
         got_any = true;
-        for b in buf.iter().take(n) {
+        for (i, b) in buf.iter().take(n).enumerate() {
             bytes.push(b & 0x7F);
             if done(bytes) {
+                rest.extend(buf.iter().take(n).skip(i + 1).map(|b| b & 0x7F));
                 return Ok(Ended::Complete);
             }
         }
@@ -331,4 +344,128 @@ pub fn read(store: &Store, session: &Session, options: &Options, now: i64) -> Re
         data_sets: mapped.data_sets,
         import: report,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A line that answers what is sent with scripted bytes (with their parity bits), and
+    /// records what was sent and the speeds set.
+    struct Script {
+        replies: VecDeque<(&'static [u8], Vec<u8>)>,
+        inbox: VecDeque<u8>,
+        sent: Vec<Vec<u8>>,
+        speeds: Vec<u32>,
+        line: LineSettings,
+        target: Target,
+    }
+
+    fn parity(bytes: &[u8]) -> Vec<u8> {
+        bytes.iter().map(|b| if b.count_ones() % 2 == 1 { b | 0x80 } else { *b }).collect()
+    }
+
+    fn script(replies: Vec<(&'static [u8], Vec<u8>)>) -> Script {
+        Script { replies: replies.into(), inbox: VecDeque::new(), sent: Vec::new(), speeds: Vec::new(), line: LineSettings::iec62056(300), target: Target::Serial("/dev/ttyTEST".into()) }
+    }
+
+    impl Port for Script {
+        fn send(&mut self, bytes: &[u8]) -> Result<()> {
+            self.sent.push(bytes.to_vec());
+            if self.replies.front().is_some_and(|(expect, _)| bytes.starts_with(expect)) {
+                if let Some((_, reply)) = self.replies.pop_front() {
+                    self.inbox.extend(parity(&reply));
+                }
+            }
+            Ok(())
+        }
+        fn recv(&mut self, buf: &mut [u8], _wait: Duration) -> Result<usize> {
+            let n = buf.len().min(self.inbox.len()).min(7);
+            for b in buf.iter_mut().take(n) {
+                *b = self.inbox.pop_front().unwrap_or(0);
+            }
+            Ok(n)
+        }
+        fn set_line(&mut self, settings: LineSettings) -> Result<()> {
+            self.speeds.push(settings.baud);
+            self.line = settings;
+            Ok(())
+        }
+        fn line(&self) -> LineSettings {
+            self.line
+        }
+        fn changes_line(&self) -> bool {
+            true
+        }
+        fn discard_input(&mut self) -> Result<()> {
+            self.inbox.clear();
+            Ok(())
+        }
+        fn target(&self) -> &Target {
+            &self.target
+        }
+    }
+
+    fn message(lines: &[&str]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for l in lines {
+            body.extend_from_slice(l.as_bytes());
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"!\r\n");
+        body.push(ETX);
+        let check = iec62056::bcc(&body);
+        let mut out = vec![STX];
+        out.extend_from_slice(&body);
+        out.push(check);
+        out
+    }
+
+    #[test]
+    fn mode_c_through_an_echoing_head_with_parity_bits() {
+        let mut ack_echo = vec![ACK, b'0', b'5', b'0', b'\r', b'\n'];
+        ack_echo.extend(message(&["0.0.0(123)", "1.8.0(1.5*kWh)"]));
+        let mut port = script(vec![(b"/?!", b"/?!\r\n/ISk5MT382\r\n".to_vec()), (&[ACK], ack_echo)]);
+        let c = take_readout(&mut port, &Options::new(Target::Serial("/dev/ttyTEST".into()))).expect("readout");
+        assert_eq!((c.baud, c.switched, c.attempts), (9600, true, 1));
+        assert_eq!(port.speeds, [300, 9600], "sign-on at 300, data at 9600");
+        assert_eq!(port.sent[1], [ACK, b'0', b'5', b'0', b'\r', b'\n']);
+        assert!(c.bytes.starts_with(b"/ISk5MT382\r\n\x02"), "no echo kept: {:?}", String::from_utf8_lossy(&c.bytes));
+        let r = iec62056::parse_readout(&c.bytes).expect("parses");
+        assert_eq!(r.data_sets.len(), 2);
+    }
+
+    #[test]
+    fn mode_a_is_read_without_acknowledgement_and_b_switches_by_itself() {
+        let mut reply = b"/ABC-X\r\n".to_vec();
+        reply.extend(message(&["1.8.0(2*kWh)"]));
+        let mut port = script(vec![(b"/?42!", reply)]);
+        let mut options = Options::new(Target::Serial("/dev/ttyTEST".into()));
+        options.address = "42".into();
+        let c = take_readout(&mut port, &options).expect("mode A");
+        assert_eq!((c.identification.mode, c.baud, c.switched), (Mode::A, 300, false));
+        assert_eq!(port.sent.len(), 1, "only the sign-on");
+        let r = iec62056::parse_readout(&c.bytes).expect("whole");
+        assert_eq!((r.check, r.data_sets[0].address.as_str()), (iec62056::Check::Bcc, "1.8.0"), "the data message right after the identification is kept whole");
+        let mut reply = b"/ABCD\r\n".to_vec();
+        reply.extend(message(&["1.8.0(2*kWh)"]));
+        let mut port = script(vec![(b"/?!", reply)]);
+        let c = take_readout(&mut port, &Options::new(Target::Serial("/dev/ttyTEST".into()))).expect("mode B");
+        assert_eq!((c.identification.mode, c.baud, c.switched), (Mode::B, 2400, true));
+        assert_eq!(port.sent.len(), 1, "no acknowledgement in mode B");
+    }
+
+    #[test]
+    fn silence_and_an_unknown_speed_are_named_errors() {
+        let mut port = script(vec![]);
+        let e = take_readout(&mut port, &Options::new(Target::Serial("/dev/ttyTEST".into()))).expect_err("silent");
+        assert_eq!(e.code(), "optical_no_answer");
+        assert_eq!(port.sent.len(), 2, "tried twice");
+        assert!(e.to_string().contains("serial /dev/ttyTEST"), "{e}");
+        let mut port = script(vec![(b"/?!", b"/LGZ8ZMD\r\n".to_vec())]);
+        let e = take_readout(&mut port, &Options::new(Target::Serial("/dev/ttyTEST".into()))).expect_err("8");
+        assert_eq!(e.code(), "optical_unknown_baud");
+        assert_eq!(port.sent.len(), 1, "not retried: the meter would say the same");
+    }
 }

@@ -78,6 +78,7 @@ pub const COMMANDS: &[&str] = &[
     "notify_settings_get",
     "objects_settings",
     "objects_settings_set",
+    "optical_read",
     "park_import",
     "park_import_folder",
     "park_profile_delete",
@@ -358,6 +359,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
         _ if crate::live::COMMANDS.contains(&name) => match crate::live::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if crate::optical::NAMES.contains(&name) => match crate::optical::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
@@ -905,6 +910,10 @@ fn hex_bytes(what: &str, text: &str) -> Result<Vec<u8>, ApiError> {
 /// of the same meter (full frames before a compact frame); `explain` adds every layer read.
 pub fn decode(hex_text: &str, key: Option<&str>, previous: &[String], explain: bool) -> Result<Value, ApiError> {
     let bytes = hex_bytes("the telegram", hex_text)?;
+    // An optical readout (IEC 62056-21) kept as a telegram: its data sets, mapped or not.
+    if let Some(view) = releve_core::optical::decoded_view(&bytes) {
+        return view.map_err(|e| ApiError::new(e.code(), e.to_string())).and_then(ok);
+    }
     let key = key
         .map(mbus::AesKey::from_hex)
         .transpose()

@@ -13,6 +13,7 @@ mod lorawan;
 mod live;
 mod notify;
 mod objects;
+mod optical;
 mod reports;
 mod tasks;
 mod uploads;
@@ -86,6 +87,7 @@ impl From<releve_core::Error> for ApiError {
             // `folder_is_store`, ...) and the folder, for the UI to word, whatever the command.
             releve_core::Error::Folder { rule, folder } => Some(serde_json::json!({"code": rule.code(), "folder": folder})),
             releve_core::Error::Port { port, reason } => Some(serde_json::json!({"port": port, "reason": reason})),
+            releve_core::Error::Optical { port, reason, .. } => Some(serde_json::json!({"port": port, "reason": reason})),
             releve_core::Error::Encoding { file, problem, .. } => {
                 Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
             }

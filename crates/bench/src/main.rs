@@ -9,6 +9,7 @@
 //!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
 //!   releve-bench ingest --lines 300000 --soak-seconds 600 --soak-rate 2000   HTTP push, MQTT and a drop folder at once vs the file import; soak
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
+//!   releve-bench optical --readouts 10 --parse 20000     optical readouts over a socat pty vs the wire time; readout parsing and capture import
 
 mod export;
 mod ingest;
@@ -16,6 +17,7 @@ mod live;
 mod lookups;
 mod network;
 mod mqtt;
+mod optical;
 mod push;
 
 use clap::{Parser, Subcommand};
@@ -123,6 +125,14 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         meters: u32,
     },
+    /// Optical readouts (IEC 62056-21) from the simulator over a socat pty vs the wire time;
+    /// readout parsing vs one pass over the bytes; a capture file's import vs hex telegrams.
+    Optical {
+        #[arg(long, default_value_t = 10)]
+        readouts: u32,
+        #[arg(long, default_value_t = 20_000)]
+        parse: u32,
+    },
 }
 
 fn main() {
@@ -138,6 +148,7 @@ fn main() {
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
         Command::Ingest { lines, soak_seconds, soak_rate } => ingest::run(lines, soak_seconds, soak_rate),
         Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
+        Command::Optical { readouts, parse } => optical::run(readouts, parse),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

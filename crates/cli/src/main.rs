@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: NetworkCommand,
     },
+    /// Electricity meters read through their optical port (IEC 62056-21).
+    Optical {
+        #[command(subcommand)]
+        command: OpticalCommand,
+    },
     /// Decode one telegram and print it as JSON.
     Decode {
         #[arg(long)]
@@ -143,6 +148,36 @@ struct Acting {
     /// Password of --user (default: the RELEVE_PASSWORD variable; the demo accounts' password is their login).
     #[arg(long, env = "RELEVE_PASSWORD", hide_env_values = true)]
     password: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum OpticalCommand {
+    /// Read the meter in front of an optical head (mode C with the baud-rate switch, or A/B)
+    /// and store the readout; prints what was read.
+    Read {
+        #[arg(long)]
+        db: PathBuf,
+        /// The optical head's serial device (/dev/ttyUSB0, COM3).
+        #[arg(long, conflicts_with = "tcp", required_unless_present = "tcp")]
+        serial: Option<String>,
+        /// A serial server in front of the head: HOST:PORT.
+        #[arg(long)]
+        tcp: Option<String>,
+        /// The meter expected (its serial): a readout of another meter is refused.
+        #[arg(long)]
+        meter: Option<String>,
+        /// The device address sent in the sign-on (/?ADDRESS!); none by default.
+        #[arg(long, default_value = "")]
+        address: String,
+        /// Wake a battery meter first (NULs for 2.2 s).
+        #[arg(long)]
+        wake: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        acting: Acting,
+    },
 }
 
 #[derive(Subcommand)]
@@ -425,6 +460,33 @@ fn login(store: &Store, acting: &Acting) -> Result<Session, Failure> {
     Ok(access::login(store, &acting.user, password, &releve_api::computer_name(), now())?)
 }
 
+fn print_optical(r: &releve_core::optical::ReadReport) {
+    println!(
+        "{} meter {} ({}), mode {:?} '{}': data at {} baud{}, {} bytes in {:.1} s{}",
+        r.manufacturer,
+        r.serial.as_deref().unwrap_or("?"),
+        r.ident,
+        r.mode,
+        r.baud_character,
+        r.baud,
+        if r.switched { " (line switched)" } else { "" },
+        r.bytes,
+        r.took_ms as f64 / 1000.0,
+        if r.attempts > 1 { format!(", {} attempts", r.attempts) } else { String::new() }
+    );
+    if let Some(t) = &r.meter_time {
+        println!("  meter clock {t}");
+    }
+    for reg in &r.registers {
+        println!("  {:<12} {} {}", reg.register, reg.value, reg.unit);
+    }
+    for d in r.data_sets.iter().filter(|d| d.role.is_none()) {
+        let values: Vec<String> = d.values.iter().map(|v| format!("({}{})", v.value, v.unit.as_deref().map(|u| format!("*{u}")).unwrap_or_default())).collect();
+        println!("  unknown      {}{}", d.address, values.join(""));
+    }
+    println!("{}", import_summary(&r.import));
+}
+
 fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| releve_core::Error::io(path, e).into())
 }
@@ -497,6 +559,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     message: format!("nothing was stored from {}: every line was rejected (see above)", nothing_committed.join(", ")),
                     details: None,
                 });
+            }
+            Ok(())
+        }
+        Command::Optical { command: OpticalCommand::Read { db, serial, tcp, meter, address, wake, json, acting } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let target = match (serial, tcp) {
+                (Some(device), _) => releve_core::port::Target::Serial(device),
+                (None, Some(address)) => releve_core::port::Target::Tcp(address),
+                (None, None) => return Err(releve_core::Error::bad_input("serial", "give --serial DEVICE or --tcp HOST:PORT").into()),
+            };
+            let mut options = releve_core::optical::Options::new(target);
+            options.meter = meter;
+            options.address = address;
+            options.wake = wake;
+            let r = releve_core::optical::read(&store, &session, &options, now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            } else {
+                print_optical(&r);
             }
             Ok(())
         }

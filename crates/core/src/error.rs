@@ -64,6 +64,10 @@ pub enum Error {
     /// A serial port or TCP link to field devices that cannot be opened, read or written.
     #[error("{port}: {reason}")]
     Port { port: String, reason: String },
+    /// An optical readout (IEC 62056-21) that failed: `problem` is the code (`optical_no_answer`,
+    /// `optical_wrong_bcc`, `optical_unknown_baud`, `optical_truncated`, ...).
+    #[error("optical readout on {port}: {reason}")]
+    Optical { port: String, problem: &'static str, reason: String },
 }
 
 impl Error {
@@ -99,6 +103,7 @@ impl Error {
             // A 400 like any refused input; the boundary adds `{code: rule.code(), folder}`.
             Error::Folder { .. } => "bad_input",
             Error::Port { .. } => "port",
+            Error::Optical { problem, .. } => problem,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod map;
 pub mod meters;
 pub mod model;
 pub mod mqtt;
+pub mod optical;
 pub mod notify;
 pub mod park_folder;
 pub mod park_import;

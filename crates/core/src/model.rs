@@ -25,10 +25,18 @@ pub enum Register {
     Hca = 13,
     /// The date of the target (billing-date) values, as days since 1970-01-01 (local date).
     TargetDate = 14,
+    /// Imported active energy of tariff 1 (OBIS 1.8.1), kWh.
+    APlusT1 = 15,
+    /// Imported active energy of tariff 2 (OBIS 1.8.2), kWh.
+    APlusT2 = 16,
+    /// Exported active energy of tariff 1 (OBIS 2.8.1), kWh.
+    AMinusT1 = 17,
+    /// Exported active energy of tariff 2 (OBIS 2.8.2), kWh.
+    AMinusT2 = 18,
 }
 
 impl Register {
-    pub const ALL: [Register; 14] = [
+    pub const ALL: [Register; 18] = [
         Register::Volume,
         Register::Energy,
         Register::APlus,
@@ -43,6 +51,10 @@ impl Register {
         Register::TargetEnergy,
         Register::Hca,
         Register::TargetDate,
+        Register::APlusT1,
+        Register::APlusT2,
+        Register::AMinusT1,
+        Register::AMinusT2,
     ];
 
     pub fn code(self) -> i64 {
@@ -70,6 +82,10 @@ impl Register {
             Register::TargetEnergy => "target_energy",
             Register::Hca => "hca",
             Register::TargetDate => "target_date",
+            Register::APlusT1 => "a_plus_t1",
+            Register::APlusT2 => "a_plus_t2",
+            Register::AMinusT1 => "a_minus_t1",
+            Register::AMinusT2 => "a_minus_t2",
         }
     }
 
@@ -80,7 +96,14 @@ impl Register {
     pub fn unit(self) -> &'static str {
         match self {
             Register::Volume | Register::TargetVolume => "m3",
-            Register::Energy | Register::APlus | Register::AMinus | Register::TargetEnergy => "kWh",
+            Register::Energy
+            | Register::APlus
+            | Register::AMinus
+            | Register::TargetEnergy
+            | Register::APlusT1
+            | Register::APlusT2
+            | Register::AMinusT1
+            | Register::AMinusT2 => "kWh",
             Register::PPlus | Register::PMinus | Register::Power => "W",
             Register::Flow => "m3/h",
             Register::FlowTemp | Register::ReturnTemp => "C",
@@ -106,6 +129,10 @@ impl Register {
             Register::TargetEnergy => "Energy at billing date",
             Register::Hca => "Heat cost allocator units",
             Register::TargetDate => "Billing date of the target values",
+            Register::APlusT1 => "Active energy A+ tariff 1",
+            Register::APlusT2 => "Active energy A+ tariff 2",
+            Register::AMinusT1 => "Active energy A- tariff 1",
+            Register::AMinusT2 => "Active energy A- tariff 2",
         }
     }
 
@@ -113,7 +140,15 @@ impl Register {
     pub fn is_index(self) -> bool {
         matches!(
             self,
-            Register::Volume | Register::Energy | Register::APlus | Register::AMinus | Register::Hca
+            Register::Volume
+                | Register::Energy
+                | Register::APlus
+                | Register::AMinus
+                | Register::Hca
+                | Register::APlusT1
+                | Register::APlusT2
+                | Register::AMinusT1
+                | Register::AMinusT2
         )
     }
 

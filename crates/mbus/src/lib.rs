@@ -43,6 +43,7 @@ pub mod encode;
 pub mod encode_ell;
 mod error;
 mod explain;
+pub mod iec62056;
 mod info;
 mod key;
 mod link;

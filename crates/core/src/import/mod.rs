@@ -13,6 +13,7 @@
 //! it (what was stored is recognised, nothing is stored twice).
 
 pub mod line;
+pub mod readout;
 pub mod text;
 
 use crate::access::{require, Permission, Permit};
@@ -228,6 +229,11 @@ pub fn import_drive_by(
     let content = text::utf8(name, content)?;
     let content: &[u8] = &content;
     let settings = Settings::read(store, now)?;
+    // An optical readout capture (IEC 62056-21): one frame per readout.
+    if readout::is_capture(content) {
+        let (total, lines) = readout::capture_lines(content);
+        return import_lines(store, permit, name, content, total, lines.into_iter(), settings, progress);
+    }
     let tz = settings.tz;
     let lines = text::lines(content).map(move |(number, raw)| (number, line::parse(&String::from_utf8_lossy(raw), tz)));
     import_lines(store, permit, name, content, text::count(content), lines, settings, progress)
@@ -439,6 +445,13 @@ impl<'k> Decoder<'k> {
         let outcome = match parsed {
             line::Line::Skip => Outcome::Skip,
             line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
+            line::Line::Frame(frame) if readout::is_readout(&frame.bytes) => match frame.received_at {
+                Some(at) if !context.window.contains(at) => Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz) },
+                _ => match readout::decode(frame, context) {
+                    Ok(t) => Outcome::Telegram(Box::new(t)),
+                    Err((code, reason)) => Outcome::Bad { code, reason },
+                },
+            },
             line::Line::Frame(frame) => match (mbus::peek_address(&frame.bytes), frame.received_at) {
                 (Err(e), _) => Outcome::Bad { code: e.code(), reason: e.to_string() },
                 (Ok(_), Some(at)) if !context.window.contains(at) => Outcome::Bad {

@@ -1,0 +1,34 @@
+//! `releve-sim`: field devices for the tests, answering as real ones do behind a pty (socat
+//! makes the pair) or a TCP socket. One subcommand per kind of device; each lives in its module
+//! of the `releve_sim` library.
+
+use releve_sim::optical;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "releve-sim", about = "Field-device simulators for Relevé's tests")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// An electricity meter's optical port (IEC 62056-21 modes A, B, C).
+    Optical(optical::Args),
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Optical(args) => optical::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("releve-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

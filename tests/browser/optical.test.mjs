@@ -63,7 +63,7 @@ test("optical readout: a meter read over TCP, its registers and unknown codes, e
   const regs = page.getByTestId("opt-registers");
   assert.match(await regs.locator('tr[data-register="a_plus"]').innerText(), /12\s345,678/);
   assert.match(await regs.locator('tr[data-register="a_plus_t1"]').innerText(), /tarif 1/);
-  assert.match(await regs.locator('tr[data-register="p_plus"]').innerText(), /1\s234\s+W/);
+  assert.match(await regs.locator('tr[data-register="p_plus"]').innerText(), /1,234\s+kW/, "power in kW, as everywhere else");
   assert.equal(await regs.locator("tbody tr").count(), 6);
   assert.equal(await page.getByTestId("opt-set").count(), 20);
   assert.equal(await page.getByTestId("opt-unknown").count(), 10, "F.F, voltages, currents, C.7.0, 0.2.0, a billing period");

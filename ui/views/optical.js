@@ -94,7 +94,7 @@ export function render(root, ctx) {
       <div class="card table-card"><h2 class="table-title">${esc(t("opt.registers"))}</h2><table class="table compact" data-testid="opt-registers">
         <thead><tr><th>${esc(t("opt.col.register"))}</th><th class="num">${esc(t("opt.col.value"))}</th><th>${esc(t("opt.col.unit"))}</th></tr></thead>
         <tbody>${r.registers.map((g) => `<tr data-register="${esc(g.register)}"><td>${esc(tOr("reg." + g.register, g.register))}</td>
-          <td class="num">${esc(fmtNumber(g.value, g.unit === "W" ? 0 : 3))}</td><td>${esc(g.unit)}</td></tr>`).join("")
+          <td class="num">${esc(fmtNumber(g.unit === "W" ? g.value / 1000 : g.value, 3))}</td><td>${esc(g.unit === "W" ? "kW" : g.unit)}</td></tr>`).join("")
           || `<tr class="empty-row"><td colspan="3">${esc(t("opt.noRegisters"))}</td></tr>`}</tbody></table></div>
       <div class="card table-card"><h2 class="table-title">${esc(t("opt.sets", { n: r.data_sets.length, unknown: r.unknown }))}</h2>
         <div class="table-scroll"><table class="table compact" data-testid="opt-sets">

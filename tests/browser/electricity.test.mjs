@@ -190,7 +190,7 @@ test("exports through the API: a prosumer's readings in kWh and kW, a billing la
     assert.ok(pPlus.length >= 20 && pPlus.every((v) => v >= 0 && v < 30), `P+ in kW: ${pPlus.slice(0, 5)}`);
 
     const vars = await api("export_variables", {}, token);
-    assert.deepEqual(vars.find((v) => v.id === "consumption").registers.filter((r) => r.startsWith("a_")), ["a_plus", "a_minus"]);
+    assert.deepEqual(vars.find((v) => v.id === "consumption").registers.filter((r) => r.startsWith("a_")), ["a_plus", "a_minus", "a_plus_t1", "a_plus_t2", "a_minus_t1", "a_minus_t2"]);
     const field = (v, register) => ({ var: v, register });
     const layout = {
       name: "Électricité import/export", format: "csv", csv: { separator: ";", quote: "necessary", decimal: ",", header: false, line_end: "lf" },
@@ -217,7 +217,7 @@ test("tariffs: a_plus_t1/a_minus_t1 are energy by their prefix, one import/expor
       return [r.tariffOf("a_plus_t1"), r.tariffOf("a_minus"), r.tariffOf("p_plus"), r.exportOf("a_plus_t2"), r.isCumulative("a_minus_t1"),
         r.isCumulative("p_plus"), r.isPower("p_minus"), r.registerName("a_plus_t1")];
     });
-    assert.deepEqual(words, ["1", "", null, "a_minus_t2", true, false, true, "Énergie active importée (A+) — tarif 1"]);
+    assert.deepEqual(words, ["1", "", null, "a_minus_t2", true, false, true, "Énergie active importée, tarif 1 (A+ T1)"]);
     // The meter as it will be once tariff registers are read (the optical readout's OBIS 1.8.1,
     // 2.8.1): its detail and histograms are answered from A+/A- under the tariff's id.
     await page.route("**/api/meter_get", async (route) => {
@@ -256,7 +256,7 @@ test("tariffs: a_plus_t1/a_minus_t1 are energy by their prefix, one import/expor
     assert.deepEqual(half, whole.map((v) => v / 2));
     assert.equal(await page.getByTestId("legend-export").textContent(), "Exportée (A−) (kWh)");
     const regs = await page.getByTestId("registers").textContent();
-    assert.ok(regs.includes("Énergie active exportée (A−) — tarif 1"), regs);
+    assert.ok(regs.includes("Énergie active exportée, tarif 1 (A− T1)"), regs);
     assert.deepEqual(errors, []);
   } finally {
     await ctx.close();

@@ -54,6 +54,7 @@ mod tpl;
 mod tplsec;
 mod trace;
 mod vif;
+pub mod master;
 mod wired;
 
 pub use address::{manufacturer_code, manufacturer_letters, Address};

@@ -47,7 +47,7 @@ impl ApiError {
     pub fn http_status(&self) -> u16 {
         match self.code.as_str() {
             "internal" | "store" | "io" | "migration" | "render" => 500,
-            "send" | "port" => 502,
+            "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
             "forbidden" => 403,
@@ -86,6 +86,7 @@ impl From<releve_core::Error> for ApiError {
             // `folder_is_store`, ...) and the folder, for the UI to word, whatever the command.
             releve_core::Error::Folder { rule, folder } => Some(serde_json::json!({"code": rule.code(), "folder": folder})),
             releve_core::Error::Port { port, reason } => Some(serde_json::json!({"port": port, "reason": reason})),
+            releve_core::Error::Mbus { bus, address, detail, .. } => Some(serde_json::json!({"bus": bus, "address": address, "detail": detail})),
             releve_core::Error::Encoding { file, problem, .. } => {
                 Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
             }

@@ -64,6 +64,11 @@ pub enum Error {
     /// A serial port or TCP link to field devices that cannot be opened, read or written.
     #[error("{port}: {reason}")]
     Port { port: String, reason: String },
+    /// An M-Bus slave that did not answer as it should: `problem` is `no_answer`, `collision`,
+    /// `checksum`, `timeout` or `truncated` (the code, for the UI to word), naming the bus and
+    /// the address (primary `5` or secondary `12345678...`).
+    #[error("{bus}, address {address}: {}{}", crate::mbus_master::Problem::words(*problem), if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
+    Mbus { problem: crate::mbus_master::Problem, bus: String, address: String, detail: String },
 }
 
 impl Error {
@@ -99,6 +104,7 @@ impl Error {
             // A 400 like any refused input; the boundary adds `{code: rule.code(), folder}`.
             Error::Folder { .. } => "bad_input",
             Error::Port { .. } => "port",
+            Error::Mbus { problem, .. } => problem.code(),
         }
     }
 

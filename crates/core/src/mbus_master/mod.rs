@@ -1,0 +1,262 @@
+//! Relevé as a wired M-Bus master (EN 13757-2/-3) over a [`Port`] (a level converter on a
+//! serial port, or a transparent gateway on TCP): one request, one answer, inside the
+//! standard's answer window for the line's baud rate (11 to 330 bit times + 50 ms, plus the
+//! converter's latency), with retries, an echoing converter's echo stripped, and every
+//! failure named by its problem (`no_answer`, `collision`, `checksum`, `timeout`, `truncated`).
+//!
+//! [`scan`] finds slaves (primary addresses 0..=250, or secondary addresses by a wildcard
+//! search); [`read`] reads one slave's whole answer (multi-telegram until no DIF 1F) and
+//! stores it through the import path. The frames are built and read by `mbus::master`.
+
+pub mod read;
+pub mod scan;
+
+use crate::error::{Error, Result};
+use crate::port::Port;
+use mbus::master::{self as frames, FrameLength};
+use serde::Serialize;
+use std::time::Duration;
+
+/// Why a slave's answer is not the one asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// Nothing came inside the answer window (after the retries).
+    NoAnswer,
+    /// Bytes that are no frame, several answers at once, or a frame after the frame.
+    Collision,
+    /// A whole frame whose checksum (or stop byte) is wrong.
+    Checksum,
+    /// The line or the meter stopped mid-way (a multi-telegram answer broken off).
+    Timeout,
+    /// A frame that started and did not end.
+    Truncated,
+}
+
+impl Problem {
+    pub fn code(self) -> &'static str {
+        match self {
+            Problem::NoAnswer => "no_answer",
+            Problem::Collision => "collision",
+            Problem::Checksum => "checksum",
+            Problem::Timeout => "timeout",
+            Problem::Truncated => "truncated",
+        }
+    }
+
+    /// English words (the UI words it from the code in the clerk's language).
+    pub fn words(self) -> &'static str {
+        match self {
+            Problem::NoAnswer => "no answer",
+            Problem::Collision => "collision (several answers at once, or bytes that are no frame)",
+            Problem::Checksum => "checksum error in the answer",
+            Problem::Timeout => "the meter stopped answering",
+            Problem::Truncated => "the answer was cut off",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Problem> {
+        [Problem::NoAnswer, Problem::Collision, Problem::Checksum, Problem::Timeout, Problem::Truncated]
+            .into_iter()
+            .find(|p| p.code() == code)
+    }
+}
+
+/// How a bus is driven: its speed, its converter's latency and echo, and the retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LineConfig {
+    pub baud: u32,
+    /// Added to every answer window: a USB converter's or a gateway's delay (ms).
+    pub latency_ms: u32,
+    /// The converter sends back what the master sends (stripped before the answer is read).
+    pub echo: bool,
+    /// Further tries after a request got no (or a bad) answer.
+    pub retries: u32,
+}
+
+impl LineConfig {
+    pub fn new(baud: u32) -> LineConfig {
+        LineConfig { baud, latency_ms: 0, echo: false, retries: 1 }
+    }
+
+    fn bits(&self, bits: u64) -> Duration {
+        Duration::from_micros(bits.saturating_mul(1_000_000) / u64::from(self.baud.max(1)))
+    }
+
+    /// How long a slave may take to start answering: 330 bit times + 50 ms (EN 13757-2),
+    /// plus the converter's latency.
+    pub fn answer_window(&self) -> Duration {
+        self.bits(330) + Duration::from_millis(50) + self.latency()
+    }
+
+    /// The shortest time before a slave may answer: 11 bit times.
+    pub fn turnaround(&self) -> Duration {
+        self.bits(11)
+    }
+
+    /// How long `n` characters take on the line (11 bits each).
+    pub fn wire_time(&self, n: usize) -> Duration {
+        self.bits(11u64.saturating_mul(n as u64))
+    }
+
+    /// The longest pause inside one answer, and the quiet wanted after one before it counts
+    /// as alone on the line (a second answer would start within it).
+    pub fn gap(&self) -> Duration {
+        self.wire_time(3).max(Duration::from_millis(20)) + self.latency()
+    }
+
+    fn latency(&self) -> Duration {
+        Duration::from_millis(u64::from(self.latency_ms))
+    }
+}
+
+/// What came back for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    Nothing,
+    /// One whole, checked frame (`E5` or a long frame), alone on the line.
+    Frame(Vec<u8>),
+    /// Something else; the bytes as received.
+    Bad(Problem, Vec<u8>),
+}
+
+/// One M-Bus line: a port, how it is driven, and its name (for errors).
+pub struct Bus<'p> {
+    port: &'p mut dyn Port,
+    pub config: LineConfig,
+    /// The bus's name, or its device/`host:port`: what errors name.
+    pub name: String,
+    /// Bytes sent and received, for the figures (requests, answers, echoes).
+    pub bytes_on_line: u64,
+}
+
+/// The most answer bytes one request may bring (a long frame is at most 261).
+const MAX_ANSWER: usize = 1024;
+
+impl<'p> Bus<'p> {
+    pub fn new(port: &'p mut dyn Port, config: LineConfig, name: impl Into<String>) -> Bus<'p> {
+        Bus { port, config, name: name.into(), bytes_on_line: 0 }
+    }
+
+    /// Send `request` and read what comes back in the answer window (no retry).
+    pub fn exchange(&mut self, request: &[u8]) -> Result<Heard> {
+        self.port.discard_input()?;
+        self.port.send(request)?;
+        self.bytes_on_line += request.len() as u64;
+        // A port that does not wait until the bytes have left (TCP, a pty) gives back
+        // control at once: the window opens after the request's wire time.
+        let sent = self.config.wire_time(request.len());
+        if self.config.echo {
+            match self.strip_echo(request, sent)? {
+                Some(()) => {}
+                None => return Ok(Heard::Bad(Problem::Collision, Vec::new())),
+            }
+        }
+        let mut buf = Vec::with_capacity(64);
+        let mut chunk = [0u8; 300];
+        let n = self.port.recv(&mut chunk, sent + self.config.answer_window())?;
+        if n == 0 {
+            return Ok(Heard::Nothing);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        loop {
+            match frames::frame_length(&buf) {
+                FrameLength::Complete(len) => {
+                    // Quiet after the frame, or a second answer on top of it.
+                    while buf.len() < MAX_ANSWER {
+                        let n = self.port.recv(&mut chunk, self.config.gap())?;
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    self.bytes_on_line += buf.len() as u64;
+                    if buf.len() > len {
+                        return Ok(Heard::Bad(Problem::Collision, buf));
+                    }
+                    return Ok(match mbus::parse_wired_frame(&buf) {
+                        Ok(_) => Heard::Frame(buf),
+                        Err(mbus::DecodeError::BadChecksum { .. }) => Heard::Bad(Problem::Checksum, buf),
+                        Err(_) => Heard::Bad(Problem::Collision, buf),
+                    });
+                }
+                FrameLength::NeedMore(_) => {
+                    let n = self.port.recv(&mut chunk, self.config.gap())?;
+                    if n == 0 {
+                        self.bytes_on_line += buf.len() as u64;
+                        return Ok(Heard::Bad(Problem::Truncated, buf));
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                FrameLength::Invalid => {
+                    while buf.len() < MAX_ANSWER {
+                        let n = self.port.recv(&mut chunk, self.config.gap())?;
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    self.bytes_on_line += buf.len() as u64;
+                    return Ok(Heard::Bad(Problem::Collision, buf));
+                }
+            }
+        }
+    }
+
+    /// Read back the echo of `request`; `None` when what came back differs (another
+    /// station talked at the same time).
+    fn strip_echo(&mut self, request: &[u8], sent: Duration) -> Result<Option<()>> {
+        let mut echo = Vec::with_capacity(request.len());
+        let mut chunk = [0u8; 300];
+        let wait = sent + self.config.gap() + Duration::from_millis(50);
+        while echo.len() < request.len() {
+            let want = request.len() - echo.len();
+            let n = self.port.recv(&mut chunk[..want.min(300)], wait)?;
+            if n == 0 {
+                return Err(Error::Port {
+                    port: self.port.target().to_string(),
+                    reason: "the level converter is set to echo but sent nothing back: turn the echo option off".into(),
+                });
+            }
+            echo.extend_from_slice(&chunk[..n]);
+        }
+        self.bytes_on_line += echo.len() as u64;
+        Ok((echo == request).then_some(()))
+    }
+
+    /// Send `request` until an answer comes or the retries are spent; the last outcome.
+    pub fn exchange_retried(&mut self, request: &[u8]) -> Result<Heard> {
+        let mut heard = self.exchange(request)?;
+        for _ in 0..self.config.retries {
+            if matches!(heard, Heard::Frame(_)) {
+                break;
+            }
+            heard = self.exchange(request)?;
+        }
+        Ok(heard)
+    }
+
+    /// Send a request no slave answers (a broadcast to FF), then wait out the answer window.
+    pub fn send_only(&mut self, request: &[u8]) -> Result<()> {
+        self.exchange(request).map(|_| ())
+    }
+
+    /// The error naming this bus and `address` for `problem`.
+    pub fn error(&self, problem: Problem, address: &str, detail: impl Into<String>) -> Error {
+        Error::Mbus { problem, bus: self.name.clone(), address: address.to_string(), detail: detail.into() }
+    }
+
+    pub fn port_mut(&mut self) -> &mut dyn Port {
+        self.port
+    }
+}
+
+/// The problem of a heard answer where an `E5` was expected; `None` when it is one.
+pub(crate) fn ack_problem(heard: &Heard) -> Option<Problem> {
+    match heard {
+        Heard::Frame(f) if f.as_slice() == [0xE5] => None,
+        Heard::Frame(_) => Some(Problem::Collision),
+        Heard::Nothing => Some(Problem::NoAnswer),
+        Heard::Bad(p, _) => Some(*p),
+    }
+}

@@ -8,6 +8,7 @@
 //! search); [`read`] reads one slave's whole answer (multi-telegram until no DIF 1F) and
 //! stores it through the import path. The frames are built and read by `mbus::master`.
 
+pub mod buses;
 pub mod read;
 pub mod scan;
 

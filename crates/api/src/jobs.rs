@@ -1,6 +1,6 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
 //! (watched customers-and-meters folders, the network check for silent gateways and
-//! meters, alarm notifications, scheduled billing exports)
+//! meters, alarm notifications, scheduled billing exports, wired M-Bus buses due a read)
 //! as the system user; and the MQTT sources receive all the time they are open. Started by the adapters that stay open (`releve serve`, the desktop
 //! window); `releve park import-folder`, `releve notify run` and `releve jobs run` do the
 //! same from cron or Task Scheduler when the app is closed (the exports' runs are claimed
@@ -24,6 +24,8 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     // Notifications and exports run even when a folder import failed.
     let notified = releve_core::notify::notify_run(store, clock());
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
+    // Wired M-Bus buses whose hourly or daily slot has come (a failed meter tried once more).
+    let wired = releve_core::mbus_master::buses::read_due(store, &system, clock());
     let imported = imported?;
     let delivered = delivered?;
     checked?;
@@ -36,10 +38,22 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     if report.failed() > 0 {
         problems.push(format!("{} scheduled export run(s) failed; see the export log", report.failed()));
     }
+    let folders_refused = !problems.is_empty();
+    match wired {
+        Ok(r) => problems.extend(r.meters.iter().filter_map(|m| m.error.as_ref().map(|e| format!("M-Bus {}", e.message)))),
+        Err(e) => problems.push(format!("M-Bus buses not read: {e}")),
+    }
     if problems.is_empty() {
         return Ok(());
     }
-    Err(ApiError::new(if report.failed() > 0 { "export_failed" } else { "folder_refused" }, problems.join("; ")))
+    let code = if report.failed() > 0 {
+        "export_failed"
+    } else if folders_refused {
+        "folder_refused"
+    } else {
+        "mbus_read_failed"
+    };
+    Err(ApiError::new(code, problems.join("; ")))
 }
 
 /// How this process signs the export runs it makes.

@@ -11,6 +11,7 @@ mod gateways;
 pub mod jobs;
 mod lorawan;
 mod live;
+mod mbus;
 mod notify;
 mod objects;
 mod reports;

@@ -98,6 +98,10 @@ pub fn run(command: MbusCommand) -> Result<(), Failure> {
                 }
             };
             let found = if secondary { scan::secondary(&mut bus, &mut print)? } else { scan::primary(&mut bus, first, last, &mut print)? };
+            for f in found.iter().filter(|f| f.problem.is_some()) {
+                let at = f.primary.map(|a| a.to_string()).or_else(|| f.mask.clone()).unwrap_or_default();
+                eprintln!("address {at}: {}", f.problem.map_or("", |p| p.words()));
+            }
             let collisions = found.iter().filter(|f| f.problem.is_some()).count();
             eprintln!("{} found, {} with a problem, on {}", found.len() - collisions, collisions, bus.name);
             Ok(())

@@ -1,7 +1,7 @@
 //! `releve-sim`: simulated field devices for the tests and benches, one subcommand a
 //! protocol. `mbus`: M-Bus slaves on one bus behind a serial device (a pty) or a TCP port.
 
-mod mbus;
+use releve_sim::mbus;
 
 use clap::{Parser, Subcommand};
 

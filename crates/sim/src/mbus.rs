@@ -14,7 +14,7 @@
 
 use mbus::master::{self as frames, FrameLength, SecondaryMask};
 use mbus::WiredFrame;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -37,41 +37,43 @@ pub struct Args {
     echo: bool,
 }
 
-#[derive(Deserialize)]
-struct Config {
+/// A bus: its speed, whether the line echoes, its meters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
     #[serde(default = "default_baud")]
-    baud: u32,
+    pub baud: u32,
     #[serde(default)]
-    echo: bool,
-    meters: Vec<MeterConfig>,
+    pub echo: bool,
+    pub meters: Vec<MeterConfig>,
 }
 
 fn default_baud() -> u32 {
     2400
 }
 
-#[derive(Deserialize, Clone)]
-struct MeterConfig {
-    primary: u8,
+/// One slave.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MeterConfig {
+    pub primary: u8,
     /// 8 id digits; the frames' own when absent.
-    id: Option<String>,
+    pub id: Option<String>,
     /// Three letters; the frames' own when absent.
-    manufacturer: Option<String>,
-    version: Option<u8>,
-    medium: Option<u8>,
+    pub manufacturer: Option<String>,
+    pub version: Option<u8>,
+    pub medium: Option<u8>,
     /// Long frames (hex): one telegram, or several sent one after the other (DIF 1F added).
     #[serde(default)]
-    frames: Vec<String>,
+    pub frames: Vec<String>,
     /// `normal`, `silent` (never answers) or `garbage` (data with a wrong checksum).
     #[serde(default)]
-    behaviour: Behaviour,
+    pub behaviour: Behaviour,
     /// Stop answering requests for data after this many telegrams (until the next reset).
-    stop_after: Option<usize>,
+    pub stop_after: Option<usize>,
 }
 
-#[derive(Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum Behaviour {
+pub enum Behaviour {
     #[default]
     Normal,
     Silent,
@@ -90,43 +92,59 @@ struct Meter {
     sent: usize,
 }
 
-type Error = Box<dyn std::error::Error>;
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn run(args: Args) -> Result<(), Error> {
     let text = std::fs::read_to_string(&args.config).map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let config: Config = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let mut bus = Bus {
-        baud: args.baud.unwrap_or(config.baud),
-        echo: args.echo || config.echo,
-        meters: config.meters.iter().enumerate().map(|(i, m)| meter(m).map_err(|e| format!("meter {}: {e}", i + 1))).collect::<Result<_, _>>()?,
-    };
+    let mut config: Config = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.config.display()))?;
+    config.baud = args.baud.unwrap_or(config.baud);
+    config.echo |= args.echo;
     if let Some(device) = args.serial {
-        let mut port = serialport::new(device.as_str(), bus.baud)
-            .data_bits(serialport::DataBits::Eight)
-            .parity(serialport::Parity::Even)
-            .timeout(Duration::from_millis(50))
-            .open()
-            .map_err(|e| format!("{device}: {e}"))?;
+        let mut bus = Bus::new(&config)?;
+        let mut port = open_serial(&device, bus.baud)?;
         println!("serving {} meters on {device}", bus.meters.len());
         std::io::stdout().flush()?;
         bus.serve(&mut port)
     } else if let Some(address) = args.tcp {
+        let mut bus = Bus::new(&config)?;
         let listener = std::net::TcpListener::bind(&address).map_err(|e| format!("{address}: {e}"))?;
         println!("listening {}", listener.local_addr()?);
         std::io::stdout().flush()?;
-        for stream in listener.incoming() {
-            let mut stream = stream?;
-            stream.set_nodelay(true)?;
-            stream.set_read_timeout(Some(Duration::from_millis(50)))?;
-            // One master at a time; a closed connection ends its turn.
-            if let Err(e) = bus.serve(&mut stream) {
-                eprintln!("releve-sim: connection ended: {e}");
-            }
-        }
+        bus.serve_tcp(listener);
         Ok(())
     } else {
         Err("give --serial DEVICE or --tcp HOST:PORT".into())
     }
+}
+
+fn open_serial(device: &str, baud: u32) -> Result<Box<dyn serialport::SerialPort>, Error> {
+    Ok(serialport::new(device, baud)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::Even)
+        .timeout(Duration::from_millis(50))
+        .open()
+        .map_err(|e| format!("{device}: {e}"))?)
+}
+
+/// Serve `config` on a TCP port of 127.0.0.1 in a thread of this process: its address.
+pub fn start_tcp(config: &Config) -> Result<std::net::SocketAddr, Error> {
+    let mut bus = Bus::new(config)?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let address = listener.local_addr()?;
+    std::thread::spawn(move || bus.serve_tcp(listener));
+    Ok(address)
+}
+
+/// Serve `config` on the serial device `device` (a pty end) in a thread of this process.
+pub fn start_serial(config: &Config, device: &str) -> Result<(), Error> {
+    let mut bus = Bus::new(config)?;
+    let mut port = open_serial(device, bus.baud)?;
+    std::thread::spawn(move || {
+        if let Err(e) = bus.serve(&mut port) {
+            eprintln!("releve-sim: {e}");
+        }
+    });
+    Ok(())
 }
 
 /// A meter from its configuration: its telegrams with its addresses written in.
@@ -197,6 +215,25 @@ struct Bus {
 }
 
 impl Bus {
+    fn new(config: &Config) -> Result<Bus, Error> {
+        let meters = config.meters.iter().enumerate().map(|(i, m)| meter(m).map_err(|e| format!("meter {}: {e}", i + 1))).collect::<Result<_, _>>()?;
+        Ok(Bus { baud: config.baud, echo: config.echo, meters })
+    }
+
+    /// Serve one TCP master after the other (a closed connection ends its turn).
+    fn serve_tcp(&mut self, listener: std::net::TcpListener) {
+        for stream in listener.incoming() {
+            let outcome = stream.map_err(Error::from).and_then(|mut s| {
+                s.set_nodelay(true)?;
+                s.set_read_timeout(Some(Duration::from_millis(50)))?;
+                self.serve(&mut s)
+            });
+            if let Err(e) = outcome {
+                eprintln!("releve-sim: connection ended: {e}");
+            }
+        }
+    }
+
     fn wire_time(&self, chars: usize) -> Duration {
         Duration::from_micros((chars as u64) * 11 * 1_000_000 / u64::from(self.baud.max(1)))
     }

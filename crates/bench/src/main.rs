@@ -9,11 +9,14 @@
 //!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
 //!   releve-bench ingest --lines 300000 --soak-seconds 600 --soak-rate 2000   HTTP push, MQTT and a drop folder at once vs the file import; soak
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
+//!   releve-bench mbus                                    M-Bus primary scan and secondary search on the simulator vs the line's minimum
 
 mod export;
 mod ingest;
 mod live;
 mod lookups;
+#[path = "mbus.rs"]
+mod mbus_master;
 mod network;
 mod mqtt;
 mod push;
@@ -114,6 +117,9 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u32,
     },
+    /// Wired M-Bus on the simulator: primary scan of 0-250 and secondary search of 20 meters
+    /// at 2,400 and 9,600 baud, next to the theoretical minimum.
+    Mbus,
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -138,6 +144,7 @@ fn main() {
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
         Command::Ingest { lines, soak_seconds, soak_rate } => ingest::run(lines, soak_seconds, soak_rate),
         Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
+        Command::Mbus => mbus_master::run(),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -129,6 +129,9 @@ pub struct Bus<'p> {
     pub name: String,
     /// Bytes sent and received, for the figures (requests, answers, echoes).
     pub bytes_on_line: u64,
+    /// Requests that got an answer, and those that got none (a whole answer window each).
+    pub answered: u64,
+    pub unanswered: u64,
 }
 
 /// The most answer bytes one request may bring (a long frame is at most 261).
@@ -136,7 +139,7 @@ const MAX_ANSWER: usize = 1024;
 
 impl<'p> Bus<'p> {
     pub fn new(port: &'p mut dyn Port, config: LineConfig, name: impl Into<String>) -> Bus<'p> {
-        Bus { port, config, name: name.into(), bytes_on_line: 0 }
+        Bus { port, config, name: name.into(), bytes_on_line: 0, answered: 0, unanswered: 0 }
     }
 
     /// Send `request` and read what comes back in the answer window (no retry).
@@ -157,8 +160,10 @@ impl<'p> Bus<'p> {
         let mut chunk = [0u8; 300];
         let n = self.port.recv(&mut chunk, sent + self.config.answer_window())?;
         if n == 0 {
+            self.unanswered += 1;
             return Ok(Heard::Nothing);
         }
+        self.answered += 1;
         buf.extend_from_slice(&chunk[..n]);
         loop {
             match frames::frame_length(&buf) {

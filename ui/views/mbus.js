@@ -6,7 +6,7 @@
 // now (mbus_read_now). Each meter's last answer: its raw frames and the decoded records
 // (mbus_last_answers); errors in words from their code (no answer, collision, checksum...).
 import { call } from "../api.js";
-import { t, fmtInt, fmtNumber, fmtDateTime, fmtPercent, errorText } from "../i18n.js";
+import { t, tOr, fmtInt, fmtNumber, fmtDateTime, fmtPercent, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 
@@ -66,6 +66,7 @@ export function render(root, ctx) {
       const failed = failedOf(b);
       const state = !b.enabled ? `<span class="badge">${esc(t("mbus.disabled"))}</span>`
         : failed ? `<span class="badge badge-warn">${icon("warning")}${esc(t("mbus.failedCount", { n: failed }))}</span>`
+          : !b.meters.some((m) => m.answer_at) ? `<span class="muted">${esc(t("mbus.never"))}</span>`
           : `<span class="badge badge-active">${esc(t("mbus.ok"))}</span>`;
       return `<tr data-testid="mbus-bus-row" data-id="${b.id}" data-name="${esc(b.name)}" class="${b.id === current ? "row-selected" : ""}">
         <td><button class="link-btn" data-act="open"><strong>${esc(b.name)}</strong></button></td>
@@ -113,28 +114,32 @@ export function render(root, ctx) {
 
   function foundHtml(bus) {
     if (!scan || !scan.found.length) return scan && scan.state === "done" ? `<p class="muted">${esc(t("mbus.noneFound"))}</p>` : "";
-    const onBus = new Set(bus.meters.map((m) => m.address));
+    const addresses = new Set(bus.meters.map((m) => m.address));
+    const serials = new Set(bus.meters.map((m) => m.serial).filter(Boolean));
+    // Already on the bus: by the same address, or the same meter by its other address.
     const addressOf = (f) => (scan.secondary ? f.secondary : f.primary === null ? null : String(f.primary));
+    const known = (f) => addresses.has(addressOf(f)) || (f.id && serials.has(f.id));
     return `<table class="table compact" data-testid="mbus-found"><thead><tr>${manage ? "<th></th>" : ""}<th>${esc(t("mbus.col.primary"))}</th><th>${esc(t("mbus.col.secondary"))}</th>
       <th>${esc(t("mbus.col.id"))}</th><th>${esc(t("mbus.col.manufacturer"))}</th><th>${esc(t("mbus.col.medium"))}</th><th class="num">${esc(t("mbus.col.version"))}</th><th>${esc(t("mbus.col.state"))}</th></tr></thead><tbody>
       ${scan.found.map((f, i) => {
     const a = addressOf(f);
-    const can = manage && !f.problem && a && !onBus.has(a);
+    const can = manage && !f.problem && a && !known(f);
     return `<tr data-testid="mbus-found-row" data-id="${esc(f.id || "")}" class="${f.problem ? "row-warn" : ""}">
-        ${manage ? `<td>${can ? `<input type="checkbox" data-i="${i}" checked data-testid="mbus-found-pick" aria-label="${esc(t("mbus.pick"))}">` : onBus.has(a) ? `<span class="muted small">${esc(t("mbus.onBus"))}</span>` : ""}</td>` : ""}
+        ${manage ? `<td>${can ? `<input type="checkbox" data-i="${i}" checked data-testid="mbus-found-pick" aria-label="${esc(t("mbus.pick"))}">` : !f.problem && known(f) ? `<span class="muted small">${esc(t("mbus.onBus"))}</span>` : ""}</td>` : ""}
         <td class="num">${f.primary === null || f.primary === undefined ? "—" : esc(f.primary)}</td>
         <td class="mono small">${esc(f.secondary || f.mask || "—")}</td><td class="mono">${esc(f.id || "—")}</td>
         <td>${esc(f.manufacturer || "—")}</td><td>${esc(mediumText(f.medium))}</td><td class="num">${f.version === null || f.version === undefined ? "—" : esc(f.version)}</td>
         <td>${f.problem ? `<span class="badge badge-warn" data-testid="mbus-found-problem">${icon("warning")}${esc(problemText(f.problem))}</span>` : `<span class="badge badge-active">${esc(t("mbus.found"))}</span>`}</td></tr>`;
   }).join("")}</tbody></table>
-      ${manage && scan.state === "done" && scan.found.some((f) => !f.problem && addressOf(f) && !onBus.has(addressOf(f))) ? `<div class="row-actions"><button class="btn btn-primary" data-act="add-found" data-testid="mbus-add-found">${icon("plus")}<span>${esc(t("mbus.addFound"))}</span></button></div>` : ""}`;
+      ${manage && scan.state === "done" && scan.found.some((f) => !f.problem && addressOf(f) && !known(f)) ? `<div class="row-actions"><button class="btn btn-primary" data-act="add-found" data-testid="mbus-add-found">${icon("plus")}<span>${esc(t("mbus.addFound"))}</span></button></div>` : ""}`;
   }
 
   function recordsHtml(decoded) {
     if (!decoded || decoded.error) return `<p class="error-text small">${esc(decoded ? decoded.error : "")}</p>`;
     const rows = (decoded.records || []).map((r) => {
       const v = typeof r.value === "number" ? fmtNumber(r.value) : (r.value && typeof r.value === "object" ? Object.values(r.value).join(" ") : String(r.value ?? ""));
-      return `<tr data-testid="mbus-record"><td>${esc(r.quantity)}</td><td class="num">${esc(v)}</td><td>${esc(r.unit === "none" ? "" : r.unit)}</td><td class="num">${esc(r.storage)}</td><td>${esc(r.function)}</td></tr>`;
+      const words = (prefix, code) => tOr(prefix + code, String(code ?? "").replace(/_/g, " "));
+      return `<tr data-testid="mbus-record"><td>${esc(words("mbus.q.", r.quantity))}</td><td class="num">${esc(v)}</td><td>${esc(r.unit === "none" ? "" : r.unit)}</td><td class="num">${esc(r.storage)}</td><td>${esc(words("mbus.fn.", r.function))}</td></tr>`;
     }).join("");
     return `<table class="table compact mbus-records"><thead><tr><th>${esc(t("mbus.rec.quantity"))}</th><th class="num">${esc(t("mbus.rec.value"))}</th><th>${esc(t("mbus.rec.unit"))}</th><th class="num">${esc(t("mbus.rec.storage"))}</th><th>${esc(t("mbus.rec.function"))}</th></tr></thead><tbody>${rows}</tbody></table>`;
   }

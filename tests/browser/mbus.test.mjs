@@ -12,7 +12,7 @@ import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { ARTIFACTS, login, newPage } from "./harness.mjs";
+import { ARTIFACTS, baseUrl, login, newPage } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -134,8 +134,35 @@ test("M-Bus: a bus, its scan, found meters added, read now, last answers, in Fre
     await page.getByTestId("mbus-scan-secondary").click();
     await page.getByText(/Search finished: 5 meter\(s\) found/).waitFor({ timeout: 120_000 });
     assert.equal(await page.locator('[data-testid="mbus-found-row"][data-id="33333332"]').count(), 1, "the second meter at address 3 by its secondary address");
+    assert.match(await page.locator('[data-testid="mbus-found-row"][data-id="00182007"]').innerText(), /already on the bus/);
+    assert.equal(await page.getByTestId("mbus-found-pick").count(), 2, "only the two meters at address 3 are new");
     await page.screenshot({ path: path.join(ARTIFACTS, "mbus-secondary-en.png"), fullPage: true });
+    // The two meters sharing address 3 go on the bus by their secondary addresses and are read.
+    await page.getByTestId("mbus-add-found").click();
+    await page.getByText("2 meter(s) added to the bus and the park.").waitFor();
+    await page.getByTestId("mbus-meter-row").nth(4).waitFor();
+    await page.getByTestId("mbus-read-now").click();
+    await page.getByText(/4 meter\(s\) read; failed: address 8 \(the meter stopped answering mid-read\)/).waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('[data-testid="mbus-meter-row"][data-address="33333332523B0102"]').innerText(), /33333332[\s\S]*1 telegram/);
     assert.deepEqual(errors.map(String), []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("clerk: the buses listed without edition; the core refuses mbus_bus_save", async () => {
+  const { ctx, page } = await newPage({ locale: "fr" });
+  try {
+    const token = await login(page, "clerk", "clerk");
+    await page.goto(page.url().replace(/#.*$/, "") + "#/mbus");
+    await page.getByTestId("mbus-bus-row").first().waitFor();
+    assert.equal(await page.getByTestId("mbus-add").count(), 0);
+    assert.equal(await page.getByTestId("mbus-edit").count(), 0);
+    const r = await fetch(`${baseUrl}/api/mbus_bus_save`, {
+      method: "POST", headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      body: JSON.stringify({ name: "x", transport: "tcp", target: "127.0.0.1:1", baud: 2400, schedule: "off" }),
+    });
+    assert.equal(r.status, 403);
   } finally {
     await ctx.close();
   }

@@ -373,3 +373,63 @@ pub fn scan_bus(store: &Store, session: &Session, bus_id: i64, secondary: bool, 
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str, target: &str, baud: u32) -> BusInput {
+        BusInput {
+            id: 0,
+            name: name.into(),
+            transport: "tcp".into(),
+            target: target.into(),
+            baud,
+            latency_ms: 0,
+            echo: false,
+            schedule: "hourly".into(),
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn buses_are_checked_audited_and_their_found_meters_go_into_the_park() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&dir.path().join("t.db")).expect("store");
+        let manager = Session::system("test");
+        let e = save(&store, &manager, &input("A", "gateway", 2400), 10).expect_err("no port");
+        assert!(e.to_string().contains("host:port"), "{e}");
+        let e = save(&store, &manager, &input("A", "gw:10001", 1234), 10).expect_err("baud");
+        assert!(e.to_string().contains("1234"), "{e}");
+        let bus = save(&store, &manager, &input("A", "gw:10001", 2400), 10).expect("saved");
+        let e = save(&store, &manager, &input("A", "gw:10002", 2400), 10).expect_err("same name");
+        assert!(e.to_string().contains("exists already"), "{e}");
+        let clerk = Session { permissions: vec![Permission::View, Permission::Import], ..Session::system("test") };
+        assert_eq!(save(&store, &clerk, &input("B", "gw:1", 2400), 10).expect_err("clerk").code(), "forbidden");
+
+        let found = [
+            FoundInput { address: "5".into(), id: Some("12345678".into()), manufacturer: Some("GWF".into()), version: Some(0x35), medium: Some(7) },
+            FoundInput { address: "87654321FFFFFFFF".into(), id: None, manufacturer: None, version: None, medium: None },
+        ];
+        add_found(&store, &manager, bus.id, &found, 20).expect("added");
+        let e = add_found(&store, &manager, bus.id, &[FoundInput { address: "251".into(), id: None, manufacturer: None, version: None, medium: None }], 20);
+        assert_eq!(e.expect_err("251").code(), "bad_input");
+        let listed = list(&store, &clerk).expect("list");
+        assert_eq!(listed.len(), 1);
+        let meters = &listed[0].meters;
+        assert_eq!(meters.iter().map(|m| m.address.as_str()).collect::<Vec<_>>(), vec!["5", "87654321FFFFFFFF"]);
+        assert_eq!(meters[0].serial.as_deref(), Some("12345678"), "put in the park");
+        assert_eq!(meters[1].meter_id, None);
+        // The scheduler's slot is claimed once.
+        assert!(table::claim_slot(&store.writer(), bus.id, 3600).expect("claim"));
+        assert!(!table::claim_slot(&store.writer(), bus.id, 3600).expect("again"));
+        delete(&store, &manager, bus.id, 30).expect("deleted");
+        assert!(list(&store, &manager).expect("list").is_empty());
+        let audit: i64 = store
+            .reader()
+            .expect("reader")
+            .query_row("SELECT count(*) FROM audit_log WHERE event LIKE 'mbus_%'", [], |r| r.get(0))
+            .expect("audit");
+        assert_eq!(audit, 3);
+    }
+}

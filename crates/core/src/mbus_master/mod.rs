@@ -266,3 +266,113 @@ pub(crate) fn ack_problem(heard: &Heard) -> Option<Problem> {
         Heard::Bad(p, _) => Some(*p),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::{LineSettings, Target};
+    use std::collections::VecDeque;
+
+    /// A line whose far end answers each request with the next scripted bytes (sent at once).
+    struct Scripted {
+        answers: VecDeque<Vec<u8>>,
+        pending: VecDeque<u8>,
+        sent: Vec<Vec<u8>>,
+        target: Target,
+    }
+
+    impl Scripted {
+        fn new(answers: &[&[u8]]) -> Scripted {
+            Scripted { answers: answers.iter().map(|a| a.to_vec()).collect(), pending: VecDeque::new(), sent: Vec::new(), target: Target::Tcp("test:1".into()) }
+        }
+    }
+
+    impl Port for Scripted {
+        fn send(&mut self, bytes: &[u8]) -> Result<()> {
+            self.sent.push(bytes.to_vec());
+            if let Some(a) = self.answers.pop_front() {
+                self.pending.extend(a);
+            }
+            Ok(())
+        }
+        fn recv(&mut self, buf: &mut [u8], _wait: Duration) -> Result<usize> {
+            let n = buf.len().min(self.pending.len());
+            for b in buf.iter_mut().take(n) {
+                *b = self.pending.pop_front().unwrap_or(0);
+            }
+            Ok(n)
+        }
+        fn set_line(&mut self, _: LineSettings) -> Result<()> {
+            Ok(())
+        }
+        fn line(&self) -> LineSettings {
+            LineSettings::mbus(2400)
+        }
+        fn changes_line(&self) -> bool {
+            false
+        }
+        fn discard_input(&mut self) -> Result<()> {
+            self.pending.clear();
+            Ok(())
+        }
+        fn target(&self) -> &Target {
+            &self.target
+        }
+    }
+
+    fn heard(answer: &[u8], echo: bool) -> Heard {
+        let request = frames::snd_nke(1);
+        let mut with_echo = if echo { request.to_vec() } else { Vec::new() };
+        with_echo.extend_from_slice(answer);
+        let mut port = Scripted::new(&[&with_echo]);
+        let mut bus = Bus::new(&mut port, LineConfig { echo, ..LineConfig::new(2400) }, "test");
+        bus.exchange(&request).expect("exchange")
+    }
+
+    #[test]
+    fn answers_are_told_apart() {
+        assert_eq!(heard(&[], false), Heard::Nothing);
+        assert_eq!(heard(&[0xE5], false), Heard::Frame(vec![0xE5]));
+        assert_eq!(heard(&[0xE5, 0xE5], false), Heard::Bad(Problem::Collision, vec![0xE5, 0xE5]));
+        assert_eq!(heard(&[0x42, 0x17], false), Heard::Bad(Problem::Collision, vec![0x42, 0x17]));
+        let good = frames::long_frame(0x08, 1, 0x72, &[0; 12]).expect("frame");
+        assert_eq!(heard(&good, false), Heard::Frame(good.clone()));
+        let mut bad = good.clone();
+        let cs = bad.len() - 2;
+        bad[cs] ^= 0x55;
+        assert!(matches!(heard(&bad, false), Heard::Bad(Problem::Checksum, _)));
+        assert!(matches!(heard(&good[..10], false), Heard::Bad(Problem::Truncated, _)));
+        // An echoing converter: the request comes back first and is stripped.
+        assert_eq!(heard(&[0xE5], true), Heard::Frame(vec![0xE5]));
+        assert_eq!(heard(&[], true), Heard::Nothing);
+    }
+
+    #[test]
+    fn windows_follow_the_baud_rate_and_the_latency() {
+        let c = LineConfig::new(2400);
+        assert_eq!(c.answer_window(), Duration::from_micros(137_500) + Duration::from_millis(50));
+        assert_eq!(c.turnaround(), Duration::from_micros(4_583));
+        let slow = LineConfig { latency_ms: 100, ..LineConfig::new(9600) };
+        assert_eq!(slow.answer_window(), Duration::from_micros(34_375) + Duration::from_millis(150));
+        for p in [Problem::NoAnswer, Problem::Collision, Problem::Checksum, Problem::Timeout, Problem::Truncated] {
+            assert_eq!(Problem::from_code(p.code()), Some(p));
+        }
+    }
+
+    #[test]
+    fn a_multi_telegram_answer_is_read_to_the_end_with_the_fcb_toggled() {
+        let t1 = mbus::master::with_more_records_follow(&frames::long_frame(0x08, 4, 0x72, &[0; 12]).expect("f")).expect("1F");
+        let t2 = frames::long_frame(0x08, 4, 0x72, &[1; 12]).expect("f");
+        let mut port = Scripted::new(&[&[0xE5], &t1, &t2]);
+        let mut bus = Bus::new(&mut port, LineConfig::new(2400), "bus A");
+        let got = read::read(&mut bus, &read::Slave::Primary(4)).expect("read");
+        assert_eq!(got, vec![t1.clone(), t2]);
+        assert_eq!(port.sent, vec![frames::snd_nke(4).to_vec(), frames::req_ud2(4, true).to_vec(), frames::req_ud2(4, false).to_vec()]);
+        // The meter stops after its first telegram: an error naming the bus and the address.
+        let mut port = Scripted::new(&[&[0xE5], &t1]);
+        let mut bus = Bus::new(&mut port, LineConfig { retries: 0, ..LineConfig::new(2400) }, "bus A");
+        let e = read::read(&mut bus, &read::Slave::Primary(4)).expect_err("stopped");
+        assert_eq!(e.code(), "timeout");
+        assert!(e.to_string().starts_with("bus A, address 4: the meter stopped answering"), "{e}");
+    }
+}

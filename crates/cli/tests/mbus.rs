@@ -237,7 +237,7 @@ fn read_all_reads_every_configured_bus_and_reports_the_silent_and_garbage_meters
         };
         let saved = buses::save(&store, &session, &input, 1_800_000_000).expect("bus");
         let at = |a: &str| FoundInput { address: a.into(), id: None, manufacturer: None, version: None, medium: None };
-        let found = [at("1"), at("2"), at("5"), at("6"), at("33333332FFFFFFFF")];
+        let found = [at("1"), at("2"), at("5"), at("6"), at("33333332FFFFFFFF"), at("7")];
         buses::add_found(&store, &session, saved.id, &found, 1_800_000_000).expect("meters");
     }
     let o = releve(&["mbus", "read-all", "--db", &db]);
@@ -248,7 +248,8 @@ fn read_all_reads_every_configured_bus_and_reports_the_silent_and_garbage_meters
     assert!(out.contains("Chaufferie 33333332FFFFFFFF: 1 telegrams"), "{out}");
     assert!(out.contains("Chaufferie 5: FAILED Chaufferie, address 5: no answer"), "{out}");
     assert!(out.contains("Chaufferie 6: FAILED Chaufferie, address 6: checksum error"), "{out}");
-    assert!(out.contains("3 meters read, 2 failed"), "{out}");
+    assert!(out.contains("Chaufferie 7: 1 telegrams"), "the fixed-format meter: {out}");
+    assert!(out.contains("4 meters read, 2 failed"), "{out}");
     // Each meter's last answer is kept: frames for the good ones, the error for the others.
     let conn = rusqlite::Connection::open(&db).expect("db");
     let rows: Vec<(String, String, Option<String>)> = conn
@@ -261,6 +262,11 @@ fn read_all_reads_every_configured_bus_and_reports_the_silent_and_garbage_meters
     assert_eq!(rows[1].1.lines().count(), 3, "three frames of meter 2");
     assert_eq!(rows[2].2.as_deref(), Some("no_answer"));
     assert_eq!(rows[3].2.as_deref(), Some("checksum"));
+    // The fixed-format (CI 73) answer is kept raw under its meter, with its two counters.
+    let fixed: i64 = conn
+        .query_row("SELECT count(*) FROM telegrams t JOIN meters m ON m.id = t.meter_id WHERE m.serial = '12345678'", [], |r| r.get(0))
+        .expect("fixed");
+    assert_eq!(fixed, 1);
     let audit: i64 = conn.query_row("SELECT count(*) FROM audit_log WHERE event IN ('mbus_bus_save', 'mbus_add_found')", [], |r| r.get(0)).expect("audit");
     assert_eq!(audit, 2);
 }

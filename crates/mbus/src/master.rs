@@ -341,6 +341,11 @@ pub fn fixed_answer(frame: &[u8]) -> Result<FixedAnswer, DecodeError> {
     if ci != CI_FIXED {
         return Err(DecodeError::UnsupportedCi { ci });
     }
+    fixed_from_data(data)
+}
+
+/// The fixed-format fields after the CI byte.
+pub(crate) fn fixed_from_data(data: &[u8]) -> Result<FixedAnswer, DecodeError> {
     let [i0, i1, i2, i3, access_number, status, u0, u1, c @ ..] = data else {
         return Err(DecodeError::TooShort { len: data.len(), needed: 16, what: "fixed-format answer" });
     };
@@ -366,6 +371,31 @@ pub fn fixed_answer(frame: &[u8]) -> Result<FixedAnswer, DecodeError> {
         medium: ((u1 >> 6) << 2) | (u0 >> 6),
         units: [u0 & 0x3F, u1 & 0x3F],
         counters: [counter(c.get(..4).unwrap_or(&[])), counter(c.get(4..8).unwrap_or(&[]))],
+    })
+}
+
+/// A fixed-format answer as a telegram: its id and medium (no manufacturer: `""`), and its
+/// two counters as records of quantity `other` (their unit codes are not mapped), storage 0
+/// and 1, so that it is stored raw under its meter.
+pub(crate) fn fixed_telegram(data: &[u8]) -> Result<crate::Telegram, DecodeError> {
+    use crate::record::{Function, Quantity, Record, Unit, Value};
+    let f = fixed_from_data(data)?;
+    let records = f
+        .counters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let value = (*c)? as f64;
+            Some(Record { quantity: Quantity::Other, value: Value::Number(value), unit: Unit::None, storage: u32::try_from(i).unwrap_or(0), tariff: 0, subunit: 0, function: Function::Instantaneous })
+        })
+        .collect();
+    Ok(crate::Telegram {
+        address: crate::Address { manufacturer: String::new(), id: f.id, version: 0, device_type: crate::DeviceType::from_code(f.medium) },
+        access_number: f.access_number,
+        status: f.status,
+        security: crate::Security { mode: crate::SecurityMode::None, status: crate::SecurityStatus::Ok },
+        records,
+        info_codes: Vec::new(),
     })
 }
 
@@ -456,5 +486,8 @@ mod tests {
         assert_eq!((fixed.id.as_str(), fixed.access_number, fixed.medium, fixed.counters), ("12345678", 10, 7, [Some(1), Some(135)]));
         assert_eq!(more_records_follow(&f), Ok(false));
         assert_eq!(identity(&f).map(|i| i.medium), Ok(7));
+        let t = crate::decode(&f, None).expect("CI 73 decodes");
+        assert_eq!((t.address.id.as_str(), t.records.len()), ("12345678", 2));
+        assert_eq!(crate::peek_address(&f).map(|a| a.id), Ok("12345678".to_string()));
     }
 }

@@ -38,6 +38,17 @@ pub enum MbusCommand {
         #[command(flatten)]
         acting: Acting,
     },
+    /// Switch the meter at a primary address to another speed (serial line only), then check
+    /// that it answers there.
+    SetBaud {
+        #[command(flatten)]
+        line: Line,
+        #[arg(long)]
+        address: u8,
+        /// The new speed.
+        #[arg(long)]
+        to: u32,
+    },
     /// Read every meter of every configured bus (for cron); exit status 1 when a meter failed.
     ReadAll {
         #[arg(long)]
@@ -133,6 +144,18 @@ pub fn run(command: MbusCommand) -> Result<(), Failure> {
             for t in &telegrams {
                 println!("  {}", hex::encode_upper(t));
             }
+            Ok(())
+        }
+        MbusCommand::SetBaud { line, address, to } => {
+            let mut port = line.open()?;
+            let name = line.target().name().to_string();
+            let mut bus = Bus::new(port.as_mut(), line.config(), name.clone());
+            bus.set_slave_baud(address, to)?;
+            let heard = bus.exchange_retried(&mbus::master::snd_nke(address))?;
+            if heard != mbus_master::Heard::Frame(vec![0xE5]) {
+                return Err(bus.error(mbus_master::Problem::NoAnswer, &address.to_string(), format!("no answer at {to} baud after the switch")).into());
+            }
+            println!("{name} address {address}: now at {to} baud");
             Ok(())
         }
         MbusCommand::ReadAll { db, acting } => {

@@ -199,6 +199,13 @@ fn a_multi_telegram_read_is_one_reading_set_with_every_frame_raw_and_a_broken_on
     assert!(err.contains("(timeout)"), "{err}");
     let stored: i64 = conn.query_row("SELECT count(*) FROM meters WHERE serial = '88888888'", [], |r| r.get(0)).expect("count");
     assert_eq!(stored, 0, "nothing half-stored");
+
+    // The bus switched to 2,400 baud through meter 1's acknowledgement, then read there.
+    let o = releve(&["mbus", "set-baud", "--serial", &device, "--baud", "9600", "--address", "1", "--to", "2400"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("address 1: now at 2400 baud"), "{}", text(&o));
+    let o = releve(&["mbus", "read", "--db", &db, "--serial", &device, "--baud", "2400", "--address", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]

@@ -247,6 +247,24 @@ impl<'p> Bus<'p> {
         self.exchange(request).map(|_| ())
     }
 
+    /// Switch the slave at primary address `address` to `baud` (CI B8..BF), then this line
+    /// too. Only on a serial line: a transparent gateway's speed is set on the gateway.
+    pub fn set_slave_baud(&mut self, address: u8, baud: u32) -> Result<()> {
+        let Some(request) = frames::set_baud_rate(address, baud) else {
+            return Err(Error::bad_input("baud", format!("{baud} baud: one of 300, 600, 1200, 2400, 4800, 9600, 19200, 38400")));
+        };
+        if !self.port.changes_line() {
+            return Err(Error::bad_input("baud", "a TCP gateway's line speed is set on the gateway itself: switch a meter's speed through a serial level converter"));
+        }
+        let heard = self.exchange_retried(&request)?;
+        if let Some(p) = ack_problem(&heard) {
+            return Err(self.error(p, &address.to_string(), format!("switch to {baud} baud")));
+        }
+        self.port.set_line(crate::port::LineSettings::mbus(baud))?;
+        self.config.baud = baud;
+        Ok(())
+    }
+
     /// The error naming this bus and `address` for `problem`.
     pub fn error(&self, problem: Problem, address: &str, detail: impl Into<String>) -> Error {
         Error::Mbus { problem, bus: self.name.clone(), address: address.to_string(), detail: detail.into() }
@@ -279,11 +297,20 @@ mod tests {
         pending: VecDeque<u8>,
         sent: Vec<Vec<u8>>,
         target: Target,
+        serial: bool,
+        settings: LineSettings,
     }
 
     impl Scripted {
         fn new(answers: &[&[u8]]) -> Scripted {
-            Scripted { answers: answers.iter().map(|a| a.to_vec()).collect(), pending: VecDeque::new(), sent: Vec::new(), target: Target::Tcp("test:1".into()) }
+            Scripted {
+                answers: answers.iter().map(|a| a.to_vec()).collect(),
+                pending: VecDeque::new(),
+                sent: Vec::new(),
+                target: Target::Tcp("test:1".into()),
+                serial: false,
+                settings: LineSettings::mbus(2400),
+            }
         }
     }
 
@@ -302,14 +329,15 @@ mod tests {
             }
             Ok(n)
         }
-        fn set_line(&mut self, _: LineSettings) -> Result<()> {
+        fn set_line(&mut self, settings: LineSettings) -> Result<()> {
+            self.settings = settings;
             Ok(())
         }
         fn line(&self) -> LineSettings {
-            LineSettings::mbus(2400)
+            self.settings
         }
         fn changes_line(&self) -> bool {
-            false
+            self.serial
         }
         fn discard_input(&mut self) -> Result<()> {
             self.pending.clear();
@@ -374,5 +402,24 @@ mod tests {
         let e = read::read(&mut bus, &read::Slave::Primary(4)).expect_err("stopped");
         assert_eq!(e.code(), "timeout");
         assert!(e.to_string().starts_with("bus A, address 4: the meter stopped answering"), "{e}");
+    }
+
+    #[test]
+    fn a_slave_is_switched_to_another_baud_rate_on_a_serial_line_only() {
+        let mut port = Scripted::new(&[&[0xE5]]);
+        port.serial = true;
+        let mut bus = Bus::new(&mut port, LineConfig::new(2400), "bus A");
+        bus.set_slave_baud(5, 9600).expect("switched");
+        assert_eq!(bus.config.baud, 9600);
+        assert_eq!(port.settings.baud, 9600);
+        assert_eq!(port.sent, vec![frames::set_baud_rate(5, 9600).expect("frame").to_vec()]);
+        let mut port = Scripted::new(&[&[0xE5]]);
+        let mut bus = Bus::new(&mut port, LineConfig::new(2400), "bus A");
+        assert_eq!(bus.set_slave_baud(5, 9600).expect_err("tcp").code(), "bad_input");
+        let mut port = Scripted::new(&[]);
+        port.serial = true;
+        let mut bus = Bus::new(&mut port, LineConfig { retries: 0, ..LineConfig::new(2400) }, "bus A");
+        assert_eq!(bus.set_slave_baud(5, 9600).expect_err("silent").code(), "no_answer");
+        assert_eq!(port.settings.baud, 2400, "the line stays at its speed");
     }
 }

@@ -103,12 +103,15 @@ pub fn run(command: MbusCommand) -> Result<(), Failure> {
             let mut port = line.open()?;
             let name = line.target().name().to_string();
             let mut bus = Bus::new(port.as_mut(), line.config(), name);
-            let mut print = |_: scan::ScanProgress, find: Option<&scan::Found>| {
+            let mut bar = crate::progress::Bar::new(if secondary { "Secondary search" } else { "Primary scan" });
+            let mut print = |p: scan::ScanProgress, find: Option<&scan::Found>| {
                 if let Some(f) = find {
                     println!("{}", serde_json::to_string(f).unwrap_or_default());
                 }
+                bar.set(p.done, p.total);
             };
             let found = if secondary { scan::secondary(&mut bus, &mut print)? } else { scan::primary(&mut bus, first, last, &mut print)? };
+            bar.finish();
             for f in found.iter().filter(|f| f.problem.is_some()) {
                 let at = f.primary.map(|a| a.to_string()).or_else(|| f.mask.clone()).unwrap_or_default();
                 eprintln!("address {at}: {}", f.problem.map_or("", |p| p.words()));

@@ -471,8 +471,10 @@ mod tests {
 
     #[test]
     fn identity_more_records_and_fixed_format() {
-        // libmbus test frame GWF-MTKcoder (public), one record set, no DIF 1F.
-        let f = hex::decode("681B1B6808017207201800E61E35074C0000000C78072018000C16690200009616").expect("hex");
+        // A water meter's answer: id 00182007, GWF, version 35, water; fabrication number
+        // and volume records, no DIF 1F.
+        let data = [0x07, 0x20, 0x18, 0x00, 0xE6, 0x1E, 0x35, 0x07, 0x4C, 0, 0, 0, 0x0C, 0x78, 0x07, 0x20, 0x18, 0x00, 0x0C, 0x13, 0x45, 0x23, 0x01, 0x00];
+        let f = long_frame(0x08, 1, CI_VARIABLE, &data).expect("frame");
         let who = identity(&f).expect("identity");
         assert_eq!((who.primary, who.id.as_str(), who.manufacturer.as_str(), who.version, who.medium), (1, "00182007", "GWF", 0x35, 7));
         assert_eq!(who.address.text(), "00182007E61E3507");
@@ -480,14 +482,16 @@ mod tests {
         let more = with_more_records_follow(&f).expect("more");
         assert_eq!(more_records_follow(&more), Ok(true));
         assert!(crate::decode(&more, None).is_ok());
-        // libmbus manual_frame2: fixed format, BCD counters 1 and 135, water.
-        let f = hex::decode("68131368080573785634120A00E97E01000000350100003C16").expect("hex");
+        // A fixed-format answer: id 87654321, access number 3, BCD counters 42 and 1234, water
+        // (medium 0111: its low bits in the first unit byte, its high bits in the second).
+        let data = [0x21, 0x43, 0x65, 0x87, 3, 0x00, 0xE9, 0x7E, 0x42, 0, 0, 0, 0x34, 0x12, 0, 0];
+        let f = long_frame(0x08, 5, CI_FIXED, &data).expect("frame");
         let fixed = fixed_answer(&f).expect("fixed");
-        assert_eq!((fixed.id.as_str(), fixed.access_number, fixed.medium, fixed.counters), ("12345678", 10, 7, [Some(1), Some(135)]));
+        assert_eq!((fixed.id.as_str(), fixed.access_number, fixed.medium, fixed.counters), ("87654321", 3, 7, [Some(42), Some(1234)]));
         assert_eq!(more_records_follow(&f), Ok(false));
         assert_eq!(identity(&f).map(|i| i.medium), Ok(7));
         let t = crate::decode(&f, None).expect("CI 73 decodes");
-        assert_eq!((t.address.id.as_str(), t.records.len()), ("12345678", 2));
-        assert_eq!(crate::peek_address(&f).map(|a| a.id), Ok("12345678".to_string()));
+        assert_eq!((t.address.id.as_str(), t.records.len()), ("87654321", 2));
+        assert_eq!(crate::peek_address(&f).map(|a| a.id), Ok("87654321".to_string()));
     }
 }

@@ -223,6 +223,30 @@ impl ReadReport {
     }
 }
 
+/// The buses a scan or a read of this process is using: one at a time on a line (a second
+/// master on the same wires would only make collisions).
+static BUSY: std::sync::Mutex<Vec<i64>> = std::sync::Mutex::new(Vec::new());
+
+/// Holds bus `id` for one scan or read; released on drop.
+struct Hold(i64);
+
+impl Hold {
+    fn take(bus: &Bus) -> Result<Hold> {
+        let mut busy = BUSY.lock().unwrap_or_else(|p| p.into_inner());
+        if busy.contains(&bus.id) {
+            return Err(Error::bad_input("bus", format!("the bus {} is in use by a scan or a read: wait until it ends", bus.name)));
+        }
+        busy.push(bus.id);
+        Ok(Hold(bus.id))
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        BUSY.lock().unwrap_or_else(|p| p.into_inner()).retain(|b| *b != self.0);
+    }
+}
+
 fn target_of(bus: &Bus) -> Target {
     if bus.transport == "tcp" {
         Target::Tcp(bus.target.clone())
@@ -250,6 +274,7 @@ pub fn read_bus(store: &Store, session: &Session, bus_id: i64, address: Option<&
             return Err(Error::not_found(format!("address {a} on bus {}", bus.name)));
         }
     }
+    let _hold = Hold::take(&bus)?;
     let mut port = port::open(&target_of(&bus), LineSettings::mbus(bus.baud), Duration::from_secs(5))?;
     let mut line = Line::new(port.as_mut(), config_of(&bus), bus.name.clone());
     let mut report = ReadReport::default();
@@ -316,7 +341,7 @@ pub fn read_all(store: &Store, session: &Session, now: i64) -> Result<ReadReport
 fn read_into(store: &Store, session: &Session, bus: &Bus, now: i64, report: &mut ReadReport) -> Result<()> {
     match read_bus(store, session, bus.id, None, now) {
         Ok(r) => report.meters.extend(r.meters),
-        Err(e @ Error::Port { .. }) => {
+        Err(e @ (Error::Port { .. } | Error::BadInput { .. })) => {
             for m in table::meters_of(&*store.reader()?, bus.id)? {
                 let error = Some(ReadError { code: e.code().into(), message: e.to_string() });
                 report.meters.push(MeterRead { bus: bus.name.clone(), address: m.address, telegrams: 0, readings: 0, error, retried: false });
@@ -353,6 +378,7 @@ pub fn scan_bus(store: &Store, session: &Session, bus_id: i64, secondary: bool, 
     session.permit(Permission::Import)?;
     let bus = table::get(&*store.reader()?, bus_id)?.ok_or_else(|| Error::not_found(format!("bus {bus_id}")))?;
     let kind = if secondary { "secondary" } else { "primary" };
+    let _hold = Hold::take(&bus)?;
     table::scan_started(&store.writer(), bus_id, kind, now)?;
     let outcome = (|| -> Result<Vec<Found>> {
         let mut port = port::open(&target_of(&bus), LineSettings::mbus(bus.baud), Duration::from_secs(5))?;
@@ -420,6 +446,11 @@ mod tests {
         assert_eq!(meters.iter().map(|m| m.address.as_str()).collect::<Vec<_>>(), vec!["5", "87654321FFFFFFFF"]);
         assert_eq!(meters[0].serial.as_deref(), Some("12345678"), "put in the park");
         assert_eq!(meters[1].meter_id, None);
+        // A bus in use by a scan or a read is not used twice at once.
+        let held = Hold::take(&table::get(&store.reader().expect("r"), bus.id).expect("get").expect("bus")).expect("hold");
+        let e = read_bus(&store, &manager, bus.id, None, 20).expect_err("busy");
+        assert!(e.to_string().contains("the bus A is in use"), "{e}");
+        drop(held);
         // The scheduler's slot is claimed once.
         assert!(table::claim_slot(&store.writer(), bus.id, 3600).expect("claim"));
         assert!(!table::claim_slot(&store.writer(), bus.id, 3600).expect("again"));

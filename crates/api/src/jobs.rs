@@ -1,6 +1,6 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
 //! (watched customers-and-meters folders, the network check for silent gateways and
-//! meters, alarm notifications, scheduled billing exports)
+//! meters, alarm notifications, scheduled billing exports, wired M-Bus buses due a read)
 //! as the system user; and the MQTT sources receive all the time they are open. Started by the adapters that stay open (`releve serve`, the desktop
 //! window); `releve park import-folder`, `releve notify run` and `releve jobs run` do the
 //! same from cron or Task Scheduler when the app is closed (the exports' runs are claimed
@@ -24,6 +24,8 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     // Notifications and exports run even when a folder import failed.
     let notified = releve_core::notify::notify_run(store, clock());
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
+    // Wired M-Bus buses whose hourly or daily slot has come (a failed meter tried once more).
+    let wired = releve_core::mbus_master::buses::read_due(store, &system, clock());
     let imported = imported?;
     let delivered = delivered?;
     checked?;
@@ -36,10 +38,22 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     if report.failed() > 0 {
         problems.push(format!("{} scheduled export run(s) failed; see the export log", report.failed()));
     }
+    let folders_refused = !problems.is_empty();
+    match wired {
+        Ok(r) => problems.extend(r.meters.iter().filter_map(|m| m.error.as_ref().map(|e| format!("M-Bus {}", e.message)))),
+        Err(e) => problems.push(format!("M-Bus buses not read: {e}")),
+    }
     if problems.is_empty() {
         return Ok(());
     }
-    Err(ApiError::new(if report.failed() > 0 { "export_failed" } else { "folder_refused" }, problems.join("; ")))
+    let code = if report.failed() > 0 {
+        "export_failed"
+    } else if folders_refused {
+        "folder_refused"
+    } else {
+        "mbus_read_failed"
+    };
+    Err(ApiError::new(code, problems.join("; ")))
 }
 
 /// How this process signs the export runs it makes.
@@ -127,5 +141,50 @@ mod tests {
         let file = out.join("liste-2026-01-01_2026-01-01.csv");
         let content = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert!(content.ends_with("0\r\n"), "an empty park: the trailer counts 0 records: {content:?}");
+    }
+
+    #[test]
+    fn a_tick_reads_the_mbus_bus_due_once_an_hour_and_reports_the_failed_meter() {
+        use releve_sim::mbus::{Behaviour, Config, MeterConfig};
+        use std::sync::atomic::{AtomicI64, Ordering};
+        // A water meter 00182007 (GWF) with its volume at 1; 2 silent.
+        let data = [0x07, 0x20, 0x18, 0x00, 0xE6, 0x1E, 0x35, 0x07, 0x4C, 0, 0, 0, 0x0C, 0x13, 0x45, 0x23, 0x01, 0x00];
+        let frame = hex::encode(mbus::master::long_frame(0x08, 1, 0x72, &data).expect("frame"));
+        let meters = vec![
+            MeterConfig { primary: 1, frames: vec![frame.clone()], ..MeterConfig::default() },
+            MeterConfig { primary: 2, id: Some("22222222".into()), frames: vec![frame], behaviour: Behaviour::Silent, ..MeterConfig::default() },
+        ];
+        let address = releve_sim::mbus::start_tcp(&Config { baud: 38400, echo: false, meters }).expect("simulator");
+        let dir = tempfile::tempdir().expect("tmp");
+        let at = Arc::new(AtomicI64::new(1_767_258_000));
+        let now = at.clone();
+        let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
+        let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
+        let token = crate::test_manager(&ctx, "en", 0);
+        let bus = ctx
+            .call(Some(&token), "mbus_bus_save", json!({"name": "Sous-sol", "transport": "tcp", "target": address.to_string(), "baud": 38400, "schedule": "hourly"}))
+            .expect("bus");
+        let found = json!([{"address": "1"}, {"address": "2"}]);
+        ctx.call(Some(&token), "mbus_add_found", json!({"bus_id": bus["id"], "found": found})).expect("meters");
+
+        let e = tick(ctx.store(), &clock, "test").expect_err("meter 2 is silent");
+        assert_eq!(e.code, "mbus_read_failed");
+        assert!(e.message.contains("Sous-sol, address 2: no answer"), "{}", e.message);
+        let answers = ctx.call(Some(&token), "mbus_last_answers", json!({"bus_id": bus["id"]})).expect("answers");
+        assert_eq!(answers["meters"][0]["frames"].as_array().map(Vec::len), Some(1), "{answers}");
+        assert_eq!(answers["meters"][0]["decoded"][0]["id"], "00182007");
+        assert_eq!(answers["meters"][1]["error_code"], "no_answer");
+        let first = answers["meters"][0]["answer_at"].clone();
+        // The same hour: not read again. The next hour: read again.
+        at.fetch_add(600, Ordering::SeqCst);
+        let _ = tick(ctx.store(), &clock, "test");
+        let answers = ctx.call(Some(&token), "mbus_last_answers", json!({"bus_id": bus["id"]})).expect("answers");
+        assert_eq!(answers["meters"][0]["answer_at"], first);
+        at.fetch_add(3600, Ordering::SeqCst);
+        let _ = tick(ctx.store(), &clock, "test");
+        let answers = ctx.call(Some(&token), "mbus_last_answers", json!({"bus_id": bus["id"]})).expect("answers");
+        assert_ne!(answers["meters"][0]["answer_at"], first);
+        let page = ctx.call(Some(&token), "meters_list", json!({"search": "00182007"})).expect("list");
+        assert_eq!(page["total"], 1, "the meter read went into the park: {page}");
     }
 }

@@ -11,6 +11,7 @@ mod gateways;
 pub mod jobs;
 mod lorawan;
 mod live;
+mod mbus;
 mod notify;
 mod objects;
 mod optical;
@@ -48,7 +49,7 @@ impl ApiError {
     pub fn http_status(&self) -> u16 {
         match self.code.as_str() {
             "internal" | "store" | "io" | "migration" | "render" => 500,
-            "send" | "port" => 502,
+            "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
             "forbidden" => 403,
@@ -88,6 +89,7 @@ impl From<releve_core::Error> for ApiError {
             releve_core::Error::Folder { rule, folder } => Some(serde_json::json!({"code": rule.code(), "folder": folder})),
             releve_core::Error::Port { port, reason } => Some(serde_json::json!({"port": port, "reason": reason})),
             releve_core::Error::Optical { port, reason, .. } => Some(serde_json::json!({"port": port, "reason": reason})),
+            releve_core::Error::Mbus { bus, address, detail, .. } => Some(serde_json::json!({"bus": bus, "address": address, "detail": detail})),
             releve_core::Error::Encoding { file, problem, .. } => {
                 Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
             }

@@ -10,11 +10,14 @@
 //!   releve-bench ingest --lines 300000 --soak-seconds 600 --soak-rate 2000   HTTP push, MQTT and a drop folder at once vs the file import; soak
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
 //!   releve-bench optical --readouts 10 --parse 20000     optical readouts over a socat pty vs the wire time; readout parsing and capture import
+//!   releve-bench mbus                                    M-Bus primary scan and secondary search on the simulator vs the line's minimum
 
 mod export;
 mod ingest;
 mod live;
 mod lookups;
+#[path = "mbus.rs"]
+mod mbus_master;
 mod network;
 mod mqtt;
 mod optical;
@@ -116,6 +119,9 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u32,
     },
+    /// Wired M-Bus on the simulator: primary scan of 0-250 and secondary search of 20 meters
+    /// at 2,400 and 9,600 baud, next to the theoretical minimum.
+    Mbus,
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -149,6 +155,7 @@ fn main() {
         Command::Ingest { lines, soak_seconds, soak_rate } => ingest::run(lines, soak_seconds, soak_rate),
         Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
         Command::Optical { readouts, parse } => optical::run(readouts, parse),
+        Command::Mbus => mbus_master::run(),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -3,6 +3,7 @@
 
 mod events;
 mod log;
+mod mbus;
 mod progress;
 mod serve;
 
@@ -101,6 +102,11 @@ enum Command {
     Optical {
         #[command(subcommand)]
         command: OpticalCommand,
+    },
+    /// Wired M-Bus: Relevé as the master of a bus (scan, read a meter, read every bus).
+    Mbus {
+        #[command(subcommand)]
+        command: mbus::MbusCommand,
     },
     /// Decode one telegram and print it as JSON.
     Decode {
@@ -727,6 +733,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sources { command } => sources(command),
+        Command::Mbus { command } => mbus::run(command),
         Command::Lorawan { command: LorawanCommand::Devices { command } } => lorawan_devices(command),
         Command::Decode { key, previous, explain, hex } => {
             let v = releve_api::commands::decode(&hex, key.as_deref(), &previous, explain)?;

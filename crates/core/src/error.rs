@@ -68,6 +68,11 @@ pub enum Error {
     /// `optical_wrong_bcc`, `optical_unknown_baud`, `optical_truncated`, ...).
     #[error("optical readout on {port}: {reason}")]
     Optical { port: String, problem: &'static str, reason: String },
+    /// An M-Bus slave that did not answer as it should: `problem` is `no_answer`, `collision`,
+    /// `checksum`, `timeout` or `truncated` (the code, for the UI to word), naming the bus and
+    /// the address (primary `5` or secondary `12345678...`).
+    #[error("{bus}, address {address}: {}{}", crate::mbus_master::Problem::words(*problem), if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
+    Mbus { problem: crate::mbus_master::Problem, bus: String, address: String, detail: String },
 }
 
 impl Error {
@@ -104,6 +109,7 @@ impl Error {
             Error::Folder { .. } => "bad_input",
             Error::Port { .. } => "port",
             Error::Optical { problem, .. } => problem,
+            Error::Mbus { problem, .. } => problem.code(),
         }
     }
 

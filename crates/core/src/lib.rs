@@ -22,6 +22,7 @@ pub mod keys;
 pub mod lorawan;
 pub mod live;
 pub mod map;
+pub mod mbus_master;
 pub mod meters;
 pub mod model;
 pub mod mqtt;

@@ -49,6 +49,9 @@ pub fn peek_address(frame: &[u8]) -> Result<Address, DecodeError> {
     let link = link::parse(frame)?;
     let mut best = link_raw(link.address);
     let (mut ci, mut rest) = split_ci(&link.apdu)?;
+    if matches!(link.address, LinkAddress::Wired { .. }) && ci == crate::master::CI_FIXED {
+        return crate::master::fixed_telegram(rest).map(|t| t.address);
+    }
     if ell::is_ell(ci) {
         let (e, after) = ell::parse(ci, rest)?;
         if let Some(a) = e.address {
@@ -255,6 +258,10 @@ fn decode_link(
     });
     let mut at_ci: &[u8] = &link.apdu;
     let (mut ci, mut rest) = split_ci(at_ci)?;
+    if matches!(link.address, LinkAddress::Wired { .. }) && ci == crate::master::CI_FIXED {
+        trace.note("tpl", Some(ci), || "fixed-format answer: id, access number, status, medium and units, two counters".into());
+        return Ok((crate::master::fixed_telegram(rest)?, Vec::new()));
+    }
     let mut ell_access: Option<u8> = None;
     let mut ell_security: Option<(SecurityMode, SecurityStatus)> = None;
     let opened: Vec<u8>;

@@ -55,6 +55,7 @@ mod tpl;
 mod tplsec;
 mod trace;
 mod vif;
+pub mod master;
 mod wired;
 
 pub use address::{manufacturer_code, manufacturer_letters, Address};

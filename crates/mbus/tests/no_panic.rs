@@ -96,3 +96,49 @@ proptest! {
         exercise(&f);
     }
 }
+
+/// The master's readers on anything a bus may bring back: never a panic, and what they build
+/// always parses.
+fn exercise_master(bytes: &[u8]) {
+    use mbus::master;
+    let _ = master::frame_length(bytes);
+    let _ = master::identity(bytes);
+    let _ = master::more_records_follow(bytes);
+    let _ = master::fixed_answer(bytes);
+    if let Some(more) = master::with_more_records_follow(bytes) {
+        let _ = master::more_records_follow(&more);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let _ = master::SecondaryMask::parse(text);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn master_readers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        exercise_master(&bytes);
+    }
+
+    #[test]
+    fn master_readers_on_long_frames_never_panic(
+        ci in prop::sample::select(vec![0x72u8, 0x73, 0x76, 0x52, 0x51]),
+        a in any::<u8>(),
+        data in proptest::collection::vec(any::<u8>(), 0..252),
+    ) {
+        if let Some(f) = mbus::master::long_frame(0x08, a, ci, &data) {
+            exercise_master(&f);
+            let _ = decode(&f, None);
+        }
+    }
+
+    #[test]
+    fn masks_round_trip(data in any::<[u8; 8]>(), text in "[0-9F]{8}[0-9A-F]{8}") {
+        let m = mbus::master::SecondaryMask::from_select_data(data);
+        prop_assert_eq!(mbus::master::SecondaryMask::from_select_data(m.select_data()), m);
+        let parsed = mbus::master::SecondaryMask::parse(&text).expect("16 characters");
+        prop_assert_eq!(parsed.text(), text);
+        prop_assert!(mbus::parse_wired_frame(&mbus::master::select(&parsed)).is_ok());
+    }
+}

@@ -487,7 +487,7 @@ fn implausible(at: i64, window: Window, tz: Tz) -> String {
 }
 
 /// The meter's current date-time record (storage 0), a local time.
-fn meter_time(t: &mbus::Telegram) -> Option<chrono::NaiveDateTime> {
+pub(crate) fn meter_time(t: &mbus::Telegram) -> Option<chrono::NaiveDateTime> {
     let record = t.records.iter().find(|r| {
         r.quantity == mbus::Quantity::DateTime && r.storage == 0 && r.function == mbus::Function::Instantaneous
     })?;

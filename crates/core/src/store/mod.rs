@@ -39,6 +39,7 @@ pub mod keys;
 mod label;
 pub mod layouts;
 pub mod lorawan;
+pub mod mbus;
 pub mod meters;
 mod migrate;
 pub mod notify;

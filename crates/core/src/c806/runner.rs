@@ -362,7 +362,7 @@ impl<'a> Gateway<'a> {
                 self.link = None;
                 let gid = self.gid();
                 let words = match code {
-                    "mqtt_tls" => format!("gateway {gid}: the TLS connection failed (certificate refused or not trusted): {message}"),
+                    "mqtt_tls" => format!("gateway {gid}: the broker refused the gateway's certificate, or its own is not trusted (TLS): {message}"),
                     "mqtt_closed" => format!("gateway {gid}: the broker closed the connection (certificate or client id refused?): {message}"),
                     _ => format!("gateway {gid}: {message}"),
                 };

@@ -125,6 +125,9 @@ pub(crate) fn connection_code(e: &rumqttc::ConnectionError) -> &'static str {
         std::io::ErrorKind::TimedOut => "mqtt_timeout",
         _ => "mqtt_network",
     };
+    if e.to_string().contains("fatal alert") {
+        return "mqtt_tls"; // the TLS peer refused us (a certificate it does not trust), however wrapped
+    }
     match e {
         ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => "mqtt_refused_login",
         ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => "mqtt_refused_client_id",

@@ -9,7 +9,9 @@
 //!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
 //!   releve-bench ingest --lines 300000 --soak-seconds 600 --soak-rate 2000   HTTP push, MQTT and a drop folder at once vs the file import; soak
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
+//!   releve-bench c806 --seconds 600 --sdps 2              C8/06 gateway: 4-second cadence (jitter p99), replay after a 1-hour cut
 
+mod c806;
 mod export;
 mod ingest;
 mod live;
@@ -114,6 +116,14 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u32,
     },
+    /// The Elia C8/06 gateway: the 4-second cadence over `seconds` (every slot sent, the
+    /// delay from the slot, p99) and the buffer's replay after a simulated 1-hour cut.
+    C806 {
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        sdps: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -138,6 +148,7 @@ fn main() {
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
         Command::Ingest { lines, soak_seconds, soak_rate } => ingest::run(lines, soak_seconds, soak_rate),
         Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
+        Command::C806 { seconds, sdps } => c806::run(seconds, sdps),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -24,6 +24,7 @@ import * as sourcesView from "./views/sources.js";
 import * as lorawanView from "./views/lorawan.js";
 import * as liveView from "./views/live.js";
 import * as gatewaysView from "./views/gateways.js";
+import * as c806View from "./views/c806.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -40,6 +41,7 @@ export const SECTIONS = [
   { id: "sources", hash: "#/sources", icon: "upload", label: "nav.sources", desc: "nav.desc.sources", perm: "view" },
   { id: "lorawan", hash: "#/lorawan", icon: "antenna", label: "nav.lorawan", desc: "nav.desc.lorawan", perm: "view" },
   { id: "gateways", hash: "#/gateways", icon: "antenna", label: "nav.gateways", desc: "nav.desc.gateways", perm: "view" },
+  { id: "c806", hash: "#/c806", icon: "antenna", label: "nav.c806", desc: "nav.desc.c806", perm: "view" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
   { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
@@ -112,6 +114,7 @@ function resolve(parts) {
   if (a === "lorawan") return { view: lorawanView, section: "lorawan" };
   if (a === "live") return { view: liveView, section: "live" };
   if (a === "gateways") return { view: gatewaysView, section: "gateways" };
+  if (a === "c806") return { view: c806View, section: "c806" };
   if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
   if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

@@ -163,8 +163,9 @@ pub fn run(seconds: u64, sdps: u32) -> Res {
     stop.store(true, Ordering::Relaxed);
     let _ = thread.join();
 
-    // 2. Replay after a simulated 1-hour cut: 900 slots x SDPs waiting.
-    let end = (chrono::Utc::now().timestamp_millis() / 4000) * 4000;
+    // 2. Replay after a simulated 1-hour cut: 900 slots x SDPs waiting (the hour before the
+    // cadence run, so none collides with a value it stored).
+    let end = first_slot;
     let mut backlog = Vec::new();
     for slot in 0..900 {
         for i in 0..sdps {
@@ -185,10 +186,10 @@ pub fn run(seconds: u64, sdps: u32) -> Res {
     std::thread::sleep(Duration::from_millis(500));
     let text = std::fs::read_to_string(&heard).unwrap_or_default();
     let messages = text.lines().skip(lines_before).filter(|l| l.contains("\"AFRR\"")).count();
-    let minimum = (f64::from(sdps) * (900.0 / 15.0)).ceil();
+    let minimum = f64::from(sdps) * (900.0f64 / 15.0).ceil();
     println!(
-        "C8/06 replay after a 1-hour cut: {waiting} values waiting ({sdps} SDP(s) x 900 slots, less those the cadence run had stored, plus the live ones) sent in {took:.1} s in {messages} messages \
-         ({:.2} messages/s, {:.1} values/s); the limit: 1 message/s x 15 values = {minimum:.0} s at least for the backlog",
+        "C8/06 replay after a 1-hour cut: {waiting} values waiting ({sdps} SDP(s) x 900 slots; the live values of the replay's time come on top) sent in {took:.1} s in {messages} messages \
+         ({:.2} messages/s, {:.1} values/s); the limit, 1 message/s of at most 15 values of one SDP: {minimum:.0} messages, {minimum:.0} s at least for the backlog",
         messages as f64 / took,
         waiting as f64 / took
     );

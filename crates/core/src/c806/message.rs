@@ -261,4 +261,35 @@ mod tests {
         assert_eq!(batch.len(), 15);
         assert!(batch.iter().all(|b| b.sdp == "A") && batch.last().map(|b| b.mts) == Some(56_000));
     }
+
+    #[test]
+    fn key_messages_in_both_shapes_and_a_key_that_does_not_decrypt() {
+        use rsa::pkcs8::EncodePrivateKey;
+        let mut rng = rand::thread_rng();
+        let der = |k: &rsa::RsaPrivateKey| k.to_pkcs8_der().expect("der").as_bytes().to_vec();
+        let mine = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("key");
+        let other = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("key");
+        let private = crypto::PrivateKey::from_pkcs8(&der(&mine)).expect("pkcs8");
+        let public = private.public();
+        let key = [9u8; 16];
+        // The whole description encrypted (OAEP-SHA256), the key in base64 inside.
+        let desc = json!({"MT": "AFRR", "KEY": B64.encode(key), "KV": 4, "KT": "AES", "VF": 1000, "VT": 130_000_000});
+        let sealed = public.encrypt(&mut rng, rsa::Oaep::new::<sha2::Sha256>(), desc.to_string().as_bytes()).expect("encrypt");
+        let msg = json!({"MT": "ENCRYPTIONKEY", "Body": B64.encode(&sealed)}).to_string();
+        let want = Key { version: 4, mt: "AFRR".into(), key, key_type: "AES".into(), valid_from: unix_ms(1000), valid_to: unix_ms(130_000_000) };
+        assert_eq!(incoming(msg.as_bytes(), Some(&private)).expect("opens"), Incoming::Key(want.clone()));
+        // Only the key encrypted (PKCS#1 v1.5, the raw 16 bytes), the rest in clear.
+        let sealed = public.encrypt(&mut rng, rsa::Pkcs1v15Encrypt, &key).expect("encrypt");
+        let msg = json!({"MT": "ENCRYPTION KEY", "Body": {"KEY": B64.encode(&sealed), "KV": 4, "KT": "AES", "VF": 1000, "VT": 130_000_000}}).to_string();
+        assert_eq!(incoming(msg.as_bytes(), Some(&private)).expect("opens"), Incoming::Key(want));
+        // Encrypted for another certificate: said, nothing taken.
+        let sealed = other.to_public_key().encrypt(&mut rng, rsa::Oaep::new::<sha1::Sha1>(), desc.to_string().as_bytes()).expect("encrypt");
+        let msg = json!({"MT": "ENCRYPTIONKEY", "Body": B64.encode(&sealed)}).to_string();
+        let e = incoming(msg.as_bytes(), Some(&private)).expect_err("not ours").to_string();
+        assert!(e.contains("does not decrypt"), "{e}");
+        let e = incoming(br#"{"MT":"ENCRYPTIONKEY","Body":"not base64!"}"#, Some(&private)).expect_err("garbage").to_string();
+        assert!(e.contains("base64"), "{e}");
+        let e = incoming(br#"{"MT":"ENCRYPTIONKEY"}"#, None).expect_err("no certificate").to_string();
+        assert!(e.contains("no certificate"), "{e}");
+    }
 }

@@ -79,7 +79,8 @@ struct Link {
     inflight: Option<(Vec<i64>, Option<u16>, Instant, i64)>,
     last_publish: Option<Instant>,
     last_request: Option<Instant>,
-    answers: Vec<(i64, String)>,
+    /// Heartbeats to answer: their MID and whether they asked for the versions.
+    answers: Vec<(i64, bool)>,
 }
 
 /// Run the gateway until `stop`: idle while no gateway is configured and enabled.
@@ -390,14 +391,12 @@ impl<'a> Gateway<'a> {
                     eprintln!("releve: C8/06 gateway {gid}: the platform asks for a clock synchronisation (NTP): check this computer's time service");
                     let _ = db::set_clock_sync(&self.store.writer(), now / 1000);
                 }
-                let versions = gwv.then_some((self.opts.software.as_str(), self.opts.firmware.as_str()));
-                let answer = message::heartbeat_answer(mid, &gid, now, versions);
                 let h = db::Heartbeat { mid, received_at: now, ts_asked: ts, gwv_asked: gwv, answered_at: None };
                 if let Err(e) = db::add_heartbeat(&self.store.writer(), &h) {
                     eprintln!("releve: C8/06 gateway {gid}: cannot log heartbeat {mid}: {e}");
                 }
                 if let Some(link) = self.link.as_mut() {
-                    link.answers.push((mid, answer));
+                    link.answers.push((mid, gwv));
                 }
             }
             Ok(message::Incoming::Other(mt)) => eprintln!("releve: C8/06 gateway {gid}: a message of type '{mt}' ignored"),
@@ -431,11 +430,10 @@ impl<'a> Gateway<'a> {
         }
         let now = (self.clock)();
         let topic = config.topic_up.clone();
-        let (payload, seqs, answered) = if let Some((mid, answer)) = link.answers.first().cloned() {
-            link.answers.remove(0);
+        let (payload, seqs, answered) = if !link.answers.is_empty() {
+            let (mid, gwv) = link.answers.remove(0);
             // The CTS of the answer is its sending time.
-            let v: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-            let versions = v.get("Body").map(|_| (self.opts.software.as_str(), self.opts.firmware.as_str()));
+            let versions = gwv.then_some((self.opts.software.as_str(), self.opts.firmware.as_str()));
             (message::heartbeat_answer(mid, &config.gid, now, versions), Vec::new(), Some(mid))
         } else {
             let keys = match self.store.reader().and_then(|c| db::keys(&c)) {

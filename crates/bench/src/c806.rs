@@ -179,7 +179,7 @@ pub fn run(seconds: u64, sdps: u32) -> Res {
     let (s, st) = (store.clone(), stop.clone());
     let started = Instant::now();
     let thread = std::thread::spawn(move || runner::run(&s, &runner::Options::default(), &runner::system_ms(), &st));
-    wait_for("the buffer sent", Duration::from_secs(3600), || db::buffered(&*store.reader().expect("reader")).map_or(false, |b| b.0 <= i64::from(sdps)))?;
+    wait_for("the buffer sent", Duration::from_secs(3600), || db::buffered(&store.reader().expect("reader")).is_ok_and(|b| b.0 <= i64::from(sdps)))?;
     let took = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let _ = thread.join();

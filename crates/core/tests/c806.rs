@@ -33,14 +33,14 @@ fn five_days_of_values_survive_a_restart_and_leave_in_order() {
         tx.commit().expect("commit");
     }
     let store = Store::open(&path).expect("reopen");
-    let (count, oldest) = db::buffered(&*store.reader().expect("reader")).expect("buffered");
+    let (count, oldest) = db::buffered(&store.reader().expect("reader")).expect("buffered");
     assert_eq!((count, oldest), (2 * slots, Some(start)), "five days kept across the restart");
     // The first 300 messages as the runner makes them: in order per SDP, none skipped.
     let mut last = std::collections::HashMap::new();
     let mut messages = 0;
     let mut values = 0;
     while messages < 300 {
-        let pending = db::unsent(&*store.reader().expect("reader"), 64).expect("unsent");
+        let pending = db::unsent(&store.reader().expect("reader"), 64).expect("unsent");
         let batch = next_batch(&pending, 2);
         if batch.is_empty() {
             break;
@@ -55,5 +55,5 @@ fn five_days_of_values_survive_a_restart_and_leave_in_order() {
         db::mark_sent(&store.writer(), &batch.iter().map(|v| v.seq).collect::<Vec<_>>(), start).expect("sent");
     }
     assert_eq!(values, 300 * 15, "15 values a message while catching up");
-    assert_eq!(db::buffered(&*store.reader().expect("reader")).expect("buffered").0, 2 * slots - values);
+    assert_eq!(db::buffered(&store.reader().expect("reader")).expect("buffered").0, 2 * slots - values);
 }

@@ -36,6 +36,9 @@ pub struct Gateway {
     pub clock_sync_at: Option<i64>,
 }
 
+/// A reading's value and time (Unix s).
+pub type Timed = (f64, i64);
+
 /// The runner's credentials: certificate chain (DER) and PKCS#8 private key.
 pub struct Credentials {
     pub chain: Vec<Vec<u8>>,
@@ -104,8 +107,9 @@ pub fn save_credentials(conn: &Connection, cred: &Credentials, subject: &str, no
 }
 
 pub fn credentials(conn: &Connection) -> Result<Option<Credentials>> {
-    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> =
-        conn.query_row("SELECT cert_chain, private_key FROM c806_gateway WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let row = conn
+        .query_row("SELECT cert_chain, private_key FROM c806_gateway WHERE id = 1", [], |r| Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?)))
+        .optional()?;
     let Some((Some(blob), Some(key))) = row else { return Ok(None) };
     let mut chain = Vec::new();
     let mut rest = blob.as_slice();
@@ -217,8 +221,8 @@ pub fn set_setpoints(conn: &Connection, ean: &str, feed_mw: Option<f64>, dpb: Op
 }
 
 /// A meter's latest P+ and P- (W) with their times (Unix s).
-pub fn latest_power(conn: &Connection, meter_id: i64) -> Result<(Option<(f64, i64)>, Option<(f64, i64)>)> {
-    let one = |reg: Register| -> Result<Option<(f64, i64)>> {
+pub fn latest_power(conn: &Connection, meter_id: i64) -> Result<(Option<Timed>, Option<Timed>)> {
+    let one = |reg: Register| -> Result<Option<Timed>> {
         Ok(conn
             .query_row(
                 "SELECT value, ts FROM readings WHERE meter_id = ?1 AND register = ?2 ORDER BY ts DESC LIMIT 1",

@@ -134,3 +134,59 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, no
     };
     NAMES.contains(&name).then(run)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Ctx;
+    use releve_core::access::{Permission, Role, Session};
+    use serde_json::json;
+
+    #[test]
+    fn settings_need_the_permission_are_checked_and_audited() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let ctx = Ctx::open(&dir.path().join("t.db")).expect("open");
+        let token = crate::test_manager(&ctx, "en", 0);
+        let call = |name: &str, args: serde_json::Value| ctx.call(Some(&token), name, args);
+        let gw = json!({"broker_url": "mqtt://127.0.0.1:1883", "gid": "GW1", "sid": "S1", "enabled": true});
+        let e = call("c806_gateway_save", gw).expect_err("plain MQTT");
+        assert!(e.code == "bad_input" && e.message.contains("MQTTS"), "{e:?}");
+        let e = call("c806_gateway_save", json!({"broker_url": "mqtts://h:8883", "gid": "GW/1", "sid": "S1"})).expect_err("a topic level in the GID");
+        assert!(e.message.contains("gid"), "{e:?}");
+        let e = call("c806_pfx_import", json!({"data": "AAAA", "password": "x"})).expect_err("before the settings");
+        assert_eq!(e.code, "bad_input");
+        let saved = call("c806_gateway_save", json!({"broker_url": "mqtts://h:8883", "gid": "GW1", "sid": "S1"})).expect("save");
+        assert_eq!(saved["config"]["topic_up"], "devices/GW1/messages/events/");
+        assert_eq!(saved["config"]["topic_down"], "devices/GW1/messages/devicebound/#");
+        let e = call("c806_pfx_import", json!({"data": "AAAA", "password": "x"})).expect_err("not a PFX");
+        assert!(e.message.contains("PFX"), "{e:?}");
+        let e = call("c806_sdp_save", json!({"ean": "5414"})).expect_err("short EAN");
+        assert!(e.message.contains("18 digits"), "{e:?}");
+        let e = call("c806_sdp_save", json!({"ean": "541449000000000017", "meter_id": 999})).expect_err("no such meter");
+        assert!(e.code == "not_found" && e.message.contains("541449000000000017"), "{e:?}");
+        call("c806_sdp_save", json!({"ean": "541449000000000017"})).expect("feed SDP");
+        let e = call("c806_sdp_save", json!({"ean": "541449000000000017"})).expect_err("twice");
+        assert!(e.message.contains("already"), "{e:?}");
+        let e = call("c806_setpoints", json!({"ean": "541449000000000017", "dpm_mw": 1e9})).expect_err("W sent as MW");
+        assert_eq!(e.code, "bad_input");
+        let sdp = call("c806_setpoints", json!({"ean": "541449000000000017", "dpm_mw": 1.5, "afrr_active": true})).expect("set-points");
+        assert_eq!((sdp["feed_mw"].as_f64(), sdp["afrr_active"].as_bool()), (Some(1.5), Some(true)));
+        let audit = releve_core::store::audit::latest(&ctx.store().reader().expect("reader"), 20).expect("audit");
+        for event in ["c806_gateway_save", "c806_sdp_save", "c806_setpoints"] {
+            assert!(audit.iter().any(|a| a.event == event && a.user == "m"), "{event} audited");
+        }
+
+        // A user may look, not change.
+        let system = Session::system("test");
+        let permit = system.permit(Permission::ManageUsers).expect("system");
+        let user = releve_core::store::users::NewUser { salt: None, login: "u", name: "U", role: Role::User, password: "pw", locale: "en" };
+        releve_core::access::create_user(ctx.store(), permit, &user, 0).expect("user");
+        let login = ctx.call(None, "login", json!({"login": "u", "password": "pw"})).expect("login");
+        let user_token = login["token"].as_str().expect("token").to_string();
+        let status = ctx.call(Some(&user_token), "c806_status", json!({})).expect("status");
+        assert_eq!(status["sdps"][0]["ean"], "541449000000000017");
+        let e = ctx.call(Some(&user_token), "c806_gateway_save", json!({"broker_url": "mqtts://h:8883", "gid": "GW2", "sid": "S1"})).expect_err("forbidden");
+        assert_eq!(e.code, "forbidden");
+        let e = ctx.call(Some(&user_token), "c806_gateway_get", json!({})).expect_err("forbidden");
+        assert_eq!(e.code, "forbidden");
+    }
+}

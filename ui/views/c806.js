@@ -98,10 +98,12 @@ export function render(root, ctx) {
         <p class="small">${esc(t("c806.catchingUp", { eta: fmtInt(Math.ceil(n / 15)) }))}</p>` : ""}
       ${n > 0 && !connected ? `<p class="small warn-text" data-testid="c806-waiting">${esc(t("c806.waitConnection"))}</p>` : ""}
       ${s.last_sent_at ? `<p class="small">${esc(t("c806.lastSent", { time: fmtDateTime(secs(s.last_sent_at)) }))}</p>` : `<p class="small muted">${esc(t("c806.nothingSent"))}</p>`}`;
+    const now = Date.now() / 1000;
     const rows = s.sdps.map((x) => editing === x.id ? formRow(x) : `<tr data-testid="c806-sdp" data-id="${x.id}">
       <td class="mono">${esc(x.ean)}</td>
       <td>${x.meter_id ? `<a href="#/meters/${x.meter_id}">${esc(t("c806.sdp.meter", { serial: x.meter_serial || String(x.meter_id) }))}</a>` : esc(t("c806.sdp.feed"))}</td>
-      <td class="num">${x.meter_id ? "—" : esc(x.feed_mw == null ? "—" : fmtNumber(x.feed_mw, 3))}</td>
+      <td class="num" data-testid="c806-dpm">${x.dpm_mw == null ? `<span class="warn-text" title="${esc(t("c806.sdp.noMeasureHelp"))}">${esc(t("c806.sdp.noMeasure"))}</span>`
+        : `${esc(fmtNumber(x.dpm_mw, 3))}<div class="small ${now - x.dpm_at > 60 ? "warn-text" : "muted"}">${esc(fmtDateTime(x.dpm_at))}</div>`}</td>
       <td class="num">${esc(x.dpb_mw == null ? t("c806.sdp.dpbDefault") : fmtNumber(x.dpb_mw, 3))}</td>
       <td>${esc(x.afrr_active ? "1" : "0")}</td><td class="num">${esc(fmtNumber(x.ps_mw || 0, 3))}</td>
       <td>${x.setpoints_at ? esc(fmtDateTime(x.setpoints_at)) : `<span class="muted">${esc(t("c806.sdp.never"))}</span>`}</td>

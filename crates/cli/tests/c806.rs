@@ -318,6 +318,9 @@ fn configure(db: &Path, pki: &Path, port: u16, gid: &str, pfx: &str) {
     releve(db, &["c806", "setpoints", "--ean", SDP_FEED, "--dpm", "1.5", "--dpb", "1.25", "--as", "1", "--ps", "0.2"]);
     let bad = releve_out(db, &["c806", "setpoints", "--ean", "541449000000009999", "--dpm", "1"]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("541449000000009999"), "an unknown SDP named");
+    let s = status(db);
+    let dpm: BTreeMap<String, Option<f64>> = s["sdps"].as_array().expect("sdps").iter().map(|x| (x["ean"].as_str().unwrap_or_default().to_string(), x["dpm_mw"].as_f64())).collect();
+    assert_eq!((dpm[SDP_METER], dpm[SDP_FEED]), (Some(2.0), Some(1.5)), "DPM: P+ 2.5 MW - P- 0.5 MW, and the feed: {s}");
     let shown = releve(db, &["c806", "status"]);
     assert!(!shown.contains("\"private_key\"") && !shown.contains("cert_chain") && !shown.contains("BEGIN"), "the key is never shown: {shown}");
 }

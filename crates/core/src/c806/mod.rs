@@ -220,7 +220,31 @@ pub struct Status {
     pub last_sent_at: Option<i64>,
     pub last_sent_mts: Option<i64>,
     pub heartbeats: Vec<db::Heartbeat>,
-    pub sdps: Vec<db::Sdp>,
+    pub sdps: Vec<SdpStatus>,
+}
+
+/// An SDP with the DPM the next slot would send and the time of its measure (Unix s): the
+/// linked meter's latest P+ and P- readings, or the power feed; None: nothing to send.
+#[derive(Debug, Clone, Serialize)]
+pub struct SdpStatus {
+    #[serde(flatten)]
+    pub sdp: db::Sdp,
+    pub dpm_mw: Option<f64>,
+    pub dpm_at: Option<i64>,
+}
+
+/// What DPM an SDP gives now (MW) and since when (Unix s).
+pub fn dpm(conn: &rusqlite::Connection, s: &db::Sdp) -> Result<Option<(f64, i64)>> {
+    Ok(match s.meter_id {
+        Some(m) => match db::latest_power(conn, m)? {
+            (None, None) => None,
+            (plus, minus) => {
+                let at = plus.map_or(i64::MIN, |p| p.1).max(minus.map_or(i64::MIN, |p| p.1));
+                Some(((plus.map_or(0.0, |p| p.0) - minus.map_or(0.0, |p| p.0)) / 1e6, at))
+            }
+        },
+        None => s.feed_mw.map(|v| (v, s.feed_at.unwrap_or(0))),
+    })
 }
 
 pub fn status(store: &Store, session: &Session, now: i64) -> Result<Status> {
@@ -238,7 +262,13 @@ pub fn status(store: &Store, session: &Session, now: i64) -> Result<Status> {
         last_sent_at: last.map(|l| l.0),
         last_sent_mts: last.map(|l| l.1),
         heartbeats: db::heartbeats(&conn, 20)?,
-        sdps: db::sdps(&conn)?,
+        sdps: db::sdps(&conn)?
+            .into_iter()
+            .map(|sdp| {
+                let now = dpm(&conn, &sdp)?;
+                Ok(SdpStatus { sdp, dpm_mw: now.map(|d| d.0), dpm_at: now.map(|d| d.1) })
+            })
+            .collect::<Result<_>>()?,
     })
 }
 

@@ -232,13 +232,7 @@ impl<'a> Gateway<'a> {
             let conn = self.store.reader()?;
             let mut out = Vec::new();
             for s in db::sdps(&conn)?.into_iter().filter(|s| s.enabled) {
-                let dpm = match s.meter_id {
-                    Some(m) => match db::latest_power(&conn, m)? {
-                        (None, None) => None,
-                        (plus, minus) => Some((plus.map_or(0.0, |p| p.0) - minus.map_or(0.0, |p| p.0)) / 1e6),
-                    },
-                    None => s.feed_mw,
-                };
+                let dpm = super::dpm(&conn, &s)?.map(|d| d.0);
                 let Some(dpm) = dpm else { continue };
                 out.push(db::Value {
                     seq: 0,

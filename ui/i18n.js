@@ -1117,6 +1117,12 @@ const fr = {
   "c806.pfxDone": "Certificat {subject} importé.",
   "c806.certificate": "Certificat : {subject} (importé le {time}). La clé privée reste dans la base et n’est jamais affichée.",
   "c806.noCertificate": "Aucun certificat importé.",
+  "c806.fallback": "Fichier de secours",
+  "c806.fallbackHelp": "Sur demande d’Elia (au plus 90 jours en arrière, à remettre dans les 5 jours ouvrables) : les valeurs 4 secondes de chaque SDP, envoyées ou non (CSV, jours UTC).",
+  "c806.fallbackFrom": "Du",
+  "c806.fallbackTo": "Au",
+  "c806.fallbackSave": "Enregistrer le fichier",
+  "c806.fallbackDone": "Fichier de secours enregistré : {n} valeurs.",
 };
 
 const en = {
@@ -2232,6 +2238,12 @@ const en = {
   "c806.pfxDone": "Certificate {subject} imported.",
   "c806.certificate": "Certificate: {subject} (imported {time}). The private key stays in the database and is never shown.",
   "c806.noCertificate": "No certificate imported.",
+  "c806.fallback": "Fallback file",
+  "c806.fallbackHelp": "When Elia asks (at most 90 days back, to be handed in within 5 working days): the 4-second values of each SDP, sent or not (CSV, UTC days).",
+  "c806.fallbackFrom": "From",
+  "c806.fallbackTo": "To",
+  "c806.fallbackSave": "Save the file",
+  "c806.fallbackDone": "Fallback file saved: {n} values.",
 };
 
 const dicts = { fr, en };

@@ -113,6 +113,12 @@ test("c806: settings, PFX import, SDPs, key, heartbeat, a cut, in French and Eng
     await page.getByText(/^Dernier envoi : /).waitFor({ timeout: 30_000 });
     await page.getByTestId("c806-buffered").filter({ hasText: /^[0-2] valeurs en attente$/ }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, "c806-fr.png"), fullPage: true });
+    // The fallback file of today: the values sent, with the feed's set-points.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("c806-fb-save").click()]);
+    const csv = fs.readFileSync(await download.path(), "utf8");
+    assert.match(csv, /^SDP;MTS;MTS_UTC;DPM;DPB;AS;PS;SENT\r\n/);
+    assert.match(csv, /541449000000000024;\d+;[0-9T:.-]+Z;1\.5;1\.25;1;0\.2;1\r\n/);
+    await page.getByText(/^Fichier de secours enregistré : \d+ valeurs\.$/).waitFor();
 
     // The broker stopped: disconnected, in words; the values wait.
     broker.kill();

@@ -6,9 +6,11 @@
 import { call } from "../api.js";
 import { t, fmtInt, fmtNumber, fmtDateTime, errorText, tOr } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc } from "../dom.js";
+import { esc, downloadFile } from "../dom.js";
 
 const secs = (ms) => (ms == null ? null : Math.floor(ms / 1000));
+/** Today's date in UTC (the fallback file's days are UTC days, as the platform's ticks). */
+const today = () => new Date().toISOString().slice(0, 10);
 
 export function render(root, ctx) {
   const manage = ctx.can("settings");
@@ -35,6 +37,14 @@ export function render(root, ctx) {
         <tbody data-testid="c806-sdp-rows"></tbody></table></div>
       <p class="small muted">${esc(t("c806.sdp.help"))}</p>
     </section>
+    ${ctx.can("export") ? `<section class="card nt-form" data-testid="c806-fallback">
+      <h2>${icon("download")}<span>${esc(t("c806.fallback"))}</span></h2>
+      <p class="small muted">${esc(t("c806.fallbackHelp"))}</p>
+      <div class="export-actions">
+        <label class="field"><span>${esc(t("c806.fallbackFrom"))}</span><input type="date" name="fb_from" value="${today()}" data-testid="c806-fb-from"></label>
+        <label class="field"><span>${esc(t("c806.fallbackTo"))}</span><input type="date" name="fb_to" value="${today()}" data-testid="c806-fb-to"></label>
+        <button class="btn" type="button" data-act="fallback" data-testid="c806-fb-save">${icon("download")}<span>${esc(t("c806.fallbackSave"))}</span></button>
+      </div></section>` : ""}
     ${manage ? `<form class="card nt-form" data-testid="c806-form">
       <h2>${icon("settings")}<span>${esc(t("c806.settings"))}</span></h2>
       <div class="export-actions">
@@ -154,6 +164,16 @@ export function render(root, ctx) {
       if (act === "delete") {
         await call("c806_sdp_delete", { id: Number(b.dataset.id) });
         say(t("c806.sdp.deleted"));
+      }
+      if (act === "fallback") {
+        const box = part("fallback");
+        const from = box.querySelector('[name="fb_from"]').value;
+        const to = box.querySelector('[name="fb_to"]').value;
+        const day = (iso) => Math.floor(Date.parse(iso + "T00:00:00Z") / 1000);
+        const r = await call("c806_fallback", { from: day(from), to: day(to) + 86399 });
+        downloadFile(`c806-fallback-${from}_${to}.csv`, r.csv, "text/csv;charset=utf-8");
+        say(t("c806.fallbackDone", { n: fmtInt(Math.max(0, r.csv.split("\r\n").length - 2)) }));
+        return;
       }
       if (act === "pfx") {
         const form = part("form");

@@ -24,6 +24,10 @@ CREATE TABLE c806_gateway (
     key_error      TEXT,
     key_error_at   INTEGER,
     clock_sync_at  INTEGER,
+    -- The runner that sends (one per database: `releve serve`, the window or `releve c806
+    -- run`): its name and when it last said so (Unix ms); another takes over 6 s after.
+    runner         TEXT,
+    runner_at      INTEGER,
     updated_at     INTEGER NOT NULL
 );
 

@@ -56,6 +56,8 @@ impl Options {
 const RELOAD: Duration = Duration::from_secs(2);
 const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Another runner of the same database takes over when this one said nothing for this long.
+const LEASE_MS: i64 = 6_000;
 /// A message not acknowledged within this is sent again (after a reconnection).
 const ACK_WAIT: Duration = Duration::from_secs(10);
 /// While no key is valid, a key request at most this often.
@@ -90,7 +92,10 @@ pub fn run(store: &Store, opts: &Options, clock: &MsClock, stop: &AtomicBool) {
         gw.step();
     }
     gw.disconnect();
-    gw.state("stopped", None);
+    if gw.owner {
+        gw.state("stopped", None);
+        let _ = db::release_runner(&store.writer(), &gw.me);
+    }
 }
 
 struct Gateway<'a> {
@@ -106,6 +111,9 @@ struct Gateway<'a> {
     backoff: Duration,
     last_prune: Option<Instant>,
     private: Option<crypto::PrivateKey>,
+    /// This runner's name, and whether it holds the gateway (one runner per database).
+    me: String,
+    owner: bool,
 }
 
 impl<'a> Gateway<'a> {
@@ -124,6 +132,8 @@ impl<'a> Gateway<'a> {
             backoff: BACKOFF_FIRST,
             last_prune: None,
             private: None,
+            me: format!("{} pid {}", std::env::args().next().unwrap_or_default(), std::process::id()),
+            owner: false,
         }
     }
 
@@ -148,7 +158,7 @@ impl<'a> Gateway<'a> {
         if self.loaded.is_none_or(|t| t.elapsed() >= RELOAD) {
             self.reload();
         }
-        let enabled = self.config.as_ref().is_some_and(|c| c.0.enabled);
+        let enabled = self.config.as_ref().is_some_and(|c| c.0.enabled) && self.owner;
         let now = (self.clock)();
         if now >= self.next_slot {
             if enabled {
@@ -200,6 +210,11 @@ impl<'a> Gateway<'a> {
 
     fn reload(&mut self) {
         self.loaded = Some(Instant::now());
+        let was = self.owner;
+        self.owner = db::claim_runner(&self.store.writer(), &self.me, (self.clock)(), LEASE_MS).unwrap_or(false);
+        if was && !self.owner {
+            eprintln!("releve: C8/06 gateway: another runner of this database took over");
+        }
         let read = || -> crate::Result<(db::Gateway, Option<db::Credentials>)> {
             let conn = self.store.reader()?;
             Ok((db::gateway(&conn)?, db::credentials(&conn)?))

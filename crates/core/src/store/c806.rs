@@ -132,6 +132,22 @@ pub fn set_state(conn: &Connection, state: &str, why: Option<(&str, &str)>, now_
     Ok(())
 }
 
+/// Claim (or keep) the right to run the gateway for `me`: true when no other runner said so
+/// within `lease_ms`.
+pub fn claim_runner(conn: &Connection, me: &str, now_ms: i64, lease_ms: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE c806_gateway SET runner = ?1, runner_at = ?2 WHERE id = 1 AND (runner IS NULL OR runner = ?1 OR runner_at < ?2 - ?3)",
+        params![me, now_ms, lease_ms],
+    )?;
+    Ok(n == 1)
+}
+
+/// Give the gateway up (a runner stopping).
+pub fn release_runner(conn: &Connection, me: &str) -> Result<()> {
+    conn.execute("UPDATE c806_gateway SET runner = NULL, runner_at = NULL WHERE id = 1 AND runner = ?1", [me])?;
+    Ok(())
+}
+
 pub fn set_key_error(conn: &Connection, message: Option<&str>, now_s: i64) -> Result<()> {
     conn.execute("UPDATE c806_gateway SET key_error = ?1, key_error_at = ?2 WHERE id = 1", params![message, message.map(|_| now_s)])?;
     Ok(())

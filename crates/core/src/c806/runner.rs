@@ -210,10 +210,13 @@ impl<'a> Gateway<'a> {
 
     fn reload(&mut self) {
         self.loaded = Some(Instant::now());
+        // Only an enabled gateway is claimed (a database without one is not written to).
         let was = self.owner;
-        self.owner = db::claim_runner(&self.store.writer(), &self.me, (self.clock)(), LEASE_MS).unwrap_or(false);
+        self.owner = self.config.as_ref().is_some_and(|c| c.0.enabled)
+            && db::claim_runner(&self.store.writer(), &self.me, (self.clock)(), LEASE_MS).unwrap_or(false);
         if was && !self.owner {
-            eprintln!("releve: C8/06 gateway: another runner of this database took over");
+            let _ = db::release_runner(&self.store.writer(), &self.me);
+            eprintln!("releve: C8/06 gateway: stopped sending (disabled, or another runner of this database took over)");
         }
         let read = || -> crate::Result<(db::Gateway, Option<db::Credentials>)> {
             let conn = self.store.reader()?;
@@ -238,6 +241,8 @@ impl<'a> Gateway<'a> {
         self.config = gw.config.map(|c| (c, cred));
         if self.config.as_ref().is_some_and(|c| !c.0.enabled) {
             self.state("disabled", None);
+        } else if !self.owner && self.config.is_some() {
+            self.owner = db::claim_runner(&self.store.writer(), &self.me, (self.clock)(), LEASE_MS).unwrap_or(false);
         }
     }
 

@@ -851,7 +851,16 @@ fn c806(command: C806Command) -> Result<(), Failure> {
     match command {
         C806Command::Run { db } => {
             let store = Store::open(&db)?;
-            let stop = std::sync::atomic::AtomicBool::new(false);
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            // Ctrl-C or SIGTERM: the runner stops at its next turn and gives the gateway up
+            // (another runner of the database takes it at once, not 6 s later).
+            let flag = stop.clone();
+            std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(serve::stop_signal());
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
             eprintln!("releve: C8/06 gateway running on {} (Ctrl-C stops it)", db.display());
             c806::runner::run(&store, &c806::runner::Options::from_env(), &c806::runner::system_ms(), &stop);
             Ok(())

@@ -501,7 +501,6 @@ fn the_real_cadence_a_message_every_4_seconds_on_the_slot() {
     let pki = pki(dir.path());
     let broker = Broker::start(dir.path(), &pki);
     configure(&db, &pki, broker.port, "GW4", "gateway.pfx");
-    releve(&db, &["c806", "sdp", "--ean", SDP_METER, "--disable"]);
     let platform = Platform::start(dir.path(), &pki, broker.port, "GW4");
     let key = [0x44u8; 16];
     let t = now_ms();
@@ -511,27 +510,41 @@ fn the_real_cadence_a_message_every_4_seconds_on_the_slot() {
     let _second = Runner::c806(&db, None);
     wait("a key request", Duration::from_secs(30), || !platform.of_type("ENCRYPTIONKEYREQUEST").is_empty());
     platform.publish(&platform.key_message(&public, &key, 7, t - 1000, t + 36 * 3_600_000, &OAEP1));
-    wait("the buffer sent", Duration::from_secs(20), || status(&db)["buffered"].as_i64().unwrap_or(99) == 0);
-    let from = now_ms();
+    wait("the buffer sent", Duration::from_secs(30), || status(&db)["buffered"].as_i64().unwrap_or(99) == 0);
+    let from = now_ms() + 4000;
     std::thread::sleep(Duration::from_secs(30));
     let keys = BTreeMap::from([(7, key)]);
-    let live: Vec<(i64, i64, i64)> = platform
+    // (SDP, MTS, CTS, arrival) of the live messages, one value each.
+    let live: Vec<(String, i64, i64, i64)> = platform
         .of_type("AFRR")
         .iter()
         .filter_map(|(at, m)| {
             let (_, cts, items) = open(m, &keys);
-            assert_eq!(items.len(), 1, "one value a message when not catching up");
             let mts = items[0]["MTS"].as_i64().expect("MTS") + EPOCH_MS;
-            (mts >= from).then_some((mts, cts, *at))
+            (mts >= from).then(|| {
+                assert_eq!(items.len(), 1, "one value a message when not catching up");
+                (items[0]["SDP"].as_str().unwrap_or_default().to_string(), mts, cts, *at)
+            })
         })
         .collect();
-    assert!(live.len() >= 7, "{} messages in 30 s", live.len());
+    assert!(live.len() >= 12, "{} messages in 30 s", live.len());
     for w in live.windows(2) {
-        assert_eq!(w[1].0 - w[0].0, 4000, "every 4-second slot, in order, once");
+        assert!(w[1].2 - w[0].2 >= 995, "at most one message a second: {} ms between two", w[1].2 - w[0].2);
     }
-    for (mts, cts, at) in &live {
+    for sdp in [SDP_METER, SDP_FEED] {
+        let mine: Vec<&(String, i64, i64, i64)> = live.iter().filter(|l| l.0 == sdp).collect();
+        assert!(mine.len() >= 6, "{sdp}: {} messages", mine.len());
+        for w in mine.windows(2) {
+            assert_eq!(w[1].1 - w[0].1, 4000, "{sdp}: every 4-second slot, in order, once");
+        }
+    }
+    for (sdp, mts, cts, at) in &live {
         assert_eq!(mts % 4000, 0);
-        assert!((0..250).contains(&(cts - mts)), "sent {} ms after its slot", cts - mts);
-        assert!(at - mts < 1000, "arrived {} ms after its slot", at - mts);
+        // The slot's first SDP leaves on the slot, the second a second later (1 message/s).
+        assert!((0..1250).contains(&(cts - mts)), "{sdp}: sent {} ms after its slot", cts - mts);
+        assert!(at - mts < 2000, "{sdp}: arrived {} ms after its slot", at - mts);
     }
+    let first: Vec<i64> = live.iter().filter(|l| l.2 - l.1 < 500).map(|l| l.2 - l.1).collect();
+    assert!(first.len() >= live.len() / 2 - 1, "one message of each slot leaves on the slot: {first:?}");
+    assert!(first.iter().all(|d| *d < 250), "{first:?}");
 }

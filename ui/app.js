@@ -26,6 +26,7 @@ import * as liveView from "./views/live.js";
 import * as gatewaysView from "./views/gateways.js";
 import * as opticalView from "./views/optical.js";
 import * as mbusView from "./views/mbus.js";
+import * as c806View from "./views/c806.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -44,6 +45,7 @@ export const SECTIONS = [
   { id: "gateways", hash: "#/gateways", icon: "antenna", label: "nav.gateways", desc: "nav.desc.gateways", perm: "view" },
   { id: "optical", hash: "#/optical", icon: "electricity", label: "nav.optical", desc: "nav.desc.optical", perm: "import" },
   { id: "mbus", hash: "#/mbus", icon: "antenna", label: "nav.mbus", desc: "nav.desc.mbus", perm: "view" },
+  { id: "c806", hash: "#/c806", icon: "antenna", label: "nav.c806", desc: "nav.desc.c806", perm: "view" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
   { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
@@ -118,6 +120,7 @@ function resolve(parts) {
   if (a === "gateways") return { view: gatewaysView, section: "gateways" };
   if (a === "optical") return { view: opticalView, section: "optical" };
   if (a === "mbus") return { view: mbusView, section: "mbus" };
+  if (a === "c806") return { view: c806View, section: "c806" };
   if (a === "export") return { view: exportView, section: "export", params: { tab: b } };
   if (a === "jobs") return { view: jobsView, section: "jobs" };
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };

@@ -11,6 +11,15 @@ use serde_json::{json, Value};
 
 /// Every command name, for documentation and tests (`report_*`: crates/api/src/reports.rs).
 pub const COMMANDS: &[&str] = &[
+    "c806_fallback",
+    "c806_gateway_get",
+    "c806_gateway_save",
+    "c806_pfx_import",
+    "c806_sdp_delete",
+    "c806_sdp_list",
+    "c806_sdp_save",
+    "c806_setpoints",
+    "c806_status",
     "consumer_report",
     "consumer_report_email",
     "decode",
@@ -375,6 +384,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
         _ if crate::mbus::NAMES.contains(&name) => match crate::mbus::call(ctx, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if crate::c806::NAMES.contains(&name) => match crate::c806::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },

@@ -56,6 +56,18 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     Err(ApiError::new(code, problems.join("; ")))
 }
 
+/// Start the C8/06 aFRR gateway's runner: it idles while no gateway is configured and
+/// enabled, and follows its settings (a change reconnects).
+pub fn start_c806(store: Arc<Store>) {
+    let started = std::thread::Builder::new().name("c806".into()).spawn(move || {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        releve_core::c806::runner::run(&store, &releve_core::c806::runner::Options::from_env(), &releve_core::c806::runner::system_ms(), &stop);
+    });
+    if let Err(e) = started {
+        eprintln!("releve: cannot start the C8/06 gateway: {e}");
+    }
+}
+
 /// How this process signs the export runs it makes.
 pub(crate) fn runner(computer: &str) -> String {
     format!("{computer} (app, pid {})", std::process::id())
@@ -64,9 +76,10 @@ pub(crate) fn runner(computer: &str) -> String {
 impl Ctx {
     /// Start the scheduler thread: `tick` every `every`, errors written to standard error
     /// (the imports themselves are in the audit log); and the MQTT sources' supervisor, which
-    /// follows the sources table every 3 seconds.
+    /// follows the sources table every 3 seconds; and the C8/06 gateway's runner.
     pub fn start_jobs(&self, every: Duration) {
         releve_core::mqtt::Supervisor::start(self.store.clone(), self.clock.clone(), Duration::from_secs(3));
+        start_c806(self.store.clone());
         let store: Arc<Store> = self.store.clone();
         let clock = self.clock.clone();
         let computer = self.computer.clone();

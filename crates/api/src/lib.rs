@@ -4,6 +4,7 @@
 
 mod bounds;
 pub mod commands;
+mod c806;
 mod consumer_report;
 mod export_jobs;
 mod export_layouts;

@@ -11,7 +11,9 @@
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
 //!   releve-bench optical --readouts 10 --parse 20000     optical readouts over a socat pty vs the wire time; readout parsing and capture import
 //!   releve-bench mbus                                    M-Bus primary scan and secondary search on the simulator vs the line's minimum
+//!   releve-bench c806 --seconds 600 --sdps 2              C8/06 gateway: 4-second cadence (jitter p99), replay after a 1-hour cut
 
+mod c806;
 mod export;
 mod ingest;
 mod live;
@@ -122,6 +124,14 @@ enum Command {
     /// Wired M-Bus on the simulator: primary scan of 0-250 and secondary search of 20 meters
     /// at 2,400 and 9,600 baud, next to the theoretical minimum.
     Mbus,
+    /// The Elia C8/06 gateway: the 4-second cadence over `seconds` (every slot sent, the
+    /// delay from the slot, p99) and the buffer's replay after a simulated 1-hour cut.
+    C806 {
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        sdps: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -156,6 +166,7 @@ fn main() {
         Command::Mqtt { lines, rate, seconds } => mqtt::run(lines, rate, seconds),
         Command::Optical { readouts, parse } => optical::run(readouts, parse),
         Command::Mbus => mbus_master::run(),
+        Command::C806 { seconds, sdps } => c806::run(seconds, sdps),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: LorawanCommand,
     },
+    /// The Elia C8/06 aFRR gateway (delivery points sent every 4 seconds over MQTTS).
+    C806 {
+        #[command(subcommand)]
+        command: C806Command,
+    },
     /// The fixed network's gateways.
     Gateways {
         #[command(subcommand)]
@@ -322,6 +327,106 @@ enum LorawanDevicesCommand {
         db: PathBuf,
         #[command(flatten)]
         acting: Acting,
+    },
+}
+
+#[derive(Subcommand)]
+enum C806Command {
+    /// Run the gateway in the foreground (also inside `releve serve` and the desktop window).
+    Run {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Set the gateway: the platform's broker, GID (GatewayBusinessId), SID (sender id).
+    Gateway {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        /// mqtts://HOST:PORT
+        #[arg(long)]
+        broker: String,
+        #[arg(long)]
+        gid: String,
+        #[arg(long)]
+        sid: String,
+        /// The broker's CA (PEM); the system's roots without it.
+        #[arg(long)]
+        ca: Option<String>,
+        /// An MQTT user name, when the platform asks for one.
+        #[arg(long)]
+        username: Option<String>,
+        /// Send (without it the settings are kept, the gateway idle).
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Import the gateway's certificate and private key from the platform's PFX file.
+    PfxImport {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        file: PathBuf,
+        /// The PFX file's password (or the RELEVE_PFX_PASSWORD variable).
+        #[arg(long, env = "RELEVE_PFX_PASSWORD", hide_env_values = true)]
+        pfx_password: String,
+    },
+    /// Add or change a delivery point: its EAN and the electricity meter (id) giving DPM,
+    /// or none (a power feed: `releve c806 setpoints --dpm`).
+    Sdp {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        #[arg(long)]
+        ean: String,
+        #[arg(long)]
+        meter: Option<i64>,
+        #[arg(long)]
+        disable: bool,
+    },
+    /// What the BSP's SCADA gives a delivery point (each left out keeps its value).
+    Setpoints {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        #[arg(long)]
+        ean: String,
+        /// The measured power (MW) of an SDP without a linked meter.
+        #[arg(long, allow_hyphen_values = true)]
+        dpm: Option<f64>,
+        /// The baseline (MW) for the slot's time + 1 minute.
+        #[arg(long, allow_hyphen_values = true)]
+        dpb: Option<f64>,
+        /// aFRR active (AS): 0 or 1.
+        #[arg(long = "as")]
+        active: Option<u8>,
+        /// The aFRR power supplied (PS, MW).
+        #[arg(long, allow_hyphen_values = true)]
+        ps: Option<f64>,
+    },
+    /// The gateway's state, keys, buffer and delivery points (JSON).
+    Status {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+    },
+    /// A fallback file: the 4-second values of the SDPs between two UTC dates (CSV).
+    Fallback {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        /// First day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD, UTC), included.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -734,6 +839,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sources { command } => sources(command),
         Command::Mbus { command } => mbus::run(command),
+        Command::C806 { command } => c806(command),
         Command::Lorawan { command: LorawanCommand::Devices { command } } => lorawan_devices(command),
         Command::Decode { key, previous, explain, hex } => {
             let v = releve_api::commands::decode(&hex, key.as_deref(), &previous, explain)?;
@@ -828,6 +934,93 @@ fn import_summary(r: &import::FileReport) -> String {
 }
 
 /// `releve sources add|list|remove`.
+fn c806(command: C806Command) -> Result<(), Failure> {
+    use releve_core::c806;
+    let json = |v: &dyn erased::Json| println!("{}", v.text());
+    match command {
+        C806Command::Run { db } => {
+            let store = Store::open(&db)?;
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            // Ctrl-C or SIGTERM: the runner stops at its next turn and gives the gateway up
+            // (another runner of the database takes it at once, not 6 s later).
+            let flag = stop.clone();
+            std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(serve::stop_signal());
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            eprintln!("releve: C8/06 gateway running on {} (Ctrl-C stops it)", db.display());
+            c806::runner::run(&store, &c806::runner::Options::from_env(), &c806::runner::system_ms(), &stop);
+            Ok(())
+        }
+        C806Command::Gateway { db, acting, broker, gid, sid, ca, username, enable } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let edit = c806::GatewayEdit { broker_url: broker, gid, sid, username, topic_up: None, topic_down: None, ca_file: ca, enabled: enable };
+            json(&c806::gateway_save(&store, &session, &edit, now())?);
+            Ok(())
+        }
+        C806Command::PfxImport { db, acting, file, pfx_password } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let bytes = read(&file)?;
+            let g = c806::pfx_import(&store, &session, &bytes, &pfx_password, now())?;
+            println!("certificate {} imported for gateway {}", g.cert_subject.unwrap_or_default(), g.config.map(|c| c.gid).unwrap_or_default());
+            Ok(())
+        }
+        C806Command::Sdp { db, acting, ean, meter, disable } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let id = releve_core::c806::sdp_list(&store, &session)?.into_iter().find(|s| s.ean == ean.trim()).map(|s| s.id);
+            json(&c806::sdp_save(&store, &session, &c806::SdpEdit { id, ean, meter_id: meter, enabled: !disable }, now())?);
+            Ok(())
+        }
+        C806Command::Setpoints { db, acting, ean, dpm, dpb, active, ps } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let afrr_active = match active {
+                None => None,
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                Some(n) => return Err(Failure { code: "bad_input".into(), message: format!("--as {n}: AS is 0 or 1"), details: None }),
+            };
+            json(&c806::setpoints(&store, &session, &c806::Setpoints { ean, dpm_mw: dpm, dpb_mw: dpb, afrr_active, ps_mw: ps }, now())?);
+            Ok(())
+        }
+        C806Command::Status { db, acting } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            json(&c806::status(&store, &session, now())?);
+            Ok(())
+        }
+        C806Command::Fallback { db, acting, from, to, out } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let day = |flag: &str, d: &str| -> Result<i64, Failure> {
+                let date = releve_api::commands::date(flag, d)?;
+                Ok(date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp()))
+            };
+            let csv = c806::fallback(&store, &session, day("--from", &from)?, day("--to", &to)? + 86_399, now())?;
+            std::fs::write(&out, &csv).map_err(|e| Failure::from(releve_core::Error::io(&out, e)))?;
+            println!("{} values written to {}", csv.lines().count().saturating_sub(1), out.display());
+            Ok(())
+        }
+    }
+}
+
+/// Print a command's result as one JSON line.
+mod erased {
+    pub trait Json {
+        fn text(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn text(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}
+
 fn sources(command: SourcesCommand) -> Result<(), Failure> {
     use releve_core::sources::{source_add, source_remove, sources_list, NewSource};
     match command {

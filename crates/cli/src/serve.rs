@@ -71,7 +71,7 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
 
 /// Ctrl-C, or SIGTERM (what a service manager sends to stop the receiver): requests in
 /// flight finish (a push being committed is answered) before the process ends.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     #[cfg(unix)]
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

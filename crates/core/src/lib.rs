@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod billing;
+pub mod c806;
 pub mod demo;
 pub mod driver;
 pub mod drop_folder;

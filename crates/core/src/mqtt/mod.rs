@@ -115,11 +115,60 @@ pub fn check_readable(field: &str, path: &str) -> Result<String> {
     Ok(path.to_string())
 }
 
+/// The code the screens word for why a connection to a broker ended (`mqtt_tls`, `mqtt_refused_login`...).
+pub(crate) fn connection_code(e: &rumqttc::ConnectionError) -> &'static str {
+    use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
+    let io = |e: &std::io::Error| match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "mqtt_unreachable",
+        std::io::ErrorKind::InvalidData => "mqtt_tls",
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::UnexpectedEof => "mqtt_closed",
+        std::io::ErrorKind::TimedOut => "mqtt_timeout",
+        _ => "mqtt_network",
+    };
+    if e.to_string().contains("fatal alert") {
+        return "mqtt_tls"; // the TLS peer refused us (a certificate it does not trust), however wrapped
+    }
+    match e {
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => "mqtt_refused_login",
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => "mqtt_refused_client_id",
+        ConnectionError::ConnectionRefused(_) => "mqtt_refused",
+        ConnectionError::Tls(_) => "mqtt_tls",
+        ConnectionError::Io(e) | ConnectionError::MqttState(StateError::Io(e)) => io(e),
+        ConnectionError::MqttState(StateError::ConnectionAborted) => "mqtt_closed",
+        ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => "mqtt_timeout",
+        _ => "mqtt_protocol",
+    }
+}
+
 /// The TLS set-up of a `mqtts://` source: the broker's CA (the system's roots without one),
 /// and this client's certificate and key when given.
 fn tls_config(ca: Option<&str>, cert: Option<&str>, key: Option<&str>) -> Result<rustls::ClientConfig> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let pem = |field: &str, path: &str, e: rustls_pki_types::pem::Error| Error::bad_input(field, format!("{path}: {e}"));
+    let roots = roots(ca)?;
+    let client = match (cert, key) {
+        (Some(cert), Some(key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .map_err(|e| pem("cert_file", cert, e))?
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| pem("cert_file", cert, e))?;
+            let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem("key_file", key, e))?;
+            Some((chain, key_der, key))
+        }
+        (None, None) => None,
+        _ => return Err(Error::bad_input("cert_file", "a client certificate goes with its key (both or neither)")),
+    };
+    match client {
+        Some((chain, key_der, key)) => client_tls(roots, Some((chain, key_der))).map_err(|e| Error::bad_input("key_file", format!("{key}: {e}"))),
+        None => client_tls(roots, None),
+    }
+}
+
+/// The broker's CA from the PEM file `ca` (the system's roots without one).
+pub(crate) fn roots(ca: Option<&str>) -> Result<rustls::RootCertStore> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
     let pem = |field: &str, path: &str, e: rustls_pki_types::pem::Error| Error::bad_input(field, format!("{path}: {e}"));
     let mut roots = rustls::RootCertStore::empty();
     match ca {
@@ -138,22 +187,23 @@ fn tls_config(ca: Option<&str>, cert: Option<&str>, key: Option<&str>) -> Result
             }
         }
     }
+    Ok(roots)
+}
+
+/// A rustls client set-up trusting `roots`, with this client's certificate chain and key
+/// when given (the MQTT sources' PEM files, the C8/06 gateway's PFX).
+pub(crate) fn client_tls(
+    roots: rustls::RootCertStore,
+    client: Option<(Vec<rustls_pki_types::CertificateDer<'static>>, rustls_pki_types::PrivateKeyDer<'static>)>,
+) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::bad_input("url", e.to_string()))?
         .with_root_certificates(roots);
-    match (cert, key) {
-        (Some(cert), Some(key)) => {
-            let chain = CertificateDer::pem_file_iter(cert)
-                .map_err(|e| pem("cert_file", cert, e))?
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| pem("cert_file", cert, e))?;
-            let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem("key_file", key, e))?;
-            builder.with_client_auth_cert(chain, key_der).map_err(|e| Error::bad_input("key_file", format!("{key}: {e}")))
-        }
-        (None, None) => Ok(builder.with_no_client_auth()),
-        _ => Err(Error::bad_input("cert_file", "a client certificate goes with its key (both or neither)")),
+    match client {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| Error::bad_input("certificate", e.to_string())),
+        None => Ok(builder.with_no_client_auth()),
     }
 }
 

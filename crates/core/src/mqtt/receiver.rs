@@ -10,7 +10,7 @@ use super::Clock;
 use crate::error::Error;
 use crate::import::{self, line, text};
 use crate::store::{self, sources::LogEntry, sources::Source, Store};
-use rumqttc::{Client, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, Publish, QoS, StateError};
+use rumqttc::{Client, ConnectionError, Event, MqttOptions, Packet, Publish, QoS};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -220,25 +220,7 @@ pub(super) fn forget(source: &Source, client_id: &str) {
 
 /// The words of a failed connection.
 fn down(e: ConnectionError) -> Down {
-    let message = e.to_string();
-    let io = |e: &std::io::Error| match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "mqtt_unreachable",
-        std::io::ErrorKind::InvalidData => "mqtt_tls",
-        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::UnexpectedEof => "mqtt_closed",
-        std::io::ErrorKind::TimedOut => "mqtt_timeout",
-        _ => "mqtt_network",
-    };
-    let code = match &e {
-        ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => "mqtt_refused_login",
-        ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => "mqtt_refused_client_id",
-        ConnectionError::ConnectionRefused(_) => "mqtt_refused",
-        ConnectionError::Tls(_) => "mqtt_tls",
-        ConnectionError::Io(e) | ConnectionError::MqttState(StateError::Io(e)) => io(e),
-        ConnectionError::MqttState(StateError::ConnectionAborted) => "mqtt_closed",
-        ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => "mqtt_timeout",
-        _ => "mqtt_protocol",
-    };
-    Down { code, message }
+    Down { code: super::connection_code(&e), message: e.to_string() }
 }
 
 #[derive(Default)]

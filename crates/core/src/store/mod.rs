@@ -27,6 +27,7 @@
 
 pub mod audit;
 mod changes;
+pub mod c806;
 pub mod customers;
 pub mod export_jobs;
 pub mod formats;

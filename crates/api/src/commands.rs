@@ -9,17 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// Every command name, for documentation and tests (`report_*`: crates/api/src/reports.rs).
+/// The command names of this file (the other files' are in their `NAMES`: `report_*` in
+/// crates/api/src/reports.rs, `c806_*`, `mbus_*`, `optical_*`, `gateways_*`, ...).
 pub const COMMANDS: &[&str] = &[
-    "c806_fallback",
-    "c806_gateway_get",
-    "c806_gateway_save",
-    "c806_pfx_import",
-    "c806_sdp_delete",
-    "c806_sdp_list",
-    "c806_sdp_save",
-    "c806_setpoints",
-    "c806_status",
     "consumer_report",
     "consumer_report_email",
     "decode",

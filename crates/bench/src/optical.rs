@@ -56,7 +56,7 @@ fn line(readouts: u32) -> Res {
         std::thread::sleep(Duration::from_millis(20));
     }
     let m = meter.to_string_lossy().into_owned();
-    releve_sim::optical::spawn(releve_sim::optical::args(&["--pty", &m, "--clock", "2026-11-19 14:30:05"])?)?;
+    releve_sim::optical::spawn(releve_sim::optical::args(&["--pty", &m, "--clock", "2026-11-19 14:30:05"]).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let target = Target::Serial(reader.to_string_lossy().into_owned());
     let options = Options::new(target.clone());
     let mut times = Vec::new();
@@ -108,19 +108,7 @@ fn readout(i: u32) -> Vec<u8> {
         "C.7.0(0003)".to_string(),
         "1.8.0*01(0011111.000*kWh)".to_string(),
     ];
-    let mut body = Vec::new();
-    for l in lines {
-        body.extend_from_slice(l.as_bytes());
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(b"!\r\n");
-    body.push(mbus::iec62056::ETX);
-    let check = mbus::iec62056::bcc(&body);
-    let mut out = b"/LGZ5ZMD3104407.B32\r\n".to_vec();
-    out.push(mbus::iec62056::STX);
-    out.extend_from_slice(&body);
-    out.push(check);
-    out
+    mbus::iec62056::readout_bytes("/LGZ5ZMD3104407.B32", &lines)
 }
 
 /// `n` plaintext water telegrams of `n` meters as hex lines (the drive-by format).

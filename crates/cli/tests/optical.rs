@@ -6,7 +6,6 @@
 #[path = "support/releve.rs"]
 mod releve;
 
-use mbus::iec62056::{bcc, ETX, STX};
 use releve::BIN;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -217,19 +216,7 @@ fn bad_meters_are_clear_errors_naming_the_line_and_store_nothing() {
 
 /// A data message as a meter sends it.
 fn message(ident: &str, lines: &[&str]) -> Vec<u8> {
-    let mut out = format!("{ident}\r\n").into_bytes();
-    out.push(STX);
-    let mut body = Vec::new();
-    for l in lines {
-        body.extend_from_slice(l.as_bytes());
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(b"!\r\n");
-    body.push(ETX);
-    let check = bcc(&body);
-    out.extend_from_slice(&body);
-    out.push(check);
-    out
+    mbus::iec62056::readout_bytes(ident, lines)
 }
 
 #[test]

@@ -168,6 +168,34 @@ fn parity(parity: Parity) -> serialport::Parity {
     }
 }
 
+/// Read into `buf` until some bytes come or `wait` is over (then 0). `read(buf, left)` reads
+/// once with at most `left` to wait; a read of 0 bytes is the far end closing when `zero_closes`.
+fn recv_within(
+    target: &Target,
+    buf: &mut [u8],
+    wait: Duration,
+    zero_closes: bool,
+    mut read: impl FnMut(&mut [u8], Duration) -> std::io::Result<usize>,
+) -> Result<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(0);
+        }
+        match read(buf, left) {
+            Ok(0) if zero_closes => return Err(port_error(target, "the gateway closed the connection".to_string())),
+            Ok(0) => {}
+            Ok(n) => return Ok(n),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+            Err(e) => return Err(port_error(target, e.to_string())),
+        }
+    }
+}
+
 struct Serial {
     port: Box<dyn serialport::SerialPort>,
     target: Target,
@@ -182,23 +210,12 @@ impl Port for Serial {
     }
 
     fn recv(&mut self, buf: &mut [u8], wait: Duration) -> Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let deadline = Instant::now() + wait;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(0);
-            }
-            self.port.set_timeout(left).map_err(|e| port_error(&self.target, e.to_string()))?;
-            match self.port.read(buf) {
-                Ok(n) if n > 0 => return Ok(n),
-                Ok(_) => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
-                Err(e) => return Err(port_error(&self.target, e.to_string())),
-            }
-        }
+        let port = &mut self.port;
+        // A serial line never closes: 0 bytes is a timeout like any other.
+        recv_within(&self.target, buf, wait, false, |buf, left| {
+            port.set_timeout(left).map_err(std::io::Error::from)?;
+            port.read(buf)
+        })
     }
 
     fn set_line(&mut self, settings: LineSettings) -> Result<()> {
@@ -245,23 +262,11 @@ impl Port for Tcp {
     }
 
     fn recv(&mut self, buf: &mut [u8], wait: Duration) -> Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let deadline = Instant::now() + wait;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(0);
-            }
-            self.stream.set_read_timeout(Some(left)).map_err(|e| port_error(&self.target, e.to_string()))?;
-            match self.stream.read(buf) {
-                Ok(0) => return Err(port_error(&self.target, "the gateway closed the connection".to_string())),
-                Ok(n) => return Ok(n),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
-                Err(e) => return Err(port_error(&self.target, e.to_string())),
-            }
-        }
+        let stream = &mut self.stream;
+        recv_within(&self.target, buf, wait, true, |buf, left| {
+            stream.set_read_timeout(Some(left))?;
+            stream.read(buf)
+        })
     }
 
     fn set_line(&mut self, settings: LineSettings) -> Result<()> {

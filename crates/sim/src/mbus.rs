@@ -92,7 +92,7 @@ struct Meter {
     sent: usize,
 }
 
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::Error;
 
 pub fn run(args: Args) -> Result<(), Error> {
     let text = std::fs::read_to_string(&args.config).map_err(|e| format!("{}: {e}", args.config.display()))?;

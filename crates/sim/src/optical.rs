@@ -9,7 +9,7 @@
 //! wake-up, a wrong BCC (always or the first time), an unknown baud-rate character, a meter
 //! that stops in the middle of its data message, a head that echoes what the reader sends.
 
-use mbus::iec62056::{bcc, mode_c_character, ACK, ETX, STX};
+use mbus::iec62056::{mode_c_character, ACK};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -77,14 +77,14 @@ pub struct Args {
 }
 
 /// The simulator's arguments from a command line (without the program and subcommand names).
-pub fn args(list: &[&str]) -> Result<Args, String> {
+pub fn args(list: &[&str]) -> Result<Args, crate::Error> {
     #[derive(clap::Parser)]
     struct Line {
         #[command(flatten)]
         args: Args,
     }
     use clap::Parser;
-    Line::try_parse_from(std::iter::once("optical").chain(list.iter().copied())).map(|l| l.args).map_err(|e| e.to_string())
+    Line::try_parse_from(std::iter::once("optical").chain(list.iter().copied())).map(|l| l.args).map_err(crate::Error::from)
 }
 
 /// A running simulator (in a thread of this process).
@@ -96,16 +96,16 @@ pub struct Running {
 }
 
 /// Run until the line closes (a pty) or forever (TCP).
-pub fn run(args: Args) -> Result<(), String> {
+pub fn run(args: Args) -> Result<(), crate::Error> {
     let (meter, source) = prepare(args)?;
     serve(meter, source)
 }
 
 /// Start in a thread of this process (the tests' way).
-pub fn spawn(args: Args) -> Result<Running, String> {
+pub fn spawn(args: Args) -> Result<Running, crate::Error> {
     let (meter, source) = prepare(args)?;
     let address = match &source {
-        Source::Tcp(l) => Some(l.local_addr().map_err(|e| e.to_string())?),
+        Source::Tcp(l) => Some(l.local_addr().map_err(crate::Error::from)?),
         Source::Pty(..) => None,
     };
     let log = meter.log.clone();
@@ -118,15 +118,15 @@ enum Source {
     Tcp(TcpListener),
 }
 
-fn prepare(args: Args) -> Result<(Meter, Source), String> {
+fn prepare(args: Args) -> Result<(Meter, Source), crate::Error> {
     if !matches!(args.mode, 'a' | 'b' | 'c') {
-        return Err(format!("mode '{}': a, b or c", args.mode));
+        return Err(format!("mode '{}': a, b or c", args.mode).into());
     }
     let source = match (&args.pty, &args.listen) {
-        (Some(path), _) => Source::Pty(path.clone(), std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        (Some(path), _) => Source::Pty(path.clone(), std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| crate::Error::from(format!("{}: {e}", path.display())))?),
         (None, Some(address)) => {
-            let listener = TcpListener::bind(address).map_err(|e| format!("{address}: {e}"))?;
-            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            let listener = TcpListener::bind(address).map_err(|e| crate::Error::from(format!("{address}: {e}")))?;
+            let local = listener.local_addr().map_err(crate::Error::from)?;
             println!("listening on {local}");
             let _ = std::io::stdout().flush();
             Source::Tcp(listener)
@@ -136,15 +136,15 @@ fn prepare(args: Args) -> Result<(Meter, Source), String> {
     Ok((Meter { args, readouts: 0, log: Arc::new(Mutex::new(Vec::new())) }, source))
 }
 
-fn serve(mut meter: Meter, source: Source) -> Result<(), String> {
+fn serve(mut meter: Meter, source: Source) -> Result<(), crate::Error> {
     match source {
         Source::Pty(path, file) => {
-            let reader = file.try_clone().map_err(|e| e.to_string())?;
+            let reader = file.try_clone().map_err(crate::Error::from)?;
             let mut line = Line::new(Box::new(reader), Box::new(file), !meter.args.no_pace);
             line.echo = meter.args.echo;
             loop {
                 if !meter.session(&mut line) {
-                    return Err(format!("{}: the line closed", path.display()));
+                    return Err(format!("{}: the line closed", path.display()).into());
                 }
             }
         }
@@ -427,20 +427,12 @@ impl Meter {
             "0.2.0(M23)".to_string(),
             "1.8.0*01(0011111.000*kWh)".to_string(),
         ];
-        let mut body = Vec::new();
-        for l in lines {
-            body.extend_from_slice(l.as_bytes());
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(b"!\r\n");
-        body.push(ETX);
-        let mut check = bcc(&body);
+        let mut out = mbus::iec62056::data_message(&lines);
         if self.args.wrong_bcc || (self.args.wrong_bcc_once && self.readouts == 0) {
-            check ^= 0x21;
+            if let Some(check) = out.last_mut() {
+                *check ^= 0x21;
+            }
         }
-        let mut out = vec![STX];
-        out.extend_from_slice(&body);
-        out.push(check);
         out
     }
 }

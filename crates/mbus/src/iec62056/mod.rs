@@ -161,6 +161,28 @@ pub fn bcc(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0, |a, b| a ^ b)
 }
 
+/// The data message a meter sends (for the simulator, benches and tests): STX, each data line
+/// ended by CR LF, `!` CR LF, ETX and the BCC of everything after STX.
+pub fn data_message<S: AsRef<str>>(lines: &[S]) -> Vec<u8> {
+    let mut out = vec![STX];
+    for line in lines {
+        out.extend_from_slice(line.as_ref().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"!\r\n");
+    out.push(ETX);
+    let check = bcc(&out[1..]);
+    out.push(check);
+    out
+}
+
+/// A whole readout as captured: the identification line (`/LGZ5...`) then the data message.
+pub fn readout_bytes<S: AsRef<str>>(identification: &str, lines: &[S]) -> Vec<u8> {
+    let mut out = format!("{identification}\r\n").into_bytes();
+    out.extend(data_message(lines));
+    out
+}
+
 /// CRC-16/ARC (polynomial 0xA001 reflected, initial 0), the DSMR P1 telegram check.
 pub fn crc16_arc(bytes: &[u8]) -> u16 {
     let mut crc = 0u16;
@@ -459,19 +481,7 @@ mod tests {
 
     /// A data message as a meter sends it: STX, the lines, `!` CR LF ETX and the BCC.
     fn message(ident: &str, lines: &[&str]) -> Vec<u8> {
-        let mut out = format!("{ident}\r\n").into_bytes();
-        out.push(STX);
-        let mut body = Vec::new();
-        for l in lines {
-            body.extend_from_slice(l.as_bytes());
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(b"!\r\n");
-        body.push(ETX);
-        let check = bcc(&body);
-        out.extend_from_slice(&body);
-        out.push(check);
-        out
+        readout_bytes(ident, lines)
     }
 
     #[test]

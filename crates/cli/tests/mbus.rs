@@ -277,3 +277,29 @@ fn read_all_reads_every_configured_bus_and_reports_the_silent_and_garbage_meters
     let audit: i64 = conn.query_row("SELECT count(*) FROM audit_log WHERE event IN ('mbus_bus_save', 'mbus_add_found')", [], |r| r.get(0)).expect("audit");
     assert_eq!(audit, 2);
 }
+
+/// The demo bus `scripts/run-demo` starts (`releve-sim mbus --demo`): seven meters found at
+/// their addresses, the silent one not, and the two-telegram heat meter read as one set.
+#[test]
+fn the_demo_bus_is_found_and_its_heat_meter_read_in_two_telegrams() {
+    let mut config = releve_sim::mbus::demo_config().expect("demo bus");
+    config.baud = 38400;
+    let address = releve_sim::mbus::start_tcp(&config).expect("simulator").to_string();
+    let o = releve(&["mbus", "scan", "--tcp", &address, "--baud", "38400", "--retries", "0", "--last", "30"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut ids: Vec<String> = found(&o).iter().filter_map(|f| f["id"].as_str().map(str::to_string)).collect();
+    ids.sort();
+    assert_eq!(ids, ["61010001", "61010002", "61010003", "61010004", "72020010", "72020011", "83030020"], "{}", text(&o));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_db(dir.path());
+    let o = releve(&["mbus", "read", "--db", &db, "--tcp", &address, "--baud", "38400", "--address", "10"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("2 telegrams, 2 stored"), "{}", text(&o));
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let meter: i64 = conn.query_row("SELECT id FROM meters WHERE serial = '72020010'", [], |r| r.get(0)).expect("meter created");
+    let mut st = conn.prepare("SELECT register, value FROM readings WHERE meter_id = ?1 ORDER BY register").expect("sql");
+    let values: Vec<(i64, f64)> = st.query_map([meter], |r| Ok((r.get(0)?, r.get(1)?))).expect("q").collect::<Result<_, _>>().expect("rows");
+    // volume 512.771 m3, energy 18,432 kWh, flow 65.2 C, return 48.1 C (register codes 1, 2, 9, 10).
+    assert_eq!(values, vec![(1, 512.771), (2, 18_432.0), (9, 65.2), (10, 48.1)], "{values:?}");
+}

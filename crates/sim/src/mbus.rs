@@ -21,8 +21,12 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args)]
 pub struct Args {
     /// The bus: `{"baud": 2400, "echo": false, "meters": [{"primary": 1, "frames": ["68..."], ...}]}`.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    config: Option<std::path::PathBuf>,
+    /// The demo bus instead of a file (`demo_config`: a plant room of six meters to try the
+    /// bus screen on, one of them silent).
     #[arg(long)]
-    config: std::path::PathBuf,
+    demo: bool,
     /// Serve on this serial device (one end of a pty pair made by socat).
     #[arg(long, conflicts_with = "tcp")]
     serial: Option<String>,
@@ -95,8 +99,13 @@ struct Meter {
 pub use crate::Error;
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let text = std::fs::read_to_string(&args.config).map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let mut config: Config = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            serde_json::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => demo_config()?,
+    };
     config.baud = args.baud.unwrap_or(config.baud);
     config.echo |= args.echo;
     if let Some(device) = args.serial {
@@ -145,6 +154,62 @@ pub fn start_serial(config: &Config, device: &str) -> Result<(), Error> {
         }
     });
     Ok(())
+}
+
+/// The demo bus: a plant room with four water meters, two heat meters (one answering in two
+/// telegrams) and an electricity sub-meter, plus one that never answers, at 2,400 baud. The
+/// frames are built here (RSP_UD, CI 72, BCD records), so the demo needs no file.
+pub fn demo_config() -> Result<Config, Error> {
+    // (primary, id, manufacturer, medium, records after the 12-byte header)
+    let water = |litres: u32| [&[0x0C, 0x13][..], &bcd8(litres)].concat();
+    let heat = |kwh: u32, litres: u32| [&[0x0C, 0x06][..], &bcd8(kwh), &[0x0C, 0x13], &bcd8(litres)].concat();
+    let temperatures = [0x0A, 0x5A, 0x52, 0x06, 0x0A, 0x5E, 0x81, 0x04]; // flow 65.2 C, return 48.1 C
+    let electricity = |kwh: u32| [&[0x0C, 0x06][..], &bcd8(kwh)].concat();
+    let meters: Vec<(u8, &str, &str, u8, Vec<Vec<u8>>)> = vec![
+        (1, "61010001", "ZRI", 0x07, vec![water(152_437)]),
+        (2, "61010002", "ZRI", 0x07, vec![water(98_120)]),
+        (3, "61010003", "ZRI", 0x07, vec![water(230_905)]),
+        (4, "61010004", "ZRI", 0x07, vec![water(41_268)]),
+        (10, "72020010", "KAM", 0x04, vec![heat(18_432, 512_771), temperatures.to_vec()]),
+        (11, "72020011", "KAM", 0x04, vec![heat(9_876, 301_442)]),
+        (20, "83030020", "ABB", 0x02, vec![electricity(45_210)]),
+    ];
+    let mut out = Vec::new();
+    for (primary, id, manufacturer, medium, records) in meters {
+        let mut frames_hex = Vec::new();
+        for (access, r) in records.iter().enumerate() {
+            // Header: id, manufacturer, version, medium, access number, status, signature;
+            // the simulator writes the configured addresses over them.
+            let mut data = vec![0, 0, 0, 0, 0, 0, 1, medium, u8::try_from(access).unwrap_or(0), 0, 0, 0];
+            data.extend_from_slice(r);
+            let frame = frames::long_frame(0x08, primary, frames::CI_VARIABLE, &data).ok_or("demo frame too long")?;
+            frames_hex.push(hex::encode(frame));
+        }
+        out.push(MeterConfig {
+            primary,
+            id: Some(id.to_string()),
+            manufacturer: Some(manufacturer.to_string()),
+            version: Some(1),
+            medium: Some(medium),
+            frames: frames_hex,
+            ..MeterConfig::default()
+        });
+    }
+    out.push(MeterConfig { primary: 30, id: Some("61010030".into()), behaviour: Behaviour::Silent, ..MeterConfig::default() });
+    Ok(Config { baud: 2400, echo: false, meters: out })
+}
+
+/// 8 BCD digits, least significant byte first.
+fn bcd8(value: u32) -> [u8; 4] {
+    let mut out = [0u8; 4];
+    let mut v = value % 100_000_000;
+    for b in &mut out {
+        let low = u8::try_from(v % 10).unwrap_or(0);
+        let high = u8::try_from((v / 10) % 10).unwrap_or(0);
+        *b = (high << 4) | low;
+        v /= 100;
+    }
+    out
 }
 
 /// A meter from its configuration: its telegrams with its addresses written in.

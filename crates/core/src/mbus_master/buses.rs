@@ -352,16 +352,21 @@ fn read_into(store: &Store, session: &Session, bus: &Bus, now: i64, report: &mut
     Ok(())
 }
 
-/// The scheduler's part: read the buses whose hourly or daily slot (UTC) has come and was
-/// not read yet (claimed in the store, so the app and cron never read a slot twice).
+/// The scheduler's part: read the buses whose hourly or daily slot has come and was not read
+/// yet (claimed in the store, so the app and cron never read a slot twice). A daily slot
+/// starts at local midnight in the utility's time zone (setting `timezone`), so the day's
+/// reading is the clerk's day, also across clock changes.
 pub fn read_due(store: &Store, session: &Session, now: i64) -> Result<ReadReport> {
     session.permit(Permission::Import)?;
-    let buses = table::list(&*store.reader()?)?;
+    let (buses, tz) = {
+        let conn = store.reader()?;
+        (table::list(&*conn)?, crate::settings::timezone(&conn)?)
+    };
     let mut report = ReadReport::default();
     for bus in buses.iter().filter(|b| b.enabled) {
         let slot = match bus.schedule.as_str() {
             "hourly" => now - now.rem_euclid(3600),
-            "daily" => now - now.rem_euclid(86_400),
+            "daily" => daily_slot(tz, now)?,
             _ => continue,
         };
         if !table::claim_slot(&store.writer(), bus.id, slot)? {
@@ -370,6 +375,15 @@ pub fn read_due(store: &Store, session: &Session, now: i64) -> Result<ReadReport
         read_into(store, session, bus, now, &mut report)?;
     }
     Ok(report)
+}
+
+/// The start (Unix time) of the local day holding `now` in `tz`.
+fn daily_slot(tz: chrono_tz::Tz, now: i64) -> Result<i64> {
+    let day = chrono::DateTime::from_timestamp(now, 0)
+        .ok_or_else(|| Error::bad_input("now", format!("{now} is not a time")))?
+        .with_timezone(&tz)
+        .date_naive();
+    crate::settings::local_midnight(tz, day)
 }
 
 /// Scan bus `bus_id` (primary 0..=250, or secondary) and keep what was found as its last
@@ -451,6 +465,10 @@ mod tests {
         let e = read_bus(&store, &manager, bus.id, None, 20).expect_err("busy");
         assert!(e.to_string().contains("the bus A is in use"), "{e}");
         drop(held);
+        // A daily slot is the local day: 2026-07-01 00:30 in Paris is still 2026-06-30 22:30 UTC.
+        let paris: chrono_tz::Tz = "Europe/Paris".parse().expect("tz");
+        assert_eq!(daily_slot(paris, 1_782_858_600).expect("slot"), 1_782_856_800, "midnight of 1 July in Paris");
+        assert_eq!(daily_slot(paris, 1_782_856_799).expect("slot"), 1_782_770_400, "a second earlier: 30 June");
         // The scheduler's slot is claimed once.
         assert!(table::claim_slot(&store.writer(), bus.id, 3600).expect("claim"));
         assert!(!table::claim_slot(&store.writer(), bus.id, 3600).expect("again"));

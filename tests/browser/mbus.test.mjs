@@ -12,7 +12,7 @@ import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { ARTIFACTS, baseUrl, login, newPage } from "./harness.mjs";
+import { ARTIFACTS, api, baseUrl, login, newPage } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -144,6 +144,22 @@ test("M-Bus: a bus, its scan, found meters added, read now, last answers, in Fre
     await page.getByTestId("mbus-read-now").click();
     await page.getByText(/4 meter\(s\) read; failed: address 8 \(the meter stopped answering mid-read\)/).waitFor({ timeout: 30_000 });
     assert.match(await page.locator('[data-testid="mbus-meter-row"][data-address="33333332523B0102"]').innerText(), /33333332[\s\S]*1 telegram/);
+
+    // What the button runs: a task counting the meters read, whose report is the read's.
+    const { token } = await api("login", { login: "manager", password: "manager" });
+    const bus = (await api("mbus_buses_list", {}, token))[0];
+    const { task } = await api("mbus_read_start", { bus_id: bus.id }, token);
+    let st;
+    for (let i = 0; i < 150; i++) {
+      st = await api("import_status", { task }, token);
+      assert.ok(st.processed_lines <= st.total_lines, JSON.stringify(st));
+      if (st.state !== "running") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(st.state, "done", JSON.stringify(st));
+    assert.equal(st.total_lines, 5, "five meters on the bus");
+    assert.equal(st.processed_lines, 5);
+    assert.deepEqual(st.report.meters.filter((m) => m.error).map((m) => [m.address, m.error.code, m.retried]), [["8", "timeout", true]]);
     assert.deepEqual(errors.map(String), []);
   } finally {
     await ctx.close();

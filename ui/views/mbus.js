@@ -34,6 +34,7 @@ export function render(root, ctx) {
   let editing = null; // bus being edited (object), or null
   let scan = null; // { task, secondary, done, total, found, state, error }
   let answers = null; // mbus_last_answers of the current bus
+  let reading = null; // { task, done, total }: mbus_read_start followed with import_status
   let open = new Set(); // addresses whose answer is unfolded
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("antenna")}<span>${esc(t("mbus.title"))}</span></h1>
@@ -112,6 +113,16 @@ export function render(root, ctx) {
       <div class="progress-text muted">${esc(scan.secondary ? fmtPercent(ratio) : t("mbus.addressesDone", { done: fmtInt(scan.done), total: fmtInt(scan.total) }))}</div></div>`;
   }
 
+  // Reading the bus now: a bar of the meters read so far.
+  function readingHtml() {
+    if (!reading) return "";
+    const ratio = reading.total ? Math.min(1, reading.done / reading.total) : 0;
+    return `<div class="progress-block" data-testid="mbus-reading"><div class="progress-title">${esc(t("mbus.reading"))}</div>
+      <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${Math.round(ratio * 100)}">
+        <div class="progress-fill" style="width:${(ratio * 100).toFixed(1)}%"></div></div>
+      <div class="progress-text muted">${esc(t("mbus.metersDone", { done: fmtInt(reading.done), total: fmtInt(reading.total) }))}</div></div>`;
+  }
+
   function foundHtml(bus) {
     if (!scan || !scan.found.length) return scan && scan.state === "done" ? `<p class="muted">${esc(t("mbus.noneFound"))}</p>` : "";
     const addresses = new Set(bus.meters.map((m) => m.address));
@@ -170,7 +181,7 @@ export function render(root, ctx) {
         <button class="btn" data-act="scan-secondary" data-testid="mbus-scan-secondary" ${scan && scan.state === "running" ? "disabled" : ""}>${icon("search")}<span>${esc(t("mbus.scanSecondary"))}</span></button>
         <button class="btn btn-primary" data-act="read-all" data-testid="mbus-read-now" ${bus.meters.length ? "" : "disabled"}>${icon("download")}<span>${esc(t("mbus.readNow"))}</span></button>` : ""}</div></div>
       <div data-testid="mbus-scan">${progressHtml()}${foundHtml(bus)}</div>
-      <h3>${esc(t("mbus.metersTitle"))}</h3><div data-testid="mbus-meters-area">${metersHtml()}</div></div>`;
+      <h3>${esc(t("mbus.metersTitle"))}</h3>${readingHtml()}<div data-testid="mbus-meters-area">${metersHtml()}</div></div>`;
   }
 
   async function load() {
@@ -242,7 +253,20 @@ export function render(root, ctx) {
         say(t("mbus.reading"));
         const args = { bus_id: current };
         if (act === "read-one") args.address = row.dataset.address;
-        const r = await call("mbus_read_now", args);
+        const { task } = await call("mbus_read_start", args);
+        reading = { task, done: 0, total: 1 };
+        paintDetail();
+        let r = null;
+        while (alive && reading && reading.task === task) {
+          const st = await call("import_status", { task });
+          reading.done = st.processed_lines || 0;
+          reading.total = st.total_lines || 1;
+          if (st.state === "failed") { reading = null; throw st.error; }
+          if (st.state === "done") { r = st.report; reading = null; break; }
+          paintDetail();
+          await new Promise((res) => setTimeout(res, 400));
+        }
+        if (!r) return;
         const failed = r.meters.filter((m) => m.error);
         say(failed.length ? t("mbus.readFailed", { ok: r.meters.length - failed.length, failed: failed.map((m) => t("mbus.atAddress", { address: m.address, problem: problemText(m.error.code) })).join(" ; ") })
           : t("mbus.readDone", { n: r.meters.length }), failed.length > 0);

@@ -13,13 +13,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The command names of this file.
-pub(crate) const NAMES: [&str; 8] = [
+pub(crate) const NAMES: [&str; 9] = [
     "mbus_add_found",
     "mbus_bus_delete",
     "mbus_bus_save",
     "mbus_buses_list",
     "mbus_last_answers",
     "mbus_read_now",
+    "mbus_read_start",
     "mbus_remove_meter",
     "mbus_scan_start",
 ];
@@ -131,6 +132,10 @@ pub(crate) fn call(ctx: &Ctx, session: &Session, name: &str, args: Value, now: i
                 let a: ReadArgs = parse(args)?;
                 ok(buses::read_bus(store, session, a.bus_id, a.address.as_deref(), now)?)
             }
+            "mbus_read_start" => {
+                let a: ReadArgs = parse(args)?;
+                read_start(ctx, session, a)
+            }
             "mbus_add_found" => {
                 let a: AddFoundArgs = parse(args)?;
                 ok(json!({ "ids": buses::add_found(store, session, a.bus_id, &a.found, now)? }))
@@ -148,6 +153,37 @@ pub(crate) fn call(ctx: &Ctx, session: &Session, name: &str, args: Value, now: i
         }
     };
     NAMES.contains(&name).then(run)
+}
+
+/// Start reading a bus (or one of its meters) in the background: a task whose
+/// `processed_lines` / `total_lines` are the meters read, and whose `report` is the read's
+/// report (as `mbus_read_now` gives it) when done.
+fn read_start(ctx: &Ctx, session: &Session, a: ReadArgs) -> Result<Value, ApiError> {
+    session.permit(Permission::Import)?;
+    let (task_id, task) = ctx.tasks.start(session.user_id, 1);
+    let store = ctx.store.clone();
+    let now = ctx.now();
+    let session = session.clone();
+    std::thread::spawn(move || {
+        let result = buses::read_bus_with(&store, &session, a.bus_id, a.address.as_deref(), now, &mut |done, total| {
+            let mut t = task.lock().unwrap_or_else(|p| p.into_inner());
+            t.processed_lines = u64::try_from(done).unwrap_or(u64::MAX);
+            t.total_lines = u64::try_from(total.max(1)).unwrap_or(u64::MAX);
+        });
+        let mut t = task.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(report) => {
+                t.state = "done";
+                t.processed_lines = t.total_lines;
+                t.report = Some(serde_json::to_value(&report).unwrap_or(Value::Null));
+            }
+            Err(e) => {
+                t.state = "failed";
+                t.error = Some(ApiError::from(e));
+            }
+        }
+    });
+    ok(json!({ "task": task_id }))
 }
 
 /// Start a scan in the background: a task whose `processed_lines` / `total_lines` are the

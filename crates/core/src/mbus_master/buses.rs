@@ -262,6 +262,19 @@ fn config_of(bus: &Bus) -> LineConfig {
 /// Read the meters of bus `bus_id` (all, or only `address`): each answer stored, the failed
 /// ones tried once more after the others; every meter's last answer kept.
 pub fn read_bus(store: &Store, session: &Session, bus_id: i64, address: Option<&str>, now: i64) -> Result<ReadReport> {
+    read_bus_with(store, session, bus_id, address, now, &mut |_, _| {})
+}
+
+/// `read_bus`, telling `progress` (meters read, meters to read) after each meter of the first
+/// pass, for a progress bar.
+pub fn read_bus_with(
+    store: &Store,
+    session: &Session,
+    bus_id: i64,
+    address: Option<&str>,
+    now: i64,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ReadReport> {
     let permit = session.permit(Permission::Import)?;
     let (bus, meters) = {
         let conn = store.reader()?;
@@ -279,12 +292,14 @@ pub fn read_bus(store: &Store, session: &Session, bus_id: i64, address: Option<&
     let mut line = Line::new(port.as_mut(), config_of(&bus), bus.name.clone());
     let mut report = ReadReport::default();
     let mut failed = Vec::new();
+    progress(0, meters.len());
     for m in &meters {
         let outcome = read_one(store, permit, &mut line, m, now)?;
         if outcome.error.is_some() {
             failed.push((m, report.meters.len()));
         }
         report.meters.push(outcome);
+        progress(report.meters.len(), meters.len());
     }
     for (m, i) in failed {
         let mut again = read_one(store, permit, &mut line, m, now)?;

@@ -169,13 +169,7 @@ impl<'p> Bus<'p> {
             match frames::frame_length(&buf) {
                 FrameLength::Complete(len) => {
                     // Quiet after the frame, or a second answer on top of it.
-                    while buf.len() < MAX_ANSWER {
-                        let n = self.port.recv(&mut chunk, self.config.gap())?;
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
+                    self.until_quiet(&mut buf, &mut chunk)?;
                     self.bytes_on_line += buf.len() as u64;
                     if buf.len() > len {
                         return Ok(Heard::Bad(Problem::Collision, buf));
@@ -195,13 +189,7 @@ impl<'p> Bus<'p> {
                     buf.extend_from_slice(&chunk[..n]);
                 }
                 FrameLength::Invalid => {
-                    while buf.len() < MAX_ANSWER {
-                        let n = self.port.recv(&mut chunk, self.config.gap())?;
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
+                    self.until_quiet(&mut buf, &mut chunk)?;
                     self.bytes_on_line += buf.len() as u64;
                     return Ok(Heard::Bad(Problem::Collision, buf));
                 }
@@ -211,6 +199,19 @@ impl<'p> Bus<'p> {
 
     /// Read back the echo of `request`; `None` when what came back differs (another
     /// station talked at the same time).
+    /// Go on reading into `buf` until the line is quiet for a gap (or the answer is too long):
+    /// a second answer on top of the first shows as bytes after it.
+    fn until_quiet(&mut self, buf: &mut Vec<u8>, chunk: &mut [u8]) -> Result<()> {
+        while buf.len() < MAX_ANSWER {
+            let n = self.port.recv(chunk, self.config.gap())?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(())
+    }
+
     fn strip_echo(&mut self, request: &[u8], sent: Duration) -> Result<Option<()>> {
         let mut echo = Vec::with_capacity(request.len());
         let mut chunk = [0u8; 300];

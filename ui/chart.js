@@ -92,6 +92,47 @@ export function drawAtWidth(container, draw) {
   return () => { if (ro) ro.disconnect(); };
 }
 
+/**
+ * The hover of a chart of `n` slots of `slot` px from `margin.left`: the slot under the
+ * pointer highlighted behind the marks (before the node `behind`), and a tooltip of
+ * `html(i)` beside it. Appends `svg` and the tooltip (its test id `testid`, if any) to
+ * `container`.
+ */
+export function addHover(container, svg, { W, margin, plotW, plotH, slot, n, behind, testid, html }) {
+  const hl = svgEl("rect", { x: 0, y: margin.top, width: slot, height: plotH, class: "hover-slot", visibility: "hidden" });
+  svg.insertBefore(hl, behind);
+  const overlay = svgEl("rect", { x: margin.left, y: margin.top, width: plotW, height: plotH, fill: "transparent", class: "overlay" });
+  svg.appendChild(overlay);
+  container.appendChild(svg);
+  const tip = document.createElement("div");
+  tip.className = "chart-tip";
+  if (testid) tip.setAttribute("data-testid", testid);
+  tip.hidden = true;
+  container.appendChild(tip);
+  const hide = () => { tip.hidden = true; hl.setAttribute("visibility", "hidden"); };
+  overlay.addEventListener("mousemove", (ev) => {
+    const rect = svg.getBoundingClientRect();
+    const i = Math.floor(((ev.clientX - rect.left) * (W / rect.width) - margin.left) / slot);
+    if (i < 0 || i >= n) { hide(); return; }
+    const x = margin.left + i * slot;
+    hl.setAttribute("x", x);
+    hl.setAttribute("visibility", "visible");
+    tip.innerHTML = html(i);
+    tip.hidden = false;
+    const bx = (x + slot / 2) * (rect.width / W);
+    let left = bx + 12;
+    if (left + tip.offsetWidth > container.clientWidth) left = bx - tip.offsetWidth - 12;
+    tip.style.left = Math.max(0, left) + "px";
+    tip.style.top = Math.max(0, (ev.clientY - rect.top) - tip.offsetHeight - 8) + "px";
+  });
+  overlay.addEventListener("mouseleave", hide);
+}
+
+/** A value in a tooltip: bold with its unit, or "no reading". */
+export function tipValue(v, unit) {
+  return v === null || v === undefined ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(v, 3))}</b> ${esc(unit)}`;
+}
+
 function drawInto(container, hist, W, exp) {
   const buckets = hist.buckets || [];
   const expVal = (i) => {
@@ -247,50 +288,21 @@ function drawInto(container, hist, W, exp) {
   svg.appendChild(xG);
 
   // Hover.
-  const hl = svgEl("rect", { x: 0, y: margin.top, width: slot, height: plotH, class: "hover-slot", visibility: "hidden" });
-  svg.insertBefore(hl, barsG);
-  const overlay = svgEl("rect", { x: margin.left, y: margin.top, width: plotW, height: plotH, fill: "transparent", class: "overlay" });
-  svg.appendChild(overlay);
-
-  container.appendChild(svg);
-  const tip = document.createElement("div");
-  tip.className = "chart-tip";
-  tip.setAttribute("data-testid", "chart-tooltip");
-  tip.hidden = true;
-  container.appendChild(tip);
-
-  const move = (ev) => {
-    const rect = svg.getBoundingClientRect();
-    const px = (ev.clientX - rect.left) * (W / rect.width);
-    const i = Math.floor((px - margin.left) / slot);
-    if (i < 0 || i >= n) { hide(); return; }
-    const b = buckets[i];
-    hl.setAttribute("x", x0(i));
-    hl.setAttribute("visibility", "visible");
-    let val = b.value === null || b.value === undefined
-      ? `<span class="muted">${esc(t("chart.noReading"))}</span>`
-      : `<b>${esc(fmtNumber(b.value, 3))}</b> ${esc(unit)}`;
-    if (exp) {
-      const ev = expVal(i);
-      const ex = ev === null ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(ev, 3))}</b> ${esc(unit)}`;
-      val = `<div><i class="tip-swatch import"></i>${esc(t("elec.import"))} ${val}</div><div><i class="tip-swatch export"></i>${esc(t("elec.export"))} ${ex}</div>`;
-    }
-    const ics = activeCodes[i].length
-      ? `<div class="tip-codes">${activeCodes[i].map((c) => `<span><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")}</div>`
-      : "";
-    tip.innerHTML = `<div class="tip-period">${esc(periodText(b.start, ends[i], res))}</div><div>${val}</div>${ics}`;
-    tip.hidden = false;
-    const cw = container.clientWidth;
-    const bx = (x0(i) + slot / 2) * (rect.width / W);
-    const tw = tip.offsetWidth;
-    let left = bx + 12;
-    if (left + tw > cw) left = bx - tw - 12;
-    tip.style.left = Math.max(0, left) + "px";
-    tip.style.top = Math.max(0, (ev.clientY - rect.top) - tip.offsetHeight - 8) + "px";
-  };
-  const hide = () => { tip.hidden = true; hl.setAttribute("visibility", "hidden"); };
-  overlay.addEventListener("mousemove", move);
-  overlay.addEventListener("mouseleave", hide);
+  addHover(container, svg, {
+    W, margin, plotW, plotH, slot, n, behind: barsG, testid: "chart-tooltip",
+    html: (i) => {
+      const b = buckets[i];
+      let val = tipValue(b.value, unit);
+      if (exp) {
+        const ex = tipValue(expVal(i), unit);
+        val = `<div><i class="tip-swatch import"></i>${esc(t("elec.import"))} ${val}</div><div><i class="tip-swatch export"></i>${esc(t("elec.export"))} ${ex}</div>`;
+      }
+      const ics = activeCodes[i].length
+        ? `<div class="tip-codes">${activeCodes[i].map((c) => `<span><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")}</div>`
+        : "";
+      return `<div class="tip-period">${esc(periodText(b.start, ends[i], res))}</div><div>${val}</div>${ics}`;
+    },
+  });
 
   // Legend.
   const hasGap = buckets.some((b) => b.value === null || b.value === undefined);

@@ -4,7 +4,7 @@
 import { t, fmtNumber, fmtTs, unitLabel } from "./i18n.js";
 import { isCumulative } from "./registers.js";
 import { esc } from "./dom.js";
-import { niceScale, bucketLabel, periodText, svgEl, drawAtWidth } from "./chart.js";
+import { niceScale, bucketLabel, periodText, svgEl, drawAtWidth, addHover, tipValue } from "./chart.js";
 
 export const COLORS = ["#0f6cbd", "#d1242f", "#1a7f37", "#e07b00", "#8250df", "#bf3989", "#0b7285", "#6e3630"];
 const SUM_COLOR = "#39424e";
@@ -123,36 +123,13 @@ function drawInto(container, cmp, mode, W) {
   svg.appendChild(xG);
 
   // Hover.
-  const hl = svgEl("rect", { x: 0, y: margin.top, width: slot, height: plotH, class: "hover-slot", visibility: "hidden" });
-  svg.insertBefore(hl, svg.firstChild.nextSibling);
-  const overlay = svgEl("rect", { x: margin.left, y: margin.top, width: plotW, height: plotH, fill: "transparent", class: "overlay" });
-  svg.appendChild(overlay);
-  container.appendChild(svg);
-  const tip = document.createElement("div");
-  tip.className = "chart-tip";
-  tip.hidden = true;
-  container.appendChild(tip);
-  const hide = () => { tip.hidden = true; hl.setAttribute("visibility", "hidden"); };
-  overlay.addEventListener("mousemove", (ev) => {
-    const rect = svg.getBoundingClientRect();
-    const i = Math.floor(((ev.clientX - rect.left) * (W / rect.width) - margin.left) / slot);
-    if (i < 0 || i >= n) { hide(); return; }
-    hl.setAttribute("x", x0(i));
-    hl.setAttribute("visibility", "visible");
-    const rows = drawn.map((s) => {
-      const v = s.buckets[i] && s.buckets[i].value;
-      const val = v === null || v === undefined ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(v, 3))}</b> ${esc(unitLabel(s.unit))}`;
+  addHover(container, svg, {
+    W, margin, plotW, plotH, slot, n, behind: svg.firstChild.nextSibling,
+    html: (i) => `<div class="tip-period">${esc(periodText(buckets[i].start, ends[i], res))}</div>` + drawn.map((s) => {
+      const val = tipValue(s.buckets[i] && s.buckets[i].value, unitLabel(s.unit));
       return `<div><i style="display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${s.color}"></i>${esc(seriesName(s))}: ${val}</div>`;
-    }).join("");
-    tip.innerHTML = `<div class="tip-period">${esc(periodText(buckets[i].start, ends[i], res))}</div>${rows}`;
-    tip.hidden = false;
-    const bx = (x0(i) + slot / 2) * (rect.width / W);
-    let left = bx + 12;
-    if (left + tip.offsetWidth > container.clientWidth) left = bx - tip.offsetWidth - 12;
-    tip.style.left = Math.max(0, left) + "px";
-    tip.style.top = Math.max(0, (ev.clientY - rect.top) - tip.offsetHeight - 8) + "px";
+    }).join(""),
   });
-  overlay.addEventListener("mouseleave", hide);
 
   // Legend: name, register unit and total (index registers) or mean.
   const lg = document.createElement("div");

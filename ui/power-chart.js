@@ -4,7 +4,7 @@
 // what was read, it is never differenced nor summed into a consumption.
 import { t, fmtNumber, fmtTs, unitLabel, localHourOf } from "./i18n.js";
 import { esc } from "./dom.js";
-import { niceScale, bucketLabel, periodText, svgEl, drawAtWidth } from "./chart.js";
+import { niceScale, bucketLabel, periodText, svgEl, drawAtWidth, addHover, tipValue } from "./chart.js";
 
 const APPROX_SECONDS = { hour: 3600, day: 86400 };
 
@@ -101,34 +101,11 @@ function drawInto(container, series, W) {
   }
   svg.appendChild(xG);
 
-  const hl = svgEl("rect", { x: 0, y: margin.top, width: slot, height: plotH, class: "hover-slot", visibility: "hidden" });
-  svg.insertBefore(hl, svg.firstChild);
-  const overlay = svgEl("rect", { x: margin.left, y: margin.top, width: plotW, height: plotH, fill: "transparent", class: "overlay" });
-  svg.appendChild(overlay);
-  container.appendChild(svg);
-
-  const tip = document.createElement("div");
-  tip.className = "chart-tip";
-  tip.setAttribute("data-testid", "power-tooltip");
-  tip.hidden = true;
-  container.appendChild(tip);
-  const num = (v) => (v === null || v === undefined ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(v, 3))}</b> ${esc(unit)}`);
-  overlay.addEventListener("mousemove", (ev) => {
-    const rect = svg.getBoundingClientRect();
-    const i = Math.floor(((ev.clientX - rect.left) * (W / rect.width) - margin.left) / slot);
-    if (i < 0 || i >= n) { tip.hidden = true; hl.setAttribute("visibility", "hidden"); return; }
-    hl.setAttribute("x", margin.left + i * slot);
-    hl.setAttribute("visibility", "visible");
-    tip.innerHTML = `<div class="tip-period">${esc(periodText(buckets[i].start, ends[i], res))}</div>`
-      + series.map((s) => `<div><i class="tip-swatch ${s.flow}"></i>${esc(s.label)} — ${esc(t("elec.mean"))} ${num(s.hist.buckets[i].value)}, ${esc(t("elec.max"))} ${num(s.hist.buckets[i].max)}</div>`).join("");
-    tip.hidden = false;
-    const bx = xc(i) * (rect.width / W);
-    let left = bx + 12;
-    if (left + tip.offsetWidth > container.clientWidth) left = bx - tip.offsetWidth - 12;
-    tip.style.left = Math.max(0, left) + "px";
-    tip.style.top = Math.max(0, (ev.clientY - rect.top) - tip.offsetHeight - 8) + "px";
+  addHover(container, svg, {
+    W, margin, plotW, plotH, slot, n, behind: svg.firstChild, testid: "power-tooltip",
+    html: (i) => `<div class="tip-period">${esc(periodText(buckets[i].start, ends[i], res))}</div>`
+      + series.map((s) => `<div><i class="tip-swatch ${s.flow}"></i>${esc(s.label)} — ${esc(t("elec.mean"))} ${tipValue(s.hist.buckets[i].value, unit)}, ${esc(t("elec.max"))} ${tipValue(s.hist.buckets[i].max, unit)}</div>`).join(""),
   });
-  overlay.addEventListener("mouseleave", () => { tip.hidden = true; hl.setAttribute("visibility", "hidden"); });
 
   const lg = document.createElement("div");
   lg.className = "chart-legend";

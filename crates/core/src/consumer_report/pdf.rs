@@ -332,6 +332,19 @@ pub fn wrap(font: Font, size: f64, text: &str, width: f64, max: usize) -> Vec<St
     lines.into_iter().map(|l| fit(font, size, &l, width)).collect()
 }
 
+/// The footer of an A4 page with `margin` points each side: a rule, then `left` (cut to fit)
+/// and `right` (the page number) in small muted type.
+pub fn page_footer(page: &mut Page, margin: f64, left: &str, right: &str) {
+    let width = A4.0 - 2.0 * margin;
+    let y = A4.1 - 30.0;
+    page.stroke_color(RULE);
+    page.line_width(0.6);
+    page.line(margin, y - 12.0, margin + width, y - 12.0);
+    page.fill_color(MUTED);
+    page.text(margin, y, Font::Regular, 8.0, Align::Left, &fit(Font::Regular, 8.0, left, width - 90.0));
+    page.text(margin + width, y, Font::Regular, 8.0, Align::Right, right);
+}
+
 /// `text` cut with an ellipsis to fit `width` points.
 pub fn fit(font: Font, size: f64, text: &str, width: f64) -> String {
     if text_width(font, size, text) <= width {

@@ -3,7 +3,7 @@
 //! pages with its header repeated; every page has a footer "Page i of n".
 
 use super::chart;
-use super::pdf::{fit, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
+use super::pdf::{fit, page_footer, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
 use super::pdf_canvas::PdfCanvas;
 use super::Report;
 use crate::error::Result;
@@ -282,15 +282,9 @@ fn continued(page: &mut Page, r: &Report) -> f64 {
 
 fn footer(page: &mut Page, r: &Report, number: usize, count: usize) {
     let w = r.words();
-    let y = A4.1 - 30.0;
-    page.stroke_color(RULE);
-    page.line_width(0.6);
-    page.line(MARGIN, y - 12.0, MARGIN + WIDTH, y - 12.0);
-    page.fill_color(MUTED);
     let who = r.customer.as_ref().map(|c| c.name.as_str()).unwrap_or("");
     let left = [who, r.meter.serial.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
-    page.text(MARGIN, y, Font::Regular, 8.0, Align::Left, &fit(Font::Regular, 8.0, &left, WIDTH - 90.0));
-    page.text(MARGIN + WIDTH, y, Font::Regular, 8.0, Align::Right, &format!("{} {number} {} {count}", w.page, w.of));
+    page_footer(page, MARGIN, &left, &format!("{} {number} {} {count}", w.page, w.of));
 }
 
 fn rgb(c: plotters::style::RGBColor) -> Rgb {

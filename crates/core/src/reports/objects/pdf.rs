@@ -4,7 +4,7 @@
 //! footer "Page i of n".
 
 use super::Count;
-use crate::consumer_report::pdf::{fit, text_width, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
+use crate::consumer_report::pdf::{fit, page_footer, text_width, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
 
 const MARGIN: f64 = 42.0;
 const WIDTH: f64 = A4.0 - 2.0 * MARGIN;
@@ -250,12 +250,6 @@ fn signatures(doc: &mut Document, c: &Count, top: f64) {
 
 fn footer(page: &mut Page, c: &Count, number: usize, count: usize) {
     let w = c.words();
-    let y = A4.1 - 30.0;
-    page.stroke_color(RULE);
-    page.line_width(0.6);
-    page.line(MARGIN, y - 12.0, MARGIN + WIDTH, y - 12.0);
-    page.fill_color(MUTED);
     let left = format!("{} · {}", c.title(), c.municipality());
-    page.text(MARGIN, y, Font::Regular, 8.0, Align::Left, &fit(Font::Regular, 8.0, &left, WIDTH - 90.0));
-    page.text(MARGIN + WIDTH, y, Font::Regular, 8.0, Align::Right, &format!("{} {number} {} {count}", w.page, w.of));
+    page_footer(page, MARGIN, &left, &format!("{} {number} {} {count}", w.page, w.of));
 }

@@ -9,20 +9,13 @@ mod releve;
 #[path = "../../core/tests/support/smtp.rs"]
 mod smtp;
 
-use releve::{demo_db, serve, BIN};
+use releve::{demo_db, run_ok as releve, serve};
 use releve_api::Ctx;
 use serde_json::{json, Value};
 use smtp::Smtp;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-
-fn releve(args: &[&str]) -> String {
-    let o = Command::new(BIN).args(args).env("RELEVE_PASSWORD", "manager").output().expect("releve");
-    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(o.status.success(), "releve {args:?}: {out}");
-    out
-}
 
 /// curl's POST of `body` to `url` with `token`: the HTTP status.
 fn push(url: &str, token: &str, body: &str, dir: &Path) -> u16 {

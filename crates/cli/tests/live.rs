@@ -8,19 +8,12 @@
 #[path = "support/releve.rs"]
 mod releve;
 
-use releve::{demo_db, drive_by, serve, BIN};
+use releve::{demo_db, drive_by, run_ok as releve, serve};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn releve(args: &[&str]) -> String {
-    let o = Command::new(BIN).args(args).env("RELEVE_PASSWORD", "manager").output().expect("releve");
-    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(o.status.success(), "releve {args:?}: {out}");
-    out
-}
 
 /// curl: (HTTP status, body).
 fn curl(args: &[&str]) -> (u16, String) {

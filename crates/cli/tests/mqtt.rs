@@ -8,17 +8,10 @@
 #[path = "support/releve.rs"]
 mod releve;
 
-use releve::{demo_db, drive_by, serve, BIN};
+use releve::{demo_db, drive_by, serve, BIN, run_ok as releve};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn releve(args: &[&str]) -> String {
-    let o = Command::new(BIN).args(args).env("RELEVE_PASSWORD", "manager").output().expect("releve");
-    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(o.status.success(), "releve {args:?}: {out}");
-    out
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()

@@ -6,16 +6,9 @@
 #[path = "support/releve.rs"]
 mod releve;
 
-use releve::{demo_db, drive_by, serve, BIN};
+use releve::{demo_db, drive_by, serve, BIN, run_ok as releve};
 use std::path::Path;
 use std::process::Command;
-
-fn releve(args: &[&str]) -> String {
-    let o = Command::new(BIN).args(args).env("RELEVE_PASSWORD", "manager").output().expect("releve");
-    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(o.status.success(), "releve {args:?}: {out}");
-    out
-}
 
 /// `releve sources add`: the token it prints.
 fn add_source(db: &str, extra: &[&str]) -> String {

@@ -8,6 +8,15 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_releve");
 
+/// Run `releve` as the demo manager (RELEVE_PASSWORD) and expect success: what it printed
+/// (standard output, then standard error).
+pub fn run_ok(args: &[&str]) -> String {
+    let o = Command::new(BIN).args(args).env("RELEVE_PASSWORD", "manager").output().expect("releve");
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "releve {args:?}: {out}");
+    out
+}
+
 /// `releve serve` on a free port; killed on drop.
 pub struct Server {
     child: Child,

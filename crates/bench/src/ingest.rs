@@ -88,15 +88,7 @@ pub fn run(lines: u32, soak_seconds: u32, soak_rate: u32) -> Res {
     releve_core::folders::folders_allowed_set(&store, &system, &[depot.display().to_string()], 1_790_000_000)?;
     let http = NewSource { name: "conc".into(), kind: "http".into(), format: "lines".into(), ..Default::default() };
     let token = releve_core::sources::source_add(&store, &system, &http, 1_790_000_000)?.token.unwrap_or_default();
-    let mqtt = NewSource {
-        name: "bench".into(),
-        kind: "mqtt".into(),
-        format: "lines".into(),
-        url: Some(format!("mqtt://127.0.0.1:{port}")),
-        topic: Some("bench/up".into()),
-        ..Default::default()
-    };
-    releve_core::sources::source_add(&store, &system, &mqtt, 1_790_000_000)?;
+    releve_core::sources::source_add(&store, &system, &crate::mqtt::source(port), 1_790_000_000)?;
     let folder = NewSource { name: "depot".into(), kind: "folder".into(), format: "lines".into(), folder: Some(depot.display().to_string()), ..Default::default() };
     releve_core::sources::source_add(&store, &system, &folder, 1_790_000_000)?;
     drop(store);

@@ -96,6 +96,18 @@ pub(crate) fn serve(bin: &Path, db: &Path, http: u16) -> Result<Killed, Box<dyn 
     Ok(server)
 }
 
+/// The benches' MQTT source: `lines` on topic `bench/up` of the broker at `port`.
+pub(crate) fn source(port: u16) -> releve_core::sources::NewSource {
+    releve_core::sources::NewSource {
+        name: "bench".into(),
+        kind: "mqtt".into(),
+        format: "lines".into(),
+        url: Some(format!("mqtt://127.0.0.1:{port}")),
+        topic: Some("bench/up".into()),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn publisher(port: u16) -> std::io::Result<Child> {
     Command::new("mosquitto_pub")
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-t", "bench/up", "-l"])
@@ -121,15 +133,7 @@ pub fn run(lines: u32, rate: u32, seconds: u32) -> Res {
     let broker = broker(dir.path(), port)?;
     let db = dir.path().join("mqtt.db");
     let store = crate::push::bench_db(&db)?;
-    let new = releve_core::sources::NewSource {
-        name: "bench".into(),
-        kind: "mqtt".into(),
-        format: "lines".into(),
-        url: Some(format!("mqtt://127.0.0.1:{port}")),
-        topic: Some("bench/up".into()),
-        ..Default::default()
-    };
-    releve_core::sources::source_add(&store, &system, &new, 1_790_000_000)?;
+    releve_core::sources::source_add(&store, &system, &source(port), 1_790_000_000)?;
     drop(store);
     let bin = std::env::current_exe()?.with_file_name("releve");
     let server = serve(&bin, &db, free_port()?)?;

@@ -445,28 +445,30 @@ impl<'k> Decoder<'k> {
         let outcome = match parsed {
             line::Line::Skip => Outcome::Skip,
             line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
-            line::Line::Frame(frame) if readout::is_readout(&frame.bytes) => match frame.received_at {
-                Some(at) if !context.window.contains(at) => Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz) },
-                _ => match readout::decode(frame, context) {
+            line::Line::Frame(frame) if readout::is_readout(&frame.bytes) => {
+                implausible_time(frame.received_at, context).unwrap_or_else(|| match readout::decode(frame, context) {
                     Ok(t) => Outcome::Telegram(Box::new(t)),
                     Err((code, reason)) => Outcome::Bad { code, reason },
-                },
-            },
-            line::Line::Frame(frame) => match (mbus::peek_address(&frame.bytes), frame.received_at) {
-                (Err(e), _) => Outcome::Bad { code: e.code(), reason: e.to_string() },
-                (Ok(_), Some(at)) if !context.window.contains(at) => Outcome::Bad {
-                    code: "implausible_time",
-                    reason: implausible(at, context.window, context.tz),
-                },
-                (Ok(address), received_at) => {
+                })
+            }
+            line::Line::Frame(frame) => match mbus::peek_address(&frame.bytes) {
+                Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
+                Ok(address) => implausible_time(frame.received_at, context).unwrap_or_else(|| {
                     let values = self.values(&frame.bytes, &address);
-                    let ts = reading_time(received_at, context.now, values.meter_time, context.tz, context.window);
+                    let ts = reading_time(frame.received_at, context.now, values.meter_time, context.tz, context.window);
                     Outcome::Telegram(Box::new(DecodedTelegram { frame, address, ts, values }))
-                }
+                }),
             },
         };
         Decoded { line: number, outcome }
     }
+}
+
+/// A line whose reception time lies outside the plausible window: refused, for wireless
+/// frames and optical readouts alike.
+fn implausible_time(received_at: Option<i64>, context: &Settings) -> Option<Outcome> {
+    let at = received_at.filter(|at| !context.window.contains(*at))?;
+    Some(Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz) })
 }
 
 /// Why a reception time is refused, in words.

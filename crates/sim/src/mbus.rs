@@ -156,16 +156,19 @@ pub fn start_serial(config: &Config, device: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A demo meter: primary address, id, manufacturer, medium, and each telegram's records after
+/// its 12-byte header.
+type DemoMeter = (u8, &'static str, &'static str, u8, Vec<Vec<u8>>);
+
 /// The demo bus: a plant room with four water meters, two heat meters (one answering in two
 /// telegrams) and an electricity sub-meter, plus one that never answers, at 2,400 baud. The
 /// frames are built here (RSP_UD, CI 72, BCD records), so the demo needs no file.
 pub fn demo_config() -> Result<Config, Error> {
-    // (primary, id, manufacturer, medium, records after the 12-byte header)
     let water = |litres: u32| [&[0x0C, 0x13][..], &bcd8(litres)].concat();
     let heat = |kwh: u32, litres: u32| [&[0x0C, 0x06][..], &bcd8(kwh), &[0x0C, 0x13], &bcd8(litres)].concat();
     let temperatures = [0x0A, 0x5A, 0x52, 0x06, 0x0A, 0x5E, 0x81, 0x04]; // flow 65.2 C, return 48.1 C
     let electricity = |kwh: u32| [&[0x0C, 0x06][..], &bcd8(kwh)].concat();
-    let meters: Vec<(u8, &str, &str, u8, Vec<Vec<u8>>)> = vec![
+    let meters: Vec<DemoMeter> = vec![
         (1, "61010001", "ZRI", 0x07, vec![water(152_437)]),
         (2, "61010002", "ZRI", 0x07, vec![water(98_120)]),
         (3, "61010003", "ZRI", 0x07, vec![water(230_905)]),

@@ -375,7 +375,7 @@ pub fn read_due(store: &Store, session: &Session, now: i64) -> Result<ReadReport
     session.permit(Permission::Import)?;
     let (buses, tz) = {
         let conn = store.reader()?;
-        (table::list(&*conn)?, crate::settings::timezone(&conn)?)
+        (table::list(&conn)?, crate::settings::timezone(&conn)?)
     };
     let mut report = ReadReport::default();
     for bus in buses.iter().filter(|b| b.enabled) {

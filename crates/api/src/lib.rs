@@ -162,12 +162,24 @@ impl Ctx {
         self.session(token).map(|s| s.login)
     }
 
+    /// The session of `token` as the database has it now (role, permissions, active):
+    /// a deactivated user's session ends here, and a changed matrix applies at once.
     fn session(&self, token: Option<&str>) -> Result<Session, ApiError> {
-        let sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "session table poisoned"))?;
-        token
-            .and_then(|t| sessions.get(t))
-            .cloned()
-            .ok_or_else(|| ApiError::new("not_logged_in", "please log in"))
+        let known = {
+            let sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "session table poisoned"))?;
+            token.and_then(|t| sessions.get(t)).cloned()
+        };
+        let known = known.ok_or_else(|| ApiError::new("not_logged_in", "please log in"))?;
+        match releve_core::access::refresh(&self.store, &known) {
+            Ok(fresh) => Ok(fresh),
+            Err(releve_core::Error::NotLoggedIn) => {
+                if let (Some(t), Ok(mut sessions)) = (token, self.sessions.lock()) {
+                    sessions.remove(t);
+                }
+                Err(ApiError::new("not_logged_in", "please log in"))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

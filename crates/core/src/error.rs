@@ -12,6 +12,8 @@ pub enum Error {
     Forbidden { role: String, permission: &'static str },
     #[error("{what} not found")]
     NotFound { what: String },
+    #[error("unknown command '{name}'")]
+    UnknownCommand { name: String },
     #[error("invalid {field}: {reason}")]
     BadInput { field: String, reason: String },
     #[error("{path}, line {line}: {reason}")]
@@ -83,6 +85,7 @@ impl Error {
             Error::WrongPassword => "wrong_password",
             Error::Forbidden { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
+            Error::UnknownCommand { .. } => "unknown_command",
             Error::BadInput { .. } => "bad_input",
             Error::BadLine { .. } => "bad_line",
             Error::Io { .. } => "io",

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0020_gateway_days", include_str!("../../../../migrations/0020_gateway_days.sql")),
     ("0021_mbus_buses", include_str!("../../../../migrations/0021_mbus_buses.sql")),
     ("0023_c806", include_str!("../../../../migrations/0023_c806.sql")),
+    ("0024_permissions", include_str!("../../../../migrations/0024_permissions.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

@@ -25,10 +25,18 @@ pub struct NewUser<'a> {
 }
 
 pub fn by_login(conn: &Connection, login: &str) -> Result<Option<User>> {
+    by(conn, "login = ?1", login)
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<User>> {
+    by(conn, "id = ?1", id)
+}
+
+fn by(conn: &Connection, condition: &str, key: impl rusqlite::ToSql) -> Result<Option<User>> {
     Ok(conn
+        .prepare_cached(&format!("SELECT id, login, name, role, password_hash, locale, active FROM users WHERE {condition}"))?
         .query_row(
-            "SELECT id, login, name, role, password_hash, locale, active FROM users WHERE login = ?1",
-            [login],
+            [key],
             |r| {
                 Ok(User {
                     id: r.get(0)?,

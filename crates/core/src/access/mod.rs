@@ -6,43 +6,85 @@ use crate::error::{Error, Result};
 use crate::store::{self, Store};
 use serde::Serialize;
 
+mod commands;
+pub use commands::{authorize, rule, CommandRule, Need, COMMANDS};
+
+/// What a role may do. Each command needs one (see [`COMMANDS`]); the matrix
+/// `role_permissions` says which role has which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
+    /// See the park, readings (daily and coarser), reports and settings that hold no secret.
     View,
+    /// See interval data (hourly and finer): personal data about a household's life.
+    ViewIntervals,
+    /// Produce files and downloads from the data (CSV exports, billing files, report exports).
     Export,
+    /// Create and change billing layouts and scheduled exports, and run a scheduled export.
+    ManageExports,
+    /// Send mail to consumers (consumer reports by e-mail).
+    SendMail,
+    /// Bring readings in (files, buses, optical heads).
     Import,
+    /// Change the park: meters, groups, exchanges, devices.
     EditMeters,
+    /// Import and enter meter keys (never read them back).
     ManageKeys,
+    /// Export stored meter keys (the manager only; not grantable).
+    ExportKeys,
+    /// Create users, reset passwords, change roles, edit the permission matrix (the manager only).
     ManageUsers,
+    /// Change settings: sources, buses, folders, notifications, SMTP (the manager only).
     Settings,
+    /// Read and export the audit log.
+    Audit,
+    /// Subject access and move-out (personal data of customers).
+    PersonalData,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 13] = [
         Permission::View,
+        Permission::ViewIntervals,
         Permission::Export,
+        Permission::ManageExports,
+        Permission::SendMail,
         Permission::Import,
         Permission::EditMeters,
         Permission::ManageKeys,
+        Permission::ExportKeys,
         Permission::ManageUsers,
         Permission::Settings,
+        Permission::Audit,
+        Permission::PersonalData,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::View => "view",
+            Permission::ViewIntervals => "view_intervals",
             Permission::Export => "export",
+            Permission::ManageExports => "manage_exports",
+            Permission::SendMail => "send_mail",
             Permission::Import => "import",
             Permission::EditMeters => "edit_meters",
             Permission::ManageKeys => "manage_keys",
+            Permission::ExportKeys => "export_keys",
             Permission::ManageUsers => "manage_users",
             Permission::Settings => "settings",
+            Permission::Audit => "audit",
+            Permission::PersonalData => "personal_data",
         }
     }
 
     pub fn parse(s: &str) -> Option<Permission> {
         Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether the manager may grant it to a user or superuser in the matrix. Managing users,
+    /// settings and exporting keys stay the manager's own.
+    pub fn grantable(self) -> bool {
+        !matches!(self, Permission::ExportKeys | Permission::ManageUsers | Permission::Settings)
     }
 }
 
@@ -123,10 +165,7 @@ pub fn login(store: &Store, login: &str, password: &str, computer: &str, now: i6
     }
     let role = Role::parse(&user.role)
         .ok_or_else(|| Error::bad_input("role", format!("unknown role {}", user.role)))?;
-    let permissions = store::users::permissions_of(&conn, role.as_str())?
-        .iter()
-        .filter_map(|p| Permission::parse(p))
-        .collect();
+    let permissions = permissions_of(&conn, role)?;
     store::audit::record(&conn, now, "login", login, computer, "")?;
     Ok(Session {
         user_id: user.id,
@@ -137,6 +176,37 @@ pub fn login(store: &Store, login: &str, password: &str, computer: &str, now: i6
         permissions,
         computer: computer.to_string(),
     })
+}
+
+/// The session as the database has it now: the user's role, permissions (the matrix may
+/// have changed) and language. A user deactivated or removed since login is `not_logged_in`,
+/// on every front at once. Two primary-key lookups, run before each command.
+pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
+    if session.user_id == 0 {
+        return Ok(session.clone());
+    }
+    let conn = store.reader()?;
+    let Some(user) = store::users::by_id(&conn, session.user_id)? else {
+        return Err(Error::NotLoggedIn);
+    };
+    if !user.active || user.login != session.login {
+        return Err(Error::NotLoggedIn);
+    }
+    let role = Role::parse(&user.role).ok_or_else(|| Error::bad_input("role", format!("unknown role {}", user.role)))?;
+    Ok(Session {
+        user_id: user.id,
+        login: user.login,
+        name: user.name,
+        role,
+        locale: user.locale,
+        permissions: permissions_of(&conn, role)?,
+        computer: session.computer.clone(),
+    })
+}
+
+/// The permissions a role has in the matrix.
+pub fn permissions_of(conn: &rusqlite::Connection, role: Role) -> Result<Vec<Permission>> {
+    Ok(store::users::permissions_of(conn, role.as_str())?.iter().filter_map(|p| Permission::parse(p)).collect())
 }
 
 /// Create a user account (manager only).

@@ -269,7 +269,7 @@ pub fn layout_get(store: &Store, session: &Session, name: &str) -> Result<Layout
 
 /// Save a layout under its name (replacing the one of that name). Returns (id, created).
 pub fn layout_save(store: &Store, session: &Session, layout: &Layout, now: i64) -> Result<(i64, bool)> {
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::ManageExports)?;
     layout.check()?;
     let mut layout = layout.clone();
     layout.name = layout.name.trim().to_string();
@@ -283,7 +283,7 @@ pub fn layout_save(store: &Store, session: &Session, layout: &Layout, now: i64) 
 
 /// Copy layout `name` as `new_name` (which must be free).
 pub fn layout_copy(store: &Store, session: &Session, name: &str, new_name: &str, now: i64) -> Result<Layout> {
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::ManageExports)?;
     let new_name = new_name.trim();
     let (_, mut layout) = load(store, name)?;
     layout.name = new_name.to_string();
@@ -329,7 +329,7 @@ pub fn layout_save_renaming(
         let (id, created) = layout_save(store, session, layout, now)?;
         return Ok(Saved { id, created, jobs_moved: Vec::new() });
     }
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::ManageExports)?;
     layout.check()?;
     let mut layout = layout.clone();
     layout.name = name.to_string();
@@ -361,7 +361,7 @@ pub fn layout_save_renaming(
 /// Delete a saved layout with its last file. Refused (`Error::LayoutInUse`, naming them)
 /// while scheduled exports use it.
 pub fn layout_delete(store: &Store, session: &Session, name: &str, now: i64) -> Result<()> {
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::ManageExports)?;
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     let jobs = store::export_jobs::jobs_of_layout(&tx, name)?;

@@ -108,7 +108,7 @@ pub fn consumer_report_email(
     to: Option<&str>,
     now: i64,
 ) -> Result<Sent> {
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::SendMail)?;
     let locale = req.locale.unwrap_or_else(|| Locale::of(session));
     let (report, settings) = {
         let conn = store.reader()?;

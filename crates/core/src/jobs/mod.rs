@@ -60,7 +60,7 @@ pub fn export_jobs_list(store: &Store, session: &Session, now: i64) -> Result<Ve
 
 /// Check and save a job (new when `id` is None); returns its id.
 pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) -> Result<i64> {
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::ManageExports)?;
     if job.name.trim().is_empty() {
         return Err(Error::bad_input("name", "give the job a name"));
     }
@@ -85,6 +85,9 @@ pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) ->
         crate::folders::check(store, &job.folder)?;
     }
     let tx = conn.unchecked_transaction()?;
+    if table::job_named(&tx, &job.name)?.is_some_and(|other| Some(other) != job.id) {
+        return Err(Error::bad_input("name", format!("a scheduled export named '{}' exists already", job.name)));
+    }
     let id = table::save_job(&tx, job, now)?;
     store::audit::record_permit(&tx, permit, now, "export_job_save", &format!("job {id} '{}' (layout '{}')", job.name, job.layout))?;
     tx.commit()?;
@@ -92,7 +95,7 @@ pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) ->
 }
 
 pub fn export_job_delete(store: &Store, session: &Session, id: i64, now: i64) -> Result<()> {
-    let permit = session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::ManageExports)?;
     let conn = store.writer();
     let tx = conn.unchecked_transaction()?;
     if !table::delete_job(&tx, id)? {
@@ -110,7 +113,7 @@ pub fn export_runs_list(store: &Store, session: &Session, job_id: Option<i64>, l
 
 /// Run a job now, whatever its schedule, for the period its schedule gives today.
 pub fn export_job_run_now(store: &Store, session: &Session, id: i64, runner: &str, now: i64) -> Result<Run> {
-    session.permit(Permission::Export)?;
+    session.permit(Permission::ManageExports)?;
     let (job, tz) = {
         let conn = store.reader()?;
         let job = table::job(&conn, id)?.ok_or_else(|| Error::not_found(format!("export job {id}")))?;

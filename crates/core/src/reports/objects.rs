@@ -179,7 +179,7 @@ pub fn report_objects_count(store: &Store, session: &Session, year: i32) -> Resu
 
 /// The count of `year` as a file (PDF or CSV). Needs `export`.
 pub fn report_objects(store: &Store, session: &Session, req: &ObjectsRequest, now: i64) -> Result<ReportFile> {
-    session.permit(Permission::Export)?;
+    let permit = session.permit(Permission::Export)?;
     let locale = req.locale.unwrap_or_else(|| Locale::of(session));
     let conn = store.reader()?;
     let (objects, undated) = gather(&conn, req.year)?;
@@ -192,6 +192,8 @@ pub fn report_objects(store: &Store, session: &Session, req: &ObjectsRequest, no
         Format::Pdf => pdf::render(&count),
         Format::Csv => csv_bytes(&count)?,
     };
+    let details = format!("{} {}: {} objects", req.year, req.format.extension(), count.objects.len());
+    store::audit::record_permit(&store.writer(), permit, now, "report_objects", &details)?;
     Ok(ReportFile {
         file_name: format!("{}-{}.{}", count.words().file_stem, req.year, req.format.extension()),
         content_type: req.format.content_type(),

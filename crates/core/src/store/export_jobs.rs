@@ -113,6 +113,11 @@ pub fn job(conn: &Connection, id: i64) -> Result<Option<Job>> {
     Ok(conn.prepare_cached(&format!("SELECT {JOB_COLS} FROM export_jobs WHERE id = ?1"))?.query_row([id], job_of).optional()?)
 }
 
+/// The id of the job named `name`, if there is one.
+pub fn job_named(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    Ok(conn.prepare_cached("SELECT id FROM export_jobs WHERE name = ?1")?.query_row([name], |r| r.get(0)).optional()?)
+}
+
 /// Insert (id None, created now) or update a job; returns its id.
 pub fn save_job(conn: &Connection, j: &Job, now: i64) -> Result<i64> {
     let email = j.email_to.join("\n");

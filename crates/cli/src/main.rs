@@ -567,10 +567,14 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn login(store: &Store, acting: &Acting) -> Result<Session, Failure> {
+/// Log the acting user in for `command` (the API command this CLI command does, a row of
+/// `access::COMMANDS`): refused as the API would refuse it.
+fn login(store: &Store, acting: &Acting, command: &str) -> Result<Session, Failure> {
     // The demo accounts' password is their login; real installations pass RELEVE_PASSWORD.
     let password = acting.password.as_deref().unwrap_or(&acting.user);
-    Ok(access::login(store, &acting.user, password, &releve_api::computer_name(), now())?)
+    let session = access::login(store, &acting.user, password, &releve_api::computer_name(), now())?;
+    access::authorize(&session, command)?;
+    Ok(session)
 }
 
 fn print_optical(r: &releve_core::optical::ReadReport) {
@@ -636,7 +640,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve { db, addr, ui } => serve::run(&db, &addr, ui),
         Command::Import { db, acting, files } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "import_start")?;
             let permit = session.permit(Permission::Import)?;
             let mut nothing_committed = Vec::new();
             for file in &files {
@@ -677,7 +681,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Optical { command: OpticalCommand::Read { db, serial, tcp, meter, address, wake, json, acting } } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "optical_read")?;
             let target = match (serial, tcp) {
                 (Some(device), _) => releve_core::port::Target::Serial(device),
                 (None, Some(address)) => releve_core::port::Target::Tcp(address),
@@ -697,7 +701,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Park { command: ParkCommand::ImportFolder { db, acting } } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "park_import_folder")?;
             let permit = session.permit(Permission::EditMeters)?;
             let r = releve_core::park_folder::park_import_folder(&store, permit, now())?;
             for f in &r.files {
@@ -741,7 +745,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Gateways { command: GatewaysCommand::List { db, acting } } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "gateways")?;
             for g in releve_core::gateways::gateways_list(&store, &session, now())?.gateways {
                 println!("{}", serde_json::to_string(&g).map_err(|e| Failure { code: "internal".into(), message: e.to_string(), details: None })?);
             }
@@ -777,7 +781,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             use releve_core::consumer_report::{self as report, ConsumerReportRequest, Format, Locale};
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, if email.is_some() { "consumer_report_email" } else { "consumer_report" })?;
             let req = ConsumerReportRequest {
                 meter_id: report::meter_of_serial(&store, &session, &meter)?,
                 from: releve_api::commands::date("--from", &from)?,
@@ -812,7 +816,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 details: None,
             })?;
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "report_objects")?;
             let locale = locale.as_deref().map(releve_core::consumer_report::Locale::parse).transpose()?;
             let file = report_objects(&store, &session, &ObjectsRequest { year, format, locale }, now())?;
             std::fs::write(&out, &file.bytes).map_err(|e| releve_core::Error::io(&out, e))?;
@@ -821,7 +825,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Keys { command: KeysCommand::Import { db, acting, file } } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "keys_import")?;
             let permit = session.permit(Permission::ManageKeys)?;
             let content = String::from_utf8_lossy(&read(&file)?).into_owned();
             let r = keys::import_keys(&store, permit, &file.display().to_string(), &content, now())?;
@@ -850,7 +854,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Export { db, from, to, out, layout: Some(layout), acting, .. } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "export_layout_run")?;
             let period = releve_core::billing::Period::new(
                 releve_api::commands::date("--from", &from)?,
                 releve_api::commands::date("--to", &to)?,
@@ -872,7 +876,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Export { db, from, to, out, columns, separator, decimal, acting, layout: None } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "export_readings")?;
             let args = releve_api::commands::ExportArgs {
                 from,
                 to,
@@ -958,14 +962,14 @@ fn c806(command: C806Command) -> Result<(), Failure> {
         }
         C806Command::Gateway { db, acting, broker, gid, sid, ca, username, enable } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "c806_gateway_save")?;
             let edit = c806::GatewayEdit { broker_url: broker, gid, sid, username, topic_up: None, topic_down: None, ca_file: ca, enabled: enable };
             json(&c806::gateway_save(&store, &session, &edit, now())?);
             Ok(())
         }
         C806Command::PfxImport { db, acting, file, pfx_password } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "c806_pfx_import")?;
             let bytes = read(&file)?;
             let g = c806::pfx_import(&store, &session, &bytes, &pfx_password, now())?;
             println!("certificate {} imported for gateway {}", g.cert_subject.unwrap_or_default(), g.config.map(|c| c.gid).unwrap_or_default());
@@ -973,14 +977,14 @@ fn c806(command: C806Command) -> Result<(), Failure> {
         }
         C806Command::Sdp { db, acting, ean, meter, disable } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "c806_sdp_save")?;
             let id = releve_core::c806::sdp_list(&store, &session)?.into_iter().find(|s| s.ean == ean.trim()).map(|s| s.id);
             json(&c806::sdp_save(&store, &session, &c806::SdpEdit { id, ean, meter_id: meter, enabled: !disable }, now())?);
             Ok(())
         }
         C806Command::Setpoints { db, acting, ean, dpm, dpb, active, ps } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "c806_setpoints")?;
             let afrr_active = match active {
                 None => None,
                 Some(0) => Some(false),
@@ -992,13 +996,13 @@ fn c806(command: C806Command) -> Result<(), Failure> {
         }
         C806Command::Status { db, acting } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "c806_status")?;
             json(&c806::status(&store, &session, now())?);
             Ok(())
         }
         C806Command::Fallback { db, acting, from, to, out } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "c806_fallback")?;
             let day = |flag: &str, d: &str| -> Result<i64, Failure> {
                 let date = releve_api::commands::date(flag, d)?;
                 Ok(date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp()))
@@ -1028,7 +1032,7 @@ fn sources(command: SourcesCommand) -> Result<(), Failure> {
     match command {
         SourcesCommand::Add { db, user, user_password, name, kind, format, max_body, folder, url, topic, username, password, ca, cert, key } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &Acting { user, password: user_password })?;
+            let session = login(&store, &Acting { user, password: user_password }, "source_add")?;
             let new = NewSource { name, kind, format, max_body, folder, url, topic, username, password, ca_file: ca, cert_file: cert, key_file: key };
             let added = source_add(&store, &session, &new, now())?;
             let s = &added.source;
@@ -1071,7 +1075,7 @@ fn sources(command: SourcesCommand) -> Result<(), Failure> {
         }
         SourcesCommand::List { db, acting } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "sources_list")?;
             for s in sources_list(&store, &session, now())? {
                 println!("{}", serde_json::to_string(&s).map_err(|e| Failure { code: "internal".into(), message: e.to_string(), details: None })?);
             }
@@ -1079,7 +1083,7 @@ fn sources(command: SourcesCommand) -> Result<(), Failure> {
         }
         SourcesCommand::Remove { db, acting, name } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "source_remove")?;
             source_remove(&store, &session, &name, now())?;
             println!("source {name} removed");
             Ok(())
@@ -1093,7 +1097,7 @@ fn lorawan_devices(command: LorawanDevicesCommand) -> Result<(), Failure> {
     match command {
         LorawanDevicesCommand::Import { db, acting, file } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "lorawan_devices_import")?;
             let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
             let content = read(&file)?;
             match lorawan_devices_import(&store, &session, &name, &content, now()) {
@@ -1113,7 +1117,7 @@ fn lorawan_devices(command: LorawanDevicesCommand) -> Result<(), Failure> {
         }
         LorawanDevicesCommand::List { db, acting } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "lorawan_devices")?;
             let q = releve_core::store::lorawan::DeviceQuery { limit: i64::MAX, ..Default::default() };
             println!("dev_eui;serial;brand;model;payload;address;city;commissioned;manufacturer;last_uplink;uplinks");
             for d in lorawan_devices(&store, &session, &q)?.devices {

@@ -122,7 +122,7 @@ pub fn run(command: MbusCommand) -> Result<(), Failure> {
         }
         MbusCommand::Read { db, line, address, secondary, acting } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "mbus_read_now")?;
             let permit = session.permit(Permission::Import)?;
             let slave = match (address, secondary) {
                 (Some(a), _) => Slave::parse(&a.to_string())?,
@@ -163,7 +163,7 @@ pub fn run(command: MbusCommand) -> Result<(), Failure> {
         }
         MbusCommand::ReadAll { db, acting } => {
             let store = Store::open(&db)?;
-            let session = login(&store, &acting)?;
+            let session = login(&store, &acting, "mbus_read_now")?;
             let report = releve_core::mbus_master::buses::read_all(&store, &session, now())?;
             for m in &report.meters {
                 match &m.error {

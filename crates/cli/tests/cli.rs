@@ -241,3 +241,40 @@ fn releve_meters(db: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).expect("open");
     conn.query_row("SELECT count(*) FROM meters", [], |r| r.get(0)).expect("count")
 }
+
+/// Every CLI command that changes or exports data asks the same permission as the API command
+/// it does: the clerk (view and export) is refused in words, and nothing reaches the database.
+#[test]
+fn cli_commands_are_refused_as_the_api_refuses_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("demo.db");
+    let db_s = db.to_str().expect("utf8");
+    let o = releve(&["demo", "--db", db_s, "--meters", "8"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = dir.path().join("input.txt");
+    std::fs::write(&file, "serial;key\n12345678;000102030405060708090A0B0C0D0E0F\n").expect("write");
+    let f = file.to_str().expect("utf8");
+    let audit = || -> i64 {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.query_row("SELECT count(*) FROM audit_log WHERE event NOT IN ('login', 'login_failed')", [], |r| r.get(0)).expect("count")
+    };
+    let before = audit();
+    let cases: [(&[&str], &str); 8] = [
+        (&["import", f], "import"),
+        (&["keys", "import", f], "manage_keys"),
+        (&["sources", "add", "--name", "x", "--kind", "http", "--format", "lines"], "settings"),
+        (&["sources", "remove", "--name", "x"], "settings"),
+        (&["lorawan", "devices", "import", f], "settings"),
+        (&["park", "import-folder"], "edit_meters"),
+        (&["c806", "sdp", "--ean", "541234567890123456"], "settings"),
+        (&["report", "consumer", "--meter", "x", "--from", "2026-01-01", "--to", "2026-01-31", "--email"], "send_mail"),
+    ];
+    for (args, permission) in cases {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--db", db_s, "--user", "clerk"]);
+        let o = releve(&full);
+        assert!(!o.status.success(), "clerk ran {args:?}: {}", text(&o));
+        assert!(text(&o).contains(&format!("permission '{permission}' is needed")), "{args:?}: {}", text(&o));
+    }
+    assert_eq!(audit(), before, "nothing refused reached the audit log");
+}

@@ -142,12 +142,9 @@ function langSelect(testid) {
 export { langSelect };
 
 function navItem(sec, current) {
-  const allowed = can(sec.perm);
-  const cls = "nav-item" + (current === sec.id ? " active" : "") + (allowed ? "" : " disabled");
-  if (!allowed) {
-    const tip = esc(t("perm.denied", { perm: sec.perm }));
-    return `<span class="nav-wrap" title="${tip}"><button class="${cls}" data-testid="nav-${sec.id}" disabled aria-disabled="true" title="${tip}">${icon(sec.icon)}<span>${esc(t(sec.label))}</span></button></span>`;
-  }
+  // What the role may not do is not shown (the core refuses it anyway).
+  if (!can(sec.perm)) return "";
+  const cls = "nav-item" + (current === sec.id ? " active" : "");
   return `<a class="${cls}" href="${sec.hash}" data-testid="nav-${sec.id}" ${current === sec.id ? 'aria-current="page"' : ""}>${icon(sec.icon)}<span>${esc(t(sec.label))}</span></a>`;
 }
 

@@ -7,7 +7,7 @@ import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
 
 export const PERM_REPORT = "view";
-export const PERM_EMAIL = "export";
+export const PERM_EMAIL = "send_mail";
 
 /** Error words for a failed e-mail: the missing SMTP settings said plainly. */
 export function emailErrorText(e) {
@@ -32,11 +32,11 @@ export function consumerReportHtml(d, canEmail) {
       <label class="field"><span>${esc(t("meter.to"))}</span><input type="date" data-testid="crep-to" value="${to}"></label>
       <div class="field"><span>${esc(t("crep.resolution"))}</span>${seg("res", ["day", "month"], "month")}</div>
       <div class="field"><span>${esc(t("crep.format"))}</span>${seg("fmt", ["pdf", "html"], "pdf")}</div>
-      <label class="field crep-to"><span>${esc(t("crep.emailTo"))}</span><input type="text" data-testid="crep-email-to" value="" placeholder="${esc(email || t("crep.emailTo.none"))}"></label>
+      ${canEmail ? `<label class="field crep-to"><span>${esc(t("crep.emailTo"))}</span><input type="text" data-testid="crep-email-to" value="" placeholder="${esc(email || t("crep.emailTo.none"))}"></label>` : ""}
     </div>
     <div class="form-actions">
       <button type="button" class="btn btn-primary" data-testid="crep-save">${icon("download")}<span>${esc(t("crep.save"))}</span></button>
-      <button type="button" class="btn" data-testid="crep-email" ${canEmail ? "" : `disabled title="${esc(t("perm.denied", { perm: PERM_EMAIL }))}"`}>${icon("upload")}<span>${esc(t("crep.email"))}</span></button>
+      ${canEmail ? `<button type="button" class="btn" data-testid="crep-email">${icon("upload")}<span>${esc(t("crep.email"))}</span></button>` : ""}
       <button type="button" class="btn btn-ghost" data-testid="crep-close">${esc(t("meter.exchange.cancel"))}</button>
       <span class="toolbar-msg" data-testid="crep-msg" aria-live="polite"></span>
     </div>
@@ -70,8 +70,8 @@ export function wireConsumerReport(root, d) {
     if (to < from) throw new Error(t("rep.err.order"));
     return { meter_id: d.meter.id, from, to, resolution: st.res, format: st.fmt };
   };
-  const emailAllowed = !$("email").disabled;
-  const busy = (on) => { $("save").disabled = on; $("email").disabled = on || !emailAllowed; };
+  const emailAllowed = !!$("email");
+  const busy = (on) => { $("save").disabled = on; if (emailAllowed) $("email").disabled = on; };
   $("save").addEventListener("click", async () => {
     busy(true);
     say(t("common.loading"));
@@ -82,7 +82,7 @@ export function wireConsumerReport(root, d) {
       msg.dataset.file = r.file_name;
     } catch (e) { say(t("common.error", { message: errorText(e) }), "error"); } finally { busy(false); }
   });
-  $("email").addEventListener("click", async () => {
+  if (emailAllowed) $("email").addEventListener("click", async () => {
     busy(true);
     say(t("crep.sending"));
     try {

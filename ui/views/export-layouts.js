@@ -11,7 +11,7 @@ import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
 
 // Permissions the core asks for (crates/core/src/billing).
-const PERM_EDIT = "export";
+const PERM_EDIT = "manage_exports";
 const PERM_RUN = "export";
 
 const RECORDS = ["header", "fields", "trailer"]; // in file order
@@ -346,7 +346,7 @@ export function render(root, ctx) {
   root.innerHTML = `
     <section class="card table-card lay-list-card">
       <div class="card-head"><h2>${icon("file")}<span>${esc(t("lay.list.title"))}</span></h2>
-        <button class="btn btn-primary" data-testid="lay-new" ${canEdit ? "" : deny(PERM_EDIT)}>${icon("plus")}<span>${esc(t("lay.new"))}</span></button></div>
+        ${canEdit ? `<button class="btn btn-primary" data-testid="lay-new">${icon("plus")}<span>${esc(t("lay.new"))}</span></button>` : ""}</div>
       <div class="table-scroll"><table class="table lay-table"><thead><tr>
         <th>${esc(t("lay.col.name"))}</th><th>${esc(t("lay.col.format"))}</th><th class="num">${esc(t("lay.col.fields"))}</th>
         <th>${esc(t("lay.col.updated"))}</th><th>${esc(t("lay.col.lastRun"))}</th><th></th></tr></thead>
@@ -379,8 +379,8 @@ export function render(root, ctx) {
           <button class="btn btn-ghost" data-act="cancel">${esc(t("groups.cancel"))}</button>`;
       } else {
         actions = `<button class="btn btn-ghost" data-act="open" data-testid="lay-open">${icon("edit")}<span>${esc(t("lay.open"))}</span></button>
-          <button class="btn btn-ghost" data-act="copy" data-testid="lay-copy" ${canEdit ? "" : deny(PERM_EDIT)}>${icon("file")}<span>${esc(t("lay.copy"))}</span></button>
-          <button class="btn btn-ghost danger" data-act="delete" data-testid="lay-delete" ${canEdit ? "" : deny(PERM_EDIT)}>${icon("trash")}<span>${esc(t("groups.delete"))}</span></button>`;
+          ${canEdit ? `<button class="btn btn-ghost" data-act="copy" data-testid="lay-copy">${icon("file")}<span>${esc(t("lay.copy"))}</span></button>
+          <button class="btn btn-ghost danger" data-act="delete" data-testid="lay-delete">${icon("trash")}<span>${esc(t("groups.delete"))}</span></button>` : ""}`;
       }
       const lr = l.last_run;
       return `<tr data-testid="lay-row" data-name="${esc(l.name)}" class="${active ? "row-active" : ""}">
@@ -578,7 +578,7 @@ export function render(root, ctx) {
         <button type="button" class="btn" data-testid="lay-preview" ${canRun ? "" : deny(PERM_RUN)}>${icon("search")}<span>${esc(t("lay.preview"))}</span></button>
         <button type="button" class="btn" data-testid="lay-dry-run" ${canRun ? "" : deny(PERM_RUN)}>${icon("reports")}<span>${esc(t("lay.dryRun"))}</span></button>
         <span class="spacer"></span>
-        <button type="submit" class="btn" data-testid="lay-save" ${canEdit ? "" : deny(PERM_EDIT)}>${icon("check")}<span>${esc(t("lay.save"))}</span></button>
+        ${canEdit ? `<button type="submit" class="btn" data-testid="lay-save">${icon("check")}<span>${esc(t("lay.save"))}</span></button>` : ""}
         <button type="button" class="btn btn-primary" data-testid="lay-run" ${canRun ? "" : deny(PERM_RUN)}>${icon("download")}<span>${esc(t("lay.run"))}</span></button>
       </div>
       <p class="toolbar-msg lay-msg" data-testid="lay-msg" aria-live="polite"></p>

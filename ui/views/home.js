@@ -16,13 +16,9 @@ export function render(root, ctx) {
       <div class="stat card"><div class="stat-value" id="stat-groups">…</div><div class="stat-label">${esc(t("home.stat.groups"))}</div></div>
     </div>
     <div class="tiles">
-      ${ctx.sections.map((s) => {
-        const ok = ctx.can(s.perm);
-        const tip = ok ? "" : t("perm.denied", { perm: s.perm });
+      ${ctx.sections.filter((s) => ctx.can(s.perm)).map((s) => {
         const inner = `<div class="tile-icon">${icon(s.icon)}</div><div class="tile-text"><div class="tile-title">${esc(t(s.label))}</div><div class="tile-desc">${esc(t(s.desc))}</div></div>`;
-        return ok
-          ? `<a class="tile card" href="${s.hash}" data-testid="tile-${s.id}">${inner}</a>`
-          : `<span class="tile-wrap" title="${esc(tip)}"><button class="tile card disabled" disabled data-testid="tile-${s.id}" title="${esc(tip)}">${inner}</button></span>`;
+        return `<a class="tile card" href="${s.hash}" data-testid="tile-${s.id}">${inner}</a>`;
       }).join("")}
     </div>`;
   let alive = true;

@@ -6,7 +6,7 @@ import { t, getLocale, fmtInt, fmtNumber, fmtDateTime, errorText } from "../i18n
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 
-const PERM_EDIT = "export";
+const PERM_EDIT = "manage_exports";
 const EVERY = ["daily", "weekly", "monthly"];
 const PERIODS = ["previous_day", "previous_week", "previous_month", "month_to_date"];
 const EMPTY = {
@@ -58,7 +58,6 @@ export function statusBadge(status, testid = "") {
 export function render(root, ctx) {
   let alive = true;
   const canEdit = ctx.can(PERM_EDIT);
-  const deny = `disabled title="${esc(t("perm.denied", { perm: PERM_EDIT }))}"`;
   let jobs = [];
   let layouts = [];
   let current = { ...EMPTY };
@@ -68,7 +67,7 @@ export function render(root, ctx) {
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("clock")}<span>${esc(t("job.title"))}</span></h1>
       <p class="muted">${esc(t("job.intro"))}</p></div>
-      <button class="btn btn-primary" data-testid="job-new" ${canEdit ? "" : deny}>${icon("plus")}<span>${esc(t("job.new"))}</span></button></div>
+      ${canEdit ? `<button class="btn btn-primary" data-testid="job-new">${icon("plus")}<span>${esc(t("job.new"))}</span></button>` : ""}</div>
     ${canEdit ? "" : `<p class="notice" data-testid="job-denied">${esc(t("job.denied"))}</p>`}
     <div class="card table-card jobs-card"><div class="table-scroll"><table class="table jobs-table">
       <thead><tr><th>${esc(t("job.col.name"))}</th><th>${esc(t("job.col.layout"))}</th><th>${esc(t("job.col.schedule"))}</th>
@@ -100,8 +99,8 @@ export function render(root, ctx) {
       </div>
       <label class="check"><input type="checkbox" name="enabled" data-testid="job-enabled"><span>${esc(t("job.enabled"))}</span></label>
       <div class="export-actions job-actions">
-        <button class="btn btn-primary" type="submit" data-testid="job-save" ${canEdit ? "" : deny}>${icon("check")}<span>${esc(t("job.save"))}</span></button>
-        <button class="btn" type="button" data-testid="job-run-now" ${canEdit ? "" : deny}>${icon("export")}<span>${esc(t("job.runNow"))}</span></button>
+        ${canEdit ? `<button class="btn btn-primary" type="submit" data-testid="job-save">${icon("check")}<span>${esc(t("job.save"))}</span></button>
+        <button class="btn" type="button" data-testid="job-run-now">${icon("export")}<span>${esc(t("job.runNow"))}</span></button>` : ""}
         <span class="toolbar-msg" data-testid="job-msg" aria-live="polite"></span>
       </div>
     </form>
@@ -184,9 +183,9 @@ export function render(root, ctx) {
     const dest = j.destination === "email"
       ? `${icon("upload")} ${esc((j.email_to || []).join(", "))}`
       : `${icon("file")} <span class="mono small">${esc(j.folder)}</span>`;
-    let actions = `<button class="btn" data-act="run" data-testid="job-run" ${canEdit ? "" : deny}>${icon("export")}<span>${esc(t("job.runNow"))}</span></button>
+    let actions = canEdit ? `<button class="btn" data-act="run" data-testid="job-run">${icon("export")}<span>${esc(t("job.runNow"))}</span></button>
       <button class="icon-btn" data-act="edit" data-testid="job-edit" title="${esc(t("nt.editBtn"))}" aria-label="${esc(t("nt.editBtn"))}">${icon("edit")}</button>
-      <button class="icon-btn danger" data-act="delete" data-testid="job-delete" ${canEdit ? `title="${esc(t("groups.delete"))}"` : deny} aria-label="${esc(t("groups.delete"))}">${icon("trash")}</button>`;
+      <button class="icon-btn danger" data-act="delete" data-testid="job-delete" title="${esc(t("groups.delete"))}" aria-label="${esc(t("groups.delete"))}">${icon("trash")}</button>` : "";
     if (deleting === j.id) {
       actions = `<span class="warn-text">${esc(t("job.confirmDelete", { name: j.name }))}</span>
         <button class="btn btn-danger" data-act="delete-ok" data-testid="job-delete-ok">${esc(t("groups.delete"))}</button>

@@ -28,6 +28,8 @@ async function post(name, args, token) {
 test("clerk: every screen, no refused request, no forbidden action shown", async () => {
   const { ctx, page } = await newPage({ locale: "fr" });
   const refused = [];
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(`${e.message} on ${page.url()}`));
   page.on("response", (r) => {
     if (r.url().includes("/api/") && r.status() === 403) refused.push(`${new URL(r.url()).pathname} on ${page.url()}`);
   });
@@ -53,6 +55,7 @@ test("clerk: every screen, no refused request, no forbidden action shown", async
       assert.equal(await page.getByTestId("lay-save").count(), 0, "no save button on a layout for a clerk");
     }
     assert.deepEqual(refused, [], "screens asked the server for what the clerk may not read");
+    assert.deepEqual(errors, [], "no script error on any screen");
 
     // English too.
     await page.getByTestId("lang-select").selectOption("en");

@@ -453,7 +453,7 @@ export function render(root, ctx) {
     if (e.key === "Enter" && e.target.matches('[data-testid="lay-copy-name"]')) { e.preventDefault(); listBody.querySelector('[data-act="copy-ok"]').click(); }
     if (e.key === "Escape") { st.copying = null; st.deleting = null; drawList(); }
   });
-  root.querySelector('[data-testid="lay-new"]').addEventListener("click", () => {
+  root.querySelector('[data-testid="lay-new"]')?.addEventListener("click", () => {
     if (!leaveOk()) return;
     st.cur = newLayout();
     st.orig = null;

@@ -153,7 +153,8 @@ export function render(root, ctx) {
     form.email_to.value = (current.email_to || []).join(", ");
     form.report_to.value = (current.report_to || []).join(", ");
     form.enabled.checked = !!current.enabled;
-    form.querySelector('[data-testid="job-run-now"]').hidden = !current.id;
+    const runNowBtn = form.querySelector('[data-testid="job-run-now"]');
+    if (runNowBtn) runNowBtn.hidden = !current.id;
     say(msg, "");
     showParts();
   }
@@ -270,8 +271,8 @@ export function render(root, ctx) {
       fail(msg)(err);
     }
   });
-  root.querySelector('[data-testid="job-run-now"]').addEventListener("click", () => { if (current.id) runNow(current.id, msg); });
-  root.querySelector('[data-testid="job-new"]').addEventListener("click", () => { fill(EMPTY); drawJobs(); form.jname.focus(); });
+  root.querySelector('[data-testid="job-run-now"]')?.addEventListener("click", () => { if (current.id) runNow(current.id, msg); });
+  root.querySelector('[data-testid="job-new"]')?.addEventListener("click", () => { fill(EMPTY); drawJobs(); form.jname.focus(); });
   tbody.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-act]");
     if (!b) return;

@@ -111,7 +111,33 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("mbus_bus_save", json!({"name": "Walk bus", "transport": "tcp", "target": "127.0.0.1:9", "baud": 2400, "schedule": "off"})),
         ("c806_sdp_save", json!({"ean": "541234567890123456"})),
         ("objects_settings_set", json!({})),
+        ("export_job_delete", json!({"id": 1})),
+        ("export_job_run_now", json!({"id": 1})),
+        ("export_layout_delete", json!({"name": "Facturation eau (largeur fixe)"})),
+        ("notify_rule_delete", json!({"id": 1})),
+        ("park_profile_delete", json!({"name": "Walk profile"})),
+        ("source_remove", json!({"name": "walk-source"})),
+        ("mbus_bus_delete", json!({"id": 1})),
+        ("c806_sdp_delete", json!({"id": 1})),
+        ("c806_setpoints", json!({"ean": "541234567890123456", "dpb_mw": 1.5})),
+        ("c806_gateway_save", json!({"broker_url": "mqtts://127.0.0.1:8883", "gid": "walk-gateway", "sid": "walk"})),
+        ("report_performance_comment", json!({"id": 1, "comment": "checked"})),
+        ("meter_exchange", json!({"old_id": 1, "new_serial": "99990001", "at": "2025-10-09T09:00", "final_value": 1.0e9, "initial_value": 0.0})),
     ])
+}
+
+/// What a command needs there first (run by the manager before the walk of that command).
+fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
+    let make = match name {
+        "notify_rule_delete" => "notify_rule_save",
+        "park_profile_delete" | "park_import" => "park_profile_save",
+        "source_remove" => "source_add",
+        "mbus_bus_delete" => "mbus_bus_save",
+        "c806_sdp_delete" | "c806_setpoints" => "c806_sdp_save",
+        "report_performance_comment" => "report_performance_save",
+        _ => return None,
+    };
+    Some((make, args_for(make, out)))
 }
 
 /// Commands that must succeed for the manager with `sample_args` (so the audit check bites).
@@ -120,7 +146,9 @@ const MUST_SUCCEED: &[&str] = &[
     "info_codes_export", "export_readings", "export_layout_save", "export_layout_copy", "export_layout_run",
     "export_job_save", "report_consumption_export", "report_performance_export", "report_performance_save",
     "import_time_settings_set", "map_set_settings", "folders_allowed_set", "source_add", "notify_rule_save",
-    "park_profile_save", "keys_import", "mbus_bus_save", "c806_sdp_save", "settings_set_locale",
+    "park_profile_save", "keys_import", "mbus_bus_save", "c806_sdp_save", "settings_set_locale", "export_job_delete",
+    "export_layout_delete", "notify_rule_delete", "park_profile_delete", "source_remove", "mbus_bus_delete", "c806_sdp_delete",
+    "c806_setpoints", "report_performance_comment", "park_import",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {
@@ -178,6 +206,8 @@ fn every_command_is_allowed_or_refused_as_the_matrix_says() {
     let failed = failed.into_inner().expect("lock");
     assert!(failed.is_empty(), "commands that broke the rules (see the messages above): {failed:?}");
     let succeeded = succeeded.into_inner().expect("lock");
+    let unchecked: Vec<_> = rules.iter().filter(|r| r.mutates && !succeeded.contains(r.name)).map(|r| r.name).collect();
+    eprintln!("changing commands whose audit entry this walk does not see (no role succeeded with the sample arguments): {unchecked:?}");
     let missing: Vec<_> = MUST_SUCCEED.iter().filter(|n| !succeeded.contains(*n)).collect();
     assert!(missing.is_empty(), "these changes did not succeed for the manager, so their audit was not checked: {missing:?}");
 }
@@ -187,6 +217,10 @@ fn walk_one(rule: &access::CommandRule) -> bool {
     let out = out_folder();
     let (dir, ctx) = fresh();
     let watch = Watch::on(&db_of(&dir));
+    if let Some((make, args)) = setup_for(rule.name, &out) {
+        let token = login(&ctx, "manager");
+        ctx.call(Some(&token), make, args).unwrap_or_else(|e| panic!("setting up {}: {make}: {e:?}", rule.name));
+    }
     let mut first_success = true;
     for role in ["clerk", "superuser", "manager"] {
         let token = login(&ctx, role);

@@ -994,6 +994,58 @@ const fr = {
   "err.folder_is_store": "Le dossier {folder} contient la base de données (c’est son dossier, un dossier parent ou le fichier lui-même) : choisissez un autre dossier.",
   "err.folder_not_absolute": "« {folder} » n’est pas un chemin complet (il commence par une lettre de lecteur ou par /).",
   "err.folder_not_a_folder": "« {folder} » est un fichier, pas un dossier.",
+  "err.final_below_last": "Compteur {meter} : le relevé final ({final} {unit}) est inférieur à son dernier relevé ({last} {unit}, le {last_at}).",
+  "err.negative_reading": "Compteur {meter} : le {field} doit être un nombre positif ou nul.",
+  "err.exchange_in_future": "Compteur {meter} : la date d’échange ({at}) est dans le futur.",
+  "err.no_such_local_time": "L’heure {at} n’existe pas dans le fuseau {timezone} (changement d’heure) : choisissez une autre heure.",
+  "err.meter_already_removed": "Le compteur {meter} a déjà été déposé.",
+  "err.replaces_itself": "Le compteur {meter} ne peut pas se remplacer lui-même.",
+  "err.serial_in_use": "Le compteur {serial} est déjà en service ({status}, {place}) : seul un compteur neuf ou non affecté peut remplacer le compteur {meter}.",
+  "err.other_device_type": "Le compteur {serial} est de type « {device_type} », le compteur {meter} de type « {meter_device_type} » : un compteur est remplacé par un compteur du même type.",
+  "job.err.run_abandoned": "L’export s’est arrêté avant la fin (Relevé a été fermé ou arrêté pendant l’export).",
+  "job.err.job_deleted": "L’export planifié a été supprimé.",
+  "err.group_name_empty": "Le groupe doit avoir un nom.",
+  "err.group_name_too_long": "Le nom d’un groupe a au plus {max} caractères.",
+  "err.group_name_taken": "Un groupe nommé « {name} » existe déjà : choisissez un autre nom.",
+  "err.not_configured": "Un réglage manque : un gestionnaire le renseigne dans Paramètres.",
+  "err.not_configured.smtp": "Aucun serveur d’envoi d’e-mails n’est réglé. Renseignez-le dans Paramètres (serveur SMTP et expéditeur).",
+  "err.not_configured.sms": "Aucune passerelle SMS n’est réglée. Renseignez son adresse dans Paramètres (canaux d’envoi).",
+  "err.bad_lines": "{source} : {count} ligne(s) illisible(s), rien n’a été enregistré ; la première, ligne {first} : {first_reason}",
+  "err.no_email": "{whom} n’a pas d’adresse e-mail : indiquez l’adresse du destinataire.",
+  "err.bad_input.field": "Saisie incorrecte — {field} : {reason}",
+  "err.reason.required": "une valeur est nécessaire",
+  "err.reason.too_long": "{max} caractères au plus",
+  "err.reason.not_a_number": "« {value} » n’est pas un nombre",
+  "err.reason.out_of_range": "{value} n’est pas entre {min} et {max}",
+  "err.reason.not_a_date": "« {value} » n’est pas une date",
+  "err.reason.not_a_time": "« {value} » n’est pas une date et une heure",
+  "err.reason.unknown": "valeur inconnue « {value} » (valeurs admises : {allowed})",
+  "err.reason.unknown.device_type": "type de compteur inconnu « {value} » (par exemple eau, électricité, chaleur, froid, gaz, ou water, electricity, heat, gas)",
+  "err.reason.needed_with": "nécessaire avec {other}",
+  "err.reason.unreadable": "ligne illisible ({detail})",
+  "err.reason.ends_before_start": "la période finit le {to}, avant de commencer le {from}",
+  "field.name": "nom",
+  "field.new_serial": "numéro du nouveau compteur",
+  "field.final_value": "relevé final",
+  "field.initial_value": "relevé initial",
+  "field.at": "date d’échange",
+  "field.from": "début de période",
+  "field.to": "fin de période",
+  "field.customer_number": "numéro de client",
+  "field.device_type": "type de compteur",
+  "field.latitude": "latitude",
+  "field.longitude": "longitude",
+  "field.meter_serial": "numéro de compteur",
+  "field.manufacturer": "fabricant",
+  "field.limit": "nombre de lignes",
+  "field.offset": "début de page",
+  "field.year": "année",
+  "field.earliest_year": "année la plus ancienne",
+  "field.max_future_minutes": "avance maximale (minutes)",
+  "field.folder": "dossier",
+  "field.email": "adresse e-mail",
+  "setting.smtp": "serveur d’e-mails (SMTP)",
+  "setting.sms": "passerelle SMS",
   "it.title": "Heures de réception",
   "it.intro": "Un import refuse les lignes dont l’heure de réception est impossible : avant le 1er janvier de l’année choisie ou trop loin dans le futur (horloge du terminal déréglée). Elles sont listées dans le rapport et n’entrent pas dans la base.",
   "it.earliest_year": "Pas avant l’année",
@@ -2222,6 +2274,58 @@ const en = {
   "err.folder_is_store": "The folder {folder} holds the database (it is its folder, a parent folder or the file itself): choose another folder.",
   "err.folder_not_absolute": "“{folder}” is not a full path (it starts with a drive letter or /).",
   "err.folder_not_a_folder": "“{folder}” is a file, not a folder.",
+  "err.final_below_last": "Meter {meter}: the final reading ({final} {unit}) is below its last reading ({last} {unit}, on {last_at}).",
+  "err.negative_reading": "Meter {meter}: the {field} must be a number of at least 0.",
+  "err.exchange_in_future": "Meter {meter}: the exchange time ({at}) is in the future.",
+  "err.no_such_local_time": "The time {at} does not exist in {timezone} (clocks change): choose another time.",
+  "err.meter_already_removed": "Meter {meter} was already removed.",
+  "err.replaces_itself": "Meter {meter} cannot replace itself.",
+  "err.serial_in_use": "Meter {serial} is already in use ({status}, {place}): only a new or unassigned meter can replace meter {meter}.",
+  "err.other_device_type": "Meter {serial} is a “{device_type}” meter, meter {meter} a “{meter_device_type}” meter: a meter is replaced by one of the same type.",
+  "job.err.run_abandoned": "The run stopped before the end (Relevé was closed or stopped during the export).",
+  "job.err.job_deleted": "The scheduled export was deleted.",
+  "err.group_name_empty": "The group needs a name.",
+  "err.group_name_too_long": "A group name has at most {max} characters.",
+  "err.group_name_taken": "A group named “{name}” already exists: choose another name.",
+  "err.not_configured": "A setting is missing: a manager fills it in under Settings.",
+  "err.not_configured.smtp": "No e-mail server is set. Fill it in under Settings (SMTP server and sender).",
+  "err.not_configured.sms": "No SMS gateway is set. Fill in its address under Settings (sending channels).",
+  "err.bad_lines": "{source}: {count} unreadable line(s), nothing stored; the first, line {first}: {first_reason}",
+  "err.no_email": "{whom} has no e-mail address: give the recipient's address.",
+  "err.bad_input.field": "Invalid {field}: {reason}",
+  "err.reason.required": "a value is needed",
+  "err.reason.too_long": "at most {max} characters",
+  "err.reason.not_a_number": "“{value}” is not a number",
+  "err.reason.out_of_range": "{value} is not between {min} and {max}",
+  "err.reason.not_a_date": "“{value}” is not a date",
+  "err.reason.not_a_time": "“{value}” is not a date and time",
+  "err.reason.unknown": "unknown value “{value}” (allowed: {allowed})",
+  "err.reason.unknown.device_type": "unknown meter type “{value}” (for example water, electricity, heat, gas, or eau, électricité, chaleur, froid, gaz)",
+  "err.reason.needed_with": "needed with {other}",
+  "err.reason.unreadable": "unreadable line ({detail})",
+  "err.reason.ends_before_start": "the period ends on {to}, before it starts on {from}",
+  "field.name": "name",
+  "field.new_serial": "new meter's serial",
+  "field.final_value": "final reading",
+  "field.initial_value": "initial reading",
+  "field.at": "exchange time",
+  "field.from": "start of the period",
+  "field.to": "end of the period",
+  "field.customer_number": "customer number",
+  "field.device_type": "meter type",
+  "field.latitude": "latitude",
+  "field.longitude": "longitude",
+  "field.meter_serial": "meter serial",
+  "field.manufacturer": "manufacturer",
+  "field.limit": "number of rows",
+  "field.offset": "start of the page",
+  "field.year": "year",
+  "field.earliest_year": "earliest year",
+  "field.max_future_minutes": "how far ahead (minutes)",
+  "field.folder": "folder",
+  "field.email": "e-mail address",
+  "setting.smtp": "e-mail server (SMTP)",
+  "setting.sms": "SMS gateway",
   "it.title": "Reception times",
   "it.intro": "An import refuses lines whose reception time is impossible: before 1 January of the chosen year or too far in the future (a receiver whose clock is wrong). They are listed in the report and never enter the database.",
   "it.earliest_year": "Not before the year",
@@ -2594,11 +2698,67 @@ function sizeText(bytes) {
 
 export function errorText(err) {
   if (!err) return "";
-  // A refused folder is a `bad_input` whose details name the rule and the folder.
-  const d = err.details || {};
-  const known = tOr("err." + (typeof d.code === "string" ? d.code : err.code), null);
-  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit)).replace("{port}", d.port || "").replace("{reason}", d.reason || "");
+  const p = err.params || err.details || {};
+  // A bad_input with a reason code: the field and the reason, each in words.
+  if (err.code === "bad_input" && typeof p.reason === "string") {
+    const reason = reasonText(p.reason, p);
+    if (reason) return t("err.bad_input.field", { field: fieldLabel(p.field), reason });
+  }
+  if (err.code === "bad_lines" && Array.isArray(p.lines) && p.lines.length) {
+    const first = p.lines[0];
+    return fillParams(t("err.bad_lines"), { ...p, first: first.line, first_reason: lineReasonText(first) });
+  }
+  // A missing setting: which one, and where to set it.
+  if (err.code === "not_configured") return tOr("err.not_configured." + p.setting, null) || t("err.not_configured");
+  // A refused folder or file encoding is a `bad_input` whose params name the rule.
+  const known = tOr("err." + (typeof p.code === "string" ? p.code : err.code), null);
+  if (known) return fillParams(known, { ...p, message: err.message || "" });
   return err.message || String(err);
+}
+
+/** A reason code of a refused value (`required`, `too_long`, `unknown`, ...) in words, or null. */
+export function reasonText(reason, params) {
+  const p = params || {};
+  const s = tOr("err.reason." + reason + "." + p.field, null) || tOr("err.reason." + reason, null);
+  return s ? fillParams(s, p) : null;
+}
+
+/** A refused line `{line, code?, reason, params?}` in words: its reason code when known. */
+export function lineReasonText(l) {
+  if (!l) return "";
+  const code = l.code || (l.params && l.params.reason);
+  return (code && (reasonText(code, { ...(l.params || {}), field: l.field || (l.params && l.params.field) }) || rejectLabel(code))) || l.reason || "";
+}
+
+/** The words of a request's field (`final_value` -> "relevé final"). */
+export function fieldLabel(field) { return field ? tOr("field." + field, field) : ""; }
+
+/** An ISO date `YYYY-MM-DD` as the clerk writes it (06/12/2026 in French). */
+function isoDateText(s) {
+  const [y, m, d] = s.split("-").map(Number);
+  return new Intl.DateTimeFormat(intlLocale(), { timeZone: "UTC", dateStyle: "short" }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** One value of an error's params in the clerk's words: numbers and dates the local way. */
+function paramText(key, v) {
+  if (v === null || v === undefined) return "";
+  if (key === "message") return String(v);
+  if (key === "limit") return sizeText(v);
+  if ((key === "at" || key.endsWith("_at")) && typeof v === "number") return fmtDateTime(v);
+  if (key === "unit") return unitLabel(v);
+  if (key === "field" || key === "other") return fieldLabel(v);
+  if (key === "setting") return tOr("setting." + v, v);
+  if (key === "device_type" || key === "meter_device_type") return deviceTypeLabel(v);
+  if (key === "status") return statusLabel(v);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
+  if (typeof v === "number") return fmtNumber(v, 3);
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v)) return isoDateText(v);
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+/** `template` with every `{key}` replaced by its param in words ("" when absent). */
+function fillParams(template, params) {
+  return template.replace(/\{(\w+)\}/g, (m, k) => (params[k] === undefined ? "" : paramText(k, params[k])));
 }
 
 /** Apply translations to elements carrying data-i18n / data-i18n-title / data-i18n-placeholder. */

@@ -7,6 +7,8 @@ mod bounds;
 pub mod commands;
 mod c806;
 mod consumer_report;
+#[cfg(test)]
+mod error_codes;
 mod export_jobs;
 mod export_layouts;
 mod gateways;

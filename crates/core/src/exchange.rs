@@ -67,6 +67,13 @@ pub fn meter_exchange(store: &Store, session: &Session, req: &ExchangeRequest<'_
     }
     let register = Register::default_for(&old.device_type);
     let unit = register.unit();
+    // Readings after the exchange would belong to a removed meter: the exchange is at or after
+    // the old meter's last reading.
+    if let Some((last_at, _)) = store::readings::last_before(&tx, old.id, register.code(), i64::MAX)? {
+        if last_at > at {
+            return Err(Error::Refused(Problem::ExchangeBeforeLastReading { meter: s.clone(), at, last_at }));
+        }
+    }
     if let Some((last_at, last)) = store::readings::last_before(&tx, old.id, register.code(), at.saturating_add(1))? {
         if req.final_value < last {
             return Err(Error::Refused(Problem::FinalBelowLast { meter: s.clone(), final_value: req.final_value, last, last_at, unit }));

@@ -27,6 +27,9 @@ pub enum Problem {
     /// An exchange dated after now.
     #[error("meter {meter}: the exchange time is in the future")]
     ExchangeInFuture { meter: String, at: i64 },
+    /// An exchange dated before the old meter's last reading (`last_at`).
+    #[error("meter {meter}: the exchange time is before its last reading")]
+    ExchangeBeforeLastReading { meter: String, at: i64, last_at: i64 },
     /// A local time that the clocks skip (spring forward) in the utility's time zone.
     #[error("{at} does not exist in {timezone}")]
     NoSuchLocalTime { at: String, timezone: String },
@@ -61,6 +64,7 @@ impl Problem {
             Problem::FinalBelowLast { .. } => "final_below_last",
             Problem::NegativeReading { .. } => "negative_reading",
             Problem::ExchangeInFuture { .. } => "exchange_in_future",
+            Problem::ExchangeBeforeLastReading { .. } => "exchange_before_last_reading",
             Problem::NoSuchLocalTime { .. } => "no_such_local_time",
             Problem::MeterAlreadyRemoved { .. } => "meter_already_removed",
             Problem::ReplacesItself { .. } => "replaces_itself",
@@ -78,7 +82,7 @@ impl Problem {
         match self {
             Problem::FinalBelowLast { .. } => Some("final_value"),
             Problem::NegativeReading { field, .. } => Some(field),
-            Problem::ExchangeInFuture { .. } | Problem::NoSuchLocalTime { .. } => Some("at"),
+            Problem::ExchangeInFuture { .. } | Problem::ExchangeBeforeLastReading { .. } | Problem::NoSuchLocalTime { .. } => Some("at"),
             Problem::MeterAlreadyRemoved { .. } => Some("old_id"),
             Problem::ReplacesItself { .. } | Problem::SerialInUse { .. } | Problem::OtherDeviceType { .. } => Some("new_serial"),
             Problem::GroupNameEmpty | Problem::GroupNameTooLong { .. } | Problem::GroupNameTaken { .. } => Some("name"),

@@ -184,6 +184,8 @@ fn exchanges_are_validated_with_codes_and_values() {
     assert!(e.to_string().contains("meter 12345678: final reading 10.2 m3 is below its last reading 11.0 m3"), "{e}");
     let e = refused(&p, &request(p.old, "99990001", "2026-03-01T08:00", 12.0, 0.0));
     assert!(matches!(&e, Problem::ExchangeInFuture { meter, at } if meter == "12345678" && *at > NOW), "{e:?}");
+    let e = refused(&p, &request(p.old, "99990001", "2025-12-10T12:00", 12.0, 0.0));
+    assert!(matches!(&e, Problem::ExchangeBeforeLastReading { meter, at, last_at } if meter == "12345678" && *last_at == DEC1 + 14 * DAY && at < last_at), "{e:?}");
     let e = refused(&p, &request(p.old, "87654321", "2025-12-20T12:00", 12.0, 0.0));
     assert!(matches!(&e, Problem::SerialInUse { serial, status, meter, .. } if serial == "87654321" && status == "active" && meter == "12345678"), "{e:?}");
     assert!(e.to_string().contains("meter 87654321 is active"), "{e}");

@@ -2895,7 +2895,8 @@ export function reasonText(reason, params) {
 export function lineReasonText(l) {
   if (!l) return "";
   const code = l.code || (l.params && l.params.reason);
-  return (code && (reasonText(code, { ...(l.params || {}), field: l.field || (l.params && l.params.field) }) || rejectLabel(code))) || l.reason || "";
+  const words = (code && (reasonText(code, { ...(l.params || {}), field: l.field || (l.params && l.params.field) }) || rejectLabel(code))) || l.reason || "";
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** The words of a request's field (`final_value` -> "relevé final"). */

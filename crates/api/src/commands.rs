@@ -856,7 +856,7 @@ pub fn decode(hex_text: &str, key: Option<&str>, previous: &[String], explain: b
         };
         let layers = json!({"length": e.length, "key_given": e.key_given, "steps": e.steps});
         if let (None, Some(err)) = (&e.telegram, &e.error) {
-            return Err(ApiError::new(&err.code, err.message.clone()).with_params(json!({ "explain": layers })));
+            return Err(ApiError::new(err.code, err.message.clone()).with_params(json!({ "explain": layers })));
         }
         out["explain"] = layers;
         return Ok(out);

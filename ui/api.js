@@ -5,13 +5,16 @@
 const TOKEN_KEY = "releve.token";
 
 export class ApiError extends Error {
-  constructor(code, message, status, details) {
+  constructor(code, message, status, params) {
     super(message || code);
     this.name = "ApiError";
     this.code = code || "internal";
     this.status = status || 0;
-    // Structured facts for the view to word itself (e.g. a refused billing export's values).
-    this.details = details ?? null;
+    // The values the view words the error with (i18n.js `errorText`): the final and last
+    // readings of a refused exchange, a refused billing export's values, ... `details` is the
+    // same object under its former name.
+    this.params = params && typeof params === "object" ? params : {};
+    this.details = this.params;
   }
 }
 
@@ -32,7 +35,7 @@ function toApiError(e, status) {
   if (e instanceof ApiError) return e;
   if (e && typeof e === "object") {
     const inner = e.error && typeof e.error === "object" ? e.error : e;
-    if (inner.code || inner.message) return new ApiError(inner.code, inner.message, status, inner.details);
+    if (inner.code || inner.message) return new ApiError(inner.code, inner.message, status, inner.params ?? inner.details);
   }
   if (typeof e === "string") {
     try { return toApiError(JSON.parse(e), status); } catch { /* plain text */ }

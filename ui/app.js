@@ -27,6 +27,7 @@ import * as gatewaysView from "./views/gateways.js";
 import * as opticalView from "./views/optical.js";
 import * as mbusView from "./views/mbus.js";
 import * as c806View from "./views/c806.js";
+import * as auditView from "./views/audit.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -127,6 +128,7 @@ function resolve(parts) {
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
+  if (a === "audit") return { view: auditView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);
   if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };

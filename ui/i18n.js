@@ -994,6 +994,142 @@ const fr = {
   "err.folder_is_store": "Le dossier {folder} contient la base de données (c’est son dossier, un dossier parent ou le fichier lui-même) : choisissez un autre dossier.",
   "err.folder_not_absolute": "« {folder} » n’est pas un chemin complet (il commence par une lettre de lecteur ou par /).",
   "err.folder_not_a_folder": "« {folder} » est un fichier, pas un dossier.",
+  "err.final_below_last": "Compteur {meter} : le relevé final ({final} {unit}) est inférieur à son dernier relevé ({last} {unit}, le {last_at}).",
+  "err.negative_reading": "Compteur {meter} : le {field} doit être un nombre positif ou nul.",
+  "err.exchange_in_future": "Compteur {meter} : la date d’échange ({at}) est dans le futur.",
+  "err.exchange_before_last_reading": "Compteur {meter} : la date d’échange ({at}) est antérieure à son dernier relevé ({last_at}) : l’échange se place après.",
+  "err.no_such_local_time": "L’heure {at} n’existe pas dans le fuseau {timezone} (changement d’heure) : choisissez une autre heure.",
+  "err.meter_already_removed": "Le compteur {meter} a déjà été déposé.",
+  "err.replaces_itself": "Le compteur {meter} ne peut pas se remplacer lui-même.",
+  "err.serial_in_use": "Le compteur {serial} est déjà en service ({status}, {place}) : seul un compteur neuf ou non affecté peut remplacer le compteur {meter}.",
+  "err.other_device_type": "Le compteur {serial} est de type « {device_type} », le compteur {meter} de type « {meter_device_type} » : un compteur est remplacé par un compteur du même type.",
+  "job.err.run_abandoned": "L’export s’est arrêté avant la fin (Relevé a été fermé ou arrêté pendant l’export).",
+  "job.err.job_deleted": "L’export planifié a été supprimé.",
+  "audit.title": "Journal d’audit",
+  "audit.intro": "Qui a importé, exporté, modifié quoi, quand et depuis quel poste. Cliquez une ligne pour son détail.",
+  "audit.back": "Retour aux paramètres",
+  "audit.denied": "Le journal d’audit est réservé aux rôles qui ont la permission « Audit » (le gestionnaire par défaut).",
+  "audit.from": "Du",
+  "audit.to": "Au",
+  "audit.event": "Événement",
+  "audit.user": "Utilisateur",
+  "audit.computer": "Poste",
+  "audit.all": "Tous",
+  "audit.apply": "Filtrer",
+  "audit.export": "Exporter en CSV",
+  "audit.col.at": "Date et heure",
+  "audit.col.event": "Événement",
+  "audit.col.user": "Utilisateur",
+  "audit.col.computer": "Poste",
+  "audit.col.details": "Détails",
+  "audit.entry": "Entrée",
+  "audit.empty": "Aucune entrée pour ces filtres.",
+  "audit.newer": "← Plus récentes",
+  "audit.older": "Plus anciennes →",
+  "audit.page": "Page {n}",
+  "audit.exporting": "Export en cours…",
+  "audit.exported": "{n} entrée(s) exportée(s) dans {file}.",
+  "audit.exportedTruncated": "Les {n} entrées les plus récentes exportées dans {file} (d’autres correspondent : resserrez la période).",
+  "audit.link": "Journal d’audit",
+  "audit.event.audit_log_exported": "Export du journal d’audit",
+  "audit.event.c806_gateway_save": "Passerelle C8/06 réglée",
+  "audit.event.c806_pfx_import": "Certificat C8/06 importé",
+  "audit.event.c806_sdp_delete": "Point de livraison C8/06 supprimé",
+  "audit.event.c806_sdp_save": "Point de livraison C8/06 enregistré",
+  "audit.event.c806_setpoints": "Consignes C8/06",
+  "audit.event.consumer_report_sent": "Rapport envoyé à un consommateur",
+  "audit.event.demo_created": "Base de démonstration créée",
+  "audit.event.export": "Export de relevés",
+  "audit.event.export_job_delete": "Export planifié supprimé",
+  "audit.event.export_job_failed": "Export planifié en échec",
+  "audit.event.export_job_run": "Export planifié exécuté",
+  "audit.event.export_job_save": "Export planifié enregistré",
+  "audit.event.export_layout_deleted": "Format d’export supprimé",
+  "audit.event.export_layout_renamed": "Format d’export renommé",
+  "audit.event.export_layout_run": "Export de facturation",
+  "audit.event.export_layout_saved": "Format d’export enregistré",
+  "audit.event.folders_allowed": "Dossiers autorisés modifiés",
+  "audit.event.gateway_set": "Passerelle modifiée",
+  "audit.event.group_created": "Groupe créé",
+  "audit.event.group_deleted": "Groupe supprimé",
+  "audit.event.group_renamed": "Groupe renommé",
+  "audit.event.group_meters_added": "Compteurs ajoutés à un groupe",
+  "audit.event.group_meters_removed": "Compteurs retirés d’un groupe",
+  "audit.event.heard_device_adopt": "Appareil entendu adopté",
+  "audit.event.heard_device_dismiss": "Appareil entendu écarté",
+  "audit.event.import": "Import de télégrammes",
+  "audit.event.import_time_settings": "Réglage des heures d’import",
+  "audit.event.info_codes_watched": "Codes d’information suivis",
+  "audit.event.keys_import": "Import de clés",
+  "audit.event.locale_changed": "Langue changée",
+  "audit.event.login": "Connexion",
+  "audit.event.login_failed": "Connexion refusée",
+  "audit.event.lorawan_device_set": "Objet LoRaWAN modifié",
+  "audit.event.lorawan_devices_import": "Import d’objets LoRaWAN",
+  "audit.event.map_settings": "Réglages de la carte",
+  "audit.event.mbus_add_found": "Compteurs M-Bus ajoutés",
+  "audit.event.mbus_bus_delete": "Bus M-Bus supprimé",
+  "audit.event.mbus_bus_save": "Bus M-Bus enregistré",
+  "audit.event.mbus_remove_meter": "Compteur retiré d’un bus M-Bus",
+  "audit.event.meter_exchange": "Échange de compteur",
+  "audit.event.meter_priority_set": "Priorité d’un compteur",
+  "audit.event.notify_rule_changed": "Règle d’alerte modifiée",
+  "audit.event.notify_rule_created": "Règle d’alerte créée",
+  "audit.event.notify_rule_deleted": "Règle d’alerte supprimée",
+  "audit.event.notify_settings_changed": "Canaux d’envoi modifiés",
+  "audit.event.objects_settings": "Réglages des objets connectés",
+  "audit.event.park_folder_refused": "Dossier du parc refusé",
+  "audit.event.park_import": "Import du parc (clients et compteurs)",
+  "audit.event.park_profile_deleted": "Profil d’import supprimé",
+  "audit.event.park_profile_saved": "Profil d’import enregistré",
+  "audit.event.performance_report_commented": "Rapport de performance commenté",
+  "audit.event.performance_report_saved": "Rapport de performance enregistré",
+  "audit.event.silence_settings": "Réglages des silences",
+  "audit.event.source_add": "Source ajoutée",
+  "audit.event.source_remove": "Source supprimée",
+  "audit.event.user_created": "Utilisateur créé",
+  "err.group_name_empty": "Le groupe doit avoir un nom.",
+  "err.group_name_too_long": "Le nom d’un groupe a au plus {max} caractères.",
+  "err.group_name_taken": "Un groupe nommé « {name} » existe déjà : choisissez un autre nom.",
+  "err.not_configured": "Un réglage manque : un gestionnaire le renseigne dans Paramètres.",
+  "err.not_configured.smtp": "Aucun serveur d’envoi d’e-mails n’est réglé. Renseignez-le dans Paramètres (serveur SMTP et expéditeur).",
+  "err.not_configured.sms": "Aucune passerelle SMS n’est réglée. Renseignez son adresse dans Paramètres (canaux d’envoi).",
+  "err.bad_lines": "{source} : {count} ligne(s) illisible(s), rien n’a été enregistré ; la première, ligne {first} : {first_reason}",
+  "err.no_email": "{whom} n’a pas d’adresse e-mail : indiquez l’adresse du destinataire.",
+  "err.bad_input.field": "Saisie incorrecte — {field} : {reason}",
+  "err.reason.required": "une valeur est nécessaire",
+  "err.reason.too_long": "{max} caractères au plus",
+  "err.reason.not_a_number": "« {value} » n’est pas un nombre",
+  "err.reason.out_of_range": "{value} n’est pas entre {min} et {max}",
+  "err.reason.not_a_date": "« {value} » n’est pas une date",
+  "err.reason.not_a_time": "« {value} » n’est pas une date et une heure",
+  "err.reason.unknown": "valeur inconnue « {value} » (valeurs admises : {allowed})",
+  "err.reason.unknown.device_type": "type de compteur inconnu « {value} » (par exemple eau, électricité, chaleur, froid, gaz, ou water, electricity, heat, gas)",
+  "err.reason.needed_with": "nécessaire avec {other}",
+  "err.reason.unreadable": "ligne illisible ({detail})",
+  "err.reason.ends_before_start": "la période finit le {to}, avant de commencer le {from}",
+  "field.name": "nom",
+  "field.new_serial": "numéro du nouveau compteur",
+  "field.final_value": "relevé final",
+  "field.initial_value": "relevé initial",
+  "field.at": "date d’échange",
+  "field.from": "début de période",
+  "field.to": "fin de période",
+  "field.customer_number": "numéro de client",
+  "field.device_type": "type de compteur",
+  "field.latitude": "latitude",
+  "field.longitude": "longitude",
+  "field.meter_serial": "numéro de compteur",
+  "field.manufacturer": "fabricant",
+  "field.limit": "nombre de lignes",
+  "field.offset": "début de page",
+  "field.year": "année",
+  "field.earliest_year": "année la plus ancienne",
+  "field.max_future_minutes": "avance maximale (minutes)",
+  "field.folder": "dossier",
+  "field.email": "adresse e-mail",
+  "setting.smtp": "serveur d’e-mails (SMTP)",
+  "setting.sms": "passerelle SMS",
   "it.title": "Heures de réception",
   "it.intro": "Un import refuse les lignes dont l’heure de réception est impossible : avant le 1er janvier de l’année choisie ou trop loin dans le futur (horloge du terminal déréglée). Elles sont listées dans le rapport et n’entrent pas dans la base.",
   "it.earliest_year": "Pas avant l’année",
@@ -2222,6 +2358,142 @@ const en = {
   "err.folder_is_store": "The folder {folder} holds the database (it is its folder, a parent folder or the file itself): choose another folder.",
   "err.folder_not_absolute": "“{folder}” is not a full path (it starts with a drive letter or /).",
   "err.folder_not_a_folder": "“{folder}” is a file, not a folder.",
+  "err.final_below_last": "Meter {meter}: the final reading ({final} {unit}) is below its last reading ({last} {unit}, on {last_at}).",
+  "err.negative_reading": "Meter {meter}: the {field} must be a number of at least 0.",
+  "err.exchange_in_future": "Meter {meter}: the exchange time ({at}) is in the future.",
+  "err.exchange_before_last_reading": "Meter {meter}: the exchange time ({at}) is before its last reading ({last_at}): an exchange comes after it.",
+  "err.no_such_local_time": "The time {at} does not exist in {timezone} (clocks change): choose another time.",
+  "err.meter_already_removed": "Meter {meter} was already removed.",
+  "err.replaces_itself": "Meter {meter} cannot replace itself.",
+  "err.serial_in_use": "Meter {serial} is already in use ({status}, {place}): only a new or unassigned meter can replace meter {meter}.",
+  "err.other_device_type": "Meter {serial} is a “{device_type}” meter, meter {meter} a “{meter_device_type}” meter: a meter is replaced by one of the same type.",
+  "job.err.run_abandoned": "The run stopped before the end (Relevé was closed or stopped during the export).",
+  "job.err.job_deleted": "The scheduled export was deleted.",
+  "audit.title": "Audit log",
+  "audit.intro": "Who imported, exported, changed what, when and from which computer. Click a row for its details.",
+  "audit.back": "Back to settings",
+  "audit.denied": "The audit log is for roles with the “Audit” permission (the manager by default).",
+  "audit.from": "From",
+  "audit.to": "To",
+  "audit.event": "Event",
+  "audit.user": "User",
+  "audit.computer": "Computer",
+  "audit.all": "All",
+  "audit.apply": "Filter",
+  "audit.export": "Export as CSV",
+  "audit.col.at": "Date and time",
+  "audit.col.event": "Event",
+  "audit.col.user": "User",
+  "audit.col.computer": "Computer",
+  "audit.col.details": "Details",
+  "audit.entry": "Entry",
+  "audit.empty": "No entries for these filters.",
+  "audit.newer": "← Newer",
+  "audit.older": "Older →",
+  "audit.page": "Page {n}",
+  "audit.exporting": "Exporting…",
+  "audit.exported": "{n} entries exported to {file}.",
+  "audit.exportedTruncated": "The newest {n} entries exported to {file} (more match: narrow the period).",
+  "audit.link": "Audit log",
+  "audit.event.audit_log_exported": "Audit log exported",
+  "audit.event.c806_gateway_save": "C8/06 gateway saved",
+  "audit.event.c806_pfx_import": "C8/06 certificate imported",
+  "audit.event.c806_sdp_delete": "C8/06 delivery point deleted",
+  "audit.event.c806_sdp_save": "C8/06 delivery point saved",
+  "audit.event.c806_setpoints": "C8/06 setpoints",
+  "audit.event.consumer_report_sent": "Consumer report sent",
+  "audit.event.demo_created": "Demo database created",
+  "audit.event.export": "Readings exported",
+  "audit.event.export_job_delete": "Scheduled export deleted",
+  "audit.event.export_job_failed": "Scheduled export failed",
+  "audit.event.export_job_run": "Scheduled export run",
+  "audit.event.export_job_save": "Scheduled export saved",
+  "audit.event.export_layout_deleted": "Export layout deleted",
+  "audit.event.export_layout_renamed": "Export layout renamed",
+  "audit.event.export_layout_run": "Billing export",
+  "audit.event.export_layout_saved": "Export layout saved",
+  "audit.event.folders_allowed": "Allowed folders changed",
+  "audit.event.gateway_set": "Gateway changed",
+  "audit.event.group_created": "Group created",
+  "audit.event.group_deleted": "Group deleted",
+  "audit.event.group_renamed": "Group renamed",
+  "audit.event.group_meters_added": "Meters added to a group",
+  "audit.event.group_meters_removed": "Meters removed from a group",
+  "audit.event.heard_device_adopt": "Heard device adopted",
+  "audit.event.heard_device_dismiss": "Heard device dismissed",
+  "audit.event.import": "Telegram import",
+  "audit.event.import_time_settings": "Import time settings",
+  "audit.event.info_codes_watched": "Watched info codes",
+  "audit.event.keys_import": "Keys imported",
+  "audit.event.locale_changed": "Language changed",
+  "audit.event.login": "Login",
+  "audit.event.login_failed": "Failed login",
+  "audit.event.lorawan_device_set": "LoRaWAN device changed",
+  "audit.event.lorawan_devices_import": "LoRaWAN devices imported",
+  "audit.event.map_settings": "Map settings",
+  "audit.event.mbus_add_found": "M-Bus meters added",
+  "audit.event.mbus_bus_delete": "M-Bus line deleted",
+  "audit.event.mbus_bus_save": "M-Bus line saved",
+  "audit.event.mbus_remove_meter": "Meter removed from an M-Bus line",
+  "audit.event.meter_exchange": "Meter exchange",
+  "audit.event.meter_priority_set": "Meter priority",
+  "audit.event.notify_rule_changed": "Alarm rule changed",
+  "audit.event.notify_rule_created": "Alarm rule created",
+  "audit.event.notify_rule_deleted": "Alarm rule deleted",
+  "audit.event.notify_settings_changed": "Sending channels changed",
+  "audit.event.objects_settings": "Connected objects settings",
+  "audit.event.park_folder_refused": "Park folder refused",
+  "audit.event.park_import": "Park import (customers and meters)",
+  "audit.event.park_profile_deleted": "Import profile deleted",
+  "audit.event.park_profile_saved": "Import profile saved",
+  "audit.event.performance_report_commented": "Performance report commented",
+  "audit.event.performance_report_saved": "Performance report saved",
+  "audit.event.silence_settings": "Silence settings",
+  "audit.event.source_add": "Source added",
+  "audit.event.source_remove": "Source removed",
+  "audit.event.user_created": "User created",
+  "err.group_name_empty": "The group needs a name.",
+  "err.group_name_too_long": "A group name has at most {max} characters.",
+  "err.group_name_taken": "A group named “{name}” already exists: choose another name.",
+  "err.not_configured": "A setting is missing: a manager fills it in under Settings.",
+  "err.not_configured.smtp": "No e-mail server is set. Fill it in under Settings (SMTP server and sender).",
+  "err.not_configured.sms": "No SMS gateway is set. Fill in its address under Settings (sending channels).",
+  "err.bad_lines": "{source}: {count} unreadable line(s), nothing stored; the first, line {first}: {first_reason}",
+  "err.no_email": "{whom} has no e-mail address: give the recipient's address.",
+  "err.bad_input.field": "Invalid {field}: {reason}",
+  "err.reason.required": "a value is needed",
+  "err.reason.too_long": "at most {max} characters",
+  "err.reason.not_a_number": "“{value}” is not a number",
+  "err.reason.out_of_range": "{value} is not between {min} and {max}",
+  "err.reason.not_a_date": "“{value}” is not a date",
+  "err.reason.not_a_time": "“{value}” is not a date and time",
+  "err.reason.unknown": "unknown value “{value}” (allowed: {allowed})",
+  "err.reason.unknown.device_type": "unknown meter type “{value}” (for example water, electricity, heat, gas, or eau, électricité, chaleur, froid, gaz)",
+  "err.reason.needed_with": "needed with {other}",
+  "err.reason.unreadable": "unreadable line ({detail})",
+  "err.reason.ends_before_start": "the period ends on {to}, before it starts on {from}",
+  "field.name": "name",
+  "field.new_serial": "new meter's serial",
+  "field.final_value": "final reading",
+  "field.initial_value": "initial reading",
+  "field.at": "exchange time",
+  "field.from": "start of the period",
+  "field.to": "end of the period",
+  "field.customer_number": "customer number",
+  "field.device_type": "meter type",
+  "field.latitude": "latitude",
+  "field.longitude": "longitude",
+  "field.meter_serial": "meter serial",
+  "field.manufacturer": "manufacturer",
+  "field.limit": "number of rows",
+  "field.offset": "start of the page",
+  "field.year": "year",
+  "field.earliest_year": "earliest year",
+  "field.max_future_minutes": "how far ahead (minutes)",
+  "field.folder": "folder",
+  "field.email": "e-mail address",
+  "setting.smtp": "e-mail server (SMTP)",
+  "setting.sms": "SMS gateway",
   "it.title": "Reception times",
   "it.intro": "An import refuses lines whose reception time is impossible: before 1 January of the chosen year or too far in the future (a receiver whose clock is wrong). They are listed in the report and never enter the database.",
   "it.earliest_year": "Not before the year",
@@ -2594,11 +2866,68 @@ function sizeText(bytes) {
 
 export function errorText(err) {
   if (!err) return "";
-  // A refused folder is a `bad_input` whose details name the rule and the folder.
-  const d = err.details || {};
-  const known = tOr("err." + (typeof d.code === "string" ? d.code : err.code), null);
-  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit)).replace("{port}", d.port || "").replace("{reason}", d.reason || "");
+  const p = err.params || err.details || {};
+  // A bad_input with a reason code: the field and the reason, each in words.
+  if (err.code === "bad_input" && typeof p.reason === "string") {
+    const reason = reasonText(p.reason, p);
+    if (reason) return t("err.bad_input.field", { field: fieldLabel(p.field), reason });
+  }
+  if (err.code === "bad_lines" && Array.isArray(p.lines) && p.lines.length) {
+    const first = p.lines[0];
+    return fillParams(t("err.bad_lines"), { ...p, first: first.line, first_reason: lineReasonText(first) });
+  }
+  // A missing setting: which one, and where to set it.
+  if (err.code === "not_configured") return tOr("err.not_configured." + p.setting, null) || t("err.not_configured");
+  // A refused folder or file encoding is a `bad_input` whose params name the rule.
+  const known = tOr("err." + (typeof p.code === "string" ? p.code : err.code), null);
+  if (known) return fillParams(known, { ...p, message: err.message || "" });
   return err.message || String(err);
+}
+
+/** A reason code of a refused value (`required`, `too_long`, `unknown`, ...) in words, or null. */
+export function reasonText(reason, params) {
+  const p = params || {};
+  const s = tOr("err.reason." + reason + "." + p.field, null) || tOr("err.reason." + reason, null);
+  return s ? fillParams(s, p) : null;
+}
+
+/** A refused line `{line, code?, reason, params?}` in words: its reason code when known. */
+export function lineReasonText(l) {
+  if (!l) return "";
+  const code = l.code || (l.params && l.params.reason);
+  const words = (code && (reasonText(code, { ...(l.params || {}), field: l.field || (l.params && l.params.field) }) || rejectLabel(code))) || l.reason || "";
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The words of a request's field (`final_value` -> "relevé final"). */
+export function fieldLabel(field) { return field ? tOr("field." + field, field) : ""; }
+
+/** An ISO date `YYYY-MM-DD` as the clerk writes it (06/12/2026 in French). */
+function isoDateText(s) {
+  const [y, m, d] = s.split("-").map(Number);
+  return new Intl.DateTimeFormat(intlLocale(), { timeZone: "UTC", dateStyle: "short" }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** One value of an error's params in the clerk's words: numbers and dates the local way. */
+function paramText(key, v) {
+  if (v === null || v === undefined) return "";
+  if (key === "message") return String(v);
+  if (key === "limit") return sizeText(v);
+  if ((key === "at" || key.endsWith("_at")) && typeof v === "number") return fmtDateTime(v);
+  if (key === "unit") return unitLabel(v);
+  if (key === "field" || key === "other") return fieldLabel(v);
+  if (key === "setting") return tOr("setting." + v, v);
+  if (key === "device_type" || key === "meter_device_type") return deviceTypeLabel(v);
+  if (key === "status") return statusLabel(v);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
+  if (typeof v === "number") return fmtNumber(v, 3);
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v)) return isoDateText(v);
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+/** `template` with every `{key}` replaced by its param in words ("" when absent). */
+function fillParams(template, params) {
+  return template.replace(/\{(\w+)\}/g, (m, k) => (params[k] === undefined ? "" : paramText(k, params[k])));
 }
 
 /** Apply translations to elements carrying data-i18n / data-i18n-title / data-i18n-placeholder. */

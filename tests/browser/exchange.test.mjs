@@ -29,14 +29,14 @@ test("superuser: exchange a meter through the form, then compare meters and a gr
     await page.goto(`${baseUrl}/#/meters/${old.meter.id}`);
     await page.getByTestId("exchange-open").click();
     await page.getByTestId("exchange-form").waitFor();
-    // Below the last reading: refused with the core's words, nothing changes.
+    // Below the last reading: refused in French words from the core's code and values, nothing changes.
     await page.getByTestId("exchange-new-serial").fill(NEW_SERIAL);
     await page.getByTestId("exchange-final").fill(String(Math.max(0, volume.last_value - 1)));
     await page.getByTestId("exchange-initial").fill("0.5");
     await page.getByTestId("exchange-submit").click();
     await page.waitForFunction(() => !document.querySelector('[data-testid="exchange-error"]').hidden);
     const refusal = await page.getByTestId("exchange-error").textContent();
-    assert.match(refusal, new RegExp(`meter ${old.meter.serial}: final reading .* is below its last reading`));
+    assert.match(refusal, new RegExp(`Compteur ${old.meter.serial} : le relevé final \\(.* m³\\) est inférieur à son dernier relevé \\(.* m³, le \\d\\d/\\d\\d/\\d{4} \\d\\d:\\d\\d\\)`));
 
     await page.getByTestId("exchange-final").fill(String(Math.round((volume.last_value + 1.5) * 1000) / 1000));
     await page.getByTestId("exchange-submit").click();

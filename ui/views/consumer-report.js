@@ -12,7 +12,7 @@ export const PERM_EMAIL = "send_mail";
 /** Error words for a failed e-mail: the missing SMTP settings said plainly. */
 export function emailErrorText(e) {
   const m = String((e && e.message) || "");
-  if (e && e.code === "send" && /no SMTP server|sender is set/i.test(m)) return t("crep.err.noSmtp");
+  if (e && e.code === "not_configured") return errorText(e);
   if (e && e.code === "no_email") return t("crep.err.noEmail");
   if (e && e.code === "send") return t("crep.err.send", { message: m.replace(/^cannot send by email to [^:]*:\s*/, "") });
   return t("common.error", { message: errorText(e) });

@@ -2,7 +2,7 @@
 // The list (schedule in words, destination, next run, how the last run went), the editor of a
 // job, "Run now", and the run log. Changing jobs needs the permission `export`.
 import { call } from "../api.js";
-import { t, getLocale, fmtInt, fmtNumber, fmtDateTime, errorText } from "../i18n.js";
+import { t, tOr, getLocale, fmtInt, fmtNumber, fmtDateTime, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 
@@ -230,7 +230,7 @@ export function render(root, ctx) {
         <td class="num" data-testid="job-run-rows">${r.rows === null || r.rows === undefined ? "" : esc(fmtInt(r.rows))}</td>
         <td class="mono small" title="${esc(r.sha256 || "")}">${r.sha256 ? esc(r.sha256.slice(0, 12)) : ""}</td>
         <td class="num nowrap">${esc(durationText(r.duration_ms))}</td>
-        <td class="job-error error-text" data-testid="job-run-error">${esc(r.error || "")}</td></tr>`).join("")
+        <td class="job-error error-text" data-testid="job-run-error" title="${esc(r.error || "")}">${esc(runErrorText(r))}</td></tr>`).join("")
       : `<tr class="empty-row"><td colspan="10" data-testid="job-log-empty">${esc(t("job.log.empty"))}</td></tr>`;
   }
 
@@ -241,7 +241,7 @@ export function render(root, ctx) {
       const r = await call("export_job_run_now", { id });
       if (!alive) return;
       if (r.status === "ok") say(el, t("job.ran", { rows: fmtInt(r.rows ?? 0), file: r.file || "" }), "ok");
-      else say(el, t("job.ranFailed", { error: r.error || "" }), "error");
+      else say(el, t("job.ranFailed", { error: runErrorText(r) }), "error");
       await Promise.all([loadJobs(), loadLog()]);
     } catch (e) { fail(el)(e); }
   }
@@ -304,4 +304,11 @@ export function render(root, ctx) {
   loadJobs().catch(fail(listMsg));
   loadLog().catch(fail(listMsg));
   return () => { alive = false; };
+}
+
+/** Why a run failed, in the reader's words (its stored code and params), or nothing. */
+function runErrorText(r) {
+  if (!r.error) return "";
+  if (!r.error_code) return r.error;
+  return tOr("job.err." + r.error_code, null) || errorText({ code: r.error_code, message: r.error, params: r.error_params || {} });
 }

@@ -27,7 +27,8 @@ export function render(root, ctx) {
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("settings")}<span>${esc(t("nt.title"))}</span></h1>
       <p class="muted">${esc(t("nt.intro"))}</p></div>
-      <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div>
+      <div class="row-actions">${ctx.can("audit") ? `<a class="btn" href="#/audit" data-testid="nav-audit">${icon("reports")}<span>${esc(t("audit.link"))}</span></a>` : ""}
+      <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.col.codes"))}</th><th class="num">${esc(t("nt.col.min"))}</th>
         <th>${esc(t("nt.col.quiet"))}</th><th>${esc(t("nt.col.to"))}</th><th>${esc(t("nt.col.state"))}</th><th></th></tr></thead>

@@ -1,7 +1,7 @@
 // Import view, tab "Customers and meters": a billing CSV read through a saved column
 // mapping (profile): choose or build the profile from the file's header, preview, import.
 import { call } from "../api.js";
-import { getLocale, fmtInt, errorText } from "../i18n.js";
+import { getLocale, fmtInt, errorText, lineReasonText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 
@@ -85,7 +85,7 @@ function reportHtml(r) {
     ${r.rejected.length ? `<h3>${esc(pt("rejected", { n: fmtInt(r.rejected.length) }))}</h3>
       <div class="table-scroll rejected-scroll"><table class="table compact" data-testid="park-rejected-table">
         <thead><tr><th class="num">${esc(pt("line"))}</th><th>${esc(pt("col"))}</th><th>${esc(pt("reason"))}</th></tr></thead>
-        <tbody>${r.rejected.map((x) => `<tr data-testid="park-rejected-row" data-line="${x.line}"><td class="num mono">${fmtInt(x.line)}</td><td>${esc(x.column)}</td><td>${esc(x.reason)}</td></tr>`).join("")}</tbody>
+        <tbody>${r.rejected.map((x) => `<tr data-testid="park-rejected-row" data-line="${x.line}"><td class="num mono">${fmtInt(x.line)}</td><td>${esc(x.column)}</td><td title="${esc(x.reason)}">${esc(lineReasonText(x))}</td></tr>`).join("")}</tbody>
       </table></div>` : ""}
   </section>`;
 }

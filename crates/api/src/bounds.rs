@@ -26,14 +26,13 @@ pub(crate) trait Bounded {
 }
 
 /// `value` within `min..=max`, or a `bad_input` naming `field` and the range.
-pub(crate) fn range<T: PartialOrd + Display + Copy>(field: &str, value: T, min: T, max: T) -> Result<(), ApiError> {
+/// Its params: `{field, reason: "out_of_range", value, min, max}`.
+pub(crate) fn range<T: PartialOrd + Display + Copy + serde::Serialize>(field: &str, value: T, min: T, max: T) -> Result<(), ApiError> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {
-        Err(ApiError {
-            details: Some(serde_json::json!({"field": field, "min": min.to_string(), "max": max.to_string()})),
-            ..ApiError::new("bad_input", format!("{field}: {value} is not between {min} and {max}"))
-        })
+        Err(ApiError::new("bad_input", format!("{field}: {value} is not between {min} and {max}"))
+            .with_params(serde_json::json!({"field": field, "reason": "out_of_range", "value": value, "min": min, "max": max})))
     }
 }
 

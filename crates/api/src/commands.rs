@@ -110,7 +110,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
         "meter_exchange" => {
             let a: ExchangeArgs = parse(args)?;
             let at = chrono::NaiveDateTime::parse_from_str(a.at.trim(), "%Y-%m-%dT%H:%M")
-                .map_err(|_| ApiError::new("bad_input", format!("at: '{}' is not a time like 2025-01-31T14:30", a.at)))?;
+                .map_err(|_| {
+                    ApiError::new("bad_input", format!("at: '{}' is not a time like 2025-01-31T14:30", a.at))
+                        .with_params(json!({"field": "at", "reason": "not_a_time", "value": a.at}))
+                })?;
             let req = exchange::ExchangeRequest {
                 old_id: a.old_id,
                 new_serial: &a.new_serial,
@@ -281,6 +284,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
+        _ if crate::audit::NAMES.contains(&name) => match crate::audit::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ if crate::gateways::NAMES.contains(&name) => match crate::gateways::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
@@ -313,7 +320,10 @@ pub(crate) fn parse<T: DeserializeOwned + Bounded>(args: Value) -> Result<T, Api
 pub fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
     use chrono::Datelike;
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31")))?;
+        .map_err(|_| {
+            ApiError::new("bad_input", format!("{field}: '{s}' is not a date like 2025-01-31"))
+                .with_params(json!({"field": field, "reason": "not_a_date", "value": s}))
+        })?;
     crate::bounds::range(field, d.year(), 1970, 2200)?;
     Ok(d)
 }
@@ -846,7 +856,7 @@ pub fn decode(hex_text: &str, key: Option<&str>, previous: &[String], explain: b
         };
         let layers = json!({"length": e.length, "key_given": e.key_given, "steps": e.steps});
         if let (None, Some(err)) = (&e.telegram, &e.error) {
-            return Err(ApiError { details: Some(json!({ "explain": layers })), ..ApiError::new(err.code, err.message.clone()) });
+            return Err(ApiError::new(err.code, err.message.clone()).with_params(json!({ "explain": layers })));
         }
         out["explain"] = layers;
         return Ok(out);

@@ -195,7 +195,7 @@ mod tests {
         let refused = call("export_layout_run", period).expect_err("refused");
         assert_eq!((refused.code.as_str(), refused.http_status()), ("bad_input", 400));
         assert_eq!(refused.message, "header, field 1 (text): \"RELEVE-EAU\" does not fit in 6 characters");
-        assert_eq!(refused.details, Some(json!({"errors": expected, "count": 1})));
+        assert_eq!(serde_json::Value::Object(refused.params), json!({"errors": expected, "count": 1}));
 
         // A job uses it: deleting is a conflict naming the job; renaming takes the job along.
         let job = json!({"name": "Mensuel", "layout": "Étroit", "every": "monthly", "day": 1, "hour": 6,
@@ -204,15 +204,15 @@ mod tests {
         let out = dir.path().join("out").to_string_lossy().into_owned();
         let e = call("export_job_save", job.clone()).expect_err("not allowed");
         assert_eq!((e.code.as_str(), e.http_status()), ("bad_input", 400));
-        assert_eq!(e.details, Some(json!({"code": "folder_not_allowed", "folder": out})));
+        assert_eq!(serde_json::Value::Object(e.params), json!({"code": "folder_not_allowed", "folder": out}));
         let db_dir = dir.path().to_string_lossy();
         let e = call("folders_allowed_set", json!({"folders": [db_dir]})).expect_err("holds the database");
-        assert_eq!(e.details, Some(json!({"code": "folder_is_store", "folder": db_dir})));
+        assert_eq!(serde_json::Value::Object(e.params), json!({"code": "folder_is_store", "folder": db_dir}));
         call("folders_allowed_set", json!({"folders": [out]})).expect("allow");
         let id = call("export_job_save", job).expect("job")["id"].clone();
         let e = call("export_layout_delete", json!({"name": "Étroit"})).expect_err("in use");
         assert_eq!((e.code.as_str(), e.http_status()), ("in_use", 409));
-        assert_eq!(e.details, Some(json!({"layout": "Étroit", "jobs": [{"id": id, "name": "Mensuel"}]})));
+        assert_eq!(serde_json::Value::Object(e.params), json!({"layout": "Étroit", "jobs": [{"id": id, "name": "Mensuel"}]}));
         let renamed = json!({"name": "Large", "format": "fixed", "fields": [{"var": "meter_serial", "width": 8}]});
         let r = call("export_layout_save", json!({"layout": renamed, "previous_name": "Étroit"})).expect("rename");
         assert_eq!((r["created"].as_bool(), r["jobs_moved"].clone()), (Some(false), json!(["Mensuel"])));

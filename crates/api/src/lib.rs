@@ -2,10 +2,13 @@
 //! `Ctx::call(token, name, args)`. Only this crate knows JSON argument shapes; each command
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
+mod audit;
 mod bounds;
 pub mod commands;
 mod c806;
 mod consumer_report;
+#[cfg(test)]
+mod error_codes;
 mod export_jobs;
 mod export_layouts;
 mod gateways;
@@ -29,24 +32,34 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// The one error every front sees: `{code, message}`.
+/// The one error every front sees: `{code, message, params}`. `code` is stable, `params` holds
+/// the values a front words it with in the clerk's language (ui/i18n.js `errorText`),
+/// `message` is the English wording for logs and the CLI.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
-    /// More for the curious (e.g. the layers read before decoding stopped); absent mostly.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
+    /// `{}` when the message is all there is.
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { code: code.to_string(), message: message.into(), details: None }
+        ApiError { code: code.to_string(), message: message.into(), params: serde_json::Map::new() }
+    }
+
+    /// The same error with `params` (an object; anything else is ignored).
+    pub fn with_params(mut self, params: serde_json::Value) -> ApiError {
+        if let serde_json::Value::Object(m) = params {
+            self.params = m;
+        }
+        self
     }
 
     /// The HTTP status that fits the error. Only the codes listed as the server's own
     /// failures are 5xx; every other code (validation, the decoder's `bad_crc`,
-    /// `too_short`, ..., and any code added later) is the request's fault: 400.
+    /// `too_short`, a missing setting `not_configured`, ..., and any code added later) is the
+    /// request's fault: 400.
     pub fn http_status(&self) -> u16 {
         match self.code.as_str() {
             "internal" | "store" | "io" | "migration" | "render" => 500,
@@ -55,7 +68,7 @@ impl ApiError {
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
             "forbidden" => 403,
             "not_found" | "unknown_command" => 404,
-            "in_use" => 409,
+            "in_use" | "not_configured" => 409,
             "too_large" => 413,
             _ => 400,
         }
@@ -63,40 +76,13 @@ impl ApiError {
 
     /// A `bad_input` error naming the field: `{field}: {reason}`.
     pub fn bad_input(field: &str, reason: impl std::fmt::Display) -> ApiError {
-        ApiError {
-            details: Some(serde_json::json!({ "field": field })),
-            ..ApiError::new("bad_input", format!("{field}: {reason}"))
-        }
+        ApiError::new("bad_input", format!("{field}: {reason}")).with_params(serde_json::json!({ "field": field }))
     }
 }
 
 impl From<releve_core::Error> for ApiError {
     fn from(e: releve_core::Error) -> ApiError {
-        let details = match &e {
-            // A refused billing export: every value that cannot be written (the first ones), as
-            // the preview lists them, so that a front words them itself.
-            releve_core::Error::FieldValues { errors, count } => Some(serde_json::json!({"errors": errors, "count": count})),
-            releve_core::Error::LayoutInUse { layout, jobs } => Some(serde_json::json!({
-                "layout": layout,
-                "jobs": jobs.iter().map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect::<Vec<_>>(),
-            })),
-            releve_core::Error::BadLines { lines, count, .. } => Some(serde_json::json!({
-                "count": count,
-                "lines": lines.iter().map(|(line, reason)| serde_json::json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
-            })),
-            releve_core::Error::TooLarge { limit } => Some(serde_json::json!({"limit": limit})),
-            // A refused folder (a 400 `bad_input`): the rule (`folder_not_allowed`,
-            // `folder_is_store`, ...) and the folder, for the UI to word, whatever the command.
-            releve_core::Error::Folder { rule, folder } => Some(serde_json::json!({"code": rule.code(), "folder": folder})),
-            releve_core::Error::Port { port, reason } => Some(serde_json::json!({"port": port, "reason": reason})),
-            releve_core::Error::Optical { port, reason, .. } => Some(serde_json::json!({"port": port, "reason": reason})),
-            releve_core::Error::Mbus { bus, address, detail, .. } => Some(serde_json::json!({"bus": bus, "address": address, "detail": detail})),
-            releve_core::Error::Encoding { file, problem, .. } => {
-                Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
-            }
-            _ => None,
-        };
-        ApiError { details, ..ApiError::new(e.code(), e.to_string()) }
+        ApiError { params: e.params(), ..ApiError::new(e.code(), e.to_string()) }
     }
 }
 

@@ -124,7 +124,7 @@ mod tests {
         assert!(e.message.contains("dev_eui"), "{}", e.message);
         let e = call("lorawan_devices_import", json!({"name": "x.csv", "content": "dev_eui;serial;brand;model;payload;address;city;commissioned\nzz;1;b;m;raw;a;c;\n"})).expect_err("bad");
         assert_eq!(e.code, "bad_lines");
-        assert_eq!(e.details.expect("details")["lines"][0]["line"], 2);
+        assert_eq!(e.params["lines"][0]["line"], 2);
         assert_eq!(call("lorawan_uplinks", json!({"outcome": "dropped"})).expect("uplinks")["total"], 0);
         assert_eq!(call("lorawan_uplinks", json!({"limit": 0})).expect_err("bounds").code, "bad_input");
         assert_eq!(call("lorawan_uplinks", json!({"outcome": "lost"})).expect_err("outcome").code, "bad_input");

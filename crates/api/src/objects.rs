@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(file["file_name"], "connected-object-count-2026.csv");
         assert_eq!(file["content_type"], "text/csv; charset=utf-8");
         let e = ctx.call(Some(&token), "report_objects", json!({"year": 20260})).expect_err("year");
-        assert_eq!((e.code.as_str(), e.details.as_ref().map(|d| d["field"].clone())), ("bad_input", Some(json!("year"))));
+        assert_eq!((e.code.as_str(), e.params.get("field").cloned()), ("bad_input", Some(json!("year"))));
         let e = ctx.call(Some(&token), "report_objects", json!({"year": 2026, "format": "docx"})).expect_err("format");
         assert_eq!(e.code, "bad_input");
     }

@@ -141,10 +141,7 @@ impl Drop for UploadWriter<'_> {
 
 /// A body or file over `limit` bytes.
 pub fn too_large(limit: u64) -> ApiError {
-    ApiError {
-        details: Some(serde_json::json!({ "limit": limit })),
-        ..ApiError::new("too_large", format!("more than {limit} bytes"))
-    }
+    ApiError::new("too_large", format!("more than {limit} bytes")).with_params(serde_json::json!({ "limit": limit }))
 }
 
 impl crate::Ctx {

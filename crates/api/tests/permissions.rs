@@ -332,7 +332,7 @@ fn every_dispatched_and_documented_command_is_in_the_table() {
         }
     }
     let errors = ["busy", "checksum", "collision", "forbidden", "in_use", "internal", "io", "migration", "no_answer", "not_found",
-        "not_logged_in", "port", "render", "send", "store", "timeout", "too_large", "truncated", "unknown_command",
+        "not_logged_in", "not_configured", "port", "render", "send", "store", "timeout", "too_large", "truncated", "unknown_command",
         "wrong_password", "wrong_token"];
     let missing: Vec<_> = dispatched.iter().filter(|n| !table.contains(n.as_str()) && !errors.contains(&n.as_str())).collect();
     assert!(missing.is_empty(), "dispatched but not in access::COMMANDS: {missing:?}");

@@ -12,7 +12,9 @@
 //!   releve-bench optical --readouts 10 --parse 20000     optical readouts over a socat pty vs the wire time; readout parsing and capture import
 //!   releve-bench mbus                                    M-Bus primary scan and secondary search on the simulator vs the line's minimum
 //!   releve-bench c806 --seconds 600 --sdps 2              C8/06 gateway: 4-second cadence (jitter p99), replay after a 1-hour cut
+//!   releve-bench audit --db /tmp/audit.db --entries 1000000   audit log screen queries (indexed) vs a full scan
 
+mod audit;
 mod c806;
 mod export;
 mod ingest;
@@ -132,6 +134,16 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         sdps: u32,
     },
+    /// The audit log screen's queries on `entries` entries vs a full scan.
+    Audit {
+        /// Made on first use, reused after.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u32,
+        #[arg(long, default_value_t = 25)]
+        runs: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -167,6 +179,7 @@ fn main() {
         Command::Optical { readouts, parse } => optical::run(readouts, parse),
         Command::Mbus => mbus_master::run(),
         Command::C806 { seconds, sdps } => c806::run(seconds, sdps),
+        Command::Audit { db, entries, runs } => audit::run(&db, entries, runs),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -537,7 +537,7 @@ impl From<releve_core::Error> for Failure {
 
 impl From<releve_api::ApiError> for Failure {
     fn from(e: releve_api::ApiError) -> Failure {
-        Failure { code: e.code, message: e.message, details: e.details }
+        Failure { code: e.code, message: e.message, details: Some(serde_json::Value::Object(e.params)) }
     }
 }
 

@@ -141,7 +141,7 @@ fn a_network_server_posts_uplinks_of_registered_and_unknown_devices() {
     let (status, r) = post(&url("up"), &token, r#"{"deviceInfo":{"devEui":"70b3d5e75e00b0b0"},"fPort":12,"data":"not base64!"}"#, dir.path());
     assert_eq!(status, 400, "{r}");
     assert_eq!(r["error"]["code"], "bad_lines");
-    assert!(r["error"]["details"]["lines"][0]["reason"].as_str().is_some_and(|s| s.contains("not base64")), "{r}");
+    assert!(r["error"]["params"]["lines"][0]["reason"].as_str().is_some_and(|s| s.contains("not base64")), "{r}");
 
     let listed = ok(&["lorawan", "devices", "list", "--db", db_s]);
     assert!(listed.lines().any(|l| l.starts_with("70B3D5E75E00B0B0;") && l.ends_with(";2")), "{listed}");

@@ -310,6 +310,6 @@ fn optical_read_is_a_command_of_the_api_needing_import_and_audited() {
     assert_eq!((r["serial"].as_str(), r["import"]["readings"].as_u64()), (Some("61616161"), Some(6)));
     let e = ctx.call(Some(&manager), "optical_read", serde_json::json!({"tcp": address, "meter": "1"})).expect_err("wrong meter");
     assert_eq!(e.code, "optical_wrong_meter");
-    assert_eq!(e.details.as_ref().and_then(|d| d["port"].as_str()), Some(format!("tcp {address}").as_str()));
+    assert_eq!(e.params.get("port").and_then(|p| p.as_str()), Some(format!("tcp {address}").as_str()));
     assert_eq!(count(&db, &format!("SELECT count(*) FROM audit_log WHERE event = 'import' AND user = 'manager' AND details LIKE 'optical tcp {address}:%'")), 1);
 }

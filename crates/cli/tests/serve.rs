@@ -136,7 +136,7 @@ fn a_huge_login_is_refused_before_any_work_and_never_reaches_the_audit_log() {
     let (status, e) = send(&server.addr, "/api/login", None, head.len() as u64 + size + tail.len() as u64, &mut body);
     let took = started.elapsed();
     assert_eq!((status, e["error"]["code"].as_str()), (413, Some("too_large")), "{e}");
-    assert_eq!(e["error"]["details"]["limit"], 16 * 1024);
+    assert_eq!(e["error"]["params"]["limit"], 16 * 1024);
     // Under the body limit, a login over 100 characters is refused before the store.
     let (status, e) = server.post("/api/login", None, &json!({"login": "b".repeat(5_000), "password": "x"}).to_string());
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("bad_input")), "{e}");
@@ -177,7 +177,7 @@ fn bodies_are_bounded_and_a_strangers_body_is_never_read() {
     let big = json!({"search": "x".repeat(2 * MB as usize)}).to_string();
     let (status, e) = server.post("/api/meters_list", Some(&token), &big);
     assert_eq!((status, e["error"]["code"].as_str()), (413, Some("too_large")), "{e}");
-    assert_eq!(e["error"]["details"]["limit"], MB);
+    assert_eq!(e["error"]["params"]["limit"], MB);
     let mut s = TcpStream::connect(&server.addr).expect("connect");
     write!(s, "POST /api/meters_list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").expect("head");
     for _ in 0..3 {

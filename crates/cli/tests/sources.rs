@@ -76,7 +76,7 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
 
     // Over the source's limit: 413 with the limit.
     let (status, r) = push(&format!("{base}/petit"), &small_token, &body);
-    assert_eq!((status, r["error"]["code"].as_str(), r["error"]["details"]["limit"].as_u64()), (413, Some("too_large"), Some(1024)), "{r}");
+    assert_eq!((status, r["error"]["code"].as_str(), r["error"]["params"]["limit"].as_u64()), (413, Some("too_large"), Some(1024)), "{r}");
 
     // Unreadable lines: 400 naming them, and nothing of the body is stored.
     let good = String::from_utf8(drive_by(72_000_000, 3, 3)).expect("text");

@@ -16,6 +16,13 @@ pub enum Error {
     UnknownCommand { name: String },
     #[error("invalid {field}: {reason}")]
     BadInput { field: String, reason: String },
+    /// A refused value with a reason code (`bad_input`, params `{field, reason, ...}`).
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: crate::problem::Reason },
+    /// A refusal with its own code and typed values (`final_below_last`, `group_name_taken`,
+    /// `not_configured`, ...), worded by the UI.
+    #[error("{0}")]
+    Refused(crate::problem::Problem),
     #[error("{path}, line {line}: {reason}")]
     BadLine { path: String, line: u64, reason: String },
     #[error("cannot read or write {path}: {source}")]
@@ -86,7 +93,8 @@ impl Error {
             Error::Forbidden { .. } => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::UnknownCommand { .. } => "unknown_command",
-            Error::BadInput { .. } => "bad_input",
+            Error::BadInput { .. } | Error::Invalid { .. } => "bad_input",
+            Error::Refused(p) => p.code(),
             Error::BadLine { .. } => "bad_line",
             Error::Io { .. } => "io",
             Error::Migration { .. } => "migration",
@@ -118,6 +126,49 @@ impl Error {
 
     pub fn bad_input(field: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::BadInput { field: field.into(), reason: reason.into() }
+    }
+
+    pub fn invalid(field: impl Into<String>, reason: crate::problem::Reason) -> Error {
+        Error::Invalid { field: field.into(), reason }
+    }
+
+    /// The values a front words the error with (`{}` when the message is all there is).
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let v = match self {
+            Error::Refused(p) => return p.params(),
+            Error::Invalid { field, reason } => return reason.params(field),
+            Error::BadInput { field, .. } => json!({"field": field}),
+            Error::NotFound { what } => json!({"what": what}),
+            Error::Forbidden { role, permission } => json!({"role": role, "permission": permission}),
+            Error::NoEmail { whom } => json!({"whom": whom}),
+            Error::Send { channel, recipient, .. } => json!({"channel": channel, "recipient": recipient}),
+            // A refused billing export: every value that cannot be written (the first ones), as
+            // the preview lists them, so that a front words them itself.
+            Error::FieldValues { errors, count } => json!({"errors": errors, "count": count}),
+            Error::LayoutInUse { layout, jobs } => json!({
+                "layout": layout,
+                "jobs": jobs.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            }),
+            Error::BadLines { source_name, lines, count } => json!({
+                "source": source_name,
+                "count": count,
+                "lines": lines.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
+            }),
+            Error::TooLarge { limit } => json!({"limit": limit}),
+            // A refused folder (a 400 `bad_input`): the rule (`folder_not_allowed`,
+            // `folder_is_store`, ...) and the folder, for the UI to word, whatever the command.
+            Error::Folder { rule, folder } => json!({"code": rule.code(), "folder": folder}),
+            Error::Port { port, reason } => json!({"port": port, "reason": reason}),
+            Error::Optical { port, reason, .. } => json!({"port": port, "reason": reason}),
+            Error::Mbus { bus, address, detail, .. } => json!({"bus": bus, "address": address, "detail": detail}),
+            Error::Encoding { file, problem, .. } => json!({"code": format!("encoding_{problem}"), "file": file}),
+            _ => json!({}),
+        };
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        }
     }
 
     pub fn not_found(what: impl Into<String>) -> Error {

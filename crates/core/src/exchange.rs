@@ -6,6 +6,7 @@
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
 use crate::model::Register;
+use crate::problem::{num, Problem, Reason};
 use crate::store::{self, Store};
 use chrono::{NaiveDateTime, TimeZone};
 use rusqlite::Connection;
@@ -35,21 +36,13 @@ pub struct ExchangeDone {
     pub register: &'static str,
 }
 
-/// A value as people write it: 11.0, 10.25.
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.1}")
-    } else {
-        format!("{v}")
-    }
-}
-
 /// Replace meter `req.old_id` by the meter `req.new_serial` (created if unknown) at `req.at`.
 pub fn meter_exchange(store: &Store, session: &Session, req: &ExchangeRequest<'_>, now: i64) -> Result<ExchangeDone> {
     let permit = session.permit(Permission::EditMeters)?;
     let new_serial = req.new_serial.trim();
     if new_serial.is_empty() || new_serial.chars().count() > 32 {
-        return Err(Error::bad_input("new_serial", "the new meter needs a serial number (1-32 characters)"));
+        let reason = if new_serial.is_empty() { Reason::Required } else { Reason::TooLong { max: 32 } };
+        return Err(Error::invalid("new_serial", reason));
     }
     let mut conn = store.writer();
     let tx = conn.transaction()?;
@@ -57,29 +50,33 @@ pub fn meter_exchange(store: &Store, session: &Session, req: &ExchangeRequest<'_
     let s = &old.serial;
     for (field, v) in [("final_value", req.final_value), ("initial_value", req.initial_value)] {
         if !v.is_finite() || v < 0.0 {
-            return Err(Error::bad_input(field, format!("meter {s}: {field} must be a number of at least 0")));
+            return Err(Error::Refused(Problem::NegativeReading { meter: s.clone(), field }));
         }
     }
     if old.status == "removed" {
-        return Err(Error::bad_input("old_id", format!("meter {s} was already removed")));
+        return Err(Error::Refused(Problem::MeterAlreadyRemoved { meter: s.clone() }));
     }
     let tz = crate::settings::timezone(&tx)?;
     let at = tz
         .from_local_datetime(&req.at)
         .earliest()
         .map(|t| t.timestamp())
-        .ok_or_else(|| Error::bad_input("at", format!("{} does not exist in {tz}", req.at)))?;
+        .ok_or_else(|| Error::Refused(Problem::NoSuchLocalTime { at: req.at.format("%Y-%m-%d %H:%M").to_string(), timezone: tz.to_string() }))?;
     if at > now {
-        return Err(Error::bad_input("at", format!("meter {s}: the exchange time {} is in the future", req.at.format("%Y-%m-%d %H:%M"))));
+        return Err(Error::Refused(Problem::ExchangeInFuture { meter: s.clone(), at }));
     }
     let register = Register::default_for(&old.device_type);
     let unit = register.unit();
-    if let Some((_, last)) = store::readings::last_before(&tx, old.id, register.code(), at.saturating_add(1))? {
+    // Readings after the exchange would belong to a removed meter: the exchange is at or after
+    // the old meter's last reading.
+    if let Some((last_at, _)) = store::readings::last_before(&tx, old.id, register.code(), i64::MAX)? {
+        if last_at > at {
+            return Err(Error::Refused(Problem::ExchangeBeforeLastReading { meter: s.clone(), at, last_at }));
+        }
+    }
+    if let Some((last_at, last)) = store::readings::last_before(&tx, old.id, register.code(), at.saturating_add(1))? {
         if req.final_value < last {
-            return Err(Error::bad_input(
-                "final_value",
-                format!("meter {s}: final reading {} {unit} is below its last reading {} {unit}", num(req.final_value), num(last)),
-            ));
+            return Err(Error::Refused(Problem::FinalBelowLast { meter: s.clone(), final_value: req.final_value, last, last_at, unit }));
         }
     }
     let manufacturer = req.new_manufacturer.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(&old.manufacturer);
@@ -88,20 +85,19 @@ pub fn meter_exchange(store: &Store, session: &Session, req: &ExchangeRequest<'_
         Some(id) => {
             let m = store::meters::get(&tx, id)?.ok_or_else(|| Error::not_found(format!("meter {id}")))?;
             if id == old.id {
-                return Err(Error::bad_input("new_serial", format!("meter {s} cannot replace itself")));
+                return Err(Error::Refused(Problem::ReplacesItself { meter: s.clone() }));
             }
             if m.status != "unassigned" {
                 let where_ = [m.address.as_str(), m.city.as_str()].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(", ");
-                return Err(Error::bad_input(
-                    "new_serial",
-                    format!("meter {new_serial} is {} ({}), only a new or unassigned meter can replace meter {s}", m.status, if where_.is_empty() { "no address" } else { &where_ }),
-                ));
+                return Err(Error::Refused(Problem::SerialInUse { serial: new_serial.to_string(), status: m.status, place: where_, meter: s.clone() }));
             }
             if m.device_type != old.device_type {
-                return Err(Error::bad_input(
-                    "new_serial",
-                    format!("meter {new_serial} is a {} meter, meter {s} a {} meter", m.device_type, old.device_type),
-                ));
+                return Err(Error::Refused(Problem::OtherDeviceType {
+                    serial: new_serial.to_string(),
+                    device_type: m.device_type,
+                    meter: s.clone(),
+                    meter_device_type: old.device_type.clone(),
+                }));
             }
             (id, false)
         }

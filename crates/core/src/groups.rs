@@ -3,11 +3,14 @@
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
+use crate::problem::Problem;
 use crate::store::{self, Store};
 use serde::Serialize;
 
 /// At most this many meters in one add or remove call.
 pub const MAX_METERS_PER_CALL: usize = 200_000;
+/// A group name has at most this many characters.
+pub const MAX_NAME: usize = 80;
 
 #[derive(Debug, Serialize)]
 pub struct Created {
@@ -19,10 +22,10 @@ pub struct Created {
 fn clean_name(name: &str) -> Result<String> {
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(Error::bad_input("name", "the group needs a name"));
+        return Err(Error::Refused(Problem::GroupNameEmpty));
     }
-    if name.chars().count() > 80 {
-        return Err(Error::bad_input("name", "a group name has at most 80 characters"));
+    if name.chars().count() > MAX_NAME {
+        return Err(Error::Refused(Problem::GroupNameTooLong { max: MAX_NAME }));
     }
     Ok(name)
 }
@@ -42,7 +45,7 @@ pub fn group_create(store: &Store, session: &Session, name: &str, meter_ids: &[i
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     if store::groups::by_name(&tx, &name)?.is_some() {
-        return Err(Error::bad_input("name", format!("a group named '{name}' already exists")));
+        return Err(Error::Refused(Problem::GroupNameTaken { name }));
     }
     let id = store::groups::create(&tx, &name, now)?;
     let added = store::groups::add_members(&tx, id, meter_ids)?;
@@ -62,7 +65,7 @@ pub fn group_rename(store: &Store, session: &Session, id: i64, name: &str, now: 
         return Ok(());
     }
     if store::groups::by_name(&tx, &name)?.is_some() {
-        return Err(Error::bad_input("name", format!("a group named '{name}' already exists")));
+        return Err(Error::Refused(Problem::GroupNameTaken { name }));
     }
     store::groups::rename(&tx, id, &name)?;
     store::audit::record_permit(&tx, permit, now, "group_renamed", &format!("#{id}: {old} -> {name}"))?;

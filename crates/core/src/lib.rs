@@ -2,6 +2,7 @@
 //! acting session (permissions are checked here, not in the fronts) and the time `now`.
 
 pub mod access;
+pub mod audit_log;
 pub mod billing;
 pub mod c806;
 pub mod demo;
@@ -33,6 +34,7 @@ pub mod park_folder;
 pub mod park_import;
 pub mod park_profiles;
 pub mod port;
+pub mod problem;
 pub mod reports;
 pub mod settings;
 pub mod silence;
@@ -40,4 +42,5 @@ pub mod sources;
 pub mod store;
 
 pub use error::{Error, Result};
+pub use problem::{Problem, Reason};
 pub use store::Store;

@@ -5,6 +5,7 @@
 
 use crate::access::{require, Permission, Permit};
 use crate::error::{Error, Result};
+use crate::problem::Reason;
 use crate::store::customers::Customer;
 use crate::store::profiles::Profile;
 use crate::store::{self, Store};
@@ -37,7 +38,17 @@ pub struct ParkRejected {
     pub column: String,
     /// The mapped field (`customer_number`, ...).
     pub field: String,
+    /// Why, as a code (`required`, `unknown_device_type`, `out_of_range`, ...) and the values
+    /// to word it with (the UI's words); `reason` is the English wording.
+    pub code: &'static str,
+    pub params: serde_json::Map<String, serde_json::Value>,
     pub reason: String,
+}
+
+impl ParkRejected {
+    fn new(line: u64, column: String, field: &str, reason: Reason) -> ParkRejected {
+        ParkRejected { line, column, field: field.into(), code: reason.code(), params: reason.params(field), reason: reason.to_string() }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -71,6 +82,53 @@ pub fn device_types() -> Vec<&'static str> {
         .filter(|d| !matches!(d, mbus::DeviceType::Reserved(_)))
         .map(|d| d.name())
         .collect()
+}
+
+/// The device type a file names, in English (`water`, `heat_cost_allocator`, as the M-Bus
+/// names them) or in French (`eau`, `électricité`, `chaleur`, `froid`, `gaz`, ...), whatever
+/// the case and accents; None when unknown.
+pub fn device_type_of(raw: &str) -> Option<&'static str> {
+    let folded: String = raw
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            ' ' | '-' | '\'' | '’' => '_',
+            c => c,
+        })
+        .collect();
+    let folded = folded.replace("œ", "oe");
+    let french = match folded.as_str() {
+        "eau" | "eau_potable" => "water",
+        "eau_froide" => "cold_water",
+        "eau_chaude" | "eau_chaude_sanitaire" | "ecs" => "warm_water",
+        "electricite" | "elec" => "electricity",
+        "gaz" | "gaz_naturel" => "gas",
+        "chaleur" | "calorimetre" | "energie_thermique" => "heat",
+        "froid" | "frigories" | "energie_frigorifique" => "cooling_outlet",
+        "chaud_froid" | "chaleur_froid" | "chaleur_et_froid" => "heat_cooling",
+        "fioul" | "fuel" | "mazout" => "oil",
+        "vapeur" => "steam",
+        "repartiteur" | "repartiteur_de_frais_de_chauffage" => "heat_cost_allocator",
+        "air_comprime" => "compressed_air",
+        "pression" => "pressure",
+        "detecteur_de_fumee" => "smoke_detector",
+        "detecteur_de_gaz" => "gas_detector",
+        "sonde_d_ambiance" | "capteur_d_ambiance" => "room_sensor",
+        "autre" => "other",
+        "inconnu" => "unknown",
+        _ => "",
+    };
+    if !french.is_empty() {
+        return Some(french);
+    }
+    device_types().into_iter().find(|d| *d == folded)
 }
 
 /// Import `content` (a file's bytes) through the profile named `profile`, in one transaction.
@@ -114,8 +172,8 @@ impl Line<'_> {
         let i = *self.mapping.get(field)?;
         self.cells.get(i).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
     }
-    fn reject(&self, field: &str, reason: impl Into<String>) -> ParkRejected {
-        ParkRejected { line: self.number, column: self.column(field), field: field.into(), reason: reason.into() }
+    fn reject(&self, field: &str, reason: Reason) -> ParkRejected {
+        ParkRejected::new(self.number, self.column(field), field, reason)
     }
 }
 
@@ -134,12 +192,12 @@ fn coordinate(line: &Line<'_>, field: &str, limit: f64, errors: &mut Vec<ParkRej
     let raw = line.get(field)?;
     match raw.replace(',', ".").parse::<f64>() {
         Ok(v) if v.is_finite() && v.abs() <= limit => Some(v),
-        Ok(_) => {
-            errors.push(line.reject(field, format!("'{raw}' is out of range (-{limit} to {limit})")));
+        Ok(v) => {
+            errors.push(line.reject(field, Reason::OutOfRange { value: v, min: -limit, max: limit }));
             None
         }
         Err(_) => {
-            errors.push(line.reject(field, format!("'{raw}' is not a number")));
+            errors.push(line.reject(field, Reason::NotANumber { value: raw }));
             None
         }
     }
@@ -149,24 +207,25 @@ fn check(line: &Line<'_>) -> std::result::Result<Parsed, Vec<ParkRejected>> {
     let mut errors = Vec::new();
     let customer_number = line.get("customer_number").unwrap_or_default();
     if customer_number.is_empty() {
-        errors.push(line.reject("customer_number", "the customer number is empty"));
+        errors.push(line.reject("customer_number", Reason::Required));
     }
-    let device_type = line.get("device_type").map(|d| d.to_lowercase().replace([' ', '-'], "_"));
-    if let Some(d) = &device_type {
-        let allowed = device_types();
-        if !allowed.contains(&d.as_str()) {
-            errors.push(line.reject("device_type", format!("unknown device type '{d}'; allowed: {}", allowed.join(", "))));
-        }
+    let raw_type = line.get("device_type");
+    let device_type = raw_type.as_deref().and_then(device_type_of).map(str::to_string);
+    if let (Some(raw), None) = (&raw_type, &device_type) {
+        let allowed = device_types().into_iter().map(str::to_string).collect();
+        errors.push(line.reject("device_type", Reason::Unknown { value: raw.clone(), allowed }));
     }
     let lat = coordinate(line, "latitude", 90.0, &mut errors);
     let lon = coordinate(line, "longitude", 180.0, &mut errors);
     if errors.is_empty() && lat.is_some() != lon.is_some() {
         let missing = if lat.is_some() { "longitude" } else { "latitude" };
-        errors.push(line.reject(missing, "a position needs both latitude and longitude"));
+        let other = if lat.is_some() { "latitude" } else { "longitude" };
+        errors.push(line.reject(missing, Reason::NeededWith { other: other.into() }));
     }
     let serial = line.get("meter_serial").map(|s| crate::keys::normalise_serial(&s));
     if serial.is_none() && (line.get("manufacturer").is_some() || device_type.is_some()) {
-        errors.push(line.reject("meter_serial", "meter fields are given but the meter serial is empty"));
+        let other = if device_type.is_some() { "device_type" } else { "manufacturer" };
+        errors.push(line.reject("meter_serial", Reason::NeededWith { other: other.into() }));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -214,7 +273,7 @@ pub(crate) fn import_with(conn: &Connection, p: &Profile, name: &str, content: &
             Ok(true) => {}
             Err(e) => {
                 report.lines += 1;
-                report.rejected.push(ParkRejected { line: number, column: String::new(), field: String::new(), reason: e.to_string() });
+                report.rejected.push(ParkRejected::new(number, String::new(), "", Reason::Unreadable { detail: e.to_string() }));
                 continue;
             }
         }

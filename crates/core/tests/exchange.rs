@@ -8,7 +8,7 @@ use releve_core::compare::{self, CompareQuery};
 use releve_core::exchange::{self, ExchangeRequest};
 use releve_core::meters::{self, HistogramQuery, Resolution};
 use releve_core::store::{self, Store};
-use releve_core::Error;
+use releve_core::{Error, Problem, Reason};
 
 #[path = "support/users.rs"]
 mod users;
@@ -162,26 +162,39 @@ fn an_unassigned_meter_can_replace_one() {
     assert_eq!(new.meter.status, "active");
 }
 
-fn refused(p: &Park, req: &ExchangeRequest<'_>) -> String {
+/// The refusal's problem: its code and the values the UI words it with.
+fn refused(p: &Park, req: &ExchangeRequest<'_>) -> Problem {
     match exchange::meter_exchange(&p.store, &p.superuser, req, NOW) {
-        Err(e @ Error::BadInput { .. }) => e.to_string(),
-        other => panic!("expected a bad_input refusal, got {other:?}"),
+        Err(Error::Refused(problem)) => problem,
+        other => panic!("expected a refusal with its code, got {other:?}"),
     }
 }
 
 #[test]
-fn exchanges_are_validated_with_clear_words() {
+fn exchanges_are_validated_with_codes_and_values() {
     let p = park();
     let e = refused(&p, &request(p.old, "99990001", "2025-12-20T12:00", 10.2, 0.0));
-    assert!(e.contains("meter 12345678: final reading 10.2 m3 is below its last reading 11.0 m3"), "{e}");
+    assert_eq!(e.code(), "final_below_last");
+    assert!(
+        matches!(&e, Problem::FinalBelowLast { meter, final_value, last, unit: "m3", last_at } if meter == "12345678" && *final_value == 10.2 && *last == 11.0 && *last_at < NOW),
+        "{e:?}"
+    );
+    let params = serde_json::Value::Object(e.params());
+    assert_eq!((params["final"].as_f64(), params["last"].as_f64(), params["field"].as_str()), (Some(10.2), Some(11.0), Some("final_value")));
+    assert!(e.to_string().contains("meter 12345678: final reading 10.2 m3 is below its last reading 11.0 m3"), "{e}");
     let e = refused(&p, &request(p.old, "99990001", "2026-03-01T08:00", 12.0, 0.0));
-    assert!(e.contains("meter 12345678: the exchange time 2026-03-01 08:00 is in the future"), "{e}");
+    assert!(matches!(&e, Problem::ExchangeInFuture { meter, at } if meter == "12345678" && *at > NOW), "{e:?}");
+    let e = refused(&p, &request(p.old, "99990001", "2025-12-10T12:00", 12.0, 0.0));
+    assert!(matches!(&e, Problem::ExchangeBeforeLastReading { meter, at, last_at } if meter == "12345678" && *last_at == DEC1 + 14 * DAY && at < last_at), "{e:?}");
     let e = refused(&p, &request(p.old, "87654321", "2025-12-20T12:00", 12.0, 0.0));
-    assert!(e.contains("meter 87654321 is active"), "{e}");
+    assert!(matches!(&e, Problem::SerialInUse { serial, status, meter, .. } if serial == "87654321" && status == "active" && meter == "12345678"), "{e:?}");
+    assert!(e.to_string().contains("meter 87654321 is active"), "{e}");
     let e = refused(&p, &request(p.old, "12345678", "2025-12-20T12:00", 12.0, 0.0));
-    assert!(e.contains("cannot replace itself"), "{e}");
+    assert_eq!(e, Problem::ReplacesItself { meter: "12345678".into() });
     let e = refused(&p, &request(p.old, "99990001", "2025-12-20T12:00", -1.0, 0.0));
-    assert!(e.contains("meter 12345678"), "{e}");
+    assert_eq!(e, Problem::NegativeReading { meter: "12345678".into(), field: "final_value" });
+    let e = refused(&p, &request(p.old, "99990001", "2025-12-20T12:00", 12.0, f64::NAN));
+    assert_eq!(e, Problem::NegativeReading { meter: "12345678".into(), field: "initial_value" });
     // Nothing was written by the refusals.
     let old = meters::meter_get(&p.store, &p.clerk, p.old).expect("old");
     assert_eq!(old.meter.status, "active");
@@ -189,7 +202,11 @@ fn exchanges_are_validated_with_clear_words() {
     // A removed meter cannot be exchanged again.
     exchange::meter_exchange(&p.store, &p.superuser, &request(p.old, "99990001", "2025-12-20T12:00", 11.4, 0.0), NOW).expect("first");
     let e = refused(&p, &request(p.old, "99990002", "2025-12-21T12:00", 11.4, 0.0));
-    assert!(e.contains("meter 12345678 was already removed"), "{e}");
+    assert_eq!(e, Problem::MeterAlreadyRemoved { meter: "12345678".into() });
+    // The new serial is needed: a bad_input with its reason.
+    let e = exchange::meter_exchange(&p.store, &p.superuser, &request(p.other, " ", "2025-12-21T12:00", 11.4, 0.0), NOW).expect_err("no serial");
+    assert!(matches!(&e, Error::Invalid { field, reason: Reason::Required } if field == "new_serial"), "{e:?}");
+    assert_eq!(e.code(), "bad_input");
 }
 
 #[test]

@@ -139,10 +139,49 @@ fn rejected_lines_name_line_column_and_reason() {
     let r = import(&store, &session, csv.as_bytes());
     let got: Vec<(u64, &str)> = r.rejected.iter().map(|x| (x.line, x.column.as_str())).collect();
     assert_eq!(got, [(3, "number"), (4, "type"), (5, "lat")]);
-    assert!(r.rejected[0].reason.contains("customer number is empty"));
+    // Each reason is a code and the values the UI words it with; `reason` is the English.
+    let coded: Vec<(&str, serde_json::Value)> = r.rejected.iter().map(|x| (x.code, serde_json::Value::Object(x.params.clone()))).collect();
+    assert_eq!(coded[0], ("required", serde_json::json!({"reason": "required", "field": "customer_number"})));
+    assert_eq!((coded[1].0, &coded[1].1["value"], &coded[1].1["field"]), ("unknown", &serde_json::json!("toaster"), &serde_json::json!("device_type")));
+    assert!(coded[1].1["allowed"].as_array().is_some_and(|a| a.contains(&serde_json::json!("water"))), "{:?}", coded[1]);
+    assert_eq!(coded[2], ("out_of_range", serde_json::json!({"reason": "out_of_range", "field": "latitude", "value": 95.0, "min": -90.0, "max": 90.0})));
     assert!(r.rejected[1].reason.contains("toaster") && r.rejected[1].reason.contains("water"), "{}", r.rejected[1].reason);
-    assert!(r.rejected[2].reason.contains("out of range"));
+    assert!(r.rejected[2].reason.contains("not between"));
     assert_eq!(counts(&store), (1, 1));
+}
+
+/// Meter types in French or English, whatever the case and accents.
+#[test]
+fn french_device_types_are_read() {
+    use releve_core::park_import::device_type_of;
+    for (raw, want) in [
+        ("eau", "water"),
+        ("Électricité", "electricity"),
+        ("electricite", "electricity"),
+        ("ELECTRICITÉ", "electricity"),
+        ("Chaleur", "heat"),
+        ("froid", "cooling_outlet"),
+        ("Gaz", "gas"),
+        ("eau chaude", "warm_water"),
+        ("Eau froide", "cold_water"),
+        ("répartiteur", "heat_cost_allocator"),
+        ("Water", "water"),
+        ("heat cost allocator", "heat_cost_allocator"),
+        ("Electricity", "electricity"),
+    ] {
+        assert_eq!(device_type_of(raw), Some(want), "{raw}");
+    }
+    assert_eq!(device_type_of("grille-pain"), None);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (store, session) = setup(&dir);
+    let csv = format!("{HEADER}C1;Anne;;;;11111111;KAM;Électricité;;;\nC2;Bob;;;;22222222;KAM;chaleur;;;\n");
+    let r = import(&store, &session, csv.as_bytes());
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    let conn = store.reader().expect("reader");
+    let m = store::meters::get(&conn, store::meters::id_of_serial(&conn, "11111111").expect("q").expect("m")).expect("q").expect("m");
+    assert_eq!(m.device_type, "electricity");
+    let m = store::meters::get(&conn, store::meters::id_of_serial(&conn, "22222222").expect("q").expect("m")).expect("q").expect("m");
+    assert_eq!(m.device_type, "heat");
 }
 
 #[test]

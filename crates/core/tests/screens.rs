@@ -198,8 +198,11 @@ fn groups_are_created_renamed_filled_emptied_and_deleted() {
     let g = groups::group_create(&p.store, &p.manager, "  Route   du lundi ", &[m1, m2, 999_999], NOW).expect("create");
     assert_eq!((g.name.as_str(), g.added), ("Route du lundi", 2), "name tidied, unknown meter skipped");
     let dup = groups::group_create(&p.store, &p.manager, "Route du lundi", &[], NOW).expect_err("duplicate");
-    assert_eq!(dup.code(), "bad_input");
-    assert_eq!(groups::group_create(&p.store, &p.manager, "   ", &[], NOW).expect_err("empty").code(), "bad_input");
+    assert_eq!(dup.code(), "group_name_taken");
+    assert_eq!(dup.params(), serde_json::json!({"name": "Route du lundi", "field": "name"}).as_object().cloned().expect("object"));
+    assert_eq!(groups::group_create(&p.store, &p.manager, "   ", &[], NOW).expect_err("empty").code(), "group_name_empty");
+    let long = groups::group_create(&p.store, &p.manager, &"x".repeat(81), &[], NOW).expect_err("long");
+    assert_eq!((long.code(), long.params()["max"].as_u64()), ("group_name_too_long", Some(80)));
 
     assert_eq!(groups::group_add_meters(&p.store, &p.manager, g.id, &[m2, m3], NOW).expect("add"), 1, "m2 was already in");
     let other = groups::group_create(&p.store, &p.manager, "Secteur Nord", &[m3], NOW).expect("second group");
@@ -216,7 +219,7 @@ fn groups_are_created_renamed_filled_emptied_and_deleted() {
     assert_eq!(serials, vec!["00000002", "00000003"]);
 
     groups::group_rename(&p.store, &p.manager, g.id, "Route du mardi", NOW).expect("rename");
-    assert_eq!(groups::group_rename(&p.store, &p.manager, g.id, "Secteur Nord", NOW).expect_err("taken").code(), "bad_input");
+    assert_eq!(groups::group_rename(&p.store, &p.manager, g.id, "Secteur Nord", NOW).expect_err("taken").code(), "group_name_taken");
     groups::group_delete(&p.store, &p.manager, g.id, NOW).expect("delete");
     assert_eq!(groups::group_delete(&p.store, &p.manager, g.id, NOW).expect_err("gone").code(), "not_found");
     let list = meters::groups_list(&p.store, &p.clerk).expect("list");

@@ -40,6 +40,8 @@ use Permission::*;
 
 /// Every command, by name (sorted).
 pub const COMMANDS: &[CommandRule] = &[
+    p("audit_log", Audit, false),
+    p("audit_log_export", Audit, true),
     p("c806_fallback", Export, false),
     p("c806_gateway_get", Settings, false),
     p("c806_gateway_save", Settings, true),

@@ -161,7 +161,7 @@ pub fn jobs_run(store: &Store, runner: &str, now: i64) -> Result<JobsReport> {
             continue; // another runner took it
         }
         let Some(job) = table::job(&*store.reader()?, seen.job_id)? else {
-            let outcome = failure(0, "the job was deleted");
+            let outcome = Outcome { error_code: Some("job_deleted"), error_params: Some("{}".into()), ..failure(0, "the job was deleted") };
             table::finish(&store.writer(), seen.id, &outcome, now)?;
             continue;
         };
@@ -218,7 +218,14 @@ fn claim(
 }
 
 fn failure(duration_ms: i64, error: &str) -> Outcome<'_> {
-    Outcome { ok: false, file: None, rows: None, bytes: None, sha256: None, duration_ms, error: Some(error) }
+    Outcome { ok: false, file: None, rows: None, bytes: None, sha256: None, duration_ms, error: Some(error), error_code: None, error_params: None }
+}
+
+/// A run that failed with `e`: its English wording, its code and its params, so that the run
+/// log words it in the reader's language.
+fn failed_with<'a>(duration_ms: i64, message: &'a str, e: &Error) -> Outcome<'a> {
+    let params = serde_json::Value::Object(e.params()).to_string();
+    Outcome { error_code: Some(e.code()), error_params: Some(params), ..failure(duration_ms, message) }
 }
 
 /// Produce and deliver the claimed run `run_id`, record how it ended, report a final failure.
@@ -239,12 +246,15 @@ fn execute(store: &Store, session: &Session, job: &Job, run_id: i64, now: i64) -
                 sha256: Some(&out.sha256),
                 duration_ms,
                 error: None,
+                error_code: None,
+                error_params: None,
             };
             table::finish(&tx, run_id, &outcome, now)?;
             format!("job '{}' run {run_id} ({} to {}): {} rows to {place}", job.name, run.period_from, run.period_to, out.rows)
         }
         Err(e) => {
-            table::finish(&tx, run_id, &failure(duration_ms, &e.to_string()), now)?;
+            let message = e.to_string();
+            table::finish(&tx, run_id, &failed_with(duration_ms, &message, e), now)?;
             format!("job '{}' run {run_id} attempt {} failed: {e}", job.name, run.attempt)
         }
     };

@@ -33,7 +33,8 @@ pub fn send_with_attachments(
 ) -> Result<()> {
     let fail = |reason: String| Error::Send { channel: "email", recipient: to.to_string(), reason };
     if s.smtp_host.trim().is_empty() || s.smtp_from.trim().is_empty() {
-        return Err(fail("no SMTP server or sender is set".into()));
+        // A setting nobody made yet: the request cannot be served until a manager makes it.
+        return Err(Error::Refused(crate::problem::Problem::NotConfigured { setting: "smtp" }));
     }
     let from: Mailbox = s.smtp_from.trim().parse().map_err(|e| fail(format!("sender '{}': {e}", s.smtp_from)))?;
     let rcpt: Mailbox = to.parse().map_err(|e| fail(format!("address: {e}")))?;

@@ -26,7 +26,7 @@ pub fn url_for(template: &str, to: &str, text: &str) -> String {
 pub fn send(template: &str, to: &str, text: &str) -> Result<()> {
     let fail = |reason: String| Error::Send { channel: "sms", recipient: to.to_string(), reason };
     if template.trim().is_empty() {
-        return Err(fail("no SMS gateway URL is set".into()));
+        return Err(Error::Refused(crate::problem::Problem::NotConfigured { setting: "sms" }));
     }
     let url = url_for(template.trim(), to, text);
     match ureq::get(&url).timeout(Duration::from_secs(15)).call() {

@@ -181,11 +181,15 @@ pub struct Run {
     pub bytes: Option<i64>,
     pub sha256: Option<String>,
     pub duration_ms: Option<i64>,
+    /// Why a run failed: the English wording, and the code and values the UI words it with
+    /// (`not_configured` `{setting: "smtp"}`, `run_abandoned`, `folder_not_allowed`, ...).
     pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub error_params: Option<serde_json::Value>,
 }
 
 const RUN_COLS: &str = "id, job_id, job, layout, scheduled_for, trigger, period_from, period_to, started_at, finished_at, status,
-    attempt, runner, file, rows, bytes, sha256, duration_ms, error";
+    attempt, runner, file, rows, bytes, sha256, duration_ms, error, error_code, error_params";
 
 fn run_of(r: &Row<'_>) -> rusqlite::Result<Run> {
     Ok(Run {
@@ -208,6 +212,8 @@ fn run_of(r: &Row<'_>) -> rusqlite::Result<Run> {
         sha256: r.get(16)?,
         duration_ms: r.get(17)?,
         error: r.get(18)?,
+        error_code: r.get(19)?,
+        error_params: r.get::<_, Option<String>>(20)?.and_then(|p| serde_json::from_str(&p).ok()),
     })
 }
 
@@ -273,7 +279,8 @@ pub fn abandon_stale(conn: &Connection, max_attempts: i64, stale_after: i64, now
     let ids: Vec<i64> = conn
         .prepare_cached(
             "UPDATE export_runs SET status = 'failed', finished_at = ?3,
-                 error = 'the run stopped without finishing (Relevé was closed or stopped during the export)'
+                 error = 'the run stopped without finishing (Relevé was closed or stopped during the export)',
+                 error_code = 'run_abandoned', error_params = '{}'
              WHERE status = 'running' AND attempt >= ?1 AND started_at + ?2 <= ?3 RETURNING id",
         )?
         .query_map(params![max_attempts, stale_after, now], |r| r.get(0))?
@@ -305,13 +312,28 @@ pub struct Outcome<'a> {
     pub sha256: Option<&'a str>,
     pub duration_ms: i64,
     pub error: Option<&'a str>,
+    /// The error's code and params (JSON), for the run log to word it.
+    pub error_code: Option<&'a str>,
+    pub error_params: Option<String>,
 }
 
 pub fn finish(conn: &Connection, id: i64, o: &Outcome<'_>, now: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE export_runs SET status = ?2, finished_at = ?3, file = ?4, rows = ?5, bytes = ?6, sha256 = ?7,
-         duration_ms = ?8, error = ?9 WHERE id = ?1",
+         duration_ms = ?8, error = ?9, error_code = ?10, error_params = ?11 WHERE id = ?1",
     )?
-    .execute(params![id, if o.ok { "ok" } else { "failed" }, now, o.file, o.rows, o.bytes, o.sha256, o.duration_ms, o.error])?;
+    .execute(params![
+        id,
+        if o.ok { "ok" } else { "failed" },
+        now,
+        o.file,
+        o.rows,
+        o.bytes,
+        o.sha256,
+        o.duration_ms,
+        o.error,
+        o.error_code,
+        o.error_params
+    ])?;
     Ok(())
 }

@@ -1,0 +1,205 @@
+//! What a clerk is told when a request is refused: a stable code and the typed values a front
+//! needs to word it (`{code: "final_below_last", params: {meter, final, last, unit, ...}}`).
+//! The UI words them in the clerk's language (ui/i18n.js `errorText`) with local numbers and
+//! dates; `Display` is the English wording, for logs and the CLI. Values are values (numbers,
+//! Unix seconds), never text already formatted.
+
+use serde::Serialize;
+
+/// A refusal with its own code (`Error::Refused`): the code is the variant's snake_case name.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Problem {
+    /// An exchange whose final reading of the old meter is below its last stored reading.
+    #[error("meter {meter}: final reading {} {unit} is below its last reading {} {unit}", num(*final_value), num(*last))]
+    FinalBelowLast {
+        meter: String,
+        #[serde(rename = "final")]
+        final_value: f64,
+        last: f64,
+        /// When the last reading was taken (Unix seconds).
+        last_at: i64,
+        unit: &'static str,
+    },
+    /// A meter reading (an exchange's final or initial value) that is negative or not a number.
+    #[error("meter {meter}: the {} must be a number of at least 0", reading_words(field))]
+    NegativeReading { meter: String, field: &'static str },
+    /// An exchange dated after now.
+    #[error("meter {meter}: the exchange time is in the future")]
+    ExchangeInFuture { meter: String, at: i64 },
+    /// An exchange dated before the old meter's last reading (`last_at`).
+    #[error("meter {meter}: the exchange time is before its last reading")]
+    ExchangeBeforeLastReading { meter: String, at: i64, last_at: i64 },
+    /// A local time that the clocks skip (spring forward) in the utility's time zone.
+    #[error("{at} does not exist in {timezone}")]
+    NoSuchLocalTime { at: String, timezone: String },
+    /// An exchange of a meter that is already removed.
+    #[error("meter {meter} was already removed")]
+    MeterAlreadyRemoved { meter: String },
+    /// An exchange whose new meter is the old one.
+    #[error("meter {meter} cannot replace itself")]
+    ReplacesItself { meter: String },
+    /// The new meter's serial belongs to a meter already in use (`status`, at `place`).
+    #[error("meter {serial} is {status} ({}), only a new or unassigned meter can replace meter {meter}", if place.is_empty() { "no address" } else { place })]
+    SerialInUse { serial: String, status: String, place: String, meter: String },
+    /// The new meter is known with another device type than the old one.
+    #[error("meter {serial} is a {device_type} meter, meter {meter} a {meter_device_type} meter")]
+    OtherDeviceType { serial: String, device_type: String, meter: String, meter_device_type: String },
+    #[error("the group needs a name")]
+    GroupNameEmpty,
+    #[error("a group name has at most {max} characters")]
+    GroupNameTooLong { max: usize },
+    #[error("a group named '{name}' already exists")]
+    GroupNameTaken { name: String },
+    /// A feature that needs a setting nobody made yet (`smtp`, `sms`, `map_tiles`, ...): a 4xx
+    /// saying what to configure, never a 500.
+    #[error("{} is not configured: a manager sets it under Settings", setting_words(setting))]
+    NotConfigured { setting: &'static str },
+}
+
+impl Problem {
+    /// The stable code (the serialised tag).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::FinalBelowLast { .. } => "final_below_last",
+            Problem::NegativeReading { .. } => "negative_reading",
+            Problem::ExchangeInFuture { .. } => "exchange_in_future",
+            Problem::ExchangeBeforeLastReading { .. } => "exchange_before_last_reading",
+            Problem::NoSuchLocalTime { .. } => "no_such_local_time",
+            Problem::MeterAlreadyRemoved { .. } => "meter_already_removed",
+            Problem::ReplacesItself { .. } => "replaces_itself",
+            Problem::SerialInUse { .. } => "serial_in_use",
+            Problem::OtherDeviceType { .. } => "other_device_type",
+            Problem::GroupNameEmpty => "group_name_empty",
+            Problem::GroupNameTooLong { .. } => "group_name_too_long",
+            Problem::GroupNameTaken { .. } => "group_name_taken",
+            Problem::NotConfigured { .. } => "not_configured",
+        }
+    }
+
+    /// The field of the request the problem is about, when one is (for a form to mark it).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Problem::FinalBelowLast { .. } => Some("final_value"),
+            Problem::NegativeReading { field, .. } => Some(field),
+            Problem::ExchangeInFuture { .. } | Problem::ExchangeBeforeLastReading { .. } | Problem::NoSuchLocalTime { .. } => Some("at"),
+            Problem::MeterAlreadyRemoved { .. } => Some("old_id"),
+            Problem::ReplacesItself { .. } | Problem::SerialInUse { .. } | Problem::OtherDeviceType { .. } => Some("new_serial"),
+            Problem::GroupNameEmpty | Problem::GroupNameTooLong { .. } | Problem::GroupNameTaken { .. } => Some("name"),
+            Problem::NotConfigured { .. } => None,
+        }
+    }
+
+    /// The values a front words the problem with (the fields, and `field` when there is one).
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        map.remove("code");
+        if let Some(field) = self.field() {
+            map.entry("field").or_insert_with(|| field.into());
+        }
+        map
+    }
+}
+
+/// Why a value is refused (`Error::Invalid`, code `bad_input`): the reason is the tag.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    #[error("a value is needed")]
+    Required,
+    #[error("at most {max} characters")]
+    TooLong { max: usize },
+    #[error("'{value}' is not a number")]
+    NotANumber { value: String },
+    #[error("{value} is not between {min} and {max}")]
+    OutOfRange { value: f64, min: f64, max: f64 },
+    #[error("'{value}' is not a date (YYYY-MM-DD)")]
+    NotADate { value: String },
+    #[error("unknown value '{value}'; allowed: {}", allowed.join(", "))]
+    Unknown { value: String, allowed: Vec<String> },
+    /// Needed since `other` is given (a latitude needs its longitude, a meter its serial).
+    #[error("needed with {other}")]
+    NeededWith { other: String },
+    /// A period that ends before it starts (local dates `YYYY-MM-DD`).
+    #[error("the period ends ({to}) before it starts ({from})")]
+    EndsBeforeStart { from: String, to: String },
+    /// A line that cannot be read at all (`detail`: the reader's words, in English).
+    #[error("unreadable: {detail}")]
+    Unreadable { detail: String },
+}
+
+impl Reason {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Required => "required",
+            Reason::TooLong { .. } => "too_long",
+            Reason::NotANumber { .. } => "not_a_number",
+            Reason::OutOfRange { .. } => "out_of_range",
+            Reason::NotADate { .. } => "not_a_date",
+            Reason::Unknown { .. } => "unknown",
+            Reason::NeededWith { .. } => "needed_with",
+            Reason::Unreadable { .. } => "unreadable",
+            Reason::EndsBeforeStart { .. } => "ends_before_start",
+        }
+    }
+
+    /// `{field, reason, ...}` for the boundary.
+    pub fn params(&self, field: &str) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        map.insert("field".into(), field.into());
+        map
+    }
+}
+
+/// A value as people write it: 11.0, 10.25.
+pub fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn reading_words(field: &str) -> &'static str {
+    match field {
+        "final_value" => "final reading",
+        "initial_value" => "initial reading",
+        _ => "reading",
+    }
+}
+
+fn setting_words(setting: &str) -> &'static str {
+    match setting {
+        "smtp" => "the mail server (SMTP)",
+        "sms" => "the SMS gateway",
+        "map_tiles" => "the map tile server",
+        "c806" => "the C8/06 gateway",
+        _ => "a setting",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code is the tag, the params the fields plus the field of the request.
+    #[test]
+    fn params_are_the_typed_values_and_the_field() {
+        let p = Problem::FinalBelowLast { meter: "76193787".into(), final_value: 1.0, last: 1158.684, last_at: 1_700_000_000, unit: "m3" };
+        assert_eq!(p.code(), "final_below_last");
+        assert_eq!(
+            serde_json::Value::Object(p.params()),
+            serde_json::json!({"meter": "76193787", "final": 1.0, "last": 1158.684, "last_at": 1_700_000_000, "unit": "m3", "field": "final_value"})
+        );
+        assert_eq!(p.to_string(), "meter 76193787: final reading 1.0 m3 is below its last reading 1158.684 m3");
+        assert_eq!(serde_json::to_value(Problem::GroupNameEmpty).expect("json")["code"], "group_name_empty");
+        let r = Reason::TooLong { max: 80 };
+        assert_eq!(serde_json::Value::Object(r.params("name")), serde_json::json!({"reason": "too_long", "max": 80, "field": "name"}));
+    }
+}

@@ -10,6 +10,7 @@ mod export_jobs;
 mod export_layouts;
 mod gateways;
 pub mod jobs;
+mod keys;
 mod lorawan;
 mod live;
 mod mbus;
@@ -50,6 +51,7 @@ impl ApiError {
     pub fn http_status(&self) -> u16 {
         match self.code.as_str() {
             "internal" | "store" | "io" | "migration" | "render" => 500,
+            "master_key_missing" | "master_key_open" | "master_key_unreadable" | "sealed_key_unreadable" => 500,
             "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
@@ -91,6 +93,7 @@ impl From<releve_core::Error> for ApiError {
             releve_core::Error::Port { port, reason } => Some(serde_json::json!({"port": port, "reason": reason})),
             releve_core::Error::Optical { port, reason, .. } => Some(serde_json::json!({"port": port, "reason": reason})),
             releve_core::Error::Mbus { bus, address, detail, .. } => Some(serde_json::json!({"bus": bus, "address": address, "detail": detail})),
+            releve_core::Error::Keys { file, .. } => Some(serde_json::json!({"file": file})),
             releve_core::Error::Encoding { file, problem, .. } => {
                 Some(serde_json::json!({"code": format!("encoding_{problem}"), "file": file}))
             }

@@ -168,7 +168,7 @@ fn csv_errors_name_the_file_and_line_and_a_wrong_key_is_a_status() {
     assert_eq!(status(KeyStatus::Ok).rows.len(), 1);
     let counts = keys::keys_status(&f.store, &f.manager).expect("status");
     let ok = counts.counts.iter().find(|c| c.status == KeyStatus::Ok).expect("ok");
-    assert_eq!((ok.meters, counts.keys), (1, 1));
+    assert_eq!((ok.meters, counts.keys), (1, 2), "the serial's key from the file and the meter's own");
     let audit: i64 = f
         .store
         .reader()

@@ -135,6 +135,7 @@ fn store_entries(tx: &Connection, vault: &vault::Vault, entries: &[KeyEntry], so
             }
             let adopted = crate::heard::adopt(tx, vault, &device, now)?;
             report.adopted += 1;
+            report.meters += u64::from(adopted.decoded > 0);
             report.redecoded += adopted.decoded;
             report.readings += adopted.readings;
         }
@@ -169,14 +170,20 @@ pub fn meter_key_set(store: &Store, session: &Session, meter_id: i64, key_hex: &
     let tx = conn.transaction()?;
     let meter = store::meters::get(&tx, meter_id)?.ok_or_else(|| Error::not_found(format!("meter {meter_id}")))?;
     let entry = KeyEntry { line: 1, serial: meter.serial.clone(), manufacturer: meter.manufacturer.clone(), key: *key.as_bytes() };
+    // The key that served the meter until now (its own, or its serial's from a file).
+    let before = match store::keys::get(&tx, &meter.serial, &meter.manufacturer)? {
+        Some(k) => Some(store.vault().open(&k.serial, &k.manufacturer, &k.sealed)?),
+        None => None,
+    };
     let mut report = KeyReport::default();
     store_entries(&tx, store.vault(), std::slice::from_ref(&entry), "entered on the meter page", now, &mut report)?;
+    let replaced = before.is_some_and(|k| k != entry.key);
     let key_status = KeyStatus::from_code(store::meters::key_status(&tx, meter_id)?);
     let details = format!(
         "meter {} ({}): key {}; {} stored telegrams decoded again, {} readings, {} still failing",
         meter.serial,
         meter.manufacturer,
-        if report.replaced > 0 { "replaced" } else { "entered" },
+        if replaced { "replaced" } else { "entered" },
         report.redecoded,
         report.readings,
         report.still_failing
@@ -185,7 +192,7 @@ pub fn meter_key_set(store: &Store, session: &Session, meter_id: i64, key_hex: &
     tx.commit()?;
     Ok(MeterKeySet {
         meter_id,
-        replaced: report.replaced > 0,
+        replaced,
         redecoded: report.redecoded,
         readings: report.readings,
         still_failing: report.still_failing,

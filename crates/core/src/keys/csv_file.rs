@@ -57,7 +57,9 @@ pub(super) fn read(file: &str, content: &str, rejected: &mut Vec<Rejected>) -> V
             reject(rejected, file, number, "bad_key", "a header line should name a serial column and a key column".into());
             continue;
         }
-        let (serial, key, manufacturer) = match columns {
+        // A line with fewer fields than the header names is read like a file without one.
+        let named = columns.filter(|c| fields.len() > c.serial.max(c.key));
+        let (serial, key, manufacturer) = match named {
             Some(c) => (
                 fields.get(c.serial).copied().unwrap_or(""),
                 fields.get(c.key).copied().unwrap_or(""),

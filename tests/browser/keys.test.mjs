@@ -32,7 +32,8 @@ test("keys screen, CSV import, status filter, key entry on the meter page (fr, e
     await page.getByTestId("keys-import").click();
     await page.getByTestId("keys-rejected-line").waitFor();
     assert.match(await page.getByTestId("keys-import-msg").innerText(), /^cles\.csv : 1 clés importées \(0 remplacées\), 1 lignes refusées/);
-    assert.match(await page.getByTestId("keys-rejected-line").innerText(), /^cles\.csv, line 3: meter 77000002/);
+    assert.equal(await page.getByTestId("keys-rejected-line").innerText(),
+      "cles.csv, ligne 3 : compteur 77000002, la clé contient un caractère qui n’est pas un chiffre hexadécimal (0-9, A-F).");
     await page.getByTestId("keys-stored").getByText(`${before.keys + 1} clés enregistrées`).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "keys-screen-fr.png"), fullPage: true });
 
@@ -76,6 +77,11 @@ test("keys screen, CSV import, status filter, key entry on the meter page (fr, e
     await page.goto(page.url().replace(/#.*$/, "") + "#/keys");
     await page.getByTestId("keys-count").first().waitFor();
     assert.match(await page.getByTestId("keys-stored").innerText(), /keys stored$/);
+    // The import report in English: file and line named.
+    await page.getByTestId("keys-file").setInputFiles({ name: "keys.csv", mimeType: "text/csv", buffer: Buffer.from(`serial,key\n77000003,${KEY.slice(2)}\n`) });
+    await page.getByTestId("keys-import").click();
+    await page.getByTestId("keys-rejected-line").waitFor();
+    assert.equal(await page.getByTestId("keys-rejected-line").innerText(), "keys.csv, line 2: meter 77000003, the key does not have 32 hexadecimal digits.");
     await page.screenshot({ path: path.join(ARTIFACTS, "keys-screen-en.png"), fullPage: true });
     await page.getByTestId("lang-select").selectOption("fr");
     assert.deepEqual(errors, []);

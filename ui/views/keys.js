@@ -2,7 +2,7 @@
 // import of a key file (CSV, or Kamstrup KEM / KEM2 with its password) and, for the manager,
 // the export. Commands keys_status, keys_import, keys_export. Keys are never shown.
 import { call } from "../api.js";
-import { t, fmtInt, errorText } from "../i18n.js";
+import { t, tOr, fmtInt, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { KEY_STATUSES } from "./meters.js";
@@ -12,6 +12,14 @@ function base64Of(buffer) {
   let bin = "";
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
   return btoa(bin);
+}
+
+/** A refused line in the clerk's language: where (file and line, or rank in a KEM) and why. */
+function rejectedText(file, format, x) {
+  const where = t(format === "csv" ? "keys.rej.line" : "keys.rej.meter", { file, line: fmtInt(x.line) });
+  const serial = (x.reason.match(/meter (\w+)/) || [])[1];
+  const why = tOr("keys.rej." + x.code, x.reason.replace(/^.*?: /, ""));
+  return serial ? `${where} ${t("keys.rej.serial", { serial })} ${why}` : `${where} ${why}`;
 }
 
 export function render(root, ctx) {
@@ -82,7 +90,7 @@ export function render(root, ctx) {
         file: file.name, imported: fmtInt(r.imported), replaced: fmtInt(r.replaced), rejected: fmtInt(r.rejected.length),
         meters: fmtInt(r.meters), telegrams: fmtInt(r.redecoded), readings: fmtInt(r.readings), failing: fmtInt(r.still_failing), adopted: fmtInt(r.adopted),
       });
-      rejected.innerHTML = r.rejected.map((x) => `<li data-testid="keys-rejected-line">${esc(x.reason)}</li>`).join("");
+      rejected.innerHTML = r.rejected.map((x) => `<li data-testid="keys-rejected-line">${esc(rejectedText(file.name, r.format, x))}</li>`).join("");
       root.querySelector('[data-testid="keys-password"]').value = "";
       loadCounts();
     } catch (e) {

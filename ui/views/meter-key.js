@@ -50,8 +50,8 @@ export function wireMeterKey(root, d, reload) {
       const r = await call("meter_key_set", { meter_id: d.meter.id, key });
       input.value = "";
       await reload();
-      const done = root.querySelector('[data-testid="meter-key-status"]');
-      if (done) done.insertAdjacentHTML("afterend", ` <span class="toolbar-msg" data-testid="meter-key-done">${esc(t("meter.key.done", { telegrams: fmtInt(r.redecoded), readings: fmtInt(r.readings), failing: fmtInt(r.still_failing) }))}</span>`);
+      const head = root.querySelector(".meter-head");
+      if (head) head.insertAdjacentHTML("afterend", `<p class="notice" data-testid="meter-key-done">${esc(t("meter.key.done", { telegrams: fmtInt(r.redecoded), readings: fmtInt(r.readings), failing: fmtInt(r.still_failing) }))}</p>`);
     } catch (e) {
       msg.className = "toolbar-msg error-text"; msg.textContent = errorText(e);
     }

@@ -54,7 +54,7 @@ pub(super) fn read(file: &str, content: &str, rejected: &mut Vec<Rejected>) -> V
             if columns.is_some() {
                 continue;
             }
-            reject(rejected, file, number, "bad_key", "a header line should name a serial column and a key column".into());
+            reject(rejected, file, number, "key_bad_header", "a header line should name a serial column and a key column".into());
             continue;
         }
         // A line with fewer fields than the header names is read like a file without one.
@@ -77,11 +77,11 @@ pub(super) fn read(file: &str, content: &str, rejected: &mut Vec<Rejected>) -> V
             }
         };
         if serial.is_empty() {
-            reject(rejected, file, number, "bad_key", "no meter serial".into());
+            reject(rejected, file, number, "key_no_serial", "no meter serial".into());
             continue;
         }
         if serial.len() > 16 || !serial.chars().all(|c| c.is_ascii_alphanumeric()) {
-            reject(rejected, file, number, "bad_key", format!("'{serial}' is not a meter serial"));
+            reject(rejected, file, number, "key_bad_serial", format!("'{serial}' is not a meter serial"));
             continue;
         }
         let manufacturer = if manufacturer.is_empty() {
@@ -90,7 +90,7 @@ pub(super) fn read(file: &str, content: &str, rejected: &mut Vec<Rejected>) -> V
             match normalise_manufacturer(manufacturer) {
                 Some(m) => m,
                 None => {
-                    reject(rejected, file, number, "bad_key", format!("meter {serial}: '{manufacturer}' is not a manufacturer (three letters, e.g. KAM)"));
+                    reject(rejected, file, number, "key_bad_manufacturer", format!("meter {serial}: '{manufacturer}' is not a manufacturer (three letters, e.g. KAM)"));
                     continue;
                 }
             }

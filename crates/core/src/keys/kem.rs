@@ -116,7 +116,7 @@ fn meters(file: &str, xml: &str, rejected: &mut Vec<Rejected>) -> Vec<KeyEntry> 
             rejected.push(Rejected { line: number, code: code.into(), reason: format!("{file}, meter {number} of the file: {why}") });
         };
         if serial.is_empty() {
-            reject(rejected, "bad_key", "no serial number".into());
+            reject(rejected, "key_no_serial", "no serial number".into());
             continue;
         }
         match mbus::AesKey::from_hex(&key) {

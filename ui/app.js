@@ -13,6 +13,7 @@ import * as compareView from "./views/compare.js";
 import * as importView from "./views/import.js";
 import * as exportView from "./views/export.js";
 import * as placeholderView from "./views/placeholder.js";
+import * as keysView from "./views/keys.js";
 import * as infocodesView from "./views/infocodes.js";
 import * as groupsView from "./views/groups.js";
 import * as mapView from "./views/map.js";
@@ -127,6 +128,7 @@ function resolve(parts) {
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
+  if (a === "keys") return { view: keysView, section: "settings" };
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "audit") return { view: auditView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };

@@ -11,6 +11,7 @@ import { isCumulative, isEnergyFlow, isPower, tariffOf, exportOf, importId, regi
 import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
 import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from "./consumer-report.js";
 import { receptionsHtml, wireReceptions } from "./meter-receptions.js";
+import { meterKeyHtml, meterKeyFormHtml, wireMeterKey } from "./meter-key.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const DEFAULT_REGISTER = { water: "volume", gas: "volume", heat: "energy", electricity: "flow:a_plus" };
@@ -193,7 +194,7 @@ export function render(root, ctx) {
               ${m.model ? `<span>${esc(t("meter.model"))} <b>${esc(m.model)}</b></span>` : ""}
               ${m.version !== null && m.version !== undefined ? `<span>${esc(t("meter.version"))} <b>${esc(m.version)}</b></span>` : ""}
               <span>${esc(t("meter.lastSeen"))} <b>${m.last_seen ? esc(fmtDateTime(m.last_seen)) : esc(t("meters.never"))}</b></span>
-              <span>${esc(t("meter.key"))} <b>${esc(d.has_key ? t("meter.key.yes") : t("meter.key.no"))}</b></span>
+              ${meterKeyHtml(d)}
               ${priorityHtml(m, ctx.can("edit_meters"))}
             </div>
           </div>
@@ -205,6 +206,7 @@ export function render(root, ctx) {
         </div>
       </div>
       ${canExchange ? exchangeFormHtml(d) : ""}
+      ${ctx.can("manage_keys") ? meterKeyFormHtml(d) : ""}
       ${canReport ? consumerReportHtml(d, ctx.can(PERM_EMAIL)) : ""}
       <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
@@ -231,6 +233,7 @@ export function render(root, ctx) {
       <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>
       ${receptionsHtml()}`;
     receptionsCleanup = wireReceptions(root, id);
+    if (ctx.can("manage_keys")) wireMeterKey(root, d, () => call("meter_get", { id }).then((nd) => { if (alive) show(nd); }));
 
     const box = root.querySelector(".chart-box");
     const msg = root.querySelector(".chart-msg");

@@ -5,7 +5,9 @@ import { esc, debounce } from "../dom.js";
 
 const PAGE = 50;
 // Kept across navigation so that coming back from a meter shows the same page.
-const state = { search: "", groupId: "", alarmsOnly: false, priorityOnly: false, sort: "serial", desc: false, offset: 0 };
+const state = { search: "", groupId: "", alarmsOnly: false, priorityOnly: false, keyStatus: "", sort: "serial", desc: false, offset: 0 };
+// The key statuses of meters_list's `key_status` filter (see the keys screen).
+export const KEY_STATUSES = ["never_seen", "ok", "no_key", "wrong_key", "unknown_layout", "undecodable"];
 let groupsCache = null;
 // Meters ticked for "add to group", kept across pages.
 const selected = new Set();
@@ -55,6 +57,7 @@ export function render(root, ctx) {
   if (ctx.query.get("alarms") === "1") { state.alarmsOnly = true; state.offset = 0; }
   if (ctx.query.get("priority") === "1") { state.priorityOnly = true; state.offset = 0; }
   if (ctx.query.get("group")) { state.groupId = ctx.query.get("group"); state.offset = 0; }
+  if (ctx.query.has("key_status")) { state.keyStatus = KEY_STATUSES.includes(ctx.query.get("key_status")) ? ctx.query.get("key_status") : ""; state.offset = 0; }
   const selectable = ctx.can("edit_meters");
   const ncols = COLUMNS.length + (selectable ? 1 : 0);
   const pickHead = selectable ? `<th class="col-pick"><input type="checkbox" data-testid="pick-page" aria-label="${esc(t("sel.selectPage"))}" title="${esc(t("sel.selectPage"))}"></th>` : "";
@@ -65,6 +68,9 @@ export function render(root, ctx) {
         <input type="search" data-testid="meter-search" placeholder="${esc(t("meters.search"))}" aria-label="${esc(t("meters.search"))}" value="${esc(state.search)}" autocomplete="off" spellcheck="false"></label>
       <label class="inline-field"><span>${esc(t("meters.group"))}</span>
         <select data-testid="group-filter"><option value="">${esc(t("meters.group.all"))}</option></select></label>
+      <label class="inline-field"><span>${esc(t("keys.status"))}</span>
+        <select data-testid="key-status-filter"><option value="">${esc(t("keys.status.all"))}</option>
+          ${KEY_STATUSES.map((k) => `<option value="${k}" ${state.keyStatus === k ? "selected" : ""}>${esc(t("keys.status." + k))}</option>`).join("")}</select></label>
       <label class="check"><input type="checkbox" data-testid="alarms-only" ${state.alarmsOnly ? "checked" : ""}><span>${esc(t("meters.alarmsOnly"))}</span></label>
       <label class="check"><input type="checkbox" data-testid="priority-only" ${state.priorityOnly ? "checked" : ""}><span>${esc(t("live.priorityOnly"))}</span></label>
     </div>
@@ -126,6 +132,7 @@ export function render(root, ctx) {
     if (state.groupId) args.group_id = Number(state.groupId);
     if (state.alarmsOnly) args.alarms_only = true;
     if (state.priorityOnly) args.priority_only = true;
+    if (state.keyStatus) args.key_status = state.keyStatus;
     try {
       const res = await call("meters_list", args);
       if (!alive || my !== seq) return;
@@ -157,6 +164,8 @@ export function render(root, ctx) {
   search.addEventListener("input", onSearch);
   groupSel.addEventListener("change", () => { state.groupId = groupSel.value; state.offset = 0; syncSelection(); load(); });
   alarms.addEventListener("change", () => { state.alarmsOnly = alarms.checked; state.offset = 0; load(); });
+  const keyFilter = root.querySelector('[data-testid="key-status-filter"]');
+  keyFilter.addEventListener("change", () => { state.keyStatus = keyFilter.value; state.offset = 0; load(); });
   priorityOnly.addEventListener("change", () => { state.priorityOnly = priorityOnly.checked; state.offset = 0; load(); });
   prev.addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
   next.addEventListener("click", () => { if (state.offset + PAGE < total) { state.offset += PAGE; load(); } });

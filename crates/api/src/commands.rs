@@ -4,7 +4,7 @@ use crate::{ApiError, Ctx};
 use crate::bounds::{MAX_DAYS, amount, id, ids, opt_id, page, range, Bounded};
 use chrono::NaiveDate;
 use releve_core::access::{self, Permission};
-use releve_core::{compare, exchange, export, groups, import, info_codes, keys, map, meters};
+use releve_core::{compare, exchange, export, groups, import, info_codes, map, meters};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -46,6 +46,7 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
                 limit: a.limit.unwrap_or(50),
                 alarms_only: a.alarms_only,
                 priority_only: a.priority_only,
+                key_status: a.key_status.as_deref().map(|s| releve_core::keys::KeyStatus::parse(s).map(|k| k.code())).transpose()?,
             };
             ok(meters::meters_list(store, &session, &q)?)
         }
@@ -185,11 +186,6 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             releve_core::heard::heard_device_dismiss(store, &session, a.id, now)?;
             ok(json!({}))
         }
-        "keys_import" => {
-            let a: FileArgs = parse(args)?;
-            let permit = session.permit(Permission::ManageKeys)?;
-            ok(keys::import_keys(store, permit, &a.name, &a.content, now)?)
-        }
         "export_columns" => {
             session.permit(Permission::View)?;
             let cols: Vec<Value> = export::Column::ALL
@@ -257,6 +253,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             }
         }
         _ if name.starts_with("consumer_report") => match crate::consumer_report::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
+        _ if crate::keys::NAMES.contains(&name) => match crate::keys::call(ctx, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
@@ -390,6 +390,8 @@ struct MetersListArgs {
     alarms_only: bool,
     #[serde(default)]
     priority_only: bool,
+    /// Only the meters of this key status (`never_seen`, `ok`, `no_key`, ...).
+    key_status: Option<String>,
 }
 
 impl Bounded for MetersListArgs {
@@ -657,14 +659,6 @@ struct TaskArgs {
 }
 
 impl Bounded for TaskArgs {}
-
-#[derive(Deserialize)]
-struct FileArgs {
-    name: String,
-    content: String,
-}
-
-impl Bounded for FileArgs {}
 
 #[derive(Deserialize)]
 struct ImportArgs {

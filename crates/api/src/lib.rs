@@ -13,6 +13,7 @@ mod export_jobs;
 mod export_layouts;
 mod gateways;
 pub mod jobs;
+mod keys;
 mod lorawan;
 mod live;
 mod mbus;
@@ -63,6 +64,7 @@ impl ApiError {
     pub fn http_status(&self) -> u16 {
         match self.code.as_str() {
             "internal" | "store" | "io" | "migration" | "render" => 500,
+            "master_key_missing" | "master_key_open" | "master_key_unreadable" | "sealed_key_unreadable" => 500,
             "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,

@@ -288,13 +288,26 @@ enum ReportCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Import a `serial;key` file.
+    /// Import a key file: `serial;key` CSV (`;`, `,` or tab; manufacturer column optional),
+    /// or a Kamstrup KEM / KEM2 file opened with `--password`.
     Import {
         #[arg(long)]
         db: PathBuf,
         #[command(flatten)]
         acting: Acting,
+        /// The password of a KEM/KEM2 file (the one the utility received with it).
+        #[arg(long, env = "RELEVE_KEM_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
         file: PathBuf,
+    },
+    /// Write every stored key as a `serial;key;manufacturer` CSV (the manager only; audited).
+    Export {
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -823,24 +836,34 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{} written to {} ({} bytes)", file.file_name, out.display(), file.bytes.len());
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Import { db, acting, file } } => {
+        Command::Keys { command: KeysCommand::Import { db, acting, password, file } } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting, "keys_import")?;
             let permit = session.permit(Permission::ManageKeys)?;
-            let content = String::from_utf8_lossy(&read(&file)?).into_owned();
-            let r = keys::import_keys(&store, permit, &file.display().to_string(), &content, now())?;
+            let r = keys::import_key_file(&store, permit, &file.display().to_string(), &read(&file)?, password.as_deref(), now())?;
             println!(
-                "{}: {} keys imported ({} replaced), {} rejected; {} stored telegrams decoded with the new keys ({} readings)",
+                "{}: {} keys imported ({} replaced), {} rejected; {} meters decoded again: {} stored telegrams decoded with the new keys ({} readings), {} still failing; {} heard devices taken into the park",
                 file.display(),
                 r.imported,
                 r.replaced,
                 r.rejected.len(),
+                r.meters,
                 r.redecoded,
-                r.readings
+                r.readings,
+                r.still_failing,
+                r.adopted
             );
             for rej in &r.rejected {
-                println!("  {}, line {}: {}", file.display(), rej.line, rej.reason);
+                println!("  {}", rej.reason);
             }
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Export { db, acting, out } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting, "keys_export")?;
+            let csv = keys::keys_export(&store, &session, now())?;
+            write_private(&out, csv.as_bytes())?;
+            println!("{} keys written to {}", csv.lines().count().saturating_sub(1), out.display());
             Ok(())
         }
         Command::Sources { command } => sources(command),
@@ -1141,4 +1164,18 @@ fn lorawan_devices(command: LorawanDevicesCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Write a file only its owner may read (exported keys).
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), releve_core::Error> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(|e| releve_core::Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| releve_core::Error::io(path, e))
 }

@@ -82,6 +82,11 @@ pub enum Error {
     /// the address (primary `5` or secondary `12345678...`).
     #[error("{bus}, address {address}: {}{}", crate::mbus_master::Problem::words(*problem), if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
     Mbus { problem: crate::mbus_master::Problem, bus: String, address: String, detail: String },
+    /// A key file that cannot be read (`kem_wrong_password`, `kem_unreadable`, ...) or the
+    /// master key of the keys at rest (`master_key_missing`, `master_key_open`, ...):
+    /// `problem` is the code, `file` the file named.
+    #[error("{reason}")]
+    Keys { problem: &'static str, file: String, reason: String },
 }
 
 impl Error {
@@ -121,6 +126,7 @@ impl Error {
             Error::Port { .. } => "port",
             Error::Optical { problem, .. } => problem,
             Error::Mbus { problem, .. } => problem.code(),
+            Error::Keys { problem, .. } => problem,
         }
     }
 
@@ -163,6 +169,7 @@ impl Error {
             Error::Optical { port, reason, .. } => json!({"port": port, "reason": reason}),
             Error::Mbus { bus, address, detail, .. } => json!({"bus": bus, "address": address, "detail": detail}),
             Error::Encoding { file, problem, .. } => json!({"code": format!("encoding_{problem}"), "file": file}),
+            Error::Keys { file, .. } => json!({"file": file}),
             _ => json!({}),
         };
         match v {

@@ -48,7 +48,7 @@ pub fn heard_device_adopt(store: &Store, session: &Session, id: i64, now: i64) -
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     let device = store::heard::get(&tx, id)?.ok_or_else(|| Error::not_found(format!("heard device {id}")))?;
-    let adopted = adopt(&tx, &device, now)?;
+    let adopted = adopt(&tx, store.vault(), &device, now)?;
     let details = format!(
         "heard device {} ({}) adopted as meter {}: {} telegrams, {} decoded",
         device.serial, device.manufacturer, adopted.meter_id, adopted.telegrams, adopted.decoded
@@ -74,7 +74,7 @@ pub fn heard_device_dismiss(store: &Store, session: &Session, id: i64, now: i64)
 /// Inside the caller's transaction: the device becomes a meter (or joins the meter of the
 /// same serial and manufacturer), its telegrams move under it, and they are decoded with
 /// the key of its serial when there is one.
-pub(crate) fn adopt(conn: &Connection, device: &HeardDevice, now: i64) -> Result<Adopted> {
+pub(crate) fn adopt(conn: &Connection, vault: &crate::keys::vault::Vault, device: &HeardDevice, now: i64) -> Result<Adopted> {
     let meter_id = match store::meters::id_of_serial_manufacturer(conn, &device.serial, &device.manufacturer)? {
         Some(id) => id,
         None => store::meters::insert(
@@ -91,7 +91,9 @@ pub(crate) fn adopt(conn: &Connection, device: &HeardDevice, now: i64) -> Result
         )?,
     };
     let mut moved = 0;
+    let mut newest: Option<i64> = None;
     for t in store::heard::telegrams(conn, device.id)? {
+        newest = Some(newest.map_or(t.received_at, |n| n.max(t.received_at)));
         let new = NewTelegram {
             meter_id,
             received_at: t.received_at,
@@ -105,9 +107,22 @@ pub(crate) fn adopt(conn: &Connection, device: &HeardDevice, now: i64) -> Result
         }
         store::meters::mark_seen(conn, meter_id, t.received_at)?;
     }
+    if let Some(last) = newest {
+        let status = match device.last_status.as_str() {
+            "no-key" => crate::keys::KeyStatus::NoKey,
+            "wrong-key" => crate::keys::KeyStatus::WrongKey,
+            _ => crate::keys::KeyStatus::Undecodable,
+        };
+        store::meters::set_key_status(conn, meter_id, status.code(), last)?;
+    }
     store::heard::delete(conn, device.id)?;
-    let (decoded, readings) = match store::keys::get(conn, &device.serial)? {
-        Some(key) => crate::import::redecode_serial(conn, &device.serial, &mbus::AesKey::from_bytes(key))?,
+    let (decoded, readings) = match store::keys::get(conn, &device.serial, &device.manufacturer)? {
+        Some(k) => {
+            let mut keys = crate::keys::Keys::default();
+            keys.insert(k.serial.clone(), k.manufacturer.clone(), vault.open(&k.serial, &k.manufacturer, &k.sealed)?);
+            let r = crate::import::redecode_serial(conn, &device.serial, &keys)?;
+            (r.telegrams, r.readings)
+        }
         None => (0, 0),
     };
     Ok(Adopted { meter_id, serial: device.serial.clone(), telegrams: moved, decoded, readings })

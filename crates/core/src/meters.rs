@@ -80,7 +80,7 @@ pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetai
     info_codes.reverse();
     info_codes.truncate(100);
     let exchanges = store::meters::exchanges_of(&conn, id)?;
-    let has_key = store::keys::exists(&conn, &meter.serial)?;
+    let has_key = store::keys::exists(&conn, &meter.serial, &meter.manufacturer)?;
     Ok(MeterDetail { meter, customer, registers, groups, info_codes, exchanges, has_key })
 }
 

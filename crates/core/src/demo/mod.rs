@@ -162,7 +162,8 @@ fn register_park(store: &Store, system: &Session, plans: &[Plan], now: i64, repo
         if p.kind.device_type() == mbus::DeviceType::Water {
             water.push(id);
         }
-        store::keys::upsert(&tx, &p.serial, &p.key, now, "demo key file")?;
+        let sealed = store.vault().seal(&p.serial, "", &p.key)?;
+        store::keys::upsert(&tx, &p.serial, "", &sealed, now, "demo key file")?;
     }
     // Made after the plans' groups, so that theirs keep their ids.
     let water_group = store::groups::create(&tx, WATER_GROUP, now)?;

@@ -398,19 +398,19 @@ pub(crate) struct Values {
 /// Decodes telegrams with the known keys and compact-frame layouts, learning the layout of
 /// each Kamstrup meter's first full frame. Pure: no store.
 pub(crate) struct Decoder<'k> {
-    keys: &'k HashMap<String, [u8; 16]>,
+    keys: &'k crate::keys::Keys,
     pub formats: mbus::FormatCache,
     learned: std::collections::HashSet<String>,
 }
 
 impl<'k> Decoder<'k> {
-    pub fn new(keys: &'k HashMap<String, [u8; 16]>, formats: mbus::FormatCache) -> Decoder<'k> {
+    pub fn new(keys: &'k crate::keys::Keys, formats: mbus::FormatCache) -> Decoder<'k> {
         Decoder { keys, formats, learned: std::collections::HashSet::new() }
     }
 
     /// Decode a telegram and map it to registers and info codes.
     pub fn values(&mut self, raw: &[u8], address: &mbus::Address) -> Values {
-        let key = self.keys.get(&address.id).map(|k| mbus::AesKey::from_bytes(*k));
+        let key = self.keys.get(&address.id, &address.manufacturer).map(|k| mbus::AesKey::from_bytes(*k));
         let decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
         let (status, problem) = match &decoded {
             Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
@@ -499,29 +499,55 @@ pub(crate) fn meter_time(t: &mbus::Telegram) -> Option<chrono::NaiveDateTime> {
         .ok()
 }
 
-/// Decode again the stored telegrams of `serial` that had no values (after its key arrived),
-/// inside the caller's transaction. Returns (telegrams now decoded, readings added).
-pub(crate) fn redecode_serial(conn: &Connection, serial: &str, key: &mbus::AesKey) -> Result<(u64, u64)> {
-    let (mut telegrams, mut readings) = (0, 0);
-    let keys: HashMap<String, [u8; 16]> = [(serial.to_string(), *key.as_bytes())].into();
+/// What decoding a meter's stored telegrams again gave.
+#[derive(Debug, Default)]
+pub(crate) struct Redecoded {
+    /// Meters that had telegrams waiting.
+    pub meters: u64,
+    pub telegrams: u64,
+    pub readings: u64,
+    /// Telegrams still without values.
+    pub still_failing: u64,
+}
+
+/// Decode again, with `keys`, the stored telegrams of the meters of `serial` that had no
+/// values (after a key arrived), inside the caller's transaction; the meters' key status
+/// follows their newest telegram.
+pub(crate) fn redecode_serial(conn: &Connection, serial: &str, keys: &crate::keys::Keys) -> Result<Redecoded> {
+    let mut out = Redecoded::default();
     let tz = crate::settings::timezone(conn)?;
     let window = Window { earliest: i64::MIN, latest: i64::MAX };
-    let mut decoder = Decoder::new(&keys, mbus::FormatCache::from_entries(store::formats::all(conn)?));
-    for t in store::telegrams::pending_of_serial(conn, serial)? {
+    let pending = store::telegrams::pending_of_serial(conn, serial)?;
+    if pending.is_empty() {
+        return Ok(out);
+    }
+    let mut decoder = Decoder::new(keys, mbus::FormatCache::from_entries(store::formats::all(conn)?));
+    let mut newest: HashMap<i64, (i64, i64)> = HashMap::new();
+    for t in pending {
         let Ok(address) = mbus::peek_address(&t.raw) else { continue };
         let v = decoder.values(&t.raw, &address);
+        let status = crate::keys::KeyStatus::of_problem(v.problem.as_ref().map(|p| p.0)).code();
+        let e = newest.entry(t.meter_id).or_insert((t.received_at, status));
+        if t.received_at >= e.0 {
+            *e = (t.received_at, status);
+        }
         if v.problem.is_some() {
+            out.still_failing += 1;
             continue;
         }
         store::telegrams::set_status(conn, t.meter_id, t.id, v.status)?;
-        telegrams += 1;
+        out.telegrams += 1;
         let ts = reading_time(Some(t.received_at), t.received_at, v.meter_time, tz, window);
         for (register, value) in v.readings {
             let r = store::readings::Reading { meter_id: t.meter_id, register: register.code(), ts, value, telegram_id: Some(t.id) };
-            readings += u64::from(store::readings::insert(conn, &r)?);
+            out.readings += u64::from(store::readings::insert(conn, &r)?);
         }
     }
-    Ok((telegrams, readings))
+    out.meters = newest.len() as u64;
+    for (meter_id, (at, status)) in newest {
+        store::meters::set_key_status(conn, meter_id, status, at)?;
+    }
+    Ok(out)
 }
 
 /// One import in progress: decoded lines wait in `pending` until a chunk is written, in its
@@ -815,9 +841,16 @@ impl<'s> Run<'s> {
         new.sort_unstable();
         let mut observed: HashMap<i64, Vec<(i64, Vec<&'static str>)>> = HashMap::new();
         let mut readings = Vec::with_capacity(new.len() * 2);
+        // Each meter's newest telegram of the slice: its key status.
+        let mut key_status: HashMap<i64, (i64, i64)> = HashMap::new();
         for &(i, meter_id, telegram_id) in &new {
             let p = &mut pending[i];
             self.report.stored += 1;
+            let status = crate::keys::KeyStatus::of_problem(p.values.problem.as_ref().map(|p| p.0)).code();
+            let e = key_status.entry(meter_id).or_insert((p.received_at, status));
+            if p.received_at >= e.0 {
+                *e = (p.received_at, status);
+            }
             if let Some((code, reason)) = p.values.problem.take() {
                 self.report.kept_undecoded += 1;
                 let line = p.line;
@@ -869,6 +902,11 @@ impl<'s> Run<'s> {
                     }
                 }
             }
+        }
+        let mut key_status: Vec<_> = key_status.into_iter().collect();
+        key_status.sort_unstable();
+        for (meter_id, (at, status)) in key_status {
+            store::meters::set_key_status(conn, meter_id, status, at)?;
         }
         // Each meter read afresh (another writer may have changed it since), then what its
         // telegrams said, in line order.

@@ -80,6 +80,29 @@ pub fn set_seen(conn: &Connection, id: i64, last_seen: Option<i64>, info_codes: 
     Ok(())
 }
 
+/// Set the key status of a meter from a telegram received at `at`, unless a newer telegram
+/// already set it. Written only when it changes (the status is indexed).
+pub fn set_key_status(conn: &Connection, id: i64, status: i64, at: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE meters SET key_status = ?2, key_status_at = ?3
+         WHERE id = ?1 AND coalesce(key_status_at, ?3) <= ?3 AND (key_status <> ?2 OR key_status_at IS NOT ?3)",
+    )?
+    .execute(params![id, status, at])?;
+    Ok(())
+}
+
+/// A meter's key status (`meters.key_status`).
+pub fn key_status(conn: &Connection, id: i64) -> Result<i64> {
+    Ok(conn.prepare_cached("SELECT key_status FROM meters WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
+}
+
+/// The number of meters per key status (one pass over the index `meters_key_status`).
+pub fn key_status_counts(conn: &Connection) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT key_status, count(*) FROM meters INDEXED BY meters_key_status GROUP BY key_status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn set_removed(conn: &Connection, id: i64, at: i64) -> Result<()> {
     conn.execute("UPDATE meters SET status = 'removed', removed_at = ?2 WHERE id = ?1", params![id, at])?;
     Ok(())
@@ -96,6 +119,8 @@ pub struct ListQuery {
     pub alarms_only: bool,
     /// Only the priority meters (followed live).
     pub priority_only: bool,
+    /// Only the meters of this key status (`meters.key_status`, see `keys::KeyStatus`).
+    pub key_status: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +134,7 @@ pub struct MeterRow {
     pub last_seen: Option<i64>,
     pub info_codes: Vec<&'static str>,
     pub priority: bool,
+    pub key_status: crate::keys::KeyStatus,
 }
 
 const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
@@ -118,6 +144,12 @@ const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.custome
        AND (?2 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
        AND (?3 = 0 OR m.info_codes <> 0)
        AND (?4 = 0 OR m.priority <> 0)";
+
+/// The key status filter, written out so that the index `meters_key_status` serves it (a
+/// page in serial order and the count are ranges of it); `?7 IS NULL` keeps the parameter.
+fn key_filter(q: &ListQuery) -> &'static str {
+    if q.key_status.is_some() { "AND m.key_status = ?7" } else { "AND ?7 IS NULL" }
+}
 
 /// One page of the meter list and the total number of matching meters. The search is
 /// literal: `%`, `_` and `\` match only themselves; a NUL character is refused.
@@ -138,8 +170,8 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
     let dir = if q.desc { "DESC" } else { "ASC" };
     let count = || -> Result<i64> {
         Ok(conn
-            .prepare_cached(&format!("SELECT count(*) {LIST_FROM}"))?
-            .query_row(params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64], |r| r.get(0))?)
+            .prepare_cached(&format!("SELECT count(*) {LIST_FROM} {}", key_filter(q)))?
+            .query_row(params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64, 0, 0, q.key_status], |r| r.get(0))?)
     };
     // Without a search the sort index gives a page at once. With one, a single scan that
     // counts and sorts the matches (`+` keeps SQLite off the sort index) is steady at ~70 ms
@@ -148,23 +180,25 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
     let (order, total_column) = if searching { (format!("+{order}"), "count(*) OVER ()") } else { (order.to_string(), "0") };
     let sql = format!(
         "SELECT m.id, m.manufacturer, m.device_type, m.status, m.last_seen, m.info_codes, {total_column},
-                m.priority, {LABEL_COLUMNS}
-         {LIST_FROM} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6"
+                m.priority, m.key_status, {LABEL_COLUMNS}
+         {LIST_FROM} {} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6",
+        key_filter(q)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut total = None;
-    let filters = params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64, q.limit, q.offset];
+    let filters = params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64, q.limit, q.offset, q.key_status];
     let rows = stmt.query_map(filters, |r| {
         total = Some(r.get::<_, i64>(6)?);
         Ok(MeterRow {
             id: r.get(0)?,
-            label: MeterLabel::from_row(r, 8)?,
+            label: MeterLabel::from_row(r, 9)?,
             manufacturer: r.get(1)?,
             device_type: r.get(2)?,
             status: r.get(3)?,
             last_seen: r.get(4)?,
             info_codes: crate::model::info_codes_of_mask(r.get(5)?),
             priority: r.get::<_, i64>(7)? != 0,
+            key_status: crate::keys::KeyStatus::from_code(r.get(8)?),
         })
     })?;
     let rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;
@@ -210,13 +244,14 @@ pub struct Meter {
     pub last_seen: Option<i64>,
     /// Followed live (its 5-minute data on the live screen).
     pub priority: bool,
+    pub key_status: crate::keys::KeyStatus,
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Meter>> {
     Ok(conn
         .query_row(
             "SELECT id, serial, manufacturer, version, device_type, model, status, customer_id, address,
-                    postal_code, city, lat, lon, installed_at, removed_at, last_seen, priority
+                    postal_code, city, lat, lon, installed_at, removed_at, last_seen, priority, key_status
              FROM meters WHERE id = ?1",
             [id],
             |r| {
@@ -238,6 +273,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Meter>> {
                     removed_at: r.get(14)?,
                     last_seen: r.get(15)?,
                     priority: r.get::<_, i64>(16)? != 0,
+                    key_status: crate::keys::KeyStatus::from_code(r.get(17)?),
                 })
             },
         )

@@ -59,15 +59,13 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use parking_lot::{FairMutex, FairMutexGuard};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use changes::Changed;
 pub use label::{MeterLabel, LABEL_COLUMNS};
 pub use migrate::MIGRATIONS;
 
-/// Every AES key by meter serial.
-pub type Keys = HashMap<String, [u8; 16]>;
+pub use crate::keys::Keys;
 
 pub struct Store {
     path: PathBuf,
@@ -80,6 +78,8 @@ pub struct Store {
     /// on every change, by any process) stays the same: a source delivering every second
     /// does not read a million keys each time.
     keys: Mutex<Option<(i64, Arc<Keys>)>>,
+    /// The master key the AES keys are sealed with, kept outside the database.
+    vault: crate::keys::vault::Vault,
     changes: changes::Changes,
 }
 
@@ -125,17 +125,41 @@ impl Store {
         writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         writer.execute_batch("PRAGMA wal_autocheckpoint = 100000;")?;
         migrate::apply(&mut writer)?;
-        Ok(Store { path: path.to_path_buf(), read_only: false, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None), changes: changes::Changes::default() })
+        let vault = crate::keys::vault::Vault::beside(path);
+        seal_clear_keys(&mut writer, &vault)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            read_only: false,
+            writer: FairMutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            keys: Mutex::new(None),
+            vault,
+            changes: changes::Changes::default(),
+        })
     }
 
     /// Open an existing database without writing to it (no migration): for measuring
     /// read-only features on a big file while something else may write it. Writes fail.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let writer = open_ro(path)?;
-        Ok(Store { path: path.to_path_buf(), read_only: true, writer: FairMutex::new(writer), readers: Mutex::new(Vec::new()), keys: Mutex::new(None), changes: changes::Changes::default() })
+        Ok(Store {
+            path: path.to_path_buf(),
+            read_only: true,
+            writer: FairMutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            keys: Mutex::new(None),
+            vault: crate::keys::vault::Vault::beside(path),
+            changes: changes::Changes::default(),
+        })
     }
 
-    /// Every AES key by serial, from the cache while no key changed.
+    /// The master key the AES keys are sealed with (see `keys::vault`).
+    pub fn vault(&self) -> &crate::keys::vault::Vault {
+        &self.vault
+    }
+
+    /// Every AES key, from the cache while no key changed: opened (decrypted) once per
+    /// process and generation of the keys.
     pub fn keys(&self) -> Result<Arc<Keys>> {
         let conn = self.reader()?;
         let generation = keys::generation(&conn)?;
@@ -145,7 +169,12 @@ impl Store {
                 return Ok(Arc::clone(keys));
             }
         }
-        let keys = Arc::new(keys::all(&conn)?);
+        let mut keys = Keys::default();
+        for k in keys::all(&conn)? {
+            let key = self.vault.open(&k.serial, &k.manufacturer, &k.sealed)?;
+            keys.insert(k.serial, k.manufacturer, key);
+        }
+        let keys = Arc::new(keys);
         *cached = Some((generation, Arc::clone(&keys)));
         Ok(keys)
     }
@@ -222,6 +251,24 @@ impl Store {
         };
         Ok(Reader { store: self, conn: Some(conn) })
     }
+}
+
+/// The one-time upgrade of migration 0026: the clear keys of before are sealed under the
+/// master key (created then if there is none), the clear table dropped with its pages zeroed,
+/// and the write-ahead log emptied, so no clear key stays in the database's files.
+fn seal_clear_keys(writer: &mut Connection, vault: &crate::keys::vault::Vault) -> Result<()> {
+    let Some(clear) = keys::clear_keys(writer)? else { return Ok(()) };
+    let tx = writer.transaction()?;
+    for (serial, key) in clear {
+        if let Ok(key) = <[u8; 16]>::try_from(key.as_slice()) {
+            let sealed = vault.seal(&serial, "", &key)?;
+            keys::upsert(&tx, &serial, "", &sealed, 0, "sealed at the upgrade to keys at rest")?;
+        }
+    }
+    keys::drop_clear(&tx)?;
+    tx.commit()?;
+    writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    Ok(())
 }
 
 fn open_ro(path: &Path) -> Result<Connection> {

@@ -146,6 +146,10 @@ enum Command {
         separator: String,
         #[arg(long)]
         decimal: Option<String>,
+        /// `readings` (every reading: needs view_intervals) or `days` (one a day); default:
+        /// readings for a user who may see interval data, else days.
+        #[arg(long, conflicts_with = "layout")]
+        granularity: Option<String>,
         #[command(flatten)]
         acting: Acting,
     },
@@ -870,7 +874,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Export { db, from, to, out, columns, separator, decimal, acting, layout: None } => {
+        Command::Export { db, from, to, out, columns, separator, decimal, granularity, acting, layout: None } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting)?;
             let args = releve_api::commands::ExportArgs {
@@ -880,6 +884,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 separator: Some(separator),
                 decimal,
                 group_id: None,
+                granularity,
             };
             let spec = releve_api::commands::export_spec(&args)?;
             let file = std::fs::File::create(&out).map_err(|e| releve_core::Error::io(&out, e))?;

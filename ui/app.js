@@ -27,6 +27,7 @@ import * as gatewaysView from "./views/gateways.js";
 import * as opticalView from "./views/optical.js";
 import * as mbusView from "./views/mbus.js";
 import * as c806View from "./views/c806.js";
+import * as gdprRegisterView from "./views/gdpr-register.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -126,6 +127,7 @@ function resolve(parts) {
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
+  if (a === "gdpr-register") return { view: gdprRegisterView, section: "settings" };
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);

@@ -26,7 +26,8 @@ export function render(root, ctx) {
   let current = { ...EMPTY };
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("settings")}<span>${esc(t("nt.title"))}</span></h1>
-      <p class="muted">${esc(t("nt.intro"))}</p></div>
+      <p class="muted">${esc(t("nt.intro"))}</p>
+      <p><a href="#/gdpr-register" data-testid="gr-link">${icon("file")}<span>${esc(t("gr.link"))}</span></a></p></div>
       <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.col.codes"))}</th><th class="num">${esc(t("nt.col.min"))}</th>

@@ -120,8 +120,21 @@ pub fn gdpr_register(store: &Store, session: &Session, locale: Option<Locale>, n
             id: "customers",
             name: t("Clients (abonnés)".into(), "Customers".into()),
             data: t(
-                format!("N° client, nom, adresse, e-mail, téléphone ; {} clients, {} anciens occupants (pseudonymes)", n(counts.customers), n(counts.former_customers)),
-                format!("Customer number, name, address, e-mail, phone; {} customers, {} former occupants (pseudonyms)", n(counts.customers), n(counts.former_customers)),
+                format!(
+                    "N° client, nom, adresse, e-mail, téléphone ; {} client{}, {} ancien{} occupant{} (pseudonymes)",
+                    n(counts.customers),
+                    plural(counts.customers),
+                    n(counts.former_customers),
+                    plural(counts.former_customers),
+                    plural(counts.former_customers)
+                ),
+                format!(
+                    "Customer number, name, address, e-mail, phone; {} customer{}, {} former occupant{} (pseudonyms)",
+                    n(counts.customers),
+                    plural(counts.customers),
+                    n(counts.former_customers),
+                    plural(counts.former_customers)
+                ),
             ),
             purpose: t("Facturation, information des consommateurs, alarmes".into(), "Billing, informing consumers, alarms".into()),
             basis: t("Exécution du contrat de fourniture".into(), "Performance of the supply contract".into()),
@@ -228,6 +241,15 @@ pub fn gdpr_register(store: &Store, session: &Session, locale: Option<Locale>, n
         });
     }
     Ok(ProcessingRegister { locale: locale.code(), generated_at: now, retention, counts, entries })
+}
+
+/// The plural mark of a count: none for 0 and 1 (the French rule; English says "0 customer").
+fn plural(n: i64) -> &'static str {
+    if n > 1 {
+        "s"
+    } else {
+        ""
+    }
 }
 
 impl ProcessingRegister {

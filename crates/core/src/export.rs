@@ -368,7 +368,7 @@ pub fn format_value(v: f64, decimal: char) -> String {
 }
 
 /// `format_value` appended to `out`.
-fn write_value(out: &mut String, v: f64, decimal: char) {
+pub(crate) fn write_value(out: &mut String, v: f64, decimal: char) {
     let start = out.len();
     let _ = write!(out, "{v}");
     if decimal != '.' {

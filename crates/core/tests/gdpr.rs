@@ -355,7 +355,7 @@ fn the_register_follows_the_settings_in_french_and_english() {
     let readings = en.entries.iter().find(|e| e.id == "readings").expect("readings");
     assert_eq!(readings.retention, "In full for 24 months, then one a day, deleted after 10 years");
     let customers = en.entries.iter().find(|e| e.id == "customers").expect("customers");
-    assert!(customers.data.contains("2 customers, 0 former occupant "), "{}", customers.data);
+    assert!(customers.data.contains("2 customers, 0 former occupants"), "{}", customers.data);
     let tz = chrono_tz::Europe::Paris;
     assert!(en.pdf(tz).starts_with(b"%PDF-1.4"));
     let html = en.html(tz);

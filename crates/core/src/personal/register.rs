@@ -131,9 +131,9 @@ pub fn gdpr_register(store: &Store, session: &Session, locale: Option<Locale>, n
                 format!(
                     "Customer number, name, address, e-mail, phone; {} customer{}, {} former occupant{} (pseudonyms)",
                     n(counts.customers),
-                    plural(counts.customers),
+                    plural_en(counts.customers),
                     n(counts.former_customers),
-                    plural(counts.former_customers)
+                    plural_en(counts.former_customers)
                 ),
             ),
             purpose: t("Facturation, information des consommateurs, alarmes".into(), "Billing, informing consumers, alarms".into()),
@@ -243,12 +243,21 @@ pub fn gdpr_register(store: &Store, session: &Session, locale: Option<Locale>, n
     Ok(ProcessingRegister { locale: locale.code(), generated_at: now, retention, counts, entries })
 }
 
-/// The plural mark of a count: none for 0 and 1 (the French rule; English says "0 customer").
+/// The plural mark of a count in French: none for 0 and 1.
 fn plural(n: i64) -> &'static str {
     if n > 1 {
         "s"
     } else {
         ""
+    }
+}
+
+/// The plural mark of a count in English: none for 1 only.
+fn plural_en(n: i64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 

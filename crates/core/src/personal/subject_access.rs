@@ -170,7 +170,7 @@ pub fn customer_subject_access(
             let n = occupancies::each_reading(&conn, h.meter.id, h.from, h.to, &mut |register, ts, v| {
                 let r = Register::from_code(register);
                 value.clear();
-                value.push_str(&num(r.map_or(v, |r| r.shown(v))));
+                crate::export::write_value(&mut value, r.map_or(v, |r| r.shown(v)), mark);
                 record.clear();
                 record.push_field(h.meter.serial.as_bytes());
                 record.push_field(time.format(ts).as_bytes());

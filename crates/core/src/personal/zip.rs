@@ -1,7 +1,8 @@
 //! A streaming ZIP writer (PKWARE APPNOTE 6.3: local headers with the data descriptor
 //! flag, deflate, a central directory at the end): each file's bytes go through the
 //! compressor straight to the output, so a large file never sits in memory. No ZIP64:
-//! a file or archive past 4 GiB, or more than 65,535 files, is refused.
+//! a file or archive past 4 GiB, or more than 65,535 files, is refused. Deflate at the
+//! fastest level: 3-4x faster than the default for a 30% larger archive (`releve-bench gdpr`).
 
 use crate::error::{Error, Result};
 use flate2::write::DeflateEncoder;
@@ -112,7 +113,7 @@ impl<W: Write> ZipWriter<W> {
         let start = self.out.written;
         // The output goes into the compressor and comes back when it is finished.
         let out = std::mem::replace(&mut self.out, Counting { inner: None, written: 0 });
-        let mut checked = Checked { inner: DeflateEncoder::new(out, Compression::default()), crc: crc32fast::Hasher::new(), size: 0 };
+        let mut checked = Checked { inner: DeflateEncoder::new(out, Compression::fast()), crc: crc32fast::Hasher::new(), size: 0 };
         let value = fill(&mut checked);
         let Checked { inner, crc, size } = checked;
         self.out = inner.finish().map_err(io_err)?;

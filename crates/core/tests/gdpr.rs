@@ -275,7 +275,7 @@ fn move_out_keeps_billing_totals_and_the_new_occupant_starts_clean() {
     let (summary, files) = subject_access(&p, &p.manager, newcomer);
     let readings = text(&files, "readings.csv");
     assert_eq!(summary.readings, 2 * 12 * 24, "two meters, 12 days of hours");
-    assert!(readings.lines().skip(1).all(|l| l[9..].as_bytes() >= b"2026-01-20".as_slice()), "{}", &readings[..200]);
+    assert!(readings.lines().skip(1).all(|l| &l.as_bytes()[9..] >= b"2026-01-20".as_slice()), "{}", &readings[..200]);
     assert!(!text(&files, "meters.csv").contains("11110001"), "the meter replaced before is not theirs");
     assert!(!text(&files, "alarms.csv").contains("leak"));
     assert!(!text(&files, "notices.csv").contains("leak"));

@@ -171,7 +171,7 @@ pub fn gdpr_register(store: &Store, session: &Session, locale: Option<Locale>, n
             purpose: t("Décoder à nouveau (clé arrivée plus tard), preuve d'un relevé".into(), "Decoding again (a key that arrives later), evidence of a reading".into()),
             basis: t("Intérêt légitime (exactitude des relevés)".into(), "Legitimate interest (accurate readings)".into()),
             retention: t(format!("{} mois", r.telegrams_months), format!("{} months", r.telegrams_months)),
-            access: t(format!("{view}"), format!("{view}")),
+            access: view.clone(),
             recipients: "—".into(),
         },
         Processing {
@@ -181,7 +181,7 @@ pub fn gdpr_register(store: &Store, session: &Session, locale: Option<Locale>, n
             purpose: t("Prévenir le client et le service d'une fuite ou d'une panne".into(), "Warning the customer and the utility of a leak or a failure".into()),
             basis: t("Intérêt légitime ; exécution du contrat".into(), "Legitimate interest; performance of the contract".into()),
             retention: t(format!("Comme les relevés ({} ans)", r.readings_years), format!("As the readings ({} years)", r.readings_years)),
-            access: t(format!("{view}"), format!("{view}")),
+            access: view.clone(),
             recipients: t(
                 format!("Destinataires des règles d'avis (e-mail{}, SMS)", if smtp { " configuré" } else { " non configuré" }),
                 format!("The notice rules' recipients (e-mail {}, SMS)", if smtp { "configured" } else { "not configured" }),
@@ -375,9 +375,8 @@ impl ProcessingRegister {
         }
         let count = doc.pages.len();
         let title = self.title();
-        let word = if self.fr() { "Page" } else { "Page" };
         for (i, p) in doc.pages.iter_mut().enumerate() {
-            page_footer(p, MARGIN, title, &format!("{word} {} / {count}", i + 1));
+            page_footer(p, MARGIN, title, &format!("Page {} / {count}", i + 1));
         }
         doc.to_bytes()
     }

@@ -125,6 +125,15 @@ for (const locale of ["fr", "en"]) {
       const pdf = await download(page, () => page.getByTestId("gr-pdf").click());
       assert.equal(fs.readFileSync(pdf).subarray(0, 5).toString("latin1"), "%PDF-");
       assert.match(path.basename(pdf), locale === "fr" ? /^registre-traitements-/ : /^register-of-processing-/);
+      // The meter page's personal data actions, in this language.
+      const token = await page.evaluate(() => sessionStorage.getItem("releve.token"));
+      const d = await pick(token);
+      await page.goto(`${baseUrl}/#/meters/${d.meter.id}`);
+      await page.getByTestId("pd-export").waitFor();
+      assert.equal((await page.getByTestId("pd-export").textContent()).trim(), locale === "fr" ? "Export des données personnelles" : "Personal data export");
+      await page.getByTestId("pd-moveout-open").click();
+      await page.getByTestId("pd-moveout-form").waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, `gdpr-meter-${locale}.png`) });
       assert.deepEqual(errors, []);
     } finally {
       await ctx.close();

@@ -243,6 +243,19 @@ enum JobsCommand {
 
 #[derive(Subcommand)]
 enum ReportCommand {
+    /// Everything held about one customer (subject access) as a ZIP of CSV files and a PDF
+    /// summary, written straight to the file (needs personal_data; audited).
+    PersonalData {
+        #[arg(long)]
+        db: PathBuf,
+        /// The customer's number.
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+    },
     /// One consumer's consumption over a period (chart and table) as PDF or HTML, written to
     /// a file or e-mailed (to the customer's address unless one is given).
     Consumer {
@@ -805,6 +818,28 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     return Err(Failure { code: "bad_request".into(), message, details: None });
                 }
             }
+            Ok(())
+        }
+        Command::Report { command: ReportCommand::PersonalData { db, customer, out, acting } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting)?;
+            let id = releve_core::personal::customer_of_number(&store, &session, &customer)?;
+            let file = std::fs::File::create(&out).map_err(|e| releve_core::Error::io(&out, e))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let written = releve_core::personal::customer_subject_access(&store, &session, id, &mut w, now())
+                .and_then(|s| std::io::Write::flush(&mut w).map(|_| s).map_err(|e| releve_core::Error::io(&out, e)));
+            let summary = match written {
+                Ok(s) => s,
+                Err(e) => {
+                    drop(w);
+                    let _ = std::fs::remove_file(&out);
+                    return Err(e.into());
+                }
+            };
+            println!(
+                "customer {customer}: {} meters, {} readings, {} alarms, {} notices, {} exports, {} consumer reports written to {} (suggested name {})",
+                summary.meters, summary.readings, summary.alarms, summary.notices, summary.exports, summary.consumer_reports, out.display(), summary.file_name
+            );
             Ok(())
         }
         Command::Report { command: ReportCommand::Objects { db, year, out, locale, acting } } => {

@@ -92,6 +92,15 @@ pub(crate) fn occupancy_start(conn: &Connection, meter_id: i64, customer_id: i64
     Ok(None)
 }
 
+/// The id of the customer numbered `number` (the CLI names customers by number). Needs
+/// `personal_data`.
+pub fn customer_of_number(store: &Store, session: &Session, number: &str) -> Result<i64> {
+    session.permit(Permission::PersonalData)?;
+    store::customers::by_number(&*store.reader()?, number.trim())?
+        .map(|(id, _)| id)
+        .ok_or_else(|| Error::not_found(format!("customer {number}")))
+}
+
 /// A customer's name as a screen shows it: the name, or the pseudonym token with the id
 /// (`former_occupant #12`) for the UI to word.
 pub fn display_name(c: &store::occupancies::CustomerRecord) -> String {

@@ -29,6 +29,7 @@ import * as opticalView from "./views/optical.js";
 import * as mbusView from "./views/mbus.js";
 import * as c806View from "./views/c806.js";
 import * as auditView from "./views/audit.js";
+import * as gdprRegisterView from "./views/gdpr-register.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -129,6 +130,7 @@ function resolve(parts) {
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
   if (a === "keys") return { view: keysView, section: "settings" };
+  if (a === "gdpr-register") return { view: gdprRegisterView, section: "settings" };
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "audit") return { view: auditView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };

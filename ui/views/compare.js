@@ -23,6 +23,9 @@ export function render(root, ctx) {
     state.ids = q.get("ids").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0).slice(0, MAX);
   }
   if (q.has("group")) state.group = Number(q.get("group")) || null;
+  // Hourly values are interval data: offered only to who may see them.
+  const resolutions = ctx.can("view_intervals") ? RESOLUTIONS : RESOLUTIONS.filter((r) => r !== "hour");
+  if (!resolutions.includes(state.res)) { state.res = "day"; state.from = null; }
   if (!state.from) Object.assign(state, defaultPeriod(state.res, isoDateInTz(Math.floor(Date.now() / 1000))));
   const back = state.ids.length === 1 ? `#/meters/${state.ids[0]}` : "#/meters";
   const seg = (name, values, current, label) => `<div class="segmented" role="group">${values.map((v) => `<button type="button" data-${name}="${v}" data-testid="${name}-${v}" class="${v === current ? "active" : ""}" aria-pressed="${v === current}">${esc(label(v))}</button>`).join("")}</div>`;
@@ -41,7 +44,7 @@ export function render(root, ctx) {
       </div>
       <div class="compare-chips" data-testid="compare-chips"></div>
       <div class="chart-controls">
-        ${seg("res", RESOLUTIONS, state.res, (r) => t("meter.res." + r))}
+        ${seg("res", resolutions, state.res, (r) => t("meter.res." + r))}
         <label class="inline-field"><span>${esc(t("meter.from"))}</span><input type="date" data-testid="compare-from" value="${state.from}"></label>
         <label class="inline-field"><span>${esc(t("meter.to"))}</span><input type="date" data-testid="compare-to" value="${state.to}"></label>
         ${seg("mode", ["lines", "bars"], state.mode, (m) => t("compare." + m))}

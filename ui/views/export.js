@@ -62,6 +62,9 @@ function renderQuick(root, ctx) {
   const sep = st.separator ?? def.separator;
   const dec = st.decimal ?? def.decimal;
   const colLabel = (c) => (getLocale() === "fr" ? c.label_fr : c.label_en) || c.id;
+  // Every reading is interval data: offered only to who may see it; others export one a day.
+  const intervals = ctx.can("view_intervals");
+  const gran = intervals ? (st.granularity || "readings") : "days";
 
   root.innerHTML = `<div class="export-layout">
       <section class="card">
@@ -77,7 +80,10 @@ function renderQuick(root, ctx) {
           <label class="field"><span>${esc(t("export.decimal"))}</span><select data-testid="export-decimal">
             <option value="," ${dec === "," ? "selected" : ""}>${esc(t("export.dec.comma"))}</option>
             <option value="." ${dec === "." ? "selected" : ""}>${esc(t("export.dec.dot"))}</option></select></label>
+          <label class="field"><span>${esc(t("export.granularity"))}</span><select data-testid="export-granularity">
+            ${(intervals ? ["readings", "days"] : ["days"]).map((g) => `<option value="${g}" ${g === gran ? "selected" : ""}>${esc(t("export.granularity." + g))}</option>`).join("")}</select></label>
         </div>
+        ${intervals ? "" : `<p class="muted small" data-testid="export-daily-note">${esc(t("pd.daily"))}</p>`}
         <div class="export-actions">
           <button class="btn btn-primary" data-testid="export-button">${icon("export")}<span>${esc(t("export.run"))}</span></button>
           <span class="export-result" data-testid="export-result" role="status"></span>
@@ -156,7 +162,9 @@ function renderQuick(root, ctx) {
       from: st.from, to: st.to,
       separator: sepEl.value === "tab" ? "\t" : sepEl.value,
       decimal: decEl.value,
+      granularity: q("export-granularity").value,
     };
+    st.granularity = args.granularity;
     if (st.columns) args.columns = cols;
     if (st.groupId) args.group_id = Number(st.groupId);
     btn.disabled = true;

@@ -21,7 +21,7 @@ export function render(root, ctx) {
   let pending = null; // {all, ids: Set} waiting for the read under way
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("live")}<span>${esc(t("live.title"))}</span></h1>
-      <p class="muted">${esc(t("live.intro"))}</p></div>
+      <p class="muted">${esc(t(ctx.can("view_intervals") ? "live.intro" : "pd.live.daily"))}</p></div>
       <div class="live-status" data-testid="live-status" aria-live="polite">${esc(t("common.loading"))}</div></div>
     <p class="toolbar-msg error-text" data-testid="live-msg" hidden></p>
     <div class="live-grid" data-testid="live-grid"></div>

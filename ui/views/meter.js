@@ -12,6 +12,7 @@ import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
 import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from "./consumer-report.js";
 import { receptionsHtml, wireReceptions } from "./meter-receptions.js";
 import { meterKeyHtml, meterKeyFormHtml, wireMeterKey } from "./meter-key.js";
+import { occupantsHtml, personalButtonsHtml, moveOutHtml, wirePersonalData } from "./personal-data.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const DEFAULT_REGISTER = { water: "volume", gas: "volume", heat: "energy", electricity: "flow:a_plus" };
@@ -36,13 +37,15 @@ function kv(label, value, testid) {
 const none = () => `<span class="muted">${esc(t("common.none"))}</span>`;
 const txt = (v) => (v === null || v === undefined || v === "" ? none() : esc(v));
 
-function customerCard(c) {
+function customerCard(d, can) {
+  const c = d.customer;
   const body = c
     ? `<dl class="kvs">${kv(t("meter.customer.number"), txt(c.number))}${kv(t("meter.customer.name"), txt(c.name))}
         ${kv(t("meter.customer.address"), txt([c.address, [c.postal_code, c.city].filter(Boolean).join(" ")].filter(Boolean).join(", ")))}
         ${c.email ? kv(t("meter.customer.email"), esc(c.email)) : ""}${c.phone ? kv(t("meter.customer.phone"), esc(c.phone)) : ""}</dl>`
     : `<p class="muted">${esc(t("meter.customer.none"))}</p>`;
-  return `<section class="card"><h2>${icon("user")}<span>${esc(t("meter.customer"))}</span></h2>${body}</section>`;
+  return `<section class="card" data-testid="customer-card"><h2>${icon("user")}<span>${esc(t("meter.customer"))}</span></h2>${body}
+    ${occupantsHtml(d)}${personalButtonsHtml(d, can)}</section>`;
 }
 
 function installationCard(m) {
@@ -169,7 +172,10 @@ export function render(root, ctx) {
     const candidates = own.length ? own
       : [{ id: fallback, label: fallback.startsWith(FLOW) ? t("elec.energy") : registerLabel(fallback) }];
     const anchor = isoDateInTz(m.last_seen || Math.floor(Date.now() / 1000));
+    // Hourly values are interval data: offered only to who may see them.
+    const resolutions = ctx.can("view_intervals") ? RESOLUTIONS : RESOLUTIONS.filter((r) => r !== "hour");
     let st = chartState.get(id);
+    if (st && !resolutions.includes(st.res)) { chartState.delete(id); st = null; }
     if (!st) {
       const def = DEFAULT_REGISTER[m.device_type];
       const reg = candidates.find((c) => c.id === def) ? def : candidates[0].id;
@@ -208,7 +214,8 @@ export function render(root, ctx) {
       ${canExchange ? exchangeFormHtml(d) : ""}
       ${ctx.can("manage_keys") ? meterKeyFormHtml(d) : ""}
       ${canReport ? consumerReportHtml(d, ctx.can(PERM_EMAIL)) : ""}
-      <div class="grid-3">${customerCard(d.customer)}${installationCard(m)}${registersCard(regs)}</div>
+      ${moveOutHtml(d, ctx.can)}
+      <div class="grid-3">${customerCard(d, ctx.can)}${installationCard(m)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">
           <h2>${icon("reports")}<span>${esc(t(elec ? "elec.energy" : "meter.consumption"))}</span></h2>
@@ -216,7 +223,7 @@ export function render(root, ctx) {
         </div>
         <div class="chart-controls">
           <div class="segmented" role="group" aria-label="${esc(t("meter.consumption"))}">
-            ${RESOLUTIONS.map((r) => `<button type="button" data-res="${r}" data-testid="res-${r}" class="${st.res === r ? "active" : ""}" aria-pressed="${st.res === r}">${esc(t("meter.res." + r))}</button>`).join("")}
+            ${resolutions.map((r) => `<button type="button" data-res="${r}" data-testid="res-${r}" class="${st.res === r ? "active" : ""}" aria-pressed="${st.res === r}">${esc(t("meter.res." + r))}</button>`).join("")}
           </div>
           <label class="inline-field"><span>${esc(t("meter.from"))}</span><input type="date" data-testid="hist-from" value="${st.from}"></label>
           <label class="inline-field"><span>${esc(t("meter.to"))}</span><input type="date" data-testid="hist-to" value="${st.to}"></label>
@@ -326,6 +333,7 @@ export function render(root, ctx) {
       ctx.navigate(`#/meters/${r.new_meter_id}`);
     });
     wireConsumerReport(root, d);
+    wirePersonalData(root, d, () => call("meter_get", { id }).then((nd) => { if (alive) show(nd); }));
     wirePriority(root, m);
     const regSel = root.querySelector('[data-testid="hist-register"]');
     if (regSel) regSel.addEventListener("change", () => { st.register = regSel.value; loadChart(); });

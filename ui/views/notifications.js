@@ -27,7 +27,8 @@ export function render(root, ctx) {
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("settings")}<span>${esc(t("nt.title"))}</span></h1>
       <p><a href="#/keys" data-testid="settings-keys-link">${esc(t("keys.settingsLink"))}</a></p>
-      <p class="muted">${esc(t("nt.intro"))}</p></div>
+      <p class="muted">${esc(t("nt.intro"))}</p>
+      <p><a href="#/gdpr-register" data-testid="gr-link">${icon("file")}<span>${esc(t("gr.link"))}</span></a></p></div>
       <div class="row-actions">${ctx.can("audit") ? `<a class="btn" href="#/audit" data-testid="nav-audit">${icon("reports")}<span>${esc(t("audit.link"))}</span></a>` : ""}
       <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">

@@ -288,6 +288,10 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
+        _ if crate::personal::NAMES.contains(&name) => match crate::personal::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ if crate::gateways::NAMES.contains(&name) => match crate::gateways::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
@@ -775,6 +779,9 @@ pub struct ExportArgs {
     pub separator: Option<String>,
     pub decimal: Option<String>,
     pub group_id: Option<i64>,
+    /// `readings` (every reading: interval data, `view_intervals` only) or `days`; default:
+    /// readings with `view_intervals`, else days.
+    pub granularity: Option<String>,
 }
 
 impl Bounded for ExportArgs {
@@ -804,6 +811,7 @@ pub fn export_spec(a: &ExportArgs) -> Result<export::ExportSpec, ApiError> {
         return Err(ApiError::new("bad_input", "the decimal mark cannot be the separator"));
     }
     spec.group_id = a.group_id;
+    spec.granularity = a.granularity.as_deref().filter(|g| !g.is_empty()).map(export::Granularity::parse).transpose()?;
     Ok(spec)
 }
 

@@ -20,6 +20,7 @@ mod mbus;
 mod notify;
 mod objects;
 mod optical;
+mod personal;
 mod reports;
 mod tasks;
 mod uploads;
@@ -68,7 +69,7 @@ impl ApiError {
             "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
-            "forbidden" => 403,
+            "forbidden" | "intervals_not_allowed" => 403,
             "not_found" | "unknown_command" => 404,
             "in_use" | "not_configured" => 409,
             "too_large" => 413,

@@ -13,10 +13,12 @@
 //!   releve-bench mbus                                    M-Bus primary scan and secondary search on the simulator vs the line's minimum
 //!   releve-bench c806 --seconds 600 --sdps 2              C8/06 gateway: 4-second cadence (jitter p99), replay after a 1-hour cut
 //!   releve-bench audit --db /tmp/audit.db --entries 1000000   audit log screen queries (indexed) vs a full scan
+//!   releve-bench gdpr --db /tmp/gdpr.db --meters 3 --years 2   a customer's subject access (ZIP) vs a bare scan of their readings
 
 mod audit;
 mod c806;
 mod export;
+mod gdpr;
 mod ingest;
 mod live;
 mod lookups;
@@ -153,6 +155,16 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         meters: u32,
     },
+    /// A customer's subject access (every reading into a ZIP) vs a bare scan of the readings.
+    Gdpr {
+        /// A new file: the bench builds its park there.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        meters: u32,
+        #[arg(long, default_value_t = 2)]
+        years: u32,
+    },
     /// Optical readouts (IEC 62056-21) from the simulator over a socat pty vs the wire time;
     /// readout parsing vs one pass over the bytes; a capture file's import vs hex telegrams.
     Optical {
@@ -180,6 +192,7 @@ fn main() {
         Command::Mbus => mbus_master::run(),
         Command::C806 { seconds, sdps } => c806::run(seconds, sdps),
         Command::Audit { db, entries, runs } => audit::run(&db, entries, runs),
+        Command::Gdpr { db, meters, years } => gdpr::run(&db, meters, years),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -146,6 +146,10 @@ enum Command {
         separator: String,
         #[arg(long)]
         decimal: Option<String>,
+        /// `readings` (every reading: needs view_intervals) or `days` (one a day); default:
+        /// readings for a user who may see interval data, else days.
+        #[arg(long, conflicts_with = "layout")]
+        granularity: Option<String>,
         #[command(flatten)]
         acting: Acting,
     },
@@ -239,6 +243,19 @@ enum JobsCommand {
 
 #[derive(Subcommand)]
 enum ReportCommand {
+    /// Everything held about one customer (subject access) as a ZIP of CSV files and a PDF
+    /// summary, written straight to the file (needs personal_data; audited).
+    PersonalData {
+        #[arg(long)]
+        db: PathBuf,
+        /// The customer's number.
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+    },
     /// One consumer's consumption over a period (chart and table) as PDF or HTML, written to
     /// a file or e-mailed (to the customer's address unless one is given).
     Consumer {
@@ -820,6 +837,28 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Report { command: ReportCommand::PersonalData { db, customer, out, acting } } => {
+            let store = Store::open(&db)?;
+            let session = login(&store, &acting, "customer_subject_access")?;
+            let id = releve_core::personal::customer_of_number(&store, &session, &customer)?;
+            let file = std::fs::File::create(&out).map_err(|e| releve_core::Error::io(&out, e))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let written = releve_core::personal::customer_subject_access(&store, &session, id, &mut w, now())
+                .and_then(|s| std::io::Write::flush(&mut w).map(|_| s).map_err(|e| releve_core::Error::io(&out, e)));
+            let summary = match written {
+                Ok(s) => s,
+                Err(e) => {
+                    drop(w);
+                    let _ = std::fs::remove_file(&out);
+                    return Err(e.into());
+                }
+            };
+            println!(
+                "customer {customer}: {} meters, {} readings, {} alarms, {} notices, {} exports, {} consumer reports written to {} (suggested name {})",
+                summary.meters, summary.readings, summary.alarms, summary.notices, summary.exports, summary.consumer_reports, out.display(), summary.file_name
+            );
+            Ok(())
+        }
         Command::Report { command: ReportCommand::Objects { db, year, out, locale, acting } } => {
             use releve_core::reports::objects::{report_objects, Format, ObjectsRequest};
             let extension = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
@@ -897,7 +936,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Export { db, from, to, out, columns, separator, decimal, acting, layout: None } => {
+        Command::Export { db, from, to, out, columns, separator, decimal, granularity, acting, layout: None } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting, "export_readings")?;
             let args = releve_api::commands::ExportArgs {
@@ -907,6 +946,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 separator: Some(separator),
                 decimal,
                 group_id: None,
+                granularity,
             };
             let spec = releve_api::commands::export_spec(&args)?;
             let file = std::fs::File::create(&out).map_err(|e| releve_core::Error::io(&out, e))?;

@@ -57,9 +57,13 @@ fn register_of(id: Option<&str>, device_type: &str) -> Result<Register> {
 
 /// One series per meter of `q.ids`, in that order, then the group sum if asked. A power
 /// register (P+, P-) gives each meter's mean per bucket in kW; it is never summed for a
-/// group (a sum adds index registers' consumptions only).
+/// group (a sum adds index registers' consumptions only). Hourly buckets need
+/// `view_intervals` (else `intervals_not_allowed`).
 pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) -> Result<Comparison> {
     session.permit(Permission::View)?;
+    if q.resolution.is_interval() {
+        session.intervals(q.resolution.as_str())?;
+    }
     if q.ids.is_empty() && q.sum_of_group.is_none() {
         return Err(Error::bad_input("ids", "choose at least one meter or a group"));
     }

@@ -10,6 +10,10 @@ pub enum Error {
     WrongPassword,
     #[error("your role ({role}) does not allow this: permission '{permission}' is needed")]
     Forbidden { role: String, permission: &'static str },
+    /// Interval data (hourly and finer: personal data) asked by a session without the
+    /// permission `view_intervals`; `what` names the request (`hour`, `readings`).
+    #[error("your role ({role}) sees daily totals only: '{what}' needs the permission 'view_intervals'")]
+    IntervalsNotAllowed { role: String, what: &'static str },
     #[error("{what} not found")]
     NotFound { what: String },
     #[error("unknown command '{name}'")]
@@ -96,6 +100,7 @@ impl Error {
             Error::NotLoggedIn => "not_logged_in",
             Error::WrongPassword => "wrong_password",
             Error::Forbidden { .. } => "forbidden",
+            Error::IntervalsNotAllowed { .. } => "intervals_not_allowed",
             Error::NotFound { .. } => "not_found",
             Error::UnknownCommand { .. } => "unknown_command",
             Error::BadInput { .. } | Error::Invalid { .. } => "bad_input",

@@ -95,6 +95,24 @@ impl Column {
     }
 }
 
+/// One row per reading (interval data: `view_intervals` only), or per meter, register and
+/// local day (the day's last reading, dated by the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Readings,
+    Days,
+}
+
+impl Granularity {
+    pub fn parse(s: &str) -> Result<Granularity> {
+        match s {
+            "readings" => Ok(Granularity::Readings),
+            "days" => Ok(Granularity::Days),
+            other => Err(Error::bad_input("granularity", format!("'{other}' is not one of readings, days"))),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ExportSpec {
     /// Local dates, `to` included.
@@ -104,11 +122,13 @@ pub struct ExportSpec {
     pub separator: u8,
     pub decimal: char,
     pub group_id: Option<i64>,
+    /// None: every reading for a session with `view_intervals`, else one a day.
+    pub granularity: Option<Granularity>,
 }
 
 impl ExportSpec {
     pub fn new(from: NaiveDate, to: NaiveDate) -> ExportSpec {
-        ExportSpec { from, to, columns: Column::ALL.to_vec(), separator: b';', decimal: ',', group_id: None }
+        ExportSpec { from, to, columns: Column::ALL.to_vec(), separator: b';', decimal: ',', group_id: None, granularity: None }
     }
 
     /// A file name for this export, e.g. `releve-2025-01-01_2025-01-31.csv`.
@@ -125,8 +145,22 @@ impl ExportSpec {
 /// read once per meter). The info codes and the exchanges of the period, when their columns
 /// are chosen, are read once beforehand (one pass each, no query per meter) and followed
 /// meter by meter. Each row is assembled in one reused record, without a string per field.
+///
+/// Every reading is interval data: asked explicitly (`Granularity::Readings`) by a session
+/// without `view_intervals` it is refused (`intervals_not_allowed`); by default such a
+/// session gets one row per meter, register and local day (its last reading, the timestamp
+/// column holding the date).
 pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out: &mut dyn Write, now: i64) -> Result<u64> {
     let permit = session.permit(Permission::Export)?;
+    let granularity = match spec.granularity {
+        Some(Granularity::Readings) => {
+            session.intervals("readings")?;
+            Granularity::Readings
+        }
+        Some(g) => g,
+        None if session.sees_intervals() => Granularity::Readings,
+        None => Granularity::Days,
+    };
     if spec.to < spec.from {
         return Err(Error::bad_input("period", format!("the end {} is before the start {}", spec.to, spec.from)));
     }
@@ -175,7 +209,7 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     let mut record = csv::ByteRecord::with_capacity(256, spec.columns.len());
     let mut field = String::with_capacity(64);
     let mut time = LocalTime::new(tz);
-    store::readings::for_export(&conn, from, to, spec.group_id, &mut |m, register, ts, value| {
+    let mut write_row = |m: &store::readings::ExportMeter, register: i64, ts: i64, value: f64, day: Option<NaiveDate>| -> Result<()> {
         if m.id != current {
             current = m.id;
             while next_event < events.len() && events[next_event].0 < m.id {
@@ -200,7 +234,14 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
                 Column::Address => record.push_field(m.label.address.as_bytes()),
                 Column::PostalCode => record.push_field(m.label.postal_code.as_bytes()),
                 Column::City => record.push_field(m.label.city.as_bytes()),
-                Column::Timestamp => record.push_field(time.format(ts).as_bytes()),
+                Column::Timestamp => match day {
+                    Some(d) => {
+                        field.clear();
+                        let _ = write!(field, "{d}");
+                        record.push_field(field.as_bytes());
+                    }
+                    None => record.push_field(time.format(ts).as_bytes()),
+                },
                 Column::Register => record.push_field(register.map_or("?", |x| x.id()).as_bytes()),
                 Column::Value => {
                     field.clear();
@@ -219,10 +260,46 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
         writer.write_byte_record(&record)?;
         rows += 1;
         Ok(())
-    })?;
+    };
+    match granularity {
+        Granularity::Readings => store::readings::for_export(&conn, from, to, spec.group_id, &mut |m, register, ts, value| {
+            write_row(m, register, ts, value, None)
+        })?,
+        Granularity::Days => {
+            // The day's last reading of each meter and register, written when the next
+            // meter, register or day comes (readings stream in that order).
+            let local_day = |ts: i64| tz.timestamp_opt(ts, 0).earliest().map(|t| t.date_naive());
+            let mut pending: Option<(store::readings::ExportMeter, i64, Option<NaiveDate>, i64, f64)> = None;
+            store::readings::for_export(&conn, from, to, spec.group_id, &mut |m, register, ts, value| {
+                let day = local_day(ts);
+                match &mut pending {
+                    Some(p) if p.0.id == m.id && p.1 == register && p.2 == day => {
+                        p.3 = ts;
+                        p.4 = value;
+                    }
+                    _ => {
+                        let same_meter = pending.as_ref().is_some_and(|p| p.0.id == m.id);
+                        if let Some(p) = pending.take() {
+                            write_row(&p.0, p.1, p.3, p.4, p.2)?;
+                            if same_meter {
+                                pending = Some((p.0, register, day, ts, value));
+                                return Ok(());
+                            }
+                        }
+                        pending = Some((m.clone(), register, day, ts, value));
+                    }
+                }
+                Ok(())
+            })?;
+            if let Some(p) = pending {
+                write_row(&p.0, p.1, p.3, p.4, p.2)?;
+            }
+        }
+    }
     writer.flush().map_err(|e| Error::io("export output", e))?;
     drop(conn);
-    let details = format!("readings {} to {}: {rows} rows", spec.from, spec.to);
+    let per = if granularity == Granularity::Days { ", one a day" } else { "" };
+    let details = format!("readings {} to {}: {rows} rows{per}", spec.from, spec.to);
     store::audit::record_permit(&store.writer(), permit, now, "export", &details)?;
     Ok(rows)
 }
@@ -230,17 +307,17 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
 /// `YYYY-MM-DD HH:MM:SS` in the export's time zone, written into one reused buffer: the
 /// offset from chrono-tz, the digits by hand (chrono's `format` parses its pattern and
 /// allocates a string on every call). Same text as `format("%Y-%m-%d %H:%M:%S")`.
-struct LocalTime {
+pub(crate) struct LocalTime {
     tz: chrono_tz::Tz,
     text: String,
 }
 
 impl LocalTime {
-    fn new(tz: chrono_tz::Tz) -> LocalTime {
+    pub(crate) fn new(tz: chrono_tz::Tz) -> LocalTime {
         LocalTime { tz, text: String::with_capacity(20) }
     }
 
-    fn format(&mut self, ts: i64) -> &str {
+    pub(crate) fn format(&mut self, ts: i64) -> &str {
         self.text.clear();
         let Some(utc) = chrono::DateTime::from_timestamp(ts, 0) else {
             self.text.push_str(&ts.to_string());
@@ -291,7 +368,7 @@ pub fn format_value(v: f64, decimal: char) -> String {
 }
 
 /// `format_value` appended to `out`.
-fn write_value(out: &mut String, v: f64, decimal: char) {
+pub(crate) fn write_value(out: &mut String, v: f64, decimal: char) {
     let start = out.len();
     let _ = write!(out, "{v}");
     if decimal != '.' {

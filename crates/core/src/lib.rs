@@ -33,6 +33,7 @@ pub mod notify;
 pub mod park_folder;
 pub mod park_import;
 pub mod park_profiles;
+pub mod personal;
 pub mod port;
 pub mod problem;
 pub mod reports;

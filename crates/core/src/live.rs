@@ -43,6 +43,9 @@ pub struct Live {
     pub from: i64,
     /// Priority meters in all.
     pub total: i64,
+    /// Seconds per point: 300 (5 minutes), or 86400 (the last reading of each local day)
+    /// for a session without `view_intervals`, which sees no interval data.
+    pub step: i64,
     pub meters: Vec<LiveMeter>,
 }
 
@@ -64,15 +67,21 @@ pub struct LiveSeries {
     pub last: Option<(i64, f64)>,
 }
 
-/// The priority meters' last 24 hours (needs `view`).
+/// A day, the step of a session that sees no interval data.
+pub const DAY: i64 = 86_400;
+
+/// The priority meters' last 24 hours (needs `view`): 5-minute values with
+/// `view_intervals`, else the last reading of each local day (no interval data).
 pub fn live(store: &Store, session: &Session, q: &LiveQuery, now: i64) -> Result<Live> {
     session.permit(Permission::View)?;
+    let step = if session.sees_intervals() { STEP } else { DAY };
     if q.ids.as_ref().is_some_and(|ids| ids.len() as i64 > MAX_METERS) {
         return Err(Error::bad_input("ids", format!("at most {MAX_METERS} meters")));
     }
     let generation = store.generation();
     let from = q.since.unwrap_or(i64::MIN).clamp(now - WINDOW, now);
     let conn = store.reader()?;
+    let tz = crate::settings::timezone(&conn)?;
     let total = store::priority::count(&conn)?;
     let meters = store::priority::page(&conn, q.ids.as_deref(), q.offset.max(0), if q.limit <= 0 { MAX_METERS } else { q.limit.min(MAX_METERS) })?;
     // Readings a meter dated a little ahead of the reception (within the import's window).
@@ -86,12 +95,13 @@ pub fn live(store: &Store, session: &Session, q: &LiveQuery, now: i64) -> Result
             if last.is_none() && register != main {
                 continue; // a register the meter does not send
             }
-            let points = slots(store::readings::series(&conn, meter.id, register.code(), from, to)?);
+            let readings = store::readings::series(&conn, meter.id, register.code(), from, to)?;
+            let points = if step == STEP { slots(readings) } else { days(readings, tz) };
             series.push(LiveSeries { register: register.id(), unit: register.unit(), points, last });
         }
         out.push(LiveMeter { meter, series });
     }
-    Ok(Live { generation, now, from, total, meters: out })
+    Ok(Live { generation, now, from, total, step, meters: out })
 }
 
 /// The last reading of each 5-minute slot, of readings in time order.
@@ -100,6 +110,20 @@ fn slots(readings: Vec<(i64, f64)>) -> Vec<(i64, f64)> {
     for (ts, value) in readings {
         match out.last_mut() {
             Some(last) if last.0.div_euclid(STEP) == ts.div_euclid(STEP) => *last = (ts, value),
+            _ => out.push((ts, value)),
+        }
+    }
+    out
+}
+
+/// The last reading of each local day, of readings in time order.
+fn days(readings: Vec<(i64, f64)>, tz: chrono_tz::Tz) -> Vec<(i64, f64)> {
+    use chrono::TimeZone;
+    let day = |ts: i64| tz.timestamp_opt(ts, 0).earliest().map(|t| t.date_naive());
+    let mut out: Vec<(i64, f64)> = Vec::new();
+    for (ts, value) in readings {
+        match out.last_mut() {
+            Some(last) if day(last.0) == day(ts) => *last = (ts, value),
             _ => out.push((ts, value)),
         }
     }

@@ -52,7 +52,11 @@ pub struct GroupRef {
 #[derive(Debug, Serialize)]
 pub struct MeterDetail {
     pub meter: store::meters::Meter,
+    /// The current customer's id (subject access, move-out).
+    pub customer_id: Option<i64>,
     pub customer: Option<store::customers::Customer>,
+    /// Who occupied the premises when, after move-outs (pseudonyms for former occupants).
+    pub occupants: Vec<crate::personal::Occupant>,
     pub registers: Vec<RegisterValue>,
     pub groups: Vec<GroupRef>,
     pub info_codes: Vec<store::info_codes::Event>,
@@ -81,7 +85,8 @@ pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetai
     info_codes.truncate(100);
     let exchanges = store::meters::exchanges_of(&conn, id)?;
     let has_key = store::keys::exists(&conn, &meter.serial, &meter.manufacturer)?;
-    Ok(MeterDetail { meter, customer, registers, groups, info_codes, exchanges, has_key })
+    let occupants = crate::personal::meter_occupants(&conn, id)?;
+    Ok(MeterDetail { customer_id: meter.customer_id, meter, customer, occupants, registers, groups, info_codes, exchanges, has_key })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +105,20 @@ impl Resolution {
             "month" => Ok(Resolution::Month),
             "year" => Ok(Resolution::Year),
             other => Err(Error::bad_input("resolution", format!("'{other}' is not one of hour, day, month, year"))),
+        }
+    }
+
+    /// Finer than a day: interval data (personal), for `view_intervals` only.
+    pub fn is_interval(self) -> bool {
+        self == Resolution::Hour
+    }
+
+    /// The resolution a screen offers first: hours to those who may see them, else days.
+    pub fn default_for(session: &Session) -> Resolution {
+        if session.sees_intervals() {
+            Resolution::Hour
+        } else {
+            Resolution::Day
         }
     }
 
@@ -161,8 +180,14 @@ const MAX_BUCKETS: usize = 20_000;
 /// For index registers (volume, energy, A+, A-) a bucket holds the growth of the index since
 /// the previous reading before it; for instantaneous ones (P+, P-, temperatures) the mean and
 /// the maximum of its readings (a power is never differenced nor summed). `None`: no reading.
+///
+/// Hourly buckets are interval data: refused (`intervals_not_allowed`) to a session
+/// without `view_intervals`, which sees days, months and years.
 pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>) -> Result<Histogram> {
     session.permit(Permission::View)?;
+    if q.resolution.is_interval() {
+        session.intervals(q.resolution.as_str())?;
+    }
     if q.to < q.from {
         return Err(Error::bad_input("period", format!("the end {} is before the start {}", q.to, q.from)));
     }

@@ -138,6 +138,20 @@ impl Session {
         }
     }
 
+    /// Whether the session may see interval data (hourly and finer values).
+    pub fn sees_intervals(&self) -> bool {
+        self.permissions.contains(&Permission::ViewIntervals)
+    }
+
+    /// Refuse interval data `what` (`hour`, `readings`) to a session without `view_intervals`.
+    pub fn intervals(&self, what: &'static str) -> Result<()> {
+        if self.sees_intervals() {
+            Ok(())
+        } else {
+            Err(Error::IntervalsNotAllowed { role: self.role.as_str().to_string(), what })
+        }
+    }
+
     /// The session the system itself uses for set-up work (demo build, migrations).
     pub fn system(computer: &str) -> Session {
         Session {

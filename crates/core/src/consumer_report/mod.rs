@@ -226,25 +226,37 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
     bounds.retain(|&b| b > start && b < end);
     bounds.insert(0, start);
     bounds.push(end);
+    // The customer's own time: readings before its occupancy (a move-in) are a former
+    // occupant's, never shown; the index at the move-in is where its consumption starts.
+    let since = match meter.customer_id {
+        Some(c) => crate::personal::occupancy_start(conn, meter.id, c)?,
+        None => None,
+    };
+    let own = since.map_or(start, |s| s.max(start)).min(end);
     let (segments, marks) = crate::exchange::chain(conn, meter.id, register)?;
-    let (series, before) = crate::exchange::installation_series(conn, &segments, register, start, end)?;
+    let (series, before) = crate::exchange::installation_series(conn, &segments, register, own, end)?;
     let buckets = meters::bucketize(&bounds, &series, before, register.is_cumulative());
-    let starts = index_starts(&bounds, &series, before);
+    let mut starts = index_starts(&bounds, &series, before);
+    for (s, w) in starts.iter_mut().zip(bounds.windows(2)) {
+        if w[1] <= own {
+            *s = None;
+        }
+    }
     let exports = match register.energy_flow() {
         Some(crate::model::EnergyFlow::Import) => {
             let (segments, _) = crate::exchange::chain(conn, meter.id, Register::AMinus)?;
-            let (series, before) = crate::exchange::installation_series(conn, &segments, Register::AMinus, start, end)?;
+            let (series, before) = crate::exchange::installation_series(conn, &segments, Register::AMinus, own, end)?;
             meters::bucketize(&bounds, &series, before, true)
         }
         _ => Vec::new(),
     };
-    let alarms: Vec<Alarm> = store::info_codes::overlapping(conn, meter.id, start, end)?
+    let alarms: Vec<Alarm> = store::info_codes::overlapping(conn, meter.id, own, end)?
         .into_iter()
         .filter_map(|e| {
             let until = e.ended_at.unwrap_or_else(|| e.last_seen_at.max(now));
             let alarm = Alarm {
                 code: e.code,
-                start: e.started_at.max(start),
+                start: e.started_at.max(own),
                 end: until.min(end),
                 ongoing: e.ended_at.is_none(),
             };
@@ -280,7 +292,7 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
         total,
         export_total,
         alarms,
-        exchanges: marks.into_iter().filter(|m| m.at >= start && m.at < end).collect(),
+        exchanges: marks.into_iter().filter(|m| m.at >= own && m.at < end).collect(),
         generated_at: now,
     })
 }

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0024_permissions", include_str!("../../../../migrations/0024_permissions.sql")),
     ("0026_keys_at_rest", include_str!("../../../../migrations/0026_keys_at_rest.sql")),
     ("0027_audit_screen", include_str!("../../../../migrations/0027_audit_screen.sql")),
+    ("0028_personal_data", include_str!("../../../../migrations/0028_personal_data.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

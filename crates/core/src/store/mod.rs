@@ -44,6 +44,7 @@ pub mod mbus;
 pub mod meters;
 mod migrate;
 pub mod notify;
+pub mod occupancies;
 pub mod objects;
 pub mod priority;
 pub mod profiles;

@@ -1,5 +1,7 @@
 // French and English dictionaries, locale + time-zone aware formatting.
 
+import { fr as usersFr, en as usersEn } from "./i18n-users.js";
+
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
 const listeners = new Set();
@@ -2460,6 +2462,8 @@ const en = {
   "c806.fallbackDone": "Fallback file saved: {n} values.",
 };
 
+Object.assign(fr, usersFr);
+Object.assign(en, usersEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 
@@ -2592,12 +2596,23 @@ function sizeText(bytes) {
   return n >= 1024 * 1024 ? fmtInt(Math.ceil(n / 1024 / 1024)) + " " + m : fmtInt(Math.ceil(n / 1024)) + " " + k;
 }
 
+/** When a lock ends: "14:32" today, else the date and time. */
+export function untilText(ts) {
+  const sameDay = isoDateInTz(ts) === isoDateInTz(Math.floor(Date.now() / 1000));
+  return sameDay ? fmtTs(ts, { timeStyle: "short" }) : fmtDateTime(ts);
+}
+
 export function errorText(err) {
   if (!err) return "";
   // A refused folder is a `bad_input` whose details name the rule and the folder.
   const d = err.details || {};
   const known = tOr("err." + (typeof d.code === "string" ? d.code : err.code), null);
-  if (known) return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit)).replace("{port}", d.port || "").replace("{reason}", d.reason || "");
+  if (known) {
+    return known.replace("{message}", err.message || "").replace("{folder}", d.folder || "").replace("{file}", d.file || "").replace("{limit}", sizeText(d.limit)).replace("{port}", d.port || "").replace("{reason}", d.reason || "")
+      // A lock's end as a local time (today) or date and time; other details as they are.
+      .replace("{until}", d.until ? untilText(d.until) : "")
+      .replace(/\{(min|login)\}/g, (m, k) => (d[k] !== undefined ? String(d[k]) : m));
+  }
   return err.message || String(err);
 }
 

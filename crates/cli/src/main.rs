@@ -6,6 +6,7 @@ mod log;
 mod mbus;
 mod progress;
 mod serve;
+mod users;
 
 use clap::{Parser, Subcommand};
 use releve_core::access::{self, Permission, Session};
@@ -77,6 +78,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// User accounts (the manager): list, create, deactivate, reset a password, change a role.
+    Users {
+        #[command(subcommand)]
+        command: users::UsersCommand,
     },
     /// Sources that deliver readings by themselves (concentrators pushing over HTTP).
     Sources {
@@ -153,7 +159,7 @@ enum Command {
 
 /// Who runs a command that changes or exports data.
 #[derive(clap::Args)]
-struct Acting {
+pub(crate) struct Acting {
     #[arg(long, default_value = "manager")]
     user: String,
     /// Password of --user (default: the RELEVE_PASSWORD variable; the demo accounts' password is their login).
@@ -523,7 +529,7 @@ enum NetworkCommand {
 }
 
 /// A failure as the user sees it: `{"error":{code,message}}` for JSON commands, words otherwise.
-struct Failure {
+pub(crate) struct Failure {
     code: String,
     message: String,
     details: Option<serde_json::Value>,
@@ -563,14 +569,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn login(store: &Store, acting: &Acting) -> Result<Session, Failure> {
+pub(crate) fn login(store: &Store, acting: &Acting) -> Result<Session, Failure> {
     // The demo accounts' password is their login; real installations pass RELEVE_PASSWORD.
     let password = acting.password.as_deref().unwrap_or(&acting.user);
-    Ok(access::login(store, &acting.user, password, &releve_api::computer_name(), now())?)
+    Ok(access::login(store, &acting.user, password, &releve_api::computer_name(), releve_api::LOCAL, now())?)
 }
 
 fn print_optical(r: &releve_core::optical::ReadReport) {
@@ -840,6 +846,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sources { command } => sources(command),
+        Command::Users { command } => users::run(command),
         Command::Mbus { command } => mbus::run(command),
         Command::C806 { command } => c806(command),
         Command::Lorawan { command: LorawanCommand::Devices { command } } => lorawan_devices(command),

@@ -260,7 +260,9 @@ pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
 
 /// The permissions a role has in the matrix.
 pub fn permissions_of(conn: &rusqlite::Connection, role: Role) -> Result<Vec<Permission>> {
-    Ok(store::users::permissions_of(conn, role.as_str())?.iter().filter_map(|p| Permission::parse(p)).collect())
+    let names = store::users::permissions_of(conn, role.as_str())?;
+    // In the order of `Permission::ALL`, as the matrix lists them.
+    Ok(Permission::ALL.into_iter().filter(|p| names.iter().any(|n| n == p.as_str())).collect())
 }
 
 /// Create a user account (manager only), with no password rule: for the demo and set-up

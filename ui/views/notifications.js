@@ -10,6 +10,7 @@ import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { SEVERITY } from "./infocodes.js";
 import { renderSilenceSettings } from "./silence-settings.js";
+import { settingsLinks } from "./users.js";
 
 /** Gateway events a rule may select besides the meters' info codes. */
 const GATEWAY_CODES = ["gateway_silent"];
@@ -27,7 +28,8 @@ export function render(root, ctx) {
   root.innerHTML = `
     <div class="page-head"><div><h1>${icon("settings")}<span>${esc(t("nt.title"))}</span></h1>
       <p class="muted">${esc(t("nt.intro"))}</p></div>
-      <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div>
+      <div class="settings-head-actions">${ctx.can("manage_users") ? settingsLinks("settings") : ""}
+      <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.col.codes"))}</th><th class="num">${esc(t("nt.col.min"))}</th>
         <th>${esc(t("nt.col.quiet"))}</th><th>${esc(t("nt.col.to"))}</th><th>${esc(t("nt.col.state"))}</th><th></th></tr></thead>

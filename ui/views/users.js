@@ -21,7 +21,7 @@ export function render(root, ctx) {
     <div class="page-head"><div><h1>${icon("user")}<span>${esc(t("users.title"))}</span></h1>
       <p class="muted">${esc(t("users.intro"))}</p></div>${settingsLinks("users")}</div>
     <div class="toolbar-msg" data-testid="users-msg" aria-live="polite"></div>
-    <div class="card table-card"><div class="table-scroll"><table class="table" data-testid="users-table">
+    <div class="card table-card"><div class="table-scroll"><table class="table users-table" data-testid="users-table">
       <thead><tr><th>${esc(t("users.col.login"))}</th><th>${esc(t("users.col.name"))}</th><th>${esc(t("users.col.role"))}</th>
         <th>${esc(t("users.col.last"))}</th><th>${esc(t("users.col.state"))}</th><th></th></tr></thead>
       <tbody id="users-rows"><tr class="empty-row"><td colspan="6">${esc(t("common.loading"))}</td></tr></tbody>
@@ -46,7 +46,9 @@ export function render(root, ctx) {
   const msg = root.querySelector('[data-testid="users-msg"]');
   const say = (text, ok = true) => { msg.textContent = text; msg.className = "toolbar-msg " + (ok ? "ok-text" : "error-text"); };
   const act = async (fn, done) => {
-    try { await fn(); if (done) say(done); await load(); } catch (e) { say(errorText(e), false); }
+    try { await fn(); if (done) say(done); } catch (e) { say(errorText(e), false); }
+    // Shown as stored, also after a refusal (a role select back to the role kept).
+    await load().catch((e) => say(errorText(e), false));
   };
 
   const rowHtml = (u) => {

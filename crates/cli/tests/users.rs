@@ -82,7 +82,7 @@ fn wrong_passwords_lock_the_login_over_http_until_the_manager_unlocks_it() {
     drop(server);
     // The audit log holds the lock and the unlock.
     let store = releve_core::Store::open(&db).expect("open");
-    let events: Vec<String> = releve_core::store::audit::latest(&*store.reader().expect("r"), 1000).expect("audit").into_iter().map(|e| e.event).collect();
+    let events: Vec<String> = releve_core::store::audit::latest(&store.reader().expect("r"), 1000).expect("audit").into_iter().map(|e| e.event).collect();
     for event in ["login_locked", "login_unlocked", "user_deactivated"] {
         assert!(events.iter().any(|e| e == event), "{event} in {events:?}");
     }

@@ -123,5 +123,7 @@ pub fn login_unlock(store: &Store, session: &Session, kind: &str, key: &str, now
 
 /// How long a session may stay unused, in seconds (`session_idle_minutes`).
 pub fn session_idle_seconds(store: &Store) -> Result<i64> {
-    Ok(LoginSettings::read(&*store.reader()?)?.session_idle_minutes * 60)
+    let (key, default, min, max) = FIELDS[4];
+    let stored = store::settings::get(&*store.reader()?, key)?.and_then(|s| s.trim().parse::<i64>().ok());
+    Ok(stored.unwrap_or(default).clamp(min, max) * 60)
 }

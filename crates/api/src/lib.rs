@@ -282,6 +282,13 @@ pub(crate) fn test_manager(ctx: &Ctx, locale: &str, now: i64) -> String {
         locale,
     };
     releve_core::access::create_user(ctx.store(), permit, &user, now).expect("user");
+    test_login(ctx)
+}
+
+/// The manager "m" of [`test_manager`] logged in again (after the test moved the clock past the
+/// idle time of the first session); its token.
+#[cfg(test)]
+pub(crate) fn test_login(ctx: &Ctx) -> String {
     let login = ctx.call(None, "login", serde_json::json!({"login": "m", "password": "pw"})).expect("login");
     login["token"].as_str().expect("token").to_string()
 }

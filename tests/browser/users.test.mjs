@@ -118,6 +118,7 @@ test("a locked login is worded with its end; the manager unlocks it", async () =
     await manager.page.goto(url(manager.page, "#/users"));
     await manager.page.getByTestId("lock-row-superuser").waitFor();
     await manager.page.getByTestId("user-row-superuser").getByTestId("user-locked").waitFor();
+    await manager.page.screenshot({ path: path.join(ARTIFACTS, "users-locked-en.png"), fullPage: true });
     await manager.page.getByTestId("lock-unlock-superuser").click();
     await manager.page.getByTestId("users-msg").filter({ hasText: "superuser is unlocked." }).waitFor();
     await manager.page.getByTestId("lock-row-superuser").waitFor({ state: "detached" });

@@ -48,6 +48,9 @@ function notifyUnauthorized(err) {
   if (err.code === "not_logged_in") {
     window.dispatchEvent(new CustomEvent("releve:unauthorized", { detail: err }));
   }
+  if (err.code === "password_change_required") {
+    window.dispatchEvent(new CustomEvent("releve:password-change-required", { detail: err }));
+  }
 }
 
 function readText(file) {

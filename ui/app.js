@@ -30,6 +30,9 @@ import * as mbusView from "./views/mbus.js";
 import * as c806View from "./views/c806.js";
 import * as auditView from "./views/audit.js";
 import * as gdprRegisterView from "./views/gdpr-register.js";
+import * as usersView from "./views/users.js";
+import * as permissionsView from "./views/permissions.js";
+import { openPasswordDialog } from "./views/password-dialog.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -133,6 +136,8 @@ function resolve(parts) {
   if (a === "gdpr-register") return { view: gdprRegisterView, section: "settings" };
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "audit") return { view: auditView, section: "settings" };
+  if (a === "users") return { view: usersView, section: "settings" };
+  if (a === "permissions") return { view: permissionsView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);
   if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };
@@ -174,6 +179,7 @@ function renderShell(current) {
               <div><div class="user-name">${esc(user.name || user.login || "")}</div>
               <div class="user-role">${esc(roleLabel(user.role))}</div></div>
             </div>
+            <button class="btn btn-ghost" data-testid="password-change" id="password-btn" title="${esc(t("pw.menu"))}">${icon("edit")}<span>${esc(t("pw.menu"))}</span></button>
             <button class="btn btn-ghost" data-testid="logout" id="logout-btn">${icon("logout")}<span>${esc(t("header.logout"))}</span></button>
           </div>
         </header>
@@ -181,6 +187,7 @@ function renderShell(current) {
       </div>
     </div>`;
   appRoot.querySelector("#logout-btn").addEventListener("click", logout);
+  appRoot.querySelector("#password-btn").addEventListener("click", () => openPasswordDialog({ onDone: passwordChanged }));
   appRoot.querySelector('[data-testid="lang-select"]').addEventListener("change", (e) => changeLocale(e.target.value));
   return appRoot.querySelector("#view");
 }
@@ -208,12 +215,24 @@ function route() {
   const viewRoot = renderShell(target.section);
   cleanup = target.view.render(viewRoot, ctx);
   window.scrollTo(0, 0);
+  if (session.must_change_password) forcePasswordChange();
+}
+
+/** A reset password: nothing else until it is changed (the server refuses every other command). */
+function forcePasswordChange() {
+  openPasswordDialog({ forced: true, onDone: passwordChanged, onLogout: logout });
+}
+
+async function passwordChanged() {
+  try { saveSession(await call("session_info", {})); } catch { /* kept as it was */ }
+  route();
 }
 
 async function start() {
   appRoot = document.getElementById("app");
   window.addEventListener("hashchange", route);
   onLocaleChange(() => route());
+  window.addEventListener("releve:password-change-required", () => { if (session) forcePasswordChange(); });
   window.addEventListener("releve:unauthorized", () => {
     if (!session) return;
     setToken("");

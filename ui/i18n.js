@@ -1,5 +1,7 @@
 // French and English dictionaries, locale + time-zone aware formatting.
 
+import { fr as usersFr, en as usersEn } from "./i18n-users.js";
+
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
 const listeners = new Set();
@@ -2936,6 +2938,8 @@ const en = {
   "c806.fallbackDone": "Fallback file saved: {n} values.",
 };
 
+Object.assign(fr, usersFr);
+Object.assign(en, usersEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 
@@ -3068,6 +3072,12 @@ function sizeText(bytes) {
   return n >= 1024 * 1024 ? fmtInt(Math.ceil(n / 1024 / 1024)) + " " + m : fmtInt(Math.ceil(n / 1024)) + " " + k;
 }
 
+/** When a lock ends: "14:32" today, else the date and time. */
+export function untilText(ts) {
+  const sameDay = isoDateInTz(ts) === isoDateInTz(Math.floor(Date.now() / 1000));
+  return sameDay ? fmtTs(ts, { timeStyle: "short" }) : fmtDateTime(ts);
+}
+
 export function errorText(err) {
   if (!err) return "";
   const p = err.params || err.details || {};
@@ -3117,6 +3127,9 @@ function paramText(key, v) {
   if (v === null || v === undefined) return "";
   if (key === "message") return String(v);
   if (key === "limit") return sizeText(v);
+  // A lock's end as a local time (today) or date and time.
+  if (key === "until" && typeof v === "number") return untilText(v);
+  if (key === "min") return String(v);
   if ((key === "at" || key.endsWith("_at")) && typeof v === "number") return fmtDateTime(v);
   if (key === "unit") return unitLabel(v);
   if (key === "field" || key === "other") return fieldLabel(v);

@@ -15,6 +15,8 @@ let remembered = { login: "", error: "" };
 function errorMessage(e) {
   if (!e) return "";
   if (e.code === "network") return t("login.err.network");
+  // Too many failures: "try again at 14:32" (the lock's end in the utility's time zone).
+  if (e.code === "login_locked") return errorText(e);
   if (e.status === 401 || e.status === 403 || /credential|password|login|unauthor|forbidden|not_logged_in/i.test(e.code || "")) {
     return t("login.err.credentials");
   }

@@ -10,6 +10,7 @@ import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 import { SEVERITY } from "./infocodes.js";
 import { renderSilenceSettings } from "./silence-settings.js";
+import { settingsLinks } from "./users.js";
 
 /** Gateway events a rule may select besides the meters' info codes. */
 const GATEWAY_CODES = ["gateway_silent"];
@@ -29,7 +30,8 @@ export function render(root, ctx) {
       <p><a href="#/keys" data-testid="settings-keys-link">${esc(t("keys.settingsLink"))}</a></p>
       <p class="muted">${esc(t("nt.intro"))}</p>
       <p><a href="#/gdpr-register" data-testid="gr-link">${icon("file")}<span>${esc(t("gr.link"))}</span></a></p></div>
-      <div class="row-actions">${ctx.can("audit") ? `<a class="btn" href="#/audit" data-testid="nav-audit">${icon("reports")}<span>${esc(t("audit.link"))}</span></a>` : ""}
+      <div class="settings-head-actions">${ctx.can("manage_users") ? settingsLinks("settings") : ""}
+      ${ctx.can("audit") ? `<a class="btn" href="#/audit" data-testid="nav-audit">${icon("reports")}<span>${esc(t("audit.link"))}</span></a>` : ""}
       <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">
       <thead><tr><th>${esc(t("nt.col.name"))}</th><th>${esc(t("nt.col.codes"))}</th><th class="num">${esc(t("nt.col.min"))}</th>

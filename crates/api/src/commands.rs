@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> Result<Value, ApiError> {
+pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, args: Value) -> Result<Value, ApiError> {
     if name == "login" {
-        return login(ctx, parse(args)?);
+        return login(ctx, address, parse(args)?);
     }
     let session = ctx.session(token)?;
     let store = ctx.store();
@@ -30,11 +30,15 @@ pub(crate) fn call(ctx: &Ctx, token: Option<&str>, name: &str, args: Value) -> R
             access::set_locale(store, &session, &a.locale, now)?;
             if let Some(t) = token {
                 if let Some(s) = ctx.sessions.lock().map_err(|_| ApiError::new("internal", "sessions"))?.get_mut(t) {
-                    s.locale = a.locale.clone();
+                    s.session.locale = a.locale.clone();
                 }
             }
             ok(json!({ "locale": a.locale }))
         }
+        _ if crate::users::NAMES.contains(&name) => match crate::users::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         "meters_list" => {
             let a: MetersListArgs = parse(args)?;
             let q = meters::ListQuery {
@@ -344,18 +348,26 @@ impl Bounded for LoginArgs {}
 pub const MAX_LOGIN_CHARS: usize = 100;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 
-fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, ApiError> {
+fn login(ctx: &Ctx, address: &str, a: LoginArgs) -> Result<Value, ApiError> {
     if a.login.chars().count() > MAX_LOGIN_CHARS {
         return Err(ApiError::bad_input("login", format!("at most {MAX_LOGIN_CHARS} characters")));
     }
     if a.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::bad_input("password", format!("at most {MAX_PASSWORD_CHARS} characters")));
     }
-    let session = access::login(ctx.store(), a.login.trim(), &a.password, &ctx.computer, ctx.now())?;
+    let session = match access::login(ctx.store(), a.login.trim(), &a.password, &ctx.computer, address, ctx.now()) {
+        Ok(session) => session,
+        Err(e) => {
+            if matches!(e, releve_core::Error::WrongPassword) {
+                std::thread::sleep(ctx.failed_login_delay);
+            }
+            return Err(e.into());
+        }
+    };
     let token = new_token();
     let mut v = session_json(ctx, &session)?;
     v["token"] = json!(token);
-    ctx.sessions.lock().map_err(|_| ApiError::new("internal", "sessions"))?.insert(token, session);
+    ctx.open_session(token, session)?;
     Ok(v)
 }
 
@@ -369,6 +381,7 @@ fn session_json(ctx: &Ctx, s: &access::Session) -> Result<Value, ApiError> {
     Ok(json!({
         "user": {"login": s.login, "name": s.name, "role": s.role},
         "permissions": s.permissions,
+        "must_change_password": s.must_change_password,
         "settings": {"locale": s.locale, "timezone": tz.name()},
     }))
 }

@@ -145,6 +145,7 @@ mod tests {
         at.store(1_767_331_800 + 60, Ordering::SeqCst); // 2026-01-02 06:31 in Paris
         tick(ctx.store(), &clock, "test").expect("tick");
         tick(ctx.store(), &clock, "test").expect("again");
+        let token = crate::test_login(&ctx); // a day later: the first session ended (idle)
         let runs = ctx.call(Some(&token), "export_runs_list", json!({})).expect("runs");
         let runs = runs.as_array().expect("list");
         assert_eq!(runs.len(), 1, "one run for the slot, however many ticks: {runs:?}");
@@ -195,6 +196,7 @@ mod tests {
         assert_eq!(answers["meters"][0]["answer_at"], first);
         at.fetch_add(3600, Ordering::SeqCst);
         let _ = tick(ctx.store(), &clock, "test");
+        let token = crate::test_login(&ctx); // an hour later: the first session ended (idle)
         let answers = ctx.call(Some(&token), "mbus_last_answers", json!({"bus_id": bus["id"]})).expect("answers");
         assert_ne!(answers["meters"][0]["answer_at"], first);
         let page = ctx.call(Some(&token), "meters_list", json!({"search": "00182007"})).expect("list");

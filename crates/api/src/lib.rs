@@ -24,6 +24,7 @@ mod personal;
 mod reports;
 mod tasks;
 mod uploads;
+mod users;
 
 pub use uploads::{too_large, UploadWriter, MAX_UPLOAD_BYTES};
 
@@ -69,7 +70,9 @@ impl ApiError {
             "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
-            "forbidden" | "intervals_not_allowed" => 403,
+            "forbidden" | "intervals_not_allowed" | "password_change_required" => 403,
+            "login_locked" => 429,
+            "last_manager" | "own_account" => 409,
             "not_found" | "unknown_command" => 404,
             "in_use" | "not_configured" => 409,
             "too_large" => 413,
@@ -92,14 +95,30 @@ impl From<releve_core::Error> for ApiError {
 /// The clock: Unix seconds. Real time in the app, fixed in tests.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
+/// A logged-in session and when it last ran a command (Ctx clock): unused for longer than
+/// `session_idle_minutes`, it ends.
+pub(crate) struct OpenSession {
+    pub(crate) session: Session,
+    pub(crate) last_used: i64,
+}
+
+/// The client address of the desktop window and of callers that name none.
+pub const LOCAL: &str = "local";
+
+/// How long a failed login waits before it is answered: guessing is slowed down before the
+/// login is locked.
+pub const FAILED_LOGIN_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// An open Relevé database plus the logged-in sessions and running tasks.
 pub struct Ctx {
     store: Arc<Store>,
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: Mutex<HashMap<String, OpenSession>>,
     tasks: tasks::Tasks,
     uploads: uploads::Uploads,
     computer: String,
     clock: Clock,
+    /// [`FAILED_LOGIN_DELAY`]; shorter in tests.
+    failed_login_delay: std::time::Duration,
 }
 
 impl Ctx {
@@ -117,16 +136,29 @@ impl Ctx {
             uploads: uploads::Uploads::beside(db),
             computer: computer_name(),
             clock,
+            failed_login_delay: FAILED_LOGIN_DELAY,
         })
+    }
+
+    /// How long a failed login waits before it is answered (tests shorten it).
+    pub fn set_failed_login_delay(&mut self, delay: std::time::Duration) {
+        self.failed_login_delay = delay;
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Run the command `name` with JSON `args` for the session `token` (None before login).
+    /// Run the command `name` with JSON `args` for the session `token` (None before login),
+    /// from this computer (client address `local`: the desktop window).
     pub fn call(&self, token: Option<&str>, name: &str, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
-        commands::call(self, token, name, args)
+        commands::call(self, LOCAL, token, name, args)
+    }
+
+    /// `call` for a client at `address` (the HTTP front's peer): failed logins are counted
+    /// and locked per address too.
+    pub fn call_from(&self, address: &str, token: Option<&str>, name: &str, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        commands::call(self, address, token, name, args)
     }
 
     /// The body limit of source `name` when `token` is its token (checked before a push's
@@ -152,11 +184,26 @@ impl Ctx {
     }
 
     /// The session of `token` as the database has it now (role, permissions, active):
-    /// a deactivated user's session ends here, and a changed matrix applies at once.
+    /// a deactivated user's session ends here, and a changed matrix applies at once. A session
+    /// unused for longer than `session_idle_minutes` (by the Ctx clock) ends too; a used one
+    /// is marked used now.
     fn session(&self, token: Option<&str>) -> Result<Session, ApiError> {
+        let now = self.now();
+        let idle = releve_core::access::throttle::session_idle_seconds(&self.store)?;
         let known = {
-            let sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "session table poisoned"))?;
-            token.and_then(|t| sessions.get(t)).cloned()
+            let mut sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "session table poisoned"))?;
+            match token.and_then(|t| sessions.get_mut(t).map(|open| (t, open))) {
+                None => None,
+                Some((t, open)) if now - open.last_used > idle => {
+                    let t = t.to_string();
+                    sessions.remove(&t);
+                    return Err(ApiError::new("not_logged_in", "the session ended after a time without use: please log in again"));
+                }
+                Some((_, open)) => {
+                    open.last_used = now;
+                    Some(open.session.clone())
+                }
+            }
         };
         let known = known.ok_or_else(|| ApiError::new("not_logged_in", "please log in"))?;
         match releve_core::access::refresh(&self.store, &known) {
@@ -169,6 +216,14 @@ impl Ctx {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Keep a new session under `token`, used now.
+    fn open_session(&self, token: String, session: Session) -> Result<(), ApiError> {
+        let now = self.now();
+        let mut sessions = self.sessions.lock().map_err(|_| ApiError::new("internal", "sessions"))?;
+        sessions.insert(token, OpenSession { session, last_used: now });
+        Ok(())
     }
 }
 
@@ -197,9 +252,11 @@ pub fn computer_name() -> String {
 }
 
 /// For the tests of the command modules: a manager "m" (password "pw") logged in; its token.
+/// Passwords of the test database are hashed at the fast (test) cost.
 #[cfg(test)]
 pub(crate) fn test_manager(ctx: &Ctx, locale: &str, now: i64) -> String {
     use releve_core::access::{Permission, Role};
+    releve_core::store::settings::set(&ctx.store().writer(), "password_cost", "fast").expect("cost");
     let system = Session::system("test");
     let permit = system.permit(Permission::ManageUsers).expect("system");
     let user = releve_core::store::users::NewUser {
@@ -211,6 +268,13 @@ pub(crate) fn test_manager(ctx: &Ctx, locale: &str, now: i64) -> String {
         locale,
     };
     releve_core::access::create_user(ctx.store(), permit, &user, now).expect("user");
+    test_login(ctx)
+}
+
+/// The manager "m" of [`test_manager`] logged in again (after the test moved the clock past the
+/// idle time of the first session); its token.
+#[cfg(test)]
+pub(crate) fn test_login(ctx: &Ctx) -> String {
     let login = ctx.call(None, "login", serde_json::json!({"login": "m", "password": "pw"})).expect("login");
     login["token"].as_str().expect("token").to_string()
 }

@@ -22,6 +22,8 @@ fn template() -> &'static Path {
         let db = dir.path().join("template.db");
         {
             let store = releve_core::Store::open(&db).expect("store");
+            // Test databases hash passwords at the fast cost: the walk logs in hundreds of times.
+            releve_core::store::settings::set(&store.writer(), "password_cost", "fast").expect("password cost");
             let spec = releve_core::demo::DemoSpec { meters: 12, seed: 7 };
             releve_core::demo::build_demo(&store, &spec, NOW, &mut |_, _, _| {}).expect("demo");
             let allowed = dir.path().join("out");

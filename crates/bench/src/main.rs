@@ -11,6 +11,7 @@
 //!   releve-bench mqtt --lines 200000                     MQTT through mosquitto to releve serve vs the file import
 //!   releve-bench optical --readouts 10 --parse 20000     optical readouts over a socat pty vs the wire time; readout parsing and capture import
 //!   releve-bench mbus                                    M-Bus primary scan and secondary search on the simulator vs the line's minimum
+//!   releve-bench login --runs 21                       login time: known user, wrong password, unknown login (argon2id) vs pbkdf2
 //!   releve-bench c806 --seconds 600 --sdps 2              C8/06 gateway: 4-second cadence (jitter p99), replay after a 1-hour cut
 //!   releve-bench audit --db /tmp/audit.db --entries 1000000   audit log screen queries (indexed) vs a full scan
 //!   releve-bench gdpr --db /tmp/gdpr.db --meters 3 --years 2   a customer's subject access (ZIP) vs a bare scan of their readings
@@ -21,6 +22,7 @@ mod export;
 mod gdpr;
 mod ingest;
 mod live;
+mod login;
 mod lookups;
 #[path = "mbus.rs"]
 mod mbus_master;
@@ -146,6 +148,12 @@ enum Command {
         #[arg(long, default_value_t = 25)]
         runs: u32,
     },
+    /// Login time with the argon2id parameters (known user, wrong password, unknown login)
+    /// next to the old pbkdf2 hashing.
+    Login {
+        #[arg(long, default_value_t = 21)]
+        runs: u32,
+    },
     /// One per-meter primary-key lookup through the statement cache, `= ?1` vs `= ?1 + 0`.
     Lookups {
         /// Any Relevé database, opened read-only.
@@ -193,6 +201,7 @@ fn main() {
         Command::C806 { seconds, sdps } => c806::run(seconds, sdps),
         Command::Audit { db, entries, runs } => audit::run(&db, entries, runs),
         Command::Gdpr { db, meters, years } => gdpr::run(&db, meters, years),
+        Command::Login { runs } => login::run(runs),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");
@@ -419,11 +428,14 @@ fn import(lines: u32, hours: u32) -> Res {
     // same logins with nothing else running: how long a login waits behind an import.
     let busy_store = Store::open(&dir.path().join("busy.db"))?;
     make_park(&busy_store)?;
+    // The test cost of password hashes: this measures the wait behind the import, not argon2
+    // (`releve-bench login` measures that).
+    store::settings::set(&busy_store.writer(), "password_cost", "fast")?;
     let user = store::users::NewUser { salt: None, login: "clerk", name: "clerk", role: releve_core::access::Role::User, password: "pw", locale: "fr" };
     releve_core::access::create_user(&busy_store, system.permit(Permission::ManageUsers)?, &user, NOW)?;
     let login = || -> Result<Duration, releve_core::Error> {
         let t = Instant::now();
-        releve_core::access::login(&busy_store, "clerk", "pw", "bench", NOW)?;
+        releve_core::access::login(&busy_store, "clerk", "pw", "bench", "local", NOW)?;
         Ok(t.elapsed())
     };
     let mut idle = (0..100).map(|_| login()).collect::<Result<Vec<_>, _>>()?;

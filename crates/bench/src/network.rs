@@ -77,7 +77,7 @@ pub fn run(db: &Path, meters: i64, gateways: i64) -> Res {
         store.checkpoint()?;
         println!("built {meters} meters, {gateways} gateways in {:.1} s", t.elapsed().as_secs_f64());
     }
-    let session = access::login(&store, "manager", "manager", "bench", NOW)?;
+    let session = access::login(&store, "manager", "manager", "bench", "local", NOW)?;
     let counts: (i64, i64) = store.reader()?.query_row("SELECT (SELECT count(*) FROM gateway_meters), (SELECT count(*) FROM receptions)", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     println!("gateway_meters {} rows, receptions {} rows", counts.0, counts.1);
 

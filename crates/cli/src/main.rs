@@ -6,6 +6,7 @@ mod log;
 mod mbus;
 mod progress;
 mod serve;
+mod users;
 
 use clap::{Parser, Subcommand};
 use releve_core::access::{self, Permission, Session};
@@ -77,6 +78,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// User accounts (the manager): list, create, deactivate, reset a password, change a role.
+    Users {
+        #[command(subcommand)]
+        command: users::UsersCommand,
     },
     /// Sources that deliver readings by themselves (concentrators pushing over HTTP).
     Sources {
@@ -157,7 +163,7 @@ enum Command {
 
 /// Who runs a command that changes or exports data.
 #[derive(clap::Args)]
-struct Acting {
+pub(crate) struct Acting {
     #[arg(long, default_value = "manager")]
     user: String,
     /// Password of --user (default: the RELEVE_PASSWORD variable; the demo accounts' password is their login).
@@ -553,7 +559,7 @@ enum NetworkCommand {
 }
 
 /// A failure as the user sees it: `{"error":{code,message}}` for JSON commands, words otherwise.
-struct Failure {
+pub(crate) struct Failure {
     code: String,
     message: String,
     details: Option<serde_json::Value>,
@@ -593,16 +599,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 /// Log the acting user in for `command` (the API command this CLI command does, a row of
 /// `access::COMMANDS`): refused as the API would refuse it.
-fn login(store: &Store, acting: &Acting, command: &str) -> Result<Session, Failure> {
+pub(crate) fn login(store: &Store, acting: &Acting, command: &str) -> Result<Session, Failure> {
     // The demo accounts' password is their login; real installations pass RELEVE_PASSWORD.
     let password = acting.password.as_deref().unwrap_or(&acting.user);
-    let session = access::login(store, &acting.user, password, &releve_api::computer_name(), now())?;
+    let session = access::login(store, &acting.user, password, &releve_api::computer_name(), releve_api::LOCAL, now())?;
     access::authorize(&session, command)?;
     Ok(session)
 }
@@ -906,6 +912,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sources { command } => sources(command),
+        Command::Users { command } => users::run(command),
         Command::Mbus { command } => mbus::run(command),
         Command::C806 { command } => c806(command),
         Command::Lorawan { command: LorawanCommand::Devices { command } } => lorawan_devices(command),

@@ -10,7 +10,7 @@
 use crate::log::RequestLog;
 use crate::Failure;
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -62,7 +62,7 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure { code: "bind".into(), message: format!("cannot listen on {addr}: {e}"), details: None })?;
         println!("Relevé serves {} on http://{addr}/ (UI from {}, log in {})", db.display(), ui.display(), log_path.display());
-        axum::serve(listener, router)
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(stop_signal())
             .await
             .map_err(|e| Failure { code: "serve".into(), message: e.to_string(), details: None })
@@ -169,7 +169,15 @@ fn declared_over(headers: &HeaderMap, limit: u64) -> Option<ApiError> {
     (declared > limit).then(|| too_large(limit))
 }
 
-async fn api(State(app): State<Arc<App>>, UrlPath(name): UrlPath<String>, headers: HeaderMap, body: Body) -> Response {
+/// `POST /api/<name>`: one command. Failed logins are counted per client address: the TCP
+/// peer's IP (a forwarding header is not believed, anyone can write one).
+async fn api(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let token = bearer(&headers);
     let user = if name == "login" {
         None
@@ -193,7 +201,8 @@ async fn api(State(app): State<Arc<App>>, UrlPath(name): UrlPath<String>, header
         Err(e) => Err(e),
         Ok(args) => {
             let app = app.clone();
-            tokio::task::spawn_blocking(move || app.ctx.call(token.as_deref(), &name, args))
+            let address = peer.ip().to_string();
+            tokio::task::spawn_blocking(move || app.ctx.call_from(&address, token.as_deref(), &name, args))
                 .await
                 .unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string())))
         }

@@ -230,7 +230,7 @@ fn read_all_reads_every_configured_bus_and_reports_the_silent_and_garbage_meters
     {
         use releve_core::mbus_master::buses::{self, BusInput, FoundInput};
         let store = releve_core::Store::open(Path::new(&db)).expect("store");
-        let session = releve_core::access::login(&store, "manager", "manager", "test", 1_800_000_000).expect("login");
+        let session = releve_core::access::login(&store, "manager", "manager", "test", "local", 1_800_000_000).expect("login");
         let input = BusInput {
             id: 0,
             name: "Chaufferie".into(),

@@ -8,6 +8,23 @@ pub enum Error {
     NotLoggedIn,
     #[error("wrong login or password")]
     WrongPassword,
+    /// Too many failed logins for this login or from this address: refused until `until`
+    /// (Unix seconds), whatever the password.
+    #[error("too many failed logins: locked until {until} (Unix time)")]
+    LoginLocked { until: i64 },
+    /// The user's password was reset by a manager: every command but `password_change`
+    /// (and logout) is refused until they choose a new one.
+    #[error("you must change your password before anything else")]
+    PasswordChangeRequired,
+    /// A new password that breaks a rule: `rule` is the code (`password_too_short` with `min`,
+    /// `password_unchanged`, `password_is_login`, `password_wrong_old`).
+    #[error("{}", password_rule(rule, *min))]
+    Password { rule: &'static str, min: usize },
+    /// A users change that would lock the managers out: `rule` is the code (`last_manager`:
+    /// the last active manager cannot be deactivated or lose the role; `own_account`: a manager
+    /// cannot deactivate themself), naming the login.
+    #[error("{}", user_guard(rule, login))]
+    UserGuard { rule: &'static str, login: String },
     #[error("your role ({role}) does not allow this: permission '{permission}' is needed")]
     Forbidden { role: String, permission: &'static str },
     /// Interval data (hourly and finer: personal data) asked by a session without the
@@ -99,6 +116,10 @@ impl Error {
         match self {
             Error::NotLoggedIn => "not_logged_in",
             Error::WrongPassword => "wrong_password",
+            Error::LoginLocked { .. } => "login_locked",
+            Error::PasswordChangeRequired => "password_change_required",
+            Error::Password { rule, .. } => rule,
+            Error::UserGuard { rule, .. } => rule,
             Error::Forbidden { .. } => "forbidden",
             Error::IntervalsNotAllowed { .. } => "intervals_not_allowed",
             Error::NotFound { .. } => "not_found",
@@ -175,6 +196,9 @@ impl Error {
             Error::Mbus { bus, address, detail, .. } => json!({"bus": bus, "address": address, "detail": detail}),
             Error::Encoding { file, problem, .. } => json!({"code": format!("encoding_{problem}"), "file": file}),
             Error::Keys { file, .. } => json!({"file": file}),
+            Error::LoginLocked { until } => json!({"until": until}),
+            Error::Password { min, .. } => json!({"min": min}),
+            Error::UserGuard { login, .. } => json!({"login": login}),
             _ => json!({}),
         };
         match v {
@@ -189,6 +213,24 @@ impl Error {
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io { path: path.into(), source }
+    }
+}
+
+fn password_rule(rule: &str, min: usize) -> String {
+    match rule {
+        "password_too_short" => format!("the new password is too short: at least {min} characters"),
+        "password_unchanged" => "the new password must differ from the current one".into(),
+        "password_is_login" => "the new password must not be the login".into(),
+        "password_wrong_old" => "the current password is not right".into(),
+        other => other.to_string(),
+    }
+}
+
+fn user_guard(rule: &str, login: &str) -> String {
+    match rule {
+        "last_manager" => format!("{login} is the last active manager: make another user manager first"),
+        "own_account" => format!("{login} is your own account: another manager must deactivate it"),
+        other => format!("{other}: {login}"),
     }
 }
 

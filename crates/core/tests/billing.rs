@@ -118,7 +118,7 @@ fn park() -> Park {
         locale: "fr",
     };
     access::create_user(&store, permit, &user, NOW).expect("user");
-    let manager = access::login(&store, "manager", "pw", "pc-12", NOW).expect("login");
+    let manager = access::login(&store, "manager", "pw", "pc-12", "local", NOW).expect("login");
 
     // 10000002 reports its target values: imported from a drive-by file, as in real life.
     let lines = [
@@ -698,7 +698,7 @@ fn the_demo_has_two_billing_layouts_that_write_and_a_disabled_monthly_job_and_st
     let (dir, store) = build();
     let pristine = dump(&store, dir.path());
     assert!(pristine.iter().any(|r| r.contains("<dir>/exports")), "the job's folder is the database's");
-    let manager = access::login(&store, "manager", "manager", "pc", NOW).expect("login");
+    let manager = access::login(&store, "manager", "manager", "pc", "local", NOW).expect("login");
     let names: Vec<String> = billing::layouts_list(&store, &manager).expect("list").into_iter().map(|l| l.name).collect();
     assert_eq!(names, [demo::LAYOUT_CSV, demo::LAYOUT_FIXED]);
     let conn = store.reader().expect("reader");
@@ -775,7 +775,7 @@ fn demo_meters_report_target_values_for_the_first_of_the_month() {
     drop(conn);
 
     // The billing export takes them: the end values of January are the meters' own.
-    let manager = access::login(&store, "manager", "manager", "pc", NOW).expect("login");
+    let manager = access::login(&store, "manager", "manager", "pc", "local", NOW).expect("login");
     let layout = Layout::new(
         "Demo",
         Format::Csv,

@@ -60,8 +60,8 @@ fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("exchange.db")).expect("open");
     users::create_users(&store, &[("clerk", Role::User), ("super", Role::Superuser)], NOW);
-    let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
-    let superuser = access::login(&store, "super", "pw", "pc-7", NOW).expect("login");
+    let clerk = access::login(&store, "clerk", "pw", "pc", "local", NOW).expect("login");
+    let superuser = access::login(&store, "super", "pw", "pc-7", "local", NOW).expect("login");
     let conn = store.writer();
     let customer = store::customers::Customer {
         number: "C1".into(),

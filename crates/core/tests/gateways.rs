@@ -93,7 +93,7 @@ fn a_gateway_is_placed_by_a_manager_with_an_audit_entry_and_checked_values() {
     let g = gateway_set(&n.f.store, &n.f.manager, &edit, NOW).expect("set");
     assert_eq!((g.label.as_str(), g.lat, g.lon, g.silent_hours), ("Château d'eau", Some(45.48), Some(4.51), Some(12)));
     assert_eq!(n.int("SELECT count(*) FROM audit_log WHERE event = 'gateway_set' AND details LIKE 'GW-A%silent hours 12'"), 1);
-    let clerk = releve_core::access::login(&n.f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    let clerk = releve_core::access::login(&n.f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     let refused = gateway_set(&n.f.store, &clerk, &edit, NOW).expect_err("a clerk may not");
     assert_eq!(refused.code(), "forbidden");
     for (bad, field) in [
@@ -252,6 +252,6 @@ fn a_meter_falls_silent_after_its_class_period_and_is_ended_when_heard_again() {
     off.meter_hours.insert("steam".into(), 5);
     let e = silence_settings_set(&n.f.store, &n.f.manager, &off, NOW).expect_err("unknown class");
     assert_eq!(e.code(), "bad_input");
-    let clerk = releve_core::access::login(&n.f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    let clerk = releve_core::access::login(&n.f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     assert_eq!(silence_settings_set(&n.f.store, &clerk, &longer, NOW).expect_err("clerk").code(), "forbidden");
 }

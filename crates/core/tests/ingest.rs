@@ -250,7 +250,7 @@ fn corrupted_frames_make_heard_devices_not_phantom_meters() {
     assert_eq!(status, "unassigned");
     releve_core::heard::heard_device_dismiss(&f.store, &f.manager, second.id, NOW).expect("dismiss");
     assert_eq!(count(&f, "SELECT count(*) FROM heard_devices"), heard - 2);
-    let clerk = access::login(&f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    let clerk = access::login(&f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     assert_eq!(releve_core::heard::heard_device_dismiss(&f.store, &clerk, list.devices[0].id + 1, NOW).expect_err("clerk").code(), "forbidden");
 }
 
@@ -292,7 +292,7 @@ fn writes_never_wait_long_behind_two_imports() {
         while done.load(std::sync::atomic::Ordering::SeqCst) < 2 {
             let t = Instant::now();
             if n % 2 == 0 {
-                access::login(&f.store, "clerk", "pw", "pc", NOW).expect("login during the imports");
+                access::login(&f.store, "clerk", "pw", "pc", "local", NOW).expect("login during the imports");
             } else {
                 releve_core::groups::group_rename(&f.store, &f.manager, group.id, &format!("Secteur {n}"), NOW).expect("rename");
             }
@@ -327,7 +327,7 @@ fn the_plausible_window_is_a_managers_setting() {
     assert_eq!(import(&f, "ahead-again.txt", ahead.as_bytes(), NOW).stored, 1, "two hours allowed");
     let old = format!("T1;1;1;2005-06-01 10:00:00.000;80;;;0x{}\n", hex::encode(frame("40000006", 2, 2, None, 0, None)));
     assert_eq!(import(&f, "2005.txt", old.as_bytes(), NOW).rejected[0].code, "implausible_time", "before 2010 now");
-    let clerk = access::login(&f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    let clerk = access::login(&f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     assert_eq!(import_time_settings(&f.store, &clerk).expect("clerk reads"), wider);
     assert_eq!(import_time_settings_set(&f.store, &clerk, &TimeSettings::DEFAULT, NOW).expect_err("clerk").code(), "forbidden");
     let bad = TimeSettings { earliest_year: 1900, max_future_minutes: 10 };

@@ -98,7 +98,7 @@ fn priority_meters_and_their_last_day() {
     let (a, b) = (meter_id(&f, "60000011"), meter_id(&f, "60000012"));
 
     // A clerk may not; an unknown meter refuses the whole change.
-    let clerk = releve_core::access::login(&f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    let clerk = releve_core::access::login(&f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     let e = meter_priority_set(&f.store, &clerk, &[a], true, NOW).expect_err("clerk");
     assert_eq!(e.code(), "forbidden");
     let e = meter_priority_set(&f.store, &f.manager, &[a, 999_999], true, NOW).expect_err("unknown");

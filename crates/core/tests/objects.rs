@@ -26,8 +26,8 @@ fn registry() -> Registry {
         let user = store::users::NewUser { salt: None, login, name: login, role, password: "pw", locale };
         access::create_user(&store, permit, &user, NOW).expect("user");
     }
-    let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
-    let manager = access::login(&store, "boss", "pw", "pc", NOW).expect("login");
+    let clerk = access::login(&store, "clerk", "pw", "pc", "local", NOW).expect("login");
+    let manager = access::login(&store, "boss", "pw", "pc", "local", NOW).expect("login");
     Registry { _dir: dir, store, clerk, manager }
 }
 

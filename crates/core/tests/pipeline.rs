@@ -244,11 +244,11 @@ fn an_import_commits_in_chunks_and_records_its_progress() {
 fn a_user_may_view_and_export_but_not_import_and_changes_are_audited() {
     let f = fixture();
     let (file, _) = drive_by_file(&f);
-    let clerk = access::login(&f.store, "clerk", "pw", "desk-7", NOW).expect("clerk");
+    let clerk = access::login(&f.store, "clerk", "pw", "desk-7", "local", NOW).expect("clerk");
     let err = clerk.permit(Permission::Import).expect_err("user may not import");
     assert_eq!(err.code(), "forbidden");
     assert!(clerk.permit(Permission::Export).is_ok());
-    assert_eq!(access::login(&f.store, "clerk", "nope", "desk-7", NOW).expect_err("bad pw").code(), "wrong_password");
+    assert_eq!(access::login(&f.store, "clerk", "nope", "desk-7", "local", NOW).expect_err("bad pw").code(), "wrong_password");
 
     let permit = f.manager.permit(Permission::Import).expect("manager");
     import_drive_by(&f.store, permit, "d.txt", file.as_bytes(), NOW + 5, &mut |_, _| {}).expect("import");

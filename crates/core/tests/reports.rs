@@ -35,7 +35,7 @@ fn park() -> Park {
     let permit = system.permit(Permission::ManageUsers).expect("system may");
     let user = store::users::NewUser { salt: None, login: "clerk", name: "Clerk", role: Role::User, password: "pw", locale: "fr" };
     access::create_user(&store, permit, &user, NOW).expect("user");
-    let clerk = access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
+    let clerk = access::login(&store, "clerk", "pw", "pc", "local", NOW).expect("login");
     let types = ["water", "water", "water", "heat", "water", "water", "water"];
     let mut ids = Vec::new();
     let conn = store.writer();

@@ -99,6 +99,10 @@ pub const COMMANDS: &[CommandRule] = &[
     p("keys_status", View, false),
     p("live", View, false),
     CommandRule { name: "login", need: Need::Anyone, mutates: false },
+    p("login_locks", ManageUsers, false),
+    p("login_settings", Settings, false),
+    p("login_settings_set", Settings, true),
+    p("login_unlock", ManageUsers, true),
     s("logout", false),
     p("lorawan_device_set", Settings, true),
     p("lorawan_devices", View, false),
@@ -139,6 +143,10 @@ pub const COMMANDS: &[CommandRule] = &[
     p("park_profile_delete", EditMeters, true),
     p("park_profile_save", EditMeters, true),
     p("park_profiles_list", View, false),
+    s("password_change", true),
+    p("permissions_matrix", ManageUsers, false),
+    p("permissions_matrix_preview", ManageUsers, false),
+    p("permissions_matrix_set", ManageUsers, true),
     p("report_consumption", View, false),
     p("report_consumption_export", Export, true),
     p("report_objects", Export, true),
@@ -156,6 +164,11 @@ pub const COMMANDS: &[CommandRule] = &[
     p("source_log", View, false),
     p("source_remove", Settings, true),
     p("sources_list", View, false),
+    p("user_create", ManageUsers, true),
+    p("user_reset_password", ManageUsers, true),
+    p("user_set_active", ManageUsers, true),
+    p("user_set_role", ManageUsers, true),
+    p("users_list", ManageUsers, false),
 ];
 
 /// The rule of command `name`, if it is one.
@@ -163,10 +176,17 @@ pub fn rule(name: &str) -> Option<&'static CommandRule> {
     COMMANDS.binary_search_by(|r| r.name.cmp(name)).ok().map(|i| &COMMANDS[i])
 }
 
+/// The commands a user whose password was reset may run before changing it.
+pub const WHILE_PASSWORD_CHANGE_REQUIRED: [&str; 4] = ["logout", "password_change", "session_info", "settings_set_locale"];
+
 /// May `session` run command `name`? `unknown_command` for a name not in the table,
-/// `forbidden` (naming the permission) when the session's role lacks it.
+/// `password_change_required` while a reset password is not changed, `forbidden` (naming the
+/// permission) when the session's role lacks it.
 pub fn authorize(session: &Session, name: &str) -> Result<&'static CommandRule> {
     let rule = rule(name).ok_or_else(|| Error::UnknownCommand { name: name.to_string() })?;
+    if session.must_change_password && !WHILE_PASSWORD_CHANGE_REQUIRED.contains(&rule.name) {
+        return Err(Error::PasswordChangeRequired);
+    }
     if let Need::Permission(permission) = rule.need {
         session.permit(permission)?;
     }

@@ -7,7 +7,14 @@ use crate::store::{self, Store};
 use serde::Serialize;
 
 mod commands;
-pub use commands::{authorize, rule, CommandRule, Need, COMMANDS};
+mod matrix;
+pub mod password;
+pub mod throttle;
+mod users;
+pub use commands::{authorize, rule, CommandRule, Need, COMMANDS, WHILE_PASSWORD_CHANGE_REQUIRED};
+pub use matrix::{permissions_matrix, permissions_matrix_preview, permissions_matrix_set, Matrix, MatrixChange, RoleChange};
+pub use password::{hash_password, verify_password, Cost};
+pub use users::{password_change, user_create, user_reset_password, user_set_active, user_set_role, users_list, UserRow, MIN_PASSWORD_CHARS};
 
 /// What a role may do. Each command needs one (see [`COMMANDS`]); the matrix
 /// `role_permissions` says which role has which.
@@ -120,6 +127,8 @@ pub struct Session {
     pub locale: String,
     pub permissions: Vec<Permission>,
     pub computer: String,
+    /// A manager reset the password: only `password_change` (and logout) until it is changed.
+    pub must_change_password: bool,
 }
 
 /// Proof that the session's user may do one thing. Mutating functions require one.
@@ -162,25 +171,61 @@ impl Session {
             locale: "en".into(),
             permissions: Permission::ALL.to_vec(),
             computer: computer.into(),
+            must_change_password: false,
         }
     }
 }
 
-/// Check a login and password; on success open a session and write `login` to the audit log.
-pub fn login(store: &Store, login: &str, password: &str, computer: &str, now: i64) -> Result<Session> {
-    let conn = store.writer();
-    let Some(user) = store::users::by_login(&conn, login)? else {
-        store::audit::record(&conn, now, "login_failed", login, computer, "unknown login")?;
-        return Err(Error::WrongPassword);
+/// Check a login and password from client `address` (the HTTP peer; `local` for the desktop
+/// window and the CLI); on success open a session and write `login` to the audit log.
+///
+/// A login or address locked after too many failures is refused (`login_locked`) before any
+/// password is checked. An unknown login or an inactive account runs the same argon2
+/// verification as a known one (against a dummy hash of the current cost), so the time taken
+/// does not tell which logins exist. Every failure is counted (`throttle`). A right password
+/// whose hash is of an older format or cost is re-hashed at the current cost.
+pub fn login(store: &Store, login: &str, password: &str, computer: &str, address: &str, now: i64) -> Result<Session> {
+    let (user, cost, limits) = {
+        let conn = store.reader()?;
+        let limits = throttle::LoginSettings::read(&conn)?;
+        if let Some(until) = store::logins::locked_until(&conn, login, address, now)? {
+            return Err(Error::LoginLocked { until });
+        }
+        (store::users::by_login(&conn, login)?, password_cost(&conn)?, limits)
     };
-    if !user.active || !verify_password(password, &user.password_hash) {
-        store::audit::record(&conn, now, "login_failed", login, computer, "wrong password or inactive")?;
-        return Err(Error::WrongPassword);
-    }
+    let verified = match &user {
+        Some(user) => password::verify_password(password, &user.password_hash, cost),
+        None => password::Verified { ok: password::verify_dummy(password, cost), upgrade: false },
+    };
+    let user = match user {
+        Some(user) if user.active && verified.ok => user,
+        other => {
+            let why = match other {
+                None => "unknown login",
+                Some(u) if !u.active => "inactive account",
+                Some(_) => "wrong password",
+            };
+            let mut conn = store.writer();
+            let tx = conn.transaction()?;
+            store::audit::record(&tx, now, "login_failed", login, computer, why)?;
+            throttle::failed(&tx, &limits, login, address, computer, now)?;
+            tx.commit()?;
+            return Err(Error::WrongPassword);
+        }
+    };
     let role = Role::parse(&user.role)
         .ok_or_else(|| Error::bad_input("role", format!("unknown role {}", user.role)))?;
-    let permissions = permissions_of(&conn, role)?;
-    store::audit::record(&conn, now, "login", login, computer, "")?;
+    let upgraded = verified.upgrade.then(|| password::hash_password(password, None, cost));
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    if let Some(hash) = &upgraded {
+        store::users::upgrade_hash(&tx, user.id, hash)?;
+    }
+    store::logins::forget(&tx, "login", login)?;
+    store::users::set_last_login(&tx, user.id, now)?;
+    let permissions = permissions_of(&tx, role)?;
+    store::audit::record(&tx, now, "login", login, computer, if upgraded.is_some() { "password hash upgraded to argon2id" } else { "" })?;
+    tx.commit()?;
     Ok(Session {
         user_id: user.id,
         login: user.login,
@@ -189,12 +234,20 @@ pub fn login(store: &Store, login: &str, password: &str, computer: &str, now: i6
         locale: user.locale,
         permissions,
         computer: computer.to_string(),
+        must_change_password: user.must_change_password,
     })
 }
 
+/// The cost of new password hashes: the setting `password_cost` (`fast` in test databases
+/// only), else the standard cost.
+pub fn password_cost(conn: &rusqlite::Connection) -> Result<Cost> {
+    Ok(Cost::from_setting(store::settings::get(conn, "password_cost")?.as_deref()))
+}
+
 /// The session as the database has it now: the user's role, permissions (the matrix may
-/// have changed) and language. A user deactivated or removed since login is `not_logged_in`,
-/// on every front at once. Two primary-key lookups, run before each command.
+/// have changed), language and whether a password change is due. A user deactivated or
+/// removed since login is `not_logged_in`, on every front at once. Two primary-key lookups,
+/// run before each command.
 pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
     if session.user_id == 0 {
         return Ok(session.clone());
@@ -215,26 +268,44 @@ pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
         locale: user.locale,
         permissions: permissions_of(&conn, role)?,
         computer: session.computer.clone(),
+        must_change_password: user.must_change_password,
     })
 }
 
 /// The permissions a role has in the matrix.
 pub fn permissions_of(conn: &rusqlite::Connection, role: Role) -> Result<Vec<Permission>> {
-    Ok(store::users::permissions_of(conn, role.as_str())?.iter().filter_map(|p| Permission::parse(p)).collect())
+    let names = store::users::permissions_of(conn, role.as_str())?;
+    // In the order of `Permission::ALL`, as the matrix lists them.
+    Ok(Permission::ALL.into_iter().filter(|p| names.iter().any(|n| n == p.as_str())).collect())
 }
 
-/// Create a user account (manager only).
+/// Create a user account (manager only), with no password rule: for the demo and set-up
+/// work. The `user_create` command checks the password and makes it a temporary one.
 pub fn create_user(
     store: &Store,
     permit: Permit<'_>,
     new: &store::users::NewUser<'_>,
     now: i64,
 ) -> Result<i64> {
+    create_user_as(store, permit, new, false, now)
+}
+
+pub(crate) fn create_user_as(
+    store: &Store,
+    permit: Permit<'_>,
+    new: &store::users::NewUser<'_>,
+    must_change: bool,
+    now: i64,
+) -> Result<i64> {
     require(permit, Permission::ManageUsers)?;
+    let cost = password_cost(&*store.reader()?)?;
+    let hash = hash_password(new.password, new.salt, cost);
     let mut conn = store.writer();
     let tx = conn.transaction()?;
-    let hash = hash_password(new.password, new.salt);
-    let id = store::users::insert(&tx, new, &hash, now)?;
+    if store::users::by_login(&tx, new.login)?.is_some() {
+        return Err(Error::bad_input("login", format!("'{}' is already a user's login", new.login)));
+    }
+    let id = store::users::insert(&tx, new, &hash, must_change, now)?;
     store::audit::record_permit(&tx, permit, now, "user_created", &format!("{} ({})", new.login, new.role.as_str()))?;
     tx.commit()?;
     Ok(id)
@@ -260,48 +331,9 @@ pub fn require(permit: Permit<'_>, permission: Permission) -> Result<()> {
     }
 }
 
-const ITERATIONS: u32 = 60_000;
-
-/// `pbkdf2-sha256$iterations$salt$hash`, hex encoded; a random salt unless one is given
-/// (only the demo gives one, so that the same seed builds the same database).
-pub fn hash_password(password: &str, salt: Option<[u8; 16]>) -> String {
-    use rand::{Rng, SeedableRng};
-    let salt = salt.unwrap_or_else(|| rand_chacha::ChaCha20Rng::from_entropy().gen());
-    let hash = derive(password, &salt, ITERATIONS);
-    format!("pbkdf2-sha256${ITERATIONS}${}${}", hex::encode(salt), hex::encode(hash))
-}
-
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    let mut parts = stored.split('$');
-    let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(hash)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    let (Ok(iter), Ok(salt), Ok(hash)) = (iter.parse::<u32>(), hex::decode(salt), hex::decode(hash)) else {
-        return false;
-    };
-    let derived = derive(password, &salt, iter);
-    derived.len() == hash.len() && derived.iter().zip(&hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-}
-
-fn derive(password: &str, salt: &[u8], iterations: u32) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, iterations, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn password_hash_verifies_only_the_right_password() {
-        let h = hash_password("s3cret", None);
-        assert!(verify_password("s3cret", &h));
-        assert!(!verify_password("s3creT", &h));
-        assert!(!verify_password("s3cret", "garbage"));
-    }
 
     #[test]
     fn user_role_may_only_view_and_export() {

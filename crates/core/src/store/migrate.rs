@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0021_mbus_buses", include_str!("../../../../migrations/0021_mbus_buses.sql")),
     ("0023_c806", include_str!("../../../../migrations/0023_c806.sql")),
     ("0024_permissions", include_str!("../../../../migrations/0024_permissions.sql")),
+    ("0025_logins", include_str!("../../../../migrations/0025_logins.sql")),
     ("0026_keys_at_rest", include_str!("../../../../migrations/0026_keys_at_rest.sql")),
     ("0027_audit_screen", include_str!("../../../../migrations/0027_audit_screen.sql")),
     ("0028_personal_data", include_str!("../../../../migrations/0028_personal_data.sql")),

@@ -39,6 +39,7 @@ pub mod info_codes;
 pub mod keys;
 mod label;
 pub mod layouts;
+pub mod logins;
 pub mod lorawan;
 pub mod mbus;
 pub mod meters;

@@ -1,4 +1,5 @@
-//! Users for tests: each with the password "pw", created by the system session.
+//! Users for tests: each with the password "pw", created by the system session. The test
+//! database hashes passwords at the fast (test) cost (setting `password_cost`).
 #![allow(dead_code)]
 
 use releve_core::access::{self, Permission, Role, Session};
@@ -6,6 +7,7 @@ use releve_core::store::{self, Store};
 
 /// Create `users` (login, role) in `store`, as of `now`; French speakers.
 pub fn create_users(store: &Store, users: &[(&str, Role)], now: i64) {
+    store::settings::set(&store.writer(), "password_cost", "fast").expect("password cost");
     let system = Session::system("test-pc");
     let permit = system.permit(Permission::ManageUsers).expect("the system may create users");
     for &(login, role) in users {
@@ -17,8 +19,8 @@ pub fn create_users(store: &Store, users: &[(&str, Role)], now: i64) {
 /// A manager "manager" and a clerk "clerk" (role user), both logged in from "pc".
 pub fn manager_and_clerk(store: &Store, now: i64) -> (Session, Session) {
     create_users(store, &[("manager", Role::Manager), ("clerk", Role::User)], now);
-    let manager = access::login(store, "manager", "pw", "pc", now).expect("login");
-    let clerk = access::login(store, "clerk", "pw", "pc", now).expect("login");
+    let manager = access::login(store, "manager", "pw", "pc", "local", now).expect("login");
+    let clerk = access::login(store, "clerk", "pw", "pc", "local", now).expect("login");
     (manager, clerk)
 }
 

@@ -81,6 +81,8 @@ test("French session: every error in French words, French numbers and dates", as
     const badLine = await page.getByTestId("rejected-row").first().innerText();
     assert.equal(await page.getByTestId("rejected-row").first().getAttribute("data-line"), "1");
     assert.match(badLine, /Ligne illisible/);
+    assert.match(badLine, /« G » en colonne 4 n’est pas un chiffre hexadécimal/, badLine);
+    assert.doesNotMatch(badLine, /is not a hexadecimal digit/);
     await shot(page, "errors-fr-import-line");
 
     // 4. The customer import: French meter types read, a line rejected in French words.

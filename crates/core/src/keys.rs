@@ -63,6 +63,7 @@ pub fn import_keys(store: &Store, permit: Permit<'_>, name: &str, content: &str,
                 line: number,
                 code: "bad_key".into(),
                 reason: reason.unwrap_or_else(|| "unreadable key".into()),
+                params: Default::default(),
             }),
         }
     }

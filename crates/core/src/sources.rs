@@ -330,8 +330,8 @@ fn receive(store: &Store, source: &Source, label: &str, body: &[u8], now: i64) -
     let body = text::utf8(name, body)?;
     let settings = import::Settings::read(store, now)?.from_source(source.id);
     let lines = read_lines(store, source, &body, &settings)?;
-    let bad: Vec<(u64, String)> =
-        lines.iter().filter_map(|(n, l)| if let line::Line::Bad(reason) = l { Some((*n, reason.to_string())) } else { None }).collect();
+    let bad: Vec<(u64, line::LineProblem)> =
+        lines.iter().filter_map(|(n, l)| if let line::Line::Bad(reason) = l { Some((*n, reason.clone())) } else { None }).collect();
     if !bad.is_empty() {
         let count = bad.len();
         return Err(Error::BadLines { source_name: name.to_string(), lines: bad.into_iter().take(MAX_LISTED).collect(), count });
@@ -443,7 +443,7 @@ pub fn sources_folder_run(store: &Store, now: i64, watch: &crate::drop_folder::W
                     refuse(store, &source, &e, &file, now)?;
                     let moved = crate::drop_folder::move_into(&dir, "failed", &path, now)?;
                     let why = serde_json::json!({"code": e.code(), "error": e.to_string(), "lines": match &e {
-                        Error::BadLines { lines, .. } => lines.iter().map(|(l, r)| serde_json::json!({"line": l, "reason": r})).collect(),
+                        Error::BadLines { lines, .. } => lines.iter().map(|(l, r)| serde_json::json!({"line": l, "reason": r.to_string()})).collect(),
                         _ => Vec::new(),
                     }});
                     let report_path = moved.with_file_name(format!("{}.report.json", crate::drop_folder::name_of(&moved)));

@@ -86,6 +86,9 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     assert_eq!((status, r["error"]["code"].as_str()), (400, Some("bad_lines")), "{r}");
     let lines: Vec<u64> = r["error"]["params"]["lines"].as_array().expect("lines").iter().filter_map(|l| l["line"].as_u64()).collect();
     assert_eq!(lines, [2, 5], "{r}");
+    // Each line's reason as a code and values, for the UI to word.
+    assert_eq!(r["error"]["params"]["lines"][0]["params"], serde_json::json!({"reason": "not_hex", "character": "z", "column": 1}), "{r}");
+    assert_eq!(r["error"]["params"]["lines"][1]["params"], serde_json::json!({"reason": "odd_hex", "digits": 3}), "{r}");
     assert_eq!(telegrams(&db), before + 2000, "nothing half-stored");
 
     // The source's status says what came and what was refused.

@@ -1105,7 +1105,7 @@ const fr = {
   "err.no_such_local_time": "L’heure {at} n’existe pas dans le fuseau {timezone} (changement d’heure) : choisissez une autre heure.",
   "err.meter_already_removed": "Le compteur {meter} a déjà été déposé.",
   "err.replaces_itself": "Le compteur {meter} ne peut pas se remplacer lui-même.",
-  "err.serial_in_use": "Le compteur {serial} est déjà en service ({status}, {place}) : seul un compteur neuf ou non affecté peut remplacer le compteur {meter}.",
+  "err.serial_in_use": "Le compteur {serial} est déjà en service ({status}{place}) : seul un compteur neuf ou non affecté peut remplacer le compteur {meter}.",
   "err.other_device_type": "Le compteur {serial} est de type « {device_type} », le compteur {meter} de type « {meter_device_type} » : un compteur est remplacé par un compteur du même type.",
   "job.err.run_abandoned": "L’export s’est arrêté avant la fin (Relevé a été fermé ou arrêté pendant l’export).",
   "job.err.job_deleted": "L’export planifié a été supprimé.",
@@ -1212,6 +1212,13 @@ const fr = {
   "err.reason.needed_with": "nécessaire avec {other}",
   "err.reason.unreadable": "ligne illisible ({detail})",
   "err.reason.ends_before_start": "la période finit le {to}, avant de commencer le {from}",
+  "err.reason.unclosed_telegram": "« telegram=| » sans son « | » de fin",
+  "err.reason.no_telegram_field": "ligne rtl-wmbus sans télégramme « 0x… » dans son dernier champ",
+  "err.reason.receiver_crc": "le récepteur a marqué ce télégramme en erreur de CRC",
+  "err.reason.bad_time": "heure de réception illisible « {value} »",
+  "err.reason.empty_telegram": "télégramme vide",
+  "err.reason.not_hex": "« {character} » en colonne {column} n’est pas un chiffre hexadécimal",
+  "err.reason.odd_hex": "nombre impair de chiffres hexadécimaux ({digits})",
   "field.name": "nom",
   "field.new_serial": "numéro du nouveau compteur",
   "field.final_value": "relevé final",
@@ -2571,7 +2578,7 @@ const en = {
   "err.no_such_local_time": "The time {at} does not exist in {timezone} (clocks change): choose another time.",
   "err.meter_already_removed": "Meter {meter} was already removed.",
   "err.replaces_itself": "Meter {meter} cannot replace itself.",
-  "err.serial_in_use": "Meter {serial} is already in use ({status}, {place}): only a new or unassigned meter can replace meter {meter}.",
+  "err.serial_in_use": "Meter {serial} is already in use ({status}{place}): only a new or unassigned meter can replace meter {meter}.",
   "err.other_device_type": "Meter {serial} is a “{device_type}” meter, meter {meter} a “{meter_device_type}” meter: a meter is replaced by one of the same type.",
   "job.err.run_abandoned": "The run stopped before the end (Relevé was closed or stopped during the export).",
   "job.err.job_deleted": "The scheduled export was deleted.",
@@ -2678,6 +2685,13 @@ const en = {
   "err.reason.needed_with": "needed with {other}",
   "err.reason.unreadable": "unreadable line ({detail})",
   "err.reason.ends_before_start": "the period ends on {to}, before it starts on {from}",
+  "err.reason.unclosed_telegram": "“telegram=|” without its closing “|”",
+  "err.reason.no_telegram_field": "rtl-wmbus line without a “0x…” telegram in its last field",
+  "err.reason.receiver_crc": "the receiver marked this telegram as failing its CRC check",
+  "err.reason.bad_time": "unreadable reception time “{value}”",
+  "err.reason.empty_telegram": "empty telegram",
+  "err.reason.not_hex": "“{character}” at column {column} is not a hexadecimal digit",
+  "err.reason.odd_hex": "odd number of hexadecimal digits ({digits})",
   "field.name": "name",
   "field.new_serial": "new meter's serial",
   "field.final_value": "final reading",
@@ -3135,7 +3149,8 @@ function paramText(key, v) {
   if (key === "field" || key === "other") return fieldLabel(v);
   if (key === "setting") return tOr("setting." + v, v);
   if (key === "device_type" || key === "meter_device_type") return deviceTypeLabel(v);
-  if (key === "status") return statusLabel(v);
+  if (key === "status") return statusLabel(v).toLowerCase();
+  if (key === "place") return v ? ", " + v : "";
   if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
   if (typeof v === "number") return fmtNumber(v, 3);
   if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v)) return isoDateText(v);

@@ -81,6 +81,8 @@ test("French session: every error in French words, French numbers and dates", as
     const badLine = await page.getByTestId("rejected-row").first().innerText();
     assert.equal(await page.getByTestId("rejected-row").first().getAttribute("data-line"), "1");
     assert.match(badLine, /Ligne illisible/);
+    assert.match(badLine, /« G » en colonne 4 n’est pas un chiffre hexadécimal/, badLine);
+    assert.doesNotMatch(badLine, /is not a hexadecimal digit/);
     await shot(page, "errors-fr-import-line");
 
     // 4. The customer import: French meter types read, a line rejected in French words.
@@ -99,8 +101,8 @@ test("French session: every error in French words, French numbers and dates", as
     assert.equal(await page.getByTestId("park-meters-added").innerText(), "2", "électricité and chaleur are meter types");
     const rows = await page.getByTestId("park-rejected-row").allInnerTexts();
     assert.equal(rows.length, 2);
-    assert.match(rows[0], /type de compteur inconnu « grille-pain »/);
-    assert.match(rows[1], /une valeur est nécessaire/);
+    assert.match(rows[0], /Type de compteur inconnu « grille-pain »/);
+    assert.match(rows[1], /Une valeur est nécessaire/);
     const types = await api("meters_list", { search: "9800000", limit: 10 }, token);
     assert.deepEqual(types.rows.map((r) => r.device_type).sort(), ["electricity", "heat"]);
     await shot(page, "errors-fr-park-import");

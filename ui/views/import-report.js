@@ -1,7 +1,7 @@
 // Parts of the drive-by import report (views/import.js): the counts in words (conflicts, heard
 // devices, telegrams kept undecoded, an interrupted import completed), the table of readings in
 // conflict, and a rejected line's reason worded from its code.
-import { t, fmtInt, fmtNumber, fmtDateTime, fmtDate, registerLabel, unitLabel, rejectLabel } from "../i18n.js";
+import { t, fmtInt, fmtNumber, fmtDateTime, fmtDate, registerLabel, unitLabel, rejectLabel, reasonText } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc } from "../dom.js";
 
@@ -61,6 +61,9 @@ export function conflictsHtml(files) {
 /** A rejected line's reason: the words for its code, the core's text as a detail (or a tooltip when English-only). */
 export function rejectReasonHtml(x) {
   const label = rejectLabel(x.code);
+  // A bad line with a reason code (`not_hex`, `odd_hex`, ...): its words from the code and values.
+  const worded = x.params && x.params.reason ? reasonText(x.params.reason, x.params) : null;
+  if (label && worded) return `<b class="reject-label">${esc(label)}</b> <span class="muted small" title="${esc(x.reason || "")}">${esc(worded)}</span>`;
   if (!label) return esc(x.reason || x.code);
   if (WORDED_ONLY.has(x.code)) return `<b class="reject-label" title="${esc(x.reason || "")}">${esc(label)}</b>`;
   return `<b class="reject-label">${esc(label)}</b> <span class="muted small">${esc(x.reason || "")}</span>`;

@@ -84,8 +84,11 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     std::fs::write(&bad, format!("{}zz not hex\n{}0x123\n", &good[..good.find('\n').expect("line") + 1], &good[good.find('\n').expect("line") + 1..])).expect("write");
     let (status, r) = push(&format!("{base}/conc-nord"), &token, &bad);
     assert_eq!((status, r["error"]["code"].as_str()), (400, Some("bad_lines")), "{r}");
-    let lines: Vec<u64> = r["error"]["details"]["lines"].as_array().expect("lines").iter().filter_map(|l| l["line"].as_u64()).collect();
+    let lines: Vec<u64> = r["error"]["params"]["lines"].as_array().expect("lines").iter().filter_map(|l| l["line"].as_u64()).collect();
     assert_eq!(lines, [2, 5], "{r}");
+    // Each line's reason as a code and values, for the UI to word.
+    assert_eq!(r["error"]["params"]["lines"][0]["params"], serde_json::json!({"reason": "not_hex", "character": "z", "column": 1}), "{r}");
+    assert_eq!(r["error"]["params"]["lines"][1]["params"], serde_json::json!({"reason": "odd_hex", "digits": 3}), "{r}");
     assert_eq!(telegrams(&db), before + 2000, "nothing half-stored");
 
     // The source's status says what came and what was refused.
@@ -130,7 +133,7 @@ fn concentrators_push_over_http_and_are_answered_once_stored() {
     assert_eq!((first, rssi), (1_795_078_800, -71), "10:00+01:00 is 09:00 UTC; -70.5 rounds to -71");
     std::fs::write(&json_body, "{\"telegram\":\"0A0B\"}\n{not json}\n").expect("write");
     let (status, r) = push(&format!("{base}/gw-json"), &json_token, &json_body);
-    assert_eq!((status, r["error"]["details"]["lines"][0]["line"].as_u64()), (400, Some(2)), "{r}");
+    assert_eq!((status, r["error"]["params"]["lines"][0]["line"].as_u64()), (400, Some(2)), "{r}");
 
     // An Elvaco CMe gateway's report: a header, then wired M-Bus frames from their C field.
     let rows: Vec<String> = (1..=3u32)

@@ -83,7 +83,7 @@ pub enum Error {
     /// A pushed body with lines that cannot be read: nothing of it is stored. `lines` holds the
     /// first ones (line, reason) of `count`.
     #[error("{source_name}: {count} lines cannot be read, the first at line {}: nothing stored", lines.first().map_or(0, |l| l.0))]
-    BadLines { source_name: String, lines: Vec<(u64, String)>, count: usize },
+    BadLines { source_name: String, lines: Vec<(u64, crate::import::line::LineProblem)>, count: usize },
     #[error("the body is larger than {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("cannot draw the {what}: {reason}")]
@@ -185,7 +185,15 @@ impl Error {
             Error::BadLines { source_name, lines, count } => json!({
                 "source": source_name,
                 "count": count,
-                "lines": lines.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
+                // `reason` the English, `params` the reason code and values when the reader gives them.
+                "lines": lines.iter().map(|(line, problem)| {
+                    let mut l = json!({"line": line, "reason": problem.to_string()});
+                    let params = problem.params();
+                    if !params.is_empty() {
+                        l["params"] = serde_json::Value::Object(params);
+                    }
+                    l
+                }).collect::<Vec<_>>(),
             }),
             Error::TooLarge { limit } => json!({"limit": limit}),
             // A refused folder (a 400 `bad_input`): the rule (`folder_not_allowed`,

@@ -199,6 +199,39 @@ mod tests {
         );
         assert_eq!(p.to_string(), "meter 76193787: final reading 1.0 m3 is below its last reading 1158.684 m3");
         assert_eq!(serde_json::to_value(Problem::GroupNameEmpty).expect("json")["code"], "group_name_empty");
+        // Every code is its serialised tag (the UI's key).
+        let all = [
+            p.clone(),
+            Problem::NegativeReading { meter: "m".into(), field: "final_value" },
+            Problem::ExchangeInFuture { meter: "m".into(), at: 1 },
+            Problem::ExchangeBeforeLastReading { meter: "m".into(), at: 1, last_at: 2 },
+            Problem::NoSuchLocalTime { at: "2026-03-29 02:30".into(), timezone: "Europe/Paris".into() },
+            Problem::MeterAlreadyRemoved { meter: "m".into() },
+            Problem::ReplacesItself { meter: "m".into() },
+            Problem::SerialInUse { serial: "s".into(), status: "active".into(), place: String::new(), meter: "m".into() },
+            Problem::OtherDeviceType { serial: "s".into(), device_type: "heat".into(), meter: "m".into(), meter_device_type: "water".into() },
+            Problem::GroupNameEmpty,
+            Problem::GroupNameTooLong { max: 80 },
+            Problem::GroupNameTaken { name: "n".into() },
+            Problem::NotConfigured { setting: "smtp" },
+        ];
+        for problem in all {
+            assert_eq!(serde_json::to_value(&problem).expect("json")["code"], problem.code(), "{problem:?}");
+        }
+        let reasons = [
+            Reason::Required,
+            Reason::TooLong { max: 1 },
+            Reason::NotANumber { value: "x".into() },
+            Reason::OutOfRange { value: 1.0, min: 0.0, max: 0.5 },
+            Reason::NotADate { value: "x".into() },
+            Reason::Unknown { value: "x".into(), allowed: vec![] },
+            Reason::NeededWith { other: "latitude".into() },
+            Reason::Unreadable { detail: "x".into() },
+            Reason::EndsBeforeStart { from: "2026-02-01".into(), to: "2026-01-01".into() },
+        ];
+        for reason in reasons {
+            assert_eq!(serde_json::to_value(&reason).expect("json")["reason"], reason.code(), "{reason:?}");
+        }
         let r = Reason::TooLong { max: 80 };
         assert_eq!(serde_json::Value::Object(r.params("name")), serde_json::json!({"reason": "too_long", "max": 80, "field": "name"}));
     }

@@ -28,12 +28,59 @@ pub struct Hearing {
     pub snr: Option<f64>,
 }
 
-/// What a line holds: nothing to import (blank, comment), a frame, or an error in words.
+/// What a line holds: nothing to import (blank, comment), a frame, or why it cannot be read.
 #[derive(Debug, PartialEq)]
 pub enum Line {
     Skip,
     Frame(Frame),
-    Bad(String),
+    Bad(LineProblem),
+}
+
+/// Why a line cannot be read: a reason code (the tag) and its values, worded by the UI
+/// (`reject.<reason>`); `Display` is the English. `Other` holds the words of readers that do
+/// not give a code yet.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum LineProblem {
+    #[error("telegram=| without its closing |")]
+    UnclosedTelegram,
+    #[error("rtl-wmbus line without a 0x telegram in its last field")]
+    NoTelegramField,
+    #[error("the receiver marked this telegram as failing its CRC check")]
+    ReceiverCrc,
+    #[error("unreadable reception time '{value}'")]
+    BadTime { value: String },
+    #[error("empty telegram")]
+    EmptyTelegram,
+    #[error("'{character}' at column {column} is not a hexadecimal digit")]
+    NotHex { character: String, column: usize },
+    #[error("odd number of hexadecimal digits ({digits})")]
+    OddHex { digits: usize },
+    #[error("{text}")]
+    Other { text: String },
+}
+
+impl LineProblem {
+    /// The values the UI words the problem with: `{reason, ...}`; none for `Other`.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        match (self, serde_json::to_value(self)) {
+            (LineProblem::Other { .. }, _) => serde_json::Map::new(),
+            (_, Ok(serde_json::Value::Object(m))) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+impl From<String> for LineProblem {
+    fn from(text: String) -> LineProblem {
+        LineProblem::Other { text }
+    }
+}
+
+impl From<&str> for LineProblem {
+    fn from(text: &str) -> LineProblem {
+        LineProblem::Other { text: text.to_string() }
+    }
 }
 
 /// Parse one line; `tz` interprets the local reception times of rtl-wmbus lines.
@@ -44,7 +91,7 @@ pub fn parse(line: &str, tz: Tz) -> Line {
     }
     if let Some(rest) = line.find("telegram=|").map(|i| &line[i + "telegram=|".len()..]) {
         let Some(end) = rest.find('|') else {
-            return Line::Bad("telegram=| without its closing |".into());
+            return Line::Bad(LineProblem::UnclosedTelegram);
         };
         return hex_frame(&rest[..end].replace(['_', ' '], ""), None, None);
     }
@@ -57,15 +104,15 @@ pub fn parse(line: &str, tz: Tz) -> Line {
 fn rtl_wmbus(line: &str, tz: Tz) -> Line {
     let fields: Vec<&str> = line.split(';').map(str::trim).collect();
     let Some(hex) = fields.last().and_then(|f| f.strip_prefix("0x").or_else(|| f.strip_prefix("0X"))) else {
-        return Line::Bad("rtl-wmbus line without a 0x telegram in its last field".into());
+        return Line::Bad(LineProblem::NoTelegramField);
     };
     if fields.get(1) == Some(&"0") {
-        return Line::Bad("the receiver marked this telegram as failing its CRC check".into());
+        return Line::Bad(LineProblem::ReceiverCrc);
     }
     let received_at = match fields.get(3) {
         Some(ts) if !ts.is_empty() => match parse_local_time(ts, tz) {
             Some(t) => Some(t),
-            None => return Line::Bad(format!("unreadable reception time '{ts}'")),
+            None => return Line::Bad(LineProblem::BadTime { value: ts.to_string() }),
         },
         _ => None,
     };
@@ -106,17 +153,17 @@ pub(crate) fn parse_local_time(s: &str, tz: Tz) -> Option<i64> {
 
 pub(crate) fn hex_frame(hex: &str, received_at: Option<i64>, rssi: Option<i64>) -> Line {
     if hex.is_empty() {
-        return Line::Bad("empty telegram".into());
+        return Line::Bad(LineProblem::EmptyTelegram);
     }
     if let Some((i, c)) = hex.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
-        return Line::Bad(format!("'{c}' at column {} is not a hexadecimal digit", i + 1));
+        return Line::Bad(LineProblem::NotHex { character: c.to_string(), column: i + 1 });
     }
     if !hex.len().is_multiple_of(2) {
-        return Line::Bad(format!("odd number of hexadecimal digits ({})", hex.len()));
+        return Line::Bad(LineProblem::OddHex { digits: hex.len() });
     }
     match hex::decode(hex) {
         Ok(bytes) => Line::Frame(Frame { bytes, received_at, rssi, heard_by: Vec::new() }),
-        Err(e) => Line::Bad(format!("not hexadecimal: {e}")),
+        Err(e) => Line::Bad(format!("not hexadecimal: {e}").into()),
     }
 }
 
@@ -155,10 +202,16 @@ mod tests {
         let tz = chrono_tz::Europe::Paris;
         assert_eq!(parse("", tz), Line::Skip);
         assert_eq!(parse("# comment", tz), Line::Skip);
-        assert!(matches!(parse("0A0G", tz), Line::Bad(r) if r.contains("'G' at column 4")));
-        assert!(matches!(parse("0A0", tz), Line::Bad(r) if r.contains("odd")));
-        assert!(matches!(parse("T1;0;1;2019-04-03 19:00:42.000;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("CRC")));
-        assert!(matches!(parse("T1;1;1;yesterday;97;148;94;0x0a0b", tz), Line::Bad(r) if r.contains("reception time")));
+        assert!(matches!(parse("0A0G", tz), Line::Bad(r) if r.to_string().contains("'G' at column 4")));
+        assert!(matches!(parse("0A0", tz), Line::Bad(r) if r.to_string().contains("odd")));
+        assert!(matches!(parse("T1;0;1;2019-04-03 19:00:42.000;97;148;94;0x0a0b", tz), Line::Bad(r) if r.to_string().contains("CRC")));
+        assert!(matches!(parse("T1;1;1;yesterday;97;148;94;0x0a0b", tz), Line::Bad(r) if r.to_string().contains("reception time")));
+        // A code and values for the UI to word.
+        let Line::Bad(p) = parse("0A0G", tz) else { panic!("bad") };
+        assert_eq!(serde_json::Value::Object(p.params()), serde_json::json!({"reason": "not_hex", "character": "G", "column": 4}));
+        let Line::Bad(p) = parse("0A0", tz) else { panic!("bad") };
+        assert_eq!(serde_json::Value::Object(p.params()), serde_json::json!({"reason": "odd_hex", "digits": 3}));
+        assert!(LineProblem::from("free words").params().is_empty());
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub struct Rejected {
     pub line: u64,
     pub code: String,
     pub reason: String,
+    /// A bad line's reason code and values (`{reason: "not_hex", character, column}`), for
+    /// the UI to word; absent when `reason` is all there is.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A reading not stored: its meter already had another value for that register and time.
@@ -90,10 +94,10 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn reject(&mut self, line: u64, code: &str, reason: String) {
+    fn reject(&mut self, line: u64, code: &str, reason: String, params: serde_json::Map<String, serde_json::Value>) {
         self.rejected_count += 1;
         if self.rejected.len() < MAX_LISTED_REJECTS {
-            self.rejected.push(Rejected { line, code: code.to_string(), reason });
+            self.rejected.push(Rejected { line, code: code.to_string(), reason, params });
         }
     }
 
@@ -373,7 +377,7 @@ struct Decoded {
 
 enum Outcome {
     Skip,
-    Bad { code: &'static str, reason: String },
+    Bad { code: &'static str, reason: String, params: serde_json::Map<String, serde_json::Value> },
     Telegram(Box<DecodedTelegram>),
 }
 
@@ -444,15 +448,15 @@ impl<'k> Decoder<'k> {
     fn decode(&mut self, number: u64, parsed: line::Line, context: &Settings) -> Decoded {
         let outcome = match parsed {
             line::Line::Skip => Outcome::Skip,
-            line::Line::Bad(reason) => Outcome::Bad { code: "bad_line", reason },
+            line::Line::Bad(problem) => Outcome::Bad { code: "bad_line", reason: problem.to_string(), params: problem.params() },
             line::Line::Frame(frame) if readout::is_readout(&frame.bytes) => {
                 implausible_time(frame.received_at, context).unwrap_or_else(|| match readout::decode(frame, context) {
                     Ok(t) => Outcome::Telegram(Box::new(t)),
-                    Err((code, reason)) => Outcome::Bad { code, reason },
+                    Err((code, reason)) => Outcome::Bad { code, reason, params: serde_json::Map::new() },
                 })
             }
             line::Line::Frame(frame) => match mbus::peek_address(&frame.bytes) {
-                Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string() },
+                Err(e) => Outcome::Bad { code: e.code(), reason: e.to_string(), params: serde_json::Map::new() },
                 Ok(address) => implausible_time(frame.received_at, context).unwrap_or_else(|| {
                     let values = self.values(&frame.bytes, &address);
                     let ts = reading_time(frame.received_at, context.now, values.meter_time, context.tz, context.window);
@@ -468,7 +472,7 @@ impl<'k> Decoder<'k> {
 /// frames and optical readouts alike.
 fn implausible_time(received_at: Option<i64>, context: &Settings) -> Option<Outcome> {
     let at = received_at.filter(|at| !context.window.contains(*at))?;
-    Some(Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz) })
+    Some(Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz), params: serde_json::Map::new() })
 }
 
 /// Why a reception time is refused, in words.
@@ -650,9 +654,9 @@ impl<'s> Run<'s> {
         })
     }
 
-    fn reject(&mut self, line: u64, code: &str, reason: String) {
+    fn reject(&mut self, line: u64, code: &str, reason: String, params: serde_json::Map<String, serde_json::Value>) {
         let listed = self.report.rejected.len();
-        self.report.reject(line, code, reason);
+        self.report.reject(line, code, reason, params);
         self.new_rejects += self.report.rejected.len() - listed;
     }
 
@@ -660,11 +664,11 @@ impl<'s> Run<'s> {
         let number = decoded.line;
         let t = match decoded.outcome {
             Outcome::Skip => return Ok(()),
-            Outcome::Bad { code, reason } => {
+            Outcome::Bad { code, reason, params } => {
                 if code != "bad_line" {
                     self.report.telegrams += 1;
                 }
-                self.reject(number, code, reason);
+                self.reject(number, code, reason, params);
                 return Ok(());
             }
             Outcome::Telegram(t) => *t,
@@ -854,7 +858,7 @@ impl<'s> Run<'s> {
             if let Some((code, reason)) = p.values.problem.take() {
                 self.report.kept_undecoded += 1;
                 let line = p.line;
-                self.reject(line, code, reason);
+                self.reject(line, code, reason, serde_json::Map::new());
                 continue;
             }
             for (register, value) in &p.values.readings {

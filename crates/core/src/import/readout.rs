@@ -28,7 +28,7 @@ pub fn capture_lines(content: &[u8]) -> (u64, Vec<(u64, Line)>) {
                     Ok(_) => out.push((line as u64, Line::Frame(Frame { bytes: bytes.to_vec(), received_at: None, rssi: None, heard_by: Vec::new() }))),
                     Err(e) => {
                         let at = if e.line() == 0 { line } else { line + e.line() - 1 };
-                        out.push((at as u64, Line::Bad(reason(&e, line))));
+                        out.push((at as u64, Line::Bad(reason(&e, line).into())));
                     }
                 }
             }

@@ -178,7 +178,7 @@ fn parse_csv(name: &str, content: &[u8]) -> Result<Vec<NewDevice>> {
         Error::BadLines { source_name: name.to_string(), lines: vec![(line, "not UTF-8 text (save the file as UTF-8)".into())], count: 1 }
     })?;
     let mut reader = csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut bad: Vec<(u64, String)> = Vec::new();
+    let mut bad: Vec<(u64, crate::import::line::LineProblem)> = Vec::new();
     let mut devices: Vec<(u64, NewDevice)> = Vec::new();
     let mut header_seen = false;
     for record in reader.records() {
@@ -192,13 +192,13 @@ fn parse_csv(name: &str, content: &[u8]) -> Result<Vec<NewDevice>> {
             header_seen = true;
             let header: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
             if header != CSV_COLUMNS {
-                bad.push((line, format!("the header row is not {}", CSV_COLUMNS.join(";"))));
+                bad.push((line, format!("the header row is not {}", CSV_COLUMNS.join(";")).into()));
                 break;
             }
             continue;
         }
         if fields.len() != CSV_COLUMNS.len() {
-            bad.push((line, format!("{} fields where a row has {} ({})", fields.len(), CSV_COLUMNS.len(), CSV_COLUMNS.join(";"))));
+            bad.push((line, format!("{} fields where a row has {} ({})", fields.len(), CSV_COLUMNS.len(), CSV_COLUMNS.join(";")).into()));
             continue;
         }
         let input = DeviceInput {
@@ -215,14 +215,14 @@ fn parse_csv(name: &str, content: &[u8]) -> Result<Vec<NewDevice>> {
         };
         match checked(&input) {
             Ok(d) => match devices.iter().find(|(_, o)| o.dev_eui == d.dev_eui) {
-                Some((first, _)) => bad.push((line, format!("dev_eui: {} is already on line {first}", d.dev_eui))),
+                Some((first, _)) => bad.push((line, format!("dev_eui: {} is already on line {first}", d.dev_eui).into())),
                 None => devices.push((line, d)),
             },
-            Err((field, reason)) => bad.push((line, format!("{field}: {reason}"))),
+            Err((field, reason)) => bad.push((line, format!("{field}: {reason}").into())),
         }
     }
     if !header_seen {
-        bad.push((1, format!("an empty file (a header row {} then one device a line)", CSV_COLUMNS.join(";"))));
+        bad.push((1, format!("an empty file (a header row {} then one device a line)", CSV_COLUMNS.join(";")).into()));
     }
     if !bad.is_empty() {
         let count = bad.len();
@@ -237,7 +237,7 @@ mod tests {
 
     fn lines(content: &str) -> Vec<(u64, String)> {
         match parse_csv("objets.csv", content.as_bytes()) {
-            Err(Error::BadLines { lines, .. }) => lines,
+            Err(Error::BadLines { lines, .. }) => lines.into_iter().map(|(n, r)| (n, r.to_string())).collect(),
             other => panic!("refused: {other:?}"),
         }
     }

@@ -42,14 +42,14 @@ pub fn read_event(store: &Store, source: &Source, format: &str, body: &[u8], set
 pub fn read_events(store: &Store, source: &Source, format: &str, bodies: &[&[u8]], settings: &import::Settings) -> Result<Vec<line::Line>> {
     let parsed: Vec<_> = bodies.iter().map(|body| event::parse(format, body)).collect();
     if !parsed.iter().any(|p| matches!(p, Ok(Event::Uplink(_)))) {
-        return Ok(parsed.into_iter().map(|p| if let Err(reason) = p { line::Line::Bad(reason) } else { line::Line::Skip }).collect());
+        return Ok(parsed.into_iter().map(|p| if let Err(reason) = p { line::Line::Bad(reason.into()) } else { line::Line::Skip }).collect());
     }
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     let mut lines = Vec::with_capacity(parsed.len());
     for p in parsed {
         lines.push(match p {
-            Err(reason) => line::Line::Bad(reason),
+            Err(reason) => line::Line::Bad(reason.into()),
             Ok(Event::Other) => line::Line::Skip,
             Ok(Event::Uplink(uplink)) => read_uplink(&tx, source, &uplink, settings)?,
         });

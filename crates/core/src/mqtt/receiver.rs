@@ -327,7 +327,7 @@ fn read_event(source: &Source, message: &Publish, event: line::Line) -> Result<V
         return Err(refused);
     }
     match event {
-        line::Line::Bad(reason) => Err(refusal(message, "bad_lines", reason)),
+        line::Line::Bad(reason) => Err(refusal(message, "bad_lines", reason.to_string())),
         other => Ok(vec![(1, other)]),
     }
 }

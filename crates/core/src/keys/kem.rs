@@ -83,7 +83,7 @@ pub fn password_key(password: &str) -> [u8; 16] {
 /// beginning with `<`, or its padding is impossible).
 fn decrypt(data: &[u8], password: &str) -> Option<String> {
     use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return None;
     }
     let (iv, body) = data.split_at(16);

@@ -1,4 +1,4 @@
-//! `releve keys import` (CSV, KEM with --password) and `releve keys export` (the manager's
+//! `releve keys import` (CSV, KEM with --kem-password) and `releve keys export` (the manager's
 //! only), as a user runs them on a demo database.
 
 use std::process::{Command, Output};
@@ -35,7 +35,7 @@ fn keys_import_and_export_from_the_command_line() {
     // A KEM file with a wrong password: refused in words, nothing imported.
     let kem = dir.path().join("order.kem");
     std::fs::write(&kem, "<EncryptedData><CipherData><CipherValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</CipherValue></CipherData></EncryptedData>").expect("write");
-    let o = releve(&["keys", "import", "--db", db_s, "--password", "secret", kem.to_str().expect("utf8")]);
+    let o = releve(&["keys", "import", "--db", db_s, "--kem-password", "secret", kem.to_str().expect("utf8")]);
     assert!(!o.status.success());
     assert!(text(&o).contains("the password does not open this KEM file"), "{}", text(&o));
 

@@ -318,9 +318,10 @@ enum KeysCommand {
         db: PathBuf,
         #[command(flatten)]
         acting: Acting,
-        /// The password of a KEM/KEM2 file (the one the utility received with it).
-        #[arg(long, env = "RELEVE_KEM_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
+        /// The password of a KEM/KEM2 file (the one the utility received with it); not
+        /// `--password`, which is the acting user's.
+        #[arg(long = "kem-password", env = "RELEVE_KEM_PASSWORD", hide_env_values = true)]
+        kem_password: Option<String>,
         file: PathBuf,
     },
     /// Write every stored key as a `serial;key;manufacturer` CSV (the manager only; audited).
@@ -881,11 +882,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{} written to {} ({} bytes)", file.file_name, out.display(), file.bytes.len());
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Import { db, acting, password, file } } => {
+        Command::Keys { command: KeysCommand::Import { db, acting, kem_password, file } } => {
             let store = Store::open(&db)?;
             let session = login(&store, &acting, "keys_import")?;
             let permit = session.permit(Permission::ManageKeys)?;
-            let r = keys::import_key_file(&store, permit, &file.display().to_string(), &read(&file)?, password.as_deref(), now())?;
+            let r = keys::import_key_file(&store, permit, &file.display().to_string(), &read(&file)?, kem_password.as_deref(), now())?;
             println!(
                 "{}: {} keys imported ({} replaced), {} rejected; {} meters decoded again: {} stored telegrams decoded with the new keys ({} readings), {} still failing; {} heard devices taken into the park",
                 file.display(),

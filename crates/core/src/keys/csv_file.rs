@@ -104,7 +104,7 @@ pub(super) fn read(file: &str, content: &str, rejected: &mut Vec<Rejected>) -> V
 }
 
 fn reject(rejected: &mut Vec<Rejected>, file: &str, line: u64, code: &str, why: String) {
-    rejected.push(Rejected { line, code: code.into(), reason: format!("{file}, line {line}: {why}") });
+    rejected.push(Rejected { line, code: code.into(), params: Default::default(), reason: format!("{file}, line {line}: {why}") });
 }
 
 #[cfg(test)]

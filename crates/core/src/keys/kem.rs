@@ -83,7 +83,7 @@ pub fn password_key(password: &str) -> [u8; 16] {
 /// beginning with `<`, or its padding is impossible).
 fn decrypt(data: &[u8], password: &str) -> Option<String> {
     use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return None;
     }
     let (iv, body) = data.split_at(16);
@@ -113,7 +113,7 @@ fn meters(file: &str, xml: &str, rejected: &mut Vec<Rejected>) -> Vec<KeyEntry> 
         let key = first(&["DEK", "Value", "Key"]).unwrap_or_default();
         let manufacturer = first(&["ManufacturerId", "VendorId"]).unwrap_or_default();
         let reject = |rejected: &mut Vec<Rejected>, code: &str, why: String| {
-            rejected.push(Rejected { line: number, code: code.into(), reason: format!("{file}, meter {number} of the file: {why}") });
+            rejected.push(Rejected { line: number, code: code.into(), params: Default::default(), reason: format!("{file}, meter {number} of the file: {why}") });
         };
         if serial.is_empty() {
             reject(rejected, "key_no_serial", "no serial number".into());

@@ -67,8 +67,11 @@ pub fn generation(conn: &Connection) -> Result<i64> {
     Ok(g.and_then(|g| g.parse().ok()).unwrap_or(0))
 }
 
-/// The clear keys left by migration 0026 (serial, key), if the table is still there.
-pub(super) fn clear_keys(conn: &Connection) -> Result<Option<Vec<(String, Vec<u8>)>>> {
+/// A key of before migration 0026: serial, key in clear.
+pub(super) type ClearKey = (String, Vec<u8>);
+
+/// The clear keys left by migration 0026, if the table is still there.
+pub(super) fn clear_keys(conn: &Connection) -> Result<Option<Vec<ClearKey>>> {
     let there: bool =
         conn.query_row("SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meter_keys_clear')", [], |r| r.get(0))?;
     if !there {

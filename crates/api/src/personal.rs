@@ -98,3 +98,67 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, no
     };
     NAMES.contains(&name).then(run)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Ctx;
+    use base64::Engine;
+    use releve_core::store;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    #[test]
+    fn subject_access_comes_as_a_zip_and_a_move_out_answers_with_the_new_customer() {
+        let dir = tempfile::tempdir().expect("dir");
+        let now = 1_796_515_200; // 2026-12-06
+        let ctx = Ctx::open_with_clock(&dir.path().join("p.db"), Arc::new(move || now)).expect("open");
+        let token = crate::test_manager(&ctx, "en", now);
+        let customer = {
+            let conn = ctx.store().writer();
+            let c = store::customers::Customer {
+                number: "C9".into(),
+                name: "Anne Roux".into(),
+                address: String::new(),
+                postal_code: String::new(),
+                city: String::new(),
+                email: None,
+                phone: None,
+            };
+            let id = store::customers::insert(&conn, &c).expect("customer");
+            let m = store::meters::NewMeter {
+                serial: "12121212".into(),
+                manufacturer: "KAM".into(),
+                device_type: "water".into(),
+                status: "active".into(),
+                customer_id: Some(id),
+                ..Default::default()
+            };
+            let meter = store::meters::insert(&conn, &m, 0).expect("meter");
+            let r = store::readings::Reading { meter_id: meter, register: 1, ts: now - 86_400, value: 3.5, telegram_id: None };
+            store::readings::insert(&conn, &r).expect("reading");
+            id
+        };
+        let r = ctx.call(Some(&token), "customer_subject_access", json!({"customer_id": customer})).expect("access");
+        assert_eq!(r["content_type"], "application/zip");
+        assert_eq!(r["file_name"], "personal-data-C9-2026-12-06.zip");
+        assert_eq!(r["summary"]["meters"], 1);
+        let bytes = base64::engine::general_purpose::STANDARD.decode(r["content_base64"].as_str().expect("b64")).expect("base64");
+        let files = releve_core::personal::zip::read_all(&bytes).expect("zip");
+        assert!(files.iter().any(|(n, b)| n == "customer.csv" && String::from_utf8_lossy(b).contains("Anne Roux")));
+
+        let e = ctx.call(Some(&token), "customer_move_out", json!({"customer_id": customer, "date": "2026-13-01"})).expect_err("date");
+        assert_eq!(e.code, "bad_input");
+        let moved = ctx
+            .call(Some(&token), "customer_move_out", json!({"customer_id": customer, "date": "2026-12-01", "new_occupant": {"name": "Marc Petit"}}))
+            .expect("move out");
+        assert_eq!(moved["pseudonym"], "former_occupant");
+        assert_eq!(moved["new_customer_number"], "C9-20261201");
+        let meter = ctx.call(Some(&token), "meter_get", json!({"id": 1})).expect("meter");
+        assert_eq!(meter["customer"]["name"], "Marc Petit");
+        assert_eq!(meter["occupants"][0]["pseudonym"], "former_occupant");
+
+        let reg = ctx.call(Some(&token), "gdpr_register", json!({"format": "pdf", "locale": "fr"})).expect("register");
+        assert_eq!(reg["file_name"], "registre-traitements-2026-12-06.pdf");
+        assert_eq!(reg["content_type"], "application/pdf");
+    }
+}

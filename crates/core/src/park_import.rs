@@ -289,6 +289,14 @@ pub(crate) fn import_with(conn: &Connection, p: &Profile, name: &str, content: &
         let line = Line { number, cells: &record, headers: &headers, mapping: &p.mapping };
         match check(&line) {
             Err(errors) => report.rejected.extend(errors),
+            // A customer who moved out is a pseudonym: an old file naming it again must not
+            // bring its name, address or meters back.
+            Ok(parsed) if store::occupancies::moved_out_number(conn, &parsed.customer_number)?.is_some() => {
+                report.rejected.push(line.reject(
+                    "customer_number",
+                    format!("customer {} has moved out: a former occupant's data is not brought back", parsed.customer_number),
+                ));
+            }
             Ok(parsed) => {
                 let (customer_id, outcome) = apply_customer(conn, &line, &parsed)?;
                 let best = customers.entry(parsed.customer_number.clone()).or_insert(outcome);

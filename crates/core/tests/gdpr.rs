@@ -256,6 +256,17 @@ fn move_out_keeps_billing_totals_and_the_new_occupant_starts_clean() {
     assert_eq!(String::from_utf8_lossy(&after.bytes), String::from_utf8_lossy(&before.bytes));
     assert_eq!(consumption_totals(&p), totals_before);
 
+    // An old customers file naming the former customer again brings nothing back.
+    {
+        let system = Session::system("test");
+        let mapping = [("customer_number", 0), ("customer_name", 1), ("meter_serial", 2)].into_iter().map(|(f, c)| (f.to_string(), c)).collect();
+        let spec = releve_core::park_profiles::ProfileSpec { name: "old".into(), separator: ";".into(), has_header: false, mapping, folder: None, interval_minutes: None };
+        releve_core::park_profiles::park_profile_save(&p.store, &system, &spec, NOW).expect("profile");
+        let permit = system.permit(releve_core::access::Permission::EditMeters).expect("permit");
+        let report = releve_core::park_import::park_import(&p.store, permit, "old", "old.csv", b"C1;Jeanne Martin;11110002\n", NOW).expect("import");
+        assert_eq!(report.rejected.len(), 1, "{:?}", report.rejected);
+        assert!(report.rejected[0].reason.contains("moved out"), "{}", report.rejected[0].reason);
+    }
     // The former customer: a pseudonym, the number kept, its identity wiped.
     let conn = p.store.reader().expect("reader");
     let former = store::occupancies::customer(&conn, p.customer).expect("read").expect("kept");

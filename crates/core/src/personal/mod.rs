@@ -283,9 +283,8 @@ pub fn customer_move_out(store: &Store, session: &Session, req: &MoveOut, now: i
     })
 }
 
-/// A meter's occupants, oldest first, for the meter page: who (id, number, name or
-/// pseudonym) from when to when. Needs `view`; names only with `personal_data` or for the
-/// current customer (whom the meter page shows anyway).
+/// One occupant of a meter's premises, for the meter page: who (id, number, name — empty
+/// for a former occupant, whose `pseudonym` the UI words) from when to when.
 #[derive(Debug, Clone, Serialize)]
 pub struct Occupant {
     pub customer_id: i64,
@@ -296,6 +295,8 @@ pub struct Occupant {
     pub to: Option<i64>,
 }
 
+/// A meter's occupants, oldest first (none before its first move-out). The caller has
+/// checked the session (`meter_get`: `view`).
 pub fn meter_occupants(conn: &Connection, meter_id: i64) -> Result<Vec<Occupant>> {
     let mut out = Vec::new();
     for o in occupancies::of_meter(conn, meter_id)? {

@@ -262,7 +262,7 @@ pub fn customer_subject_access(
         c.write_record(["sent_at", "user", "meter_serial", "details"])?;
         let mut n = 0;
         let mut sent = Vec::new();
-        occupancies::audit_of_events(&conn, &["consumer_report_sent"], first.max(i64::MIN + 1), last, &mut |e| {
+        occupancies::audit_of_events(&conn, &["consumer_report_sent"], first, last, &mut |e| {
             sent.push(e);
             Ok(())
         })?;

@@ -159,11 +159,12 @@ pub(super) fn render(s: &Summary<'_>) -> Result<Vec<u8>> {
     let mut lines = vec![format!("{} {}", w.number, c.number)];
     let place = format!("{} {}", c.postal_code, c.city).trim().to_string();
     lines.extend([c.address.clone(), place].into_iter().filter(|l| !l.is_empty()));
+    let colon = if s.locale == Locale::Fr { " :" } else { ":" };
     if let Some(e) = c.email.as_deref().filter(|e| !e.is_empty()) {
-        lines.push(format!("{} : {e}", w.email).replace(" :", if s.locale == Locale::Fr { " :" } else { ":" }));
+        lines.push(format!("{}{colon} {e}", w.email));
     }
     if let Some(p) = c.phone.as_deref().filter(|p| !p.is_empty()) {
-        lines.push(format!("{}{} {p}", w.phone, if s.locale == Locale::Fr { " :" } else { ":" }));
+        lines.push(format!("{}{colon} {p}", w.phone));
     }
     if let Some(t) = c.moved_out_at {
         lines.push(format!("{} {}", w.moved_out, s.date(t)));

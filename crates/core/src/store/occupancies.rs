@@ -242,3 +242,12 @@ pub fn roles_with(conn: &Connection, permission: &str) -> Result<Vec<String>> {
     let rows = stmt.query_map([permission], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The move-out time of the customer numbered `number`, if it moved out (a pseudonym).
+pub fn moved_out_number(conn: &Connection, number: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT moved_out_at FROM customers WHERE number = ?1 AND pseudonym IS NOT NULL")?
+        .query_row([number], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten())
+}

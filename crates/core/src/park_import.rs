@@ -294,7 +294,7 @@ pub(crate) fn import_with(conn: &Connection, p: &Profile, name: &str, content: &
             Ok(parsed) if store::occupancies::moved_out_number(conn, &parsed.customer_number)?.is_some() => {
                 report.rejected.push(line.reject(
                     "customer_number",
-                    format!("customer {} has moved out: a former occupant's data is not brought back", parsed.customer_number),
+                    crate::problem::Reason::MovedOut { number: parsed.customer_number.clone() },
                 ));
             }
             Ok(parsed) => {

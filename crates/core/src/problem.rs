@@ -129,6 +129,10 @@ pub enum Reason {
     /// A line that cannot be read at all (`detail`: the reader's words, in English).
     #[error("unreadable: {detail}")]
     Unreadable { detail: String },
+    /// A customer who moved out (now a pseudonym): an old file naming it again must not bring
+    /// its name, address or meters back.
+    #[error("customer {number} has moved out: a former occupant's data is not brought back")]
+    MovedOut { number: String },
 }
 
 impl Reason {
@@ -143,6 +147,7 @@ impl Reason {
             Reason::NeededWith { .. } => "needed_with",
             Reason::Unreadable { .. } => "unreadable",
             Reason::EndsBeforeStart { .. } => "ends_before_start",
+            Reason::MovedOut { .. } => "moved_out",
         }
     }
 

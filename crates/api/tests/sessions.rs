@@ -101,7 +101,7 @@ fn a_deactivated_users_token_stops_at_once_and_a_reset_forces_a_change() {
     let e = f.call(&clerk, "meters_list", json!({})).expect_err("refused");
     assert_eq!((e.code.as_str(), e.http_status()), ("password_change_required", 403));
     let e = f.call(&clerk, "password_change", json!({"old_password": "temporaire-42", "new_password": "court"})).expect_err("short");
-    assert_eq!((e.code.as_str(), e.details.clone()), ("password_too_short", Some(json!({"min": 10}))));
+    assert_eq!((e.code.as_str(), serde_json::Value::Object(e.params.clone())), ("password_too_short", json!({"min": 10})));
     f.call(&clerk, "password_change", json!({"old_password": "temporaire-42", "new_password": "mon-nouveau-mot"})).expect("changed");
     f.call(&clerk, "meters_list", json!({})).expect("allowed again");
     assert_eq!(f.call(&clerk, "session_info", json!({})).expect("info")["must_change_password"], false);
@@ -119,7 +119,7 @@ fn a_locked_login_is_a_429_with_its_end() {
     }
     let e = f.login("clerk", "pw").expect_err("locked");
     assert_eq!((e.code.as_str(), e.http_status()), ("login_locked", 429));
-    assert_eq!(e.details, Some(json!({"until": NOW + 15 * 60})));
+    assert_eq!(serde_json::Value::Object(e.params.clone()), json!({"until": NOW + 15 * 60}));
     let boss = f.token("boss", "pw");
     let locks = f.call(&boss, "login_locks", json!({})).expect("locks");
     assert_eq!(locks[0]["key"], "clerk");

@@ -52,7 +52,7 @@ fn wrong_passwords_lock_the_login_over_http_until_the_manager_unlocks_it() {
     assert_eq!(statuses.get(&429), Some(&145), "{statuses:?}");
     let (status, e) = login(port, "clerk", "clerk");
     assert_eq!((status, e["error"]["code"].as_str()), (429, Some("login_locked")), "the right password is refused: {e}");
-    let until = e["error"]["details"]["until"].as_i64().expect("until");
+    let until = e["error"]["params"]["until"].as_i64().expect("until");
     let now = chrono::Utc::now().timestamp();
     assert!(until > now + 14 * 60 && until <= now + 15 * 60, "locked for 15 minutes: {until} vs {now}");
     // The manager sees the lock, with the failures, and unlocks.

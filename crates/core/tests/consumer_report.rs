@@ -336,12 +336,13 @@ fn email_reaches_the_customer_with_the_pdf_attached() {
     let viewer = Session { permissions: vec![Permission::View], ..p.clerk.clone() };
     let err = consumer_report::consumer_report_email(&p.store, &viewer, &req, None, NOW).expect_err("view only");
     assert_eq!(err.code(), "forbidden");
-    let err = consumer_report::consumer_report_email(&p.store, &p.clerk, &december(p.silent, Format::Pdf), None, NOW)
+    let mailer = Session { permissions: vec![Permission::View, Permission::Export, Permission::SendMail], ..p.clerk.clone() };
+    let err = consumer_report::consumer_report_email(&p.store, &mailer, &december(p.silent, Format::Pdf), None, NOW)
         .expect_err("no address");
     assert_eq!(err.code(), "no_email");
     assert!(err.to_string().contains("C01-0043"), "{err}");
 
-    let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &req, None, NOW).expect("sent");
+    let sent = consumer_report::consumer_report_email(&p.store, &mailer, &req, None, NOW).expect("sent");
     assert_eq!(sent.sent_to, EMAIL);
     let messages = smtp.message_files();
     assert_eq!(messages.len(), 1, "one message delivered");
@@ -366,7 +367,7 @@ fn email_reaches_the_customer_with_the_pdf_attached() {
     // Another address, and HTML; each sending is in the audit log with its recipient.
     let mut html = december(p.meter, Format::Html);
     html.locale = Some(Locale::En);
-    let sent = consumer_report::consumer_report_email(&p.store, &p.clerk, &html, Some("office@example.org"), NOW)
+    let sent = consumer_report::consumer_report_email(&p.store, &mailer, &html, Some("office@example.org"), NOW)
         .expect("sent");
     assert_eq!(sent.sent_to, "office@example.org");
     assert_eq!(smtp.message_files().len(), 2);

@@ -55,6 +55,11 @@ fn park() -> Park {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("elec.db")).expect("open");
     let (manager, clerk) = users::manager_and_clerk(&store, NOW);
+    // This clerk may see hourly power and mail consumers (the electricity screens' point).
+    let clerk = Session {
+        permissions: [clerk.permissions.clone(), vec![releve_core::access::Permission::ViewIntervals, releve_core::access::Permission::SendMail]].concat(),
+        ..clerk
+    };
     let conn = store.writer();
     let c = store::customers::Customer {
         number: "C-0077".into(),

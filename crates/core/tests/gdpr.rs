@@ -60,8 +60,8 @@ fn park() -> Park {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("gdpr.db")).expect("store");
     users::create_users(&store, &[("manager", Role::Manager), ("clerk", Role::User)], JAN1 - DAY);
-    let manager = releve_core::access::login(&store, "manager", "pw", "pc", NOW).expect("login");
-    let clerk = releve_core::access::login(&store, "clerk", "pw", "pc", NOW).expect("login");
+    let manager = releve_core::access::login(&store, "manager", "pw", "pc", "local", NOW).expect("login");
+    let clerk = releve_core::access::login(&store, "clerk", "pw", "pc", "local", NOW).expect("login");
     let (customer, old, other) = {
         let conn = store.writer();
         let c = store::customers::Customer {

@@ -158,7 +158,7 @@ fn csv_errors_name_the_file_and_line_and_a_wrong_key_is_a_status() {
     assert_eq!(status(KeyStatus::Ok).total, 0);
 
     // The key entered on the meter page (after an exchange, say): decoded, never echoed.
-    let clerk = access::login(&f.store, "clerk", "pw", "pc", NOW).expect("clerk");
+    let clerk = access::login(&f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     let e = keys::meter_key_set(&f.store, &clerk, id, &hex::encode(key_of("62000001")), NOW).expect_err("a clerk may not");
     assert_eq!(e.code(), "forbidden");
     let set = keys::meter_key_set(&f.store, &f.manager, id, &hex::encode(key_of("62000001")), NOW).expect("set");
@@ -244,7 +244,7 @@ fn the_database_file_reveals_no_key_and_no_command_returns_one() {
 
     // The export: the manager's only (not a superuser's), audited, read back by the import.
     users::create_users(&f.store, &[("super", Role::Superuser)], NOW);
-    let superuser = access::login(&f.store, "super", "pw", "pc", NOW).expect("login");
+    let superuser = access::login(&f.store, "super", "pw", "pc", "local", NOW).expect("login");
     let e = keys::keys_export(&f.store, &superuser, NOW).expect_err("superuser");
     assert_eq!(e.code(), "forbidden");
     let out = keys::keys_export(&f.store, &f.manager, NOW).expect("export");

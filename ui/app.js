@@ -54,6 +54,7 @@ export const SECTIONS = [
   { id: "c806", hash: "#/c806", icon: "antenna", label: "nav.c806", desc: "nav.desc.c806", perm: "view" },
   { id: "export", hash: "#/export", icon: "export", label: "nav.export", desc: "nav.desc.export", perm: "export" },
   { id: "jobs", hash: "#/jobs", icon: "clock", label: "nav.jobs", desc: "nav.desc.jobs", perm: "export" },
+  { id: "keys", hash: "#/keys", icon: "settings", label: "nav.keys", desc: "nav.desc.keys", perm: "manage_keys" },
   { id: "settings", hash: "#/notifications", icon: "settings", label: "nav.settings", desc: "nav.desc.settings", perm: "settings" },
 ];
 
@@ -132,7 +133,7 @@ function resolve(parts) {
   if (a === "infocodes" || a === "info-codes") return { view: infocodesView, section: "infocodes" };
   if (a === "groups") return { view: groupsView, section: "groups" };
   if (a === "map") return { view: mapView, section: "map" };
-  if (a === "keys") return { view: keysView, section: "settings" };
+  if (a === "keys") return { view: keysView, section: "keys" };
   if (a === "gdpr-register") return { view: gdprRegisterView, section: "settings" };
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "audit") return { view: auditView, section: "settings" };

@@ -12,7 +12,7 @@ const SCREENS = ["#/", "#/meters", "#/compare", "#/groups", "#/map", "#/live", "
   "#/export/layouts", "#/jobs"];
 
 /** Nothing a clerk may not do is on the page. */
-const FORBIDDEN = ["nav-import", "nav-optical", "nav-settings", "tile-import", "tile-settings", "job-new", "job-run",
+const FORBIDDEN = ["nav-import", "nav-optical", "nav-settings", "nav-keys", "tile-import", "tile-settings", "tile-keys", "job-new", "job-run",
   "job-delete", "job-save", "lay-new", "lay-copy", "lay-delete", "lay-save", "crep-email", "exchange-open",
   "meter-priority-toggle", "group-create", "src-form"];
 

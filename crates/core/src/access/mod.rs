@@ -139,6 +139,20 @@ pub struct Permit<'a> {
 }
 
 impl Session {
+    /// The session of `user` (as stored) with `role`'s permissions, working from `computer`.
+    fn of(user: store::users::User, role: Role, permissions: Vec<Permission>, computer: String) -> Session {
+        Session {
+            user_id: user.id,
+            login: user.login,
+            name: user.name,
+            role,
+            locale: user.locale,
+            permissions,
+            computer,
+            must_change_password: user.must_change_password,
+        }
+    }
+
     pub fn permit(&self, permission: Permission) -> Result<Permit<'_>> {
         if self.permissions.contains(&permission) {
             Ok(Permit { session: self, permission })
@@ -226,16 +240,7 @@ pub fn login(store: &Store, login: &str, password: &str, computer: &str, address
     let permissions = permissions_of(&tx, role)?;
     store::audit::record(&tx, now, "login", login, computer, if upgraded.is_some() { "password hash upgraded to argon2id" } else { "" })?;
     tx.commit()?;
-    Ok(Session {
-        user_id: user.id,
-        login: user.login,
-        name: user.name,
-        role,
-        locale: user.locale,
-        permissions,
-        computer: computer.to_string(),
-        must_change_password: user.must_change_password,
-    })
+    Ok(Session::of(user, role, permissions, computer.to_string()))
 }
 
 /// The cost of new password hashes: the setting `password_cost` (`fast` in test databases
@@ -260,16 +265,8 @@ pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
         return Err(Error::NotLoggedIn);
     }
     let role = Role::parse(&user.role).ok_or_else(|| Error::bad_input("role", format!("unknown role {}", user.role)))?;
-    Ok(Session {
-        user_id: user.id,
-        login: user.login,
-        name: user.name,
-        role,
-        locale: user.locale,
-        permissions: permissions_of(&conn, role)?,
-        computer: session.computer.clone(),
-        must_change_password: user.must_change_password,
-    })
+    let permissions = permissions_of(&conn, role)?;
+    Ok(Session::of(user, role, permissions, session.computer.clone()))
 }
 
 /// The permissions a role has in the matrix.

@@ -38,7 +38,7 @@ for (const locale of ["fr", "en"]) {
     const w = LANG[locale];
     const { ctx, page, errors } = await newPage({ locale });
     try {
-      const token = await login(page, "clerk", "clerk");
+      const token = await login(page, "superuser", "superuser");
       const { detail } = await prosumer(token);
       const m = detail.meter;
       const pPlus = detail.registers.find((r) => r.register === "p_plus");
@@ -141,7 +141,7 @@ for (const locale of ["fr", "en"]) {
 test("comparison: A- as export and P+ per meter in kW; a group's sum of power is refused in words", async () => {
   const { ctx, page, errors } = await newPage({ locale: "fr" });
   try {
-    const token = await login(page, "clerk", "clerk");
+    const token = await login(page, "superuser", "superuser");
     const { detail } = await prosumer(token);
     await page.goto(`${baseUrl}/#/compare?ids=${detail.meter.id}`);
     const sel = page.getByTestId("compare-register");
@@ -210,7 +210,7 @@ test("exports through the API: a prosumer's readings in kWh and kW, a billing la
 test("tariffs: a_plus_t1/a_minus_t1 are energy by their prefix, one import/export choice per tariff", async () => {
   const { ctx, page, errors } = await newPage({ locale: "fr" });
   try {
-    const token = await login(page, "clerk", "clerk");
+    const token = await login(page, "superuser", "superuser");
     const { detail } = await prosumer(token);
     const words = await page.evaluate(async () => {
       const r = await import("/registers.js");

@@ -129,6 +129,16 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("c806_setpoints", json!({"ean": "541234567890123456", "dpb_mw": 1.5})),
         ("c806_gateway_save", json!({"broker_url": "mqtts://127.0.0.1:8883", "gid": "walk-gateway", "sid": "walk"})),
         ("report_performance_comment", json!({"id": 1, "comment": "checked"})),
+        ("customer_subject_access", json!({"customer_id": 1})),
+        ("customer_move_out", json!({"customer_id": 1, "date": "2025-10-01"})),
+        ("meter_key_set", json!({"meter_id": 1, "key": "000102030405060708090A0B0C0D0E0F"})),
+        ("user_create", json!({"login": "walker", "name": "Walker", "role": "user", "password": "walker-password-1"})),
+        ("user_reset_password", json!({"id": 3, "password": "temporary-pass-1"})),
+        ("user_set_active", json!({"id": 3, "active": false})),
+        ("user_set_role", json!({"id": 3, "role": "superuser"})),
+        ("permissions_matrix_set", json!({"user": ["view", "export", "view_intervals"],
+            "superuser": ["view", "export", "import", "edit_meters", "manage_keys", "view_intervals", "manage_exports", "send_mail"]})),
+        ("login_settings_set", json!({"max_failures": 5, "max_failures_address": 20, "window_minutes": 15, "lock_minutes": 15, "session_idle_minutes": 30})),
         ("meter_exchange", json!({"old_id": 1, "new_serial": "99990001", "at": "2025-10-09T09:00", "final_value": 1.0e9, "initial_value": 0.0})),
     ])
 }
@@ -155,7 +165,9 @@ const MUST_SUCCEED: &[&str] = &[
     "import_time_settings_set", "map_set_settings", "folders_allowed_set", "source_add", "notify_rule_save",
     "park_profile_save", "keys_import", "mbus_bus_save", "c806_sdp_save", "settings_set_locale", "export_job_delete",
     "export_layout_delete", "notify_rule_delete", "park_profile_delete", "source_remove", "mbus_bus_delete", "c806_sdp_delete",
-    "c806_setpoints", "report_performance_comment", "park_import",
+    "c806_setpoints", "report_performance_comment", "park_import", "customer_subject_access", "customer_move_out",
+    "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
+    "login_settings_set", "password_change",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {
@@ -246,7 +258,12 @@ fn walk_one(rule: &access::CommandRule) -> bool {
             _ => true,
         };
         let before = watch.state();
-        let result = ctx.call(Some(&token), rule.name, args_for(rule.name, &out));
+        // Each role changes its own password (the demo's password is the login).
+        let args = match rule.name {
+            "password_change" => json!({"old_password": role, "new_password": format!("{role}-new-password")}),
+            name => args_for(name, &out),
+        };
+        let result = ctx.call(Some(&token), rule.name, args);
         wait_for_task(&ctx, &token, &result);
         let after = watch.state();
         let (committed, audited) = (after.0 != before.0, after.1 - before.1);

@@ -332,6 +332,22 @@ pub fn wrap(font: Font, size: f64, text: &str, width: f64, max: usize) -> Vec<St
     lines.into_iter().map(|l| fit(font, size, &l, width)).collect()
 }
 
+/// The head of a report's first page on A4 with `margin` points each side: an accent bar,
+/// `title` in bold with `subtitle` under it, `generated` on the right, a rule below at 82 pt.
+pub fn page_heading(page: &mut Page, margin: f64, title: &str, subtitle: &str, generated: &str) {
+    let width = A4.0 - 2.0 * margin;
+    page.fill_color(ACCENT);
+    page.fill_rect(margin, 36.0, 4.0, 34.0);
+    page.fill_color(INK);
+    page.text(margin + 12.0, 54.0, Font::Bold, 19.0, Align::Left, title);
+    page.fill_color(MUTED);
+    page.text(margin + 12.0, 68.0, Font::Regular, 10.5, Align::Left, subtitle);
+    page.text(margin + width, 54.0, Font::Regular, 8.5, Align::Right, generated);
+    page.stroke_color(RULE);
+    page.line_width(0.6);
+    page.line(margin, 82.0, margin + width, 82.0);
+}
+
 /// The footer of an A4 page with `margin` points each side: a rule, then `left` (cut to fit)
 /// and `right` (the page number) in small muted type.
 pub fn page_footer(page: &mut Page, margin: f64, left: &str, right: &str) {

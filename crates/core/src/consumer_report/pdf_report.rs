@@ -3,7 +3,7 @@
 //! pages with its header repeated; every page has a footer "Page i of n".
 
 use super::chart;
-use super::pdf::{fit, page_footer, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
+use super::pdf::{fit, page_footer, page_heading, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
 use super::pdf_canvas::PdfCanvas;
 use super::Report;
 use crate::error::Result;
@@ -79,17 +79,7 @@ pub fn render(r: &Report) -> Result<Vec<u8>> {
 }
 
 fn heading(page: &mut Page, r: &Report) -> f64 {
-    let w = r.words();
-    page.fill_color(ACCENT);
-    page.fill_rect(MARGIN, 36.0, 4.0, 34.0);
-    page.fill_color(INK);
-    page.text(MARGIN + 12.0, 54.0, Font::Bold, 19.0, Align::Left, w.title);
-    page.fill_color(MUTED);
-    page.text(MARGIN + 12.0, 68.0, Font::Regular, 10.5, Align::Left, &r.subtitle());
-    page.text(MARGIN + WIDTH, 54.0, Font::Regular, 8.5, Align::Right, &r.generated_text());
-    page.stroke_color(RULE);
-    page.line_width(0.6);
-    page.line(MARGIN, 82.0, MARGIN + WIDTH, 82.0);
+    page_heading(page, MARGIN, r.words().title, &r.subtitle(), &r.generated_text());
     82.0
 }
 

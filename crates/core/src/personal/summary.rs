@@ -3,7 +3,7 @@
 //! reports the archive holds, and what each file is.
 
 use super::Holding;
-use crate::consumer_report::pdf::{fit, page_footer, wrap, Align, Document, Font, Page, A4, ACCENT, INK, MUTED, RULE, STRIPE};
+use crate::consumer_report::pdf::{fit, page_footer, page_heading, wrap, Align, Document, Font, Page, A4, INK, MUTED, RULE, STRIPE};
 use crate::consumer_report::Locale;
 use crate::error::Result;
 use crate::store::occupancies::CustomerRecord;
@@ -142,14 +142,7 @@ pub(super) fn render(s: &Summary<'_>) -> Result<Vec<u8>> {
         ..Default::default()
     };
     let page = doc.new_page();
-    page.fill_color(ACCENT);
-    page.fill_rect(MARGIN, 36.0, 4.0, 34.0);
-    page.fill_color(INK);
-    page.text(MARGIN + 12.0, 54.0, Font::Bold, 19.0, Align::Left, w.title);
-    page.fill_color(MUTED);
-    page.text(MARGIN + 12.0, 68.0, Font::Regular, 10.5, Align::Left, &format!("{} {}", w.customer, s.customer.number));
-    page.text(MARGIN + WIDTH, 54.0, Font::Regular, 8.5, Align::Right, &format!("{} {}", w.generated, s.date(s.now)));
-    rule(page, 82.0);
+    page_heading(page, MARGIN, w.title, &format!("{} {}", w.customer, s.customer.number), &format!("{} {}", w.generated, s.date(s.now)));
     // The customer.
     let mut y = 104.0;
     page.fill_color(INK);

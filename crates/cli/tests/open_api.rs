@@ -147,3 +147,56 @@ fn keys_scopes_reach_problems_and_etags() {
     assert_eq!(calls, 8, "every call of the key audited");
     let _ = json!({});
 }
+
+/// A billing system follows the readings feed while drive-by files are imported beside the
+/// server: at the end it has every reading of the store exactly once.
+#[test]
+fn the_feed_gives_each_reading_once_while_imports_run() {
+    let (dir, db) = releve::demo_db();
+    let secret = key(&db, "billing", &["readings:read"], vec![], None);
+    let server = releve::serve(db.to_str().expect("utf8"));
+    let port = server.port;
+    let files: Vec<_> = (0..4u32)
+        .map(|i| {
+            let f = dir.path().join(format!("drive-{i}.txt"));
+            // Late readings too: the third file's hours are older than the second's.
+            std::fs::write(&f, releve::drive_by(60_000_000 + (i % 2) * 1000, 30, 600 + i * 50)).expect("write");
+            f
+        })
+        .collect();
+    let db_s = db.to_str().expect("utf8").to_string();
+    let importer = std::thread::spawn(move || {
+        for f in &files {
+            releve::run_ok(&["import", "--db", &db_s, f.to_str().expect("utf8")]);
+        }
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor: Option<i64> = None;
+    let mut pages = 0;
+    let mut pull = |cursor: &mut Option<i64>| -> bool {
+        let path = match cursor {
+            Some(c) => format!("/api/v1/readings/feed?limit=700&after={c}"),
+            None => "/api/v1/readings/feed?limit=700".to_string(),
+        };
+        let (status, page) = get(port, &secret, &path);
+        assert_eq!(status, 200, "{page}");
+        for r in page["items"].as_array().expect("items") {
+            let k = (r["serial"].as_str().expect("serial").to_string(), r["register"].as_str().expect("register").to_string(), r["time"].as_str().expect("time").to_string());
+            assert!(seen.insert(k.clone()), "reading {k:?} given twice");
+        }
+        *cursor = page["next"].as_i64();
+        page["more"].as_bool().expect("more")
+    };
+    while !importer.is_finished() {
+        pull(&mut cursor);
+        pages += 1;
+    }
+    importer.join().expect("importer");
+    while pull(&mut cursor) {
+        pages += 1;
+    }
+    let store = Store::open(&db).expect("store");
+    let stored: i64 = store.reader().expect("reader").query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).expect("count");
+    assert_eq!(seen.len() as i64, stored, "every stored reading once ({pages} pages)");
+    assert!(pages > 5, "the feed was read while the imports ran ({pages} pages)");
+}

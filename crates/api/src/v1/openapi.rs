@@ -130,6 +130,11 @@ fn operation(g: &mut schemars::SchemaGenerator, op: &Operation) -> Value {
             }),
         );
     }
+    if let Some(links) = links(op.name) {
+        if let Some(r) = responses.get_mut(&op.status.to_string()) {
+            r["links"] = links;
+        }
+    }
     let mut o = json!({
         "operationId": op.name.trim_start_matches("v1_"),
         "tags": [op.tag],
@@ -144,6 +149,31 @@ fn operation(g: &mut schemars::SchemaGenerator, op: &Operation) -> Value {
         o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b(g).to_value()}}});
     }
     o
+}
+
+/// Where an answer leads (OpenAPI links): the first meter of a page to its detail and
+/// readings, a customer to its consumption, a started export to its state and file, a
+/// feed page to the next.
+fn links(name: &str) -> Option<Value> {
+    let link = |op: &str, params: Value| json!({"operationId": op, "parameters": params});
+    Some(match name {
+        "v1_meters_list" => json!({
+            "meter": link("meter_get", json!({"serial": "$response.body#/items/0/serial"})),
+            "readings": link("meter_readings", json!({"serial": "$response.body#/items/0/serial"})),
+            "next": link("meters_list", json!({"after": "$response.body#/next"})),
+        }),
+        "v1_customers_list" => json!({
+            "customer": link("customer_get", json!({"number": "$response.body#/items/0/number"})),
+            "consumption": link("customer_consumption", json!({"number": "$response.body#/items/0/number"})),
+        }),
+        "v1_readings_feed" => json!({"next": link("readings_feed", json!({"after": "$response.body#/next"}))}),
+        "v1_info_codes_feed" => json!({"next": link("info_codes_feed", json!({"after": "$response.body#/next"}))}),
+        "v1_export_start" => json!({
+            "state": link("export_get", json!({"id": "$response.body#/id"})),
+            "file": link("export_file", json!({"id": "$response.body#/id"})),
+        }),
+        _ => return None,
+    })
 }
 
 /// The query parameters of a query type's schema: one per property, its description moved

@@ -24,6 +24,7 @@ pub struct MetersQuery {
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     /// `active`, `unassigned` or `removed`.
+    #[schemars(extend("enum" = ["active", "unassigned", "removed"]))]
     pub status: Option<String>,
     /// `water`, `heat`, `electricity`, ...
     pub device_type: Option<String>,
@@ -102,12 +103,15 @@ pub struct ReadingsQuery {
     pub manufacturer: Option<String>,
     /// `volume`, `energy`, `a_plus`, ... (default: the meter's main index).
     pub register: Option<String>,
-    /// A local date (`2026-01-01`) or a date-time with offset.
+    /// A local date (`2026-01-01`) or a date-time with offset (`2026-01-01T06:00:00+01:00`).
+    #[schemars(extend("format" = "date"))]
     pub from: Option<String>,
     /// A local date (included) or a date-time with offset (excluded).
+    #[schemars(extend("format" = "date"))]
     pub to: Option<String>,
     /// `raw` (every reading: interval data, scope `intervals:read`), `hour` (consumption per
     /// hour: interval data), `day` (default) or `month`.
+    #[schemars(extend("enum" = ["raw", "hour", "day", "month"]))]
     pub resolution: Option<String>,
     /// `raw` only: the `next` of the previous page.
     #[schemars(range(min = 0))]
@@ -187,6 +191,7 @@ pub struct InfoCodesQuery {
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     /// Only this code.
+    #[schemars(extend("enum" = ["leak", "burst", "dry", "reverse", "tamper", "low_battery", "permanent_error", "temporary_error", "silent"]))]
     pub code: Option<String>,
 }
 
@@ -254,9 +259,14 @@ pub struct CustomerPage {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumptionQuery {
+    /// A local date or a date-time with offset.
+    #[schemars(extend("format" = "date"))]
     pub from: Option<String>,
+    /// A local date (included) or a date-time with offset (excluded).
+    #[schemars(extend("format" = "date"))]
     pub to: Option<String>,
     /// `day`, `month` (default) or `hour` (interval data, scope `intervals:read`).
+    #[schemars(extend("enum" = ["hour", "day", "month"]))]
     pub resolution: Option<String>,
 }
 
@@ -289,7 +299,11 @@ pub struct ExchangesQuery {
     pub after: Option<i64>,
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
+    /// A local date or a date-time with offset.
+    #[schemars(extend("format" = "date"))]
     pub from: Option<String>,
+    /// A local date (included) or a date-time with offset (excluded).
+    #[schemars(extend("format" = "date"))]
     pub to: Option<String>,
 }
 

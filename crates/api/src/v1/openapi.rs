@@ -8,11 +8,11 @@ use serde_json::{json, Map, Value};
 
 /// The error statuses every operation may answer, with what they mean.
 const ERRORS: &[(u16, &str)] = &[
-    (400, "The request is not valid: `params.field` names the parameter (`bad_input`)."),
+    (400, "The request is not valid: `params.field` names the parameter (`bad_input`), or the data refuses it (an exchange: `final_below_last`, `meter_already_removed`, ...)."),
     (401, "No API key, or one that is unknown, revoked or expired (`wrong_api_key`)."),
     (403, "The key lacks the operation's scope (`scope_missing`) or the permission (`forbidden`, `intervals_not_allowed`)."),
     (404, "No such meter, customer or export within the key's reach (`not_found`)."),
-    (409, "The request conflicts with the data (`not_ready`, `in_use`, `not_configured`, a refused exchange...)."),
+    (409, "The request conflicts with the state of things (`not_ready`, `export_failed`, `not_configured`)."),
     (413, "The body is too large (`too_large`)."),
     (429, "More calls than the key's rate (`rate_limited`): wait `Retry-After` seconds."),
     (503, "The store is busy with a long write: try again (`busy`)."),

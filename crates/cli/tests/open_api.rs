@@ -283,3 +283,28 @@ fn portal_keys_exchanges_and_billing_exports() {
     let (status, _) = get(port, &portal, &format!("/api/v1/exports/{id}"));
     assert_eq!(status, 404);
 }
+
+/// A key over its rate is refused with 429 and `Retry-After`, and a revoked key at once.
+#[test]
+fn rate_limits_and_revoked_keys() {
+    let (_dir, db) = releve::demo_db();
+    let store = Store::open(&db).expect("store");
+    let system = Session::system("test");
+    let new = api_keys::NewKey { name: "slow".into(), scopes: vec!["meters:read".into()], rate_per_minute: Some(3), ..Default::default() };
+    let created = api_keys::create(&store, system.permit(Permission::ManageUsers).expect("permit"), &new, 1_790_000_000).expect("key");
+    let server = releve::serve(db.to_str().expect("utf8"));
+    let port = server.port;
+    for _ in 0..3 {
+        assert_eq!(get(port, &created.secret, "/api/v1/meters?limit=1").0, 200);
+    }
+    let auth = format!("Bearer {}", created.secret);
+    let (status, headers, body) = http(port, "GET", "/api/v1/meters?limit=1", &[("Authorization", &auth)], b"");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!((status, v["code"].as_str()), (429, Some("rate_limited")));
+    let retry: i64 = header(&headers, "retry-after").expect("Retry-After").parse().expect("seconds");
+    assert!((1..=20).contains(&retry), "retry after {retry} s (3 calls a minute: one every 20 s)");
+
+    api_keys::revoke(&store, system.permit(Permission::ManageUsers).expect("permit"), created.key.id, 1_790_000_100).expect("revoke");
+    let (status, v) = get(port, &created.secret, "/api/v1/meters?limit=1");
+    assert_eq!((status, v["params"]["reason"].as_str()), (401, Some("revoked")));
+}

@@ -176,7 +176,7 @@ impl Ctx {
     /// is written to the audit log under the key's name (`api:<name>`), refused ones too.
     /// `args` is the front's reading of the request: when it could not read it, the key is
     /// still checked first (a stranger learns nothing of the request's faults).
-    pub fn call_key(&self, address: &str, secret: Option<&str>, name: &str, args: Result<serde_json::Value, ApiError>) -> Result<serde_json::Value, ApiError> {
+    pub fn call_key(&self, address: &str, secret: Option<&str>, name: &str, args: Result<serde_json::Value, ApiError>) -> Result<v1::Out, ApiError> {
         let now = self.now();
         let session = releve_core::access::api_keys::authenticate(&self.store, secret, address, now)?;
         let result = self.rate.take(&session).and_then(|()| {

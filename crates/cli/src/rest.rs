@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, on, MethodFilter};
 use axum::Router;
-use releve_api::v1::{self, Answer, Method, Operation, OPERATIONS};
+use releve_api::v1::{self, Method, Operation, OPERATIONS};
 use releve_api::ApiError;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -163,7 +163,7 @@ async fn operation(
     };
     match result {
         Err(e) => problem(&e, who),
-        Ok(value) => success(op, value, &headers, who),
+        Ok(out) => success(op, out, &headers, who),
     }
 }
 
@@ -184,18 +184,11 @@ async fn arguments(
     Ok(serde_json::json!({"path": path, "query": query, "body": body}))
 }
 
-fn success(op: &Operation, value: serde_json::Value, headers: &HeaderMap, who: Option<String>) -> Response {
+fn success(op: &Operation, out: v1::Out, headers: &HeaderMap, who: Option<String>) -> Response {
     let status = StatusCode::from_u16(op.status).unwrap_or(StatusCode::OK);
-    let (bytes, media_type, file_name) = match op.answer {
-        Answer::Json(_) => (serde_json::to_vec(&value).unwrap_or_default(), "application/json".to_string(), None),
-        Answer::File => {
-            let bytes = value["content_base64"]
-                .as_str()
-                .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
-                .unwrap_or_default();
-            let media = value["media_type"].as_str().unwrap_or("application/octet-stream").to_string();
-            (bytes, media, value["file_name"].as_str().map(str::to_string))
-        }
+    let (bytes, media_type, file_name) = match out {
+        v1::Out::Json(bytes) => (bytes, "application/json".to_string(), None),
+        v1::Out::File(file) => (file.bytes.as_ref().clone(), file.media_type.to_string(), Some(file.file_name)),
     };
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
     let mut response = if op.method == Method::Get && if_none_match(headers, &etag) {

@@ -48,6 +48,7 @@ pub struct ExportRun {
     pub error: Option<serde_json::Value>,
 }
 
+/// A finished export's file.
 pub struct ExportFile {
     pub file_name: String,
     pub media_type: &'static str,

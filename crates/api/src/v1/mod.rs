@@ -12,9 +12,8 @@ mod exports;
 pub mod openapi;
 
 pub use docs::docs_html;
-pub use exports::{ExportRun, Exports};
+pub use exports::{ExportFile, ExportRun, Exports};
 
-use crate::commands::ok;
 use crate::{ApiError, Ctx};
 use releve_core::access::Session;
 use releve_core::open_api as core;
@@ -288,8 +287,34 @@ fn path(args: &Value, name: &str) -> Result<String, ApiError> {
     Ok(v.to_string())
 }
 
+/// What an operation answers: JSON already written (a feed page is written once, not built as
+/// a `serde_json::Value` tree first), or a file.
+pub enum Out {
+    Json(Vec<u8>),
+    File(ExportFile),
+}
+
+impl Out {
+    /// The answer as a JSON value (for the command fronts: window, `/api/<name>`): a file as
+    /// `{file_name, media_type, content_base64}`.
+    pub fn into_value(self) -> Result<Value, ApiError> {
+        match self {
+            Out::Json(bytes) => serde_json::from_slice(&bytes).map_err(|e| ApiError::new("internal", e.to_string())),
+            Out::File(file) => Ok(json!({
+                "file_name": file.file_name,
+                "media_type": file.media_type,
+                "content_base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, file.bytes.as_slice()),
+            })),
+        }
+    }
+}
+
+fn ok<T: serde::Serialize>(v: T) -> Result<Out, ApiError> {
+    serde_json::to_vec(&v).map(Out::Json).map_err(|e| ApiError::new("internal", e.to_string()))
+}
+
 /// Run operation `name` for `session` (authorised already).
-pub(crate) fn call(ctx: &Ctx, session: &Session, name: &str, args: Value, now: i64) -> Result<Value, ApiError> {
+pub(crate) fn call(ctx: &Ctx, session: &Session, name: &str, args: Value, now: i64) -> Result<Out, ApiError> {
     let store = ctx.store();
     match name {
         "v1_meters_list" => ok(core::meters(store, session, &part(&args, "query")?)?),
@@ -308,14 +333,7 @@ pub(crate) fn call(ctx: &Ctx, session: &Session, name: &str, args: Value, now: i
         "v1_exchange_create" => ok(core::exchange_create(store, session, &part(&args, "body")?, now)?),
         "v1_export_start" => ok(ctx.exports.start(ctx, session, part(&args, "body")?)?),
         "v1_export_get" => ok(ctx.exports.get(session, &path(&args, "id")?)?),
-        "v1_export_file" => {
-            let file = ctx.exports.file(session, &path(&args, "id")?)?;
-            ok(json!({
-                "file_name": file.file_name,
-                "media_type": file.media_type,
-                "content_base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, file.bytes.as_slice()),
-            }))
-        }
+        "v1_export_file" => Ok(Out::File(ctx.exports.file(session, &path(&args, "id")?)?)),
         _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
     }
 }

@@ -2,7 +2,7 @@
 //! open API's feeds (keyset pages by `seq`), and the meters an API key may reach.
 
 use crate::error::Result;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// The meters a caller may reach: all, those of some groups, those of one customer.
 #[derive(Debug, Clone, Default)]
@@ -86,15 +86,16 @@ pub fn readings_after(conn: &Connection, after: i64, limit: usize, scan: usize, 
 }
 
 /// The oldest and newest `seq` of a feed table (`reading_feed` or `info_code_feed`), None
-/// when empty.
+/// when empty: two seeks at the ends of the table (`min` and `max` in one SELECT would scan it).
 pub fn bounds(conn: &Connection, info_codes: bool) -> Result<Option<(i64, i64)>> {
     let table = if info_codes { "info_code_feed" } else { "reading_feed" };
-    Ok(conn.query_row(&format!("SELECT min(seq), max(seq) FROM {table}"), [], |r| {
-        Ok(match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
-            (Some(a), Some(b)) => Some((a, b)),
-            _ => None,
-        })
-    })?)
+    let end = |order: &str| -> Result<Option<i64>> {
+        Ok(conn.prepare_cached(&format!("SELECT seq FROM {table} ORDER BY seq {order} LIMIT 1"))?.query_row([], |r| r.get(0)).optional()?)
+    };
+    Ok(match (end("ASC")?, end("DESC")?) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    })
 }
 
 /// The last `seq` ever given by a feed (kept by AUTOINCREMENT even when its rows are purged).

@@ -209,6 +209,7 @@ fn bad_inputs_are_refused_naming_the_field_and_nothing_is_stored() {
         ("taken name", with(&|k| k.name = " Facturation ".into()), ("api_key_name_taken", "name", "")),
         ("unknown group", with(&|k| k.groups = vec![f.north, 9999]), ("bad_input", "groups", "unknown")),
         ("unknown customer number", with(&|k| k.customer_number = Some("C-404".into())), ("bad_input", "customer", "unknown")),
+        ("empty customer number", with(&|k| k.customer_number = Some(" ".into())), ("bad_input", "customer", "required")),
         ("unknown customer id", with(&|k| k.customer = Some(9999)), ("bad_input", "customer", "unknown")),
         ("number and id of two customers", with(&|k| { k.customer = Some(f.customer); k.customer_number = Some("C-404".into()) }), ("bad_input", "customer", "unknown")),
         ("expiry now", with(&|k| k.expires_at = Some(NOW)), ("bad_input", "expires_at", "not_in_future")),

@@ -183,7 +183,9 @@ pub fn create(store: &Store, permit: Permit<'_>, new: &NewKey, now: i64) -> Resu
 /// unknown or when the two name different customers.
 fn customer_of(conn: &rusqlite::Connection, new: &NewKey) -> Result<Option<i64>> {
     let unknown = |value: String| Error::invalid("customer", Reason::Unknown { value, allowed: Vec::new() });
-    let by_number = match new.customer_number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    let by_number = match new.customer_number.as_deref().map(str::trim) {
+        // A portal key asked for with no number must not become a key of every meter.
+        Some("") => return Err(Error::invalid("customer", Reason::Required)),
         Some(number) => Some(store::customers::by_number(conn, number)?.ok_or_else(|| unknown(number.to_string()))?.0),
         None => None,
     };

@@ -222,6 +222,13 @@ fn bad_inputs_are_refused_naming_the_field_and_nothing_is_stored() {
         assert_eq!(refusal(&e), (code.to_string(), field.to_string(), reason.to_string()), "{what}: {e}");
         assert_eq!(key_count(&f), 1, "{what}: nothing stored");
     }
+    // A customer who moved out (a pseudonym now) gets no portal key.
+    store::occupancies::pseudonymize(&f.store.writer(), f.customer, "former_occupant", NOW - DAY).expect("move out");
+    let number = store::customers::get(&f.store.reader().expect("reader"), f.customer).expect("read").expect("customer").number;
+    let moved = create(&f, &with(&|k| k.customer = Some(f.customer)), NOW).expect_err("moved out");
+    assert_eq!(refusal(&moved), ("bad_input".into(), "customer".into(), "moved_out".into()), "{moved}");
+    assert_eq!(moved.params().get("number").and_then(|v| v.as_str()), Some(number.as_str()));
+    assert_eq!(key_count(&f), 1);
     let unknown = create(&f, &with(&|k| k.scopes = vec!["meters:read".into(), "everything".into()]), NOW).expect_err("unknown scope");
     assert_eq!(unknown.params().get("value").and_then(|v| v.as_str()), Some("everything"));
     assert!(unknown.params()["allowed"].as_array().expect("allowed").len() == Scope::ALL.len());

@@ -180,7 +180,7 @@ pub fn create(store: &Store, permit: Permit<'_>, new: &NewKey, now: i64) -> Resu
 }
 
 /// The customer id `new` limits the key to: by number or id, refused (field `customer`) when
-/// unknown or when the two name different customers.
+/// unknown, when the two name different customers, or when the customer moved out.
 fn customer_of(conn: &rusqlite::Connection, new: &NewKey) -> Result<Option<i64>> {
     let unknown = |value: String| Error::invalid("customer", Reason::Unknown { value, allowed: Vec::new() });
     let by_number = match new.customer_number.as_deref().map(str::trim) {
@@ -193,10 +193,17 @@ fn customer_of(conn: &rusqlite::Connection, new: &NewKey) -> Result<Option<i64>>
         Some(c) => Some(store::customers::get(conn, c)?.map(|_| c).ok_or_else(|| unknown(c.to_string()))?),
         None => None,
     };
-    match (by_number, by_id) {
-        (Some(a), Some(b)) if a != b => Err(unknown(format!("{b}"))),
-        (a, b) => Ok(a.or(b)),
+    let id = match (by_number, by_id) {
+        (Some(a), Some(b)) if a != b => return Err(unknown(format!("{b}"))),
+        (a, b) => a.or(b),
+    };
+    // A customer who moved out is a pseudonym now: no portal may be opened on its meters.
+    if let Some(c) = id.map(|id| store::occupancies::customer(conn, id)).transpose()?.flatten() {
+        if c.pseudonym.is_some() {
+            return Err(Error::invalid("customer", Reason::MovedOut { number: c.number }));
+        }
     }
+    Ok(id)
 }
 
 fn random_bytes() -> [u8; 32] {

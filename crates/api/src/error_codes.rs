@@ -95,7 +95,7 @@ fn api_key_refusals_name_the_field_and_the_expiry_is_local() {
     assert_eq!(key("ERP 2", json!("2026-02-03")).expect("create")["key"]["expires_at"], json!(NOW + 2 * DAY));
     assert_eq!(key("ERP 3", json!("2026-02-03T12:00:00Z")).expect("create")["key"]["expires_at"], json!(NOW + 2 * DAY + 13 * 3600));
     let e = key("ERP", Value::Null).expect_err("taken");
-    assert_eq!((e.code.as_str(), e.http_status(), params(&e)), ("api_key_name_taken", 400, json!({"name": "ERP", "field": "name"})));
+    assert_eq!((e.code.as_str(), e.http_status(), params(&e)), ("api_key_name_taken", 409, json!({"name": "ERP", "field": "name"})));
     let e = key("Old", json!("2026-02-01")).expect_err("now");
     assert_eq!((e.code.as_str(), params(&e)), ("bad_input", json!({"field": "expires_at", "reason": "not_in_future", "at": NOW})));
     let e = key("Old", json!("demain")).expect_err("unreadable");

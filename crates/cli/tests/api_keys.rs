@@ -1,13 +1,16 @@
 //! `releve api-keys list|create|revoke` on a demo database: the secret printed once (alone on
 //! stdout), only its SHA-256 in the file, the list by prefix and never the secret, an expiry
 //! in the utility's time zone, a portal key by customer number, refusals naming the field,
-//! revocation, and a clerk refused.
+//! revocation, and a clerk refused; a key made by the CLI calls a served `/api/v1/` within
+//! its reach until it is revoked.
 
 #[path = "support/releve.rs"]
 mod releve;
 
-use releve::{demo_db, BIN};
+use releve::{demo_db, serve, BIN};
 use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
 
 /// `releve <args>` as `user` (the demo's password is the login): (success, stdout, stderr).
@@ -101,4 +104,64 @@ fn the_api_keys_commands_of_the_cli() {
         .query_row("SELECT count(*) FROM audit_log WHERE event IN ('api_key_create', 'api_key_revoke')", [], |r| r.get(0))
         .expect("audit");
     assert_eq!(events, 3, "two creations and a revocation");
+}
+
+/// `GET path` on the served API with key `secret`: (status, JSON body).
+fn get(port: u16, secret: &str, path: &str) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).expect("read");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text[9..12].parse().expect("status");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    // A chunked body: the JSON is between the first size line and the closing chunk.
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body.split_once("\r\n").map(|(_, b)| b).unwrap_or("").rsplit_once("\r\n0\r\n").map(|(b, _)| b).unwrap_or("").to_string()
+    } else {
+        body.to_string()
+    };
+    (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn a_key_made_by_the_cli_calls_the_served_api_within_its_reach_until_revoked() {
+    let (_dir, db) = demo_db();
+    let db = db.to_str().expect("utf8");
+    let conn = rusqlite::Connection::open(db).expect("open");
+    // The customer with the most meters: a portal key sees those and no other.
+    let (customer, meters): (String, i64) = conn
+        .query_row(
+            "SELECT c.number, count(*) FROM meters m JOIN customers c ON c.id = m.customer_id GROUP BY c.id ORDER BY count(*) DESC, c.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a customer with meters");
+    let create = |name: &str, extra: &[&str]| {
+        let mut args = vec!["api-keys", "create", "--db", db, "--name", name, "--scope", "meters:read"];
+        args.extend(extra);
+        let (ok, out, err) = releve(&args);
+        assert!(ok, "{err}");
+        out.trim().to_string()
+    };
+    let billing = create("Billing", &[]);
+    let portal = create("Portal", &["--customer", &customer]);
+    let server = serve(db);
+
+    let (status, all) = get(server.port, &billing, "/api/v1/meters?limit=1000");
+    assert_eq!(status, 200, "{all}");
+    let total: i64 = conn.query_row("SELECT count(*) FROM meters", [], |r| r.get(0)).expect("count");
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(total as usize), "the billing key reaches every meter");
+    let (status, mine) = get(server.port, &portal, "/api/v1/meters?limit=1000");
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(meters as usize), "the portal key reaches its customer's meters only: {mine}");
+
+    // The list says when each key was last used; a revoked key is refused at its next call.
+    let used = listed(db).into_iter().find(|k| k["name"] == "Billing").expect("listed");
+    assert!(used["last_used_at"].as_i64().is_some(), "{used}");
+    let (ok, _, err) = releve(&["api-keys", "revoke", "--db", db, "--name", "Billing"]);
+    assert!(ok, "{err}");
+    let (status, refused) = get(server.port, &billing, "/api/v1/meters");
+    assert_eq!((status, refused["code"].as_str(), refused["params"]["reason"].as_str()), (401, Some("wrong_api_key"), Some("revoked")), "{refused}");
+    assert_eq!(get(server.port, &portal, "/api/v1/meters").0, 200, "the other key still works");
 }

@@ -1,7 +1,8 @@
 // Browser test of the API keys screen (issue 13): the manager creates a key for a billing
 // system (scopes, a group), sees its secret once in a box with a copy button, the list shows
 // the key by its prefix and never the secret; a name in use and an unknown customer number
-// are worded; a portal key for one customer by number; revoking asks first. A clerk has no
+// are worded; a portal key for one customer by number; revoking asks first; the audit log
+// words both changes. A clerk has no
 // such screen and gets 403 on the commands. Screenshots in French and English.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -119,6 +120,13 @@ test("manager creates a key, sees its secret once, the list shows it without, re
     await page.getByTestId("apikey-row-Facturation ERP").getByTestId("apikey-state").filter({ hasText: "révoquée" }).waitFor();
     assert.equal(await page.getByTestId("apikey-revoke-Facturation ERP").count(), 0);
     assert.equal((await api("api_keys_list", {}, token)).find((k) => k.name === "Facturation ERP").state, "revoked");
+
+    // The audit log words both changes.
+    await page.goto(url(page, "#/audit"));
+    await page.getByRole("cell", { name: "Clé d’API créée" }).first().waitFor();
+    await page.getByRole("cell", { name: "Clé d’API révoquée" }).first().waitFor();
+    await page.goto(url(page, "#/api-keys"));
+    await page.getByTestId("apikey-row-Facturation ERP").waitFor();
 
     // In English: a new key's secret box, the list, the states.
     await page.getByTestId("lang-select").selectOption("en");

@@ -200,3 +200,111 @@ fn the_feed_gives_each_reading_once_while_imports_run() {
     assert_eq!(seen.len() as i64, stored, "every stored reading once ({pages} pages)");
     assert!(pages > 5, "the feed was read while the imports ran ({pages} pages)");
 }
+
+fn post(port: u16, key: &str, path: &str, body: &Value) -> (u16, Value) {
+    let auth = format!("Bearer {key}");
+    let (status, _, body) = http(port, "POST", path, &[("Authorization", &auth), ("Content-Type", "application/json")], body.to_string().as_bytes());
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// A portal's key limited to one customer sees that customer's meters and consumption only;
+/// a billing system records an exchange and runs a billing export, polled and downloaded.
+#[test]
+fn portal_keys_exchanges_and_billing_exports() {
+    let (_dir, db) = releve::demo_db();
+    let (customer_id, number, other, serial) = {
+        let store = Store::open(&db).expect("store");
+        let conn = store.reader().expect("reader");
+        let (id, number): (i64, String) = conn
+            .query_row("SELECT c.id, c.number FROM customers c JOIN meters m ON m.customer_id = c.id WHERE m.status = 'active' ORDER BY c.id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("customer");
+        let other: String = conn.query_row("SELECT number FROM customers WHERE id <> ?1 ORDER BY id LIMIT 1", [id], |r| r.get(0)).expect("other");
+        let serial: String = conn
+            .query_row("SELECT serial FROM meters WHERE status = 'active' AND device_type = 'water' AND customer_id <> ?1 ORDER BY id LIMIT 1", [id], |r| r.get(0))
+            .expect("serial");
+        (id, number, other, serial)
+    };
+    let portal = key(&db, "portal", &["customers:read", "readings:read", "meters:read", "exports:run"], vec![], Some(customer_id));
+    let billing = key(&db, "billing", &["exchanges:read", "exchanges:write", "exports:run", "meters:read"], vec![], None);
+    let server = releve::serve(db.to_str().expect("utf8"));
+    let port = server.port;
+
+    let (status, v) = get(port, &portal, "/api/v1/meters");
+    assert_eq!(status, 200);
+    let items = v["items"].as_array().expect("items");
+    assert!(!items.is_empty() && items.iter().all(|m| m["customer"] == number.as_str()), "{v}");
+    let (status, v) = get(port, &portal, &format!("/api/v1/customers/{number}/consumption?from=2026-01-01&to=2026-10-31&resolution=month"));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["meters"][0]["items"].as_array().map(Vec::len), Some(10), "{v}");
+    // Another customer, another customer's meter: as if they did not exist.
+    let (status, v) = get(port, &portal, &format!("/api/v1/customers/{other}"));
+    assert_eq!((status, v["code"].as_str()), (404, Some("not_found")));
+    let (status, _) = get(port, &portal, &format!("/api/v1/meters/{serial}"));
+    assert_eq!(status, 404);
+    // A billing file covers the park: not for a key limited to one customer.
+    let (status, v) = post(port, &portal, "/api/v1/exports", &json!({"layout": "Facturation eau (CSV)", "from": "2026-10-01", "to": "2026-10-31"}));
+    assert_eq!((status, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+
+    // An exchange done in the field, then refused a second time (the old meter is removed).
+    let exchange = json!({"old_serial": serial, "new_serial": "77000001", "at": "2026-11-25T10:00:00+01:00", "final_value": 1.0e7, "initial_value": 0.5});
+    let (status, v) = post(port, &billing, "/api/v1/exchanges", &exchange);
+    assert_eq!(status, 201, "{v}");
+    assert_eq!((v["old_serial"].as_str(), v["new_serial"].as_str(), v["at"].as_str()), (Some(serial.as_str()), Some("77000001"), Some("2026-11-25T10:00:00+01:00")));
+    let (status, v) = post(port, &billing, "/api/v1/exchanges", &exchange);
+    assert_eq!((status, v["code"].as_str()), (400, Some("meter_already_removed")), "{v}");
+    let (status, v) = get(port, &billing, "/api/v1/exchanges");
+    assert_eq!(status, 200);
+    assert!(v["items"].as_array().expect("items").iter().any(|x| x["new_serial"] == "77000001"));
+    let (status, v) = get(port, &billing, "/api/v1/meters/77000001");
+    assert_eq!((status, v["status"].as_str()), (200, Some("active")), "{v}");
+
+    // A billing export: started, polled, downloaded; its file is the layout's.
+    let (status, run) = post(port, &billing, "/api/v1/exports", &json!({"layout": "Facturation eau (CSV)", "from": "2026-10-01", "to": "2026-10-31"}));
+    assert_eq!(status, 202, "{run}");
+    let id = run["id"].as_str().expect("id").to_string();
+    let mut state = run;
+    for _ in 0..200 {
+        if state["state"] != "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        state = get(port, &billing, &format!("/api/v1/exports/{id}")).1;
+    }
+    assert_eq!(state["state"], "done", "{state}");
+    let auth = format!("Bearer {billing}");
+    let (status, headers, file) = http(port, "GET", &format!("/api/v1/exports/{id}/file"), &[("Authorization", &auth)], b"");
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("text/csv"));
+    assert!(header(&headers, "content-disposition").unwrap_or("").contains(state["file_name"].as_str().expect("name")));
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&file)), state["sha256"].as_str().expect("sha"));
+    assert_eq!(file.len() as u64, state["bytes"].as_u64().expect("bytes"));
+    // Another key does not see that run.
+    let (status, _) = get(port, &portal, &format!("/api/v1/exports/{id}"));
+    assert_eq!(status, 404);
+}
+
+/// A key over its rate is refused with 429 and `Retry-After`, and a revoked key at once.
+#[test]
+fn rate_limits_and_revoked_keys() {
+    let (_dir, db) = releve::demo_db();
+    let store = Store::open(&db).expect("store");
+    let system = Session::system("test");
+    let new = api_keys::NewKey { name: "slow".into(), scopes: vec!["meters:read".into()], rate_per_minute: Some(3), ..Default::default() };
+    let created = api_keys::create(&store, system.permit(Permission::ManageUsers).expect("permit"), &new, 1_790_000_000).expect("key");
+    let server = releve::serve(db.to_str().expect("utf8"));
+    let port = server.port;
+    for _ in 0..3 {
+        assert_eq!(get(port, &created.secret, "/api/v1/meters?limit=1").0, 200);
+    }
+    let auth = format!("Bearer {}", created.secret);
+    let (status, headers, body) = http(port, "GET", "/api/v1/meters?limit=1", &[("Authorization", &auth)], b"");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!((status, v["code"].as_str()), (429, Some("rate_limited")));
+    let retry: i64 = header(&headers, "retry-after").expect("Retry-After").parse().expect("seconds");
+    assert!((1..=20).contains(&retry), "retry after {retry} s (3 calls a minute: one every 20 s)");
+
+    api_keys::revoke(&store, system.permit(Permission::ManageUsers).expect("permit"), created.key.id, 1_790_000_100).expect("revoke");
+    let (status, v) = get(port, &created.secret, "/api/v1/meters?limit=1");
+    assert_eq!((status, v["params"]["reason"].as_str()), (401, Some("revoked")));
+}

@@ -80,7 +80,7 @@ fn not_found(id: &str) -> ApiError {
 impl Exports {
     /// Start a run of layout `req.layout` (checked first: the layout exists, the period reads).
     pub(crate) fn start(&self, ctx: &Ctx, session: &Session, req: ExportRequest) -> Result<ExportRun, ApiError> {
-        session.permit(Permission::ManageExports)?;
+        session.permit(Permission::Export)?;
         if session.key.as_ref().is_some_and(|k| k.restricted()) {
             return Err(ApiError::new("forbidden", "a key limited to groups or a customer cannot run a billing export")
                 .with_params(serde_json::json!({"role": "api_key", "permission": "exports:run"})));
@@ -89,7 +89,7 @@ impl Exports {
             return Err(ApiError::bad_input("layout", "at most 200 characters"));
         }
         let period = billing::Period::new(crate::commands::date("from", &req.from)?, crate::commands::date("to", &req.to)?)?;
-        billing::layout_get(ctx.store(), session, &req.layout)?;
+        billing::layout_ready(ctx.store(), session, &req.layout)?;
         let id = format!("export-{}", crate::random_hex(12));
         let run = ExportRun {
             id: id.clone(),

@@ -8,11 +8,11 @@ use serde_json::{json, Map, Value};
 
 /// The error statuses every operation may answer, with what they mean.
 const ERRORS: &[(u16, &str)] = &[
-    (400, "The request is not valid: `params.field` names the parameter (`bad_input`)."),
+    (400, "The request is not valid: `params.field` names the parameter (`bad_input`), or the data refuses it (an exchange: `final_below_last`, `meter_already_removed`, ...)."),
     (401, "No API key, or one that is unknown, revoked or expired (`wrong_api_key`)."),
     (403, "The key lacks the operation's scope (`scope_missing`) or the permission (`forbidden`, `intervals_not_allowed`)."),
     (404, "No such meter, customer or export within the key's reach (`not_found`)."),
-    (409, "The request conflicts with the data (`not_ready`, `in_use`, `not_configured`, a refused exchange...)."),
+    (409, "The request conflicts with the state of things (`not_ready`, `export_failed`, `not_configured`)."),
     (413, "The body is too large (`too_large`)."),
     (429, "More calls than the key's rate (`rate_limited`): wait `Retry-After` seconds."),
     (503, "The store is busy with a long write: try again (`busy`)."),
@@ -241,4 +241,62 @@ fn problem_schema() -> Value {
             "params": {"type": "object"},
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` of a value, recursively.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_covers_every_operation_and_resolves() {
+        let doc = document("test");
+        let mut ids = Vec::new();
+        for op in OPERATIONS {
+            let o = &doc["paths"][op.path][op.method.as_str()];
+            assert!(o.is_object(), "{} {} documented", op.method.as_str(), op.path);
+            assert!(scope_of(op.name).is_some(), "{}: a scope in access::SCOPED", op.name);
+            assert!(releve_core::access::rule(op.name).is_some(), "{}: a row in access::COMMANDS", op.name);
+            let id = o["operationId"].as_str().expect("operationId").to_string();
+            assert!(!ids.contains(&id), "{id} twice");
+            ids.push(id);
+            // Path parameters named in the path are declared, and only those.
+            let declared: Vec<&str> = o["parameters"].as_array().expect("parameters").iter().filter(|p| p["in"] == "path").filter_map(|p| p["name"].as_str()).collect();
+            let in_path: Vec<&str> = op.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+            assert_eq!(declared, in_path, "{}", op.path);
+        }
+        for (name, _) in releve_core::access::SCOPED {
+            assert!(super::super::operation(name).is_some(), "{name} scoped but not an operation");
+        }
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").expect("a component");
+            assert!(doc["components"]["schemas"][name].is_object(), "{r} resolves");
+        }
+        // Links name operations that exist.
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("item").values() {
+                for r in op["responses"].as_object().expect("responses").values() {
+                    for link in r["links"].as_object().into_iter().flat_map(|l| l.values()) {
+                        let target = link["operationId"].as_str().expect("operationId");
+                        assert!(ids.iter().any(|i| i == target), "link to {target}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -19,8 +19,10 @@ pub struct PageQuery {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetersQuery {
+    /// The `next` of the previous page; omitted: from the start.
     #[schemars(range(min = 0))]
     pub after: Option<i64>,
+    /// Items per page (1 to 1,000; default 100).
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     /// `active`, `unassigned` or `removed`.
@@ -186,8 +188,10 @@ pub struct ReadingFeedPage {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InfoCodesQuery {
+    /// The `next` of the previous page; omitted: from the start.
     #[schemars(range(min = 0))]
     pub after: Option<i64>,
+    /// Items per page (1 to 1,000; default 100).
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     /// Only this code.
@@ -295,8 +299,10 @@ pub struct CustomerConsumption {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangesQuery {
+    /// The `next` of the previous page; omitted: from the start.
     #[schemars(range(min = 0))]
     pub after: Option<i64>,
+    /// Items per page (1 to 1,000; default 100).
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
     /// A local date or a date-time with offset.

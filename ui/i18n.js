@@ -1,6 +1,7 @@
 // French and English dictionaries, locale + time-zone aware formatting.
 
 import { fr as usersFr, en as usersEn } from "./i18n-users.js";
+import { fr as apiKeysFr, en as apiKeysEn } from "./i18n-api-keys.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -2960,6 +2961,8 @@ const en = {
 
 Object.assign(fr, usersFr);
 Object.assign(en, usersEn);
+Object.assign(fr, apiKeysFr);
+Object.assign(en, apiKeysEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 
@@ -3112,6 +3115,8 @@ export function errorText(err) {
   }
   // A missing setting: which one, and where to set it.
   if (err.code === "not_configured") return tOr("err.not_configured." + p.setting, null) || t("err.not_configured");
+  // A refused API key: why (missing, unknown, revoked, expired).
+  if (err.code === "wrong_api_key") return tOr("err.wrong_api_key." + p.reason, null) || t("err.wrong_api_key");
   // A refused folder or file encoding is a `bad_input` whose params name the rule.
   const known = tOr("err." + (typeof p.code === "string" ? p.code : err.code), null);
   if (known) return fillParams(known, { ...p, message: err.message || "" });

@@ -10,7 +10,7 @@ const ROLES = ["user", "superuser", "manager"];
 
 export function settingsLinks(current) {
   const link = (hash, key, id) => `<a class="btn ${current === id ? "btn-primary" : ""}" href="${hash}" data-testid="settings-link-${id}">${esc(t(key))}</a>`;
-  return `<div class="settings-links">${link("#/notifications", "nav.settings", "settings")}${link("#/users", "users.link", "users")}${link("#/permissions", "perms.link", "permissions")}</div>`;
+  return `<div class="settings-links">${link("#/notifications", "nav.settings", "settings")}${link("#/users", "users.link", "users")}${link("#/permissions", "perms.link", "permissions")}${link("#/api-keys", "apikeys.link", "api-keys")}</div>`;
 }
 
 export function render(root, ctx) {

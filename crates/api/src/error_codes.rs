@@ -86,6 +86,29 @@ fn group_names_empty_too_long_and_taken() {
 }
 
 #[test]
+fn api_key_refusals_name_the_field_and_the_expiry_is_local() {
+    let s = setup();
+    let key = |name: &str, expires_at: Value| s.call("api_key_create", json!({"name": name, "scopes": ["meters:read"], "expires_at": expires_at}));
+    // A date is local midnight starting it, a local time is in the utility's zone (Paris, UTC+1).
+    let k = key("ERP", json!("2026-02-02T08:30")).expect("create");
+    assert_eq!(k["key"]["expires_at"], json!(NOW + DAY + 8 * 3600 + 1800));
+    assert_eq!(key("ERP 2", json!("2026-02-03")).expect("create")["key"]["expires_at"], json!(NOW + 2 * DAY));
+    assert_eq!(key("ERP 3", json!("2026-02-03T12:00:00Z")).expect("create")["key"]["expires_at"], json!(NOW + 2 * DAY + 13 * 3600));
+    let e = key("ERP", Value::Null).expect_err("taken");
+    assert_eq!((e.code.as_str(), e.http_status(), params(&e)), ("api_key_name_taken", 409, json!({"name": "ERP", "field": "name"})));
+    let e = key("Old", json!("2026-02-01")).expect_err("now");
+    assert_eq!((e.code.as_str(), params(&e)), ("bad_input", json!({"field": "expires_at", "reason": "not_in_future", "at": NOW})));
+    let e = key("Old", json!("demain")).expect_err("unreadable");
+    assert_eq!((e.code.as_str(), params(&e)), ("bad_input", json!({"field": "expires_at", "reason": "not_a_time", "value": "demain"})));
+    let e = s.call("api_key_create", json!({"name": "P", "scopes": ["readings:read"], "customer": "C-404"})).expect_err("customer");
+    assert_eq!((e.code.as_str(), params(&e)), ("bad_input", json!({"field": "customer", "reason": "unknown", "value": "C-404", "allowed": []})));
+    let e = s.call("api_key_create", json!({"name": "P", "scopes": ["readings:read"], "rate_per_minute": 0})).expect_err("rate");
+    assert_eq!((e.code.as_str(), params(&e)), ("bad_input", json!({"field": "rate_per_minute", "reason": "out_of_range", "value": 0, "min": 1, "max": 100_000})));
+    let e = s.call("api_key_revoke", json!({"id": 999})).expect_err("unknown key");
+    assert_eq!((e.code.as_str(), e.http_status()), ("not_found", 404));
+}
+
+#[test]
 fn a_missing_smtp_server_is_a_4xx_naming_the_setting() {
     let s = setup();
     let args = json!({"meter_id": s.meter, "from": "2026-01-01", "to": "2026-01-31", "format": "html", "email_to": "anne@example.org"});

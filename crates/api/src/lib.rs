@@ -2,6 +2,7 @@
 //! `Ctx::call(token, name, args)`. Only this crate knows JSON argument shapes; each command
 //! is one call into `releve_core` with the same name. See COMMANDS.md.
 
+pub mod api_keys;
 mod audit;
 mod bounds;
 pub mod commands;

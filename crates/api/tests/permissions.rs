@@ -140,6 +140,9 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("customer_subject_access", json!({"customer_id": 1})),
         ("customer_move_out", json!({"customer_id": 1, "date": "2025-10-01"})),
         ("meter_key_set", json!({"meter_id": 1, "key": "000102030405060708090A0B0C0D0E0F"})),
+        ("api_key_create", json!({"name": "Walk billing", "scopes": ["meters:read", "readings:read"], "groups": [], "customer": null,
+            "expires_at": "2030-01-01", "rate_per_minute": 600})),
+        ("api_key_revoke", json!({"id": 1})),
         ("user_create", json!({"login": "walker", "name": "Walker", "role": "user", "password": "walker-password-1"})),
         ("user_reset_password", json!({"id": 3, "password": "temporary-pass-1"})),
         ("user_set_active", json!({"id": 3, "active": false})),
@@ -169,6 +172,7 @@ fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
         "mbus_bus_delete" => "mbus_bus_save",
         "c806_sdp_delete" | "c806_setpoints" => "c806_sdp_save",
         "report_performance_comment" => "report_performance_save",
+        "api_key_revoke" => "api_key_create",
         _ => return None,
     };
     Some((make, args_for(make, out)))
@@ -184,7 +188,8 @@ const MUST_SUCCEED: &[&str] = &[
     "export_layout_delete", "notify_rule_delete", "park_profile_delete", "source_remove", "mbus_bus_delete", "c806_sdp_delete",
     "c806_setpoints", "report_performance_comment", "park_import", "customer_subject_access", "customer_move_out",
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
-    "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start",
+    "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start", "api_key_create", "api_key_revoke",
+    "api_keys_list",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

@@ -1,6 +1,7 @@
 //! `releve`: the command line. Each subcommand is one call into the core (or the API for
 //! `serve`), with the same names as the UI's commands.
 
+mod api_keys;
 mod events;
 mod log;
 mod mbus;
@@ -79,6 +80,12 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// API keys of billing systems and portals (the manager): list, create (prints the secret
+    /// once), revoke.
+    ApiKeys {
+        #[command(subcommand)]
+        command: api_keys::ApiKeysCommand,
     },
     /// User accounts (the manager): list, create, deactivate, reset a password, change a role.
     Users {
@@ -914,6 +921,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sources { command } => sources(command),
+        Command::ApiKeys { command } => api_keys::run(command),
         Command::Users { command } => users::run(command),
         Command::Mbus { command } => mbus::run(command),
         Command::C806 { command } => c806(command),

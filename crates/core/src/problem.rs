@@ -157,6 +157,9 @@ pub enum Reason {
     /// its name, address or meters back.
     #[error("customer {number} has moved out: a former occupant's data is not brought back")]
     MovedOut { number: String },
+    /// A time that must be later than now (an API key's expiry), `at` Unix seconds.
+    #[error("{at} (Unix time) is not in the future")]
+    NotInFuture { at: i64 },
 }
 
 impl Reason {
@@ -172,6 +175,7 @@ impl Reason {
             Reason::Unreadable { .. } => "unreadable",
             Reason::EndsBeforeStart { .. } => "ends_before_start",
             Reason::MovedOut { .. } => "moved_out",
+            Reason::NotInFuture { .. } => "not_in_future",
         }
     }
 

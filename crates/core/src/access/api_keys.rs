@@ -2,7 +2,7 @@
 //! optional groups or one customer, expiry, rate), shown once, kept as a SHA-256 hash,
 //! revocable. [`authenticate`] turns a presented secret into a [`Session`] of the key.
 
-use super::{KeyGrant, Permit, Scope, Session};
+use super::{require, KeyGrant, Permission, Permit, Scope, Session};
 use crate::error::{Error, Result};
 use crate::problem::{Problem, Reason};
 use crate::store::{self, Store};
@@ -23,7 +23,11 @@ pub struct NewKey {
     pub name: String,
     pub scopes: Vec<String>,
     pub groups: Vec<i64>,
+    /// The customer (by id) a portal key is limited to.
     pub customer: Option<i64>,
+    /// The same by customer number, as clerks know it (the command's and the CLI's way);
+    /// given with `customer`, both must name the same customer.
+    pub customer_number: Option<String>,
     pub expires_at: Option<i64>,
     pub rate_per_minute: Option<i64>,
 }
@@ -36,7 +40,11 @@ pub struct KeyRow {
     pub prefix: String,
     pub scopes: Vec<String>,
     pub groups: Vec<i64>,
+    /// The names of `groups`, in the same order (`#<id>` for a group deleted since).
+    pub group_names: Vec<String>,
     pub customer: Option<i64>,
+    /// The number of `customer`.
+    pub customer_number: Option<String>,
     pub expires_at: Option<i64>,
     pub rate_per_minute: i64,
     pub created_at: i64,
@@ -58,7 +66,7 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn row_of(k: store::api_keys::ApiKey, now: i64) -> KeyRow {
+fn row_of(conn: &rusqlite::Connection, k: store::api_keys::ApiKey, now: i64) -> Result<KeyRow> {
     let state = if k.revoked_at.is_some() {
         "revoked"
     } else if k.expires_at.is_some_and(|e| e <= now) {
@@ -66,10 +74,21 @@ fn row_of(k: store::api_keys::ApiKey, now: i64) -> KeyRow {
     } else {
         "active"
     };
-    KeyRow {
+    let groups = ids(k.group_ids.as_deref());
+    let mut group_names = Vec::with_capacity(groups.len());
+    for g in &groups {
+        group_names.push(store::groups::name_of(conn, *g)?.unwrap_or_else(|| format!("#{g}")));
+    }
+    let customer_number = match k.customer_id {
+        Some(c) => store::customers::get(conn, c)?.map(|c| c.number),
+        None => None,
+    };
+    Ok(KeyRow {
         id: k.id,
         scopes: k.scopes.split_whitespace().map(str::to_string).collect(),
-        groups: ids(k.group_ids.as_deref()),
+        groups,
+        group_names,
+        customer_number,
         name: k.name,
         prefix: k.prefix,
         customer: k.customer_id,
@@ -80,7 +99,7 @@ fn row_of(k: store::api_keys::ApiKey, now: i64) -> KeyRow {
         revoked_at: k.revoked_at,
         last_used_at: k.last_used_at,
         state,
-    }
+    })
 }
 
 fn ids(s: Option<&str>) -> Vec<i64> {
@@ -89,6 +108,7 @@ fn ids(s: Option<&str>) -> Vec<i64> {
 
 /// Create a key (manager: `manage_users`); the secret is returned once and never stored.
 pub fn create(store: &Store, permit: Permit<'_>, new: &NewKey, now: i64) -> Result<Created> {
+    require(permit, Permission::ManageUsers)?;
     let name = new.name.trim();
     if name.is_empty() {
         return Err(Error::invalid("name", Reason::Required));
@@ -115,7 +135,7 @@ pub fn create(store: &Store, permit: Permit<'_>, new: &NewKey, now: i64) -> Resu
     }
     if let Some(at) = new.expires_at {
         if at <= now {
-            return Err(Error::invalid("expires_at", Reason::OutOfRange { value: at as f64, min: (now + 1) as f64, max: i64::MAX as f64 }));
+            return Err(Error::invalid("expires_at", Reason::NotInFuture { at }));
         }
     }
     let secret = format!("{SECRET_PREFIX}{}", hex::encode(random_bytes()));
@@ -130,14 +150,10 @@ pub fn create(store: &Store, permit: Permit<'_>, new: &NewKey, now: i64) -> Resu
     groups.dedup();
     for g in &groups {
         if store::groups::name_of(&tx, *g)?.is_none() {
-            return Err(Error::NotFound { what: format!("group {g}") });
+            return Err(Error::invalid("groups", Reason::Unknown { value: g.to_string(), allowed: Vec::new() }));
         }
     }
-    if let Some(c) = new.customer {
-        if store::customers::get(&tx, c)?.is_none() {
-            return Err(Error::NotFound { what: format!("customer {c}") });
-        }
-    }
+    let customer = customer_of(&tx, new)?;
     let scope_text = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
     let group_text = (!groups.is_empty()).then(|| groups.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     let id = store::api_keys::insert(
@@ -148,18 +164,46 @@ pub fn create(store: &Store, permit: Permit<'_>, new: &NewKey, now: i64) -> Resu
             secret_hash: &hash(&secret),
             scopes: &scope_text,
             group_ids: group_text.as_deref(),
-            customer_id: new.customer,
+            customer_id: customer,
             expires_at: new.expires_at,
             rate_per_minute: rate,
             created_by: &permit.session.login,
         },
         now,
     )?;
-    let details = serde_json::json!({"key": name, "scopes": scope_text, "groups": groups, "customer": new.customer, "expires_at": new.expires_at});
+    let details = serde_json::json!({"key": name, "scopes": scope_text, "groups": groups, "customer": customer, "expires_at": new.expires_at});
     store::audit::record_permit(&tx, permit, now, "api_key_create", &details.to_string())?;
     let key = store::api_keys::by_id(&tx, id)?.ok_or_else(|| Error::NotFound { what: format!("API key {id}") })?;
+    let key = row_of(&tx, key, now)?;
     tx.commit()?;
-    Ok(Created { key: row_of(key, now), secret })
+    Ok(Created { key, secret })
+}
+
+/// The customer id `new` limits the key to: by number or id, refused (field `customer`) when
+/// unknown, when the two name different customers, or when the customer moved out.
+fn customer_of(conn: &rusqlite::Connection, new: &NewKey) -> Result<Option<i64>> {
+    let unknown = |value: String| Error::invalid("customer", Reason::Unknown { value, allowed: Vec::new() });
+    let by_number = match new.customer_number.as_deref().map(str::trim) {
+        // A portal key asked for with no number must not become a key of every meter.
+        Some("") => return Err(Error::invalid("customer", Reason::Required)),
+        Some(number) => Some(store::customers::by_number(conn, number)?.ok_or_else(|| unknown(number.to_string()))?.0),
+        None => None,
+    };
+    let by_id = match new.customer {
+        Some(c) => Some(store::customers::get(conn, c)?.map(|_| c).ok_or_else(|| unknown(c.to_string()))?),
+        None => None,
+    };
+    let id = match (by_number, by_id) {
+        (Some(a), Some(b)) if a != b => return Err(unknown(format!("{b}"))),
+        (a, b) => a.or(b),
+    };
+    // A customer who moved out is a pseudonym now: no portal may be opened on its meters.
+    if let Some(c) = id.map(|id| store::occupancies::customer(conn, id)).transpose()?.flatten() {
+        if c.pseudonym.is_some() {
+            return Err(Error::invalid("customer", Reason::MovedOut { number: c.number }));
+        }
+    }
+    Ok(id)
 }
 
 fn random_bytes() -> [u8; 32] {
@@ -171,13 +215,15 @@ fn random_bytes() -> [u8; 32] {
 
 /// Every key, newest first (the manager's screen).
 pub fn list(store: &Store, permit: Permit<'_>, now: i64) -> Result<Vec<KeyRow>> {
-    let _ = permit;
+    require(permit, Permission::ManageUsers)?;
     let conn = store.reader()?;
-    Ok(store::api_keys::all(&conn)?.into_iter().map(|k| row_of(k, now)).collect())
+    store::api_keys::all(&conn)?.into_iter().map(|k| row_of(&conn, k, now)).collect()
 }
 
-/// Revoke key `id`: its next call is refused.
+/// Revoke key `id`: its next call is refused. Revoking a revoked key changes nothing (and
+/// writes no audit entry).
 pub fn revoke(store: &Store, permit: Permit<'_>, id: i64, now: i64) -> Result<KeyRow> {
+    require(permit, Permission::ManageUsers)?;
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     let key = store::api_keys::by_id(&tx, id)?.ok_or_else(|| Error::NotFound { what: format!("API key {id}") })?;
@@ -185,8 +231,9 @@ pub fn revoke(store: &Store, permit: Permit<'_>, id: i64, now: i64) -> Result<Ke
         store::audit::record_permit(&tx, permit, now, "api_key_revoke", &serde_json::json!({"key": key.name}).to_string())?;
     }
     let key = store::api_keys::by_id(&tx, id)?.ok_or_else(|| Error::NotFound { what: format!("API key {id}") })?;
+    let key = row_of(&tx, key, now)?;
     tx.commit()?;
-    Ok(row_of(key, now))
+    Ok(key)
 }
 
 /// The session of the key whose secret is `secret`, called from `computer` at `now`:

@@ -25,6 +25,7 @@ mod reports;
 mod tasks;
 mod uploads;
 mod users;
+mod webhooks;
 
 pub use uploads::{too_large, UploadWriter, MAX_UPLOAD_BYTES};
 

@@ -169,6 +169,13 @@ pub const COMMANDS: &[CommandRule] = &[
     p("user_set_active", ManageUsers, true),
     p("user_set_role", ManageUsers, true),
     p("users_list", ManageUsers, false),
+    p("webhook_add", Settings, true),
+    p("webhook_deliveries", Settings, false),
+    p("webhook_remove", Settings, true),
+    p("webhook_set_active", Settings, true),
+    p("webhook_settings", Settings, true),
+    p("webhook_test", Settings, true),
+    p("webhooks_list", Settings, false),
 ];
 
 /// The rule of command `name`, if it is one.

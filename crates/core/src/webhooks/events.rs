@@ -1,0 +1,125 @@
+//! The poller: reads the store's tables from the cursors in `webhook_cursors` and queues one
+//! delivery per event and endpoint taking it. A cursor moves in the same transaction as the
+//! deliveries it makes, and only from where this poller read it (another process polling the
+//! same database makes the events once between them). A source read for the first time
+//! starts at the present: a new database sends nothing of its past.
+
+use crate::error::Result;
+use crate::store::{self, Store};
+use chrono::TimeZone;
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+
+/// A second this far past: no run finishes in it any more.
+const SETTLED: i64 = 5;
+
+/// Runs read per poll.
+const RUNS_PER_POLL: i64 = 200;
+
+/// An event about to be queued.
+struct Event {
+    kind: &'static str,
+    reference: String,
+    data: Value,
+}
+
+/// ISO 8601 with the utility's offset, e.g. `2026-01-02T06:31:00+01:00`.
+pub fn iso(at: i64, tz: Tz) -> String {
+    match tz.timestamp_opt(at, 0).single() {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        None => at.to_string(),
+    }
+}
+
+/// The JSON sent: `{id, type, created_at, data}`.
+pub fn body(id: &str, kind: &str, now: i64, tz: Tz, data: Value) -> String {
+    json!({"id": id, "type": kind, "created_at": iso(now, tz), "data": data}).to_string()
+}
+
+/// Make the events that happened since the last poll; how many deliveries were queued.
+pub fn poll(store: &Store, now: i64) -> Result<usize> {
+    poll_export_runs(store, now)
+}
+
+/// `export.done`: every run of a scheduled export (or billing job) that finished, ok or
+/// failed, once per attempt. The cursor is a `finished_at` time: runs of the last few seconds
+/// are read again at the next poll (another process may still finish one in that second) and
+/// made once (a delivery is unique per endpoint and event); the cursor then passes them.
+fn poll_export_runs(store: &Store, now: i64) -> Result<usize> {
+    const SOURCE: &str = "export_runs";
+    let (from, runs, tz) = {
+        let conn = store.reader()?;
+        let from = store::webhooks::cursor(&conn, SOURCE)?;
+        let runs = match from {
+            Some(t) => store::export_jobs::finished_since(&conn, t, RUNS_PER_POLL)?,
+            None => Vec::new(),
+        };
+        (from, runs, crate::settings::timezone(&conn)?)
+    };
+    let until = match from {
+        None => now,
+        Some(t) => match runs.iter().filter_map(|r| r.finished_at).max() {
+            Some(last) if last < now - SETTLED => last + 1,
+            Some(last) => last,
+            None => t,
+        },
+    };
+    let events: Vec<Event> = runs
+        .iter()
+        .map(|r| Event {
+            kind: "export.done",
+            reference: format!("export_run:{}:{}", r.id, r.attempt),
+            data: json!({
+                "run": r.id,
+                "job": r.job,
+                "layout": r.layout,
+                "status": r.status,
+                "trigger": r.trigger,
+                "attempt": r.attempt,
+                "period_from": r.period_from,
+                "period_to": r.period_to,
+                "started_at": iso(r.started_at, tz),
+                "finished_at": r.finished_at.map(|t| iso(t, tz)),
+                "file": r.file.as_deref().map(file_name),
+                "rows": r.rows,
+                "bytes": r.bytes,
+                "sha256": r.sha256,
+                "error": r.error,
+            }),
+        })
+        .collect();
+    if from == Some(until) && events.is_empty() {
+        return Ok(0);
+    }
+    queue(store, SOURCE, from, until, &events, now, tz)
+}
+
+/// A file's name without its folder (the receiver has no use for the app's disk layout).
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path).file_name().map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Queue `events` for every active endpoint taking them and move the cursor, in one
+/// transaction; nothing when another poller moved the cursor first.
+fn queue(store: &Store, source: &str, from: Option<i64>, until: i64, events: &[Event], now: i64, tz: Tz) -> Result<usize> {
+    let mut conn = store.writer();
+    let tx = conn.transaction()?;
+    if from != Some(until) && !store::webhooks::move_cursor(&tx, source, from, until)? {
+        return Ok(0);
+    }
+    let targets = store::webhooks::active_targets(&tx)?;
+    let mut queued = 0;
+    for e in events {
+        let wanted: Vec<_> = targets.iter().filter(|t| t.events.iter().any(|k| k == e.kind)).collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let body = body(&e.reference, e.kind, now, tz, e.data.clone());
+        for t in wanted {
+            let new = store::webhooks::NewDelivery { endpoint_id: t.id, event: e.kind, reference: &e.reference, body: &body, created_at: now };
+            queued += usize::from(store::webhooks::enqueue(&tx, &new)?.is_some());
+        }
+    }
+    tx.commit()?;
+    Ok(queued)
+}

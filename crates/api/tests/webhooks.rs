@@ -327,3 +327,96 @@ fn endpoints_are_checked_listed_paused_and_removed() {
     f.call("webhook_settings", json!({"log_days": 7}));
     assert_eq!(f.call("webhooks_list", json!({}))["log_days"], 7);
 }
+
+/// A plaintext Kamstrup water telegram (volume in litres; status 0x04: low battery) as a
+/// drive-by line received at 2026-01-01 08:<minute> Paris.
+fn line(serial: &str, access: u8, litres: u32, status: u8, minute: u8) -> String {
+    use mbus::encode::{wmbus_frame, FrameSpec};
+    let mut payload = vec![0x04, 0x13];
+    payload.extend_from_slice(&litres.to_le_bytes());
+    let spec = FrameSpec { manufacturer: "KAM", id: serial, version: 0x1b, device_type: mbus::DeviceType::Water, access_number: access, status };
+    let frame = wmbus_frame(&spec, &payload, None);
+    format!("T1;1;1;2026-01-01 08:{minute:02}:00.000;80;;;0x{}", hex::encode(frame))
+}
+
+fn import(f: &Fixture, name: &str, lines: &[String]) -> releve_core::import::FileReport {
+    let system = Session::system("test");
+    let permit = system.permit(Permission::Import).expect("system imports");
+    releve_core::import::import_drive_by(f.ctx.store(), permit, name, lines.join("\n").as_bytes(), f.now(), &mut |_, _| {}).expect("import")
+}
+
+/// The feed rows `(after, until]` as (serial, ts) and all the feed's rows.
+fn feed(f: &Fixture, after: i64, until: i64) -> (Vec<(String, i64)>, i64) {
+    let conn = f.ctx.store().reader().expect("reader");
+    let mut stmt = conn
+        .prepare("SELECT m.serial, r.ts FROM reading_feed r JOIN meters m ON m.id = r.meter_id WHERE r.seq > ?1 AND r.seq <= ?2 ORDER BY r.seq")
+        .expect("sql");
+    let rows = stmt.query_map([after, until], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<Vec<_>, _>>().expect("rows");
+    let all = conn.query_row("SELECT count(*) FROM reading_feed", [], |r| r.get(0)).expect("count");
+    (rows, all)
+}
+
+#[test]
+fn readings_batch_and_info_code_started_after_real_imports() {
+    let f = fixture();
+    let (url, seen) = receiver(&[]);
+    let (_, secret) = f.add("portal", &url, &["info_code.started", "readings.batch"]);
+    // Readings stored before the webhooks' first round are the past: not sent.
+    let before = import(&f, "old.txt", &[line("40000010", 1, 100, 0, 0)]);
+    assert_eq!(before.stored, 1);
+    f.round();
+    assert!(seen.lock().expect("seen").is_empty(), "nothing of the past");
+
+    let first = import(&f, "a.txt", &[
+        line("40000011", 1, 1000, 0, 1),
+        line("40000011", 2, 1010, 0, 2),
+        line("40000011", 3, 1020, 0, 3),
+        line("40000012", 1, 2000, 0, 4),
+        line("40000012", 2, 2005, 0x04, 5),
+    ]);
+    assert_eq!(first.stored, 5, "{first:?}");
+    let report = f.round();
+    assert_eq!(report.delivered, 2, "a batch and a start: {report:?}");
+    let requests = seen.lock().expect("seen").clone();
+    let mut batch = None;
+    let mut started = None;
+    for r in &requests {
+        let event = r.headers["releve-event"].clone();
+        let body = checked(r, &secret, &event);
+        match event.as_str() {
+            "readings.batch" => batch = Some(body),
+            "info_code.started" => started = Some(body),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let batch = batch.expect("readings.batch")["data"].clone();
+    let (after, until) = (batch["after"].as_i64().expect("after"), batch["until"].as_i64().expect("until"));
+    let (rows, all) = feed(&f, after, until);
+    let serials: Vec<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(serials, ["40000011", "40000011", "40000011", "40000012", "40000012"], "exactly the new readings");
+    assert_eq!(all, 6, "and the old one is before `after`");
+    assert_eq!((batch["readings"].as_i64(), batch["meters"].as_i64()), (Some(5), Some(2)));
+    assert_eq!(batch["meter_list"].as_array().map(Vec::len), Some(2));
+    assert_eq!(batch["meter_list_complete"], true);
+    assert_eq!(batch["feed"], format!("/api/v1/readings/feed?after={after}"));
+    assert_eq!(batch["first_reading_at"], "2026-01-01T08:01:00+01:00");
+    let started = started.expect("info_code.started")["data"].clone();
+    assert_eq!(started["meter"]["serial"], "40000012");
+    assert!(started["code"].as_str().expect("code").contains("battery"), "{started}");
+
+    // The next batch starts where this one ended; an import storing nothing makes none.
+    let second = import(&f, "b.txt", &[line("40000011", 4, 1030, 0, 6), line("40000013", 1, 3000, 0, 7)]);
+    assert_eq!(second.stored, 2);
+    import(&f, "a-again.txt", &[line("40000011", 1, 1000, 0, 1)]);
+    assert_eq!(f.round().delivered, 1, "one batch, the low battery goes on (no new start)");
+    let requests = seen.lock().expect("seen").clone();
+    assert_eq!(requests.len(), 3);
+    let next = checked(&requests[2], &secret, "readings.batch")["data"].clone();
+    assert_eq!(next["after"].as_i64(), Some(until), "no gap, no overlap");
+    let (rows, _) = feed(&f, until, next["until"].as_i64().expect("until"));
+    assert_eq!(rows.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["40000011", "40000013"]);
+    assert_eq!(next["readings"], 2);
+    f.set(f.now() + 60);
+    assert_eq!(f.round(), Default::default(), "nothing new");
+    assert_eq!(seen.lock().expect("seen").len(), 3);
+}

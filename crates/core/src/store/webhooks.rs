@@ -288,3 +288,77 @@ pub fn pending(conn: &Connection, id: i64) -> Result<Option<Due>> {
         )
         .optional()?)
 }
+
+/// The newest `seq` of `reading_feed` (0 when empty).
+pub fn readings_last(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM reading_feed", [], |r| r.get(0))?)
+}
+
+/// What the readings stored in `(after, until]` of the feed are: how many, of how many
+/// meters, their reading times' span, and the serials of the first `meters` meters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadingsBatch {
+    pub readings: i64,
+    pub meters: i64,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    /// (id, manufacturer, serial) of at most `meters` meters, by id.
+    pub some_meters: Vec<(i64, String, String)>,
+}
+
+pub fn readings_batch(conn: &Connection, after: i64, until: i64, meters: i64) -> Result<ReadingsBatch> {
+    let (readings, count, first_ts, last_ts) = conn.query_row(
+        "SELECT count(*), count(DISTINCT meter_id), min(ts), max(ts) FROM reading_feed WHERE seq > ?1 AND seq <= ?2",
+        params![after, until],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.manufacturer, m.serial FROM meters m
+         WHERE m.id IN (SELECT DISTINCT meter_id FROM reading_feed WHERE seq > ?1 AND seq <= ?2)
+         ORDER BY m.id LIMIT ?3",
+    )?;
+    let some = stmt.query_map(params![after, until, meters], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(ReadingsBatch { readings, meters: count, first_ts, last_ts, some_meters: some.collect::<rusqlite::Result<_>>()? })
+}
+
+/// The newest `seq` of `info_code_feed` (0 when empty).
+pub fn info_codes_last(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM info_code_feed", [], |r| r.get(0))?)
+}
+
+/// An info code that started, from `info_code_feed`.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub seq: i64,
+    pub meter_id: i64,
+    pub manufacturer: String,
+    pub serial: String,
+    pub code: String,
+    pub started_at: i64,
+}
+
+/// The starts after `after` among the next `scan` rows of the feed; and the last seq looked at.
+pub fn info_codes_started(conn: &Connection, after: i64, scan: i64) -> Result<(Vec<Started>, i64)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.seq, f.event, f.meter_id, m.manufacturer, m.serial, f.code, f.started_at
+         FROM info_code_feed f JOIN meters m ON m.id = f.meter_id
+         WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![after, scan])?;
+    let mut out = Vec::new();
+    let mut last = after;
+    while let Some(r) = rows.next()? {
+        last = r.get(0)?;
+        if r.get::<_, String>(1)? == "start" {
+            out.push(Started {
+                seq: last,
+                meter_id: r.get(2)?,
+                manufacturer: r.get(3)?,
+                serial: r.get(4)?,
+                code: r.get(5)?,
+                started_at: r.get(6)?,
+            });
+        }
+    }
+    Ok((out, last))
+}

@@ -13,6 +13,15 @@ use serde_json::{json, Value};
 /// A second this far past: no run finishes in it any more.
 const SETTLED: i64 = 5;
 
+/// Feed rows an event of `readings.batch` covers at most.
+pub const MAX_BATCH: i64 = 1_000_000;
+
+/// Meters named in a `readings.batch` event at most (all are counted).
+pub const MAX_METERS: i64 = 500;
+
+/// Rows of `info_code_feed` read per poll.
+const INFO_CODES_PER_POLL: i64 = 1_000;
+
 /// Runs read per poll.
 const RUNS_PER_POLL: i64 = 200;
 
@@ -38,7 +47,74 @@ pub fn body(id: &str, kind: &str, now: i64, tz: Tz, data: Value) -> String {
 
 /// Make the events that happened since the last poll; how many deliveries were queued.
 pub fn poll(store: &Store, now: i64) -> Result<usize> {
-    poll_export_runs(store, now)
+    Ok(poll_export_runs(store, now)? + poll_readings(store, now)? + poll_info_codes(store, now)?)
+}
+
+/// `readings.batch`: one event for every reading stored since the last one, feed rows
+/// `(after, until]` (at most `MAX_BATCH` of them an event); the receiver pulls them from
+/// `/api/v1/readings/feed?after=<after>` until it passes `until`.
+fn poll_readings(store: &Store, now: i64) -> Result<usize> {
+    const SOURCE: &str = "reading_feed";
+    let (from, last, tz) = {
+        let conn = store.reader()?;
+        (store::webhooks::cursor(&conn, SOURCE)?, store::webhooks::readings_last(&conn)?, crate::settings::timezone(&conn)?)
+    };
+    let Some(after) = from else {
+        return queue(store, SOURCE, None, last, &[], now, tz);
+    };
+    if last <= after {
+        return Ok(0);
+    }
+    let until = last.min(after + MAX_BATCH);
+    let batch = store::webhooks::readings_batch(&*store.reader()?, after, until, MAX_METERS)?;
+    let meters: Vec<Value> = batch.some_meters.iter().map(|(id, manufacturer, serial)| json!({"id": id, "manufacturer": manufacturer, "serial": serial})).collect();
+    let event = Event {
+        kind: "readings.batch",
+        reference: format!("readings:{after}-{until}"),
+        data: json!({
+            "after": after,
+            "until": until,
+            "readings": batch.readings,
+            "meters": batch.meters,
+            "first_reading_at": batch.first_ts.map(|t| iso(t, tz)),
+            "last_reading_at": batch.last_ts.map(|t| iso(t, tz)),
+            "meter_list": meters,
+            "meter_list_complete": batch.meters <= MAX_METERS,
+            "feed": format!("/api/v1/readings/feed?after={after}"),
+        }),
+    };
+    queue(store, SOURCE, Some(after), until, &[event], now, tz)
+}
+
+/// `info_code.started`: one event per info code that started on a meter.
+fn poll_info_codes(store: &Store, now: i64) -> Result<usize> {
+    const SOURCE: &str = "info_code_feed";
+    let (from, tz) = {
+        let conn = store.reader()?;
+        (store::webhooks::cursor(&conn, SOURCE)?, crate::settings::timezone(&conn)?)
+    };
+    let Some(after) = from else {
+        let last = store::webhooks::info_codes_last(&*store.reader()?)?;
+        return queue(store, SOURCE, None, last, &[], now, tz);
+    };
+    let (started, until) = store::webhooks::info_codes_started(&*store.reader()?, after, INFO_CODES_PER_POLL)?;
+    if until == after {
+        return Ok(0);
+    }
+    let events: Vec<Event> = started
+        .iter()
+        .map(|s| Event {
+            kind: "info_code.started",
+            reference: format!("info_code:{}", s.seq),
+            data: json!({
+                "seq": s.seq,
+                "meter": {"id": s.meter_id, "manufacturer": s.manufacturer, "serial": s.serial},
+                "code": s.code,
+                "started_at": iso(s.started_at, tz),
+            }),
+        })
+        .collect();
+    queue(store, SOURCE, Some(after), until, &events, now, tz)
 }
 
 /// `export.done`: every run of a scheduled export (or billing job) that finished, ok or

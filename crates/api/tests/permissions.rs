@@ -139,6 +139,11 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("permissions_matrix_set", json!({"user": ["view", "export", "view_intervals"],
             "superuser": ["view", "export", "import", "edit_meters", "manage_keys", "view_intervals", "manage_exports", "send_mail"]})),
         ("login_settings_set", json!({"max_failures": 5, "max_failures_address": 20, "window_minutes": 15, "lock_minutes": 15, "session_idle_minutes": 30})),
+        ("webhook_add", json!({"name": "walk-hook", "url": "http://127.0.0.1:9/hook", "events": ["export.done"]})),
+        ("webhook_set_active", json!({"id": 1, "active": false})),
+        ("webhook_remove", json!({"id": 1})),
+        ("webhook_settings", json!({"log_days": 14})),
+        ("webhook_test", json!({"id": 1})),
         ("meter_exchange", json!({"old_id": 1, "new_serial": "99990001", "at": "2025-10-09T09:00", "final_value": 1.0e9, "initial_value": 0.0})),
     ])
 }
@@ -152,6 +157,7 @@ fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
         "mbus_bus_delete" => "mbus_bus_save",
         "c806_sdp_delete" | "c806_setpoints" => "c806_sdp_save",
         "report_performance_comment" => "report_performance_save",
+        "webhook_set_active" | "webhook_remove" | "webhook_test" => "webhook_add",
         _ => return None,
     };
     Some((make, args_for(make, out)))
@@ -167,7 +173,8 @@ const MUST_SUCCEED: &[&str] = &[
     "export_layout_delete", "notify_rule_delete", "park_profile_delete", "source_remove", "mbus_bus_delete", "c806_sdp_delete",
     "c806_setpoints", "report_performance_comment", "park_import", "customer_subject_access", "customer_move_out",
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
-    "login_settings_set", "password_change",
+    "login_settings_set", "password_change", "webhook_add", "webhook_set_active", "webhook_remove", "webhook_settings",
+    "webhook_test",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

@@ -160,7 +160,7 @@ fn poll_export_runs(store: &Store, now: i64) -> Result<usize> {
                 "rows": r.rows,
                 "bytes": r.bytes,
                 "sha256": r.sha256,
-                "error": r.error,
+                "error": r.error.as_deref().map(|e| e.chars().take(2000).collect::<String>()),
             }),
         })
         .collect();

@@ -1,6 +1,7 @@
 // French and English dictionaries, locale + time-zone aware formatting.
 
 import { fr as usersFr, en as usersEn } from "./i18n-users.js";
+import { fr as webhooksFr, en as webhooksEn } from "./i18n-webhooks.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -2960,6 +2961,8 @@ const en = {
 
 Object.assign(fr, usersFr);
 Object.assign(en, usersEn);
+Object.assign(fr, webhooksFr);
+Object.assign(en, webhooksEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 

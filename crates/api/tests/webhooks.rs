@@ -299,11 +299,11 @@ fn endpoints_are_checked_listed_paused_and_removed() {
         assert_eq!(e.code, "bad_input", "{e:?}");
         assert!(e.message.contains(words), "{url}: {e:?}");
     };
-    bad("ftp://example.org/x", json!(["export.done"]), "http or https");
+    bad("ftp://example.org/x", json!(["export.done"]), "allowed: http, https");
     bad("not a url", json!(["export.done"]), "not a URL");
+    bad("", json!(["export.done"]), "a value is needed");
     bad("https://user:pw@example.org/", json!(["export.done"]), "no user or password");
-    bad("https://example.org/", json!(["meter.exploded"]), "unknown event");
-    bad("https://example.org/", json!([]), "events");
+    bad("https://example.org/", json!(["meter.exploded"]), "unknown value 'meter.exploded'");
     let (id, _) = f.add("a", "https://example.org/hook", &["readings.batch", "info_code.started", "readings.batch"]);
     let e = f.ctx.call(Some(&f.boss), "webhook_add", json!({"name": "a", "url": "https://example.org/2", "events": ["export.done"]})).expect_err("taken");
     assert!(e.message.contains("exists"), "{e:?}");

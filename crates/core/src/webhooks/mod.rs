@@ -14,6 +14,7 @@ pub use deliver::{deliver_due, Report};
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
+use crate::problem::Reason;
 use crate::store::{self, Store};
 use serde::{Deserialize, Serialize};
 
@@ -68,12 +69,15 @@ pub struct Added {
 /// Check an endpoint's URL: http or https, a host, no user or password in it, not too long.
 pub fn check_url(url: &str) -> Result<reqwest::Url> {
     let url = url.trim();
-    if url.len() > MAX_URL {
-        return Err(Error::bad_input("url", format!("at most {MAX_URL} characters")));
+    if url.is_empty() {
+        return Err(Error::invalid("url", Reason::Required));
     }
-    let parsed = reqwest::Url::parse(url).map_err(|e| Error::bad_input("url", format!("'{url}' is not a URL: {e}")))?;
+    if url.len() > MAX_URL {
+        return Err(Error::invalid("url", Reason::TooLong { max: MAX_URL }));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| Error::invalid("url", Reason::Unreadable { detail: format!("'{url}' is not a URL: {e}") }))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::bad_input("url", format!("scheme '{}': http or https only", parsed.scheme())));
+        return Err(Error::invalid("url", Reason::Unknown { value: parsed.scheme().to_string(), allowed: vec!["http".into(), "https".into()] }));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(Error::bad_input("url", format!("'{url}' names no host")));
@@ -92,14 +96,14 @@ fn check_events(events: &[String]) -> Result<Vec<String>> {
     for e in events {
         let e = e.trim();
         if !EVENTS.contains(&e) {
-            return Err(Error::bad_input("events", format!("unknown event '{e}': one of {}", EVENTS.join(", "))));
+            return Err(Error::invalid("events", Reason::Unknown { value: e.to_string(), allowed: EVENTS.iter().map(|e| e.to_string()).collect() }));
         }
         if !out.iter().any(|o| o == e) {
             out.push(e.to_string());
         }
     }
     if out.is_empty() {
-        return Err(Error::bad_input("events", "choose at least one event"));
+        return Err(Error::invalid("events", Reason::Required));
     }
     out.sort();
     Ok(out)
@@ -109,8 +113,11 @@ fn check_events(events: &[String]) -> Result<Vec<String>> {
 pub fn webhook_add(store: &Store, session: &Session, new: &NewWebhook, now: i64) -> Result<Added> {
     let permit = session.permit(Permission::Settings)?;
     let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(Error::bad_input("name", "1 to 64 characters"));
+    if name.is_empty() {
+        return Err(Error::invalid("name", Reason::Required));
+    }
+    if name.chars().count() > 64 {
+        return Err(Error::invalid("name", Reason::TooLong { max: 64 }));
     }
     let url = check_url(&new.url)?;
     let events = check_events(&new.events)?;

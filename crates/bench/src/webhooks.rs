@@ -112,7 +112,7 @@ pub fn run(deliveries: u32, feed: u32) -> Res {
         tx.commit()?;
     }
     let start = Instant::now();
-    let made = webhooks::events::poll(&store, NOW + 1)?;
+    let made = webhooks::events::poll(&store, NOW + webhooks::events::BATCH_WAIT)?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     println!("  poll: one readings.batch over {feed} new feed rows (10,000 meters)  {ms:7.1} ms  ({made} delivery made)");
     Ok(())

@@ -206,9 +206,13 @@ pub struct Outcome<'a> {
     pub error: Option<&'a str>,
 }
 
+/// Record an attempt; a delivery no longer pending forgets its body (kept only for retries,
+/// so a long log stays small).
 pub fn record(conn: &Connection, id: i64, o: &Outcome<'_>) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE webhook_deliveries SET status = ?2, next_try = ?3, http_status = ?4, response = ?5, error = ?6 WHERE id = ?1",
+        "UPDATE webhook_deliveries SET status = ?2, next_try = ?3, http_status = ?4, response = ?5, error = ?6,
+             body = CASE WHEN ?2 = 'pending' THEN body ELSE '' END
+         WHERE id = ?1",
     )?
     .execute(params![id, o.status, o.next_try, o.http_status, o.response, o.error])?;
     Ok(())
@@ -292,6 +296,11 @@ pub fn pending(conn: &Connection, id: i64) -> Result<Option<Due>> {
 /// The newest `seq` of `reading_feed` (0 when empty).
 pub fn readings_last(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM reading_feed", [], |r| r.get(0))?)
+}
+
+/// When the first reading stored after `after` was stored, if any.
+pub fn readings_first_stored(conn: &Connection, after: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT at FROM reading_feed WHERE seq > ?1 ORDER BY seq LIMIT 1", [after], |r| r.get(0)).optional()?)
 }
 
 /// What the readings stored in `(after, until]` of the feed are: how many, of how many

@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 /// A second this far past: no run finishes in it any more.
 const SETTLED: i64 = 5;
 
+/// A `readings.batch` is made this many seconds after its first reading was stored.
+pub const BATCH_WAIT: i64 = 5;
+
 /// Feed rows an event of `readings.batch` covers at most.
 pub const MAX_BATCH: i64 = 1_000_000;
 
@@ -50,7 +53,7 @@ pub fn poll(store: &Store, now: i64) -> Result<usize> {
     Ok(poll_export_runs(store, now)? + poll_readings(store, now)? + poll_info_codes(store, now)?)
 }
 
-/// `readings.batch`: one event for every reading stored since the last one, feed rows
+/// `readings.batch`: one event for the readings stored since the last one, feed rows
 /// `(after, until]` (at most `MAX_BATCH` of them an event); the receiver pulls them from
 /// `/api/v1/readings/feed?after=<after>` until it passes `until`.
 fn poll_readings(store: &Store, now: i64) -> Result<usize> {
@@ -63,6 +66,12 @@ fn poll_readings(store: &Store, now: i64) -> Result<usize> {
         return queue(store, SOURCE, None, last, &[], now, tz);
     };
     if last <= after {
+        return Ok(0);
+    }
+    // A batch gathers what is stored within BATCH_WAIT of its first reading (a stream
+    // delivering every second makes an event every few seconds, not one a second).
+    let first = store::webhooks::readings_first_stored(&*store.reader()?, after)?;
+    if first.is_some_and(|at| now - at < BATCH_WAIT) && last - after < MAX_BATCH {
         return Ok(0);
     }
     let until = last.min(after + MAX_BATCH);

@@ -35,6 +35,7 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
             }
             ok(json!({ "locale": a.locale }))
         }
+        _ if crate::v1::is_v1(name) => crate::v1::call(ctx, &session, name, args, now),
         _ if crate::users::NAMES.contains(&name) => match crate::users::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),

@@ -26,6 +26,8 @@ mod tasks;
 mod uploads;
 mod users;
 mod webhooks;
+pub mod v1;
+mod rate;
 
 pub use uploads::{too_large, UploadWriter, MAX_UPLOAD_BYTES};
 
@@ -71,8 +73,13 @@ impl ApiError {
             "send" | "port" | "no_answer" | "collision" | "checksum" | "timeout" | "truncated" => 502,
             "busy" => 503,
             "not_logged_in" | "wrong_password" | "wrong_token" => 401,
+            "api_key_name_taken" => 409,
             "forbidden" | "intervals_not_allowed" | "password_change_required" => 403,
-            "login_locked" => 429,
+            "login_locked" | "rate_limited" => 429,
+            "wrong_api_key" => 401,
+            "scope_missing" => 403,
+            "cursor_expired" => 410,
+            "not_ready" | "export_failed" => 409,
             "last_manager" | "own_account" => 409,
             "not_found" | "unknown_command" => 404,
             "in_use" | "not_configured" => 409,
@@ -113,6 +120,10 @@ pub const FAILED_LOGIN_DELAY: std::time::Duration = std::time::Duration::from_mi
 /// An open Relevé database plus the logged-in sessions and running tasks.
 pub struct Ctx {
     store: Arc<Store>,
+    /// Billing exports started through the open API.
+    exports: Arc<v1::Exports>,
+    /// Calls per API key and minute.
+    rate: rate::Limiter,
     sessions: Mutex<HashMap<String, OpenSession>>,
     tasks: tasks::Tasks,
     uploads: uploads::Uploads,
@@ -132,6 +143,8 @@ impl Ctx {
         let store = Store::open(db)?;
         Ok(Ctx {
             store: Arc::new(store),
+            exports: Arc::new(v1::Exports::default()),
+            rate: rate::Limiter::default(),
             sessions: Mutex::new(HashMap::new()),
             tasks: tasks::Tasks::default(),
             uploads: uploads::Uploads::beside(db),
@@ -148,6 +161,39 @@ impl Ctx {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub(crate) fn store_arc(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    pub(crate) fn exports_arc(&self) -> Arc<v1::Exports> {
+        self.exports.clone()
+    }
+
+    /// Run open-API operation `name` (a `v1_*` command) for the API key `secret` presented by
+    /// the client at `address`: the key is checked (known, not revoked, not expired), its rate
+    /// (`rate_limited` with `retry_after`), the operation's scope and permission; each call
+    /// is written to the audit log under the key's name (`api:<name>`), refused ones too.
+    /// `args` is the front's reading of the request: when it could not read it, the key is
+    /// still checked first (a stranger learns nothing of the request's faults).
+    pub fn call_key(&self, address: &str, secret: Option<&str>, name: &str, args: Result<serde_json::Value, ApiError>) -> Result<serde_json::Value, ApiError> {
+        let now = self.now();
+        let session = releve_core::access::api_keys::authenticate(&self.store, secret, address, now)?;
+        let result = self.rate.take(&session).and_then(|()| {
+            releve_core::access::authorize(&session, name)?;
+            v1::call(self, &session, name, args?, now)
+        });
+        let status = match &result {
+            Ok(_) => v1::operation(name).map_or(200, |o| o.status),
+            Err(e) => e.http_status(),
+        };
+        // A refused rate is not written: a client hammering the API must not fill the log.
+        if status != 429 {
+            let what = v1::operation(name).map_or_else(|| name.to_string(), |o| format!("{} {}", o.method.as_str().to_uppercase(), o.path));
+            releve_core::access::api_keys::record_call(&self.store, &session, &what, status, now)?;
+        }
+        result
     }
 
     /// Run the command `name` with JSON `args` for the session `token` (None before login),

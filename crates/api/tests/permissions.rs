@@ -81,6 +81,14 @@ impl Watch {
 /// (commands left out get `{}`, or fail later for another reason than permission).
 fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
     let folder = out.display().to_string();
+    let (serial, number) = {
+        let conn = rusqlite::Connection::open(template()).expect("template");
+        let serial: String = conn
+            .query_row("SELECT serial FROM meters WHERE status = 'active' AND device_type = 'water' ORDER BY id LIMIT 1", [], |r| r.get(0))
+            .expect("a water meter");
+        let number: String = conn.query_row("SELECT number FROM customers ORDER BY id LIMIT 1", [], |r| r.get(0)).expect("a customer");
+        (serial, number)
+    };
     let layout = json!({"name": "Walk layout", "format": "csv", "fields": [{"var": "meter_serial"}]});
     BTreeMap::from([
         ("settings_set_locale", json!({"locale": "en"})),
@@ -139,6 +147,15 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("permissions_matrix_set", json!({"user": ["view", "export", "view_intervals"],
             "superuser": ["view", "export", "import", "edit_meters", "manage_keys", "view_intervals", "manage_exports", "send_mail"]})),
         ("login_settings_set", json!({"max_failures": 5, "max_failures_address": 20, "window_minutes": 15, "lock_minutes": 15, "session_idle_minutes": 30})),
+        ("v1_meters_list", json!({"query": {"limit": 5}})),
+        ("v1_meter_get", json!({"path": {"serial": serial}})),
+        ("v1_meter_readings", json!({"path": {"serial": serial}, "query": {"from": "2025-09-01", "to": "2025-09-30"}})),
+        ("v1_readings_feed", json!({"query": {"limit": 10}})),
+        ("v1_customer_get", json!({"path": {"number": number}})),
+        ("v1_customer_consumption", json!({"path": {"number": number}, "query": {"from": "2025-01-01", "to": "2025-09-30"}})),
+        ("v1_exchange_create", json!({"body": {"old_serial": serial, "new_serial": "99990002", "at": "2025-10-09T09:00:00+02:00",
+            "final_value": 1.0e9, "initial_value": 0.0}})),
+        ("v1_export_start", json!({"body": {"layout": "Facturation eau (CSV)", "from": "2025-09-01", "to": "2025-09-30"}})),
         ("webhook_add", json!({"name": "walk-hook", "url": "http://127.0.0.1:9/hook", "events": ["export.done"]})),
         ("webhook_set_active", json!({"id": 1, "active": false})),
         ("webhook_remove", json!({"id": 1})),
@@ -175,6 +192,7 @@ const MUST_SUCCEED: &[&str] = &[
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
     "login_settings_set", "password_change", "webhook_add", "webhook_set_active", "webhook_remove", "webhook_settings",
     "webhook_test",
+    "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {
@@ -188,6 +206,17 @@ fn out_folder() -> PathBuf {
 /// A command that starts a background task (imports, bus scans) has done its work, and
 /// written its audit entry, once the task ends.
 fn wait_for_task(ctx: &Ctx, token: &str, result: &Result<Value, releve_api::ApiError>) {
+    // A billing export of the open API: polled until it ends.
+    if let Some(id) = result.as_ref().ok().and_then(|v| v["id"].as_str()).filter(|id| id.starts_with("export-")) {
+        for _ in 0..3_000 {
+            let run = ctx.call(Some(token), "v1_export_get", json!({"path": {"id": id}})).expect("export state");
+            if run["state"] != "running" {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("export {id} still running after 30 s");
+    }
     let Some(task) = result.as_ref().ok().and_then(|v| v["task"].as_str()) else { return };
     for _ in 0..3_000 {
         let status = ctx.call(Some(token), "import_status", json!({"task": task})).expect("status");
@@ -350,8 +379,20 @@ fn every_dispatched_and_documented_command_is_in_the_table() {
     let table: BTreeSet<&str> = COMMANDS.iter().map(|r| r.name).collect();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut dispatched = BTreeSet::new();
-    for entry in std::fs::read_dir(&src).expect("src") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+    let mut files = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("read");
         for line in text.lines() {
             let t = line.trim_start();
             // `"name" => ...` or `"a" | "b" => ...` arms of a command match.

@@ -184,7 +184,7 @@ fn bare_csv(records: &[csv::StringRecord]) -> Result<(u64, f64), Box<dyn std::er
 }
 
 /// The bench database: reused when it has the park, else made (a minute or so).
-fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Error>> {
+pub(crate) fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Error>> {
     if db.exists() {
         let store = Store::open(db)?;
         let n = store::meters::count(&*store.reader()?)?;

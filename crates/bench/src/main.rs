@@ -15,7 +15,9 @@
 //!   releve-bench c806 --seconds 600 --sdps 2              C8/06 gateway: 4-second cadence (jitter p99), replay after a 1-hour cut
 //!   releve-bench audit --db /tmp/audit.db --entries 1000000   audit log screen queries (indexed) vs a full scan
 //!   releve-bench gdpr --db /tmp/gdpr.db --meters 3 --years 2   a customer's subject access (ZIP) vs a bare scan of their readings
+//!   releve-bench api --db /tmp/api.db --meters 100000     open API: the readings feed over HTTP vs the CSV export; one meter's readings p99
 
+mod api;
 mod audit;
 mod c806;
 mod export;
@@ -59,6 +61,17 @@ enum Command {
         lines: u32,
         #[arg(long, default_value_t = 100)]
         hours: u32,
+    },
+    /// The open API through `releve serve`: the readings feed vs the per-reading CSV export,
+    /// one meter's readings (p50/p99) at 100,000 meters.
+    Api {
+        /// Made on first use like the export bench's, reused after.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        meters: u32,
+        #[arg(long, default_value_t = 500)]
+        samples: u32,
     },
     Queries {
         #[arg(long)]
@@ -199,6 +212,7 @@ fn main() {
         Command::Import { lines, hours } => import(lines, hours),
         Command::Queries { db, runs } => queries(&db, runs),
         Command::Export { db, meters } => export::run(&db, meters),
+        Command::Api { db, meters, samples } => api::run(&db, meters, samples),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
         Command::Network { db, meters, gateways } => network::run(&db, meters, gateways),
         Command::Push { lines, per_push } => push::run(lines, per_push),

@@ -5,6 +5,7 @@ mod events;
 mod log;
 mod mbus;
 mod progress;
+mod rest;
 mod serve;
 mod users;
 

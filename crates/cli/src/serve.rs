@@ -53,6 +53,7 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
         .route("/ingest/{source}", post(ingest))
         .route("/api/{name}", post(api))
         .with_state(app.clone())
+        .merge(crate::rest::routes(app.clone()))
         .fallback_service(ServeDir::new(&ui))
         .layer(middleware::from_fn_with_state(app, log_request));
     let runtime = tokio::runtime::Runtime::new()
@@ -152,7 +153,7 @@ pub(crate) fn answer(result: Result<serde_json::Value, ApiError>, user: Option<S
 
 /// A body of at most `limit` bytes: refused unread when its declared length is over, and
 /// as soon as it passes the limit otherwise (`too_large`).
-async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<axum::body::Bytes, ApiError> {
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<axum::body::Bytes, ApiError> {
     if let Some(e) = declared_over(headers, limit) {
         return Err(e);
     }

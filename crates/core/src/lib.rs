@@ -31,6 +31,7 @@ pub mod model;
 pub mod mqtt;
 pub mod optical;
 pub mod notify;
+pub mod open_api;
 pub mod park_folder;
 pub mod park_import;
 pub mod park_profiles;

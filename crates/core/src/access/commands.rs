@@ -179,7 +179,7 @@ pub const COMMANDS: &[CommandRule] = &[
     p("v1_exchanges_list", View, false),
     p("v1_export_file", Export, false),
     p("v1_export_get", Export, false),
-    p("v1_export_start", ManageExports, true),
+    p("v1_export_start", Export, true),
     p("v1_info_codes_active", View, false),
     p("v1_info_codes_feed", View, false),
     p("v1_meter_get", View, false),

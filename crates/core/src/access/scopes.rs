@@ -65,7 +65,7 @@ impl Scope {
             }
             Scope::IntervalsRead => &[Permission::View, Permission::ViewIntervals],
             Scope::ExchangesWrite => &[Permission::View, Permission::EditMeters],
-            Scope::ExportsRun => &[Permission::View, Permission::Export, Permission::ManageExports],
+            Scope::ExportsRun => &[Permission::View, Permission::Export],
         }
     }
 }

@@ -413,6 +413,13 @@ fn slug(name: &str) -> String {
     }
 }
 
+/// Whether layout `name` can run (exists, reads, checks): before starting a run in the
+/// background, so that the caller hears at once.
+pub fn layout_ready(store: &Store, session: &Session, name: &str) -> Result<()> {
+    session.permit(Permission::Export)?;
+    load(store, name).map(|_| ())
+}
+
 fn load(store: &Store, name: &str) -> Result<(store::layouts::SavedLayout, Layout)> {
     let conn = store.reader()?;
     let saved = store::layouts::get(&conn, name)?.ok_or_else(|| Error::not_found(format!("export layout '{name}'")))?;

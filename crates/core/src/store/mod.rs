@@ -48,6 +48,7 @@ pub mod meters;
 mod migrate;
 pub mod notify;
 pub mod occupancies;
+pub mod open_api;
 pub mod objects;
 pub mod priority;
 pub mod profiles;

@@ -1,7 +1,8 @@
 //! Webhooks as a utility runs them: `releve serve` is open (its webhooks thread), a drive-by
 //! file is imported by ANOTHER process (`releve import`), and a REAL receiver on loopback gets
 //! one signed `readings.batch` whose feed range `(after, until]` holds exactly the readings
-//! that import stored; the receiver checks the signature with its own HMAC.
+//! that import stored; the receiver checks the signature with its own HMAC, then pulls that
+//! range from the open API's readings feed (`GET /api/v1/readings/feed`) with an API key.
 
 #[path = "support/releve.rs"]
 mod releve;
@@ -121,4 +122,32 @@ fn an_import_by_another_process_reaches_the_receiver_as_one_signed_readings_batc
     assert_eq!(outside, 0, "the range holds the import's readings only");
     let log = int(&db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered' AND http_status = 200");
     assert_eq!(log, 1);
+
+    // The billing system pulls what the event names: exactly the import's 60 readings.
+    let key = {
+        let store = releve_core::Store::open(&db).expect("store");
+        let system = releve_core::access::Session::system("test");
+        let new = releve_core::access::api_keys::NewKey { name: "billing".into(), scopes: vec!["readings:read".into()], ..Default::default() };
+        let permit = system.permit(releve_core::access::Permission::ManageUsers).expect("permit");
+        releve_core::access::api_keys::create(&store, permit, &new, chrono::Utc::now().timestamp()).expect("key").secret
+    };
+    let mut pulled: Vec<Value> = Vec::new();
+    let mut path = format!("{}&limit=25", data["feed"].as_str().expect("feed"));
+    loop {
+        let url = format!("http://127.0.0.1:{}{path}", _server.port);
+        let o = std::process::Command::new("curl").args(["-s", "-H", &format!("Authorization: Bearer {key}"), &url]).output().expect("curl");
+        let page: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{url}: {}", String::from_utf8_lossy(&o.stdout)));
+        let items = page["items"].as_array().unwrap_or_else(|| panic!("{url}: {page}"));
+        pulled.extend(items.iter().filter(|r| r["cursor"].as_i64().is_some_and(|q| q <= until)).cloned());
+        let next = page["next"].as_i64().expect("next");
+        if next >= until || !page["more"].as_bool().unwrap_or(false) {
+            break;
+        }
+        path = format!("/api/v1/readings/feed?after={next}&limit=25");
+    }
+    assert_eq!(pulled.len(), 60, "the event's range is the import's readings");
+    assert!(pulled.iter().all(|r| r["cursor"].as_i64().is_some_and(|q| q > before && q <= until)));
+    let mut serials: Vec<&str> = pulled.iter().filter_map(|r| r["serial"].as_str()).collect();
+    serials.dedup();
+    assert_eq!(serials, ["88000001", "88000002", "88000003", "88000004", "88000005"]);
 }

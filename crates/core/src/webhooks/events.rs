@@ -120,6 +120,7 @@ fn poll_info_codes(store: &Store, now: i64) -> Result<usize> {
                 "meter": {"id": s.meter_id, "manufacturer": s.manufacturer, "serial": s.serial},
                 "code": s.code,
                 "started_at": iso(s.started_at, tz),
+                "feed": format!("/api/v1/info-codes/feed?after={}", s.seq - 1),
             }),
         })
         .collect();

@@ -29,6 +29,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_try) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(created_at);
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, status);
 
 -- How far the poller has read each source (so nothing is lost or sent twice across restarts).
 CREATE TABLE webhook_cursors (

@@ -59,9 +59,9 @@ impl Fixture {
         self.clock.store(t, Ordering::SeqCst);
     }
 
-    /// One round of the webhooks' thread at the clock's time.
+    /// One round of the webhooks' thread at the clock's time (the log's purge included).
     fn round(&self) -> releve_core::webhooks::Report {
-        let mut purged = self.now();
+        let mut purged = 0;
         releve_api::jobs::webhooks_once(self.ctx.store(), self.now(), &mut purged).expect("round")
     }
 
@@ -271,6 +271,38 @@ fn a_receiver_that_is_down_is_tried_on_the_backoff_then_failed() {
     f.set(next + 86_400);
     assert_eq!(f.round(), Default::default(), "failed for good");
     assert_eq!(f.call("webhooks_list", json!({}))["endpoints"][0]["failed"], 1);
+    // The log keeps what is done for its days, then forgets it.
+    f.call("webhook_settings", json!({"log_days": 2}));
+    f.round();
+    assert_eq!(f.log().len(), 1, "made 1 day 7 hours ago");
+    f.set(NOW + 2 * 86_400 + 1);
+    f.round();
+    assert_eq!(f.log().len(), 0, "past 2 days");
+}
+
+#[test]
+fn two_workers_at_once_send_a_delivery_once() {
+    let f = fixture();
+    let (url, seen) = receiver(&[]);
+    let (_, _) = f.add("billing", &url, &["export.done"]);
+    // Ten events at once, and two processes' workers (here two threads on the store) at them.
+    {
+        let conn = f.ctx.store().writer();
+        for i in 0..10 {
+            let reference = format!("bench:{i}");
+            let d = store::webhooks::NewDelivery { endpoint_id: 1, event: "export.done", reference: &reference, body: "{}", created_at: NOW };
+            store::webhooks::enqueue(&conn, &d).expect("enqueue");
+        }
+    }
+    let client = releve_core::http::client().expect("client");
+    let reports: Vec<_> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2).map(|_| s.spawn(|| releve_core::webhooks::deliver_due(f.ctx.store(), NOW, client).expect("deliver"))).collect();
+        workers.into_iter().map(|w| w.join().expect("join")).collect()
+    });
+    assert_eq!(reports.iter().map(|r| r.delivered).sum::<usize>(), 10, "{reports:?}");
+    assert_eq!(seen.lock().expect("seen").len(), 10, "each sent once");
+    let ids: std::collections::BTreeSet<String> = seen.lock().expect("seen").iter().map(|r| r.headers["releve-delivery"].clone()).collect();
+    assert_eq!(ids.len(), 10);
 }
 
 #[test]

@@ -33,6 +33,7 @@ import * as gdprRegisterView from "./views/gdpr-register.js";
 import * as usersView from "./views/users.js";
 import * as permissionsView from "./views/permissions.js";
 import * as apiKeysView from "./views/api-keys.js";
+import * as webhooksView from "./views/webhooks.js";
 import { openPasswordDialog } from "./views/password-dialog.js";
 
 const SESSION_KEY = "releve.session";
@@ -141,6 +142,7 @@ function resolve(parts) {
   if (a === "users") return { view: usersView, section: "settings" };
   if (a === "permissions") return { view: permissionsView, section: "settings" };
   if (a === "api-keys") return { view: apiKeysView, section: "settings" };
+  if (a === "webhooks") return { view: webhooksView, section: "settings" };
   if (a === "reports") return { view: reportsView, section: "reports", params: { tab: b } };
   const sec = SECTIONS.find((s) => s.hash === "#/" + a);
   if (sec) return { view: placeholderView, section: sec.id, params: { section: sec } };

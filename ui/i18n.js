@@ -2,6 +2,7 @@
 
 import { fr as usersFr, en as usersEn } from "./i18n-users.js";
 import { fr as apiKeysFr, en as apiKeysEn } from "./i18n-api-keys.js";
+import { fr as webhooksFr, en as webhooksEn } from "./i18n-webhooks.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -2963,6 +2964,8 @@ Object.assign(fr, usersFr);
 Object.assign(en, usersEn);
 Object.assign(fr, apiKeysFr);
 Object.assign(en, apiKeysEn);
+Object.assign(fr, webhooksFr);
+Object.assign(en, webhooksEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 

@@ -68,6 +68,41 @@ pub fn start_c806(store: Arc<Store>) {
     }
 }
 
+/// Start the webhooks' thread: every ~2 seconds (sooner after the store's change signal,
+/// but at most once a second) it makes the events that happened since its cursors, attempts
+/// the deliveries due, and once an hour forgets the log past its days. Network waits hold
+/// no lock of the store.
+pub fn start_webhooks(store: Arc<Store>, clock: Clock) {
+    let started = std::thread::Builder::new().name("webhooks".into()).spawn(move || {
+        let mut purged = 0;
+        loop {
+            let began = std::time::Instant::now();
+            let generation = store.generation();
+            if let Err(e) = webhooks_once(&store, clock(), &mut purged) {
+                eprintln!("releve: webhooks: {e}");
+            }
+            store.wait_changes(generation, Duration::from_secs(2));
+            if let Some(rest) = Duration::from_secs(1).checked_sub(began.elapsed()) {
+                std::thread::sleep(rest);
+            }
+        }
+    });
+    if let Err(e) = started {
+        eprintln!("releve: cannot start the webhooks: {e}");
+    }
+}
+
+/// One round of the webhooks' thread (also `releve webhooks run`).
+pub fn webhooks_once(store: &Store, now: i64, purged: &mut i64) -> Result<releve_core::webhooks::Report, releve_core::Error> {
+    releve_core::webhooks::events::poll(store, now)?;
+    let report = releve_core::webhooks::deliver_due(store, now, releve_core::http::client()?)?;
+    if now - *purged >= 3600 {
+        releve_core::webhooks::deliver::purge(store, now)?;
+        *purged = now;
+    }
+    Ok(report)
+}
+
 /// How this process signs the export runs it makes.
 pub(crate) fn runner(computer: &str) -> String {
     format!("{computer} (app, pid {})", std::process::id())
@@ -76,9 +111,11 @@ pub(crate) fn runner(computer: &str) -> String {
 impl Ctx {
     /// Start the scheduler thread: `tick` every `every`, errors written to standard error
     /// (the imports themselves are in the audit log); and the MQTT sources' supervisor, which
-    /// follows the sources table every 3 seconds; and the C8/06 gateway's runner.
+    /// follows the sources table every 3 seconds; the C8/06 gateway's runner; and the
+    /// webhooks' thread.
     pub fn start_jobs(&self, every: Duration) {
         releve_core::mqtt::Supervisor::start(self.store.clone(), self.clock.clone(), Duration::from_secs(3));
+        start_webhooks(self.store.clone(), self.clock.clone());
         start_c806(self.store.clone());
         let store: Arc<Store> = self.store.clone();
         let clock = self.clock.clone();

@@ -26,6 +26,7 @@ mod reports;
 mod tasks;
 mod uploads;
 mod users;
+mod webhooks;
 pub mod v1;
 mod rate;
 

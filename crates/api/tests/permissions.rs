@@ -159,6 +159,11 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("v1_exchange_create", json!({"body": {"old_serial": serial, "new_serial": "99990002", "at": "2025-10-09T09:00:00+02:00",
             "final_value": 1.0e9, "initial_value": 0.0}})),
         ("v1_export_start", json!({"body": {"layout": "Facturation eau (CSV)", "from": "2025-09-01", "to": "2025-09-30"}})),
+        ("webhook_add", json!({"name": "walk-hook", "url": "http://127.0.0.1:9/hook", "events": ["export.done"]})),
+        ("webhook_set_active", json!({"id": 1, "active": false})),
+        ("webhook_remove", json!({"id": 1})),
+        ("webhook_settings", json!({"log_days": 14})),
+        ("webhook_test", json!({"id": 1})),
         ("meter_exchange", json!({"old_id": 1, "new_serial": "99990001", "at": "2025-10-09T09:00", "final_value": 1.0e9, "initial_value": 0.0})),
     ])
 }
@@ -173,6 +178,7 @@ fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
         "c806_sdp_delete" | "c806_setpoints" => "c806_sdp_save",
         "report_performance_comment" => "report_performance_save",
         "api_key_revoke" => "api_key_create",
+        "webhook_set_active" | "webhook_remove" | "webhook_test" => "webhook_add",
         _ => return None,
     };
     Some((make, args_for(make, out)))
@@ -189,7 +195,7 @@ const MUST_SUCCEED: &[&str] = &[
     "c806_setpoints", "report_performance_comment", "park_import", "customer_subject_access", "customer_move_out",
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
     "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start", "api_key_create", "api_key_revoke",
-    "api_keys_list",
+    "api_keys_list", "webhook_add", "webhook_set_active", "webhook_remove", "webhook_settings", "webhook_test",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

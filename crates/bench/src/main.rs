@@ -32,6 +32,7 @@ mod network;
 mod mqtt;
 mod optical;
 mod push;
+mod webhooks;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
@@ -161,6 +162,14 @@ enum Command {
         #[arg(long, default_value_t = 25)]
         runs: u32,
     },
+    /// Webhook deliveries per second to a loopback receiver vs a bare reqwest POST loop; the
+    /// poller's readings.batch over a large feed range.
+    Webhooks {
+        #[arg(long, default_value_t = 2_000)]
+        deliveries: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        feed: u32,
+    },
     /// Login time with the argon2id parameters (known user, wrong password, unknown login)
     /// next to the old pbkdf2 hashing.
     Login {
@@ -216,6 +225,7 @@ fn main() {
         Command::Audit { db, entries, runs } => audit::run(&db, entries, runs),
         Command::Gdpr { db, meters, years } => gdpr::run(&db, meters, years),
         Command::Login { runs } => login::run(runs),
+        Command::Webhooks { deliveries, feed } => webhooks::run(deliveries, feed),
     };
     if let Err(e) = result {
         eprintln!("releve-bench: {e}");

@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: NotifyCommand,
     },
+    /// Webhooks (endpoints are registered in the app, Settings > Webhooks).
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
     /// Scheduled billing exports.
     Jobs {
         #[command(subcommand)]
@@ -224,6 +229,13 @@ enum ParkCommand {
 enum NotifyCommand {
     /// Raise the silences due now (`network check`), then send the notices due now (what
     /// `serve` does every minute).
+    Run(RunAt),
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// Make the events that happened since the last round, attempt the deliveries due and
+    /// forget the log past its days (what the open app does every 2 seconds).
     Run(RunAt),
 }
 
@@ -780,6 +792,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             let r = releve_core::notify::notify_run(&store, at)?;
             println!("{} notices sent, {} failed, {} held back by quiet hours", r.sent, r.failed, r.held);
+            Ok(())
+        }
+        Command::Webhooks { command: WebhooksCommand::Run(run_at) } => {
+            let (store, at) = run_at.open()?;
+            let made = releve_core::webhooks::events::poll(&store, at)?;
+            let r = releve_core::webhooks::deliver_due(&store, at, releve_core::http::client()?)?;
+            releve_core::webhooks::deliver::purge(&store, at)?;
+            println!("{made} deliveries made; {} delivered, {} to try again, {} failed", r.delivered, r.retried, r.failed);
             Ok(())
         }
         Command::Network { command: NetworkCommand::Check(run_at) } => {

@@ -17,6 +17,7 @@ pub mod folders;
 pub mod gateways;
 pub mod groups;
 pub mod heard;
+pub mod http;
 pub mod import;
 pub mod jobs;
 pub mod info_codes;
@@ -41,6 +42,7 @@ pub mod reports;
 pub mod settings;
 pub mod silence;
 pub mod sources;
+pub mod webhooks;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -186,6 +186,13 @@ pub const COMMANDS: &[CommandRule] = &[
     p("v1_meter_readings", View, false),
     p("v1_meters_list", View, false),
     p("v1_readings_feed", View, false),
+    p("webhook_add", Settings, true),
+    p("webhook_deliveries", Settings, false),
+    p("webhook_remove", Settings, true),
+    p("webhook_set_active", Settings, true),
+    p("webhook_settings", Settings, true),
+    p("webhook_test", Settings, true),
+    p("webhooks_list", Settings, false),
 ];
 
 /// The open API's operations (`/api/v1/`, each a command of the table above) and the scope an

@@ -1,5 +1,5 @@
 //! SMS through an HTTP gateway: a plain GET of the URL template with `{to}` and `{text}`
-//! replaced by their URL-encoded values.
+//! replaced by their URL-encoded values, through the core's one HTTP client (`crate::http`).
 
 use crate::error::{Error, Result};
 use std::time::Duration;
@@ -29,9 +29,13 @@ pub fn send(template: &str, to: &str, text: &str) -> Result<()> {
         return Err(Error::Refused(crate::problem::Problem::NotConfigured { setting: "sms" }));
     }
     let url = url_for(template.trim(), to, text);
-    match ureq::get(&url).timeout(Duration::from_secs(15)).call() {
-        Ok(_) => Ok(()),
-        Err(ureq::Error::Status(code, r)) => Err(fail(format!("gateway answered HTTP {code} {}", r.status_text()))),
-        Err(e) => Err(fail(e.to_string())),
+    let answer = crate::http::client()?.get(&url).timeout(Duration::from_secs(15)).send();
+    match answer {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => {
+            let status = r.status();
+            Err(fail(format!("gateway answered HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))))
+        }
+        Err(e) => Err(fail(crate::http::reason(&e))),
     }
 }

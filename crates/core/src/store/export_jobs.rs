@@ -230,6 +230,16 @@ pub fn run(conn: &Connection, id: i64) -> Result<Option<Run>> {
     Ok(conn.prepare_cached(&format!("SELECT {RUN_COLS} FROM export_runs WHERE id = ?1"))?.query_row([id], run_of).optional()?)
 }
 
+/// Runs that finished at or after `since` (finished time order, then id), at most `limit`:
+/// the webhooks' `export.done` events (index `export_runs_by_finish`, migration 0032).
+pub fn finished_since(conn: &Connection, since: i64, limit: i64) -> Result<Vec<Run>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RUN_COLS} FROM export_runs WHERE finished_at >= ?1 AND status <> 'running' ORDER BY finished_at, id LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![since, limit], run_of)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The latest slot of a job that has a run (any status), if any.
 pub fn last_slot(conn: &Connection, job_id: i64) -> Result<Option<i64>> {
     Ok(conn

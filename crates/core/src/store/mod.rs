@@ -59,6 +59,7 @@ pub mod silence;
 pub mod sources;
 pub mod telegrams;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;

@@ -102,7 +102,7 @@ small{{color:#667}}nav a{{margin-right:1em}}</style></head><body><h1>{t} <small>
     for t in &tags {
         let _ = write!(out, "<a href=\"#{}\">{}</a>", esc(&t.replace(' ', "-")), esc(t));
     }
-    out.push_str("</nav>");
+    out.push_str("<a href=\"#webhooks\">webhooks</a><a href=\"#errors\">errors</a></nav>");
     let empty = serde_json::Map::new();
     let paths = doc.get("paths").and_then(Value::as_object).unwrap_or(&empty);
     for tag in &tags {
@@ -149,6 +149,17 @@ small{{color:#667}}nav a{{margin-right:1em}}</style></head><body><h1>{t} <small>
                 }
                 out.push_str("</div>");
             }
+        }
+    }
+    if let Some(hooks) = doc.get("webhooks").and_then(Value::as_object) {
+        out.push_str("<h2 id=\"webhooks\">Webhooks</h2><p>A manager registers endpoints under Settings &gt; Webhooks; Relevé POSTs these events to them as JSON <code>{id, type, created_at, data}</code>.</p>");
+        for (event, item) in hooks {
+            let _ = write!(
+                out,
+                "<div class=\"op\"><p><span class=\"m post\">POST</span> <code>{}</code></p><p>{}</p></div>",
+                esc(event),
+                prose(item.pointer("/post/description").and_then(Value::as_str).unwrap_or("")),
+            );
         }
     }
     out.push_str("<h2 id=\"types\">Types</h2>");

@@ -48,12 +48,13 @@ Each operation needs a scope of the key; a key may be limited to groups of meter
 Times are ISO 8601 with the utility's offset; lists are paged by keyset (`after` = the previous page's `next`). \
 Errors are RFC 9457 problem details (`application/problem+json`) with the same `code` and `params` as Relevé's own screens. \
 GET answers carry an `ETag`; send it back in `If-None-Match` to get 304 when nothing changed. \
-Webhooks (new readings, info codes, finished exports) are signed with HMAC-SHA256: see the webhooks page of the documentation.",
+Webhooks (new readings, info codes, finished exports) are signed with HMAC-SHA256: see `webhooks` in this document.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"apiKey": []}],
         "tags": tags(),
         "paths": paths,
+        "webhooks": webhooks(),
         "components": {
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key (`rlv_` and 64 hex digits), shown once when a manager creates it."}
@@ -149,6 +150,45 @@ fn operation(g: &mut schemars::SchemaGenerator, op: &Operation) -> Value {
         o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b(g).to_value()}}});
     }
     o
+}
+
+/// The events Relevé POSTs to the endpoints a manager registers (Settings > Webhooks);
+/// crates/api/WEBHOOKS.md is the receiver's guide.
+const EVENTS: &[(&str, &str)] = &[
+    ("readings.batch", "Readings were stored (an import, a push, a bus read); sent 5 s after the first of them, so a steady stream gives an event every few seconds. `data`: `after`, `until` — the readings feed range `(after, until]`: pull `/readings/feed?after=<after>` until you pass `until`; `readings`, `meters` (how many), `first_reading_at`, `last_reading_at`, `meter_list` (at most 500), `feed`. The next event's `after` is this one's `until`."),
+    ("info_code.started", "An info code started on a meter. `data`: `seq` (in the info codes feed), `meter` `{id, manufacturer, serial}`, `code`, `started_at`, `feed`."),
+    ("export.done", "A scheduled export's run finished (each attempt). `data`: `run`, `job`, `layout`, `status` (`ok`, `failed`), `trigger`, `attempt`, `period_from`, `period_to`, `started_at`, `finished_at`, `file`, `rows`, `bytes`, `sha256`, `error`."),
+    ("ping", "A manager pressed \"Send a test\". `data`: `webhook`, `sent_by`."),
+];
+
+fn webhooks() -> Value {
+    let mut out = Map::new();
+    for (event, description) in EVENTS {
+        out.insert(
+            event.to_string(),
+            json!({"post": {
+                "summary": format!("Event {event}"),
+                "description": format!("{description}\n\nSigned: `Releve-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 keyed with the endpoint's secret of \"<t>.<body>\">`. Answer 2xx within 10 s; otherwise retried after 30 s, 2 min, 10 min, 1 h and 6 h."),
+                "parameters": [
+                    {"name": "Releve-Event", "in": "header", "required": true, "schema": {"type": "string", "const": event}},
+                    {"name": "Releve-Delivery", "in": "header", "required": true, "description": "This endpoint's delivery (the same at every attempt).", "schema": {"type": "string"}},
+                    {"name": "Releve-Signature", "in": "header", "required": true, "schema": {"type": "string"}},
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["id", "type", "created_at", "data"],
+                    "properties": {
+                        "id": {"type": "string", "description": "The event (the same for every endpoint and attempt)."},
+                        "type": {"type": "string", "const": event},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "data": {"type": "object"},
+                    },
+                }}}},
+                "responses": {"2XX": {"description": "Received."}},
+            }}),
+        );
+    }
+    Value::Object(out)
 }
 
 /// Where an answer leads (OpenAPI links): the first meter of a page to its detail and

@@ -33,7 +33,7 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 }
 
 /// A schema's type in words (`string (date-time)`, `array of Meter`, ...).
-fn type_words(doc: &Value, s: &Value) -> String {
+fn type_words(s: &Value) -> String {
     if let Some(r) = s.get("$ref").and_then(Value::as_str) {
         return r.rsplit('/').next().unwrap_or("").to_string();
     }
@@ -42,12 +42,12 @@ fn type_words(doc: &Value, s: &Value) -> String {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect::<Vec<_>>().join(" | "),
         _ => {
             if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
-                return any.iter().filter(|x| x.get("type") != Some(&Value::String("null".into()))).map(|x| type_words(doc, x)).collect::<Vec<_>>().join(" | ");
+                return any.iter().filter(|x| x.get("type") != Some(&Value::String("null".into()))).map(|x| type_words(x)).collect::<Vec<_>>().join(" | ");
             }
             "object".into()
         }
     };
-    let t = if t == "array" { format!("array of {}", s.get("items").map(|i| type_words(doc, i)).unwrap_or_default()) } else { t };
+    let t = if t == "array" { format!("array of {}", s.get("items").map(|i| type_words(i)).unwrap_or_default()) } else { t };
     match s.get("format").and_then(Value::as_str) {
         Some(f) if !f.starts_with("int") && !f.starts_with("uint") && f != "double" => format!("{t} ({f})"),
         _ => t,
@@ -57,7 +57,7 @@ fn type_words(doc: &Value, s: &Value) -> String {
 fn fields_table(doc: &Value, schema: &Value, out: &mut String) {
     let s = resolve(doc, schema);
     let Some(props) = s.get("properties").and_then(Value::as_object) else {
-        let _ = write!(out, "<p><code>{}</code></p>", esc(&type_words(doc, schema)));
+        let _ = write!(out, "<p><code>{}</code></p>", esc(&type_words(schema)));
         return;
     };
     let required: Vec<&str> = s.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -69,7 +69,7 @@ fn fields_table(doc: &Value, schema: &Value, out: &mut String) {
             "<tr><td><code>{}</code>{}</td><td>{}{}</td><td>{}</td></tr>",
             esc(name),
             if required.contains(&name.as_str()) && !nullable { "" } else { " <small>optional</small>" },
-            esc(&type_words(doc, p)),
+            esc(&type_words(p)),
             if nullable { " <small>or null</small>" } else { "" },
             prose(p.get("description").and_then(Value::as_str).unwrap_or("")),
         );
@@ -130,7 +130,7 @@ small{{color:#667}}nav a{{margin-right:1em}}</style></head><body><h1>{t} <small>
                             esc(p["name"].as_str().unwrap_or("")),
                             if p["required"] == true { "" } else { " <small>optional</small>" },
                             esc(p["in"].as_str().unwrap_or("")),
-                            esc(&type_words(doc, &p["schema"])),
+                            esc(&type_words(&p["schema"])),
                             prose(p["description"].as_str().unwrap_or("")),
                         );
                     }

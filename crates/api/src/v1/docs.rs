@@ -42,12 +42,12 @@ fn type_words(s: &Value) -> String {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect::<Vec<_>>().join(" | "),
         _ => {
             if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
-                return any.iter().filter(|x| x.get("type") != Some(&Value::String("null".into()))).map(|x| type_words(x)).collect::<Vec<_>>().join(" | ");
+                return any.iter().filter(|x| x.get("type") != Some(&Value::String("null".into()))).map(type_words).collect::<Vec<_>>().join(" | ");
             }
             "object".into()
         }
     };
-    let t = if t == "array" { format!("array of {}", s.get("items").map(|i| type_words(i)).unwrap_or_default()) } else { t };
+    let t = if t == "array" { format!("array of {}", s.get("items").map(type_words).unwrap_or_default()) } else { t };
     match s.get("format").and_then(Value::as_str) {
         Some(f) if !f.starts_with("int") && !f.starts_with("uint") && f != "double" => format!("{t} ({f})"),
         _ => t,

@@ -368,7 +368,7 @@ pub fn customer_consumption(store: &Store, session: &Session, number: &str, q: &
             &HistogramQuery { meter_id, register: None, resolution: res, from: period.from_date, to: period.to_date },
         )?;
         let mine: Vec<_> = occupancies.iter().filter(|o| o.meter_id == meter_id).collect();
-        let occupied = |start: i64| mine.is_empty() || mine.iter().any(|o| !o.from.is_some_and(|f| start < f) && !o.to.is_some_and(|t| start >= t));
+        let occupied = |start: i64| mine.is_empty() || mine.iter().any(|o| o.from.is_none_or(|f| start >= f) && o.to.is_none_or(|t| start < t));
         let items = h.buckets.into_iter().filter(|b| occupied(b.start)).map(|b| Point { time: iso(tz, b.start), value: b.value }).collect();
         out.push(MeterConsumption { serial, manufacturer, register: h.register.into(), unit: h.unit.into(), kind: h.kind.into(), items });
     }

@@ -37,6 +37,7 @@ pub mod personal;
 pub mod port;
 pub mod problem;
 pub mod reports;
+pub mod retention;
 pub mod settings;
 pub mod silence;
 pub mod sources;

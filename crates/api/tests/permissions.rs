@@ -139,6 +139,8 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("permissions_matrix_set", json!({"user": ["view", "export", "view_intervals"],
             "superuser": ["view", "export", "import", "edit_meters", "manage_keys", "view_intervals", "manage_exports", "send_mail"]})),
         ("login_settings_set", json!({"max_failures": 5, "max_failures_address": 20, "window_minutes": 15, "lock_minutes": 15, "session_idle_minutes": 30})),
+        ("retention_settings_set", json!({"readings_full_months": 13, "readings_years": 10, "telegrams_months": 13})),
+        ("retention_run", json!({})),
         ("meter_exchange", json!({"old_id": 1, "new_serial": "99990001", "at": "2025-10-09T09:00", "final_value": 1.0e9, "initial_value": 0.0})),
     ])
 }
@@ -167,7 +169,7 @@ const MUST_SUCCEED: &[&str] = &[
     "export_layout_delete", "notify_rule_delete", "park_profile_delete", "source_remove", "mbus_bus_delete", "c806_sdp_delete",
     "c806_setpoints", "report_performance_comment", "park_import", "customer_subject_access", "customer_move_out",
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
-    "login_settings_set", "password_change",
+    "login_settings_set", "password_change", "retention_settings_set", "retention_run",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

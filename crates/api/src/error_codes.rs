@@ -41,7 +41,7 @@ fn setup() -> Setup {
         };
         let id = store::meters::insert(&conn, &m, NOW - 100 * DAY).expect("meter");
         let r = store::readings::Reading { meter_id: id, register: 1, ts: NOW - 10 * DAY, value: 1158.684, telegram_id: None };
-        assert!(store::readings::insert(&conn, &r).expect("reading"));
+        assert!(store::readings::insert(&conn, &r, 0).expect("reading"));
         id
     };
     Setup { _dir: dir, ctx, token, meter }

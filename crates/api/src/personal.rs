@@ -135,7 +135,7 @@ mod tests {
             };
             let meter = store::meters::insert(&conn, &m, 0).expect("meter");
             let r = store::readings::Reading { meter_id: meter, register: 1, ts: now - 86_400, value: 3.5, telegram_id: None };
-            store::readings::insert(&conn, &r).expect("reading");
+            store::readings::insert(&conn, &r, 0).expect("reading");
             id
         };
         let r = ctx.call(Some(&token), "customer_subject_access", json!({"customer_id": customer})).expect("access");

@@ -236,6 +236,7 @@ fn open_or_make(db: &Path, meters: u32) -> Result<Store, Box<dyn std::error::Err
                 store::readings::insert(
                     &tx,
                     &store::readings::Reading { meter_id: id, register: register.code(), ts, value, telegram_id: None },
+                    NOW,
                 )
             };
             let base = (m % 5_000) as f64 * 3.0;

@@ -61,7 +61,7 @@ fn build(db: &Path, meters: u32, years: u32) -> Result<i64, Box<dyn std::error::
             let mut value = 100.0;
             while ts < end {
                 let r = store::readings::Reading { meter_id, register: Register::Volume.code(), ts, value, telegram_id: None };
-                store::readings::insert(&tx, &r)?;
+                store::readings::insert(&tx, &r, 0)?;
                 value += 0.012;
                 ts += HOUR;
             }

@@ -116,8 +116,8 @@ pub fn meter_exchange(store: &Store, session: &Session, req: &ExchangeRequest<'_
     store::groups::copy_memberships(&tx, old.id, new_id)?;
     store::meters::set_removed(&tx, old.id, at)?;
     let reading = |meter_id, value| store::readings::Reading { meter_id, register: register.code(), ts: at, value, telegram_id: None };
-    store::readings::put(&tx, &reading(old.id, req.final_value))?;
-    store::readings::put(&tx, &reading(new_id, req.initial_value))?;
+    store::readings::put(&tx, &reading(old.id, req.final_value), now)?;
+    store::readings::put(&tx, &reading(new_id, req.initial_value), now)?;
     store::meters::mark_seen(&tx, new_id, at)?;
     let id = store::meters::insert_exchange(
         &tx,

@@ -467,7 +467,7 @@ mod tests {
                 (4, at(20, 12), 0.5),
                 (4, at(25, 12), 1.0),
             ] {
-                store::readings::insert(&conn, &store::readings::Reading { meter_id, register: volume, ts, value, telegram_id: None })
+                store::readings::insert(&conn, &store::readings::Reading { meter_id, register: volume, ts, value, telegram_id: None }, 0)
                     .expect("reading");
             }
             for (code, started_at, last_seen_at, ended_at) in

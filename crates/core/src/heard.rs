@@ -120,7 +120,7 @@ pub(crate) fn adopt(conn: &Connection, vault: &crate::keys::vault::Vault, device
         Some(k) => {
             let mut keys = crate::keys::Keys::default();
             keys.insert(k.serial.clone(), k.manufacturer.clone(), vault.open(&k.serial, &k.manufacturer, &k.sealed)?);
-            let r = crate::import::redecode_serial(conn, &device.serial, &keys)?;
+            let r = crate::import::redecode_serial(conn, &device.serial, &keys, now)?;
             (r.telegrams, r.readings)
         }
         None => (0, 0),

@@ -55,6 +55,23 @@ pub enum Problem {
     /// saying what to configure, never a 500.
     #[error("{} is not configured: a manager sets it under Settings", setting_words(setting))]
     NotConfigured { setting: &'static str },
+    /// An API key that is not (or no longer) valid: `reason` is `unknown`, `revoked` or
+    /// `expired`; `missing` when the request carries none.
+    #[error("API key refused: {reason}")]
+    WrongApiKey { reason: &'static str },
+    /// The API key lacks the scope the operation needs.
+    #[error("the API key '{key}' does not have the scope '{scope}'")]
+    ScopeMissing { key: String, scope: &'static str },
+    /// More calls than the key's rate allows: try again after `retry_after` seconds.
+    #[error("too many calls with API key '{key}': try again in {retry_after} s")]
+    RateLimited { key: String, retry_after: i64 },
+    /// A feed cursor older than what the feed keeps (`retention_feed_days`): `oldest` is the
+    /// oldest cursor still served; read the resource itself to catch up.
+    #[error("the cursor {cursor} is older than the feed keeps (oldest: {oldest})")]
+    CursorExpired { cursor: i64, oldest: i64 },
+    /// An API key name already used by another key.
+    #[error("an API key named '{name}' already exists")]
+    ApiKeyNameTaken { name: String },
 }
 
 impl Problem {
@@ -74,6 +91,11 @@ impl Problem {
             Problem::GroupNameTooLong { .. } => "group_name_too_long",
             Problem::GroupNameTaken { .. } => "group_name_taken",
             Problem::NotConfigured { .. } => "not_configured",
+            Problem::WrongApiKey { .. } => "wrong_api_key",
+            Problem::ScopeMissing { .. } => "scope_missing",
+            Problem::RateLimited { .. } => "rate_limited",
+            Problem::CursorExpired { .. } => "cursor_expired",
+            Problem::ApiKeyNameTaken { .. } => "api_key_name_taken",
         }
     }
 
@@ -86,7 +108,9 @@ impl Problem {
             Problem::MeterAlreadyRemoved { .. } => Some("old_id"),
             Problem::ReplacesItself { .. } | Problem::SerialInUse { .. } | Problem::OtherDeviceType { .. } => Some("new_serial"),
             Problem::GroupNameEmpty | Problem::GroupNameTooLong { .. } | Problem::GroupNameTaken { .. } => Some("name"),
-            Problem::NotConfigured { .. } => None,
+            Problem::ApiKeyNameTaken { .. } => Some("name"),
+            Problem::CursorExpired { .. } => Some("after"),
+            Problem::NotConfigured { .. } | Problem::WrongApiKey { .. } | Problem::ScopeMissing { .. } | Problem::RateLimited { .. } => None,
         }
     }
 

@@ -81,7 +81,7 @@ fn meter(
 
 fn read(conn: &rusqlite::Connection, meter_id: i64, register: i64, ts: i64, value: f64) {
     let r = store::readings::Reading { meter_id, register, ts, value, telegram_id: None };
-    assert!(store::readings::insert(conn, &r).expect("reading"));
+    assert!(store::readings::insert(conn, &r, 0).expect("reading"));
 }
 
 /// A plain (unencrypted) Kamstrup water telegram with volume, target volume and target date.

@@ -94,7 +94,7 @@ fn park() -> Park {
             value: index(d),
             telegram_id: None,
         };
-        assert!(store::readings::insert(&conn, &r).expect("reading"));
+        assert!(store::readings::insert(&conn, &r, 0).expect("reading"));
     }
     let leak = Event {
         code: "leak".into(),

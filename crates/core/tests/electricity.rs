@@ -88,7 +88,7 @@ fn park() -> Park {
     let water = meter("10000009", "water");
     let put = |meter_id: i64, r: Register, k: i64, value: f64| {
         let reading = store::readings::Reading { meter_id, register: r.code(), ts: JUN1 + k * HOUR, value, telegram_id: None };
-        assert!(store::readings::insert(&conn, &reading).expect("reading"));
+        assert!(store::readings::insert(&conn, &reading, 0).expect("reading"));
     };
     for k in -1..=168 {
         put(solar, Register::APlus, k, a_plus(k));

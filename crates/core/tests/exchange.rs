@@ -53,7 +53,7 @@ fn meter(conn: &rusqlite::Connection, serial: &str, status: &str, customer_id: O
 
 fn read(conn: &rusqlite::Connection, meter_id: i64, ts: i64, value: f64) {
     let r = store::readings::Reading { meter_id, register: 1, ts, value, telegram_id: None };
-    assert!(store::readings::insert(conn, &r).expect("reading"));
+    assert!(store::readings::insert(conn, &r, 0).expect("reading"));
 }
 
 fn park() -> Park {

@@ -49,7 +49,7 @@ fn hourly(conn: &rusqlite::Connection, meter_id: i64, from: i64, to: i64, start:
     while ts < to {
         let value = start + 0.01 * ((ts - from) / HOUR) as f64;
         let r = store::readings::Reading { meter_id, register: releve_core::model::Register::Volume.code(), ts, value, telegram_id: None };
-        store::readings::insert(conn, &r).expect("reading");
+        store::readings::insert(conn, &r, 0).expect("reading");
         ts += HOUR;
         n += 1;
     }

@@ -69,7 +69,7 @@ fn park() -> Park {
     }
     let put = |meter: i64, register: i64, ts: i64, value: f64| {
         let r = store::readings::Reading { meter_id: meter, register, ts, value, telegram_id: None };
-        assert!(store::readings::insert(&conn, &r).expect("reading"));
+        assert!(store::readings::insert(&conn, &r, 0).expect("reading"));
     };
     let (volume, energy) = (1, 2);
     // M1: an index before the period, daily readings, one after the period.

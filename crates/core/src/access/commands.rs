@@ -4,7 +4,7 @@
 //! [`authorize`] before it runs a command; a command missing here is refused by every front
 //! and fails the permission walk test (crates/api/tests/permissions.rs).
 
-use super::{Permission, Session};
+use super::{Permission, Scope, Session};
 use crate::error::{Error, Result};
 use serde::Serialize;
 
@@ -40,6 +40,9 @@ use Permission::*;
 
 /// Every command, by name (sorted).
 pub const COMMANDS: &[CommandRule] = &[
+    p("api_key_create", ManageUsers, true),
+    p("api_key_revoke", ManageUsers, true),
+    p("api_keys_list", ManageUsers, false),
     p("audit_log", Audit, false),
     p("audit_log_export", Audit, true),
     p("c806_fallback", Export, false),
@@ -173,7 +176,46 @@ pub const COMMANDS: &[CommandRule] = &[
     p("user_set_active", ManageUsers, true),
     p("user_set_role", ManageUsers, true),
     p("users_list", ManageUsers, false),
+    p("v1_customer_consumption", View, false),
+    p("v1_customer_get", View, false),
+    p("v1_customers_list", View, false),
+    p("v1_exchange_create", EditMeters, true),
+    p("v1_exchanges_list", View, false),
+    p("v1_export_file", Export, false),
+    p("v1_export_get", Export, false),
+    p("v1_export_start", ManageExports, true),
+    p("v1_info_codes_active", View, false),
+    p("v1_info_codes_feed", View, false),
+    p("v1_meter_get", View, false),
+    p("v1_meter_readings", View, false),
+    p("v1_meters_list", View, false),
+    p("v1_readings_feed", View, false),
 ];
+
+/// The open API's operations (`/api/v1/`, each a command of the table above) and the scope an
+/// API key needs for each (sorted by name). A user's session runs them by permission like any
+/// command; a key's session runs only these.
+pub const SCOPED: &[(&str, Scope)] = &[
+    ("v1_customer_consumption", Scope::ReadingsRead),
+    ("v1_customer_get", Scope::CustomersRead),
+    ("v1_customers_list", Scope::CustomersRead),
+    ("v1_exchange_create", Scope::ExchangesWrite),
+    ("v1_exchanges_list", Scope::ExchangesRead),
+    ("v1_export_file", Scope::ExportsRun),
+    ("v1_export_get", Scope::ExportsRun),
+    ("v1_export_start", Scope::ExportsRun),
+    ("v1_info_codes_active", Scope::InfoCodesRead),
+    ("v1_info_codes_feed", Scope::InfoCodesRead),
+    ("v1_meter_get", Scope::MetersRead),
+    ("v1_meter_readings", Scope::ReadingsRead),
+    ("v1_meters_list", Scope::MetersRead),
+    ("v1_readings_feed", Scope::ReadingsRead),
+];
+
+/// The scope an API key needs to run command `name` (None: keys may not run it).
+pub fn scope_of(name: &str) -> Option<Scope> {
+    SCOPED.binary_search_by(|(n, _)| (*n).cmp(name)).ok().map(|i| SCOPED[i].1)
+}
 
 /// The rule of command `name`, if it is one.
 pub fn rule(name: &str) -> Option<&'static CommandRule> {
@@ -190,6 +232,19 @@ pub fn authorize(session: &Session, name: &str) -> Result<&'static CommandRule> 
     let rule = rule(name).ok_or_else(|| Error::UnknownCommand { name: name.to_string() })?;
     if session.must_change_password && !WHILE_PASSWORD_CHANGE_REQUIRED.contains(&rule.name) {
         return Err(Error::PasswordChangeRequired);
+    }
+    if let Some(key) = &session.key {
+        // An API key runs the open API's operations its scopes allow, nothing else.
+        let Some(scope) = scope_of(rule.name) else {
+            let permission = match rule.need {
+                Need::Permission(p) => p.as_str(),
+                _ => "session",
+            };
+            return Err(Error::Forbidden { role: "api_key".into(), permission });
+        };
+        if !key.has(scope) {
+            return Err(Error::Refused(crate::problem::Problem::ScopeMissing { key: key.name.clone(), scope: scope.as_str() }));
+        }
     }
     if let Need::Permission(permission) = rule.need {
         session.permit(permission)?;
@@ -208,5 +263,11 @@ mod tests {
         }
         assert_eq!(rule("meters_list").map(|r| r.need), Some(Need::Permission(View)));
         assert!(rule("no_such_command").is_none());
+        for pair in SCOPED.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+        for (name, _) in SCOPED {
+            assert!(rule(name).is_some(), "{name} is scoped but not a command");
+        }
     }
 }

@@ -6,14 +6,17 @@ use crate::error::{Error, Result};
 use crate::store::{self, Store};
 use serde::Serialize;
 
+pub mod api_keys;
 mod commands;
 mod matrix;
+mod scopes;
 pub mod password;
 pub mod throttle;
 mod users;
-pub use commands::{authorize, rule, CommandRule, Need, COMMANDS, WHILE_PASSWORD_CHANGE_REQUIRED};
+pub use commands::{authorize, rule, scope_of, CommandRule, Need, COMMANDS, SCOPED, WHILE_PASSWORD_CHANGE_REQUIRED};
 pub use matrix::{permissions_matrix, permissions_matrix_preview, permissions_matrix_set, Matrix, MatrixChange, RoleChange};
 pub use password::{hash_password, verify_password, Cost};
+pub use scopes::{KeyGrant, Scope};
 pub use users::{password_change, user_create, user_reset_password, user_set_active, user_set_role, users_list, UserRow, MIN_PASSWORD_CHARS};
 
 /// What a role may do. Each command needs one (see [`COMMANDS`]); the matrix
@@ -129,6 +132,9 @@ pub struct Session {
     pub computer: String,
     /// A manager reset the password: only `password_change` (and logout) until it is changed.
     pub must_change_password: bool,
+    /// The API key this session is (a billing system or portal), not a user: only the
+    /// operations of the open API its scopes allow, on the meters it is limited to.
+    pub key: Option<KeyGrant>,
 }
 
 /// Proof that the session's user may do one thing. Mutating functions require one.
@@ -150,6 +156,7 @@ impl Session {
             permissions,
             computer,
             must_change_password: user.must_change_password,
+            key: None,
         }
     }
 
@@ -186,6 +193,23 @@ impl Session {
             permissions: Permission::ALL.to_vec(),
             computer: computer.into(),
             must_change_password: false,
+            key: None,
+        }
+    }
+
+    /// The session of API key `grant` called from `computer` (the client's address): the
+    /// audit log names it `api:<name>`.
+    pub fn of_key(grant: KeyGrant, computer: &str) -> Session {
+        Session {
+            user_id: 0,
+            login: format!("api:{}", grant.name),
+            name: grant.name.clone(),
+            role: Role::User,
+            locale: "en".into(),
+            permissions: grant.permissions(),
+            computer: computer.into(),
+            must_change_password: false,
+            key: Some(grant),
         }
     }
 }
@@ -254,7 +278,8 @@ pub fn password_cost(conn: &rusqlite::Connection) -> Result<Cost> {
 /// removed since login is `not_logged_in`, on every front at once. Two primary-key lookups,
 /// run before each command.
 pub fn refresh(store: &Store, session: &Session) -> Result<Session> {
-    if session.user_id == 0 {
+    // An API key's session lives for one request: `api_keys::authenticate` read it just now.
+    if session.user_id == 0 || session.key.is_some() {
         return Ok(session.clone());
     }
     let conn = store.reader()?;

@@ -517,7 +517,7 @@ pub(crate) struct Redecoded {
 /// Decode again, with `keys`, the stored telegrams of the meters of `serial` that had no
 /// values (after a key arrived), inside the caller's transaction; the meters' key status
 /// follows their newest telegram.
-pub(crate) fn redecode_serial(conn: &Connection, serial: &str, keys: &crate::keys::Keys) -> Result<Redecoded> {
+pub(crate) fn redecode_serial(conn: &Connection, serial: &str, keys: &crate::keys::Keys, now: i64) -> Result<Redecoded> {
     let mut out = Redecoded::default();
     let tz = crate::settings::timezone(conn)?;
     let window = Window { earliest: i64::MIN, latest: i64::MAX };
@@ -544,7 +544,7 @@ pub(crate) fn redecode_serial(conn: &Connection, serial: &str, keys: &crate::key
         let ts = reading_time(Some(t.received_at), t.received_at, v.meter_time, tz, window);
         for (register, value) in v.readings {
             let r = store::readings::Reading { meter_id: t.meter_id, register: register.code(), ts, value, telegram_id: Some(t.id) };
-            out.readings += u64::from(store::readings::insert(conn, &r)?);
+            out.readings += u64::from(store::readings::insert(conn, &r, now)?);
         }
     }
     out.meters = newest.len() as u64;
@@ -870,7 +870,7 @@ impl<'s> Run<'s> {
         // Sorted by key, stably: of two values for one key the earlier line's is kept.
         readings.sort_by_key(|(r, _, _)| (r.meter_id, r.register, r.ts));
         for (r, i, register) in &readings {
-            match store::readings::offer(conn, r)? {
+            match store::readings::offer(conn, r, self.now)? {
                 Offered::New => {
                     self.report.readings += 1;
                     if self.changed.last() != Some(&r.meter_id) {

@@ -141,7 +141,7 @@ fn store_entries(tx: &Connection, vault: &vault::Vault, entries: &[KeyEntry], so
         }
         let mut keys = Keys::default();
         keys.insert(e.serial.clone(), e.manufacturer.clone(), e.key);
-        let r = crate::import::redecode_serial(tx, &e.serial, &keys)?;
+        let r = crate::import::redecode_serial(tx, &e.serial, &keys, now)?;
         report.meters += r.meters;
         report.redecoded += r.telegrams;
         report.readings += r.readings;

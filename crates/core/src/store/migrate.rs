@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0026_keys_at_rest", include_str!("../../../../migrations/0026_keys_at_rest.sql")),
     ("0027_audit_screen", include_str!("../../../../migrations/0027_audit_screen.sql")),
     ("0028_personal_data", include_str!("../../../../migrations/0028_personal_data.sql")),
+    ("0029_open_api", include_str!("../../../../migrations/0029_open_api.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

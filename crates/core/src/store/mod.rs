@@ -25,7 +25,9 @@
 //! but for every statement, including those that gain from the bound value (LIKE
 //! prefixes, LIMIT estimates).
 
+pub mod api_keys;
 pub mod audit;
+pub mod feed;
 mod changes;
 pub mod c806;
 pub mod customers;

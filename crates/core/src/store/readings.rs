@@ -14,14 +14,25 @@ pub struct Reading {
     pub telegram_id: Option<i64>,
 }
 
-/// Insert unless a value for the same meter, register and time exists. True if inserted.
-pub fn insert(conn: &Connection, r: &Reading) -> Result<bool> {
+/// Insert unless a value for the same meter, register and time exists. True if inserted;
+/// an inserted reading joins the feed (`reading_feed`) as stored `at`.
+pub fn insert(conn: &Connection, r: &Reading, at: i64) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO readings(meter_id, register, ts, value, telegram_id) VALUES (?1,?2,?3,?4,?5)",
         )?
         .execute(params![r.meter_id, r.register, r.ts, r.value, r.telegram_id])?;
+    if n == 1 {
+        feed(conn, r, at)?;
+    }
     Ok(n == 1)
+}
+
+/// Append a stored reading to the feed.
+fn feed(conn: &Connection, r: &Reading, at: i64) -> Result<()> {
+    conn.prepare_cached("INSERT INTO reading_feed(meter_id, register, ts, at) VALUES (?1,?2,?3,?4)")?
+        .execute(params![r.meter_id, r.register, r.ts, at])?;
+    Ok(())
 }
 
 /// What became of a reading offered to the store.
@@ -36,8 +47,8 @@ pub enum Offered {
 }
 
 /// Insert unless a value for the same meter, register and time exists; say which.
-pub fn offer(conn: &Connection, r: &Reading) -> Result<Offered> {
-    if insert(conn, r)? {
+pub fn offer(conn: &Connection, r: &Reading, at: i64) -> Result<Offered> {
+    if insert(conn, r, at)? {
         return Ok(Offered::New);
     }
     let (kept_value, kept_telegram): (f64, Option<i64>) = conn
@@ -51,13 +62,14 @@ pub fn offer(conn: &Connection, r: &Reading) -> Result<Offered> {
     Ok(Offered::Conflict { kept_value, kept_telegram })
 }
 
-/// Insert or replace the value of a meter's register at `r.ts` (a hand-entered reading).
-pub fn put(conn: &Connection, r: &Reading) -> Result<()> {
+/// Insert or replace the value of a meter's register at `r.ts` (a hand-entered reading);
+/// it joins the feed as stored `at` (a replaced value is new to the feed's readers).
+pub fn put(conn: &Connection, r: &Reading, at: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO readings(meter_id, register, ts, value, telegram_id) VALUES (?1,?2,?3,?4,?5)",
     )?
     .execute(params![r.meter_id, r.register, r.ts, r.value, r.telegram_id])?;
-    Ok(())
+    feed(conn, r, at)
 }
 
 /// `series`: one primary-key range scan (`?N + 0`: see the module `store`).

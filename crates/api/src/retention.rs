@@ -24,7 +24,8 @@ impl Bounded for RetentionNumbers {
     fn check(&self) -> Result<(), ApiError> {
         range("readings_full_months", self.readings_full_months, 1, 120)?;
         range("readings_years", self.readings_years, 1, 100)?;
-        range("telegrams_months", self.telegrams_months, 1, 1200)
+        range("telegrams_months", self.telegrams_months, 1, 1200)?;
+        range("feed_days", self.feed_days, 1, 3650)
     }
 }
 

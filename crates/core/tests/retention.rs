@@ -61,7 +61,8 @@ fn build(path: &Path) -> Vec<i64> {
     }
     let put = |meter: i64, register: Register, ts: i64, value: f64| {
         let r = store::readings::Reading { meter_id: meter, register: register.code(), ts, value, telegram_id: Some(ts) };
-        assert!(store::readings::insert(&tx, &r).expect("reading"));
+        // Stored (`at`, the feed's time) in one import of the history at the start.
+        assert!(store::readings::insert(&tx, &r, START).expect("reading"));
     };
     let hours = (NOW - START) / HOUR;
     for (i, &id) in ids.iter().enumerate() {
@@ -108,6 +109,14 @@ fn build(path: &Path) -> Vec<i64> {
             store::telegrams::insert(&tx, &t).expect("telegram");
             day += DAY;
         }
+    }
+    // Then the feed of readings arriving since: a row per meter and day, in storing order.
+    let mut day = START;
+    while day < NOW {
+        for &id in &ids {
+            tx.execute("INSERT INTO reading_feed(meter_id, register, ts, at) VALUES (?1, 1, ?2, ?2)", [id, day]).expect("feed");
+        }
+        day += DAY;
     }
     tx.commit().expect("commit");
     drop(conn);
@@ -198,6 +207,9 @@ fn a_run_keeps_every_consumption_and_shrinks_the_file() {
     assert!(preview.counts.readings_compacted > 200_000, "{:?}", preview.counts);
     assert!(preview.counts.telegrams > 5_000, "{:?}", preview.counts);
     assert_eq!(preview.oldest_kept, Some(START + 420), "the first reading of a series stays");
+    assert_eq!(c.feed_before, NOW - 60 * DAY);
+    let feed_rows: i64 = store.reader().expect("reader").query_row("SELECT count(*) FROM reading_feed WHERE at < ?1", [c.feed_before], |r| r.get(0)).expect("feed");
+    assert_eq!(preview.counts.reading_feed, feed_rows as u64, "the history's rows and the old days' rows");
 
     let permit = s.permit(Permission::Settings).expect("permit");
     let mut seen = Vec::new();
@@ -238,6 +250,9 @@ fn a_run_keeps_every_consumption_and_shrinks_the_file() {
     assert_eq!(old_telegrams, 0);
     let kept_telegrams: i64 = conn.query_row("SELECT count(*) FROM telegrams", [], |r| r.get(0)).expect("count");
     assert!(kept_telegrams >= 12 * 395, "the last 13 months of telegrams stay: {kept_telegrams}");
+    let (feed_rows, oldest_feed): (i64, i64) = conn.query_row("SELECT count(*), min(at) FROM reading_feed", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("feed");
+    assert_eq!(feed_rows, 12 * 60, "60 days of feed stay");
+    assert!(oldest_feed >= c.feed_before);
     let audit: Vec<String> = conn
         .prepare("SELECT details FROM audit_log WHERE event = 'retention_run'")
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
@@ -295,12 +310,12 @@ fn a_run_stopped_between_chunks_leaves_each_meter_old_or_compacted() {
 #[test]
 fn settings_are_checked_and_audited() {
     let f = users::fixture(NOW);
-    let n = retention::RetentionNumbers { readings_full_months: 24, readings_years: 1, telegrams_months: 6 };
+    let n = retention::RetentionNumbers { readings_full_months: 24, readings_years: 1, telegrams_months: 6, feed_days: 30 };
     let e = retention::retention_settings_set(&f.store, &f.manager, &n, NOW).expect_err("1 year < 24 months");
     assert_eq!(e.code(), "bad_input");
     assert_eq!(e.params().get("reason").and_then(|v| v.as_str()), Some("out_of_range"));
     assert_eq!(e.params().get("field").and_then(|v| v.as_str()), Some("readings_years"));
-    let n = retention::RetentionNumbers { readings_full_months: 24, readings_years: 5, telegrams_months: 6 };
+    let n = retention::RetentionNumbers { readings_full_months: 24, readings_years: 5, telegrams_months: 6, feed_days: 30 };
     let r = retention::retention_settings_set(&f.store, &f.manager, &n, NOW).expect("set");
     assert_eq!((r.readings_full_months, r.readings_years, r.telegrams_months), (24, 5, 6));
     assert_eq!(retention::retention_settings(&f.store, &f.manager).expect("get"), r);

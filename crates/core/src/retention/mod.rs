@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::Register;
 use crate::personal::register::Retention;
 use crate::problem::Reason;
+use crate::store::retention::Feed;
 use crate::store::{self, Store};
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
@@ -36,6 +37,7 @@ pub const READING_BYTES: u64 = 40;
 pub const TELEGRAM_BYTES: u64 = 40;
 pub const EVENT_BYTES: u64 = 60;
 pub const CONFLICT_BYTES: u64 = 80;
+pub const FEED_BYTES: u64 = 25;
 
 /// The limits of `retention` times as local midnights (Unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +48,8 @@ pub struct Cutoffs {
     pub full_from: i64,
     /// Telegrams received before this are dropped.
     pub telegrams_before: i64,
+    /// Feed rows stored (`at`) before this are dropped (`now` - `feed_days`, to the second).
+    pub feed_before: i64,
 }
 
 impl Cutoffs {
@@ -64,6 +68,7 @@ impl Cutoffs {
             purge_before: back(r.readings_years.saturating_mul(12))?,
             full_from: back(r.readings_full_months)?,
             telegrams_before: back(r.telegrams_months)?,
+            feed_before: now.saturating_sub(r.feed_days.saturating_mul(86_400)),
         })
     }
 }
@@ -99,6 +104,9 @@ pub struct Counts {
     pub telegrams: u64,
     pub info_code_events: u64,
     pub reading_conflicts: u64,
+    /// Rows of the open API's feeds older than `feed_days` (a prefix by cursor).
+    pub reading_feed: u64,
+    pub info_code_feed: u64,
     /// Meters with at least one row removed.
     pub meters: u64,
     /// Estimated bytes the rows take (see [`READING_BYTES`]).
@@ -112,12 +120,20 @@ impl Counts {
         self.telegrams += o.telegrams;
         self.info_code_events += o.info_code_events;
         self.reading_conflicts += o.reading_conflicts;
+        self.reading_feed += o.reading_feed;
+        self.info_code_feed += o.info_code_feed;
         self.meters += o.meters;
         self.bytes_estimate += o.bytes_estimate;
     }
 
     pub fn rows(&self) -> u64 {
-        self.readings_compacted + self.readings_purged + self.telegrams + self.info_code_events + self.reading_conflicts
+        self.readings_compacted
+            + self.readings_purged
+            + self.telegrams
+            + self.info_code_events
+            + self.reading_conflicts
+            + self.reading_feed
+            + self.info_code_feed
     }
 }
 
@@ -167,11 +183,18 @@ pub struct RetentionNumbers {
     pub readings_full_months: i64,
     pub readings_years: i64,
     pub telegrams_months: i64,
+    /// The open API's feeds (default 60 when not given).
+    #[serde(default = "default_feed_days")]
+    pub feed_days: i64,
+}
+
+fn default_feed_days() -> i64 {
+    60
 }
 
 /// Change the retention periods (one audit entry). Every reading is kept at least a month,
 /// at most 10 years in full; kept 1 to 100 years, and at least as long as in full;
-/// telegrams 1 month to 100 years.
+/// telegrams 1 month to 100 years; the feeds 1 to 3,650 days.
 pub fn retention_settings_set(store: &Store, session: &Session, n: &RetentionNumbers, now: i64) -> Result<Retention> {
     let permit = session.permit(Permission::Settings)?;
     let range = |field: &str, v: i64, min: i64, max: i64| -> Result<()> {
@@ -183,18 +206,20 @@ pub fn retention_settings_set(store: &Store, session: &Session, n: &RetentionNum
     range("readings_full_months", n.readings_full_months, 1, 120)?;
     range("readings_years", n.readings_years, (n.readings_full_months + 11) / 12, 100)?;
     range("telegrams_months", n.telegrams_months, 1, 1200)?;
+    range("feed_days", n.feed_days, 1, 3650)?;
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     for (key, v) in [
         ("retention_readings_full_months", n.readings_full_months),
         ("retention_readings_years", n.readings_years),
         ("retention_telegrams_months", n.telegrams_months),
+        ("retention_feed_days", n.feed_days),
     ] {
         store::settings::set(&tx, key, &v.to_string())?;
     }
     let details = format!(
-        "readings in full {} months, kept {} years, telegrams {} months",
-        n.readings_full_months, n.readings_years, n.telegrams_months
+        "readings in full {} months, kept {} years, telegrams {} months, feeds {} days",
+        n.readings_full_months, n.readings_years, n.telegrams_months, n.feed_days
     );
     store::audit::record_permit(&tx, permit, now, "retention_settings_set", &details)?;
     let r = Retention::read(&tx)?;
@@ -218,6 +243,10 @@ pub fn retention_preview(store: &Store, session: &Session, now: i64) -> Result<P
         }
         after = last;
     }
+    for (feed, n) in [(Feed::Readings, &mut counts.reading_feed), (Feed::InfoCodes, &mut counts.info_code_feed)] {
+        *n = store::retention::feed_prefix(&conn, feed, cutoffs.feed_before)?.1;
+    }
+    counts.bytes_estimate += (counts.reading_feed + counts.info_code_feed) * FEED_BYTES;
     let (pages, _, size) = store::retention::pages(&conn)?;
     let incremental_vacuum = store::retention::incremental(&conn)?;
     Ok(Preview { settings, cutoffs, counts, oldest_kept: oldest, file_bytes: pages * size, incremental_vacuum })
@@ -275,6 +304,9 @@ pub fn retention_run(
             break;
         }
     }
+    if !interrupted {
+        feeds(store, &cutoffs, &mut counts)?;
+    }
     let full_vacuum = give_back(store)?;
     let after_bytes = {
         let (pages, _, size) = store::retention::pages(&*store.reader()?)?;
@@ -310,6 +342,26 @@ pub fn retention_nightly(store: &Store, system: &Session, now: i64) -> Result<Op
         return Ok(None);
     }
     retention_run(store, permit, now, &mut |_| ControlFlow::Continue(())).map(Some)
+}
+
+/// Empty the feeds' rows older than `feed_days`, oldest first, 100,000 rows per transaction.
+fn feeds(store: &Store, c: &Cutoffs, counts: &mut Counts) -> Result<()> {
+    for feed in [Feed::Readings, Feed::InfoCodes] {
+        let (boundary, _) = store::retention::feed_prefix(&*store.reader()?, feed, c.feed_before)?;
+        loop {
+            let n = store::retention::feed_delete(&store.writer(), feed, boundary, 100_000)?;
+            match feed {
+                Feed::Readings => counts.reading_feed += n,
+                Feed::InfoCodes => counts.info_code_feed += n,
+            }
+            counts.bytes_estimate += n * FEED_BYTES;
+            store.checkpoint_if_large()?;
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Free pages back to the file system: `incremental_vacuum` a few thousand pages per writer

@@ -137,3 +137,45 @@ pub fn claim_night(conn: &Connection, day: &str) -> Result<bool> {
     )?;
     Ok(n == 1)
 }
+
+/// The open API's feed tables (migration 0029), emptied oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    Readings,
+    InfoCodes,
+}
+
+impl Feed {
+    fn table(self) -> &'static str {
+        match self {
+            Feed::Readings => "reading_feed",
+            Feed::InfoCodes => "info_code_feed",
+        }
+    }
+}
+
+/// The feed's rows before its first row whose `at` is not before `before` (a prefix by
+/// `seq`, so a client's cursor never skips a row still served): (the first `seq` kept, how
+/// many rows come before it).
+pub fn feed_prefix(conn: &Connection, feed: Feed, before: i64) -> Result<(i64, u64)> {
+    let t = feed.table();
+    let first_kept: Option<i64> = conn
+        .query_row(&format!("SELECT seq FROM {t} WHERE at >= ?1 ORDER BY seq LIMIT 1"), [before], |r| r.get(0))
+        .optional()?;
+    let boundary = match first_kept {
+        Some(s) => s,
+        None => conn.query_row(&format!("SELECT coalesce(max(seq), 0) + 1 FROM {t}"), [], |r| r.get(0))?,
+    };
+    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {t} WHERE seq < ?1"), [boundary], |r| r.get(0))?;
+    Ok((boundary, n.max(0) as u64))
+}
+
+/// Delete up to `limit` of the feed's oldest rows with `seq` below `boundary`; how many.
+pub fn feed_delete(conn: &Connection, feed: Feed, boundary: i64, limit: i64) -> Result<u64> {
+    let t = feed.table();
+    let n = conn.execute(
+        &format!("DELETE FROM {t} WHERE seq < ?1 AND seq < (SELECT coalesce(min(seq), 0) FROM {t}) + ?2"),
+        params![boundary, limit],
+    )?;
+    Ok(n as u64)
+}

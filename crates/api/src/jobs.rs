@@ -27,7 +27,7 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
     // Wired M-Bus buses whose hourly or daily slot has come (a failed meter tried once more).
     let wired = releve_core::mbus_master::buses::read_due(store, &system, clock());
-    // Retention: once a local night, from 02:00 (claimed per day in the store).
+    // Retention: once a local night, between 02:00 and 06:00 (claimed per day in the store).
     let retained = releve_core::retention::retention_nightly(store, &system, clock());
     let imported = imported?;
     let delivered = delivered?;
@@ -213,7 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn the_retention_run_comes_once_a_local_night_from_two_o_clock() {
+    fn the_retention_run_comes_once_a_local_night_between_two_and_six() {
         use std::sync::atomic::{AtomicI64, Ordering};
         let dir = tempfile::tempdir().expect("tmp");
         let at = Arc::new(AtomicI64::new(1_767_227_400)); // 2026-01-01 01:30 in Paris
@@ -231,12 +231,16 @@ mod tests {
         tick(ctx.store(), &clock, "test").expect("tick");
         tick(ctx.store(), &clock, "test").expect("tick");
         assert_eq!(runs(), 1, "once that night");
-        // Another process (a restart) the same day: the night is claimed in the store.
+        // Another process (a restart) the same night: the night is claimed in the store.
         let again = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("reopen");
-        at.store(1_767_276_000, Ordering::SeqCst); // 15:00
+        at.store(1_767_234_600, Ordering::SeqCst); // 03:30
         tick(again.store(), &clock, "other").expect("tick");
-        assert_eq!(runs(), 1, "once a day across processes");
-        at.store(1_767_316_200, Ordering::SeqCst); // 2026-01-02 02:10
+        assert_eq!(runs(), 1, "once a night across processes");
+        // A day the app was closed at night: opened at 09:00, no purge in the day.
+        at.store(1_767_340_800, Ordering::SeqCst); // 2026-01-02 09:00
+        tick(ctx.store(), &clock, "test").expect("tick");
+        assert_eq!(runs(), 1, "not in the day");
+        at.store(1_767_402_600, Ordering::SeqCst); // 2026-01-03 02:10
         tick(ctx.store(), &clock, "test").expect("tick");
         assert_eq!(runs(), 2, "the next night");
     }

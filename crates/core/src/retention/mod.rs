@@ -39,6 +39,10 @@ pub const EVENT_BYTES: u64 = 60;
 pub const CONFLICT_BYTES: u64 = 80;
 pub const FEED_BYTES: u64 = 25;
 
+/// The nightly run's window, local hours `[from, to)`.
+pub const NIGHT_FROM: u32 = 2;
+pub const NIGHT_TO: u32 = 6;
+
 /// The limits of `retention` times as local midnights (Unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Cutoffs {
@@ -326,15 +330,17 @@ pub fn retention_run(
     Ok(report)
 }
 
-/// The nightly run: once per local day, from 02:00 local time, whichever process (the open
-/// app's scheduler, `releve jobs run`) comes first. `None` when not due.
+/// The nightly run: once per local night, between 02:00 and 06:00 local time, whichever
+/// process comes first (the claim is in the store). `None` when not due. Outside that window
+/// nothing runs (an app opened in the day does not start a purge; a machine off at night
+/// runs `releve retention run` from cron or Task Scheduler).
 pub fn retention_nightly(store: &Store, system: &Session, now: i64) -> Result<Option<RunReport>> {
     let permit = system.permit(Permission::Settings)?;
     let tz = crate::settings::timezone(&*store.reader()?)?;
     let local = chrono::DateTime::from_timestamp(now, 0)
         .ok_or_else(|| Error::bad_input("now", format!("{now} is not a time")))?
         .with_timezone(&tz);
-    if chrono::Timelike::hour(&local) < 2 {
+    if !(NIGHT_FROM..NIGHT_TO).contains(&chrono::Timelike::hour(&local)) {
         return Ok(None);
     }
     let day = local.date_naive().to_string();

@@ -66,6 +66,7 @@ export function render(root, ctx) {
 
   const showPreview = (p) => {
     const c = p.counts;
+    counts.dataset.fullMonths = String(p.settings.readings_full_months);
     const kv = (key, value, testid) => `<tr><th scope="row">${esc(t("ret.c." + key))}</th><td class="num" data-testid="${testid}">${esc(value)}</td></tr>`;
     counts.innerHTML = COUNTS.map((k) => kv(k, fmtInt(c[k]), "ret-c-" + k)).join("")
       + kv("bytes", fmtBytes(c.bytes_estimate), "ret-c-bytes")

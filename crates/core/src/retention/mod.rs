@@ -298,7 +298,7 @@ pub fn retention_run(
         done += n;
         let took = started.elapsed().as_millis();
         if took < 50 {
-            size = (size * 2).min(65_536);
+            size = (size * 2).min(4_096);
         } else if took > 200 {
             size = (size / 2).max(1);
         }

@@ -279,37 +279,49 @@ pub fn retention_run(
     let mut after = i64::MIN;
     // Meters per chunk: doubled while a chunk takes under 50 ms, halved over 200 ms.
     let mut size: i64 = 8;
-    loop {
-        let started = Instant::now();
-        let mut oldest = None;
-        let n = {
-            let mut conn = store.writer();
-            let tx = conn.transaction()?;
-            let meters = store::retention::meters_after(&tx, after, size)?;
-            let Some(&last) = meters.last() else { break };
-            for &m in &meters {
-                counts.add(&meter(&tx, m, &cutoffs, &cal, true, &mut oldest)?);
+    let mut work = || -> Result<()> {
+        loop {
+            let started = Instant::now();
+            let mut oldest = None;
+            let n = {
+                let mut conn = store.writer();
+                let tx = conn.transaction()?;
+                let meters = store::retention::meters_after(&tx, after, size)?;
+                let Some(&last) = meters.last() else { break };
+                for &m in &meters {
+                    counts.add(&meter(&tx, m, &cutoffs, &cal, true, &mut oldest)?);
+                }
+                tx.commit()?;
+                after = last;
+                meters.len() as u64
+            };
+            chunks += 1;
+            done += n;
+            let took = started.elapsed().as_millis();
+            if took < 50 {
+                size = (size * 2).min(4_096);
+            } else if took > 200 {
+                size = (size / 2).max(1);
             }
-            tx.commit()?;
-            after = last;
-            meters.len() as u64
-        };
-        chunks += 1;
-        done += n;
-        let took = started.elapsed().as_millis();
-        if took < 50 {
-            size = (size * 2).min(4_096);
-        } else if took > 200 {
-            size = (size / 2).max(1);
+            store.checkpoint_if_large()?;
+            if progress(Progress { meters_done: done, meters_total: total.max(done) }).is_break() {
+                interrupted = true;
+                break;
+            }
         }
-        store.checkpoint_if_large()?;
-        if progress(Progress { meters_done: done, meters_total: total.max(done) }).is_break() {
-            interrupted = true;
-            break;
+        if !interrupted {
+            feeds(store, &cutoffs, &mut counts)?;
         }
-    }
-    if !interrupted {
-        feeds(store, &cutoffs, &mut counts)?;
+        Ok(())
+    };
+    if let Err(e) = work() {
+        // The chunks committed before the failure stay compacted: say so in the audit log.
+        let details = format!(
+            "failed after {chunks} chunks ({done} meters): {e}; removed so far {}",
+            serde_json::to_string(&counts).unwrap_or_default()
+        );
+        store::audit::record_permit(&store.writer(), permit, now, "retention_run", &details)?;
+        return Err(e);
     }
     let full_vacuum = give_back(store)?;
     let after_bytes = {

@@ -33,7 +33,7 @@ const DAY: i64 = 86_400;
 const METERS: usize = 12;
 
 fn is_heat(i: usize) -> bool {
-    i % 4 == 0
+    i.is_multiple_of(4)
 }
 
 /// A deterministic growth per hour (m3 or kWh), uneven over the day.

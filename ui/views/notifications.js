@@ -32,6 +32,7 @@ export function render(root, ctx) {
       <p><a href="#/gdpr-register" data-testid="gr-link">${icon("file")}<span>${esc(t("gr.link"))}</span></a></p></div>
       <div class="settings-head-actions">${ctx.can("manage_users") ? settingsLinks("settings") : ""}
       <a class="btn" href="#/webhooks" data-testid="nav-webhooks">${icon("upload")}<span>${esc(t("wh.link"))}</span></a>
+      ${ctx.can("settings") ? `<a class="btn" href="#/retention" data-testid="nav-retention">${icon("settings")}<span>${esc(t("ret.link"))}</span></a>` : ""}
       ${ctx.can("audit") ? `<a class="btn" href="#/audit" data-testid="nav-audit">${icon("reports")}<span>${esc(t("audit.link"))}</span></a>` : ""}
       <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">

@@ -1,6 +1,7 @@
 //! Work the open app does on its own: every minute the scheduler thread runs the due jobs
 //! (watched customers-and-meters folders, the network check for silent gateways and
-//! meters, alarm notifications, scheduled billing exports, wired M-Bus buses due a read)
+//! meters, alarm notifications, scheduled billing exports, wired M-Bus buses due a read,
+//! the nightly retention run)
 //! as the system user; and the MQTT sources receive all the time they are open. Started by the adapters that stay open (`releve serve`, the desktop
 //! window); `releve park import-folder`, `releve notify run` and `releve jobs run` do the
 //! same from cron or Task Scheduler when the app is closed (the exports' runs are claimed
@@ -26,6 +27,8 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     let exported = releve_core::jobs::jobs_run(store, &runner(computer), clock());
     // Wired M-Bus buses whose hourly or daily slot has come (a failed meter tried once more).
     let wired = releve_core::mbus_master::buses::read_due(store, &system, clock());
+    // Retention: once a local night, between 02:00 and 06:00 (claimed per day in the store).
+    let retained = releve_core::retention::retention_nightly(store, &system, clock());
     let imported = imported?;
     let delivered = delivered?;
     checked?;
@@ -43,6 +46,10 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
         Ok(r) => problems.extend(r.meters.iter().filter_map(|m| m.error.as_ref().map(|e| format!("M-Bus {}", e.message)))),
         Err(e) => problems.push(format!("M-Bus buses not read: {e}")),
     }
+    let retention_failed = retained.is_err();
+    if let Err(e) = retained {
+        problems.push(format!("the nightly retention run failed: {e}"));
+    }
     if problems.is_empty() {
         return Ok(());
     }
@@ -50,6 +57,8 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
         "export_failed"
     } else if folders_refused {
         "folder_refused"
+    } else if retention_failed {
+        "retention_failed"
     } else {
         "mbus_read_failed"
     };
@@ -238,5 +247,38 @@ mod tests {
         assert_ne!(answers["meters"][0]["answer_at"], first);
         let page = ctx.call(Some(&token), "meters_list", json!({"search": "00182007"})).expect("list");
         assert_eq!(page["total"], 1, "the meter read went into the park: {page}");
+    }
+
+    #[test]
+    fn the_retention_run_comes_once_a_local_night_between_two_and_six() {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        let dir = tempfile::tempdir().expect("tmp");
+        let at = Arc::new(AtomicI64::new(1_767_227_400)); // 2026-01-01 01:30 in Paris
+        let now = at.clone();
+        let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
+        let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
+        let runs = || -> i64 {
+            ctx.store().reader().expect("reader")
+                .query_row("SELECT count(*) FROM audit_log WHERE event = 'retention_run' AND user = 'system'", [], |r| r.get(0))
+                .expect("count")
+        };
+        tick(ctx.store(), &clock, "test").expect("tick");
+        assert_eq!(runs(), 0, "not before 02:00");
+        at.store(1_767_231_000, Ordering::SeqCst); // 02:30
+        tick(ctx.store(), &clock, "test").expect("tick");
+        tick(ctx.store(), &clock, "test").expect("tick");
+        assert_eq!(runs(), 1, "once that night");
+        // Another process (a restart) the same night: the night is claimed in the store.
+        let again = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("reopen");
+        at.store(1_767_234_600, Ordering::SeqCst); // 03:30
+        tick(again.store(), &clock, "other").expect("tick");
+        assert_eq!(runs(), 1, "once a night across processes");
+        // A day the app was closed at night: opened at 09:00, no purge in the day.
+        at.store(1_767_340_800, Ordering::SeqCst); // 2026-01-02 09:00
+        tick(ctx.store(), &clock, "test").expect("tick");
+        assert_eq!(runs(), 1, "not in the day");
+        at.store(1_767_402_600, Ordering::SeqCst); // 2026-01-03 02:10
+        tick(ctx.store(), &clock, "test").expect("tick");
+        assert_eq!(runs(), 2, "the next night");
     }
 }

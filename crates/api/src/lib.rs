@@ -18,6 +18,7 @@ mod keys;
 mod lorawan;
 mod live;
 mod mbus;
+mod retention;
 mod notify;
 mod objects;
 mod optical;

@@ -164,6 +164,8 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("webhook_remove", json!({"id": 1})),
         ("webhook_settings", json!({"log_days": 14})),
         ("webhook_test", json!({"id": 1})),
+        ("retention_settings_set", json!({"readings_full_months": 13, "readings_years": 10, "telegrams_months": 13})),
+        ("retention_run", json!({})),
         ("meter_exchange", json!({"old_id": 1, "new_serial": "99990001", "at": "2025-10-09T09:00", "final_value": 1.0e9, "initial_value": 0.0})),
     ])
 }
@@ -196,6 +198,7 @@ const MUST_SUCCEED: &[&str] = &[
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
     "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start", "api_key_create", "api_key_revoke",
     "api_keys_list", "webhook_add", "webhook_set_active", "webhook_remove", "webhook_settings", "webhook_test",
+    "retention_settings_set", "retention_run",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

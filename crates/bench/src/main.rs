@@ -16,6 +16,7 @@
 //!   releve-bench audit --db /tmp/audit.db --entries 1000000   audit log screen queries (indexed) vs a full scan
 //!   releve-bench gdpr --db /tmp/gdpr.db --meters 3 --years 2   a customer's subject access (ZIP) vs a bare scan of their readings
 //!   releve-bench api --db /tmp/api.db --meters 100000     open API: the readings feed over HTTP vs the CSV export; one meter's readings p99
+//!   releve-bench retention --db /tmp/demo10k.db --meters 10000 --years 2   retention run on the aged demo vs a bare DELETE; screens while it runs
 
 mod api;
 mod audit;
@@ -33,6 +34,7 @@ mod mqtt;
 mod optical;
 mod push;
 mod webhooks;
+mod retention;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
@@ -186,6 +188,17 @@ enum Command {
         meters: u32,
     },
     /// A customer's subject access (every reading into a ZIP) vs a bare scan of the readings.
+    /// Retention on the demo aged by `years`: rows/s vs a bare DELETE, file size before and
+    /// after, screen latency while it runs.
+    Retention {
+        /// The demo, built on first use (kept; the run works on a copy).
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        meters: u32,
+        #[arg(long, default_value_t = 2)]
+        years: i64,
+    },
     Gdpr {
         /// A new file: the bench builds its park there.
         #[arg(long)]
@@ -224,6 +237,7 @@ fn main() {
         Command::C806 { seconds, sdps } => c806::run(seconds, sdps),
         Command::Audit { db, entries, runs } => audit::run(&db, entries, runs),
         Command::Gdpr { db, meters, years } => gdpr::run(&db, meters, years),
+        Command::Retention { db, meters, years } => retention::run(&db, meters, years),
         Command::Login { runs } => login::run(runs),
         Command::Webhooks { deliveries, feed } => webhooks::run(deliveries, feed),
     };

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+    /// Retention: compact old readings, drop what is past its period, shrink the file.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Scheduled billing exports.
     Jobs {
         #[command(subcommand)]
@@ -258,6 +263,25 @@ impl RunAt {
         };
         Ok((store, at))
     }
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Run retention now (what the open app does every night): old readings compacted to one
+    /// a day, what is past its period deleted, the file shrunk. Needs settings; audited.
+    Run {
+        #[arg(long)]
+        db: PathBuf,
+        /// Run as of this time (ISO 8601 `2028-12-06T03:00:00+01:00`, `YYYY-MM-DD HH:MM` local,
+        /// `YYYY-MM-DD` or Unix seconds) instead of now.
+        #[arg(long)]
+        now: Option<String>,
+        /// Print what a run would remove (the preview) and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        acting: Acting,
+    },
 }
 
 #[derive(Subcommand)]
@@ -816,6 +840,50 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Retention { command: RetentionCommand::Run { db, now: at, dry_run, acting } } => {
+            use releve_core::retention;
+            let store = Store::open(&db)?;
+            let at = match at.as_deref() {
+                Some(s) => match chrono::DateTime::parse_from_rfc3339(s.trim()) {
+                    Ok(t) => t.timestamp(),
+                    Err(_) => parse_local_time(&store, s)?,
+                },
+                None => now(),
+            };
+            if dry_run {
+                let session = login(&store, &acting, "retention_preview")?;
+                let p = retention::retention_preview(&store, &session, at)?;
+                print_counts("would remove", &p.counts);
+                println!(
+                    "full resolution from {}, nothing before {}, telegrams from {}; oldest reading kept {}; file {} bytes{}",
+                    day_of(&store, p.cutoffs.full_from)?,
+                    day_of(&store, p.cutoffs.purge_before)?,
+                    day_of(&store, p.cutoffs.telegrams_before)?,
+                    p.oldest_kept.map(|t| day_of(&store, t)).transpose()?.unwrap_or_else(|| "-".into()),
+                    p.file_bytes,
+                    if p.incremental_vacuum { "" } else { " (no incremental vacuum: the first run rewrites the file once)" }
+                );
+                return Ok(());
+            }
+            let session = login(&store, &acting, "retention_run")?;
+            let permit = session.permit(releve_core::access::Permission::Settings)?;
+            let mut bar = progress::Bar::new("Retention");
+            let r = retention::retention_run(&store, permit, at, &mut |p| {
+                bar.set(p.meters_done, p.meters_total);
+                std::ops::ControlFlow::Continue(())
+            })?;
+            bar.finish();
+            print_counts("removed", &r.counts);
+            println!(
+                "{} chunk(s){}; file {} -> {} bytes{}",
+                r.chunks,
+                if r.interrupted { " (interrupted)" } else { "" },
+                r.file_bytes_before,
+                r.file_bytes_after,
+                if r.full_vacuum { " (rewritten once by VACUUM)" } else { "" }
+            );
+            Ok(())
+        }
         Command::Jobs { command: JobsCommand::Run(run_at) } => {
             let (store, at) = run_at.open()?;
             let runner = format!("{} (pid {})", releve_api::computer_name(), std::process::id());
@@ -993,6 +1061,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn print_counts(what: &str, c: &releve_core::retention::Counts) {
+    println!(
+        "{what}: {} readings compacted, {} readings past the retention period, {} telegrams, {} info code events, {} reading conflicts; {} meters; about {} bytes",
+        c.readings_compacted, c.readings_purged, c.telegrams, c.info_code_events, c.reading_conflicts, c.meters, c.bytes_estimate
+    );
+}
+
+/// The local date of `t` in the store's time zone.
+fn day_of(store: &Store, t: i64) -> Result<String, Failure> {
+    let tz = releve_core::settings::timezone(&*store.reader()?)?;
+    Ok(chrono::DateTime::from_timestamp(t, 0).map(|d| d.with_timezone(&tz).date_naive().to_string()).unwrap_or_default())
 }
 
 /// `--now` for commands that follow the utility's clock: also "YYYY-MM-DD HH:MM" in the

@@ -39,6 +39,7 @@ pub mod personal;
 pub mod port;
 pub mod problem;
 pub mod reports;
+pub mod retention;
 pub mod settings;
 pub mod silence;
 pub mod sources;

@@ -26,6 +26,8 @@ pub struct Retention {
     pub audit_years: i64,
     /// A former customer's number and readings after the move-out.
     pub former_customers_years: i64,
+    /// The open API's feeds of new readings and info codes (migration 0031).
+    pub feed_days: i64,
 }
 
 impl Retention {
@@ -37,6 +39,7 @@ impl Retention {
             telegrams_months: get("retention_telegrams_months", 13)?,
             audit_years: get("retention_audit_years", 10)?,
             former_customers_years: get("retention_former_customers_years", 10)?,
+            feed_days: get("retention_feed_days", 60)?,
         })
     }
 }

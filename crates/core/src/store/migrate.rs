@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0027_audit_screen", include_str!("../../../../migrations/0027_audit_screen.sql")),
     ("0028_personal_data", include_str!("../../../../migrations/0028_personal_data.sql")),
     ("0029_open_api", include_str!("../../../../migrations/0029_open_api.sql")),
+    ("0031_retention", include_str!("../../../../migrations/0031_retention.sql")),
     ("0032_webhooks", include_str!("../../../../migrations/0032_webhooks.sql")),
 ];
 

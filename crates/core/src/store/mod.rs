@@ -54,6 +54,7 @@ pub mod priority;
 pub mod profiles;
 pub mod readings;
 pub mod reports;
+pub mod retention;
 pub mod settings;
 pub mod silence;
 pub mod sources;
@@ -354,7 +355,8 @@ mod tests {
     }
 
     /// (name, SQL, the index its plan must name) of every per-meter lookup.
-    const PER_METER: [(&str, &str, &str); 12] = [
+    const PER_METER: [(&str, &str, &str); 13] = [
+        ("retention::next_register", super::retention::NEXT_REGISTER, "PRIMARY KEY"),
         ("readings::series", super::readings::SERIES, "PRIMARY KEY"),
         ("readings::last_before", super::readings::LAST_BEFORE, "PRIMARY KEY"),
         ("reports::index_at", super::reports::INDEX_AT, "PRIMARY KEY"),

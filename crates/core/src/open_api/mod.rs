@@ -306,6 +306,7 @@ pub fn info_codes_feed(store: &Store, session: &Session, q: &FeedQuery) -> Resul
 }
 
 fn customer_of(c: store::open_api::CustomerRow, meters: Vec<String>) -> Customer {
+    let c = c.customer;
     Customer { number: c.number, name: c.name, address: c.address, postal_code: c.postal_code, city: c.city, email: c.email, phone: c.phone, meters }
 }
 
@@ -372,7 +373,7 @@ pub fn customer_consumption(store: &Store, session: &Session, number: &str, q: &
         let items = h.buckets.into_iter().filter(|b| occupied(b.start)).map(|b| Point { time: iso(tz, b.start), value: b.value }).collect();
         out.push(MeterConsumption { serial, manufacturer, register: h.register.into(), unit: h.unit.into(), kind: h.kind.into(), items });
     }
-    Ok(CustomerConsumption { customer: c.number, resolution: resolution.into(), from: iso(tz, period.from), to: iso(tz, period.to), meters: out })
+    Ok(CustomerConsumption { customer: c.customer.number, resolution: resolution.into(), from: iso(tz, period.from), to: iso(tz, period.to), meters: out })
 }
 
 /// `GET /exchanges`: meter exchanges by id after the cursor, optionally in a period.

@@ -40,10 +40,41 @@ pub struct FeedReading {
     pub stored_at: i64,
 }
 
+/// A page of a feed: the rows of `sql` (selecting `seq` first and `reachable` last, taking
+/// `?1` after, `?2` scan, `?3`/`?4` the reach) that the caller reaches and `item` keeps, at
+/// most `limit`; and the cursor to ask next (the last row looked at, so that a page of rows
+/// the caller may not see still moves the cursor on).
+fn page<T>(
+    conn: &Connection,
+    sql: &str,
+    after: i64,
+    limit: usize,
+    scan: usize,
+    reach: &Reach,
+    item: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<Option<T>>,
+) -> Result<(Vec<T>, i64)> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let reachable = stmt.column_count() - 1;
+    let mut rows = stmt.query(params![after, scan as i64, reach.groups_json, reach.customer])?;
+    let mut out = Vec::new();
+    let mut next = after;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        if r.get::<_, bool>(reachable)? {
+            if let Some(it) = item(r)? {
+                if out.len() == limit {
+                    break;
+                }
+                out.push(it);
+            }
+        }
+        next = seq;
+    }
+    Ok((out, next))
+}
+
 /// Readings stored after cursor `after`, in storing order: at most `limit` of those `reach`
-/// allows, looking at no more than `scan` feed rows. Returns them and the cursor to ask
-/// next (the last row looked at, so that a page of rows the caller may not see still moves
-/// the cursor on).
+/// allows, looking at no more than `scan` feed rows (see [`page`]).
 pub fn readings_after(conn: &Connection, after: i64, limit: usize, scan: usize, reach: &Reach) -> Result<(Vec<FeedReading>, i64)> {
     let sql = format!(
         "SELECT f.seq, f.meter_id, m.serial, m.manufacturer, f.register, f.ts, r.value, f.at,
@@ -54,35 +85,20 @@ pub fn readings_after(conn: &Connection, after: i64, limit: usize, scan: usize, 
          WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2",
         reach_sql("m", 3, 4)
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![after, scan as i64, reach.groups_json, reach.customer])?;
-    let mut out = Vec::new();
-    let mut next = after;
-    while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let reachable: bool = r.get(8)?;
-        let value: Option<f64> = r.get(6)?;
-        if reachable {
-            // A reading removed since (retention) is no longer served.
-            if let Some(value) = value {
-                if out.len() == limit {
-                    break;
-                }
-                out.push(FeedReading {
-                    seq,
-                    meter_id: r.get(1)?,
-                    serial: r.get(2)?,
-                    manufacturer: r.get(3)?,
-                    register: r.get(4)?,
-                    ts: r.get(5)?,
-                    value,
-                    stored_at: r.get(7)?,
-                });
-            }
-        }
-        next = seq;
-    }
-    Ok((out, next))
+    page(conn, &sql, after, limit, scan, reach, |r| {
+        // A reading removed since (retention) is no longer served.
+        let Some(value) = r.get::<_, Option<f64>>(6)? else { return Ok(None) };
+        Ok(Some(FeedReading {
+            seq: r.get(0)?,
+            meter_id: r.get(1)?,
+            serial: r.get(2)?,
+            manufacturer: r.get(3)?,
+            register: r.get(4)?,
+            ts: r.get(5)?,
+            value,
+            stored_at: r.get(7)?,
+        }))
+    })
 }
 
 /// The oldest and newest `seq` of a feed table (`reading_feed` or `info_code_feed`), None
@@ -126,34 +142,16 @@ pub fn info_codes_after(conn: &Connection, after: i64, limit: usize, scan: usize
          WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2",
         reach_sql("m", 3, 4)
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![after, scan as i64, reach.groups_json, reach.customer])?;
-    let mut out = Vec::new();
-    let mut next = after;
-    while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        if r.get::<_, bool>(8)? {
-            if out.len() == limit {
-                break;
-            }
-            out.push(FeedInfoCode {
-                seq,
-                meter_id: r.get(1)?,
-                serial: r.get(2)?,
-                manufacturer: r.get(3)?,
-                code: r.get(4)?,
-                started_at: r.get(5)?,
-                event: r.get(6)?,
-                at: r.get(7)?,
-            });
-        }
-        next = seq;
-    }
-    Ok((out, next))
-}
-
-/// Whether meter `meter_id` is within `reach`.
-pub fn reaches(conn: &Connection, meter_id: i64, reach: &Reach) -> Result<bool> {
-    let sql = format!("SELECT EXISTS(SELECT 1 FROM meters m WHERE m.id = ?1 AND {})", reach_sql("m", 2, 3));
-    Ok(conn.prepare_cached(&sql)?.query_row(params![meter_id, reach.groups_json, reach.customer], |r| r.get(0))?)
+    page(conn, &sql, after, limit, scan, reach, |r| {
+        Ok(Some(FeedInfoCode {
+            seq: r.get(0)?,
+            meter_id: r.get(1)?,
+            serial: r.get(2)?,
+            manufacturer: r.get(3)?,
+            code: r.get(4)?,
+            started_at: r.get(5)?,
+            event: r.get(6)?,
+            at: r.get(7)?,
+        }))
+    })
 }

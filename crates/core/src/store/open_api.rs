@@ -95,28 +95,25 @@ pub fn meters_of_serial(conn: &Connection, serial: &str, manufacturer: Option<&s
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A customer (its id and what `customers` holds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerRow {
     pub id: i64,
-    pub number: String,
-    pub name: String,
-    pub address: String,
-    pub postal_code: String,
-    pub city: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+    pub customer: super::customers::Customer,
 }
 
 fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRow> {
     Ok(CustomerRow {
         id: r.get(0)?,
-        number: r.get(1)?,
-        name: r.get(2)?,
-        address: r.get(3)?,
-        postal_code: r.get(4)?,
-        city: r.get(5)?,
-        email: r.get(6)?,
-        phone: r.get(7)?,
+        customer: super::customers::Customer {
+            number: r.get(1)?,
+            name: r.get(2)?,
+            address: r.get(3)?,
+            postal_code: r.get(4)?,
+            city: r.get(5)?,
+            email: r.get(6)?,
+            phone: r.get(7)?,
+        },
     })
 }
 

@@ -48,20 +48,35 @@ impl Server {
 }
 
 pub fn serve(db: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let child = Command::new(BIN)
-        .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("releve serve");
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "releve serve did not listen");
-        std::thread::sleep(Duration::from_millis(50));
+    // A free port may be taken by another test's server between the probe and the bind: that
+    // server would answer in ours' place. A child that exits (it could not listen) is started
+    // again on another port.
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        let child = Command::new(BIN)
+            .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("releve serve");
+        let mut server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut exited = false;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if server.child.try_wait().expect("wait").is_some() {
+                exited = true;
+                break;
+            }
+            assert!(Instant::now() < deadline, "releve serve did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Listening, and ours (a server that lost the port exits at once).
+        std::thread::sleep(Duration::from_millis(100));
+        if !exited && server.child.try_wait().expect("wait").is_none() {
+            return server;
+        }
     }
-    server
+    panic!("releve serve could not listen on a free port in 5 tries");
 }
 
 /// A drive-by file: `lines` rtl-wmbus lines of plaintext telegrams from `meters` meters

@@ -17,6 +17,7 @@ use crate::telegram::{Security, SecurityMode, SecurityStatus, Telegram};
 use crate::tpl;
 use crate::tplsec;
 use crate::trace::Trace;
+use crate::vendor;
 
 use crate::tplsec::RawAddress;
 
@@ -348,6 +349,14 @@ fn decode_link(
         (ci, rest) = split_ci(at_ci)?;
     }
     let tpl_bytes = at_ci;
+    if let Some(raw) = raw_addr {
+        let address = to_address(raw)?;
+        let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c };
+        if let Some(family) = vendor::for_application(&meter) {
+            let t = vendor_application(family, &meter, rest, key, ell_access, ell_security, trace)?;
+            return Ok((t, Vec::new()));
+        }
+    }
     let (t, body) = tpl::parse(ci, rest).inspect_err(|e| {
         trace.note("tpl", Some(ci), || match e {
             DecodeError::UnsupportedCi {
@@ -460,12 +469,24 @@ fn decode_link(
         None => Vec::new(),
     };
     trace.note("records", None, || format!("{} data records", parsed.len()));
-    let info_codes = info::collect(&address.manufacturer, t.status, &parsed);
-    let (records, parsed) = if learn {
+    let mut info_codes = info::collect(&address.manufacturer, t.status, &parsed);
+    let block = match (payload.as_deref(), parsed.last()) {
+        (Some(p), Some(last)) if matches!(last.dif, 0x0F | 0x1F) && t.ci != tpl::CI_COMPACT => {
+            p.get(p.len().saturating_sub(last.data.len())..)
+        }
+        _ => None,
+    };
+    let (mut records, parsed) = if learn {
         (parsed.iter().map(|p| p.record.clone()).collect(), parsed)
     } else {
         (parsed.into_iter().map(|p| p.record).collect(), Vec::new())
     };
+    if let Some(block) = block {
+        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c };
+        if let Some(family) = vendor::for_block(&meter) {
+            vendor_block(family, &meter, block, &mut records, &mut info_codes, trace);
+        }
+    }
     let telegram = Telegram {
         address,
         access_number,
@@ -475,4 +496,79 @@ fn decode_link(
         info_codes,
     };
     Ok((telegram, parsed))
+}
+
+/// A telegram whose application layer is the maker's own, read by its family.
+fn vendor_application(
+    family: &vendor::Family,
+    meter: &vendor::Meter<'_>,
+    after_ci: &[u8],
+    key: Option<&AesKey>,
+    ell_access: Option<u8>,
+    ell_security: Option<(SecurityMode, SecurityStatus)>,
+    trace: &mut Trace,
+) -> Result<Telegram, DecodeError> {
+    trace.note("vendor", Some(meter.ci), || {
+        format!("driver {}: the manufacturer's own application layer", family.name)
+    });
+    let read = family.application.ok_or(DecodeError::UnsupportedCi { ci: meter.ci })?;
+    let d = read(meter, after_ci, key, trace).inspect_err(|e| {
+        trace.note("vendor", Some(meter.ci), || format!("driver {} stopped: {e}", family.name))
+    })?;
+    trace.note("records", None, || format!("{} data records", d.records.len()));
+    let mut info_codes = d.info_codes;
+    for c in info::from_status(d.status) {
+        if !info_codes.contains(&c) {
+            info_codes.push(c);
+        }
+    }
+    info_codes.sort();
+    let security = match (d.security, ell_security) {
+        (Some(s), _) => s,
+        (None, Some((mode, status))) => Security { mode, status },
+        (None, None) => Security { mode: SecurityMode::None, status: SecurityStatus::Ok },
+    };
+    Ok(Telegram {
+        address: meter.address.clone(),
+        access_number: if d.access_number == 0 { ell_access.unwrap_or(0) } else { d.access_number },
+        status: d.status,
+        security,
+        records: d.records,
+        info_codes,
+    })
+}
+
+/// The manufacturer block after DIF 0F/1F read by the meter's family: its records and info
+/// codes join the standard ones; a block the family cannot read leaves them as they are.
+fn vendor_block(
+    family: &vendor::Family,
+    meter: &vendor::Meter<'_>,
+    block: &[u8],
+    records: &mut Vec<crate::record::Record>,
+    info_codes: &mut Vec<info::InfoCode>,
+    trace: &mut Trace,
+) {
+    let Some(read) = family.block else { return };
+    match read(meter, block, records, trace) {
+        Ok(d) => {
+            trace.note("vendor", Some(meter.ci), || {
+                format!(
+                    "driver {}: manufacturer block of {} bytes, {} records",
+                    family.name,
+                    block.len(),
+                    d.records.len()
+                )
+            });
+            records.extend(d.records);
+            for c in d.info_codes {
+                if !info_codes.contains(&c) {
+                    info_codes.push(c);
+                }
+            }
+            info_codes.sort();
+        }
+        Err(e) => trace.note("vendor", Some(meter.ci), || {
+            format!("driver {}: manufacturer block of {} bytes not read: {e}", family.name, block.len())
+        }),
+    }
 }

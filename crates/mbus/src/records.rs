@@ -48,6 +48,11 @@ impl Head {
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// The field's whole length (also when longer than what is kept).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
 }
 
 /// Parse every record of a decrypted application payload (all or an error).

@@ -69,6 +69,13 @@ pub fn peek_address(frame: &[u8]) -> Result<Address, DecodeError> {
     if ci == afl::CI_AFL {
         (ci, rest) = split_ci(afl::parse(rest)?.1)?;
     }
+    if let Some(raw) = best {
+        let address = to_address(raw)?;
+        let meter = vendor::Meter { address: &address, raw, link: link_raw(link.address), ci, c_field: link.c, head: rest };
+        if let Some(a) = vendor::address_of(&meter) {
+            return Ok(a);
+        }
+    }
     if ci == tpl::CI_LONG {
         let (t, _) = tpl::parse(ci, rest)?;
         best = t.long_address.or(best);
@@ -351,7 +358,7 @@ fn decode_link(
     let tpl_bytes = at_ci;
     if let Some(raw) = raw_addr {
         let address = to_address(raw)?;
-        let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c };
+        let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c, head: rest };
         if let Some(family) = vendor::for_application(&meter) {
             let t = vendor_application(family, &meter, rest, key, ell_access, ell_security, trace)?;
             return Ok((t, Vec::new()));
@@ -482,7 +489,7 @@ fn decode_link(
         (parsed.into_iter().map(|p| p.record).collect(), Vec::new())
     };
     if let Some(block) = block {
-        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c };
+        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c, head: &[] };
         if let Some(family) = vendor::for_block(&meter) {
             vendor_block(family, &meter, block, &mut records, &mut info_codes, trace);
         }
@@ -529,7 +536,7 @@ fn vendor_application(
         (None, None) => Security { mode: SecurityMode::None, status: SecurityStatus::Ok },
     };
     Ok(Telegram {
-        address: meter.address.clone(),
+        address: d.address.unwrap_or_else(|| meter.address.clone()),
         access_number: if d.access_number == 0 { ell_access.unwrap_or(0) } else { d.access_number },
         status: d.status,
         security,

@@ -45,6 +45,9 @@ pub enum SecurityMode {
     EllCtr,
     /// OMS security mode 7: AES-128-CBC with a derived key (not decrypted by this version).
     Mode7,
+    /// Diehl's LFSR scrambling: the PRIOS payload of IZAR water meters (CI A0-A7) and the
+    /// "real data" of Diehl OMS meters announcing a security mode 16-31 (see `vendor::diehl`).
+    DiehlLfsr,
 }
 
 /// Outcome of the decryption.

@@ -22,6 +22,8 @@ use crate::telegram::Security;
 use crate::trace::Trace;
 use crate::tplsec::RawAddress;
 
+mod diehl;
+
 /// The meter and the CI that opened the part a family is asked to read.
 pub(crate) struct Meter<'a> {
     /// The meter's address (the transport layer's when it has one, else the link layer's).
@@ -36,6 +38,9 @@ pub(crate) struct Meter<'a> {
     pub ci: u8,
     /// The link layer's C field.
     pub c_field: u8,
+    /// The bytes after the CI field (what `application` is given; empty for `block`): lets
+    /// `detect` look at a header byte, e.g. a configuration field's security mode.
+    pub head: &'a [u8],
 }
 
 /// What a family read from its part of the telegram.
@@ -49,6 +54,9 @@ pub(crate) struct Decoded {
     pub access_number: u8,
     /// `None`: not encrypted.
     pub security: Option<Security>,
+    /// The meter's address as the maker codes it, when it differs from the link layer's (e.g.
+    /// Diehl PRIOS frames send version and device type before the id): replaces it.
+    pub address: Option<Address>,
 }
 
 /// One manufacturer family.
@@ -65,7 +73,9 @@ pub(crate) struct Family {
 }
 
 /// Every family, alphabetically by name.
-pub(crate) const FAMILIES: &[Family] = &[];
+pub(crate) const FAMILIES: &[Family] = &[
+    diehl::FAMILY,
+];
 
 /// The family that reads this meter's application layer, if any.
 pub(crate) fn for_application(m: &Meter<'_>) -> Option<&'static Family> {
@@ -75,6 +85,13 @@ pub(crate) fn for_application(m: &Meter<'_>) -> Option<&'static Family> {
 /// The family that reads this meter's manufacturer block, if any.
 pub(crate) fn for_block(m: &Meter<'_>) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.block.is_some() && (f.detect)(m))
+}
+
+/// The address a family reads for this meter when it differs from the link layer's (read
+/// without a key: families set it whether or not they can decrypt), for `peek_address`.
+pub(crate) fn address_of(m: &Meter<'_>) -> Option<Address> {
+    let read = for_application(m)?.application?;
+    read(m, m.head, None, &mut Trace::off()).ok()?.address
 }
 
 /// Names of every family, in order (for tests and documentation).

@@ -62,8 +62,8 @@ use crate::key::AesKey;
 use crate::record::{Function, Quantity, Record, Unit, Value};
 use crate::records;
 use crate::telegram::{Security, SecurityMode, SecurityStatus};
-use crate::trace::Trace;
 use crate::tplsec::RawAddress;
+use crate::trace::Trace;
 
 use super::{Decoded, Family, Meter};
 
@@ -133,7 +133,13 @@ fn candidates(key: Option<&AesKey>) -> Vec<(u32, &'static str)> {
 
 /// Unscramble (or scramble: it is an XOR) `data` with the keystream of `key` for this header:
 /// `addr` as sent, the CI and the three bytes after it.
-pub(crate) fn descramble(key: u32, addr: RawAddress, ci: u8, after: [u8; 3], data: &[u8]) -> Vec<u8> {
+pub(crate) fn descramble(
+    key: u32,
+    addr: RawAddress,
+    ci: u8,
+    after: [u8; 3],
+    data: &[u8],
+) -> Vec<u8> {
     let (m, [a0, a1, a2, a3, ver, dev]) = addr;
     let mut s = key
         ^ u32::from_be_bytes([m[0], m[1], a0, a1])
@@ -217,12 +223,17 @@ fn date_g(lo: u8, hi: u8) -> Option<String> {
 /// serial, from the 5-byte serial spread over the id, version and device type bytes.
 fn sappel_label(a: [u8; 6]) -> String {
     let [a0, a1, a2, a3, a4, a5] = a;
-    let number = (u32::from(a3 & 0x03) << 24) | (u32::from(a2) << 16) | (u32::from(a1) << 8) | u32::from(a0);
+    let number =
+        (u32::from(a3 & 0x03) << 24) | (u32::from(a2) << 16) | (u32::from(a1) << 8) | u32::from(a0);
     let letter = |v: u8| char::from(b'@' + (v & 0x1F));
     let supplier = letter(((a5 & 0x0F) << 1) | (a4 >> 7));
     let kind = letter((a4 & 0x7C) >> 2);
     let diameter = letter(((a4 & 0x03) << 3) | (a3 >> 5));
-    format!("{supplier}{:02}{kind}{diameter}{:06}", number / 1_000_000, number % 1_000_000)
+    format!(
+        "{supplier}{:02}{kind}{diameter}{:06}",
+        number / 1_000_000,
+        number % 1_000_000
+    )
 }
 
 fn prios(
@@ -244,7 +255,11 @@ fn prios(
     };
     let body = after_ci.get(4..).unwrap_or(&[]);
     if body.len() < 5 {
-        return Err(short(after_ci.len() + 1, 10, "IZAR (PRIOS) check byte and total volume"));
+        return Err(short(
+            after_ci.len() + 1,
+            10,
+            "IZAR (PRIOS) check byte and total volume",
+        ));
     }
     let found = candidates(key).into_iter().find_map(|(k, name)| {
         let d = descramble(k, (mm, a), m.ci, [h0, h1, h2], body);
@@ -258,7 +273,12 @@ fn prios(
     };
     let u32_at = |i: usize| -> Option<u32> {
         let b = d.get(i..i + 4)?;
-        Some(u32::from_le_bytes([*b.first()?, *b.get(1)?, *b.get(2)?, *b.get(3)?]))
+        Some(u32::from_le_bytes([
+            *b.first()?,
+            *b.get(1)?,
+            *b.get(2)?,
+            *b.get(3)?,
+        ]))
     };
     let litres = |v: u32| Value::Number(f64::from(v) / 1000.0);
     let mut recs = Vec::with_capacity(5);
@@ -281,7 +301,12 @@ fn prios(
         0,
     ));
     if sap {
-        recs.push(record(Quantity::FabricationNumber, Value::Text(sappel_label(a)), Unit::None, 0));
+        recs.push(record(
+            Quantity::FabricationNumber,
+            Value::Text(sappel_label(a)),
+            Unit::None,
+            0,
+        ));
     }
     let mut codes = Vec::new();
     for (on, c) in [
@@ -314,7 +339,10 @@ fn prios(
         info_codes: codes,
         status: 0,
         access_number: 0,
-        security: Some(Security { mode: SecurityMode::DiehlLfsr, status: SecurityStatus::Ok }),
+        security: Some(Security {
+            mode: SecurityMode::DiehlLfsr,
+            status: SecurityStatus::Ok,
+        }),
         address: Some(address),
     })
 }
@@ -359,35 +387,322 @@ fn real_data(
         address: Some(address),
         ..Decoded::default()
     };
-    let security = |status| Some(Security { mode: SecurityMode::DiehlLfsr, status });
+    let security = |status| {
+        Some(Security {
+            mode: SecurityMode::DiehlLfsr,
+            status,
+        })
+    };
     if let Some((recs, which)) = found {
         trace.note("tpl-security", Some(m.ci), || {
             format!("Diehl real data (configuration {c1:02X}{c0:02X}, \"mode {mode}\"): LFSR-scrambled, unscrambled with {which}, payload sum checked")
         });
-        return Ok(Decoded { records: recs, security: security(SecurityStatus::Ok), ..base });
+        return Ok(Decoded {
+            records: recs,
+            security: security(SecurityStatus::Ok),
+            ..base
+        });
     }
     if sum_ok(body, c1) {
         if let Some(recs) = whole_records(body) {
             trace.note("tpl-security", Some(m.ci), || {
                 format!("Diehl real data (configuration {c1:02X}{c0:02X}): the payload as sent passes the sum and reads as records: already plaintext")
             });
-            return Ok(Decoded { records: recs, security: security(SecurityStatus::Plaintext), ..base });
+            return Ok(Decoded {
+                records: recs,
+                security: security(SecurityStatus::Plaintext),
+                ..base
+            });
         }
     }
     trace.note("tpl-security", Some(m.ci), || {
         format!("Diehl real data (configuration {c1:02X}{c0:02X}): no key gives a payload with the announced sum: stopped")
     });
-    let status = if key.is_some() { SecurityStatus::WrongKey } else { SecurityStatus::NoKey };
-    Ok(Decoded { security: security(status), ..base })
+    let status = if key.is_some() {
+        SecurityStatus::WrongKey
+    } else {
+        SecurityStatus::NoKey
+    };
+    Ok(Decoded {
+        security: security(status),
+        ..base
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::address::manufacturer_code;
+    use crate::decode::decode;
+    use crate::encode::{date_g as enc_date, record as enc_record};
+    use crate::telegram::Telegram;
+
+    const MY_KEY: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+
+    /// A wireless frame (no CRCs) with `head` after the CI and `plain` scrambled with `key8`.
+    fn frame(
+        maker: &str,
+        a: [u8; 6],
+        ci: u8,
+        head: [u8; 4],
+        plain: &[u8],
+        key8: &[u8; 8],
+    ) -> Vec<u8> {
+        let m = manufacturer_code(maker).unwrap_or(0).to_le_bytes();
+        let [h0, h1, h2, _] = head;
+        let body = descramble(key32(key8), (m, a), ci, [h0, h1, h2], plain);
+        let mut f = vec![0, 0x44, m[0], m[1]];
+        f.extend_from_slice(&a);
+        f.push(ci);
+        f.extend_from_slice(&head);
+        f.extend_from_slice(&body);
+        f[0] = (f.len() - 1) as u8;
+        f
+    }
+
+    fn izar_plain(total_l: u32, last_l: Option<(u32, [u8; 2])>) -> Vec<u8> {
+        let mut p = vec![PRIOS_CHECK];
+        p.extend_from_slice(&total_l.to_le_bytes());
+        if let Some((l, d)) = last_l {
+            p.extend_from_slice(&l.to_le_bytes());
+            p.extend_from_slice(&d);
+        }
+        p
+    }
+
+    fn vol(t: &Telegram, storage: u32) -> Option<f64> {
+        t.records
+            .iter()
+            .find(|r| r.quantity == Quantity::Volume && r.storage == storage)
+            .and_then(|r| r.value.as_f64())
+    }
+
+    fn date(t: &Telegram) -> Option<&str> {
+        t.records
+            .iter()
+            .find(|r| r.quantity == Quantity::Date)
+            .and_then(|r| match &r.value {
+                Value::Text(s) => Some(s.as_str()),
+                Value::Number(_) => None,
+            })
+    }
+
+    fn ok(t: &Telegram) -> bool {
+        t.security
+            == Security {
+                mode: SecurityMode::DiehlLfsr,
+                status: SecurityStatus::Ok,
+            }
+    }
+
+    #[test]
+    fn izar_with_billing_default_key_swapped_address() {
+        // HYD: version 85, device type 07, then id 18001698.
+        let a = [0x85, 0x07, 0x98, 0x16, 0x00, 0x18];
+        let plain = izar_plain(835_689, Some((820_329, enc_date(2021, 9, 1))));
+        let f = frame(
+            "HYD",
+            a,
+            0xA2,
+            [0x41, 0x01, 0x00, 0x13],
+            &plain,
+            &DEFAULT_KEYS[0],
+        );
+        let t = decode(&f, None).expect("decodes");
+        assert!(ok(&t), "{t:?}");
+        assert_eq!(
+            (t.address.id.as_str(), t.address.version),
+            ("18001698", 0x85)
+        );
+        assert_eq!(vol(&t, 0), Some(835.689));
+        assert_eq!(vol(&t, 1), Some(820.329));
+        assert_eq!(date(&t), Some("2021-09-01"));
+        // Battery 1 half year: under a year.
+        assert_eq!(t.info_codes, vec![InfoCode::LowBattery]);
+        assert_eq!(crate::decode::peek_address(&f).ok(), Some(t.address));
+    }
+
+    #[test]
+    fn izar_short_variant_alarms_and_sappel_label() {
+        // SAP, total only; leak now, back flow, overflow, mechanical fraud now; 7.5 years.
+        let a = [0xF3, 0x62, 0x89, 0x20, 0xBC, 0x01];
+        let f = frame(
+            "SAP",
+            a,
+            0xA0,
+            [0x71, 0x8F, 0xA2, 0x13],
+            &izar_plain(1_248_146, None),
+            &DEFAULT_KEYS[1],
+        );
+        let t = decode(&f, None).expect("decodes");
+        assert!(ok(&t), "{t:?}");
+        assert_eq!(t.address.id, "208962F3");
+        assert_eq!(t.address.device_type, crate::DeviceType::Water);
+        assert_eq!(vol(&t, 0), Some(1248.146));
+        assert_eq!(vol(&t, 1), None);
+        assert_eq!(
+            t.info_codes,
+            vec![
+                InfoCode::Reverse,
+                InfoCode::Leak,
+                InfoCode::Burst,
+                InfoCode::Tamper
+            ]
+        );
+        let label = t
+            .records
+            .iter()
+            .find(|r| r.quantity == Quantity::FabricationNumber);
+        assert_eq!(
+            label.map(|r| &r.value),
+            Some(&Value::Text("C09OA003763".into()))
+        );
+    }
+
+    #[test]
+    fn izar_longer_telegram_and_own_key() {
+        let a = [0x23, 0x66, 0x78, 0x07, 0x29, 0x66];
+        let mut plain = izar_plain(16_760, Some((11_840, enc_date(2019, 11, 30))));
+        plain.extend_from_slice(&[9; 16]);
+        let f = frame("DME", a, 0xA1, [0x01, 0x18, 0x00, 0x13], &plain, &MY_KEY);
+        // The 8-byte key goes in the first 8 bytes of the 16-byte key.
+        let mut k = [0u8; 16];
+        k[..8].copy_from_slice(&MY_KEY);
+        let t = decode(&f, Some(&AesKey::from_bytes(k))).expect("decodes");
+        assert!(ok(&t), "{t:?}");
+        assert_eq!(
+            (vol(&t, 0), vol(&t, 1), date(&t)),
+            (Some(16.76), Some(11.84), Some("2019-11-30"))
+        );
+        assert!(t.info_codes.is_empty());
+        // Without it: no key; with another: wrong key; no records either way.
+        let t = decode(&f, None).expect("decodes");
+        assert_eq!(t.security.status, SecurityStatus::NoKey);
+        assert!(t.records.is_empty());
+        let t = decode(&f, Some(&AesKey::from_bytes([7; 16]))).expect("decodes");
+        assert_eq!(t.security.status, SecurityStatus::WrongKey);
+        assert!(t.records.is_empty());
+        assert_eq!(t.address.id, "66290778");
+    }
+
+    #[test]
+    fn izar_too_short_and_other_cis() {
+        let a = [0x85, 0x07, 0x98, 0x16, 0x00, 0x18];
+        let f = frame(
+            "HYD",
+            a,
+            0xA2,
+            [0x41, 0x01, 0x00, 0x13],
+            &[PRIOS_CHECK, 1, 2],
+            &DEFAULT_KEYS[0],
+        );
+        assert!(matches!(
+            decode(&f, None),
+            Err(DecodeError::TooShort { .. })
+        ));
+        // B1-B3 (PRIOS SCR) and non-Diehl makers are not this family's.
+        let f = frame(
+            "HYD",
+            a,
+            0xB1,
+            [0x41, 0x01, 0x00, 0x13],
+            &izar_plain(1, None),
+            &DEFAULT_KEYS[0],
+        );
+        assert!(matches!(
+            decode(&f, None),
+            Err(DecodeError::UnsupportedCi { ci: 0xB1 })
+        ));
+        let f = frame(
+            "KAM",
+            a,
+            0xA2,
+            [0x41, 0x01, 0x00, 0x13],
+            &izar_plain(1, None),
+            &DEFAULT_KEYS[0],
+        );
+        assert!(matches!(
+            decode(&f, None),
+            Err(DecodeError::UnsupportedCi { ci: 0xA2 })
+        ));
+    }
+
+    fn real_payload() -> Vec<u8> {
+        [
+            enc_record(&[0x04], &[0x13], &71_442u32.to_le_bytes()),
+            enc_record(&[0x42], &[0x6C], &enc_date(2021, 3, 31)),
+            enc_record(&[0x44], &[0x13], &69_700u32.to_le_bytes()),
+        ]
+        .concat()
+    }
+
+    /// Configuration high byte: the flag and the payload sum.
+    fn cfg_hi(p: &[u8]) -> u8 {
+        (p.iter().fold(0u8, |a, b| a.wrapping_add(*b)) & SUM_MASK) | REAL_DATA_FLAG
+    }
+
+    #[test]
+    fn real_data_scrambled_plaintext_and_keys() {
+        let a = [0x8B, 0x07, 0x79, 0x73, 0x89, 0x60];
+        let p = real_payload();
+        let head = [0x8F, 0x04, 0x10, cfg_hi(&p)];
+        for (key8, given) in [
+            (DEFAULT_KEYS[1], None),
+            (MY_KEY, Some([MY_KEY, MY_KEY].concat())),
+        ] {
+            let f = frame("HYD", a, CI_SHORT, head, &p, &key8);
+            let key = given.map(|g| {
+                let mut k = [0u8; 16];
+                k.copy_from_slice(&g);
+                AesKey::from_bytes(k)
+            });
+            let t = decode(&f, key.as_ref()).expect("decodes");
+            assert!(ok(&t), "{t:?}");
+            assert_eq!(
+                (t.address.id.as_str(), t.access_number, t.status),
+                ("60897379", 0x8F, 0x04)
+            );
+            assert_eq!(
+                (vol(&t, 0), vol(&t, 1), date(&t)),
+                (Some(71.442), Some(69.7), Some("2021-03-31"))
+            );
+            assert_eq!(t.info_codes, vec![InfoCode::LowBattery]);
+        }
+        // Already unscrambled by the receiver: the sum still checks.
+        let mut f = frame("HYD", a, CI_SHORT, head, &p, &MY_KEY);
+        let n = f.len() - p.len();
+        f.truncate(n);
+        f.extend_from_slice(&p);
+        let t = decode(&f, None).expect("decodes");
+        assert_eq!(t.security.status, SecurityStatus::Plaintext);
+        assert_eq!(vol(&t, 0), Some(71.442));
+        // Scrambled with a key we do not have.
+        let f = frame("HYD", a, CI_SHORT, head, &p, &MY_KEY);
+        let t = decode(&f, None).expect("decodes");
+        assert_eq!(
+            (t.security.status, t.records.len()),
+            (SecurityStatus::NoKey, 0)
+        );
+        // An ordinary OMS telegram of the same maker (mode 0) is not claimed.
+        let mut plain = vec![
+            0, 0x44, 0x24, 0x23, 0x79, 0x73, 0x89, 0x60, 0x8B, 0x07, 0x7A, 1, 0, 0, 0,
+        ];
+        plain.extend_from_slice(&p);
+        plain[0] = (plain.len() - 1) as u8;
+        let t = decode(&plain, None).expect("decodes");
+        assert_eq!(
+            (t.security.mode, t.address.id.as_str()),
+            (SecurityMode::None, "60897379")
+        );
+    }
+
     #[test]
     fn key32_xors_halves() {
-        assert_eq!(key32(&[0x39, 0xBC, 0x8A, 0x10, 0xE6, 0x6D, 0x83, 0xF8]), 0x39BC_8A10 ^ 0xE66D_83F8);
+        assert_eq!(
+            key32(&[0x39, 0xBC, 0x8A, 0x10, 0xE6, 0x6D, 0x83, 0xF8]),
+            0x39BC_8A10 ^ 0xE66D_83F8
+        );
     }
 
     #[test]
@@ -404,6 +719,9 @@ mod tests {
         assert_eq!(date_g(0x7E, 0x29).as_deref(), Some("2019-09-30"));
         assert_eq!(date_g(0x00, 0x00), None);
         assert_eq!(date_g(0x21, 0xB1).as_deref(), Some("1989-01-01"));
-        assert_eq!(sappel_label([0x72, 0x24, 0x24, 0x21, 0xD4, 0x01]), "C19UA145842");
+        assert_eq!(
+            sappel_label([0x72, 0x24, 0x24, 0x21, 0xD4, 0x01]),
+            "C19UA145842"
+        );
     }
 }

@@ -22,6 +22,12 @@ use crate::telegram::Security;
 use crate::trace::Trace;
 use crate::tplsec::RawAddress;
 
+mod techem;
+mod techem_compact5;
+mod techem_fhkv;
+mod techem_mkradio;
+mod techem_vario;
+
 /// The meter and the CI that opened the part a family is asked to read.
 pub(crate) struct Meter<'a> {
     /// The meter's address (the transport layer's when it has one, else the link layer's).
@@ -65,7 +71,12 @@ pub(crate) struct Family {
 }
 
 /// Every family, alphabetically by name.
-pub(crate) const FAMILIES: &[Family] = &[];
+pub(crate) const FAMILIES: &[Family] = &[
+    techem_compact5::FAMILY,
+    techem_fhkv::FAMILY,
+    techem_mkradio::FAMILY,
+    techem_vario::FAMILY,
+];
 
 /// The family that reads this meter's application layer, if any.
 pub(crate) fn for_application(m: &Meter<'_>) -> Option<&'static Family> {

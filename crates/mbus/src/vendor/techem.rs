@@ -39,7 +39,11 @@ pub(crate) fn device_type(m: &Meter<'_>) -> u8 {
 /// Fails with `TooShort` unless `p` holds at least `needed` bytes.
 pub(crate) fn need(p: &[u8], needed: usize, what: &'static str) -> Result<(), DecodeError> {
     if p.len() < needed {
-        Err(DecodeError::TooShort { len: p.len(), needed, what })
+        Err(DecodeError::TooShort {
+            len: p.len(),
+            needed,
+            what,
+        })
     } else {
         Ok(())
     }
@@ -48,7 +52,12 @@ pub(crate) fn need(p: &[u8], needed: usize, what: &'static str) -> Result<(), De
 /// Little-endian unsigned value of `n` (1..=4) bytes at `at`.
 pub(crate) fn le(p: &[u8], at: usize, n: usize) -> Option<u32> {
     let bytes = p.get(at..at.checked_add(n)?)?;
-    Some(bytes.iter().rev().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
+    Some(
+        bytes
+            .iter()
+            .rev()
+            .fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
+    )
 }
 
 /// A calendar date.
@@ -63,7 +72,9 @@ fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         _ => 0,
     }
@@ -81,8 +92,16 @@ impl Ymd {
 
     /// The last day of the month before this date's month.
     pub(crate) fn end_of_previous_month(self) -> Ymd {
-        let (year, month) = if self.month <= 1 { (self.year.saturating_sub(1), 12) } else { (self.year, self.month - 1) };
-        Ymd { year, month, day: days_in_month(year, month) }
+        let (year, month) = if self.month <= 1 {
+            (self.year.saturating_sub(1), 12)
+        } else {
+            (self.year, self.month - 1)
+        };
+        Ymd {
+            year,
+            month,
+            day: days_in_month(year, month),
+        }
     }
 }
 
@@ -100,13 +119,25 @@ pub(crate) fn current_date(word: u32, billing: Ymd) -> Option<Ymd> {
     let day = ((word >> 4) & 0x1F) as u8;
     let month = ((word >> 9) & 0x0F) as u8;
     let after = (month, day) > (billing.month, billing.day);
-    let year = if after { billing.year } else { billing.year.saturating_add(1) };
+    let year = if after {
+        billing.year
+    } else {
+        billing.year.saturating_add(1)
+    };
     Ymd::new(year, month, day)
 }
 
 /// A number record (tariff 0, subunit 0, instantaneous).
 pub(crate) fn number(quantity: Quantity, value: f64, unit: Unit, storage: u32) -> Record {
-    Record { quantity, value: Value::Number(value), unit, storage, tariff: 0, subunit: 0, function: Function::Instantaneous }
+    Record {
+        quantity,
+        value: Value::Number(value),
+        unit,
+        storage,
+        tariff: 0,
+        subunit: 0,
+        function: Function::Instantaneous,
+    }
 }
 
 /// A `Quantity::Date` record.
@@ -133,22 +164,40 @@ mod tests {
 
     #[test]
     fn billing_dates() {
-        assert_eq!(billing_date(0x259F).map(Ymd::iso).as_deref(), Some("2018-12-31"));
-        assert_eq!(billing_date(0x339F).map(Ymd::iso).as_deref(), Some("2025-12-31"));
+        assert_eq!(
+            billing_date(0x259F).map(Ymd::iso).as_deref(),
+            Some("2018-12-31")
+        );
+        assert_eq!(
+            billing_date(0x339F).map(Ymd::iso).as_deref(),
+            Some("2025-12-31")
+        );
         // Day 0, month 13, 30 February are not dates.
         assert_eq!(billing_date(0x2580), None);
         assert_eq!(billing_date(0x25A1), None);
         assert_eq!(billing_date((18 << 9) | (2 << 5) | 30), None);
-        assert_eq!(billing_date((20 << 9) | (2 << 5) | 29).map(Ymd::iso).as_deref(), Some("2020-02-29"));
+        assert_eq!(
+            billing_date((20 << 9) | (2 << 5) | 29)
+                .map(Ymd::iso)
+                .as_deref(),
+            Some("2020-02-29")
+        );
     }
 
     #[test]
     fn current_dates_take_the_year_after_the_billing_date() {
-        let b = |y, m, d| Ymd { year: y, month: m, day: d };
+        let b = |y, m, d| Ymd {
+            year: y,
+            month: m,
+            day: d,
+        };
         let w = |m: u32, d: u32| (m << 9) | (d << 4);
         // After the billing day in the same year, or in the next year.
         assert_eq!(current_date(w(4, 1), b(2018, 3, 31)), Some(b(2018, 4, 1)));
-        assert_eq!(current_date(w(4, 27), b(2018, 12, 31)), Some(b(2019, 4, 27)));
+        assert_eq!(
+            current_date(w(4, 27), b(2018, 12, 31)),
+            Some(b(2019, 4, 27))
+        );
         // The billing day itself is a year later (the period just completed).
         assert_eq!(current_date(w(3, 31), b(2018, 3, 31)), Some(b(2019, 3, 31)));
         assert_eq!(current_date(w(0, 5), b(2018, 3, 31)), None);
@@ -164,12 +213,30 @@ mod tests {
         assert_eq!(le(&p, 2, 2), None);
         assert_eq!(le(&p, usize::MAX, 2), None);
         assert_eq!(
-            Ymd { year: 2024, month: 1, day: 9 }.end_of_previous_month(),
-            Ymd { year: 2023, month: 12, day: 31 }
+            Ymd {
+                year: 2024,
+                month: 1,
+                day: 9
+            }
+            .end_of_previous_month(),
+            Ymd {
+                year: 2023,
+                month: 12,
+                day: 31
+            }
         );
         assert_eq!(
-            Ymd { year: 2024, month: 3, day: 9 }.end_of_previous_month(),
-            Ymd { year: 2024, month: 2, day: 29 }
+            Ymd {
+                year: 2024,
+                month: 3,
+                day: 9
+            }
+            .end_of_previous_month(),
+            Ymd {
+                year: 2024,
+                month: 2,
+                day: 29
+            }
         );
     }
 }

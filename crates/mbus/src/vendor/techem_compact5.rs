@@ -46,7 +46,12 @@ fn detect(m: &Meter<'_>) -> bool {
         && techem::own_layer(m)
 }
 
-fn application(m: &Meter<'_>, p: &[u8], _key: Option<&AesKey>, trace: &mut Trace) -> Result<Decoded, DecodeError> {
+fn application(
+    m: &Meter<'_>,
+    p: &[u8],
+    _key: Option<&AesKey>,
+    trace: &mut Trace,
+) -> Result<Decoded, DecodeError> {
     if !KWH_VERSIONS.contains(&techem::version(m)) {
         return Err(DecodeError::UnknownVariant {
             family: FAMILY.name,
@@ -67,7 +72,11 @@ pub(crate) fn read_heat(
     unit: &'static str,
     trace: &mut Trace,
 ) -> Result<Decoded, DecodeError> {
-    need(p, 10, "Techem heat meter layer (billing date, reading, consumption)")?;
+    need(
+        p,
+        10,
+        "Techem heat meter layer (billing date, reading, consumption)",
+    )?;
     let word = techem::le(p, 1, 2).unwrap_or(0);
     let at_billing = techem::le(p, 3, 3).unwrap_or(0);
     let since = techem::le(p, 7, 3).unwrap_or(0);
@@ -87,7 +96,10 @@ pub(crate) fn read_heat(
         number(Quantity::Energy, kwh(at_billing), Unit::KWh, 1),
     ];
     records.extend(billing.map(|d| date(d, 1)));
-    Ok(Decoded { records, ..Decoded::default() })
+    Ok(Decoded {
+        records,
+        ..Decoded::default()
+    })
 }
 
 #[cfg(test)]
@@ -97,29 +109,57 @@ pub(crate) mod tests {
 
     /// A Techem frame without data-link CRCs: L C M A(id, version, type) CI payload.
     pub(crate) fn frame(version: u8, device_type: u8, ci: u8, payload: &[u8]) -> Vec<u8> {
-        let mut f = vec![0, 0x44, 0x68, 0x50, 0x78, 0x56, 0x34, 0x12, version, device_type, ci];
+        let mut f = vec![
+            0,
+            0x44,
+            0x68,
+            0x50,
+            0x78,
+            0x56,
+            0x34,
+            0x12,
+            version,
+            device_type,
+            ci,
+        ];
         f.extend_from_slice(payload);
         f[0] = (f.len() - 1) as u8;
         f
     }
 
     fn values(t: &crate::Telegram) -> Vec<(Quantity, u32, Value, Unit)> {
-        t.records.iter().map(|r| (r.quantity, r.storage, r.value.clone(), r.unit)).collect()
+        t.records
+            .iter()
+            .map(|r| (r.quantity, r.storage, r.value.clone(), r.unit))
+            .collect()
     }
 
     /// Billing date 2023-12-31 (word 2F9F), reading 0x01E240 = 123456, since 0x000929 = 2345.
-    const PAYLOAD: [u8; 16] = [0x10, 0x9F, 0x2F, 0x40, 0xE2, 0x01, 0x60, 0x29, 0x09, 0x00, 0x00, 0x80, 1, 2, 3, 4];
+    const PAYLOAD: [u8; 16] = [
+        0x10, 0x9F, 0x2F, 0x40, 0xE2, 0x01, 0x60, 0x29, 0x09, 0x00, 0x00, 0x80, 1, 2, 3, 4,
+    ];
 
     #[test]
     fn compact_v_counts_kwh() {
-        for (version, ty, ci) in [(0x45, 0x43, 0xA1), (0x39, 0x43, 0xA2), (0x22, 0x43, 0xA2), (0x45, 0x04, 0xA2), (0x45, 0xC3, 0xA0)] {
+        for (version, ty, ci) in [
+            (0x45, 0x43, 0xA1),
+            (0x39, 0x43, 0xA2),
+            (0x22, 0x43, 0xA2),
+            (0x45, 0x04, 0xA2),
+            (0x45, 0xC3, 0xA0),
+        ] {
             let t = decode(&frame(version, ty, ci, &PAYLOAD), None).expect("decodes");
             assert_eq!(
                 values(&t),
                 vec![
                     (Quantity::Energy, 0, Value::Number(125_801.0), Unit::KWh),
                     (Quantity::Energy, 1, Value::Number(123_456.0), Unit::KWh),
-                    (Quantity::Date, 1, Value::Text("2023-12-31".into()), Unit::None),
+                    (
+                        Quantity::Date,
+                        1,
+                        Value::Text("2023-12-31".into()),
+                        Unit::None
+                    ),
                 ]
             );
         }
@@ -140,12 +180,38 @@ pub(crate) mod tests {
     #[test]
     fn unknown_versions_and_short_layers_are_refused() {
         let e = decode(&frame(0x46, 0x43, 0xA2, &PAYLOAD), None);
-        assert_eq!(e, Err(DecodeError::UnknownVariant { family: "techem_compact5", version: 0x46, device_type: 0x43 }));
+        assert_eq!(
+            e,
+            Err(DecodeError::UnknownVariant {
+                family: "techem_compact5",
+                version: 0x46,
+                device_type: 0x43
+            })
+        );
         let x = explain(&frame(0x46, 0x43, 0xA2, &PAYLOAD), None, None);
-        assert!(x.steps.iter().any(|s| s.detail.contains("no known layout for version 46")), "{:?}", x.steps);
+        assert!(
+            x.steps
+                .iter()
+                .any(|s| s.detail.contains("no known layout for version 46")),
+            "{:?}",
+            x.steps
+        );
         let e = decode(&frame(0x45, 0x43, 0xA2, &PAYLOAD[..9]), None);
-        assert!(matches!(e, Err(DecodeError::TooShort { len: 9, needed: 10, .. })), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                Err(DecodeError::TooShort {
+                    len: 9,
+                    needed: 10,
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
         // Other CIs and other makers are not this family's.
-        assert!(matches!(decode(&frame(0x45, 0x43, 0xA3, &PAYLOAD), None), Err(DecodeError::UnsupportedCi { ci: 0xA3 })));
+        assert!(matches!(
+            decode(&frame(0x45, 0x43, 0xA3, &PAYLOAD), None),
+            Err(DecodeError::UnsupportedCi { ci: 0xA3 })
+        ));
     }
 }

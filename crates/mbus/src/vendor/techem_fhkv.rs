@@ -47,14 +47,23 @@ fn temperatures_at(version: u8) -> Option<Option<usize>> {
     }
 }
 
-fn application(m: &Meter<'_>, p: &[u8], _key: Option<&AesKey>, trace: &mut Trace) -> Result<Decoded, DecodeError> {
+fn application(
+    m: &Meter<'_>,
+    p: &[u8],
+    _key: Option<&AesKey>,
+    trace: &mut Trace,
+) -> Result<Decoded, DecodeError> {
     let version = techem::version(m);
     let temps_at = temperatures_at(version).ok_or(DecodeError::UnknownVariant {
         family: FAMILY.name,
         version,
         device_type: techem::device_type(m),
     })?;
-    need(p, 9, "Techem FHKV layer (billing date, previous units, date, current units)")?;
+    need(
+        p,
+        9,
+        "Techem FHKV layer (billing date, previous units, date, current units)",
+    )?;
     let billing_word = techem::le(p, 1, 2).unwrap_or(0);
     let previous = techem::le(p, 3, 2).unwrap_or(0);
     let current_word = techem::le(p, 5, 2).unwrap_or(0);
@@ -77,13 +86,21 @@ fn application(m: &Meter<'_>, p: &[u8], _key: Option<&AesKey>, trace: &mut Trace
     });
     let mut records = vec![number(Quantity::HcaUnits, f64::from(current), Unit::Hca, 0)];
     records.extend(today.map(|d| date(d, 0)));
-    records.push(number(Quantity::HcaUnits, f64::from(previous), Unit::Hca, 1));
+    records.push(number(
+        Quantity::HcaUnits,
+        f64::from(previous),
+        Unit::Hca,
+        1,
+    ));
     records.extend(billing.map(|d| date(d, 1)));
     if let Some((room, radiator)) = temps {
         records.extend(room.map(|t| number(Quantity::ExternalTemperature, t, Unit::C, 0)));
         records.extend(radiator.map(|t| number(Quantity::FlowTemperature, t, Unit::C, 0)));
     }
-    Ok(Decoded { records, ..Decoded::default() })
+    Ok(Decoded {
+        records,
+        ..Decoded::default()
+    })
 }
 
 #[cfg(test)]
@@ -94,7 +111,10 @@ mod tests {
 
     fn values(f: &[u8]) -> Vec<(Quantity, u32, Value)> {
         let t = decode(f, None).expect("decodes");
-        t.records.iter().map(|r| (r.quantity, r.storage, r.value.clone())).collect()
+        t.records
+            .iter()
+            .map(|r| (r.quantity, r.storage, r.value.clone()))
+            .collect()
     }
 
     fn text(s: &str) -> Value {
@@ -103,7 +123,9 @@ mod tests {
 
     /// Billing 2022-12-31 (word 2D9F), 987 units (0x03DB); 2023-03-15 (word 06F0), 54 units;
     /// then for version 69: 21.5 °C (0x0866), 40.07 °C (0x0FA7).
-    const V69: [u8; 16] = [0x11, 0x9F, 0x2D, 0xDB, 0x03, 0xF0, 0x06, 0x36, 0x00, 0x66, 0x08, 0xA7, 0x0F, 0, 0, 0];
+    const V69: [u8; 16] = [
+        0x11, 0x9F, 0x2D, 0xDB, 0x03, 0xF0, 0x06, 0x36, 0x00, 0x66, 0x08, 0xA7, 0x0F, 0, 0, 0,
+    ];
 
     fn expected(temps: bool) -> Vec<(Quantity, u32, Value)> {
         let mut v = vec![
@@ -138,11 +160,21 @@ mod tests {
         // The radiator temperature cut off: the room temperature alone.
         let got = values(&frame(0x69, 0x80, 0xA0, &V69[..12]));
         assert_eq!(got.len(), 5);
-        assert_eq!(got[4], (Quantity::ExternalTemperature, 0, Value::Number(21.5)));
-        assert!(matches!(decode(&frame(0x69, 0x80, 0xA0, &V69[..8]), None), Err(DecodeError::TooShort { needed: 9, .. })));
+        assert_eq!(
+            got[4],
+            (Quantity::ExternalTemperature, 0, Value::Number(21.5))
+        );
+        assert!(matches!(
+            decode(&frame(0x69, 0x80, 0xA0, &V69[..8]), None),
+            Err(DecodeError::TooShort { needed: 9, .. })
+        ));
         assert_eq!(
             decode(&frame(0x70, 0x80, 0xA0, &V69), None),
-            Err(DecodeError::UnknownVariant { family: "techem_fhkv", version: 0x70, device_type: 0x80 })
+            Err(DecodeError::UnknownVariant {
+                family: "techem_fhkv",
+                version: 0x70,
+                device_type: 0x80
+            })
         );
     }
 }

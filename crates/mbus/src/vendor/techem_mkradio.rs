@@ -53,17 +53,35 @@ fn m3(raw: u32) -> f64 {
     f64::from(raw) / 10.0
 }
 
-fn application(m: &Meter<'_>, p: &[u8], _key: Option<&AesKey>, trace: &mut Trace) -> Result<Decoded, DecodeError> {
+fn application(
+    m: &Meter<'_>,
+    p: &[u8],
+    _key: Option<&AesKey>,
+    trace: &mut Trace,
+) -> Result<Decoded, DecodeError> {
     match techem::version(m) {
         0x74 => radio3(m, p, "MK Radio 3", trace),
         0x70 | 0x95 => radio3(m, p, "MK Radio 4", trace),
         0x50 => radio3a(m, p, trace),
-        version => Err(DecodeError::UnknownVariant { family: FAMILY.name, version, device_type: techem::device_type(m) }),
+        version => Err(DecodeError::UnknownVariant {
+            family: FAMILY.name,
+            version,
+            device_type: techem::device_type(m),
+        }),
     }
 }
 
-fn radio3(m: &Meter<'_>, p: &[u8], model: &'static str, trace: &mut Trace) -> Result<Decoded, DecodeError> {
-    need(p, 9, "Techem MK Radio layer (billing date, reading, date, consumption)")?;
+fn radio3(
+    m: &Meter<'_>,
+    p: &[u8],
+    model: &'static str,
+    trace: &mut Trace,
+) -> Result<Decoded, DecodeError> {
+    need(
+        p,
+        9,
+        "Techem MK Radio layer (billing date, reading, date, consumption)",
+    )?;
     let billing_word = techem::le(p, 1, 2).unwrap_or(0);
     let at_billing = techem::le(p, 3, 2).unwrap_or(0);
     let current_word = techem::le(p, 5, 2).unwrap_or(0);
@@ -87,11 +105,18 @@ fn radio3(m: &Meter<'_>, p: &[u8], model: &'static str, trace: &mut Trace) -> Re
     records.extend(current.map(|d| date(d, 0)));
     records.push(number(Quantity::Volume, m3(at_billing), Unit::M3, 1));
     records.extend(billing.map(|d| date(d, 1)));
-    Ok(Decoded { records, ..Decoded::default() })
+    Ok(Decoded {
+        records,
+        ..Decoded::default()
+    })
 }
 
 fn radio3a(m: &Meter<'_>, p: &[u8], trace: &mut Trace) -> Result<Decoded, DecodeError> {
-    need(p, 10, "Techem MK Radio 3a layer (date, reading, current month)")?;
+    need(
+        p,
+        10,
+        "Techem MK Radio 3a layer (date, reading, current month)",
+    )?;
     let word = techem::le(p, 2, 2).unwrap_or(0);
     let total = techem::le(p, 4, 3).unwrap_or(0);
     let today = billing_date(word);
@@ -120,7 +145,10 @@ fn radio3a(m: &Meter<'_>, p: &[u8], trace: &mut Trace) -> Result<Decoded, Decode
         records.push(number(Quantity::Volume, m3(s), Unit::M3, 1));
         records.push(date(Ymd::end_of_previous_month(d), 1));
     }
-    Ok(Decoded { records, ..Decoded::default() })
+    Ok(Decoded {
+        records,
+        ..Decoded::default()
+    })
 }
 
 #[cfg(test)]
@@ -131,8 +159,16 @@ mod tests {
 
     fn values(f: &[u8]) -> Vec<(Quantity, u32, Value)> {
         let t = decode(f, None).expect("decodes");
-        assert!(t.records.iter().all(|r| r.unit == if r.quantity == Quantity::Volume { Unit::M3 } else { Unit::None }));
-        t.records.iter().map(|r| (r.quantity, r.storage, r.value.clone())).collect()
+        assert!(t.records.iter().all(|r| r.unit
+            == if r.quantity == Quantity::Volume {
+                Unit::M3
+            } else {
+                Unit::None
+            }));
+        t.records
+            .iter()
+            .map(|r| (r.quantity, r.storage, r.value.clone()))
+            .collect()
     }
 
     fn text(s: &str) -> Value {
@@ -143,7 +179,9 @@ mod tests {
     fn radio_3_and_4_add_the_reading_at_the_billing_date_and_the_consumption_since() {
         // Billing 2021-09-30 (word 2B3E), 1234.5 m3 then (0x3039); 2022-02-14 (month 2 day 14:
         // word 04E0); 56.7 m3 since (0x0237).
-        let p = [0x06, 0x3E, 0x2B, 0x39, 0x30, 0xE0, 0x04, 0x37, 0x02, 0, 0, 3, 6, 6];
+        let p = [
+            0x06, 0x3E, 0x2B, 0x39, 0x30, 0xE0, 0x04, 0x37, 0x02, 0, 0, 3, 6, 6,
+        ];
         for (version, ty) in [(0x74, 0x62), (0x74, 0x72), (0x95, 0x62), (0x70, 0x72)] {
             assert_eq!(
                 values(&frame(version, ty, 0xA2, &p)),
@@ -157,7 +195,10 @@ mod tests {
         }
         // The shortest layer, and one byte less.
         assert_eq!(values(&frame(0x74, 0x62, 0xA2, &p[..9])).len(), 4);
-        assert!(matches!(decode(&frame(0x74, 0x62, 0xA2, &p[..8]), None), Err(DecodeError::TooShort { needed: 9, .. })));
+        assert!(matches!(
+            decode(&frame(0x74, 0x62, 0xA2, &p[..8]), None),
+            Err(DecodeError::TooShort { needed: 9, .. })
+        ));
     }
 
     #[test]
@@ -176,10 +217,16 @@ mod tests {
         );
         // In the first half of the month only the first byte is this month's.
         p[2] = 0x6A; // 2024-03-10
-        assert_eq!(values(&frame(0x50, 0x72, 0xA2, &p))[2], (Quantity::Volume, 1, Value::Number(12_341.5)));
+        assert_eq!(
+            values(&frame(0x50, 0x72, 0xA2, &p))[2],
+            (Quantity::Volume, 1, Value::Number(12_341.5))
+        );
         // No date: the reading alone.
         p[2] = 0x60;
-        assert_eq!(values(&frame(0x50, 0x72, 0xA2, &p)), vec![(Quantity::Volume, 0, Value::Number(12_345.6))]);
+        assert_eq!(
+            values(&frame(0x50, 0x72, 0xA2, &p)),
+            vec![(Quantity::Volume, 0, Value::Number(12_345.6))]
+        );
     }
 
     #[test]
@@ -187,7 +234,11 @@ mod tests {
         let p = [0u8; 20];
         assert_eq!(
             decode(&frame(0x75, 0x62, 0xA2, &p), None),
-            Err(DecodeError::UnknownVariant { family: "techem_mkradio", version: 0x75, device_type: 0x62 })
+            Err(DecodeError::UnknownVariant {
+                family: "techem_mkradio",
+                version: 0x75,
+                device_type: 0x62
+            })
         );
     }
 }

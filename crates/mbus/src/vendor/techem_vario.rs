@@ -33,33 +33,55 @@ fn detect(m: &Meter<'_>) -> bool {
     techem::version(m) == VERSION && HEAT_TYPES.contains(&techem::device_type(m)) && own_layer(m)
 }
 
-fn application(m: &Meter<'_>, p: &[u8], _key: Option<&AesKey>, trace: &mut Trace) -> Result<Decoded, DecodeError> {
+fn application(
+    m: &Meter<'_>,
+    p: &[u8],
+    _key: Option<&AesKey>,
+    trace: &mut Trace,
+) -> Result<Decoded, DecodeError> {
     read_heat(m, p, "vario 4", MJ_PER_KWH, "MJ", trace)
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::decode;
     use crate::record::{Quantity, Unit, Value};
     use crate::vendor::techem_compact5::tests::frame;
-    use crate::decode;
 
     #[test]
     fn vario_counts_mj() {
         // Billing date 2018-12-31, reading 36 000 MJ (0x008CA0) = 10 000 kWh, 7 200 MJ since.
-        let p = [0x12, 0x9F, 0x25, 0xA0, 0x8C, 0x00, 0xA8, 0x20, 0x1C, 0x00, 0x00, 0x82, 0x00];
+        let p = [
+            0x12, 0x9F, 0x25, 0xA0, 0x8C, 0x00, 0xA8, 0x20, 0x1C, 0x00, 0x00, 0x82, 0x00,
+        ];
         for ty in [0x04, 0xC3, 0x43] {
             let t = decode(&frame(0x27, ty, 0xA2, &p), None).expect("decodes");
-            let got: Vec<_> = t.records.iter().map(|r| (r.quantity, r.storage, r.value.clone(), r.unit)).collect();
+            let got: Vec<_> = t
+                .records
+                .iter()
+                .map(|r| (r.quantity, r.storage, r.value.clone(), r.unit))
+                .collect();
             assert_eq!(
                 got,
                 vec![
                     (Quantity::Energy, 0, Value::Number(12_000.0), Unit::KWh),
                     (Quantity::Energy, 1, Value::Number(10_000.0), Unit::KWh),
-                    (Quantity::Date, 1, Value::Text("2018-12-31".into()), Unit::None),
+                    (
+                        Quantity::Date,
+                        1,
+                        Value::Text("2018-12-31".into()),
+                        Unit::None
+                    ),
                 ]
             );
         }
         let x = crate::explain(&frame(0x27, 0x04, 0xA2, &p), None, None);
-        assert!(x.steps.iter().any(|s| s.detail.contains("vario 4") && s.detail.contains("43200 MJ")), "{:?}", x.steps);
+        assert!(
+            x.steps
+                .iter()
+                .any(|s| s.detail.contains("vario 4") && s.detail.contains("43200 MJ")),
+            "{:?}",
+            x.steps
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! themselves are `techem_compact5`, `techem_fhkv`, `techem_mkradio` and `techem_vario`.
 //!
 //! Techem meters of the data III / radio 3 generation send their values in a layer of their own
-//! right after the CI field (A0, A1 or A2), not as EN 13757-3 records. Every layout known starts
-//! with one byte whose meaning is not published, then the date that closed the last billing
-//! period, then values little-endian. Sources for the layouts (facts only, no code taken): the
+//! right after the CI field (A0, A1 or A2), not as EN 13757-3 records: a byte or two whose
+//! meaning is not published, dates, then values little-endian. FHEM reads the layer whatever the
+//! CI; the families accept A0-A2 alike. Sources for the layouts (facts only, no code taken): the
 //! FHEM modules `32_TechemWZ.pm` (water meters radio 3, heat meter compact V) and
 //! `32_TechemHKV.pm` (allocator data III) by J. Herrmann, and wmbusmeters' drivers `compact5`,
 //! `vario451`, `mkradio3`, `mkradio3a`, `mkradio4` and `fhkvdataiii` with their test telegrams.

@@ -1,5 +1,5 @@
 //! Techem compact V / compact 5 heat meters (and the vario 3 sending the same layer): Techem's
-//! own application layer after CI A1 or A2 (A0 accepted too, the layer is the same).
+//! own application layer after CI A1 or A2 (A0 accepted too, see `techem`).
 //!
 //! Layout after the CI field (FHEM `32_TechemWZ.pm`, "compact V" part; wmbusmeters `compact5`,
 //! whose four test telegrams agree):

@@ -52,6 +52,14 @@ pub enum DecodeError {
     /// A data record could not be read.
     #[error("unreadable data record at byte {offset} of the payload: {reason}")]
     BadRecord { offset: usize, reason: &'static str },
+    /// A manufacturer's own application layer in a version / device type whose layout is not
+    /// known (its family reads other versions of the same meter line, but not this one).
+    #[error("{family}: no known layout for version {version:02X}, device type {device_type:02X}")]
+    UnknownVariant {
+        family: &'static str,
+        version: u8,
+        device_type: u8,
+    },
 }
 
 impl DecodeError {
@@ -70,6 +78,7 @@ impl DecodeError {
             DecodeError::UnknownFormat { .. } => "unknown_format",
             DecodeError::BadRecord { .. } => "bad_record",
             DecodeError::Fragmented { .. } => "fragmented",
+            DecodeError::UnknownVariant { .. } => "unknown_variant",
         }
     }
 }

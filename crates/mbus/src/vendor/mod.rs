@@ -23,6 +23,11 @@ use crate::trace::Trace;
 use crate::tplsec::RawAddress;
 
 mod diehl;
+mod techem;
+mod techem_compact5;
+mod techem_fhkv;
+mod techem_mkradio;
+mod techem_vario;
 
 /// The meter and the CI that opened the part a family is asked to read.
 pub(crate) struct Meter<'a> {
@@ -75,6 +80,10 @@ pub(crate) struct Family {
 /// Every family, alphabetically by name.
 pub(crate) const FAMILIES: &[Family] = &[
     diehl::FAMILY,
+    techem_compact5::FAMILY,
+    techem_fhkv::FAMILY,
+    techem_mkradio::FAMILY,
+    techem_vario::FAMILY,
 ];
 
 /// The family that reads this meter's application layer, if any.

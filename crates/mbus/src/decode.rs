@@ -477,13 +477,15 @@ fn decode_link(
         _ => None,
     };
     // Manufacturer-specific records (VIF 7F/FF) with their data as sent, for a family to read.
-    let mfct_records: Vec<(records::Head, &[u8])> = match payload.as_deref() {
+    // (index among the records, VIB, data)
+    let mfct_records: Vec<(usize, records::Head, &[u8])> = match payload.as_deref() {
         Some(p) if t.ci != tpl::CI_COMPACT => parsed
             .iter()
-            .filter(|r| matches!(r.vif_bytes.get().and_then(|v| v.first()), Some(0x7F | 0xFF)))
-            .filter_map(|r| {
+            .enumerate()
+            .filter(|(_, r)| matches!(r.vif_bytes.get().and_then(|v| v.first()), Some(0x7F | 0xFF)))
+            .filter_map(|(i, r)| {
                 let start = r.end.checked_sub(r.data.len())?;
-                Some((r.vif_bytes, p.get(start..r.end)?))
+                Some((i, r.vif_bytes, p.get(start..r.end)?))
             })
             .collect(),
         _ => Vec::new(),
@@ -600,10 +602,11 @@ fn vendor_block(
 /// family: their records and info codes join the standard ones; a record the family cannot
 /// read leaves them as they are. A family that decrypted a record returns its security
 /// outcome; one that could not open it (no key, wrong key) makes the caller drop the records.
+/// A record the family read is replaced by what it read (its raw copy is dropped).
 fn vendor_records(
     family: &vendor::Family,
     meter: &vendor::Meter<'_>,
-    found: &[(records::Head, &[u8])],
+    found: &[(usize, records::Head, &[u8])],
     key: Option<&AesKey>,
     records: &mut Vec<crate::record::Record>,
     info_codes: &mut Vec<info::InfoCode>,
@@ -611,10 +614,12 @@ fn vendor_records(
 ) -> Option<Security> {
     let read = family.record?;
     let mut closed = None;
-    for (vib, data) in found {
+    let mut read_ones = Vec::new();
+    for (index, vib, data) in found {
         let vib = vib.get().unwrap_or(&[]);
         match read(meter, vib, data, key, records, trace) {
             Ok(d) => {
+                read_ones.push(*index);
                 trace.note("vendor", Some(meter.ci), || {
                     format!(
                         "driver {}: manufacturer record (VIF {}) of {} bytes, {} records",
@@ -647,6 +652,12 @@ fn vendor_records(
                     data.len()
                 )
             }),
+        }
+    }
+    // Indexes ascending: remove from the back so that the others stay in place.
+    for i in read_ones.into_iter().rev() {
+        if i < records.len() {
+            records.remove(i);
         }
     }
     closed

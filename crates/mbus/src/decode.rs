@@ -613,7 +613,7 @@ fn vendor_records(
     trace: &mut Trace,
 ) -> Option<Security> {
     let read = family.record?;
-    let mut closed = None;
+    let mut outcome = None;
     let mut read_ones = Vec::new();
     for (index, vib, data) in found {
         let vib = vib.get().unwrap_or(&[]);
@@ -632,8 +632,8 @@ fn vendor_records(
                 // A record that stays closed outweighs one that opened.
                 if let Some(s) = d.security {
                     let worse = |x: &Security| matches!(x.status, SecurityStatus::NoKey | SecurityStatus::WrongKey);
-                    if closed.as_ref().is_none_or(|c| !worse(c)) {
-                        closed = Some(s);
+                    if outcome.as_ref().is_none_or(|c| !worse(c)) {
+                        outcome = Some(s);
                     }
                 }
                 records.extend(d.records);
@@ -660,5 +660,5 @@ fn vendor_records(
             records.remove(i);
         }
     }
-    closed
+    outcome
 }

@@ -76,7 +76,7 @@ fn device_date(b: [u8; 3]) -> Option<(u16, u8, u8)> {
 
 fn days_in(year: u16, month: u8) -> u8 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -206,7 +206,7 @@ pub(crate) mod tests {
         for pair in (0..MONTHS / 2).rev() {
             let (newer, older) = (months[2 * pair], months[2 * pair + 1]);
             f.push((older & 0xFF) as u8);
-            f.push((((older >> 8) & 0x0F) << 4 | ((newer >> 8) & 0x0F)) as u8);
+            f.push(((((older >> 8) & 0x0F) << 4) | ((newer >> 8) & 0x0F)) as u8);
             f.push((newer & 0xFF) as u8);
         }
         f.extend(date);
@@ -263,7 +263,7 @@ pub(crate) mod tests {
         let plain = frame(10, 20, [0; MONTHS], [0x01, 0x03, 0x21]);
         // Re-encrypt the payload after the header as OMS mode 5 (38 + 2 bytes -> 3 blocks).
         let mut body = plain[15..].to_vec();
-        while body.len() % 16 != 0 {
+        while !body.len().is_multiple_of(16) {
             body.push(0x2F);
         }
         let iv = crate::security::mode5_iv([0xD7, 0x08], [0x88, 0x77, 0x70, 0x00, 0x02, 0x08], 0xDB);

@@ -407,7 +407,7 @@ fn decode_link(
         link_addr,
     };
     let opened_tpl = tplsec::open(&input, mode)?;
-    let security = if mode == 0 {
+    let mut security = if mode == 0 {
         let (mode, status) = ell_security.unwrap_or((SecurityMode::None, SecurityStatus::Ok));
         Security { mode, status }
     } else {
@@ -483,6 +483,20 @@ fn decode_link(
         }
         _ => None,
     };
+    // Manufacturer-specific records (VIF 7F/FF) with their data as sent, for a family to read.
+    // (index among the records, VIB, data)
+    let mfct_records: Vec<(usize, records::Head, &[u8])> = match payload.as_deref() {
+        Some(p) if t.ci != tpl::CI_COMPACT => parsed
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.vif_bytes.get().and_then(|v| v.first()), Some(0x7F | 0xFF)))
+            .filter_map(|(i, r)| {
+                let start = r.end.checked_sub(r.data.len())?;
+                Some((i, r.vif_bytes, p.get(start..r.end)?))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let (mut records, parsed) = if learn {
         (parsed.iter().map(|p| p.record.clone()).collect(), parsed)
     } else {
@@ -492,6 +506,17 @@ fn decode_link(
         let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c, head: &[] };
         if let Some(family) = vendor::for_block(&meter) {
             vendor_block(family, &meter, block, &mut records, &mut info_codes, trace);
+        }
+    }
+    if !mfct_records.is_empty() {
+        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c, head: &[] };
+        if let Some(family) = vendor::for_record(&meter) {
+            if let Some(s) = vendor_records(family, &meter, &mfct_records, key, &mut records, &mut info_codes, trace) {
+                security = s;
+                if matches!(s.status, SecurityStatus::NoKey | SecurityStatus::WrongKey) {
+                    records.clear();
+                }
+            }
         }
     }
     let telegram = Telegram {
@@ -578,4 +603,69 @@ fn vendor_block(
             format!("driver {}: manufacturer block of {} bytes not read: {e}", family.name, block.len())
         }),
     }
+}
+
+/// The manufacturer-specific records (VIF 7F/FF) of a standard payload read by the meter's
+/// family: their records and info codes join the standard ones; a record the family cannot
+/// read leaves them as they are. A family that decrypted a record returns its security
+/// outcome; one that could not open it (no key, wrong key) makes the caller drop the records.
+/// A record the family read is replaced by what it read (its raw copy is dropped).
+fn vendor_records(
+    family: &vendor::Family,
+    meter: &vendor::Meter<'_>,
+    found: &[(usize, records::Head, &[u8])],
+    key: Option<&AesKey>,
+    records: &mut Vec<crate::record::Record>,
+    info_codes: &mut Vec<info::InfoCode>,
+    trace: &mut Trace,
+) -> Option<Security> {
+    let read = family.record?;
+    let mut outcome = None;
+    let mut read_ones = Vec::new();
+    for (index, vib, data) in found {
+        let vib = vib.get().unwrap_or(&[]);
+        match read(meter, vib, data, key, records, trace) {
+            Ok(d) => {
+                read_ones.push(*index);
+                trace.note("vendor", Some(meter.ci), || {
+                    format!(
+                        "driver {}: manufacturer record (VIF {}) of {} bytes, {} records",
+                        family.name,
+                        hex::encode_upper(vib),
+                        data.len(),
+                        d.records.len()
+                    )
+                });
+                // A record that stays closed outweighs one that opened.
+                if let Some(s) = d.security {
+                    let worse = |x: &Security| matches!(x.status, SecurityStatus::NoKey | SecurityStatus::WrongKey);
+                    if outcome.as_ref().is_none_or(|c| !worse(c)) {
+                        outcome = Some(s);
+                    }
+                }
+                records.extend(d.records);
+                for c in d.info_codes {
+                    if !info_codes.contains(&c) {
+                        info_codes.push(c);
+                    }
+                }
+                info_codes.sort();
+            }
+            Err(e) => trace.note("vendor", Some(meter.ci), || {
+                format!(
+                    "driver {}: manufacturer record (VIF {}) of {} bytes not read: {e}",
+                    family.name,
+                    hex::encode_upper(vib),
+                    data.len()
+                )
+            }),
+        }
+    }
+    // Indexes ascending: remove from the back so that the others stay in place.
+    for i in read_ones.into_iter().rev() {
+        if i < records.len() {
+            records.remove(i);
+        }
+    }
+    outcome
 }

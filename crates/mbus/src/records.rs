@@ -20,6 +20,9 @@ pub(crate) struct ParsedRecord {
     pub vif_bytes: Head,
     /// The data field as sent (without LVAR).
     pub data: Head,
+    /// Offset in the payload just after the record's data: the data field is the `data.len()`
+    /// bytes before it (how a manufacturer family reads a long manufacturer-specific record).
+    pub end: usize,
 }
 
 /// The first bytes of a field, kept without allocating; `get` is `None` when the field is longer.
@@ -110,6 +113,7 @@ fn parse_into(
                         },
                         vif_bytes: Head::default(),
                         data: Head::of(rest),
+                        end: payload.len(),
                     });
                 }
                 break;
@@ -150,6 +154,7 @@ fn parse_into(
             format,
             vif_bytes,
             data,
+            end: cur.pos(),
         });
     }
     Ok(())

@@ -72,6 +72,7 @@ pub(crate) const FAMILY: Family = Family {
     detect,
     application: Some(application),
     block: None,
+    record: None,
 };
 
 /// A manufacturer code from its three letters (EN 13757-3: 5 bits a letter, A = 1).

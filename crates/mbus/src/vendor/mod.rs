@@ -8,10 +8,23 @@
 //! - `application`: a CI the standard leaves to the maker (A0-B7, or one it does not define
 //!   for this maker): the family reads everything after the CI field;
 //! - `block`: the manufacturer-specific data after DIF 0F/1F at the end of a standard
-//!   payload: the family turns the block into more records, next to the standard ones.
+//!   payload: the family turns the block into more records, next to the standard ones;
+//! - `record`: the data of a manufacturer-specific record (VIF 7F/FF) inside a standard
+//!   payload (Qundis' walk-by data set `0D FF 5F`): its records join the standard ones, and a
+//!   family that finds the record encrypted says so in `Decoded::security`.
 //!
 //! Like the rest of the decoder: pure, no IO, and no panic on any input (every read is
 //! checked; a family that cannot read a telegram returns an error and says why in the trace).
+
+mod bfw;
+mod diehl;
+mod qundis;
+mod techem;
+mod techem_compact5;
+mod techem_fhkv;
+mod techem_mkradio;
+mod techem_vario;
+mod zenner_b_one;
 
 use crate::address::Address;
 use crate::error::DecodeError;
@@ -22,12 +35,6 @@ use crate::telegram::Security;
 use crate::trace::Trace;
 use crate::tplsec::RawAddress;
 
-mod diehl;
-mod techem;
-mod techem_compact5;
-mod techem_fhkv;
-mod techem_mkradio;
-mod techem_vario;
 
 /// The meter and the CI that opened the part a family is asked to read.
 pub(crate) struct Meter<'a> {
@@ -75,15 +82,26 @@ pub(crate) struct Family {
     /// Reads the manufacturer block after DIF 0F/1F of a standard payload, given the
     /// standard records before it; what it returns is added to them.
     pub block: Option<fn(&Meter<'_>, &[u8], &[Record], &mut Trace) -> Result<Decoded, DecodeError>>,
+    /// Reads a manufacturer-specific record (VIF 7F/FF) of a standard payload: given its VIF
+    /// and VIFE bytes, its data field (without LVAR), the meter key and the standard records;
+    /// what it returns is added to them. `Decoded::security` with `NoKey`/`WrongKey` (an
+    /// encrypted record that cannot be opened) makes the whole telegram so, without records.
+    #[allow(clippy::type_complexity)]
+    pub record: Option<
+        fn(&Meter<'_>, &[u8], &[u8], Option<&AesKey>, &[Record], &mut Trace) -> Result<Decoded, DecodeError>,
+    >,
 }
 
 /// Every family, alphabetically by name.
 pub(crate) const FAMILIES: &[Family] = &[
+    bfw::FAMILY,
     diehl::FAMILY,
+    qundis::FAMILY,
     techem_compact5::FAMILY,
     techem_fhkv::FAMILY,
     techem_mkradio::FAMILY,
     techem_vario::FAMILY,
+    zenner_b_one::FAMILY,
 ];
 
 /// The family that reads this meter's application layer, if any.
@@ -101,6 +119,11 @@ pub(crate) fn for_block(m: &Meter<'_>) -> Option<&'static Family> {
 pub(crate) fn address_of(m: &Meter<'_>) -> Option<Address> {
     let read = for_application(m)?.application?;
     read(m, m.head, None, &mut Trace::off()).ok()?.address
+}
+
+/// The family that reads this meter's manufacturer-specific records, if any.
+pub(crate) fn for_record(m: &Meter<'_>) -> Option<&'static Family> {
+    FAMILIES.iter().find(|f| f.record.is_some() && (f.detect)(m))
 }
 
 /// Names of every family, in order (for tests and documentation).

@@ -31,6 +31,7 @@ pub(crate) const FAMILY: Family = Family {
     detect,
     application: Some(application),
     block: None,
+    record: None,
 };
 
 /// Device types Techem's heat meters of this line send: 04 (heat), 43 and 45 (Techem's own

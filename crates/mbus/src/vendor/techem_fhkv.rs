@@ -29,6 +29,7 @@ pub(crate) const FAMILY: Family = Family {
     detect,
     application: Some(application),
     block: None,
+    record: None,
 };
 
 const ALLOCATOR: u8 = 0x80;

@@ -41,6 +41,7 @@ pub(crate) const FAMILY: Family = Family {
     detect,
     application: Some(application),
     block: None,
+    record: None,
 };
 
 const WATER_TYPES: [u8; 2] = [0x62, 0x72];

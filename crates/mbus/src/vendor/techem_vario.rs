@@ -21,6 +21,7 @@ pub(crate) const FAMILY: Family = Family {
     detect,
     application: Some(application),
     block: None,
+    record: None,
 };
 
 /// The vario 4's version in the address.

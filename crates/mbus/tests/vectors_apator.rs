@@ -97,3 +97,18 @@ fn apator162_history_and_days() {
         assert!(x.steps.iter().any(|s| s.detail.contains("Apator register block")), "{row}");
     }
 }
+
+#[test]
+fn apt_07_05_opens_with_the_zero_key_only() {
+    let rows = rows("apt_07_05");
+    assert_eq!(rows.len(), 1);
+    let frame = rows[0]["telegram"].as_str().and_then(hex).expect("hex");
+    let t = decode(&frame, None).expect("decodes");
+    assert_eq!(t.security.status, mbus::SecurityStatus::NoKey);
+    assert!(t.records.is_empty());
+    // Not the vector's key (it has none): shows what the payload holds.
+    let zero = AesKey::from_bytes([0; 16]);
+    let t = decode(&frame, Some(&zero)).expect("decodes");
+    assert_eq!(t.security.status, mbus::SecurityStatus::Ok);
+    assert_eq!(number(&t, Quantity::Volume, 0), Some(15.111));
+}

@@ -1,6 +1,8 @@
 //! Apator 162 water meters (the AT-WMBUS-16-2 radio module on JS Smart+ meters; manufacturer
 //! APA, version 05, device type 06 or 07): an OMS transport layer (CI 7A, security mode 5)
-//! whose payload is `2F 2F`, then DIF 0F and Apator's own register block.
+//! whose payload is `2F 2F`, then DIF 0F and Apator's own register block. Older modules
+//! (link-layer manufacturer APT) send the same transport layer inside Apator's B6 wrapper
+//! (see `apator_b6`), with `0F` or `0D` before the register block.
 //!
 //! The register block (learned from the public wmbusmeters driver `apator162`, the register
 //! sizes its contributors documented in pull request 441 and later commits, and its test
@@ -32,9 +34,14 @@ pub(crate) const FAMILY: Family = Family {
     block: Some(block),
 };
 
+/// Version and device type of the Apator 162 modules.
+pub(crate) fn is_162(raw: &([u8; 2], [u8; 6])) -> bool {
+    let [.., version, device] = raw.1;
+    version == 0x05 && matches!(device, 0x06 | 0x07) && is_apator(raw.0)
+}
+
 fn detect(m: &Meter<'_>) -> bool {
-    let [.., version, device] = m.raw.1;
-    matches!(m.ci, 0x7A | 0x72) && version == 0x05 && matches!(device, 0x06 | 0x07) && is_apator(m.raw.0)
+    matches!(m.ci, 0x7A | 0x72) && is_162(&m.raw)
 }
 
 fn block(m: &Meter<'_>, block: &[u8], _standard: &[Record], trace: &mut Trace) -> Result<Decoded, DecodeError> {

@@ -9,7 +9,8 @@
 //! - CI A0 of an E-ITN heat-cost allocator (version 04, device type 08): see `apator_eitn`;
 //! - CI 7A / 72: an OMS transport header, security mode 0 or 5, then a payload that starts
 //!   `2F 2F`, a frame-type byte (`0F` or `0D`) and the Apator 162 register block (see
-//!   `apator_162`); a payload without the frame-type byte is read as standard records.
+//!   `apator_162`) when the meter is an Apator 162 (version 05, device type 06 or 07); other
+//!   payloads are read as standard records.
 //!   The mode 5 IV takes its manufacturer from header bytes 4-5 and the rest of the
 //!   address from the link layer: checked on a telegram whose plaintext is known from the
 //!   same meter's CI 7A telegram (wmbusmeters' apator162 "NewAndOld" pair).
@@ -120,7 +121,7 @@ fn read_tpl(
     let start = payload.iter().take_while(|&&b| b == 0x2F).count();
     let data = payload.get(start..).unwrap_or(&[]);
     let read = match data.split_first() {
-        Some((&(0x0F | 0x0D), block)) => apator_162::read_block(block, ci, trace)?,
+        Some((&(0x0F | 0x0D), block)) if apator_162::is_162(&m.raw) => apator_162::read_block(block, ci, trace)?,
         _ => {
             let (recs, err) = records::parse_lenient(data, false);
             if let (Some(e), true) = (err, recs.is_empty()) {

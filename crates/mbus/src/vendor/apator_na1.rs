@@ -3,7 +3,7 @@
 //!
 //! Layout (learned from the public wmbusmeters driver `apatorna1`, the telegrams and the
 //! analysis in wmbusmeters issue 1215, and the module's operating manual for the status
-//! flags): after the CI field come the access number, a frame status byte (sent in clear),
+//! flags): CI A0 and A1 carry the same layout; after the CI field come the access number, a frame status byte (sent in clear),
 //! and 16 bytes encrypted with AES-128-CBC under the meter key, with the OMS mode 5 IV
 //! (link-layer manufacturer and address as sent, then the access number 8 times). The
 //! decrypted block:

@@ -16,6 +16,13 @@
 //! Like the rest of the decoder: pure, no IO, and no panic on any input (every read is
 //! checked; a family that cannot read a telegram returns an error and says why in the trace).
 
+mod apator_08;
+mod apator_162;
+mod apator_172;
+mod apator_b6;
+mod apator_eitn;
+mod apator_na1;
+mod apator_util;
 mod bfw;
 mod diehl;
 mod qundis;
@@ -94,6 +101,12 @@ pub(crate) struct Family {
 
 /// Every family, alphabetically by name.
 pub(crate) const FAMILIES: &[Family] = &[
+    apator_08::FAMILY,
+    apator_162::FAMILY,
+    apator_172::FAMILY,
+    apator_b6::FAMILY,
+    apator_eitn::FAMILY,
+    apator_na1::FAMILY,
     bfw::FAMILY,
     diehl::FAMILY,
     qundis::FAMILY,

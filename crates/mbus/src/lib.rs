@@ -3,7 +3,8 @@
 //! No IO, no global state, and no panics on any input. [`decode`] reads wireless frames
 //! (EN 13757-4, with or without data-link CRCs) and wired long frames (EN 13757-2), the transport
 //! layer (CI 72, 7A, 78, 79, with ELL 8C-8F and AFL 90 in front), OMS security modes 5 and 7 and Kamstrup's
-//! ELL AES-CTR, and the data records (EN 13757-3) with values in canonical units.
+//! ELL AES-CTR, the legacy DES-CBC modes 2 and 3 (an [`AesKey`] of 16 hex digits is a DES key;
+//! mode 3 needs the reception date: [`decode_received_on`]), and the data records (EN 13757-3) with values in canonical units.
 //!
 //! Security outcomes of [`decode`]: an encrypted payload without a key gives `Ok` with
 //! [`SecurityStatus::NoKey`] and no records; a key that does not decrypt to a valid payload gives
@@ -62,7 +63,7 @@ mod wired;
 pub use address::{manufacturer_code, manufacturer_letters, Address};
 pub use compact::{builtin_signatures, FormatCache};
 pub use crc::crc16_en13757;
-pub use decode::{decode, decode_with_formats, peek_address};
+pub use decode::{decode, decode_received_on, decode_with_formats, peek_address};
 pub use device::DeviceType;
 pub use error::{DecodeError, KeyError};
 pub use explain::{explain, ExplainedError, Explanation};
@@ -72,7 +73,7 @@ pub use info::{
     KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK, KAM_INFO_REVERSE, STATUS_LOW_BATTERY,
     STATUS_PERMANENT_ERROR, STATUS_TEMPORARY_ERROR,
 };
-pub use key::AesKey;
+pub use key::{AesKey, KeyKind};
 pub use link::frame_without_crcs;
 pub use record::{Function, Quantity, Record, Unit, Value};
 pub use telegram::{Security, SecurityMode, SecurityStatus, Telegram};

@@ -45,6 +45,12 @@ pub enum SecurityMode {
     EllCtr,
     /// OMS security mode 7: AES-128-CBC with a derived key (not decrypted by this version).
     Mode7,
+    /// Security mode 2 (EN 13757-3:2004, deprecated by EN 13757-7): DES-CBC with a zero IV and
+    /// an 8-byte DES key.
+    Mode2,
+    /// Security mode 3 (deprecated likewise): DES-CBC with an IV from the meter id, manufacturer
+    /// and the date of sending.
+    Mode3,
 }
 
 /// Outcome of the decryption.

@@ -162,6 +162,12 @@ pub(crate) fn split(body: &[u8]) -> Result<(u16, &[u8]), DecodeError> {
 
 /// Rebuild full records by putting each record's DIF/VIF bytes in front of its data.
 pub(crate) fn expand(format: &[u8], data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    expand_parts(format, data).map(|(out, _)| out)
+}
+
+/// [`expand`], and the length of the rebuilt records before any trailing data (the bytes the
+/// compact frame's data CRC covers: the records as a full frame would send them).
+pub(crate) fn expand_parts(format: &[u8], data: &[u8]) -> Result<(Vec<u8>, usize), DecodeError> {
     let mut fmt = Cursor::new(format);
     let mut dat = Cursor::new(data);
     let mut out = Vec::with_capacity(format.len() + data.len());
@@ -189,12 +195,13 @@ pub(crate) fn expand(format: &[u8], data: &[u8]) -> Result<Vec<u8>, DecodeError>
         out.extend_from_slice(data.get(d0..dat.pos()).unwrap_or(&[]));
     }
     // Anything after the formatted records (e.g. manufacturer data) is kept as such.
+    let records_len = out.len();
     let rest = dat.rest();
     if !rest.is_empty() {
         out.push(0x0F);
         out.extend_from_slice(rest);
     }
-    Ok(out)
+    Ok((out, records_len))
 }
 
 #[cfg(test)]

@@ -558,7 +558,7 @@ fn vendor_application(
         (None, None) => Security { mode: SecurityMode::None, status: SecurityStatus::Ok },
     };
     Ok(Telegram {
-        address: meter.address.clone(),
+        address: d.address.unwrap_or_else(|| meter.address.clone()),
         access_number: if d.access_number == 0 { ell_access.unwrap_or(0) } else { d.access_number },
         status: d.status,
         security,

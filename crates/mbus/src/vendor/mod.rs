@@ -22,6 +22,8 @@ use crate::telegram::Security;
 use crate::trace::Trace;
 use crate::tplsec::RawAddress;
 
+mod engelmann_faw;
+
 /// The meter and the CI that opened the part a family is asked to read.
 pub(crate) struct Meter<'a> {
     /// The meter's address (the transport layer's when it has one, else the link layer's).
@@ -49,6 +51,9 @@ pub(crate) struct Decoded {
     pub access_number: u8,
     /// `None`: not encrypted.
     pub security: Option<Security>,
+    /// The meter's address when the family read one of its own (e.g. a long transport
+    /// header inside the maker's layer); `None`: the link layer's.
+    pub address: Option<Address>,
 }
 
 /// One manufacturer family.
@@ -65,7 +70,9 @@ pub(crate) struct Family {
 }
 
 /// Every family, alphabetically by name.
-pub(crate) const FAMILIES: &[Family] = &[];
+pub(crate) const FAMILIES: &[Family] = &[
+    engelmann_faw::FAMILY,
+];
 
 /// The family that reads this meter's application layer, if any.
 pub(crate) fn for_application(m: &Meter<'_>) -> Option<&'static Family> {

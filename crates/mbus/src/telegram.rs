@@ -51,6 +51,9 @@ pub enum SecurityMode {
     /// Security mode 3 (deprecated likewise): DES-CBC with an IV from the meter id, manufacturer
     /// and the date of sending.
     Mode3,
+    /// Security modes 16-31 (EN 13757-7: the manufacturer's), undone by the meter's family
+    /// (e.g. B METERS RFM-TX1's scrambling).
+    ManufacturerSpecific,
 }
 
 /// Outcome of the decryption.

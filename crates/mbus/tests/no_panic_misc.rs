@@ -1,5 +1,5 @@
-//! Property tests for the legacy DES modes 2 and 3 and the Engelmann FAW compact frames (CI 73 /
-//! 7B): mutated and cut valid frames never make `decode`, `decode_received_on` or `explain`
+//! Property tests for the legacy DES modes 2 and 3, the Engelmann FAW compact frames (CI 73 /
+//! 7B) and the B METERS RFM-TX1 (mode 16): mutated and cut valid frames never make `decode`, `decode_received_on` or `explain`
 //! panic, with DES, AES or no key.
 
 use mbus::encode::{self, FrameSpec};
@@ -22,7 +22,27 @@ fn valid_frames() -> Vec<Vec<u8>> {
     let m3 = encode::wmbus_frame_des(&spec, &payload, DES, Some((2026, 1, 31)));
     let mut frames = vec![encode::with_format_a_crcs(&m2), m2, m3];
     frames.extend(faw_frames());
+    frames.push(rfmtx1_frame());
     frames
+}
+
+/// A B METERS RFM-TX1 telegram (mode 16): 1234.567 m3 scrambled with access number 13 (table
+/// row 3), meter time 2024-02-29 23:59:58.
+fn rfmtx1_frame() -> Vec<u8> {
+    let mut f = vec![0, 0x44, 0xB4, 0x09, 0x01, 0x02, 0x03, 0x04, 0x05, 0x07, 0x7A, 0x13, 0x00, 0x06, 0x10, 0, 0];
+    f.extend([0x0D, 0x51, 0x7A, 0x04]);
+    f.extend([0; 7]);
+    f.extend([0x58, 0x59, 0x23, 0x29, 0x02, 0x24]);
+    f.extend([1, 2, 3]);
+    f[0] = (f.len() - 1) as u8;
+    f
+}
+
+#[test]
+fn rfmtx1_frame_decodes() {
+    let t = decode(&rfmtx1_frame(), None).expect("decodes");
+    assert_eq!(t.records.first().map(|r| r.value.clone()), Some(mbus::Value::Number(1234.567)));
+    assert_eq!(t.records.get(1).map(|r| r.value.clone()), Some(mbus::Value::Text("2024-02-29T23:59:58".into())));
 }
 
 /// Engelmann FAW compact frames: plaintext CI 73 (long header) and mode 5 CI 7B (short header),
@@ -101,7 +121,7 @@ proptest! {
 
     #[test]
     fn mutated_des_frames_never_panic(
-        which in 0usize..5,
+        which in 0usize..6,
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
         cut in any::<usize>(),
     ) {

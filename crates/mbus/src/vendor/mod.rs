@@ -22,6 +22,7 @@ use crate::telegram::Security;
 use crate::trace::Trace;
 use crate::tplsec::RawAddress;
 
+mod bmeters_rfmtx1;
 mod engelmann_faw;
 
 /// The meter and the CI that opened the part a family is asked to read.
@@ -71,6 +72,7 @@ pub(crate) struct Family {
 
 /// Every family, alphabetically by name.
 pub(crate) const FAMILIES: &[Family] = &[
+    bmeters_rfmtx1::FAMILY,
     engelmann_faw::FAMILY,
 ];
 

@@ -262,6 +262,16 @@ fn hex_addr(a: &RawAddress) -> String {
     )
 }
 
+/// Decode a checked link frame (a message rebuilt from fragments).
+pub(crate) fn decode_link_frame(
+    link: link::LinkFrame<'_>,
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    trace: &mut Trace,
+) -> Result<Telegram, DecodeError> {
+    decode_link(link, key, formats, false, None, trace).map(|(t, _)| t)
+}
+
 fn decode_link(
     link: link::LinkFrame<'_>,
     key: Option<&AesKey>,

@@ -46,8 +46,9 @@ pub enum DecodeError {
     /// A compact frame (CI 79) whose record layout is not known yet.
     #[error("compact telegram with unknown layout {signature:04X}: read one full telegram of this meter first")]
     UnknownFormat { signature: u16 },
-    /// An AFL fragment of a longer message: a single telegram cannot be decoded alone.
-    #[error("fragment {fragment} of a fragmented message (AFL): reassembly is not supported")]
+    /// An AFL fragment of a longer message: a single telegram cannot be decoded alone; collect
+    /// the fragments with [`crate::Reassembler`] and decode the whole message.
+    #[error("fragment {fragment} of a fragmented message (AFL): reassemble its fragments first")]
     Fragmented { fragment: u8 },
     /// Security mode 3 (DES) builds its IV from the date the telegram was sent, which the
     /// telegram does not carry: decode it with the reception date

@@ -24,7 +24,8 @@
 //!
 //! Mode 7 (CI 90 AFL + TPL): keys derived with AES-CMAC (KDF-A) from the meter key, the AFL
 //! message counter and the meter id, AES-CBC with a zero IV, and the AFL MAC checked; a MAC or
-//! 2F2F mismatch is WrongKey. Fragmented AFL messages give [`DecodeError::Fragmented`].
+//! 2F2F mismatch is WrongKey. A fragment of a fragmented AFL message gives [`DecodeError::Fragmented`]:
+//! collect the fragments with [`Reassembler`] and decode the whole [`Message`].
 //! Broken trailing records of a *wireless* telegram (cut frames, receiver junk) are dropped and the
 //! complete records before them kept; in a wired frame they are an error. [`explain`] reports
 //! every layer as read. [`FormatCache::entries`] / [`FormatCache::from_entries`] persist learned
@@ -44,6 +45,7 @@ pub mod encode;
 pub mod encode_ell;
 mod error;
 mod explain;
+mod fragment;
 pub mod iec62056;
 mod info;
 mod key;
@@ -67,6 +69,7 @@ pub use decode::{decode, decode_received_on, decode_with_formats, peek_address};
 pub use device::DeviceType;
 pub use error::{DecodeError, KeyError};
 pub use explain::{explain, ExplainedError, Explanation};
+pub use fragment::{Message, Pushed, Reassembler, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_BYTES};
 pub use info::{
     from_kamstrup_heat_info, from_kamstrup_info, from_status, InfoCode, KAM_HEAT_LEAK_INPUTS,
     KAM_HEAT_LOW_BATTERY, KAM_HEAT_SENSOR_ERRORS, KAM_HEAT_V1_AIR, KAM_HEAT_V1_REVERSE,

@@ -1,5 +1,5 @@
 //! Property tests for the legacy DES modes 2 and 3, the Engelmann FAW compact frames (CI 73 /
-//! 7B) and the B METERS RFM-TX1 (mode 16): mutated and cut valid frames never make `decode`, `decode_received_on` or `explain`
+//! 7B), the B METERS RFM-TX1 (mode 16) and AFL fragment reassembly: mutated and cut valid frames never make `decode`, `decode_received_on` or `explain`
 //! panic, with DES, AES or no key.
 
 use mbus::encode::{self, FrameSpec};
@@ -137,5 +137,85 @@ proptest! {
         let n = f.len() + 1;
         f.truncate(cut % n);
         exercise(&f);
+    }
+}
+
+/// Three AFL fragments of one plaintext message (the first with AFL.ML).
+fn afl_fragments() -> Vec<Vec<u8>> {
+    let spec = FrameSpec {
+        manufacturer: "ELS",
+        id: "00000042",
+        version: 1,
+        device_type: DeviceType::Gas,
+        access_number: 1,
+        status: 0,
+    };
+    let mut payload = vec![0x04, 0x13, 1, 2, 3, 4];
+    for i in 0..5u8 {
+        payload.extend([0x0D, 0x7C, 0x01, b'a' + i, 6, 1, 2, 3, 4, 5, i]);
+    }
+    let whole = encode::wmbus_frame(&spec, &payload, None);
+    let tpl = &whole[10..];
+    let cuts = [0, 25, 50, tpl.len()];
+    (0..3)
+        .map(|i| {
+            let mut f = whole[..10].to_vec();
+            let more: u16 = if i < 2 { 1 << 14 } else { 0 };
+            let fcl = more | (i as u16 + 1) | if i == 0 { 1 << 12 } else { 0 };
+            let ml = (tpl.len() as u16).to_le_bytes();
+            f.push(0x90);
+            f.push(if i == 0 { 4 } else { 2 });
+            f.extend(fcl.to_le_bytes());
+            if i == 0 {
+                f.extend(ml);
+            }
+            f.extend(&tpl[cuts[i]..cuts[i + 1]]);
+            f[0] = (f.len() - 1) as u8;
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn afl_fragments_reassemble() {
+    let mut r = mbus::Reassembler::new();
+    let mut whole = None;
+    for f in afl_fragments().iter().rev() {
+        if let Ok(mbus::Pushed::Complete(m)) = r.push(f) {
+            whole = Some(m);
+        }
+    }
+    let t = whole.expect("complete").decode(None, None).expect("decodes");
+    assert_eq!(t.records.len(), 6);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reassembler_never_panics(
+        pushes in proptest::collection::vec((0usize..3, proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3), any::<usize>()), 1..8),
+        limit in 1usize..200,
+    ) {
+        let frags = afl_fragments();
+        let mut r = mbus::Reassembler::with_limits(2, limit);
+        for (which, edits, cut) in pushes {
+            let mut f = frags[which].clone();
+            for (pos, b) in edits {
+                let n = f.len();
+                if let Some(slot) = f.get_mut(pos % n) {
+                    *slot = b;
+                }
+            }
+            if cut % 4 == 0 {
+                let n = f.len() + 1;
+                f.truncate(cut % n);
+            }
+            let _ = decode(&f, None);
+            if let Ok(mbus::Pushed::Complete(m)) = r.push(&f) {
+                let _ = m.decode(None, None);
+                let _ = m.decode(Some(&AesKey::from_bytes([1; 16])), None);
+            }
+        }
     }
 }

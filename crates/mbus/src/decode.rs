@@ -407,7 +407,22 @@ fn decode_link(
         .long_address
         .or(raw_addr)
         .ok_or(DecodeError::UnsupportedCi { ci })?;
-    let address = to_address(raw_addr)?;
+    let address = match to_address(raw_addr) {
+        // A wired meter whose manufacturer field was never set (0000): its frame's checksum
+        // and length are exact, so the records stand; the letters read as "@@@" (each 5-bit
+        // letter 0), as libmbus shows them. Wireless frames keep refusing it (a garbage filter).
+        Err(DecodeError::UnknownManufacturer { code: 0 }) if matches!(link.address, LinkAddress::Wired { .. }) => {
+            let (_, [i0, i1, i2, i3, ver, dev]) = raw_addr;
+            trace.note("tpl", Some(ci), || "manufacturer field 0000 (not set): shown as @@@".into());
+            Address {
+                manufacturer: "@@@".into(),
+                id: crate::address::id_string([i0, i1, i2, i3]),
+                version: ver,
+                device_type: crate::device::DeviceType::from_code(dev),
+            }
+        }
+        other => other?,
+    };
     let access_number = if t.ci == tpl::CI_NONE || t.ci == tpl::CI_COMPACT {
         ell_access.unwrap_or(0)
     } else {

@@ -51,6 +51,29 @@ impl Message {
         decode::decode_link_frame(self.link.clone(), key, formats, &mut Trace::off())
     }
 
+    /// Decode the whole message like [`crate::explain`]: every layer as read.
+    pub fn explain(&self, key: Option<&AesKey>, formats: Option<&FormatCache>) -> crate::Explanation {
+        let mut trace = Trace::on();
+        trace.note("afl", Some(CI_AFL), || {
+            format!("message rebuilt from {} fragments ({} bytes)", self.fragments, self.link.apdu.len())
+        });
+        let result = decode::decode_link_frame(self.link.clone(), key, formats, &mut trace);
+        let (telegram, error) = match result {
+            Ok(t) => (Some(t), None),
+            Err(e) => {
+                trace.note("stopped", None, || e.to_string());
+                (None, Some(crate::ExplainedError { code: e.code(), message: e.to_string() }))
+            }
+        };
+        crate::Explanation {
+            length: self.link.apdu.len(),
+            key_given: key.is_some(),
+            steps: trace.into_steps(),
+            telegram,
+            error,
+        }
+    }
+
     /// How many fragments it was sent in.
     pub fn fragments(&self) -> u8 {
         self.fragments
@@ -390,6 +413,9 @@ mod tests {
             assert_eq!((m.fragments(), r.held()), (3, 0));
             let t = m.decode(None, None).expect("decodes");
             assert_eq!(t.records, expected.records);
+            let e = m.explain(None, None);
+            assert_eq!(e.telegram.as_ref(), Some(&t));
+            assert!(e.steps.first().is_some_and(|s| s.detail.contains("3 fragments")), "{:?}", e.steps);
             assert_eq!(volume(&t), Some(Value::Number(12.345)));
         }
         // Not fragments.

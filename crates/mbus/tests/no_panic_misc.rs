@@ -214,6 +214,7 @@ proptest! {
             let _ = decode(&f, None);
             if let Ok(mbus::Pushed::Complete(m)) = r.push(&f) {
                 let _ = m.decode(None, None);
+                let _ = m.explain(None, None);
                 let _ = m.decode(Some(&AesKey::from_bytes([1; 16])), None);
             }
         }

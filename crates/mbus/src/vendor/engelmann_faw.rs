@@ -1,4 +1,5 @@
-//! Engelmann FAW water meter (manufacturer EFE, device type 07): compact frames with a long
+//! Engelmann FAW water meter (manufacturer EFE, device type 07; other EFE water device types
+//! are read the same way when their compact layout is the FAW's): compact frames with a long
 //! transport header (CI 73).
 //!
 //! CI 73 is EN 13757-7's "application layer with compact frame, long transport layer" (CI 7B:
@@ -46,9 +47,11 @@ pub(crate) const FAMILY: Family = Family {
     block: None,
 };
 
+/// Engelmann water meters (water 07, warm water 06, hot water 15, cold water 16) sending
+/// compact frames; a layout other than the FAW's is refused with `UnknownFormat`.
 fn detect(m: &Meter<'_>) -> bool {
     matches!(m.ci, CI_COMPACT_LONG | CI_COMPACT_SHORT)
-        && m.raw.1[5] == 0x07
+        && matches!(m.raw.1[5], 0x06 | 0x07 | 0x15 | 0x16)
         && m.address.manufacturer == "EFE"
 }
 

@@ -164,6 +164,19 @@ pub fn decode_with_formats(
     decode_parsed(frame, key, Some(formats), false, &mut Trace::off()).map(|(t, _)| t)
 }
 
+/// Like [`decode_with_formats`] (with `formats` optional), for a telegram received on the given
+/// day (year, month 1-12, day 1-31, UTC as the meter keeps it): the legacy DES security mode 3
+/// builds its IV from the date the meter sent the telegram, which the telegram does not carry.
+/// [`decode`] answers [`DecodeError::DateNeeded`] for such telegrams (after checking the key).
+pub fn decode_received_on(
+    frame: &[u8],
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    received: (u16, u8, u8),
+) -> Result<Telegram, DecodeError> {
+    decode_parsed_on(frame, key, formats, false, Some(received), &mut Trace::off()).map(|(t, _)| t)
+}
+
 /// The pipeline, also handing back the parsed records with their raw bytes when `learn` is set
 /// (their DIB/VIB bytes are kept for [`FormatCache::learn`]; otherwise the list is empty).
 pub(crate) fn decode_parsed(
@@ -171,6 +184,18 @@ pub(crate) fn decode_parsed(
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
     learn: bool,
+    trace: &mut Trace,
+) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
+    decode_parsed_on(frame, key, formats, learn, None, trace)
+}
+
+/// [`decode_parsed`] with the reception day (for security mode 3).
+pub(crate) fn decode_parsed_on(
+    frame: &[u8],
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    learn: bool,
+    received: Option<(u16, u8, u8)>,
     trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let link = match link::parse(frame) {
@@ -199,7 +224,7 @@ pub(crate) fn decode_parsed(
     };
     let format_b = link.framing == link::Framing::WirelessFormatB;
     let mut first_trace = trace.fork();
-    let first = decode_link(link, key, formats, learn, &mut first_trace);
+    let first = decode_link(link, key, formats, learn, received, &mut first_trace);
     // A frame without CRCs whose last two bytes happen to be a valid CRC of the rest (one in
     // 65,536 random payloads) also reads as format B: if that reading fails, try the other.
     let failed = match &first {
@@ -209,7 +234,7 @@ pub(crate) fn decode_parsed(
     if format_b && failed {
         if let Ok(plain) = link::parse_without_crcs(frame) {
             let mut second_trace = trace.fork();
-            if let Ok(second) = decode_link(plain, key, formats, learn, &mut second_trace) {
+            if let Ok(second) = decode_link(plain, key, formats, learn, received, &mut second_trace) {
                 if second.0.security.status != SecurityStatus::WrongKey {
                     trace.note("link", None, || {
                         "the last two bytes also form a valid format B CRC, but that reading fails: read as a frame without CRCs".into()
@@ -244,11 +269,22 @@ fn hex_addr(a: &RawAddress) -> String {
     )
 }
 
+/// Decode a checked link frame (a message rebuilt from fragments).
+pub(crate) fn decode_link_frame(
+    link: link::LinkFrame<'_>,
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    trace: &mut Trace,
+) -> Result<Telegram, DecodeError> {
+    decode_link(link, key, formats, false, None, trace).map(|(t, _)| t)
+}
+
 fn decode_link(
     link: link::LinkFrame<'_>,
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
     learn: bool,
+    received: Option<(u16, u8, u8)>,
     trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let mut raw_addr = link_raw(link.address);
@@ -378,7 +414,22 @@ fn decode_link(
         .long_address
         .or(raw_addr)
         .ok_or(DecodeError::UnsupportedCi { ci })?;
-    let address = to_address(raw_addr)?;
+    let address = match to_address(raw_addr) {
+        // A wired meter whose manufacturer field was never set (0000): its frame's checksum
+        // and length are exact, so the records stand; the letters read as "@@@" (each 5-bit
+        // letter 0), as libmbus shows them. Wireless frames keep refusing it (a garbage filter).
+        Err(DecodeError::UnknownManufacturer { code: 0 }) if matches!(link.address, LinkAddress::Wired { .. }) => {
+            let (_, [i0, i1, i2, i3, ver, dev]) = raw_addr;
+            trace.note("tpl", Some(ci), || "manufacturer field 0000 (not set): shown as @@@".into());
+            Address {
+                manufacturer: "@@@".into(),
+                id: crate::address::id_string([i0, i1, i2, i3]),
+                version: ver,
+                device_type: crate::device::DeviceType::from_code(dev),
+            }
+        }
+        other => other?,
+    };
     let access_number = if t.ci == tpl::CI_NONE || t.ci == tpl::CI_COMPACT {
         ell_access.unwrap_or(0)
     } else {
@@ -393,7 +444,9 @@ fn decode_link(
 
     let wired = matches!(link.address, LinkAddress::Wired { .. });
     let mode = match t.security_mode() {
-        // Older wired meters use these two bytes as a free "signature" field, not as OMS configuration.
+        // Older wired meters use these two bytes as a free "signature" field, not as OMS
+        // configuration; a DES key given for one says it uses the legacy DES modes 2/3.
+        m @ (2 | 3) if wired && key.map(AesKey::kind) == Some(crate::key::KeyKind::Des) => m,
         m if wired && m != 5 && m != 7 => 0,
         m => m,
     };
@@ -405,6 +458,7 @@ fn decode_link(
         afl: afl_header.as_ref(),
         addr: raw_addr,
         link_addr,
+        received,
     };
     let opened_tpl = tplsec::open(&input, mode)?;
     let mut security = if mode == 0 {

@@ -99,6 +99,7 @@ fn read_tpl(
         afl: None,
         addr: t.long_address.unwrap_or((header_m, m.raw.1)),
         link_addr: m.link,
+        received: None,
     };
     let opened = tplsec::open(&input, mode)?;
     trace.note("tpl-security", Some(ci), || {

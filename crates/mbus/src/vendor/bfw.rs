@@ -133,6 +133,7 @@ fn read_application(
             afl: None,
             addr: t.long_address.unwrap_or(m.raw),
             link_addr: m.link,
+            received: None,
         };
         let opened = tplsec::open(&input, mode)?;
         trace.note("tpl-security", Some(m.ci), || opened.how.to_string());

@@ -24,7 +24,9 @@ mod apator_eitn;
 mod apator_na1;
 mod apator_util;
 mod bfw;
+mod bmeters_rfmtx1;
 mod diehl;
+mod engelmann_faw;
 mod qundis;
 mod techem;
 mod techem_compact5;
@@ -85,19 +87,25 @@ pub(crate) struct Family {
     /// Does this family read this meter's telegram opened by this CI?
     pub detect: fn(&Meter<'_>) -> bool,
     /// Reads an application layer of the maker's own: the bytes after the CI field.
-    pub application: Option<fn(&Meter<'_>, &[u8], Option<&AesKey>, &mut Trace) -> Result<Decoded, DecodeError>>,
+    pub application: Option<ReadApplication>,
     /// Reads the manufacturer block after DIF 0F/1F of a standard payload, given the
     /// standard records before it; what it returns is added to them.
-    pub block: Option<fn(&Meter<'_>, &[u8], &[Record], &mut Trace) -> Result<Decoded, DecodeError>>,
+    pub block: Option<ReadBlock>,
     /// Reads a manufacturer-specific record (VIF 7F/FF) of a standard payload: given its VIF
     /// and VIFE bytes, its data field (without LVAR), the meter key and the standard records;
     /// what it returns is added to them. `Decoded::security` with `NoKey`/`WrongKey` (an
     /// encrypted record that cannot be opened) makes the whole telegram so, without records.
-    #[allow(clippy::type_complexity)]
-    pub record: Option<
-        fn(&Meter<'_>, &[u8], &[u8], Option<&AesKey>, &[Record], &mut Trace) -> Result<Decoded, DecodeError>,
-    >,
+    pub record: Option<ReadRecord>,
 }
+
+/// `Family::application`: the meter, the bytes after the CI, the key, the trace.
+pub(crate) type ReadApplication =
+    fn(&Meter<'_>, &[u8], Option<&AesKey>, &mut Trace) -> Result<Decoded, DecodeError>;
+/// `Family::block`: the meter, the block, the standard records before it, the trace.
+pub(crate) type ReadBlock = fn(&Meter<'_>, &[u8], &[Record], &mut Trace) -> Result<Decoded, DecodeError>;
+/// `Family::record`: the meter, VIF+VIFE bytes, data, the key, the standard records, the trace.
+pub(crate) type ReadRecord =
+    fn(&Meter<'_>, &[u8], &[u8], Option<&AesKey>, &[Record], &mut Trace) -> Result<Decoded, DecodeError>;
 
 /// Every family, alphabetically by name.
 pub(crate) const FAMILIES: &[Family] = &[
@@ -108,7 +116,9 @@ pub(crate) const FAMILIES: &[Family] = &[
     apator_eitn::FAMILY,
     apator_na1::FAMILY,
     bfw::FAMILY,
+    bmeters_rfmtx1::FAMILY,
     diehl::FAMILY,
+    engelmann_faw::FAMILY,
     qundis::FAMILY,
     techem_compact5::FAMILY,
     techem_fhkv::FAMILY,

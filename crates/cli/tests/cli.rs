@@ -188,6 +188,31 @@ fn decode_explains_layers_and_uses_previous_full_frames() {
     let want = pair["expected"]["total_energy_consumption_kwh"].as_f64().expect("want");
     assert!((energy["value"].as_f64().expect("number") - want).abs() < 1e-3, "{energy}");
 
+    // A manufacturer's own layer: the explanation names the family that read it, and where
+    // it stopped when it could not (a Techem frame of a version whose layout is unknown).
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(vectors().join("wmbusmeters_vectors.jsonl"))
+        .expect("vectors")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let izar = rows.iter().find(|r| r["driver"] == "izarv2").expect("an IZAR vector");
+    let o = releve(&["decode", "--explain", izar["telegram"].as_str().expect("hex")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
+    let steps = v["explain"]["steps"].as_array().expect("steps");
+    assert!(steps.iter().any(|s| s["layer"] == "vendor" && s["detail"].as_str().is_some_and(|d| d.contains("driver diehl"))), "{steps:?}");
+    assert!(v["records"].as_array().expect("records").iter().any(|r| r["quantity"] == "volume"), "{v}");
+    let mk = rows.iter().find(|r| r["driver"] == "mkradio3").expect("an MK Radio 3 vector");
+    let mut frame = hex::decode(mk["telegram"].as_str().expect("hex")).expect("bytes");
+    frame[9] = 0x01; // version 01: no Techem layout known for it
+    let o = releve(&["decode", "--explain", &hex::encode_upper(&frame)]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
+    let steps = v["explain"]["steps"].as_array().expect("steps");
+    assert!(
+        steps.iter().any(|s| s["layer"] == "vendor" && s["detail"].as_str().is_some_and(|d| d.contains("techem") && d.contains("stopped"))),
+        "{v}"
+    );
+
     let bad = releve(&["decode", "--explain", "1e442d2c785634121b077a0100"]);
     assert!(!bad.status.success());
     let e: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON error");

@@ -1,10 +1,22 @@
-//! Decoding throughput for typical water telegrams: plaintext, OMS mode 5 and Kamstrup ELL AES-CTR.
-//! Plain timing loops (no external harness); prints telegrams per second on one core.
+//! Decoding throughput, on one core, in one run:
+//! - ours (`mbus::decode`: link layer, transport layer, decryption, typed records in canonical
+//!   units, info codes) on plaintext OMS, OMS mode 5, Kamstrup ELL AES-CTR telegrams;
+//! - the `m-bus-parser` crate (dev-dependency, used only here) on the same plaintext telegrams:
+//!   its full decode (frame, transport header and every data record with its value and value
+//!   information) and its lazy parse (frame and transport header; the records iterator is built
+//!   but not walked). It does not decrypt, so it is compared on plaintext only;
+//! - one telegram per wmbusmeters driver family from ../shared/vectors (read at bench time),
+//!   next to the plaintext OMS rate, with the ratio.
+//!
+//! Plain timing loops (no external harness). Rates are per second of this thread's CPU time
+//! (from /proc/thread-self/schedstat), so other processes sharing the machine do not lower them.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use mbus::{decode, AesKey};
+use m_bus_parser::mbus_data::MbusData;
+use m_bus_parser::WirelessFrame;
+use mbus::{decode, decode_with_formats, AesKey, FormatCache, Telegram};
 
 fn hex(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap_or_default()
@@ -17,18 +29,18 @@ fn cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
-fn run(name: &str, frame: &[u8], key: Option<&AesKey>) {
-    // Check once that the telegram decodes to records.
-    let ok = decode(frame, key).map(|t| t.records.len()).unwrap_or(0);
-    assert!(ok > 0, "{name}: the bench telegram must decode");
+/// Runs `f` in batches of 1000 for `budget` of wall time; returns (per CPU second, per wall second).
+fn measure(budget: Duration, mut f: impl FnMut()) -> (f64, f64) {
+    // Warm up caches and branch predictors.
+    for _ in 0..1000 {
+        f();
+    }
     let mut n: u64 = 0;
     let cpu0 = cpu_ns();
     let start = Instant::now();
-    let budget = Duration::from_millis(1500);
     while start.elapsed() < budget {
         for _ in 0..1000 {
-            let t = decode(black_box(frame), black_box(key));
-            black_box(&t);
+            f();
         }
         n += 1000;
     }
@@ -38,32 +50,219 @@ fn run(name: &str, frame: &[u8], key: Option<&AesKey>) {
         .map(|(b, a)| b.saturating_sub(a) as f64 / 1e9)
         .filter(|c| *c > 0.0)
         .unwrap_or(secs);
+    (n as f64 / cpu, n as f64 / secs)
+}
+
+/// `MBUS_BENCH_ONLY=text` runs only the cases whose name contains it (for profiling one case).
+fn wanted(name: &str) -> bool {
+    std::env::var("MBUS_BENCH_ONLY").map_or(true, |f| name.contains(&f))
+}
+
+fn print(name: &str, (cpu, wall): (f64, f64), what: &str) {
     println!(
-        "{name:<44} {:>10.0} telegrams/s/core on CPU time ({:.2} us each; {:.0}/s wall clock; {} records)",
-        n as f64 / cpu,
-        cpu * 1e6 / n as f64,
-        n as f64 / secs,
-        ok
+        "{name:<52} {cpu:>10.0} telegrams/s/core on CPU time ({:.3} us each; {wall:.0}/s wall clock){what}",
+        1e6 / cpu
     );
+}
+
+const BUDGET: Duration = Duration::from_millis(1500);
+
+/// Our `decode`: the telegram must decode to records.
+fn ours(name: &str, frame: &[u8], key: Option<&AesKey>) -> f64 {
+    let n = decode(frame, key).map(|t| t.records.len()).unwrap_or(0);
+    assert!(n > 0, "{name}: the bench telegram must decode");
+    if !wanted(name) {
+        return 1.0;
+    }
+    let r = measure(BUDGET, || {
+        let t = decode(black_box(frame), black_box(key));
+        black_box(&t);
+    });
+    print(name, r, &format!("; {n} typed records"));
+    r.0
+}
+
+/// m-bus-parser's full decode: frame, transport header and every record (value and value
+/// information parsed; units and labels walked), as its own full-decode bench does.
+fn theirs_full(frame: &[u8]) -> usize {
+    let Ok(parsed) = MbusData::<WirelessFrame>::try_from(frame) else {
+        return 0;
+    };
+    let mut n = 0;
+    if let Some(records) = parsed.data_records {
+        for record in records.flatten() {
+            if let Some(info) = record.value_information() {
+                for label in info.labels() {
+                    black_box(label);
+                }
+                for unit in info.units() {
+                    black_box(unit);
+                }
+                black_box((info.decimal_scale_exponent, info.decimal_offset_exponent));
+            }
+            black_box(record.value());
+            black_box(&record);
+            n += 1;
+        }
+    }
+    black_box(&parsed.user_data);
+    n
+}
+
+/// m-bus-parser's lazy parse: frame and transport header; the record iterator is not walked.
+fn theirs_lazy(frame: &[u8]) -> bool {
+    match MbusData::<WirelessFrame>::try_from(frame) {
+        Ok(parsed) => {
+            let ok = parsed.user_data.is_some();
+            black_box(parsed);
+            ok
+        }
+        Err(e) => {
+            black_box(e);
+            false
+        }
+    }
+}
+
+fn theirs(name: &str, frame: &[u8]) {
+    if !wanted(&format!("m-bus-parser {name}")) {
+        return;
+    }
+    let n = theirs_full(frame);
+    if n == 0 {
+        println!("{:<52} not decoded by m-bus-parser", format!("m-bus-parser full decode, {name}"));
+        return;
+    }
+    let r = measure(BUDGET, || {
+        black_box(theirs_full(black_box(frame)));
+    });
+    print(&format!("m-bus-parser full decode, {name}"), r, &format!("; {n} records"));
+    let r = measure(BUDGET, || {
+        black_box(theirs_lazy(black_box(frame)));
+    });
+    print(&format!("m-bus-parser lazy parse, {name}"), r, "; header only");
+}
+
+/// The wmbusmeters driver families whose rate is printed (one vector each).
+const FAMILIES: &[&str] = &[
+    "hydrodigit",
+    "waterstarm",
+    "izar",
+    "izarv2",
+    "apator162",
+    "apatorna1",
+    "compact5",
+    "mkradio3",
+    "vario451",
+    "fhkvdataiii",
+    "qwater",
+    "qcaloric",
+    "bfw240radio",
+    "zenner0b",
+    "sharky",
+    "hydrus",
+];
+
+struct Vector {
+    name: String,
+    frame: Vec<u8>,
+    key: Option<AesKey>,
+    formats: FormatCache,
+}
+
+fn decode_vector(v: &Vector) -> Option<Telegram> {
+    decode_with_formats(&v.frame, v.key.as_ref(), &v.formats)
+        .ok()
+        .filter(|t| !t.records.is_empty())
+}
+
+/// The driver's vectors from the shared wmbusmeters file; the first that decodes to records
+/// is benched (or the first one, which then shows as not decoded).
+fn vectors(rows: &[serde_json::Value], driver: &str) -> Vec<Vector> {
+    rows.iter()
+        .filter(|r| r["driver"].as_str() == Some(driver))
+        .filter_map(|r| {
+            let frame = hex::decode(r["telegram"].as_str()?.trim()).ok()?;
+            let key = r["key"]
+                .as_str()
+                .or(r["implicit_default_key"].as_str())
+                .and_then(|k| AesKey::from_hex(k).ok());
+            let mut formats = FormatCache::new();
+            for p in r["preceding_telegrams"].as_array().into_iter().flatten() {
+                if let Some(full) = p.as_str().and_then(|s| hex::decode(s.trim()).ok()) {
+                    formats.learn(&full, key.as_ref());
+                }
+            }
+            let name = format!("{driver}/{}", r["name"].as_str().unwrap_or("?"));
+            Some(Vector { name, frame, key, formats })
+        })
+        .collect()
+}
+
+fn families(plain_oms: f64) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/wmbusmeters_vectors.jsonl");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        println!("per-family rates: {path} not found, skipped");
+        return;
+    };
+    let rows: Vec<serde_json::Value> =
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    println!("\nPer wmbusmeters driver family, one vector each (ratio to plaintext OMS at {plain_oms:.0}/s):");
+    let mut worst: Option<(f64, String)> = None;
+    for driver in FAMILIES {
+        let vs = vectors(&rows, driver);
+        let Some(v) = vs.iter().find(|v| decode_vector(v).is_some()) else {
+            let name = vs.first().map_or(format!("{driver} (no vector)"), |v| v.name.clone());
+            println!("  {name:<40} not decoded");
+            continue;
+        };
+        if !wanted(&v.name) {
+            continue;
+        }
+        let n = decode_vector(v).map_or(0, |t| t.records.len());
+        let (cpu, _) = measure(Duration::from_millis(400), || {
+            let t = decode_with_formats(black_box(&v.frame), black_box(v.key.as_ref()), &v.formats);
+            black_box(&t);
+        });
+        let ratio = cpu / plain_oms;
+        println!(
+            "  {:<40} {cpu:>10.0} telegrams/s/core ({:.3} us; {n} records; {} bytes)  x{ratio:.2}{}",
+            v.name,
+            1e6 / cpu,
+            v.frame.len(),
+            if ratio < 0.5 { "  < half" } else { "" }
+        );
+        if worst.as_ref().is_none_or(|(w, _)| ratio < *w) {
+            worst = Some((ratio, v.name.clone()));
+        }
+    }
+    if let Some((w, name)) = worst {
+        println!("  slowest decoded family: {name} at x{w:.2} of plaintext OMS");
+    }
 }
 
 fn main() {
     // DWZ WaterStar M (OMS mode 5), from the public wmbusmeters test suite, with its key.
     let mode5 = hex("3944FA122162092002067A3600202567C94D48D00DC47B11213E23383DB51968A705AAFA60C60E263D50CD259D7C9A03FD0C08000002FD0B0011");
     let k5 = AesKey::from_hex("BEDB81B52C29B5C143388CBB0D15A051").ok();
+    // The same telegram in plaintext: the decrypted payload, configuration field 0000 (no
+    // security), so both decoders read the same link layer, CI 7A header and 6 records.
+    let oms_plain = hex("3944FA122162092002067A360000002F2F046D282A9E2704136A00000002FD17000004933C000000002F2F2F2F2F2F03FD0C08000002FD0B0011");
     // Kamstrup MULTICAL 21 (ELL-II AES-128-CTR).
     let ell = hex(
         "2A442D2C998734761B168D2091D37CAC21E1D68CDAFFCD3DC452BD802913FF7B1706CA9E355D6C2701CC24",
     );
     let kell = AesKey::from_hex("28F64A24988064A079AA2C807D6102AE").ok();
     // The same MULTICAL 21 payload in plaintext (CI 78 behind an unencrypted ELL-I).
-    let plain =
+    let kam_plain =
         hex("24442D2C998734761B168C2091782F2F02FF2000000413B41800004413B4180000615B7F616713");
-    run("plaintext water (Kamstrup, ELL-I, CI 78)", &plain, None);
-    run("OMS mode 5 water (DWZ, CI 7A)", &mode5, k5.as_ref());
-    run(
-        "ELL AES-CTR water (Kamstrup MULTICAL 21)",
-        &ell,
-        kell.as_ref(),
-    );
+    println!("Ours: mbus::decode = link layer, ELL/TPL headers, decryption, typed records (canonical units), info codes");
+    let plain_oms = ours("ours, plaintext OMS water (DWZ, CI 7A)", &oms_plain, None);
+    ours("ours, OMS mode 5 water (DWZ, CI 7A, AES-CBC)", &mode5, k5.as_ref());
+    ours("ours, plaintext water (Kamstrup, ELL-I, CI 78)", &kam_plain, None);
+    ours("ours, ELL AES-CTR water (Kamstrup MULTICAL 21)", &ell, kell.as_ref());
+    println!("\nm-bus-parser (no decryption): full = frame + header + every record's value and VIB; lazy = frame + header");
+    theirs("plaintext OMS water (DWZ, CI 7A)", &oms_plain);
+    theirs("plaintext water (Kamstrup, ELL-I, CI 78)", &kam_plain);
+    families(plain_oms);
 }

@@ -349,6 +349,8 @@ fn decode_link(
         (ci, rest) = split_ci(at_ci)?;
     }
     let tpl_bytes = at_ci;
+    // The address read here is kept for the telegram when the transport layer does not bring another.
+    let mut early_address: Option<(RawAddress, crate::address::Address)> = None;
     if let Some(raw) = raw_addr {
         let address = to_address(raw)?;
         let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c };
@@ -356,6 +358,7 @@ fn decode_link(
             let t = vendor_application(family, &meter, rest, key, ell_access, ell_security, trace)?;
             return Ok((t, Vec::new()));
         }
+        early_address = Some((raw, address));
     }
     let (t, body) = tpl::parse(ci, rest).inspect_err(|e| {
         trace.note("tpl", Some(ci), || match e {
@@ -371,7 +374,10 @@ fn decode_link(
         .long_address
         .or(raw_addr)
         .ok_or(DecodeError::UnsupportedCi { ci })?;
-    let address = to_address(raw_addr)?;
+    let address = match early_address {
+        Some((raw, a)) if raw == raw_addr => a,
+        _ => to_address(raw_addr)?,
+    };
     let access_number = if t.ci == tpl::CI_NONE || t.ci == tpl::CI_COMPACT {
         ell_access.unwrap_or(0)
     } else {
@@ -439,48 +445,42 @@ fn decode_link(
             });
             {
                 let expanded = compact::expand(&format, data)?;
-                match records::parse_lenient(&expanded, learn) {
+                match records::read(&expanded, learn) {
                     (recs, None) => recs,
                     (_, Some(e)) => return Err(e),
                 }
             }
         }
         Some(p) => {
-            let (recs, err) = records::parse_lenient(p, learn);
+            let (recs, err) = records::read(p, learn);
             match err {
                 None => recs,
                 // A broken record after complete ones (trailing bytes, a cut frame): keep the
                 // complete records, as the meter's values before the damage are intact.
                 // Wireless only: radio receivers deliver cut frames and trailing bytes, while a
                 // wired frame's length and checksum are exact, so a broken record there is an error.
-                Some(e) if !recs.is_empty() && !wired => {
+                Some(e) if !recs.records.is_empty() && !wired => {
                     trace.note("records", None, || {
                         let where_ = match opened_tpl.decrypted_len {
                             Some(n) => format!(" ({n} bytes were decrypted)"),
                             None => String::new(),
                         };
-                        format!("reading stopped at a broken record, the {} records before it are kept: {e}{where_}", recs.len())
+                        format!("reading stopped at a broken record, the {} records before it are kept: {e}{where_}", recs.records.len())
                     });
                     recs
                 }
                 Some(e) => return Err(e),
             }
         }
-        None => Vec::new(),
+        None => records::Read::default(),
     };
-    trace.note("records", None, || format!("{} data records", parsed.len()));
-    let mut info_codes = info::collect(&address.manufacturer, t.status, &parsed);
-    let block = match (payload.as_deref(), parsed.last()) {
-        (Some(p), Some(last)) if matches!(last.dif, 0x0F | 0x1F) && t.ci != tpl::CI_COMPACT => {
-            p.get(p.len().saturating_sub(last.data.len())..)
-        }
+    trace.note("records", None, || format!("{} data records", parsed.records.len()));
+    let mut info_codes = info::collect_registers(&address.manufacturer, t.status, &parsed.kam);
+    let block = match (payload.as_deref(), parsed.block_len) {
+        (Some(p), Some(n)) if t.ci != tpl::CI_COMPACT => p.get(p.len().saturating_sub(n)..),
         _ => None,
     };
-    let (mut records, parsed) = if learn {
-        (parsed.iter().map(|p| p.record.clone()).collect(), parsed)
-    } else {
-        (parsed.into_iter().map(|p| p.record).collect(), Vec::new())
-    };
+    let records::Read { mut records, learned: parsed, .. } = parsed;
     if let Some(block) = block {
         let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c };
         if let Some(family) = vendor::for_block(&meter) {

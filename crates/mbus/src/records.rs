@@ -41,6 +41,7 @@ impl Head {
     }
 
     /// The whole field, if it fits.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn get(&self) -> Option<&[u8]> {
         self.bytes.get(..self.len)
     }
@@ -50,6 +51,7 @@ impl Head {
     }
 
     /// The field's whole length (also when longer than what is kept).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -66,21 +68,83 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
 
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
 /// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
+/// (The pipeline itself uses [`read`]; this is for families reading a payload of their own.)
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,
 ) -> (Vec<ParsedRecord>, Option<DecodeError>) {
     let mut out = Vec::with_capacity(8);
-    match parse_into(payload, &mut out, want_format) {
-        Ok(()) => (out, None),
-        Err(e) => (out, Some(e)),
-    }
+    let r = parse_each(payload, |record, raw| {
+        out.push(ParsedRecord {
+            record,
+            dif: raw.dif,
+            format: if want_format {
+                raw.format.to_vec()
+            } else {
+                Vec::new()
+            },
+            vif_bytes: Head::of(raw.vif_bytes),
+            data: Head::of(raw.data),
+        });
+    });
+    (out, r.err())
 }
 
-fn parse_into(
-    payload: &[u8],
-    out: &mut Vec<ParsedRecord>,
-    want_format: bool,
+/// What the decoding pipeline keeps of a payload's records: the typed records, the Kamstrup
+/// info registers seen among them, where a manufacturer block (DIF 0F/1F) starts, and, when
+/// learning a compact-frame layout, the records with their raw bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    pub records: Vec<Record>,
+    pub kam: crate::info::KamRegisters,
+    /// Length of the manufacturer data after a DIF 0F/1F that ends the payload (when not empty).
+    pub block_len: Option<usize>,
+    /// Only when learning: every record with its DIB/VIB bytes.
+    pub learned: Vec<ParsedRecord>,
+}
+
+/// The record loop for the decoding pipeline: like [`parse_lenient`] without building a
+/// [`ParsedRecord`] per record (their raw parts are looked at once, as they go by), unless
+/// `learn` asks for them.
+pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
+    let mut out = Read {
+        records: Vec::with_capacity(8),
+        ..Read::default()
+    };
+    let r = parse_each(payload, |record, raw| {
+        out.kam.see(raw.dif, raw.vif_bytes, raw.data);
+        if matches!(raw.dif, 0x0F | 0x1F) {
+            out.block_len = Some(raw.data.len());
+        }
+        if learn {
+            out.learned.push(ParsedRecord {
+                record: record.clone(),
+                dif: raw.dif,
+                format: raw.format.to_vec(),
+                vif_bytes: Head::of(raw.vif_bytes),
+                data: Head::of(raw.data),
+            });
+        }
+        out.records.push(record);
+    });
+    (out, r.err())
+}
+
+/// A record's bytes as sent, handed to the record loop's sink with the typed record.
+struct RawParts<'p> {
+    dif: u8,
+    /// DIB and VIB (the record's "format"); just the DIF for manufacturer data.
+    format: &'p [u8],
+    vif_bytes: &'p [u8],
+    /// The data field (without LVAR); for manufacturer data, everything after the DIF.
+    data: &'p [u8],
+}
+
+/// Read every record and hand each to `sink`, up to the end or the first unreadable record.
+fn parse_each<'p>(
+    payload: &'p [u8],
+    mut sink: impl FnMut(Record, RawParts<'p>),
 ) -> Result<(), DecodeError> {
     let mut cur = Cursor::new(payload);
     while !cur.is_empty() {
@@ -92,8 +156,8 @@ fn parse_into(
             DifKind::ManufacturerData { .. } => {
                 let rest = cur.rest();
                 if !rest.is_empty() {
-                    out.push(ParsedRecord {
-                        record: Record {
+                    sink(
+                        Record {
                             quantity: Quantity::Other,
                             value: Value::Text(hex::encode_upper(rest)),
                             unit: Unit::None,
@@ -102,15 +166,13 @@ fn parse_into(
                             subunit: 0,
                             function: Function::Instantaneous,
                         },
-                        dif: dif_byte,
-                        format: if want_format {
-                            vec![dif_byte]
-                        } else {
-                            Vec::new()
+                        RawParts {
+                            dif: dif_byte,
+                            format: payload.get(offset..=offset).unwrap_or(&[]),
+                            vif_bytes: &[],
+                            data: rest,
                         },
-                        vif_bytes: Head::default(),
-                        data: Head::of(rest),
-                    });
+                    );
                 }
                 break;
             }
@@ -118,22 +180,15 @@ fn parse_into(
         };
         let vif_start = cur.pos();
         let vib = vif::read_vib(&mut cur).map_err(bad)?;
-        let vif_bytes = Head::of(payload.get(vif_start..cur.pos()).unwrap_or(&[]));
-        let format = if want_format {
-            payload.get(offset..cur.pos()).unwrap_or(&[]).to_vec()
-        } else {
-            Vec::new()
-        };
+        let vif_end = cur.pos();
         let raw = dif::read_data(&mut cur, info.coding).map_err(bad)?;
         let data = match &raw {
             RawData::None => continue,
-            RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => {
-                Head::of(b)
-            }
+            RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => *b,
         };
         let (value, erroneous) = value_of(&vib, &raw);
-        out.push(ParsedRecord {
-            record: Record {
+        sink(
+            Record {
                 quantity: vib.quantity,
                 value,
                 unit: vib.unit,
@@ -146,11 +201,13 @@ fn parse_into(
                     info.function
                 },
             },
-            dif: dif_byte,
-            format,
-            vif_bytes,
-            data,
-        });
+            RawParts {
+                dif: dif_byte,
+                format: payload.get(offset..vif_end).unwrap_or(&[]),
+                vif_bytes: payload.get(vif_start..vif_end).unwrap_or(&[]),
+                data,
+            },
+        );
     }
     Ok(())
 }
@@ -217,12 +274,22 @@ fn text(b: &[u8]) -> String {
         .to_string()
 }
 
+/// x times 10^exp. Powers up to 10^22 are exact in f64 and come from a table (the same values
+/// `powi` computes, without its loop); larger ones fall back to `powi`.
 fn pow10(x: f64, exp: i32) -> f64 {
+    const EXACT: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
     let e = exp.clamp(-300, 300);
+    let p = |n: i32| match usize::try_from(n).ok().and_then(|i| EXACT.get(i)) {
+        Some(v) => *v,
+        None => 10f64.powi(n),
+    };
     if e >= 0 {
-        x * 10f64.powi(e)
+        x * p(e)
     } else {
-        x / 10f64.powi(-e)
+        x / p(-e)
     }
 }
 
@@ -306,6 +373,14 @@ mod tests {
 
     fn num(v: f64) -> Value {
         Value::Number(v)
+    }
+
+    #[test]
+    fn table_powers_are_powi() {
+        for n in 0..=30 {
+            assert_eq!(pow10(1.0, n).to_bits(), 10f64.powi(n).to_bits(), "10^{n}");
+            assert_eq!(pow10(7.0, -n).to_bits(), (7.0 / 10f64.powi(n)).to_bits(), "10^-{n}");
+        }
     }
 
     #[test]

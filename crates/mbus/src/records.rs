@@ -41,7 +41,6 @@ impl Head {
     }
 
     /// The whole field, if it fits.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn get(&self) -> Option<&[u8]> {
         self.bytes.get(..self.len)
     }
@@ -51,7 +50,6 @@ impl Head {
     }
 
     /// The field's whole length (also when longer than what is kept).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -68,8 +66,7 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
 
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
 /// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
-/// (The pipeline itself uses [`read`]; this is for families reading a payload of their own.)
-#[cfg_attr(not(test), allow(dead_code))]
+/// (The pipeline uses it through [`read`] when learning layouts; families may use it directly.)
 pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,
@@ -109,7 +106,8 @@ pub(crate) struct Read {
 /// `learn` asks for them.
 pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
     let mut out = Read {
-        records: Vec::with_capacity(8),
+        // About one record per 5 bytes in real payloads: one allocation for most telegrams.
+        records: Vec::with_capacity((payload.len() / 5).clamp(4, 64)),
         ..Read::default()
     };
     let r = parse_each(payload, |record, raw| {
@@ -159,7 +157,7 @@ fn parse_each<'p>(
                     sink(
                         Record {
                             quantity: Quantity::Other,
-                            value: Value::Text(hex::encode_upper(rest)),
+                            value: Value::Text(dif::hex_upper(rest.iter())),
                             unit: Unit::None,
                             storage: 0,
                             tariff: 0,
@@ -293,21 +291,24 @@ fn pow10(x: f64, exp: i32) -> f64 {
     }
 }
 
+/// A number scaled by `f`, or the text kept when the data is not a number.
+#[inline]
+fn scaled(raw: &RawData<'_>, f: impl Fn(f64) -> f64) -> (Value, bool) {
+    match number(raw, false) {
+        Num::Signed(v) => (Value::Number(f(v as f64)), false),
+        Num::Real(v) if v.is_finite() => (Value::Number(f(v)), false),
+        Num::Real(v) => (Value::Text(v.to_string()), true),
+        Num::Not(t) => {
+            let is_text = matches!(raw, RawData::Var(l, _) if *l <= 0xBF);
+            (Value::Text(t), !is_text)
+        }
+    }
+}
+
 /// The record's value and whether the data marks an error (invalid BCD, not-a-number).
 fn value_of(vib: &VifInfo, raw: &RawData<'_>) -> (Value, bool) {
-    let scaled = |f: &dyn Fn(f64) -> f64| -> (Value, bool) {
-        match number(raw, false) {
-            Num::Signed(v) => (Value::Number(f(v as f64)), false),
-            Num::Real(v) if v.is_finite() => (Value::Number(f(v)), false),
-            Num::Real(v) => (Value::Text(v.to_string()), true),
-            Num::Not(t) => {
-                let is_text = matches!(raw, RawData::Var(l, _) if *l <= 0xBF);
-                (Value::Text(t), !is_text)
-            }
-        }
-    };
     match vib.interp {
-        Interp::Scaled { exp, mul } => scaled(&|x| {
+        Interp::Scaled { exp, mul } => scaled(raw, |x| {
             let v = pow10(x, exp);
             if mul == 1.0 {
                 v
@@ -315,7 +316,7 @@ fn value_of(vib: &VifInfo, raw: &RawData<'_>) -> (Value, bool) {
                 v * mul
             }
         }),
-        Interp::Fahrenheit { exp, diff } => scaled(&|x| {
+        Interp::Fahrenheit { exp, diff } => scaled(raw, |x| {
             let f = pow10(x, exp);
             if diff {
                 f * 5.0 / 9.0

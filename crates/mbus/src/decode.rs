@@ -32,6 +32,7 @@ fn split_ci(bytes: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
     }
 }
 
+#[inline]
 fn to_address(raw: RawAddress) -> Result<Address, DecodeError> {
     let (m, [i0, i1, i2, i3, ver, dev]) = raw;
     Address::from_link_bytes(m, [i0, i1, i2, i3], ver, dev)
@@ -114,10 +115,12 @@ fn open_ell(
                 iv[2..8].copy_from_slice(&a);
                 iv[8] = e.cc;
                 iv[9..13].copy_from_slice(&sn);
-                let plain = security::ctr_apply(k, &iv, after);
+                let mut plain = security::ctr_apply(k, &iv, after);
                 if crc_ok(&plain) {
+                    // The CRC's two bytes dropped in place (no second copy).
+                    plain.drain(..2);
                     return Ok(EllOutcome::Open(
-                        strip(&plain),
+                        plain,
                         SecurityMode::EllCtr,
                         SecurityStatus::Ok,
                     ));

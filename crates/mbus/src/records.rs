@@ -50,6 +50,7 @@ impl Head {
     }
 
     /// The field's whole length (also when longer than what is kept).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -66,7 +67,8 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
 
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
 /// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
-/// (The pipeline uses it through [`read`] when learning layouts; families may use it directly.)
+/// (The pipeline uses [`read`]; this is for families reading a payload of their own.)
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,

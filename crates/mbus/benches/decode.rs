@@ -1,15 +1,19 @@
 //! Decoding throughput, on one core, in one run:
-//! - ours (`mbus::decode`: link layer, transport layer, decryption, typed records in canonical
-//!   units, info codes) on plaintext OMS, OMS mode 5, Kamstrup ELL AES-CTR telegrams;
-//! - the `m-bus-parser` crate (dev-dependency, used only here) on the same plaintext telegrams:
-//!   its full decode (frame, transport header and every data record with its value and value
-//!   information) and its lazy parse (frame and transport header; the records iterator is built
-//!   but not walked). It does not decrypt, so it is compared on plaintext only;
-//! - one telegram per wmbusmeters driver family from ../shared/vectors (read at bench time),
-//!   next to the plaintext OMS rate, with the ratio.
+//! - ours (`mbus::decode`: link layer with its CRC checks, ELL/transport layers, decryption,
+//!   typed records in canonical units, info codes) on plaintext OMS, OMS mode 5, Kamstrup
+//!   plaintext and ELL AES-CTR telegrams;
+//! - the `m-bus-parser` crate 0.5.3 (dev-dependency with features std + decryption, used only
+//!   here) on the same telegrams: its full decode (`decode_bytes`: its output model, decrypting
+//!   mode 5 with the key), its lazy low-level parse (`MbusData::try_from`, then its record
+//!   iterator walked: every record's value and value information) and its header parse alone
+//!   (records not read). It does not read the Kamstrup ELL-I frame (CI 8C);
+//! - one telegram per wmbusmeters driver family, read from ../shared/vectors at bench time (the
+//!   first of the driver's vectors that decodes to records), next to the plaintext OMS rate,
+//!   with the ratio; families not decoded yet print "not decoded".
 //!
 //! Plain timing loops (no external harness). Rates are per second of this thread's CPU time
-//! (from /proc/thread-self/schedstat), so other processes sharing the machine do not lower them.
+//! (from /proc/thread-self/schedstat), so other processes sharing the machine do not lower them;
+//! each is the median of 5 rounds. `MBUS_BENCH_ONLY=text` runs only the cases naming `text`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -137,7 +141,10 @@ fn theirs_header(frame: &[u8]) -> bool {
 /// with every record's value, unit and quantity names, decrypting with the key when given;
 /// enrichment (names looked up for display) off, as ours has none.
 fn theirs_full(frame: &[u8], key: Option<&[u8; 16]>) -> usize {
-    let options = DecodeOptions { key: key.copied(), include_enrichment: false };
+    let options = DecodeOptions {
+        key: key.copied(),
+        include_enrichment: false,
+    };
     match decode_bytes(frame, &options) {
         Ok(out) => {
             let n = out.records.len();
@@ -157,29 +164,47 @@ fn theirs(name: &str, frame: &[u8], key: Option<&[u8; 16]>) {
     }
     let n = theirs_full(frame, key);
     if n == 0 {
-        println!("{:<60} no records", format!("m-bus-parser full decode, {name}"));
+        println!(
+            "{:<60} no records",
+            format!("m-bus-parser full decode, {name}")
+        );
     } else {
         let r = measure(BUDGET, || {
             black_box(theirs_full(black_box(frame), key));
         });
-        print(&format!("m-bus-parser full decode, {name}"), r, &format!("; {n} records"));
+        print(
+            &format!("m-bus-parser full decode, {name}"),
+            r,
+            &format!("; {n} records"),
+        );
     }
     if key.is_some() {
         return;
     }
     let n = theirs_lazy(frame);
     if n == 0 {
-        println!("{:<60} no records", format!("m-bus-parser lazy parse, {name}"));
+        println!(
+            "{:<60} no records",
+            format!("m-bus-parser lazy parse, {name}")
+        );
         return;
     }
     let r = measure(BUDGET, || {
         black_box(theirs_lazy(black_box(frame)));
     });
-    print(&format!("m-bus-parser lazy parse, {name}"), r, &format!("; {n} records"));
+    print(
+        &format!("m-bus-parser lazy parse, {name}"),
+        r,
+        &format!("; {n} records"),
+    );
     let r = measure(BUDGET, || {
         black_box(theirs_header(black_box(frame)));
     });
-    print(&format!("m-bus-parser header only, {name}"), r, "; records not read");
+    print(
+        &format!("m-bus-parser header only, {name}"),
+        r,
+        "; records not read",
+    );
 }
 
 /// The wmbusmeters driver families whose rate is printed (one vector each).
@@ -233,31 +258,43 @@ fn vectors(rows: &[serde_json::Value], driver: &str) -> Vec<Vector> {
                 }
             }
             let name = format!("{driver}/{}", r["name"].as_str().unwrap_or("?"));
-            Some(Vector { name, frame, key, formats })
+            Some(Vector {
+                name,
+                frame,
+                key,
+                formats,
+            })
         })
         .collect()
 }
 
 fn families(plain_oms: f64) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/wmbusmeters_vectors.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/vectors/wmbusmeters_vectors.jsonl"
+    );
     let Ok(text) = std::fs::read_to_string(path) else {
         println!("per-family rates: {path} not found, skipped");
         return;
     };
-    let rows: Vec<serde_json::Value> =
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     println!("\nPer wmbusmeters driver family, one vector each (ratio to plaintext OMS at {plain_oms:.0}/s):");
     let mut worst: Option<(f64, String)> = None;
     for driver in FAMILIES {
+        if !wanted(driver) {
+            continue;
+        }
         let vs = vectors(&rows, driver);
         let Some(v) = vs.iter().find(|v| decode_vector(v).is_some()) else {
-            let name = vs.first().map_or(format!("{driver} (no vector)"), |v| v.name.clone());
+            let name = vs
+                .first()
+                .map_or(format!("{driver} (no vector)"), |v| v.name.clone());
             println!("  {name:<40} not decoded");
             continue;
         };
-        if !wanted(&v.name) {
-            continue;
-        }
         let n = decode_vector(v).map_or(0, |t| t.records.len());
         let (cpu, _) = measure(Duration::from_millis(500), || {
             let t = decode_with_formats(black_box(&v.frame), black_box(v.key.as_ref()), &v.formats);
@@ -297,13 +334,29 @@ fn main() {
         hex("24442D2C998734761B168C2091782F2F02FF2000000413B41800004413B4180000615B7F616713");
     println!("Ours: mbus::decode = link layer, ELL/TPL headers, decryption, typed records (canonical units), info codes");
     let plain_oms = ours("ours, plaintext OMS water (DWZ, CI 7A)", &oms_plain, None);
-    ours("ours, OMS mode 5 water (DWZ, CI 7A, AES-CBC)", &mode5, k5.as_ref());
-    ours("ours, plaintext water (Kamstrup, ELL-I, CI 78)", &kam_plain, None);
-    ours("ours, ELL AES-CTR water (Kamstrup MULTICAL 21)", &ell, kell.as_ref());
+    ours(
+        "ours, OMS mode 5 water (DWZ, CI 7A, AES-CBC)",
+        &mode5,
+        k5.as_ref(),
+    );
+    ours(
+        "ours, plaintext water (Kamstrup, ELL-I, CI 78)",
+        &kam_plain,
+        None,
+    );
+    ours(
+        "ours, ELL AES-CTR water (Kamstrup MULTICAL 21)",
+        &ell,
+        kell.as_ref(),
+    );
     println!("\nm-bus-parser 0.5.3: full decode = decode_bytes (output model, decrypts with the key); lazy parse = frame + header + its record iterator walked (values, VIB); header only = frame + header");
     let key5 = k5.as_ref().map(|k| *k.as_bytes());
     theirs("plaintext OMS water (DWZ, CI 7A)", &oms_plain, None);
-    theirs("OMS mode 5 water (DWZ, CI 7A, AES-CBC)", &mode5, key5.as_ref());
+    theirs(
+        "OMS mode 5 water (DWZ, CI 7A, AES-CBC)",
+        &mode5,
+        key5.as_ref(),
+    );
     theirs("plaintext water (Kamstrup, ELL-I, CI 78)", &kam_plain, None);
     families(plain_oms);
 }

@@ -88,7 +88,11 @@ mod tests {
         for &b in data {
             crc ^= u16::from(b) << 8;
             for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x3D65 } else { crc << 1 };
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x3D65
+                } else {
+                    crc << 1
+                };
             }
         }
         !crc

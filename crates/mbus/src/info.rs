@@ -148,7 +148,11 @@ impl KamRegisters {
 
 /// [`collect`] from the registers gathered while reading: the same codes (the code lists are
 /// monotone in the bits, so or-ing the registers first gives their union).
-pub(crate) fn collect_registers(manufacturer: &str, status: u8, kam: &KamRegisters) -> Vec<InfoCode> {
+pub(crate) fn collect_registers(
+    manufacturer: &str,
+    status: u8,
+    kam: &KamRegisters,
+) -> Vec<InfoCode> {
     if status & (STATUS_LOW_BATTERY | STATUS_PERMANENT_ERROR | STATUS_TEMPORARY_ERROR) == 0
         && (manufacturer != "KAM" || (kam.info == 0 && kam.heat == 0))
     {

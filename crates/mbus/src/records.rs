@@ -50,7 +50,7 @@ impl Head {
     }
 
     /// The field's whole length (also when longer than what is kept).
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[allow(dead_code)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -73,20 +73,27 @@ pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,
 ) -> (Vec<ParsedRecord>, Option<DecodeError>) {
-    let mut out = Vec::with_capacity(8);
-    let r = parse_each(payload, |record, raw| {
-        out.push(ParsedRecord {
-            record,
-            dif: raw.dif,
-            format: if want_format {
-                raw.format.to_vec()
-            } else {
-                Vec::new()
-            },
-            vif_bytes: Head::of(raw.vif_bytes),
-            data: Head::of(raw.data),
-        });
+    let mut records = Vec::with_capacity(8);
+    let mut parts: Vec<(u8, Vec<u8>, Head, Head)> = Vec::with_capacity(8);
+    let r = parse_each(payload, &mut records, |_, raw| {
+        let format = if want_format {
+            raw.format.to_vec()
+        } else {
+            Vec::new()
+        };
+        parts.push((raw.dif, format, Head::of(raw.vif_bytes), Head::of(raw.data)));
     });
+    let out = records
+        .into_iter()
+        .zip(parts)
+        .map(|(record, (dif, format, vif_bytes, data))| ParsedRecord {
+            record,
+            dif,
+            format,
+            vif_bytes,
+            data,
+        })
+        .collect();
     (out, r.err())
 }
 
@@ -112,13 +119,19 @@ pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
         records: Vec::with_capacity((payload.len() / 5).clamp(4, 64)),
         ..Read::default()
     };
-    let r = parse_each(payload, |record, raw| {
-        out.kam.see(raw.dif, raw.vif_bytes, raw.data);
+    let Read {
+        records,
+        kam,
+        block_len,
+        learned,
+    } = &mut out;
+    let r = parse_each(payload, records, |record, raw| {
+        kam.see(raw.dif, raw.vif_bytes, raw.data);
         if matches!(raw.dif, 0x0F | 0x1F) {
-            out.block_len = Some(raw.data.len());
+            *block_len = Some(raw.data.len());
         }
         if learn {
-            out.learned.push(ParsedRecord {
+            learned.push(ParsedRecord {
                 record: record.clone(),
                 dif: raw.dif,
                 format: raw.format.to_vec(),
@@ -126,7 +139,6 @@ pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
                 data: Head::of(raw.data),
             });
         }
-        out.records.push(record);
     });
     (out, r.err())
 }
@@ -141,10 +153,12 @@ struct RawParts<'p> {
     data: &'p [u8],
 }
 
-/// Read every record and hand each to `sink`, up to the end or the first unreadable record.
+/// Read every record into `records` and show each to `seen` with its raw parts, up to the end
+/// or the first unreadable record.
 fn parse_each<'p>(
     payload: &'p [u8],
-    mut sink: impl FnMut(Record, RawParts<'p>),
+    records: &mut Vec<Record>,
+    mut seen: impl FnMut(&Record, RawParts<'p>),
 ) -> Result<(), DecodeError> {
     let mut cur = Cursor::new(payload);
     while !cur.is_empty() {
@@ -156,23 +170,24 @@ fn parse_each<'p>(
             DifKind::ManufacturerData { .. } => {
                 let rest = cur.rest();
                 if !rest.is_empty() {
-                    sink(
-                        Record {
-                            quantity: Quantity::Other,
-                            value: Value::Text(dif::hex_upper(rest.iter())),
-                            unit: Unit::None,
-                            storage: 0,
-                            tariff: 0,
-                            subunit: 0,
-                            function: Function::Instantaneous,
-                        },
-                        RawParts {
+                    records.push(Record {
+                        quantity: Quantity::Other,
+                        value: Value::Text(dif::hex_upper(rest.iter())),
+                        unit: Unit::None,
+                        storage: 0,
+                        tariff: 0,
+                        subunit: 0,
+                        function: Function::Instantaneous,
+                    });
+                    if let Some(r) = records.last() {
+                        let parts = RawParts {
                             dif: dif_byte,
                             format: payload.get(offset..=offset).unwrap_or(&[]),
                             vif_bytes: &[],
                             data: rest,
-                        },
-                    );
+                        };
+                        seen(r, parts);
+                    }
                 }
                 break;
             }
@@ -187,27 +202,28 @@ fn parse_each<'p>(
             RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => *b,
         };
         let (value, erroneous) = value_of(&vib, &raw);
-        sink(
-            Record {
-                quantity: vib.quantity,
-                value,
-                unit: vib.unit,
-                storage: info.storage,
-                tariff: info.tariff,
-                subunit: info.subunit,
-                function: if erroneous {
-                    Function::Error
-                } else {
-                    info.function
-                },
+        records.push(Record {
+            quantity: vib.quantity,
+            value,
+            unit: vib.unit,
+            storage: info.storage,
+            tariff: info.tariff,
+            subunit: info.subunit,
+            function: if erroneous {
+                Function::Error
+            } else {
+                info.function
             },
-            RawParts {
+        });
+        if let Some(r) = records.last() {
+            let parts = RawParts {
                 dif: dif_byte,
                 format: payload.get(offset..vif_end).unwrap_or(&[]),
                 vif_bytes: payload.get(vif_start..vif_end).unwrap_or(&[]),
                 data,
-            },
-        );
+            };
+            seen(r, parts);
+        }
     }
     Ok(())
 }
@@ -278,8 +294,8 @@ fn text(b: &[u8]) -> String {
 /// `powi` computes, without its loop); larger ones fall back to `powi`.
 fn pow10(x: f64, exp: i32) -> f64 {
     const EXACT: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
     let e = exp.clamp(-300, 300);
     let p = |n: i32| match usize::try_from(n).ok().and_then(|i| EXACT.get(i)) {
@@ -382,7 +398,11 @@ mod tests {
     fn table_powers_are_powi() {
         for n in 0..=30 {
             assert_eq!(pow10(1.0, n).to_bits(), 10f64.powi(n).to_bits(), "10^{n}");
-            assert_eq!(pow10(7.0, -n).to_bits(), (7.0 / 10f64.powi(n)).to_bits(), "10^-{n}");
+            assert_eq!(
+                pow10(7.0, -n).to_bits(),
+                (7.0 / 10f64.powi(n)).to_bits(),
+                "10^-{n}"
+            );
         }
     }
 

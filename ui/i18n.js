@@ -454,6 +454,7 @@ const fr = {
   "reg.return_temp": "Température retour",
   "reg.target_volume": "Volume à date de relève",
   "reg.target_energy": "Énergie à date de relève",
+  "reg.target_hca": "Unités de répartiteur à date de relève",
   "reg.target_date": "Date de relève",
 
   "import.title": "Import de fichiers de relève",
@@ -1970,6 +1971,7 @@ const en = {
   "reg.return_temp": "Return temperature",
   "reg.target_volume": "Volume at target date",
   "reg.target_energy": "Energy at target date",
+  "reg.target_hca": "Heat cost allocator units at target date",
   "reg.target_date": "Target date",
 
   "import.title": "Import reading files",

@@ -4,7 +4,7 @@
 // a value at an instant: its buckets hold the mean and the max, never a sum).
 import { t, registerLabel } from "./i18n.js";
 
-const INDEX = ["volume", "energy", "hca", "target_volume", "target_energy"];
+const INDEX = ["volume", "energy", "hca", "target_volume", "target_energy", "target_hca"];
 
 export const isImport = (id) => /^a_plus/.test(id || "");
 export const isExport = (id) => /^a_minus/.test(id || "");

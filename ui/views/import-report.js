@@ -7,7 +7,7 @@ import { esc } from "../dom.js";
 
 // Canonical unit of each register (crates/core/src/model.rs `Register::unit`).
 const UNITS = {
-  volume: "m3", target_volume: "m3", energy: "kWh", a_plus: "kWh", a_minus: "kWh", target_energy: "kWh",
+  volume: "m3", target_volume: "m3", energy: "kWh", a_plus: "kWh", a_minus: "kWh", target_energy: "kWh", target_hca: "",
   p_plus: "W", p_minus: "W", power: "W", flow: "m3/h", flow_temp: "C", return_temp: "C",
 };
 // Reject codes whose `reason` is English text the clerk should not read in French: the label says it all.

@@ -33,10 +33,12 @@ pub enum Register {
     AMinusT1 = 17,
     /// Exported active energy of tariff 2 (OBIS 2.8.2), kWh.
     AMinusT2 = 18,
+    /// Heat cost allocator units at the target (billing) date: the previous period's total.
+    TargetHca = 19,
 }
 
 impl Register {
-    pub const ALL: [Register; 18] = [
+    pub const ALL: [Register; 19] = [
         Register::Volume,
         Register::Energy,
         Register::APlus,
@@ -55,6 +57,7 @@ impl Register {
         Register::APlusT2,
         Register::AMinusT1,
         Register::AMinusT2,
+        Register::TargetHca,
     ];
 
     pub fn code(self) -> i64 {
@@ -86,6 +89,7 @@ impl Register {
             Register::APlusT2 => "a_plus_t2",
             Register::AMinusT1 => "a_minus_t1",
             Register::AMinusT2 => "a_minus_t2",
+            Register::TargetHca => "target_hca",
         }
     }
 
@@ -107,7 +111,7 @@ impl Register {
             Register::PPlus | Register::PMinus | Register::Power => "W",
             Register::Flow => "m3/h",
             Register::FlowTemp | Register::ReturnTemp => "C",
-            Register::Hca => "hca",
+            Register::Hca | Register::TargetHca => "hca",
             Register::TargetDate => "",
         }
     }
@@ -133,6 +137,7 @@ impl Register {
             Register::APlusT2 => "Active energy A+ tariff 2",
             Register::AMinusT1 => "Active energy A- tariff 1",
             Register::AMinusT2 => "Active energy A- tariff 2",
+            Register::TargetHca => "Heat cost allocator units at billing date",
         }
     }
 

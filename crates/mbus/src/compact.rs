@@ -95,9 +95,13 @@ impl FormatCache {
 /// their compact frames decode even before a full frame was seen: MULTICAL 21, MULTICAL 302 (two
 /// configurations), MULTICAL 403, MULTICAL 602 / heat meters, flowIQ 2200, OMNIPOWER and a pressure
 /// sensor, plus the MULTICAL 21 / flowIQ layouts C412, 61EB, D2F7, DD34, 7C0E, 36D4 and A9F3 that
-/// public decoders list for compact frames sent before any full frame. Each is found by computing
-/// its signature, so a wrong entry can never match a frame.
-const KNOWN_LAYOUTS: [&str; 17] = [
+/// public decoders list for compact frames sent before any full frame, and the MULTICAL 303
+/// (version 30, device type 0C, heat at the inlet) layout 52C2: energy in MJ (03 0E), energy at
+/// the target date (43 0E), volume in litres (03 13), target date (42 6C), power (02 2D) and the
+/// info byte (01 FF 21), as its full frames send them (wmbusmeters' kamheat test "30,0c": a
+/// compact frame naming 52C2, whose data CRC is the CRC of these records). Each is found by
+/// computing its signature, so a wrong entry can never match a frame.
+const KNOWN_LAYOUTS: [&str; 18] = [
     "02FF20041392013BA1015B8101E7FF0F",
     "02FF2004134413A1015B8101E7FF0F",
     "02FF2004134413615B5167",
@@ -115,6 +119,7 @@ const KNOWN_LAYOUTS: [&str; 17] = [
     "02F9FF15040604EEFF0704EEFF0804148440148480401402FD17026C426C44064414C44014C4804014043B0259025D",
     "040E04FF0704FF08041384401484804014043B0259025D142D84100E84200E04FF22026C440E4413C44014C4804014426C",
     "040F04FF0704FF08041484401484804014043B0259025D142D84100F84200F04FF22026C440F4414C44014C4804014426C",
+    "030E430E0313426C022D01FF21",
 ];
 
 /// A built-in layout with this signature.
@@ -162,6 +167,12 @@ pub(crate) fn split(body: &[u8]) -> Result<(u16, &[u8]), DecodeError> {
 
 /// Rebuild full records by putting each record's DIF/VIF bytes in front of its data.
 pub(crate) fn expand(format: &[u8], data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    expand_parts(format, data).map(|(out, _)| out)
+}
+
+/// [`expand`], and the length of the rebuilt records before any trailing data (the bytes the
+/// compact frame's data CRC covers: the records as a full frame would send them).
+pub(crate) fn expand_parts(format: &[u8], data: &[u8]) -> Result<(Vec<u8>, usize), DecodeError> {
     let mut fmt = Cursor::new(format);
     let mut dat = Cursor::new(data);
     let mut out = Vec::with_capacity(format.len() + data.len());
@@ -189,12 +200,13 @@ pub(crate) fn expand(format: &[u8], data: &[u8]) -> Result<Vec<u8>, DecodeError>
         out.extend_from_slice(data.get(d0..dat.pos()).unwrap_or(&[]));
     }
     // Anything after the formatted records (e.g. manufacturer data) is kept as such.
+    let records_len = out.len();
     let rest = dat.rest();
     if !rest.is_empty() {
         out.push(0x0F);
         out.extend_from_slice(rest);
     }
-    Ok(out)
+    Ok((out, records_len))
 }
 
 #[cfg(test)]
@@ -242,10 +254,47 @@ mod tests {
             }),
         );
         check("0413", "0102030405", Ok("0413010203040F05"));
-        for sig in [0xC412, 0x61EB, 0xD2F7, 0xDD34, 0x7C0E, 0x36D4, 0xA9F3] {
+        for sig in [0xC412, 0x61EB, 0xD2F7, 0xDD34, 0x7C0E, 0x36D4, 0xA9F3, 0x52C2] {
             assert!(builtin(sig).is_some(), "{sig:04X}");
         }
         assert_eq!(builtin_signatures().len(), KNOWN_LAYOUTS.len());
+    }
+
+    #[test]
+    fn multical303_mj_compact_frame_without_a_full_frame() {
+        use crate::encode::FrameSpec;
+        use crate::encode_ell::{kamstrup_compact_frame, Field};
+        use crate::record::{Quantity, Value};
+        let spec = FrameSpec {
+            manufacturer: "KAM",
+            id: "12345678",
+            version: 0x30,
+            device_type: crate::DeviceType::HeatInlet,
+            access_number: 5,
+            status: 0,
+        };
+        let fields = [
+            Field { dif_vif: &[0x03, 0x0E], data: &[0x10, 0x27, 0x00] },
+            Field { dif_vif: &[0x43, 0x0E], data: &[0x88, 0x13, 0x00] },
+            Field { dif_vif: &[0x03, 0x13], data: &[0x40, 0x42, 0x0F] },
+            Field { dif_vif: &[0x42, 0x6C], data: &crate::encode::date_g(2024, 3, 31) },
+            Field { dif_vif: &[0x02, 0x2D], data: &[0x0C, 0x00] },
+            Field { dif_vif: &[0x01, 0xFF, 0x21], data: &[0x00] },
+        ];
+        assert_eq!(signature(&crate::encode_ell::layout(&fields)), 0x52C2);
+        let key = crate::AesKey::from_bytes([4; 16]);
+        let frame = kamstrup_compact_frame(&spec, &fields, 7, &key);
+        let t = crate::decode(&frame, Some(&key)).expect("decodes with the built-in layout");
+        let find = |q: Quantity, storage: u32| {
+            t.records.iter().find(|r| r.quantity == q && r.storage == storage).map(|r| r.value.clone())
+        };
+        // 10000 MJ = 2777.78 kWh; 1000 m3.
+        match find(Quantity::Energy, 0) {
+            Some(Value::Number(kwh)) => assert!((kwh - 10_000.0 / 3.6).abs() < 1e-6, "{kwh}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(find(Quantity::Volume, 0), Some(Value::Number(1000.0)));
+        assert_eq!(find(Quantity::Date, 1), Some(Value::Text("2024-03-31".into())));
     }
 
     #[test]

@@ -70,6 +70,13 @@ pub fn peek_address(frame: &[u8]) -> Result<Address, DecodeError> {
     if ci == afl::CI_AFL {
         (ci, rest) = split_ci(afl::parse(rest)?.1)?;
     }
+    if let Some(raw) = best {
+        let address = to_address(raw)?;
+        let meter = vendor::Meter { address: &address, raw, link: link_raw(link.address), ci, c_field: link.c, head: rest };
+        if let Some(a) = vendor::address_of(&meter) {
+            return Ok(a);
+        }
+    }
     if ci == tpl::CI_LONG {
         let (t, _) = tpl::parse(ci, rest)?;
         best = t.long_address.or(best);
@@ -160,6 +167,19 @@ pub fn decode_with_formats(
     decode_parsed(frame, key, Some(formats), false, &mut Trace::off()).map(|(t, _)| t)
 }
 
+/// Like [`decode_with_formats`] (with `formats` optional), for a telegram received on the given
+/// day (year, month 1-12, day 1-31, UTC as the meter keeps it): the legacy DES security mode 3
+/// builds its IV from the date the meter sent the telegram, which the telegram does not carry.
+/// [`decode`] answers [`DecodeError::DateNeeded`] for such telegrams (after checking the key).
+pub fn decode_received_on(
+    frame: &[u8],
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    received: (u16, u8, u8),
+) -> Result<Telegram, DecodeError> {
+    decode_parsed_on(frame, key, formats, false, Some(received), &mut Trace::off()).map(|(t, _)| t)
+}
+
 /// The pipeline, also handing back the parsed records with their raw bytes when `learn` is set
 /// (their DIB/VIB bytes are kept for [`FormatCache::learn`]; otherwise the list is empty).
 pub(crate) fn decode_parsed(
@@ -167,6 +187,18 @@ pub(crate) fn decode_parsed(
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
     learn: bool,
+    trace: &mut Trace,
+) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
+    decode_parsed_on(frame, key, formats, learn, None, trace)
+}
+
+/// [`decode_parsed`] with the reception day (for security mode 3).
+pub(crate) fn decode_parsed_on(
+    frame: &[u8],
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    learn: bool,
+    received: Option<(u16, u8, u8)>,
     trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let link = match link::parse(frame) {
@@ -195,7 +227,7 @@ pub(crate) fn decode_parsed(
     };
     let format_b = link.framing == link::Framing::WirelessFormatB;
     let mut first_trace = trace.fork();
-    let first = decode_link(link, key, formats, learn, &mut first_trace);
+    let first = decode_link(link, key, formats, learn, received, &mut first_trace);
     // A frame without CRCs whose last two bytes happen to be a valid CRC of the rest (one in
     // 65,536 random payloads) also reads as format B: if that reading fails, try the other.
     let failed = match &first {
@@ -205,7 +237,7 @@ pub(crate) fn decode_parsed(
     if format_b && failed {
         if let Ok(plain) = link::parse_without_crcs(frame) {
             let mut second_trace = trace.fork();
-            if let Ok(second) = decode_link(plain, key, formats, learn, &mut second_trace) {
+            if let Ok(second) = decode_link(plain, key, formats, learn, received, &mut second_trace) {
                 if second.0.security.status != SecurityStatus::WrongKey {
                     trace.note("link", None, || {
                         "the last two bytes also form a valid format B CRC, but that reading fails: read as a frame without CRCs".into()
@@ -240,11 +272,22 @@ fn hex_addr(a: &RawAddress) -> String {
     )
 }
 
+/// Decode a checked link frame (a message rebuilt from fragments).
+pub(crate) fn decode_link_frame(
+    link: link::LinkFrame<'_>,
+    key: Option<&AesKey>,
+    formats: Option<&FormatCache>,
+    trace: &mut Trace,
+) -> Result<Telegram, DecodeError> {
+    decode_link(link, key, formats, false, None, trace).map(|(t, _)| t)
+}
+
 fn decode_link(
     link: link::LinkFrame<'_>,
     key: Option<&AesKey>,
     formats: Option<&FormatCache>,
     learn: bool,
+    received: Option<(u16, u8, u8)>,
     trace: &mut Trace,
 ) -> Result<(Telegram, Vec<ParsedRecord>), DecodeError> {
     let mut raw_addr = link_raw(link.address);
@@ -356,7 +399,7 @@ fn decode_link(
     let mut early_address: Option<(RawAddress, crate::address::Address)> = None;
     if let Some(raw) = raw_addr {
         let address = to_address(raw)?;
-        let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c };
+        let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c, head: rest };
         if let Some(family) = vendor::for_application(&meter) {
             let t = vendor_application(family, &meter, rest, key, ell_access, ell_security, trace)?;
             return Ok((t, Vec::new()));
@@ -378,8 +421,24 @@ fn decode_link(
         .or(raw_addr)
         .ok_or(DecodeError::UnsupportedCi { ci })?;
     let address = match early_address {
-        Some((raw, a)) if raw == raw_addr => a,
-        _ => to_address(raw_addr)?,
+        Some((raw, a)) if raw == raw_addr => Ok(a),
+        _ => to_address(raw_addr),
+    };
+    let address = match address {
+        // A wired meter whose manufacturer field was never set (0000): its frame's checksum
+        // and length are exact, so the records stand; the letters read as "@@@" (each 5-bit
+        // letter 0), as libmbus shows them. Wireless frames keep refusing it (a garbage filter).
+        Err(DecodeError::UnknownManufacturer { code: 0 }) if matches!(link.address, LinkAddress::Wired { .. }) => {
+            let (_, [i0, i1, i2, i3, ver, dev]) = raw_addr;
+            trace.note("tpl", Some(ci), || "manufacturer field 0000 (not set): shown as @@@".into());
+            Address {
+                manufacturer: "@@@".into(),
+                id: crate::address::id_string([i0, i1, i2, i3]),
+                version: ver,
+                device_type: crate::device::DeviceType::from_code(dev),
+            }
+        }
+        other => other?,
     };
     let access_number = if t.ci == tpl::CI_NONE || t.ci == tpl::CI_COMPACT {
         ell_access.unwrap_or(0)
@@ -395,7 +454,9 @@ fn decode_link(
 
     let wired = matches!(link.address, LinkAddress::Wired { .. });
     let mode = match t.security_mode() {
-        // Older wired meters use these two bytes as a free "signature" field, not as OMS configuration.
+        // Older wired meters use these two bytes as a free "signature" field, not as OMS
+        // configuration; a DES key given for one says it uses the legacy DES modes 2/3.
+        m @ (2 | 3) if wired && key.map(AesKey::kind) == Some(crate::key::KeyKind::Des) => m,
         m if wired && m != 5 && m != 7 => 0,
         m => m,
     };
@@ -407,9 +468,10 @@ fn decode_link(
         afl: afl_header.as_ref(),
         addr: raw_addr,
         link_addr,
+        received,
     };
     let opened_tpl = tplsec::open(&input, mode)?;
-    let security = if mode == 0 {
+    let mut security = if mode == 0 {
         let (mode, status) = ell_security.unwrap_or((SecurityMode::None, SecurityStatus::Ok));
         Security { mode, status }
     } else {
@@ -483,11 +545,32 @@ fn decode_link(
         (Some(p), Some(n)) if t.ci != tpl::CI_COMPACT => p.get(p.len().saturating_sub(n)..),
         _ => None,
     };
+    // Manufacturer-specific records (VIF 7F/FF) with their data as sent, for a family to read.
+    // (index among the records, VIB, data)
+    let mfct_records: Vec<(usize, records::Head, &[u8])> = match payload.as_deref() {
+        Some(p) if t.ci != tpl::CI_COMPACT && !parsed.mfct.is_empty() => parsed
+            .mfct
+            .iter()
+            .filter_map(|&(i, vib, start, end)| Some((i, vib, p.get(start..end)?)))
+            .collect(),
+        _ => Vec::new(),
+    };
     let records::Read { mut records, learned: parsed, .. } = parsed;
     if let Some(block) = block {
-        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c };
+        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c, head: &[] };
         if let Some(family) = vendor::for_block(&meter) {
             vendor_block(family, &meter, block, &mut records, &mut info_codes, trace);
+        }
+    }
+    if !mfct_records.is_empty() {
+        let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c, head: &[] };
+        if let Some(family) = vendor::for_record(&meter) {
+            if let Some(s) = vendor_records(family, &meter, &mfct_records, key, &mut records, &mut info_codes, trace) {
+                security = s;
+                if matches!(s.status, SecurityStatus::NoKey | SecurityStatus::WrongKey) {
+                    records.clear();
+                }
+            }
         }
     }
     let telegram = Telegram {
@@ -532,7 +615,7 @@ fn vendor_application(
         (None, None) => Security { mode: SecurityMode::None, status: SecurityStatus::Ok },
     };
     Ok(Telegram {
-        address: meter.address.clone(),
+        address: d.address.unwrap_or_else(|| meter.address.clone()),
         access_number: if d.access_number == 0 { ell_access.unwrap_or(0) } else { d.access_number },
         status: d.status,
         security,
@@ -574,4 +657,69 @@ fn vendor_block(
             format!("driver {}: manufacturer block of {} bytes not read: {e}", family.name, block.len())
         }),
     }
+}
+
+/// The manufacturer-specific records (VIF 7F/FF) of a standard payload read by the meter's
+/// family: their records and info codes join the standard ones; a record the family cannot
+/// read leaves them as they are. A family that decrypted a record returns its security
+/// outcome; one that could not open it (no key, wrong key) makes the caller drop the records.
+/// A record the family read is replaced by what it read (its raw copy is dropped).
+fn vendor_records(
+    family: &vendor::Family,
+    meter: &vendor::Meter<'_>,
+    found: &[(usize, records::Head, &[u8])],
+    key: Option<&AesKey>,
+    records: &mut Vec<crate::record::Record>,
+    info_codes: &mut Vec<info::InfoCode>,
+    trace: &mut Trace,
+) -> Option<Security> {
+    let read = family.record?;
+    let mut outcome = None;
+    let mut read_ones = Vec::new();
+    for (index, vib, data) in found {
+        let vib = vib.get().unwrap_or(&[]);
+        match read(meter, vib, data, key, records, trace) {
+            Ok(d) => {
+                read_ones.push(*index);
+                trace.note("vendor", Some(meter.ci), || {
+                    format!(
+                        "driver {}: manufacturer record (VIF {}) of {} bytes, {} records",
+                        family.name,
+                        hex::encode_upper(vib),
+                        data.len(),
+                        d.records.len()
+                    )
+                });
+                // A record that stays closed outweighs one that opened.
+                if let Some(s) = d.security {
+                    let worse = |x: &Security| matches!(x.status, SecurityStatus::NoKey | SecurityStatus::WrongKey);
+                    if outcome.as_ref().is_none_or(|c| !worse(c)) {
+                        outcome = Some(s);
+                    }
+                }
+                records.extend(d.records);
+                for c in d.info_codes {
+                    if !info_codes.contains(&c) {
+                        info_codes.push(c);
+                    }
+                }
+                info_codes.sort();
+            }
+            Err(e) => trace.note("vendor", Some(meter.ci), || {
+                format!(
+                    "driver {}: manufacturer record (VIF {}) of {} bytes not read: {e}",
+                    family.name,
+                    hex::encode_upper(vib),
+                    data.len()
+                )
+            }),
+        }
+    }
+    // Indexes ascending: remove from the back so that the others stay in place.
+    for i in read_ones.into_iter().rev() {
+        if i < records.len() {
+            records.remove(i);
+        }
+    }
+    outcome
 }

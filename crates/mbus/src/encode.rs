@@ -6,7 +6,9 @@ use crate::device::DeviceType;
 use crate::info::{InfoCode, KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK, KAM_INFO_REVERSE};
 use crate::key::AesKey;
 use crate::link::add_format_a_crcs;
-use crate::security::{cbc_encrypt, derive_key, mode5_iv, KDF_ENC, KDF_MAC, VERIFY};
+use crate::security::{
+    cbc_encrypt, derive_key, des_cbc_encrypt, mode3_iv, mode5_iv, KDF_ENC, KDF_MAC, VERIFY,
+};
 use crate::tplsec::compute_mac;
 
 /// What goes into the link and transport headers of a built frame.
@@ -102,6 +104,34 @@ pub fn wmbus_frame(spec: &FrameSpec, payload: &[u8], key: Option<&AesKey>) -> Ve
             (0x0500 | (((enc_len / 16) as u16) << 4), body)
         }
     };
+    let mut f = link_header(spec, body.len() + 5);
+    f.push(0x7A);
+    f.push(spec.access_number);
+    f.push(spec.status);
+    f.extend_from_slice(&config.to_le_bytes());
+    f.extend_from_slice(&body);
+    finish_frame(f)
+}
+
+/// Build a frame in the legacy DES security mode 2 (`sent_on` `None`: zero IV) or 3 (`sent_on`
+/// the day of sending, year, month, day: IV from id, manufacturer and that date): CI 7A short
+/// header, the payload prefixed with 2F2F, padded with 2F to whole 16-byte units (at most 15)
+/// and DES-CBC encrypted under the 8-byte `key`. Frames above 255 bytes are cut.
+pub fn wmbus_frame_des(
+    spec: &FrameSpec,
+    payload: &[u8],
+    key: [u8; 8],
+    sent_on: Option<(u16, u8, u8)>,
+) -> Vec<u8> {
+    let (plain, enc_len) = verified_plaintext(payload);
+    let (m, a) = spec.link_address();
+    let (mode, iv) = match sent_on {
+        None => (2u16, [0u8; 8]),
+        Some((y, mo, d)) => (3, mode3_iv([a[0], a[1], a[2], a[3]], m, y, mo, d)),
+    };
+    let mut body = des_cbc_encrypt(&key, &iv, plain.get(..enc_len).unwrap_or(&[]));
+    body.extend_from_slice(plain.get(enc_len..).unwrap_or(&[]));
+    let config = (mode << 8) | (((enc_len / 16) as u16) << 4);
     let mut f = link_header(spec, body.len() + 5);
     f.push(0x7A);
     f.push(spec.access_number);

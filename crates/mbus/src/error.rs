@@ -46,12 +46,26 @@ pub enum DecodeError {
     /// A compact frame (CI 79) whose record layout is not known yet.
     #[error("compact telegram with unknown layout {signature:04X}: read one full telegram of this meter first")]
     UnknownFormat { signature: u16 },
-    /// An AFL fragment of a longer message: a single telegram cannot be decoded alone.
-    #[error("fragment {fragment} of a fragmented message (AFL): reassembly is not supported")]
+    /// An AFL fragment of a longer message: a single telegram cannot be decoded alone; collect
+    /// the fragments with [`crate::Reassembler`] and decode the whole message.
+    #[error("fragment {fragment} of a fragmented message (AFL): reassemble its fragments first")]
     Fragmented { fragment: u8 },
+    /// Security mode 3 (DES) builds its IV from the date the telegram was sent, which the
+    /// telegram does not carry: decode it with the reception date
+    /// ([`crate::decode_received_on`]). The key was checked and is right.
+    #[error("security mode {mode} needs the date the telegram was received to decrypt it")]
+    DateNeeded { mode: u8 },
     /// A data record could not be read.
     #[error("unreadable data record at byte {offset} of the payload: {reason}")]
     BadRecord { offset: usize, reason: &'static str },
+    /// A manufacturer's own application layer in a version / device type whose layout is not
+    /// known (its family reads other versions of the same meter line, but not this one).
+    #[error("{family}: no known layout for version {version:02X}, device type {device_type:02X}")]
+    UnknownVariant {
+        family: &'static str,
+        version: u8,
+        device_type: u8,
+    },
 }
 
 impl DecodeError {
@@ -70,6 +84,8 @@ impl DecodeError {
             DecodeError::UnknownFormat { .. } => "unknown_format",
             DecodeError::BadRecord { .. } => "bad_record",
             DecodeError::Fragmented { .. } => "fragmented",
+            DecodeError::UnknownVariant { .. } => "unknown_variant",
+            DecodeError::DateNeeded { .. } => "date_needed",
         }
     }
 }
@@ -78,8 +94,8 @@ impl DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// Not exactly 32 hexadecimal digits.
-    #[error("key must be 32 hex digits, got {got}")]
+    /// Neither 32 hexadecimal digits (AES-128) nor 16 (DES).
+    #[error("key must be 32 hex digits (AES-128) or 16 (DES), got {got}")]
     WrongLength { got: usize },
     /// A character that is not a hexadecimal digit.
     #[error("key may only contain hex digits 0-9 and A-F, found {found:?} at position {position}")]

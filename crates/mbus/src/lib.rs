@@ -3,7 +3,8 @@
 //! No IO, no global state, and no panics on any input. [`decode`] reads wireless frames
 //! (EN 13757-4, with or without data-link CRCs) and wired long frames (EN 13757-2), the transport
 //! layer (CI 72, 7A, 78, 79, with ELL 8C-8F and AFL 90 in front), OMS security modes 5 and 7 and Kamstrup's
-//! ELL AES-CTR, and the data records (EN 13757-3) with values in canonical units.
+//! ELL AES-CTR, the legacy DES-CBC modes 2 and 3 (an [`AesKey`] of 16 hex digits is a DES key;
+//! mode 3 needs the reception date: [`decode_received_on`]), and the data records (EN 13757-3) with values in canonical units.
 //!
 //! Security outcomes of [`decode`]: an encrypted payload without a key gives `Ok` with
 //! [`SecurityStatus::NoKey`] and no records; a key that does not decrypt to a valid payload gives
@@ -23,7 +24,8 @@
 //!
 //! Mode 7 (CI 90 AFL + TPL): keys derived with AES-CMAC (KDF-A) from the meter key, the AFL
 //! message counter and the meter id, AES-CBC with a zero IV, and the AFL MAC checked; a MAC or
-//! 2F2F mismatch is WrongKey. Fragmented AFL messages give [`DecodeError::Fragmented`].
+//! 2F2F mismatch is WrongKey. A fragment of a fragmented AFL message gives [`DecodeError::Fragmented`]:
+//! collect the fragments with [`Reassembler`] and decode the whole [`Message`].
 //! Broken trailing records of a *wireless* telegram (cut frames, receiver junk) are dropped and the
 //! complete records before them kept; in a wired frame they are an error. [`explain`] reports
 //! every layer as read. [`FormatCache::entries`] / [`FormatCache::from_entries`] persist learned
@@ -43,6 +45,7 @@ pub mod encode;
 pub mod encode_ell;
 mod error;
 mod explain;
+mod fragment;
 pub mod iec62056;
 mod info;
 mod key;
@@ -62,17 +65,18 @@ mod wired;
 pub use address::{manufacturer_code, manufacturer_letters, Address};
 pub use compact::{builtin_signatures, FormatCache};
 pub use crc::crc16_en13757;
-pub use decode::{decode, decode_with_formats, peek_address};
+pub use decode::{decode, decode_received_on, decode_with_formats, peek_address};
 pub use device::DeviceType;
 pub use error::{DecodeError, KeyError};
 pub use explain::{explain, ExplainedError, Explanation};
+pub use fragment::{Message, Pushed, Reassembler, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_BYTES};
 pub use info::{
     from_kamstrup_heat_info, from_kamstrup_info, from_status, InfoCode, KAM_HEAT_LEAK_INPUTS,
     KAM_HEAT_LOW_BATTERY, KAM_HEAT_SENSOR_ERRORS, KAM_HEAT_V1_AIR, KAM_HEAT_V1_REVERSE,
     KAM_INFO_BURST, KAM_INFO_DRY, KAM_INFO_LEAK, KAM_INFO_REVERSE, STATUS_LOW_BATTERY,
     STATUS_PERMANENT_ERROR, STATUS_TEMPORARY_ERROR,
 };
-pub use key::AesKey;
+pub use key::{AesKey, KeyKind};
 pub use link::frame_without_crcs;
 pub use record::{Function, Quantity, Record, Unit, Value};
 pub use telegram::{Security, SecurityMode, SecurityStatus, Telegram};

@@ -20,6 +20,9 @@ pub(crate) struct ParsedRecord {
     pub vif_bytes: Head,
     /// The data field as sent (without LVAR).
     pub data: Head,
+    /// Offset in the payload just after the record's data: the data field is the `data.len()`
+    /// bytes before it (how a manufacturer family reads a long manufacturer-specific record).
+    pub end: usize,
 }
 
 /// The first bytes of a field, kept without allocating; `get` is `None` when the field is longer.
@@ -68,30 +71,36 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
 /// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
 /// (The pipeline uses [`read`]; this is for families reading a payload of their own.)
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,
 ) -> (Vec<ParsedRecord>, Option<DecodeError>) {
     let mut records = Vec::with_capacity(8);
-    let mut parts: Vec<(u8, Vec<u8>, Head, Head)> = Vec::with_capacity(8);
+    let mut parts: Vec<(u8, Vec<u8>, Head, Head, usize)> = Vec::with_capacity(8);
     let r = parse_each(payload, &mut records, |_, raw| {
         let format = if want_format {
             raw.format.to_vec()
         } else {
             Vec::new()
         };
-        parts.push((raw.dif, format, Head::of(raw.vif_bytes), Head::of(raw.data)));
+        parts.push((
+            raw.dif,
+            format,
+            Head::of(raw.vif_bytes),
+            Head::of(raw.data),
+            raw.end,
+        ));
     });
     let out = records
         .into_iter()
         .zip(parts)
-        .map(|(record, (dif, format, vif_bytes, data))| ParsedRecord {
+        .map(|(record, (dif, format, vif_bytes, data, end))| ParsedRecord {
             record,
             dif,
             format,
             vif_bytes,
             data,
+            end,
         })
         .collect();
     (out, r.err())
@@ -108,6 +117,9 @@ pub(crate) struct Read {
     pub block_len: Option<usize>,
     /// Only when learning: every record with its DIB/VIB bytes.
     pub learned: Vec<ParsedRecord>,
+    /// Manufacturer-specific records (VIF 7F/FF), for a family to read: the record's index
+    /// among `records`, its VIB, and where its data field lies in the payload (start, end).
+    pub mfct: Vec<(usize, Head, usize, usize)>,
 }
 
 /// The record loop for the decoding pipeline: like [`parse_lenient`] without building a
@@ -124,12 +136,19 @@ pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
         kam,
         block_len,
         learned,
+        mfct,
     } = &mut out;
+    let mut index = 0usize;
     let r = parse_each(payload, records, |record, raw| {
         kam.see(raw.dif, raw.vif_bytes, raw.data);
         if matches!(raw.dif, 0x0F | 0x1F) {
             *block_len = Some(raw.data.len());
         }
+        if matches!(raw.vif_bytes.first(), Some(0x7F | 0xFF)) && raw.vif_bytes.len() <= 8 {
+            let start = raw.end.saturating_sub(raw.data.len());
+            mfct.push((index, Head::of(raw.vif_bytes), start, raw.end));
+        }
+        index += 1;
         if learn {
             learned.push(ParsedRecord {
                 record: record.clone(),
@@ -137,6 +156,7 @@ pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
                 format: raw.format.to_vec(),
                 vif_bytes: Head::of(raw.vif_bytes),
                 data: Head::of(raw.data),
+                end: raw.end,
             });
         }
     });
@@ -151,6 +171,8 @@ struct RawParts<'p> {
     vif_bytes: &'p [u8],
     /// The data field (without LVAR); for manufacturer data, everything after the DIF.
     data: &'p [u8],
+    /// Offset in the payload just after the data field.
+    end: usize,
 }
 
 /// Read every record into `records` and show each to `seen` with its raw parts, up to the end
@@ -185,6 +207,7 @@ fn parse_each<'p>(
                             format: payload.get(offset..=offset).unwrap_or(&[]),
                             vif_bytes: &[],
                             data: rest,
+                            end: payload.len(),
                         };
                         seen(r, parts);
                     }
@@ -221,6 +244,7 @@ fn parse_each<'p>(
                 format: payload.get(offset..vif_end).unwrap_or(&[]),
                 vif_bytes: payload.get(vif_start..vif_end).unwrap_or(&[]),
                 data,
+                end: cur.pos(),
             };
             seen(r, parts);
         }

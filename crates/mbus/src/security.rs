@@ -2,13 +2,15 @@
 //! and keys derived with AES-CMAC, plus the AFL MAC) and the ELL AES-128-CTR keystream.
 
 use aes::cipher::{
-    block_padding::NoPadding, BlockDecrypt, BlockEncryptMut, KeyInit, KeyIvInit, StreamCipher,
+    block_padding::NoPadding, BlockDecrypt, BlockDecryptMut, BlockEncryptMut, KeyInit, KeyIvInit, StreamCipher,
 };
 
 use cmac::{Cmac, Mac};
 
 use crate::key::AesKey;
 
+type DesCbcDec = cbc::Decryptor<des::Des>;
+type DesCbcEnc = cbc::Encryptor<des::Des>;
 type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
 /// CTR only encrypts the counter: the encryption key schedule alone (no inverse round keys).
 type Aes128Ctr = ctr::Ctr128BE<aes::Aes128Enc>;
@@ -68,6 +70,55 @@ pub(crate) fn cbc_decrypt_in_place(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) 
             prev = cipher_block;
         }
     }
+}
+
+/// DES-CBC decryption (security modes 2 and 3) of whole 8-byte blocks; a trailing partial block
+/// is left as it is.
+pub(crate) fn des_cbc_decrypt(key: &[u8; 8], iv: &[u8; 8], data: &[u8]) -> Vec<u8> {
+    let mut buf = data.to_vec();
+    let whole = buf.len() - buf.len() % 8;
+    if whole > 0 {
+        let dec = DesCbcDec::new(key.into(), iv.into());
+        if let Some(blocks) = buf.get_mut(..whole) {
+            // Cannot fail: whole blocks, no padding to remove.
+            let _ = dec.decrypt_padded_mut::<NoPadding>(blocks);
+        }
+    }
+    buf
+}
+
+/// DES-CBC encryption of whole 8-byte blocks (for the encoder and tests); a trailing partial
+/// block is left as it is.
+pub(crate) fn des_cbc_encrypt(key: &[u8; 8], iv: &[u8; 8], data: &[u8]) -> Vec<u8> {
+    let mut buf = data.to_vec();
+    let whole = buf.len() - buf.len() % 8;
+    if whole > 0 {
+        let enc = DesCbcEnc::new(key.into(), iv.into());
+        if let Some(blocks) = buf.get_mut(..whole) {
+            let _ = enc.encrypt_padded_mut::<NoPadding>(blocks, whole);
+        }
+    }
+    buf
+}
+
+/// Security mode 3 IV (EN 13757-7:2018 9.4.3, after the 2004 edition of EN 13757-3): the meter's
+/// identification number (4 bytes as sent), its manufacturer (2 bytes as sent), then the date of
+/// the day the telegram was sent as a type G date (EN 13757-3 annex A: day in bits 0-4 and the
+/// year's low 3 bits in bits 5-7 of the first byte, month in bits 0-3 and the year's high 4 bits
+/// in bits 4-7 of the second; year counted from 2000). wmbusmeters packs the two date bytes
+/// differently (month bits in the first byte); we follow the standard's type G.
+pub(crate) fn mode3_iv(id: [u8; 4], m: [u8; 2], year: u16, month: u8, day: u8) -> [u8; 8] {
+    let y = (year.saturating_sub(2000) & 0x7F) as u8;
+    [
+        id[0],
+        id[1],
+        id[2],
+        id[3],
+        m[0],
+        m[1],
+        ((y & 0x07) << 5) | (day & 0x1F),
+        ((y >> 3) << 4) | (month & 0x0F),
+    ]
 }
 
 /// AES-128-CBC encryption of whole 16-byte blocks; a trailing partial block is left as it is.
@@ -164,7 +215,6 @@ mod tests {
     /// The hand-made CBC decryption agrees with the cbc crate's.
     #[test]
     fn cbc_decrypt_matches_the_cbc_crate() {
-        use aes::cipher::BlockDecryptMut;
         let key = AesKey::from_bytes([0x5A; 16]);
         let iv = [0x11; 16];
         let data: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
@@ -172,6 +222,22 @@ mod tests {
         let dec = cbc::Decryptor::<aes::Aes128>::new(key.as_bytes().into(), (&iv).into());
         let _ = dec.decrypt_padded_mut::<NoPadding>(&mut expected);
         assert_eq!(cbc_decrypt(&key, &iv, &data), expected);
+    }
+
+    #[test]
+    fn des_known_answer_and_round_trip() {
+        // FIPS 81 / the classic DES example: key 133457799BBCDFF1, plaintext 0123456789ABCDEF
+        // -> 85E813540F0AB405 (one block, so CBC with a zero IV is ECB).
+        let key = [0x13, 0x34, 0x57, 0x79, 0x9B, 0xBC, 0xDF, 0xF1];
+        let pt = hex::decode("0123456789ABCDEF").expect("hex");
+        assert_eq!(hex::encode_upper(des_cbc_encrypt(&key, &[0; 8], &pt)), "85E813540F0AB405");
+        let data: Vec<u8> = (0..21).collect();
+        let iv = mode3_iv([1, 2, 3, 4], [0x2D, 0x2C], 2024, 12, 31);
+        // 2024-12-31: year 24 = 0b0011000 -> low bits 000, high bits 0011.
+        assert_eq!(iv[6..], [0x1F, 0x3C]);
+        let enc = des_cbc_encrypt(&key, &iv, &data);
+        assert_eq!(enc[16..], data[16..]);
+        assert_eq!(des_cbc_decrypt(&key, &iv, &enc), data);
     }
 
     #[test]

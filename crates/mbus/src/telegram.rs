@@ -45,6 +45,18 @@ pub enum SecurityMode {
     EllCtr,
     /// OMS security mode 7: AES-128-CBC with a derived key (not decrypted by this version).
     Mode7,
+    /// Diehl's LFSR scrambling: the PRIOS payload of IZAR water meters (CI A0-A7) and the
+    /// "real data" of Diehl OMS meters announcing a security mode 16-31 (see `vendor::diehl`).
+    DiehlLfsr,
+    /// Security mode 2 (EN 13757-3:2004, deprecated by EN 13757-7): DES-CBC with a zero IV and
+    /// an 8-byte DES key.
+    Mode2,
+    /// Security mode 3 (deprecated likewise): DES-CBC with an IV from the meter id, manufacturer
+    /// and the date of sending.
+    Mode3,
+    /// Security modes 16-31 (EN 13757-7: the manufacturer's), undone by the meter's family
+    /// (e.g. B METERS RFM-TX1's scrambling).
+    ManufacturerSpecific,
 }
 
 /// Outcome of the decryption.

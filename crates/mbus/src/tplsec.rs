@@ -31,6 +31,8 @@ pub(crate) struct Input<'a> {
     pub addr: RawAddress,
     /// The link layer's address, a second candidate id for mode 7 key derivation.
     pub link_addr: Option<RawAddress>,
+    /// The day the telegram was received (year, month, day), for mode 3's IV.
+    pub received: Option<(u16, u8, u8)>,
 }
 
 /// The outcome: the security summary, the readable payload (if any) and how it was obtained.
@@ -138,8 +140,89 @@ pub(crate) fn open<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, Decode
                 )),
             }
         }
+        2 | 3 => des(input, mode),
         other => Err(DecodeError::UnsupportedSecurity { mode: other }),
     }
+}
+
+/// Security modes 2 and 3 (EN 13757-3:2004 5.9 and its annex; deprecated in EN 13757-7:2018,
+/// 9.4.2-9.4.3): DES-CBC under the meter's 8-byte key over the payload after the transport
+/// header, in 8-byte blocks; the configuration field's bits 4-7 count encrypted 16-byte units
+/// as in mode 5 (0: every whole block); the decrypted payload starts 2F 2F like mode 5's.
+/// Mode 2's IV is zero; mode 3's is the id, manufacturer and the type G date of the day of
+/// sending (see [`security::mode3_iv`]). In CBC the IV only enters the first block, and only
+/// its date bytes land on payload bytes 6-7: the 2F 2F check (bytes 0-1) tells a right key from
+/// a wrong one without the date, but the records need it.
+fn des<'a>(input: &Input<'a>, mode: u8) -> Result<Output<'a>, DecodeError> {
+    let body = input.body;
+    let starts_plain = body.starts_with(&VERIFY);
+    let sm = if mode == 2 {
+        SecurityMode::Mode2
+    } else {
+        SecurityMode::Mode3
+    };
+    let declared = match input.tpl.encrypted_blocks() {
+        0 => body.len() - body.len() % 8,
+        n => n * 16,
+    };
+    let plain_out = |how| Ok(out(sm, SecurityStatus::Plaintext, Some(Cow::Borrowed(body)), how));
+    if declared > body.len() {
+        return if starts_plain {
+            plain_out("header announces more encrypted bytes than sent, payload is plaintext (2F2F)")
+        } else {
+            Err(DecodeError::EncryptedLength {
+                declared,
+                available: body.len(),
+            })
+        };
+    }
+    let Some(key) = input.key else {
+        return if starts_plain {
+            plain_out("no key; payload already plaintext (2F2F)")
+        } else {
+            Ok(out(sm, SecurityStatus::NoKey, None, "DES encrypted and no key given"))
+        };
+    };
+    let wrong = |how| {
+        if starts_plain {
+            plain_out("header announces DES encryption, payload is plaintext (2F2F)")
+        } else {
+            Ok(out(sm, SecurityStatus::WrongKey, None, how))
+        }
+    };
+    let Some(k) = key.des_bytes() else {
+        return wrong("modes 2 and 3 need an 8-byte DES key (16 hex digits); an AES-128 key was given: wrong key");
+    };
+    let (enc, tail) = body.split_at(declared);
+    let (m, a) = input.addr;
+    let id = [a[0], a[1], a[2], a[3]];
+    let iv = match (mode, input.received) {
+        (2, _) => [0u8; 8],
+        (_, Some((y, mo, d))) => security::mode3_iv(id, m, y, mo, d),
+        (_, None) => {
+            // The check bytes do not depend on the date: tell a wrong key from a missing date.
+            let probe = security::des_cbc_decrypt(&k, &security::mode3_iv(id, m, 2000, 0, 0), enc);
+            return if probe.starts_with(&VERIFY) {
+                Err(DecodeError::DateNeeded { mode })
+            } else {
+                wrong("DES-CBC (mode 3): decrypted payload does not start 2F2F: wrong key")
+            };
+        }
+    };
+    let mut plain = security::des_cbc_decrypt(&k, &iv, enc);
+    if !plain.starts_with(&VERIFY) {
+        return wrong("DES-CBC: decrypted payload does not start 2F2F: wrong key");
+    }
+    let n = plain.len();
+    plain.extend_from_slice(tail);
+    let how = if mode == 2 {
+        "DES-CBC with the meter's DES key, zero IV (mode 2)"
+    } else {
+        "DES-CBC with the meter's DES key, IV from id, manufacturer and the reception date (mode 3)"
+    };
+    let mut o = out(sm, SecurityStatus::Ok, Some(Cow::Owned(plain)), how);
+    o.decrypted_len = Some(n);
+    Ok(o)
 }
 
 /// Mode 7: try the long header's id, then the link layer's, for the key derivation; the first id

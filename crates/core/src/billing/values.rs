@@ -105,6 +105,7 @@ fn target_of(register: Register) -> Option<Register> {
     match register {
         Register::Volume => Some(Register::TargetVolume),
         Register::Energy => Some(Register::TargetEnergy),
+        Register::Hca => Some(Register::TargetHca),
         _ => None,
     }
 }

@@ -27,6 +27,7 @@ fn register(a: &Address, r: &Record) -> Option<Register> {
         (Quantity::FlowTemperature, 0, _) => Some(Register::FlowTemp),
         (Quantity::ReturnTemperature, 0, _) => Some(Register::ReturnTemp),
         (Quantity::HcaUnits, 0, _) => Some(Register::Hca),
+        (Quantity::HcaUnits, 1, _) => Some(Register::TargetHca),
         _ => None,
     }
 }
@@ -45,5 +46,6 @@ mod tests {
         assert_eq!(register(&power, &record(Quantity::Energy, 0, 0)), Some(Register::APlus));
         assert_eq!(register(&power, &record(Quantity::EnergyBackward, 0, 0)), Some(Register::AMinus));
         assert_eq!(register(&hca, &record(Quantity::HcaUnits, 0, 0)), Some(Register::Hca));
+        assert_eq!(register(&hca, &record(Quantity::HcaUnits, 1, 0)), Some(Register::TargetHca));
     }
 }

@@ -414,7 +414,7 @@ impl<'k> Decoder<'k> {
 
     /// Decode a telegram and map it to registers and info codes.
     pub fn values(&mut self, raw: &[u8], address: &mbus::Address) -> Values {
-        let key = self.keys.get(&address.id, &address.manufacturer).map(|k| mbus::AesKey::from_bytes(*k));
+        let key = self.keys.get(&address.id, &address.manufacturer).map(crate::keys::cipher_key);
         let decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
         let (status, problem) = match &decoded {
             Err(e) => ("undecodable", Some((e.code(), e.to_string()))),

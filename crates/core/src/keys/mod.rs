@@ -50,6 +50,17 @@ impl Keys {
     }
 }
 
+/// The decoder's key for stored key bytes. Keys are stored as 16 bytes; an 8-byte key (16 hex
+/// digits: the DES key of a meter sending in security mode 2 or 3, or a Diehl IZAR key) is
+/// stored as its 8 bytes followed by 8 zero bytes, and comes back as a DES key. A real AES
+/// key ends in 8 zero bytes once in 2^64 keys.
+pub fn cipher_key(bytes: &[u8; 16]) -> mbus::AesKey {
+    match (<[u8; 8]>::try_from(&bytes[..8]), bytes[8..].iter().all(|b| *b == 0)) {
+        (Ok(des), true) => mbus::AesKey::from_des_bytes(des),
+        _ => mbus::AesKey::from_bytes(*bytes),
+    }
+}
+
 /// A key as a file gives it.
 #[derive(Debug, Clone)]
 pub struct KeyEntry {
@@ -231,4 +242,18 @@ pub fn normalise_serial(serial: &str) -> String {
 pub fn normalise_manufacturer(m: &str) -> Option<String> {
     let m = m.trim();
     (m.len() == 3 && m.chars().all(|c| c.is_ascii_alphabetic())).then(|| m.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_eight_byte_key_comes_back_as_a_des_key() {
+        let des = mbus::AesKey::from_hex("0102030405060708").expect("des");
+        assert_eq!(cipher_key(des.as_bytes()).kind(), mbus::KeyKind::Des);
+        assert_eq!(cipher_key(des.as_bytes()).des_bytes(), Some([1, 2, 3, 4, 5, 6, 7, 8]));
+        let aes = mbus::AesKey::from_hex("000102030405060708090A0B0C0D0E0F").expect("aes");
+        assert_eq!(cipher_key(aes.as_bytes()).kind(), mbus::KeyKind::Aes128);
+    }
 }

@@ -7,9 +7,10 @@
 //!   mode 5 with the key), its lazy low-level parse (`MbusData::try_from`, then its record
 //!   iterator walked: every record's value and value information) and its header parse alone
 //!   (records not read). It does not read the Kamstrup ELL-I frame (CI 8C);
-//! - one telegram per wmbusmeters driver family, read from ../shared/vectors at bench time (the
-//!   first of the driver's vectors that decodes to records), next to the plaintext OMS rate,
-//!   with the ratio; families not decoded yet print "not decoded".
+//! - one telegram per wmbusmeters driver and manufacturer family, read from ../shared/vectors at
+//!   bench time (the first of the driver's vectors that decodes to records, per family of ours
+//!   that reads them: `[standard]` when no family does), next to the plaintext OMS rate, with
+//!   the ratio; drivers not decoded print "not decoded".
 //!
 //! Plain timing loops (no external harness). Rates are per second of this thread's CPU time
 //! (from /proc/thread-self/schedstat), so other processes sharing the machine do not lower them;
@@ -221,28 +222,42 @@ fn theirs(name: &str, frame: &[u8], key: Option<&[u8; 16]>) -> Theirs {
     out
 }
 
-/// The wmbusmeters driver families whose rate is printed (one vector each).
+/// The wmbusmeters drivers whose rate is printed: the standard OMS ones used as references,
+/// then every driver read by one of our manufacturer families (`mbus::family_names`). A driver
+/// whose vectors go to more than one family (or to a family and the standard path) gets one
+/// line per family.
 const FAMILIES: &[&str] = &[
     "hydrodigit",
     "waterstarm",
+    "apator08",
+    "apator162",
+    "apator172",
+    "apatoreitn",
+    "apatorna1",
+    "bfw240radio",
+    "rfmtx1",
+    "hydrus",
     "izar",
     "izarv2",
-    "apator162",
-    "apatorna1",
-    "compact5",
-    "mkradio3",
-    "vario451",
-    "fhkvdataiii",
-    "qwater",
-    "qcaloric",
-    "bfw240radio",
-    "zenner0b",
     "sharky",
-    "hydrus",
+    "engelmann-faw",
+    "qcaloric",
+    "qheatv2",
+    "qwater",
+    "qwaterv2",
+    "compact5",
+    "fhkvdataiii",
+    "mkradio3",
+    "mkradio3a",
+    "mkradio4",
+    "vario451",
+    "zenner0b",
 ];
 
 struct Vector {
     name: String,
+    /// The manufacturer family that reads it ("standard" when none), from `explain`'s steps.
+    family: String,
     frame: Vec<u8>,
     key: Option<AesKey>,
     formats: FormatCache,
@@ -272,8 +287,18 @@ fn vectors(rows: &[serde_json::Value], driver: &str) -> Vec<Vector> {
                 }
             }
             let name = format!("{driver}/{}", r["name"].as_str().unwrap_or("?"));
+            let family = mbus::explain(&frame, key.as_ref(), Some(&formats))
+                .steps
+                .iter()
+                .filter(|s| s.layer == "vendor")
+                .find_map(|s| {
+                    let d = s.detail.strip_prefix("driver ")?;
+                    Some(d.split([':', ' ']).next()?.to_string())
+                })
+                .unwrap_or_else(|| "standard".to_string());
             Some(Vector {
                 name,
+                family,
                 frame,
                 key,
                 formats,
@@ -282,7 +307,7 @@ fn vectors(rows: &[serde_json::Value], driver: &str) -> Vec<Vector> {
         .collect()
 }
 
-fn families(plain_oms: f64) {
+fn families(plain_oms: f64, plain_records: usize) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/vectors/wmbusmeters_vectors.jsonl"
@@ -295,35 +320,48 @@ fn families(plain_oms: f64) {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    println!("\nPer wmbusmeters driver family, one vector each (ratio to plaintext OMS at {plain_oms:.0}/s):");
+    println!("\nPer wmbusmeters driver family, one vector each (ratio to plaintext OMS at {plain_oms:.0}/s, {plain_records} records; per record: records/s against its records/s):");
     let mut worst: Option<(f64, String)> = None;
     for driver in FAMILIES {
         if !wanted(driver) {
             continue;
         }
         let vs = vectors(&rows, driver);
-        let Some(v) = vs.iter().find(|v| decode_vector(v).is_some()) else {
+        let decoded: Vec<&Vector> = vs.iter().filter(|v| decode_vector(v).is_some()).collect();
+        if decoded.is_empty() {
             let name = vs
                 .first()
                 .map_or(format!("{driver} (no vector)"), |v| v.name.clone());
             println!("  {name:<40} not decoded");
             continue;
-        };
-        let n = decode_vector(v).map_or(0, |t| t.records.len());
-        let (cpu, _) = measure(Duration::from_millis(500), || {
-            let t = decode_with_formats(black_box(&v.frame), black_box(v.key.as_ref()), &v.formats);
-            black_box(&t);
-        });
-        let ratio = cpu / plain_oms;
-        println!(
-            "  {:<40} {cpu:>10.0} telegrams/s/core ({:.3} us; {n} records; {} bytes)  x{ratio:.2}{}",
-            v.name,
-            1e6 / cpu,
-            v.frame.len(),
-            if ratio < 0.5 { "  < half" } else { "" }
-        );
-        if worst.as_ref().is_none_or(|(w, _)| ratio < *w) {
-            worst = Some((ratio, v.name.clone()));
+        }
+        // The first decoded vector of each family this driver's vectors go to.
+        let mut families_seen: Vec<&str> = Vec::new();
+        for v in decoded {
+            if families_seen.contains(&v.family.as_str()) {
+                continue;
+            }
+            families_seen.push(&v.family);
+            let n = decode_vector(v).map_or(0, |t| t.records.len());
+            let (cpu, _) = measure(Duration::from_millis(500), || {
+                let t =
+                    decode_with_formats(black_box(&v.frame), black_box(v.key.as_ref()), &v.formats);
+                black_box(&t);
+            });
+            let ratio = cpu / plain_oms;
+            // Records per second against the plaintext OMS telegram's: what a telegram with
+            // more records costs per record (1.0 = the same cost per record).
+            let per_record = (cpu * n as f64) / (plain_oms * plain_records.max(1) as f64);
+            let label = format!("{} [{}]", v.name, v.family);
+            println!(
+                "  {label:<56} {cpu:>10.0} telegrams/s/core ({:.3} us; {n} records; {} bytes)  x{ratio:.2}, per record x{per_record:.2}{}",
+                1e6 / cpu,
+                v.frame.len(),
+                if ratio < 0.5 { "  < half" } else { "" }
+            );
+            if worst.as_ref().is_none_or(|(w, _)| ratio < *w) {
+                worst = Some((ratio, label));
+            }
         }
     }
     if let Some((w, name)) = worst {
@@ -408,5 +446,6 @@ fn main() {
         mode5_rate,
         t_plain.header,
     );
-    families(plain_oms);
+    let plain_records = decode(&oms_plain, None).map_or(0, |t| t.records.len());
+    families(plain_oms, plain_records);
 }

@@ -35,8 +35,10 @@ pub(crate) struct Head {
 impl Head {
     pub(crate) fn of(s: &[u8]) -> Head {
         let mut bytes = [0u8; 8];
-        let n = s.len().min(8);
-        bytes[..n].copy_from_slice(&s[..n]);
+        // Byte by byte: at most 8, cheaper than a call to memcpy of a variable length.
+        for (b, v) in bytes.iter_mut().zip(s) {
+            *b = *v;
+        }
         Head {
             bytes,
             len: s.len(),
@@ -70,40 +72,69 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
 
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
 /// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
-/// (The pipeline uses [`read`]; this is for families reading a payload of their own.)
+/// (The pipeline uses [`read`], families [`parse_values`]; this is for tests.)
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,
 ) -> (Vec<ParsedRecord>, Option<DecodeError>) {
-    let mut records = Vec::with_capacity(8);
-    let mut parts: Vec<(u8, Vec<u8>, Head, Head, usize)> = Vec::with_capacity(8);
-    let r = parse_each(payload, &mut records, |_, raw| {
-        let format = if want_format {
-            raw.format.to_vec()
-        } else {
-            Vec::new()
-        };
-        parts.push((
-            raw.dif,
-            format,
-            Head::of(raw.vif_bytes),
-            Head::of(raw.data),
-            raw.end,
-        ));
+    let mut out: Vec<ParsedRecord> = Vec::with_capacity(8);
+    let r = parse_each(payload, &mut out, |p, raw| {
+        p.dif = raw.dif;
+        if want_format {
+            p.format = raw.format.to_vec();
+        }
+        p.vif_bytes = Head::of(raw.vif_bytes);
+        p.data = Head::of(raw.data);
+        p.end = raw.end;
     });
-    let out = records
-        .into_iter()
-        .zip(parts)
-        .map(|(record, (dif, format, vif_bytes, data, end))| ParsedRecord {
-            record,
-            dif,
-            format,
-            vif_bytes,
-            data,
-            end,
-        })
-        .collect();
     (out, r.err())
+}
+
+/// [`parse_lenient`] for a family that keeps only the typed records (no raw parts kept).
+pub(crate) fn parse_values(payload: &[u8]) -> (Vec<Record>, Option<DecodeError>) {
+    let mut out: Vec<Record> = Vec::with_capacity((payload.len() / 5).clamp(4, 64));
+    let r = parse_each(payload, &mut out, |_, _| {});
+    (out, r.err())
+}
+
+/// [`parse_values`], also showing each record's DIF, VIB and data field (as sent) to `seen`.
+pub(crate) fn parse_values_seen(
+    payload: &[u8],
+    mut seen: impl FnMut(u8, &[u8], &[u8]),
+) -> (Vec<Record>, Option<DecodeError>) {
+    let mut out: Vec<Record> = Vec::with_capacity((payload.len() / 5).clamp(4, 64));
+    let r = parse_each(payload, &mut out, |_, raw| {
+        seen(raw.dif, raw.vif_bytes, raw.data)
+    });
+    (out, r.err())
+}
+
+/// What the record loop pushes for each record: the typed record alone (the pipeline), or the
+/// record with room for its raw parts, which the loop's sink then fills in (families).
+trait Item {
+    fn of(record: Record) -> Self;
+}
+
+impl Item for Record {
+    #[inline(always)]
+    fn of(record: Record) -> Self {
+        record
+    }
+}
+
+impl Item for ParsedRecord {
+    #[inline(always)]
+    fn of(record: Record) -> Self {
+        ParsedRecord {
+            record,
+            dif: 0,
+            format: Vec::new(),
+            vif_bytes: Head::default(),
+            data: Head::default(),
+            end: 0,
+        }
+    }
 }
 
 /// What the decoding pipeline keeps of a payload's records: the typed records, the Kamstrup
@@ -139,7 +170,7 @@ pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
         mfct,
     } = &mut out;
     let mut index = 0usize;
-    let r = parse_each(payload, records, |record, raw| {
+    let r = parse_each(payload, records, |record: &mut Record, raw| {
         kam.see(raw.dif, raw.vif_bytes, raw.data);
         if matches!(raw.dif, 0x0F | 0x1F) {
             *block_len = Some(raw.data.len());
@@ -177,10 +208,10 @@ struct RawParts<'p> {
 
 /// Read every record into `records` and show each to `seen` with its raw parts, up to the end
 /// or the first unreadable record.
-fn parse_each<'p>(
+fn parse_each<'p, T: Item>(
     payload: &'p [u8],
-    records: &mut Vec<Record>,
-    mut seen: impl FnMut(&Record, RawParts<'p>),
+    records: &mut Vec<T>,
+    mut seen: impl FnMut(&mut T, RawParts<'p>),
 ) -> Result<(), DecodeError> {
     let mut cur = Cursor::new(payload);
     while !cur.is_empty() {
@@ -192,7 +223,7 @@ fn parse_each<'p>(
             DifKind::ManufacturerData { .. } => {
                 let rest = cur.rest();
                 if !rest.is_empty() {
-                    records.push(Record {
+                    records.push(T::of(Record {
                         quantity: Quantity::Other,
                         value: Value::Text(dif::hex_upper(rest.iter())),
                         unit: Unit::None,
@@ -200,8 +231,8 @@ fn parse_each<'p>(
                         tariff: 0,
                         subunit: 0,
                         function: Function::Instantaneous,
-                    });
-                    if let Some(r) = records.last() {
+                    }));
+                    if let Some(r) = records.last_mut() {
                         let parts = RawParts {
                             dif: dif_byte,
                             format: payload.get(offset..=offset).unwrap_or(&[]),
@@ -225,7 +256,7 @@ fn parse_each<'p>(
             RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => *b,
         };
         let (value, erroneous) = value_of(&vib, &raw);
-        records.push(Record {
+        records.push(T::of(Record {
             quantity: vib.quantity,
             value,
             unit: vib.unit,
@@ -237,8 +268,8 @@ fn parse_each<'p>(
             } else {
                 info.function
             },
-        });
-        if let Some(r) = records.last() {
+        }));
+        if let Some(r) = records.last_mut() {
             let parts = RawParts {
                 dif: dif_byte,
                 format: payload.get(offset..vif_end).unwrap_or(&[]),

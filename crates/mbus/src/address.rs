@@ -18,6 +18,7 @@ pub struct Address {
 
 impl Address {
     /// Read the 8-byte address block M(2) A(4 id, version, device type) used by the wireless link layer.
+    #[inline]
     pub(crate) fn from_link_bytes(
         m: [u8; 2],
         id: [u8; 4],

@@ -32,6 +32,7 @@ fn split_ci(bytes: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
     }
 }
 
+#[inline]
 fn to_address(raw: RawAddress) -> Result<Address, DecodeError> {
     let (m, [i0, i1, i2, i3, ver, dev]) = raw;
     Address::from_link_bytes(m, [i0, i1, i2, i3], ver, dev)
@@ -121,10 +122,12 @@ fn open_ell(
                 iv[2..8].copy_from_slice(&a);
                 iv[8] = e.cc;
                 iv[9..13].copy_from_slice(&sn);
-                let plain = security::ctr_apply(k, &iv, after);
+                let mut plain = security::ctr_apply(k, &iv, after);
                 if crc_ok(&plain) {
+                    // The CRC's two bytes dropped in place (no second copy).
+                    plain.drain(..2);
                     return Ok(EllOutcome::Open(
-                        strip(&plain),
+                        plain,
                         SecurityMode::EllCtr,
                         SecurityStatus::Ok,
                     ));
@@ -392,6 +395,8 @@ fn decode_link(
         (ci, rest) = split_ci(at_ci)?;
     }
     let tpl_bytes = at_ci;
+    // The address read here is kept for the telegram when the transport layer does not bring another.
+    let mut early_address: Option<(RawAddress, crate::address::Address)> = None;
     if let Some(raw) = raw_addr {
         let address = to_address(raw)?;
         let meter = vendor::Meter { address: &address, raw, link: link_addr, ci, c_field: link.c, head: rest };
@@ -399,6 +404,7 @@ fn decode_link(
             let t = vendor_application(family, &meter, rest, key, ell_access, ell_security, trace)?;
             return Ok((t, Vec::new()));
         }
+        early_address = Some((raw, address));
     }
     let (t, body) = tpl::parse(ci, rest).inspect_err(|e| {
         trace.note("tpl", Some(ci), || match e {
@@ -414,7 +420,11 @@ fn decode_link(
         .long_address
         .or(raw_addr)
         .ok_or(DecodeError::UnsupportedCi { ci })?;
-    let address = match to_address(raw_addr) {
+    let address = match early_address {
+        Some((raw, a)) if raw == raw_addr => Ok(a),
+        _ => to_address(raw_addr),
+    };
+    let address = match address {
         // A wired meter whose manufacturer field was never set (0000): its frame's checksum
         // and length are exact, so the records stand; the letters read as "@@@" (each 5-bit
         // letter 0), as libmbus shows them. Wireless frames keep refusing it (a garbage filter).
@@ -500,62 +510,52 @@ fn decode_link(
             });
             {
                 let expanded = compact::expand(&format, data)?;
-                match records::parse_lenient(&expanded, learn) {
+                match records::read(&expanded, learn) {
                     (recs, None) => recs,
                     (_, Some(e)) => return Err(e),
                 }
             }
         }
         Some(p) => {
-            let (recs, err) = records::parse_lenient(p, learn);
+            let (recs, err) = records::read(p, learn);
             match err {
                 None => recs,
                 // A broken record after complete ones (trailing bytes, a cut frame): keep the
                 // complete records, as the meter's values before the damage are intact.
                 // Wireless only: radio receivers deliver cut frames and trailing bytes, while a
                 // wired frame's length and checksum are exact, so a broken record there is an error.
-                Some(e) if !recs.is_empty() && !wired => {
+                Some(e) if !recs.records.is_empty() && !wired => {
                     trace.note("records", None, || {
                         let where_ = match opened_tpl.decrypted_len {
                             Some(n) => format!(" ({n} bytes were decrypted)"),
                             None => String::new(),
                         };
-                        format!("reading stopped at a broken record, the {} records before it are kept: {e}{where_}", recs.len())
+                        format!("reading stopped at a broken record, the {} records before it are kept: {e}{where_}", recs.records.len())
                     });
                     recs
                 }
                 Some(e) => return Err(e),
             }
         }
-        None => Vec::new(),
+        None => records::Read::default(),
     };
-    trace.note("records", None, || format!("{} data records", parsed.len()));
-    let mut info_codes = info::collect(&address.manufacturer, t.status, &parsed);
-    let block = match (payload.as_deref(), parsed.last()) {
-        (Some(p), Some(last)) if matches!(last.dif, 0x0F | 0x1F) && t.ci != tpl::CI_COMPACT => {
-            p.get(p.len().saturating_sub(last.data.len())..)
-        }
+    trace.note("records", None, || format!("{} data records", parsed.records.len()));
+    let mut info_codes = info::collect_registers(&address.manufacturer, t.status, &parsed.kam);
+    let block = match (payload.as_deref(), parsed.block_len) {
+        (Some(p), Some(n)) if t.ci != tpl::CI_COMPACT => p.get(p.len().saturating_sub(n)..),
         _ => None,
     };
     // Manufacturer-specific records (VIF 7F/FF) with their data as sent, for a family to read.
     // (index among the records, VIB, data)
     let mfct_records: Vec<(usize, records::Head, &[u8])> = match payload.as_deref() {
-        Some(p) if t.ci != tpl::CI_COMPACT => parsed
+        Some(p) if t.ci != tpl::CI_COMPACT && !parsed.mfct.is_empty() => parsed
+            .mfct
             .iter()
-            .enumerate()
-            .filter(|(_, r)| matches!(r.vif_bytes.get().and_then(|v| v.first()), Some(0x7F | 0xFF)))
-            .filter_map(|(i, r)| {
-                let start = r.end.checked_sub(r.data.len())?;
-                Some((i, r.vif_bytes, p.get(start..r.end)?))
-            })
+            .filter_map(|&(i, vib, start, end)| Some((i, vib, p.get(start..end)?)))
             .collect(),
         _ => Vec::new(),
     };
-    let (mut records, parsed) = if learn {
-        (parsed.iter().map(|p| p.record.clone()).collect(), parsed)
-    } else {
-        (parsed.into_iter().map(|p| p.record).collect(), Vec::new())
-    };
+    let records::Read { mut records, learned: parsed, .. } = parsed;
     if let Some(block) = block {
         let meter = vendor::Meter { address: &address, raw: raw_addr, link: link_addr, ci: t.ci, c_field: link.c, head: &[] };
         if let Some(family) = vendor::for_block(&meter) {

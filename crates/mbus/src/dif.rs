@@ -56,6 +56,7 @@ pub(crate) enum RawData<'a> {
 }
 
 /// Read a DIF and its DIFEs. Errors are static reasons for `BadRecord`.
+#[inline]
 pub(crate) fn read_dib(cur: &mut Cursor<'_>) -> Result<DifKind, &'static str> {
     let dif = cur.u8().ok_or("missing DIF")?;
     match dif {
@@ -124,6 +125,7 @@ pub(crate) fn read_dib(cur: &mut Cursor<'_>) -> Result<DifKind, &'static str> {
 }
 
 /// Read the data field described by `coding`.
+#[inline]
 pub(crate) fn read_data<'a>(
     cur: &mut Cursor<'a>,
     coding: Coding,
@@ -192,7 +194,20 @@ pub(crate) fn bcd_value(bytes: &[u8]) -> Option<i64> {
 
 /// Hex digits most significant byte first, as BCD numbers are printed.
 pub(crate) fn hex_msb_first(bytes: &[u8]) -> String {
-    bytes.iter().rev().map(|b| format!("{b:02X}")).collect()
+    hex_upper(bytes.iter().rev())
+}
+
+/// Upper-case hex digits of the bytes in the order given (what `hex::encode_upper` prints,
+/// written straight into one buffer).
+pub(crate) fn hex_upper<'b>(bytes: impl ExactSizeIterator<Item = &'b u8>) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0F)]);
+    }
+    // Only ASCII digits were written, so this cannot fail.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -291,5 +306,8 @@ mod tests {
         assert_eq!(bcd_value(&[0xEE, 0xEE]), None);
         assert_eq!(bcd_value(&[0x99; 12]), None);
         assert_eq!(hex_msb_first(&[0xEE, 0x0A]), "0AEE");
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(hex_upper(all.iter()), hex::encode_upper(&all));
+        assert_eq!(hex_upper([].iter()), "");
     }
 }

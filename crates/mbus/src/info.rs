@@ -95,6 +95,7 @@ pub fn from_kamstrup_info(bits: u16) -> Vec<InfoCode> {
 }
 
 /// All info codes of a telegram: status byte, then manufacturer records; sorted, no duplicates.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn collect(manufacturer: &str, status: u8, records: &[ParsedRecord]) -> Vec<InfoCode> {
     if status & (STATUS_LOW_BATTERY | STATUS_PERMANENT_ERROR | STATUS_TEMPORARY_ERROR) == 0
         && manufacturer != "KAM"
@@ -117,6 +118,50 @@ pub(crate) fn collect(manufacturer: &str, status: u8, records: &[ParsedRecord]) 
                 }
             }
         }
+    }
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// The Kamstrup info registers of a payload's current records, gathered as the records are
+/// read (see [`collect`] for which records): the bits of every such record, or-ed together.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KamRegisters {
+    /// `02 FF 20` (water meters' info register).
+    pub info: u16,
+    /// `04 FF 22` (heat meters' info code).
+    pub heat: u32,
+}
+
+impl KamRegisters {
+    /// Look at one record's DIF, VIF/VIFE bytes and data field.
+    #[inline]
+    pub(crate) fn see(&mut self, dif: u8, vif_bytes: &[u8], data: &[u8]) {
+        match (dif, vif_bytes, data) {
+            (0x02, [0xFF, 0x20], &[lo, hi]) => self.info |= u16::from_le_bytes([lo, hi]),
+            (0x04, [0xFF, 0x22], &[a, b, c, d]) => self.heat |= u32::from_le_bytes([a, b, c, d]),
+            _ => {}
+        }
+    }
+}
+
+/// [`collect`] from the registers gathered while reading: the same codes (the code lists are
+/// monotone in the bits, so or-ing the registers first gives their union).
+pub(crate) fn collect_registers(
+    manufacturer: &str,
+    status: u8,
+    kam: &KamRegisters,
+) -> Vec<InfoCode> {
+    if status & (STATUS_LOW_BATTERY | STATUS_PERMANENT_ERROR | STATUS_TEMPORARY_ERROR) == 0
+        && (manufacturer != "KAM" || (kam.info == 0 && kam.heat == 0))
+    {
+        return Vec::new();
+    }
+    let mut codes = from_status(status);
+    if manufacturer == "KAM" {
+        codes.extend(from_kamstrup_info(kam.info));
+        codes.extend(from_kamstrup_heat_info(kam.heat));
     }
     codes.sort();
     codes.dedup();
@@ -156,6 +201,32 @@ mod tests {
             vec![Leak, TemporaryError]
         );
         assert_eq!(from_kamstrup_heat_info(1 | 4 | 2048 | 16384), vec![]);
+    }
+
+    #[test]
+    fn registers_gathered_while_reading_give_the_same_codes() {
+        let payloads = [
+            "02FF2001000413B4180000",
+            "02FF2004000402FF200800",
+            "04FF220201000002FF200300",
+            "04FF2200000000",
+            "02FF20010004FF2000000000",
+            "0413B4180000",
+        ];
+        for hex_payload in payloads {
+            let bytes = hex::decode(hex_payload).expect("hex");
+            let (parsed, _) = crate::records::parse_lenient(&bytes, false);
+            let (read, _) = crate::records::read(&bytes, false);
+            for m in ["KAM", "DWZ"] {
+                for status in [0x00, 0x04, 0x18] {
+                    assert_eq!(
+                        collect_registers(m, status, &read.kam),
+                        collect(m, status, &parsed),
+                        "{hex_payload} {m} {status:02X}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -263,12 +263,14 @@ fn strip_format_b(frame: &[u8]) -> Option<Vec<u8>> {
             _ => false,
         }
     };
-    let mut out = Vec::with_capacity(n);
+    // The CRCs are checked before anything is allocated: most frames given without CRCs fail here.
+    let mut out;
     if n <= 128 {
         let data = frame.get(..n - 2)?;
         if !crc_ok(data, n - 2) {
             return None;
         }
+        out = Vec::with_capacity(n);
         out.extend_from_slice(data);
     } else {
         let first = frame.get(..126)?;
@@ -276,6 +278,7 @@ fn strip_format_b(frame: &[u8]) -> Option<Vec<u8>> {
         if second.is_empty() || !crc_ok(first, 126) || !crc_ok(second, n - 2) {
             return None;
         }
+        out = Vec::with_capacity(n);
         out.extend_from_slice(first);
         out.extend_from_slice(second);
     }

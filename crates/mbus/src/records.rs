@@ -35,8 +35,10 @@ pub(crate) struct Head {
 impl Head {
     pub(crate) fn of(s: &[u8]) -> Head {
         let mut bytes = [0u8; 8];
-        let n = s.len().min(8);
-        bytes[..n].copy_from_slice(&s[..n]);
+        // Byte by byte: at most 8, cheaper than a call to memcpy of a variable length.
+        for (b, v) in bytes.iter_mut().zip(s) {
+            *b = *v;
+        }
         Head {
             bytes,
             len: s.len(),
@@ -53,6 +55,7 @@ impl Head {
     }
 
     /// The field's whole length (also when longer than what is kept).
+    #[allow(dead_code)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -69,21 +72,146 @@ pub(crate) fn parse(payload: &[u8]) -> Result<Vec<ParsedRecord>, DecodeError> {
 
 /// Parse records up to the first unreadable one: the complete records, and the error if any.
 /// `want_format`: also keep each record's DIB/VIB bytes (for learning compact-frame layouts).
+/// (The pipeline uses [`read`], families [`parse_values`]; this is for tests.)
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn parse_lenient(
     payload: &[u8],
     want_format: bool,
 ) -> (Vec<ParsedRecord>, Option<DecodeError>) {
-    let mut out = Vec::with_capacity(8);
-    match parse_into(payload, &mut out, want_format) {
-        Ok(()) => (out, None),
-        Err(e) => (out, Some(e)),
+    let mut out: Vec<ParsedRecord> = Vec::with_capacity(8);
+    let r = parse_each(payload, &mut out, |p, raw| {
+        p.dif = raw.dif;
+        if want_format {
+            p.format = raw.format.to_vec();
+        }
+        p.vif_bytes = Head::of(raw.vif_bytes);
+        p.data = Head::of(raw.data);
+        p.end = raw.end;
+    });
+    (out, r.err())
+}
+
+/// [`parse_lenient`] for a family that keeps only the typed records (no raw parts kept).
+pub(crate) fn parse_values(payload: &[u8]) -> (Vec<Record>, Option<DecodeError>) {
+    let mut out: Vec<Record> = Vec::with_capacity((payload.len() / 5).clamp(4, 64));
+    let r = parse_each(payload, &mut out, |_, _| {});
+    (out, r.err())
+}
+
+/// [`parse_values`], also showing each record's DIF, VIB and data field (as sent) to `seen`.
+pub(crate) fn parse_values_seen(
+    payload: &[u8],
+    mut seen: impl FnMut(u8, &[u8], &[u8]),
+) -> (Vec<Record>, Option<DecodeError>) {
+    let mut out: Vec<Record> = Vec::with_capacity((payload.len() / 5).clamp(4, 64));
+    let r = parse_each(payload, &mut out, |_, raw| {
+        seen(raw.dif, raw.vif_bytes, raw.data)
+    });
+    (out, r.err())
+}
+
+/// What the record loop pushes for each record: the typed record alone (the pipeline), or the
+/// record with room for its raw parts, which the loop's sink then fills in (families).
+trait Item {
+    fn of(record: Record) -> Self;
+}
+
+impl Item for Record {
+    #[inline(always)]
+    fn of(record: Record) -> Self {
+        record
     }
 }
 
-fn parse_into(
-    payload: &[u8],
-    out: &mut Vec<ParsedRecord>,
-    want_format: bool,
+impl Item for ParsedRecord {
+    #[inline(always)]
+    fn of(record: Record) -> Self {
+        ParsedRecord {
+            record,
+            dif: 0,
+            format: Vec::new(),
+            vif_bytes: Head::default(),
+            data: Head::default(),
+            end: 0,
+        }
+    }
+}
+
+/// What the decoding pipeline keeps of a payload's records: the typed records, the Kamstrup
+/// info registers seen among them, where a manufacturer block (DIF 0F/1F) starts, and, when
+/// learning a compact-frame layout, the records with their raw bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    pub records: Vec<Record>,
+    pub kam: crate::info::KamRegisters,
+    /// Length of the manufacturer data after a DIF 0F/1F that ends the payload (when not empty).
+    pub block_len: Option<usize>,
+    /// Only when learning: every record with its DIB/VIB bytes.
+    pub learned: Vec<ParsedRecord>,
+    /// Manufacturer-specific records (VIF 7F/FF), for a family to read: the record's index
+    /// among `records`, its VIB, and where its data field lies in the payload (start, end).
+    pub mfct: Vec<(usize, Head, usize, usize)>,
+}
+
+/// The record loop for the decoding pipeline: like [`parse_lenient`] without building a
+/// [`ParsedRecord`] per record (their raw parts are looked at once, as they go by), unless
+/// `learn` asks for them.
+pub(crate) fn read(payload: &[u8], learn: bool) -> (Read, Option<DecodeError>) {
+    let mut out = Read {
+        // About one record per 5 bytes in real payloads: one allocation for most telegrams.
+        records: Vec::with_capacity((payload.len() / 5).clamp(4, 64)),
+        ..Read::default()
+    };
+    let Read {
+        records,
+        kam,
+        block_len,
+        learned,
+        mfct,
+    } = &mut out;
+    let mut index = 0usize;
+    let r = parse_each(payload, records, |record: &mut Record, raw| {
+        kam.see(raw.dif, raw.vif_bytes, raw.data);
+        if matches!(raw.dif, 0x0F | 0x1F) {
+            *block_len = Some(raw.data.len());
+        }
+        if matches!(raw.vif_bytes.first(), Some(0x7F | 0xFF)) && raw.vif_bytes.len() <= 8 {
+            let start = raw.end.saturating_sub(raw.data.len());
+            mfct.push((index, Head::of(raw.vif_bytes), start, raw.end));
+        }
+        index += 1;
+        if learn {
+            learned.push(ParsedRecord {
+                record: record.clone(),
+                dif: raw.dif,
+                format: raw.format.to_vec(),
+                vif_bytes: Head::of(raw.vif_bytes),
+                data: Head::of(raw.data),
+                end: raw.end,
+            });
+        }
+    });
+    (out, r.err())
+}
+
+/// A record's bytes as sent, handed to the record loop's sink with the typed record.
+struct RawParts<'p> {
+    dif: u8,
+    /// DIB and VIB (the record's "format"); just the DIF for manufacturer data.
+    format: &'p [u8],
+    vif_bytes: &'p [u8],
+    /// The data field (without LVAR); for manufacturer data, everything after the DIF.
+    data: &'p [u8],
+    /// Offset in the payload just after the data field.
+    end: usize,
+}
+
+/// Read every record into `records` and show each to `seen` with its raw parts, up to the end
+/// or the first unreadable record.
+fn parse_each<'p, T: Item>(
+    payload: &'p [u8],
+    records: &mut Vec<T>,
+    mut seen: impl FnMut(&mut T, RawParts<'p>),
 ) -> Result<(), DecodeError> {
     let mut cur = Cursor::new(payload);
     while !cur.is_empty() {
@@ -95,26 +223,25 @@ fn parse_into(
             DifKind::ManufacturerData { .. } => {
                 let rest = cur.rest();
                 if !rest.is_empty() {
-                    out.push(ParsedRecord {
-                        record: Record {
-                            quantity: Quantity::Other,
-                            value: Value::Text(hex::encode_upper(rest)),
-                            unit: Unit::None,
-                            storage: 0,
-                            tariff: 0,
-                            subunit: 0,
-                            function: Function::Instantaneous,
-                        },
-                        dif: dif_byte,
-                        format: if want_format {
-                            vec![dif_byte]
-                        } else {
-                            Vec::new()
-                        },
-                        vif_bytes: Head::default(),
-                        data: Head::of(rest),
-                        end: payload.len(),
-                    });
+                    records.push(T::of(Record {
+                        quantity: Quantity::Other,
+                        value: Value::Text(dif::hex_upper(rest.iter())),
+                        unit: Unit::None,
+                        storage: 0,
+                        tariff: 0,
+                        subunit: 0,
+                        function: Function::Instantaneous,
+                    }));
+                    if let Some(r) = records.last_mut() {
+                        let parts = RawParts {
+                            dif: dif_byte,
+                            format: payload.get(offset..=offset).unwrap_or(&[]),
+                            vif_bytes: &[],
+                            data: rest,
+                            end: payload.len(),
+                        };
+                        seen(r, parts);
+                    }
                 }
                 break;
             }
@@ -122,40 +249,36 @@ fn parse_into(
         };
         let vif_start = cur.pos();
         let vib = vif::read_vib(&mut cur).map_err(bad)?;
-        let vif_bytes = Head::of(payload.get(vif_start..cur.pos()).unwrap_or(&[]));
-        let format = if want_format {
-            payload.get(offset..cur.pos()).unwrap_or(&[]).to_vec()
-        } else {
-            Vec::new()
-        };
+        let vif_end = cur.pos();
         let raw = dif::read_data(&mut cur, info.coding).map_err(bad)?;
         let data = match &raw {
             RawData::None => continue,
-            RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => {
-                Head::of(b)
-            }
+            RawData::Int(b) | RawData::Real32(b) | RawData::Bcd(b) | RawData::Var(_, b) => *b,
         };
         let (value, erroneous) = value_of(&vib, &raw);
-        out.push(ParsedRecord {
-            record: Record {
-                quantity: vib.quantity,
-                value,
-                unit: vib.unit,
-                storage: info.storage,
-                tariff: info.tariff,
-                subunit: info.subunit,
-                function: if erroneous {
-                    Function::Error
-                } else {
-                    info.function
-                },
+        records.push(T::of(Record {
+            quantity: vib.quantity,
+            value,
+            unit: vib.unit,
+            storage: info.storage,
+            tariff: info.tariff,
+            subunit: info.subunit,
+            function: if erroneous {
+                Function::Error
+            } else {
+                info.function
             },
-            dif: dif_byte,
-            format,
-            vif_bytes,
-            data,
-            end: cur.pos(),
-        });
+        }));
+        if let Some(r) = records.last_mut() {
+            let parts = RawParts {
+                dif: dif_byte,
+                format: payload.get(offset..vif_end).unwrap_or(&[]),
+                vif_bytes: payload.get(vif_start..vif_end).unwrap_or(&[]),
+                data,
+                end: cur.pos(),
+            };
+            seen(r, parts);
+        }
     }
     Ok(())
 }
@@ -222,30 +345,43 @@ fn text(b: &[u8]) -> String {
         .to_string()
 }
 
+/// x times 10^exp. Powers up to 10^22 are exact in f64 and come from a table (the same values
+/// `powi` computes, without its loop); larger ones fall back to `powi`.
 fn pow10(x: f64, exp: i32) -> f64 {
+    const EXACT: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
     let e = exp.clamp(-300, 300);
+    let p = |n: i32| match usize::try_from(n).ok().and_then(|i| EXACT.get(i)) {
+        Some(v) => *v,
+        None => 10f64.powi(n),
+    };
     if e >= 0 {
-        x * 10f64.powi(e)
+        x * p(e)
     } else {
-        x / 10f64.powi(-e)
+        x / p(-e)
+    }
+}
+
+/// A number scaled by `f`, or the text kept when the data is not a number.
+#[inline]
+fn scaled(raw: &RawData<'_>, f: impl Fn(f64) -> f64) -> (Value, bool) {
+    match number(raw, false) {
+        Num::Signed(v) => (Value::Number(f(v as f64)), false),
+        Num::Real(v) if v.is_finite() => (Value::Number(f(v)), false),
+        Num::Real(v) => (Value::Text(v.to_string()), true),
+        Num::Not(t) => {
+            let is_text = matches!(raw, RawData::Var(l, _) if *l <= 0xBF);
+            (Value::Text(t), !is_text)
+        }
     }
 }
 
 /// The record's value and whether the data marks an error (invalid BCD, not-a-number).
 fn value_of(vib: &VifInfo, raw: &RawData<'_>) -> (Value, bool) {
-    let scaled = |f: &dyn Fn(f64) -> f64| -> (Value, bool) {
-        match number(raw, false) {
-            Num::Signed(v) => (Value::Number(f(v as f64)), false),
-            Num::Real(v) if v.is_finite() => (Value::Number(f(v)), false),
-            Num::Real(v) => (Value::Text(v.to_string()), true),
-            Num::Not(t) => {
-                let is_text = matches!(raw, RawData::Var(l, _) if *l <= 0xBF);
-                (Value::Text(t), !is_text)
-            }
-        }
-    };
     match vib.interp {
-        Interp::Scaled { exp, mul } => scaled(&|x| {
+        Interp::Scaled { exp, mul } => scaled(raw, |x| {
             let v = pow10(x, exp);
             if mul == 1.0 {
                 v
@@ -253,7 +389,7 @@ fn value_of(vib: &VifInfo, raw: &RawData<'_>) -> (Value, bool) {
                 v * mul
             }
         }),
-        Interp::Fahrenheit { exp, diff } => scaled(&|x| {
+        Interp::Fahrenheit { exp, diff } => scaled(raw, |x| {
             let f = pow10(x, exp);
             if diff {
                 f * 5.0 / 9.0
@@ -311,6 +447,18 @@ mod tests {
 
     fn num(v: f64) -> Value {
         Value::Number(v)
+    }
+
+    #[test]
+    fn table_powers_are_powi() {
+        for n in 0..=30 {
+            assert_eq!(pow10(1.0, n).to_bits(), 10f64.powi(n).to_bits(), "10^{n}");
+            assert_eq!(
+                pow10(7.0, -n).to_bits(),
+                (7.0 / 10f64.powi(n)).to_bits(),
+                "10^-{n}"
+            );
+        }
     }
 
     #[test]

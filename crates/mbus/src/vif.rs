@@ -173,6 +173,7 @@ fn table_fb(v: u8) -> (Quantity, Unit, Interp) {
 }
 
 /// Read a VIF and its VIFEs. Errors are static reasons for `BadRecord`.
+#[inline]
 pub(crate) fn read_vib(cur: &mut Cursor<'_>) -> Result<VifInfo, &'static str> {
     const SHORT: &str = "VIFE missing at end of data";
     let vif = cur.u8().ok_or("missing VIF")?;

@@ -125,11 +125,11 @@ fn read_tpl(
     let read = match data.split_first() {
         Some((&(0x0F | 0x0D), block)) if apator_162::is_162(&m.raw) => apator_162::read_block(block, ci, trace)?,
         _ => {
-            let (recs, err) = records::parse_lenient(data, false);
+            let (recs, err) = records::parse_values(data);
             if let (Some(e), true) = (err, recs.is_empty()) {
                 return Err(e);
             }
-            Decoded { records: recs.into_iter().map(|p| p.record).collect(), ..Decoded::default() }
+            Decoded { records: recs, ..Decoded::default() }
         }
     };
     out.records = read.records;

@@ -88,7 +88,10 @@ fn month_end(year: u16, month: u8, back: usize) -> String {
     let index = i64::from(year) * 12 + i64::from(month) - 1 - back as i64;
     let (y, m) = (index.div_euclid(12), index.rem_euclid(12) + 1);
     let (y16, m8) = (u16::try_from(y).unwrap_or(0), u8::try_from(m).unwrap_or(1));
-    format!("{y:04}-{m:02}-{:02}", days_in(y16, m8))
+    match u32::try_from(y) {
+        Ok(y) => crate::datetime::ymd(y, u32::from(m8), u32::from(days_in(y16, m8))),
+        Err(_) => format!("{y:04}-{m:02}-{:02}", days_in(y16, m8)),
+    }
 }
 
 /// The 18 month-end readings, index 0 = one month ago.
@@ -164,9 +167,12 @@ fn read_application(
     let months = history(&fixed[8..35]);
     let date = device_date([fixed[35], fixed[36], fixed[37]]);
     let hca = |v: u16, storage: u32| record(Quantity::HcaUnits, Value::Number(f64::from(v)), Unit::Hca, storage);
-    let mut records = vec![hca(current, 0), hca(prev, 1)];
+    // Current, previous, the device date, then a reading and its date per month.
+    let mut records = Vec::with_capacity(3 + 2 * MONTHS);
+    records.extend([hca(current, 0), hca(prev, 1)]);
     if let Some((y, mo, d)) = date {
-        records.push(record(Quantity::Date, Value::Text(format!("{y:04}-{mo:02}-{d:02}")), Unit::None, 0));
+        let text = crate::datetime::ymd(u32::from(y), u32::from(mo), u32::from(d));
+        records.push(record(Quantity::Date, Value::Text(text), Unit::None, 0));
     }
     for (i, v) in months.iter().enumerate() {
         let storage = u32::try_from(i + 2).unwrap_or(u32::MAX);

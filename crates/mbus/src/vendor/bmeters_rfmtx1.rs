@@ -167,7 +167,7 @@ fn standard(
     let opened = tplsec::open(&input, t.security_mode())?;
     let payload: Option<Cow<'_, [u8]>> = opened.payload;
     let records = match payload.as_deref() {
-        Some(p) => match records::parse_lenient(p, false) {
+        Some(p) => match records::parse_values(p) {
             (recs, None) => recs,
             (recs, Some(_)) if !recs.is_empty() => recs,
             (_, Some(e)) => return Err(e),
@@ -175,7 +175,7 @@ fn standard(
         None => Vec::new(),
     };
     Ok(Decoded {
-        records: records.into_iter().map(|p| p.record).collect(),
+        records,
         status: t.status,
         access_number: t.access_number,
         security: (t.security_mode() != 0).then_some(opened.security),

@@ -132,8 +132,39 @@ fn candidates(key: Option<&AesKey>) -> Vec<(u32, &'static str)> {
     v
 }
 
+/// The register after 32 clocks (one clock: new bit = bits 1, 2, 11 and 31 XORed, shifted
+/// in at bit 0): all of it is new bits, the first one at bit 31. The reference for [`STEP`].
+const fn clock32(mut s: u32) -> u32 {
+    let mut i = 0;
+    while i < 32 {
+        let bit = ((s >> 1) ^ (s >> 2) ^ (s >> 11) ^ (s >> 31)) & 1;
+        s = (s << 1) | bit;
+        i += 1;
+    }
+    s
+}
+
+/// The register 32 clocks on, a byte of the state at a time: each new bit is an XOR of state
+/// bits, so the new state is the XOR of what each of the 4 bytes alone gives (`STEP[j][b]`:
+/// from the state `b << 8j`). Four lookups give four keystream bytes, instead of 32 clocks.
+const STEP: [[u32; 256]; 4] = {
+    let mut t = [[0u32; 256]; 4];
+    let mut j = 0;
+    while j < 4 {
+        let mut v = 0;
+        while v < 256 {
+            t[j][v] = clock32((v as u32) << (8 * j));
+            v += 1;
+        }
+        j += 1;
+    }
+    t
+};
+
 /// Unscramble (or scramble: it is an XOR) `data` with the keystream of `key` for this header:
-/// `addr` as sent, the CI and the three bytes after it.
+/// `addr` as sent, the CI and the three bytes after it. Byte i of the keystream is the
+/// register's low byte after 8(i+1) clocks: after 32 clocks, the four bytes of the register
+/// from the high one down are the keystream of 4 bytes.
 pub(crate) fn descramble(
     key: u32,
     addr: RawAddress,
@@ -146,15 +177,27 @@ pub(crate) fn descramble(
         ^ u32::from_be_bytes([m[0], m[1], a0, a1])
         ^ u32::from_be_bytes([a2, a3, ver, dev])
         ^ u32::from_be_bytes([ci, after[0], after[1], after[2]]);
-    data.iter()
-        .map(|b| {
-            for _ in 0..8 {
-                let bit = ((s >> 1) ^ (s >> 2) ^ (s >> 11) ^ (s >> 31)) & 1;
-                s = (s << 1) | bit;
-            }
-            b ^ (s as u8)
-        })
-        .collect()
+    let step = |s: u32| {
+        let [b0, b1, b2, b3] = s.to_le_bytes();
+        STEP[0][usize::from(b0)]
+            ^ STEP[1][usize::from(b1)]
+            ^ STEP[2][usize::from(b2)]
+            ^ STEP[3][usize::from(b3)]
+    };
+    let mut out = Vec::with_capacity(data.len());
+    let mut chunks = data.chunks_exact(4);
+    for chunk in &mut chunks {
+        s = step(s);
+        let word = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        out.extend_from_slice(&(word ^ s).to_be_bytes());
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        s = step(s);
+        let k = s.to_be_bytes();
+        out.extend(rest.iter().zip(k.iter()).map(|(b, k)| b ^ k));
+    }
+    out
 }
 
 /// The address with version and device type sent before the id.
@@ -356,8 +399,8 @@ fn sum_ok(p: &[u8], check: u8) -> bool {
 
 /// Records of a payload that reads whole (no broken record) and holds at least one.
 fn whole_records(p: &[u8]) -> Option<Vec<Record>> {
-    match records::parse_lenient(p, false) {
-        (recs, None) if !recs.is_empty() => Some(recs.into_iter().map(|r| r.record).collect()),
+    match records::parse_values(p) {
+        (recs, None) if !recs.is_empty() => Some(recs),
         _ => None,
     }
 }
@@ -696,6 +739,34 @@ mod tests {
             (t.security.mode, t.address.id.as_str()),
             (SecurityMode::None, "60897379")
         );
+    }
+
+    /// The table-driven keystream is the register clocked bit by bit.
+    #[test]
+    fn keystream_tables_match_the_clocked_register() {
+        let mut x: u32 = 0x9E37_79B9;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let mut s = x;
+            let mut clocked = Vec::new();
+            for _ in 0..13 {
+                for _ in 0..8 {
+                    let bit = ((s >> 1) ^ (s >> 2) ^ (s >> 11) ^ (s >> 31)) & 1;
+                    s = (s << 1) | bit;
+                }
+                clocked.push(s as u8);
+            }
+            let addr = ([0, 0], [0; 6]);
+            for n in [0, 1, 3, 4, 5, 12, 13] {
+                assert_eq!(
+                    descramble(x, addr, 0, [0; 3], &[0; 13][..n]),
+                    clocked[..n],
+                    "state {x:08X}, {n} bytes"
+                );
+            }
+        }
     }
 
     #[test]

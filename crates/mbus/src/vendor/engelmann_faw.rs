@@ -56,12 +56,33 @@ fn detect(m: &Meter<'_>) -> bool {
         && m.address.manufacturer == "EFE"
 }
 
+/// Two hex digits' value (the layouts above are checked when compiling).
+const fn nibble(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => panic!("not an upper-case hex digit"),
+    }
+}
+
+/// A layout's bytes from its hex text, at compile time (no decoding per telegram).
+const fn unhex<const N: usize>(h: &str) -> [u8; N] {
+    let b = h.as_bytes();
+    assert!(b.len() == 2 * N, "layout length");
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const LAYOUT_0: [u8; LAYOUTS[0].len() / 2] = unhex(LAYOUTS[0]);
+
 /// The built-in layout with this signature.
-fn layout(sig: u16) -> Option<Vec<u8>> {
-    LAYOUTS
-        .iter()
-        .filter_map(|h| hex::decode(h).ok())
-        .find(|l| compact::signature(l) == sig)
+fn layout(sig: u16) -> Option<&'static [u8]> {
+    [&LAYOUT_0[..]].into_iter().find(|l| compact::signature(l) == sig)
 }
 
 /// Info codes of the error flags byte.
@@ -147,7 +168,7 @@ fn application(
     })?;
     // The data CRC covers the records as a full frame sends them (DIF/VIF bytes and data, as
     // the vector shows), not the 2F fill after them.
-    let (expanded, records_len) = compact::expand_parts(&format, data)?;
+    let (expanded, records_len) = compact::expand_parts(format, data)?;
     let data_ok = expanded.get(..records_len).map(crc16_en13757) == crc;
     trace.note("compact", Some(m.ci), || {
         format!(
@@ -164,22 +185,24 @@ fn application(
     if tail.iter().skip(1).any(|&b| b != 0x2F) {
         trace.note("compact", Some(m.ci), || format!("{} bytes after the layout's records not read", tail.len().saturating_sub(1)));
     }
-    let (parsed, err) = records::parse_lenient(expanded.get(..records_len).unwrap_or(&[]), false);
+    // The error flags byte (01 FD 17) of each such record, in order.
+    let mut flags: Vec<u8> = Vec::new();
+    let (parsed, err) = records::parse_values_seen(expanded.get(..records_len).unwrap_or(&[]), |dif, vib, data| {
+        if let (0x01, [0xFD, 0x17], [bits]) = (dif, vib, data) {
+            flags.push(*bits);
+        }
+    });
     if let Some(e) = err {
         if parsed.is_empty() {
             return Err(e);
         }
         trace.note("records", None, || format!("reading stopped at a broken record, the {} before it are kept: {e}", parsed.len()));
     }
-    for r in &parsed {
-        if r.dif == 0x01 && r.vif_bytes.get() == Some(&[0xFD, 0x17][..]) {
-            if let Some(&[bits]) = r.data.get() {
-                trace.note("vendor", Some(m.ci), || format!("error flags {bits:02X}"));
-                d.info_codes.extend(error_flags(bits));
-            }
-        }
+    for bits in flags {
+        trace.note("vendor", Some(m.ci), || format!("error flags {bits:02X}"));
+        d.info_codes.extend(error_flags(bits));
     }
-    d.records = parsed.into_iter().map(|p| p.record).collect();
+    d.records = parsed;
     Ok(d)
 }
 
@@ -249,6 +272,11 @@ mod tests {
 
     fn value(t: &crate::Telegram, q: Quantity, storage: u32) -> Option<Value> {
         t.records.iter().find(|r| r.quantity == q && r.storage == storage).map(|r| r.value.clone())
+    }
+
+    #[test]
+    fn built_in_layout_is_the_hex_text() {
+        assert_eq!(super::LAYOUT_0.to_vec(), hex::decode(super::LAYOUTS[0]).expect("hex"));
     }
 
     #[test]

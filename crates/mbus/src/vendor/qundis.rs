@@ -195,7 +195,7 @@ fn read_record(
         std.extend([0x32, 0x6C]);
         std.extend(error_date);
     }
-    let (parsed, err) = records::parse_lenient(&std, false);
+    let (parsed, err) = records::parse_values(&std);
     if let Some(e) = err {
         return Err(e);
     }
@@ -209,7 +209,7 @@ fn read_record(
         )
     });
     Ok(Decoded {
-        records: parsed.into_iter().map(|p| p.record).collect(),
+        records: parsed,
         info_codes: if error { vec![InfoCode::PermanentError] } else { Vec::new() },
         security,
         ..Decoded::default()

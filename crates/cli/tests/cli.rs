@@ -204,7 +204,7 @@ fn decode_explains_layers_and_uses_previous_full_frames() {
     assert!(v["records"].as_array().expect("records").iter().any(|r| r["quantity"] == "volume"), "{v}");
     let mk = rows.iter().find(|r| r["driver"] == "mkradio3").expect("an MK Radio 3 vector");
     let mut frame = hex::decode(mk["telegram"].as_str().expect("hex")).expect("bytes");
-    frame[9] = 0x01; // version 01: no Techem layout known for it
+    frame[8] = 0x01; // version 01: no Techem layout known for it
     let o = releve(&["decode", "--explain", &hex::encode_upper(&frame)]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
     let steps = v["explain"]["steps"].as_array().expect("steps");
@@ -212,6 +212,11 @@ fn decode_explains_layers_and_uses_previous_full_frames() {
         steps.iter().any(|s| s["layer"] == "vendor" && s["detail"].as_str().is_some_and(|d| d.contains("techem") && d.contains("stopped"))),
         "{v}"
     );
+
+    frame[9] = 0x01; // device type 01: no Techem family reads it
+    let o = releve(&["decode", "--explain", &hex::encode_upper(&frame)]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON out");
+    assert!(v["explain"].to_string().contains("no driver reads it for manufacturer TCH"), "{v}");
 
     let bad = releve(&["decode", "--explain", "1e442d2c785634121b077a0100"]);
     assert!(!bad.status.success());

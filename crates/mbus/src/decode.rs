@@ -411,7 +411,8 @@ fn decode_link(
             DecodeError::UnsupportedCi {
                 ci: c @ 0xA0..=0xB7,
             } => format!(
-                "manufacturer-specific application layer (CI {c:02X}): proprietary, not decoded"
+                "manufacturer-specific application layer (CI {c:02X}): no driver reads it for {}: not decoded",
+                raw_addr.as_ref().map_or_else(|| "this meter".to_string(), hex_addr)
             ),
             other => format!("stopped: {other}"),
         })

@@ -604,12 +604,7 @@ fn vendor_application(
     })?;
     trace.note("records", None, || format!("{} data records", d.records.len()));
     let mut info_codes = d.info_codes;
-    for c in info::from_status(d.status) {
-        if !info_codes.contains(&c) {
-            info_codes.push(c);
-        }
-    }
-    info_codes.sort();
+    add_codes(&mut info_codes, info::from_status(d.status));
     let security = match (d.security, ell_security) {
         (Some(s), _) => s,
         (None, Some((mode, status))) => Security { mode, status },
@@ -647,12 +642,7 @@ fn vendor_block(
                 )
             });
             records.extend(d.records);
-            for c in d.info_codes {
-                if !info_codes.contains(&c) {
-                    info_codes.push(c);
-                }
-            }
-            info_codes.sort();
+            add_codes(info_codes, d.info_codes);
         }
         Err(e) => trace.note("vendor", Some(meter.ci), || {
             format!("driver {}: manufacturer block of {} bytes not read: {e}", family.name, block.len())
@@ -699,12 +689,7 @@ fn vendor_records(
                     }
                 }
                 records.extend(d.records);
-                for c in d.info_codes {
-                    if !info_codes.contains(&c) {
-                        info_codes.push(c);
-                    }
-                }
-                info_codes.sort();
+                add_codes(info_codes, d.info_codes);
             }
             Err(e) => trace.note("vendor", Some(meter.ci), || {
                 format!(
@@ -723,4 +708,14 @@ fn vendor_records(
         }
     }
     outcome
+}
+
+/// Add a family's info codes to the telegram's: each once, in order.
+fn add_codes(info_codes: &mut Vec<info::InfoCode>, more: Vec<info::InfoCode>) {
+    for c in more {
+        if !info_codes.contains(&c) {
+            info_codes.push(c);
+        }
+    }
+    info_codes.sort();
 }

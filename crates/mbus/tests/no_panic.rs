@@ -1,6 +1,8 @@
 //! Property tests: `decode` and `peek_address` never panic, on arbitrary bytes and on mutations
 //! of valid frames (plaintext, mode 5, format A, wired).
 
+mod common;
+
 use mbus::encode::{self, FrameSpec};
 use mbus::{decode, peek_address, AesKey, DeviceType};
 use proptest::prelude::*;
@@ -75,18 +77,9 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
         cut in any::<usize>(),
     ) {
-        let frames = valid_frames();
-        let mut f = frames[which % frames.len()].clone();
-        for (pos, b) in edits {
-            let n = f.len().max(1);
-            if let Some(slot) = f.get_mut(pos % n) {
-                *slot = b;
-            }
-        }
-        exercise(&f);
-        let n = f.len() + 1;
-        f.truncate(cut % n);
-        exercise(&f);
+        let [edited, cut] = common::mutations(&valid_frames(), which, &edits, cut);
+        exercise(&edited);
+        exercise(&cut);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! valid Apator telegrams (built here from the formats, not copied from any vector), nor on
 //! arbitrary bytes after each Apator CI.
 
+mod common;
+
 use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use mbus::{decode, explain, AesKey};
 use proptest::prelude::*;
@@ -99,17 +101,8 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
         cut in any::<usize>(),
     ) {
-        let frames = valid_frames();
-        let mut f = frames[which % frames.len()].clone();
-        for (pos, b) in edits {
-            let n = f.len().max(1);
-            if let Some(slot) = f.get_mut(pos % n) {
-                *slot = b;
-            }
-        }
-        exercise(&f);
-        let n = f.len() + 1;
-        f.truncate(cut % n);
+        let [edited, mut f] = common::mutations(&valid_frames(), which, &edits, cut);
+        exercise(&edited);
         exercise(&f);
         // The cut frame with its L field adjusted, so that the Apator layer sees it.
         let len = f.len();

@@ -2,6 +2,8 @@
 //! 7B), the B METERS RFM-TX1 (mode 16) and AFL fragment reassembly: mutated and cut valid frames never make `decode`, `decode_received_on` or `explain`
 //! panic, with DES, AES or no key.
 
+mod common;
+
 use mbus::encode::{self, FrameSpec};
 use mbus::{decode, decode_received_on, explain, AesKey, DeviceType};
 use proptest::prelude::*;
@@ -125,18 +127,9 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
         cut in any::<usize>(),
     ) {
-        let frames = valid_frames();
-        let mut f = frames[which % frames.len()].clone();
-        for (pos, b) in edits {
-            let n = f.len().max(1);
-            if let Some(slot) = f.get_mut(pos % n) {
-                *slot = b;
-            }
-        }
-        exercise(&f);
-        let n = f.len() + 1;
-        f.truncate(cut % n);
-        exercise(&f);
+        let [edited, cut] = common::mutations(&valid_frames(), which, &edits, cut);
+        exercise(&edited);
+        exercise(&cut);
     }
 }
 

@@ -2,6 +2,8 @@
 //! make `decode`, `explain` or `peek_address` panic, on mutations of valid frames of every
 //! known version and on arbitrary layers behind a Techem address.
 
+mod common;
+
 use mbus::{decode, encode, explain, peek_address, AesKey};
 use proptest::prelude::*;
 
@@ -92,18 +94,9 @@ proptest! {
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
         cut in any::<usize>(),
     ) {
-        let frames = valid_frames();
-        let mut f = frames[which % frames.len()].clone();
-        for (pos, b) in edits {
-            let n = f.len().max(1);
-            if let Some(slot) = f.get_mut(pos % n) {
-                *slot = b;
-            }
-        }
-        exercise(&f);
-        let n = f.len() + 1;
-        f.truncate(cut % n);
-        exercise(&f);
+        let [edited, cut] = common::mutations(&valid_frames(), which, &edits, cut);
+        exercise(&edited);
+        exercise(&cut);
     }
 
     #[test]

@@ -87,3 +87,19 @@ pub fn key_of(v: &serde_json::Value) -> Option<mbus::AesKey> {
         .and_then(serde_json::Value::as_str)
         .and_then(|k| mbus::AesKey::from_hex(k).ok())
 }
+
+/// What the no-panic property tests feed the decoder from a valid frame: the frame picked by
+/// `which` with bytes overwritten (`edits`: position modulo the length, new byte), and the
+/// same frame then cut at `cut` modulo its length + 1.
+pub fn mutations(frames: &[Vec<u8>], which: usize, edits: &[(usize, u8)], cut: usize) -> [Vec<u8>; 2] {
+    let mut f = frames.get(which % frames.len().max(1)).cloned().unwrap_or_default();
+    for (pos, b) in edits {
+        let n = f.len().max(1);
+        if let Some(slot) = f.get_mut(pos % n) {
+            *slot = *b;
+        }
+    }
+    let mut cut_frame = f.clone();
+    cut_frame.truncate(cut % (f.len() + 1));
+    [f, cut_frame]
+}

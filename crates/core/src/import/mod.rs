@@ -405,17 +405,32 @@ pub(crate) struct Decoder<'k> {
     keys: &'k crate::keys::Keys,
     pub formats: mbus::FormatCache,
     learned: std::collections::HashSet<String>,
+    /// AFL fragments of the same import (file, batch) waiting for the rest of their message;
+    /// bounded by the decoder's limits (messages held, bytes a message).
+    fragments: mbus::Reassembler,
 }
 
 impl<'k> Decoder<'k> {
     pub fn new(keys: &'k crate::keys::Keys, formats: mbus::FormatCache) -> Decoder<'k> {
-        Decoder { keys, formats, learned: std::collections::HashSet::new() }
+        Decoder { keys, formats, learned: std::collections::HashSet::new(), fragments: mbus::Reassembler::new() }
     }
 
     /// Decode a telegram and map it to registers and info codes.
     pub fn values(&mut self, raw: &[u8], address: &mbus::Address) -> Values {
         let key = self.keys.get(&address.id, &address.manufacturer).map(crate::keys::cipher_key);
-        let decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
+        let mut decoded = mbus::decode_with_formats(raw, key.as_ref(), &self.formats);
+        // A fragment of a longer message (AFL): kept like any telegram; the fragment that
+        // completes the message carries the message's values.
+        if let Err(mbus::DecodeError::Fragmented { .. }) = decoded {
+            decoded = match self.fragments.push(raw) {
+                Ok(mbus::Pushed::Complete(message)) => message.decode(key.as_ref(), Some(&self.formats)),
+                Ok(mbus::Pushed::Pending { fragment, .. } | mbus::Pushed::Duplicate { fragment }) => {
+                    Err(mbus::DecodeError::Fragmented { fragment })
+                }
+                Ok(mbus::Pushed::Whole) => decoded,
+                Err(e) => Err(e),
+            };
+        }
         let (status, problem) = match &decoded {
             Err(e) => ("undecodable", Some((e.code(), e.to_string()))),
             Ok(t) => match t.security.status {

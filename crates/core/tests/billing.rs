@@ -791,3 +791,48 @@ fn demo_meters_report_target_values_for_the_first_of_the_month() {
         preview.lines
     );
 }
+
+/// Issue 15: the editor's unsaved edits run (and dry-run) as they are on screen, with the
+/// checks of a saved layout, and nothing of them is saved.
+#[test]
+fn a_layout_given_in_the_call_runs_without_being_saved() {
+    let p = park();
+    let saved = csv_layout(p.water);
+    save(&p, &saved);
+    let name = "Facturation eau";
+    let mut edited = saved.clone();
+    edited.fields.truncate(3);
+    edited.encoding = billing::Encoding::Utf8Bom;
+
+    let d = billing::layout_dry_run_given(&p.store, &p.manager, Some(name), &edited, january(), NOW).expect("dry run");
+    assert_eq!((d.rows, d.added), (5, 5), "no last file yet: every meter is new");
+    let out = billing::layout_run_given(&p.store, &p.manager, Some(name), &edited, january(), NOW).expect("run");
+    assert_eq!(&out.bytes[..3], b"\xEF\xBB\xBF", "UTF-8 with its byte-order mark");
+    let text = String::from_utf8(out.bytes[3..].to_vec()).expect("utf-8");
+    assert_eq!(text.lines().nth(1), Some("customer_number;customer_name;meter_serial"), "{text}");
+
+    // The saved layout is as it was; the run's file is its last file (the one delivered).
+    let still = billing::layout_get(&p.store, &p.manager, name).expect("get");
+    assert_eq!(still, saved);
+    let again = billing::layout_dry_run_given(&p.store, &p.manager, Some(name), &edited, january(), NOW).expect("dry");
+    assert_eq!((again.unchanged, again.changed.len()), (5, 0));
+    let conn = p.store.reader().expect("reader");
+    let details: String = conn
+        .query_row("SELECT details FROM audit_log WHERE event = 'export_layout_run' ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .expect("audit");
+    assert!(details.ends_with("as on screen (not saved)"), "{details}");
+    drop(conn);
+
+    // The same checks as a saved layout: a broken layout is refused before any reading.
+    let mut broken = saved.clone();
+    broken.fields.clear();
+    let e = billing::layout_run_given(&p.store, &p.manager, Some(name), &broken, january(), NOW).expect_err("refused");
+    assert_eq!(e.code(), "bad_input");
+    // A new layout (never saved) runs too, keeping no last file.
+    let mut fresh = saved.clone();
+    fresh.name = "Essai".into();
+    billing::layout_run_given(&p.store, &p.manager, None, &fresh, january(), NOW).expect("run new");
+    assert!(billing::layouts_list(&p.store, &p.manager).expect("list").iter().all(|l| l.name != "Essai"));
+}

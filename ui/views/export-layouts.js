@@ -639,6 +639,8 @@ export function render(root, ctx) {
       if (fb) {
         if (l.format === fb.dataset.format) return;
         l.format = fb.dataset.format;
+        // A byte-order mark is for Excel's CSV; fixed-width files start with their first record.
+        if (l.format === "fixed" && l.encoding === "utf-8-bom") l.encoding = "utf-8";
         if (l.format === "fixed") for (const rec of RECORDS) for (const f of l[rec]) if (!f.width) f.width = defaultWidth(f, l);
         markDirty();
         st.out = null;

@@ -3263,7 +3263,7 @@ export function lineReasonText(l) {
 export function fieldLabel(field) { return field ? tOr("field." + field, field) : ""; }
 
 /** An ISO date `YYYY-MM-DD` as the clerk writes it (06/12/2026 in French). */
-function isoDateText(s) {
+export function isoDateText(s) {
   const [y, m, d] = s.split("-").map(Number);
   return new Intl.DateTimeFormat(intlLocale(), { timeZone: "UTC", dateStyle: "short" }).format(new Date(Date.UTC(y, m - 1, d)));
 }

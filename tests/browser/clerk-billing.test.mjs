@@ -133,6 +133,7 @@ for (const locale of ["fr", "en"]) {
       const box = page.getByTestId("exchange-confirm");
       await box.waitFor();
       assert.match(await box.innerText(), fr ? new RegExp(`Remplacer le compteur ${d.meter.serial} par ${serial} \\?[\\s\\S]*ne peut pas être annulé`) : new RegExp(`Replace meter ${d.meter.serial} by ${serial}\\?[\\s\\S]*cannot be undone`));
+      assert.doesNotMatch(await box.innerText(), /[{}]|\d{4}-\d\d-\d\d/, "filled in, local date");
       await shot(page, `exchange-confirm-${locale}`);
       // Back: nothing recorded.
       await page.getByTestId("exchange-confirm-back").click();
@@ -142,6 +143,8 @@ for (const locale of ["fr", "en"]) {
       const done = page.getByTestId("exchange-done");
       await done.waitFor();
       assert.match(await done.innerText(), fr ? new RegExp(`Échange enregistré : le compteur ${d.meter.serial} est remplacé par ${serial}`) : new RegExp(`Exchange recorded: meter ${d.meter.serial} is replaced by ${serial}`));
+      assert.doesNotMatch(await done.innerText(), /[{}]/, "every value filled in");
+      assert.doesNotMatch(await done.innerText(), /\d{4}-\d\d-\d\d/, "a local date");
       await shot(page, `exchange-done-${locale}`);
       assert.equal((await api("meter_get", { id: row.id }, token)).meter.status, "removed");
       assert.deepEqual(errors.map(String), []);

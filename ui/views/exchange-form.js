@@ -2,7 +2,7 @@
 // An exchange cannot be undone: the form asks for a confirmation that repeats what will be
 // recorded, and the new meter's page then says the exchange was recorded.
 import { call } from "../api.js";
-import { t, fmtNumber, fmtDateTime, unitLabel, errorText, getTimezone } from "../i18n.js";
+import { t, fmtNumber, fmtDateTime, unitLabel, errorText, getTimezone, isoDateText } from "../i18n.js";
 import { esc } from "../dom.js";
 
 /** The register an exchange reads, by device type (as the core decides). */
@@ -19,7 +19,7 @@ export function exchangeDoneHtml(id) {
   const f = flash;
   flash = null;
   return `<div class="card ok-line exchange-done" data-testid="exchange-done" role="status">${esc(t("meter.exchange.done", { old: f.old, new: f.new }))}
-    <span class="muted small">${esc(t("meter.exchange.doneDetail", { at: f.at, final: f.final, initial: f.initial, unit: f.unit }))}</span></div>`;
+    <span class="muted small">${esc(t("meter.exchange.doneDetail", f))}</span></div>`;
 }
 
 /** "YYYY-MM-DDTHH:MM" of now in the utility's time zone. */
@@ -89,7 +89,7 @@ export function wireExchangeForm(root, d, done) {
     // Irreversible: say what will be recorded and ask.
     const reg = EXCHANGE_REGISTER[d.meter.device_type] || "volume";
     const unit = unitLabel(UNITS[reg]);
-    const when = args.at.replace("T", " ");
+    const when = `${isoDateText(args.at.slice(0, 10))} ${args.at.slice(11, 16)}`;
     const words = { old: d.meter.serial, new: args.new_serial, at: when, final: fmtNumber(args.final_value, 3), initial: fmtNumber(args.initial_value, 3), unit };
     const box = card.querySelector('[data-testid="exchange-confirm"]');
     const submit = card.querySelector('[data-testid="exchange-submit"]');

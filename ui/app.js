@@ -199,7 +199,23 @@ function renderShell(current) {
   return appRoot.querySelector("#view");
 }
 
+// A view's unsaved work: {question() -> text|null, discard()}; asked before leaving the view
+// (another screen, the browser's back, closing the tab).
+let leaveGuard = null;
+let shownHash = null;
+let restoring = false;
+
 function route() {
+  if (restoring) { restoring = false; return; }
+  if (leaveGuard && shownHash !== null && location.hash !== shownHash) {
+    const q = leaveGuard.question();
+    if (q) {
+      if (!confirm(q)) { restoring = true; location.hash = shownHash; return; }
+      try { leaveGuard.discard(); } catch { /* ignore */ }
+    }
+  }
+  leaveGuard = null;
+  shownHash = location.hash;
   if (typeof cleanup === "function") { try { cleanup(); } catch { /* ignore */ } }
   cleanup = null;
   const { parts, query } = parseHash();
@@ -213,6 +229,7 @@ function route() {
   const ctx = {
     session, params: target.params || {}, query, can, sections: SECTIONS,
     navigate: (h) => { location.hash = h; },
+    guardLeave: (g) => { leaveGuard = g; },
   };
   if (target.view === loginView) {
     appRoot.innerHTML = "";
@@ -238,6 +255,9 @@ async function passwordChanged() {
 async function start() {
   appRoot = document.getElementById("app");
   window.addEventListener("hashchange", route);
+  window.addEventListener("beforeunload", (e) => {
+    if (leaveGuard && leaveGuard.question()) { e.preventDefault(); e.returnValue = ""; }
+  });
   onLocaleChange(() => route());
   window.addEventListener("releve:password-change-required", () => { if (session) forcePasswordChange(); });
   window.addEventListener("releve:unauthorized", () => {

@@ -365,6 +365,7 @@ test("a layout in use: delete refused naming its job, rename takes the job along
     await row(used).getByTestId("lay-open").click();
     await page.getByTestId("lay-name").fill(renamed);
     await page.getByTestId("lay-save").click();
+    await page.getByTestId("lay-confirm-save").click(); // "save changes?"
     await row(renamed).waitFor();
     assert.equal(await row(used).count(), 0, "no layout left under the old name");
     assert.equal(await page.getByTestId("lay-msg").innerText(),
@@ -376,6 +377,7 @@ test("a layout in use: delete refused naming its job, rename takes the job along
     // Renaming onto another layout's name is refused, nothing lost.
     await page.getByTestId("lay-name").fill("Facturation eau CSV");
     await page.getByTestId("lay-save").click();
+    await page.getByTestId("lay-confirm-save").click(); // "save changes?"
     await page.locator('[data-testid="lay-msg"].error-text').waitFor();
     assert.equal(await page.getByTestId("lay-msg").innerText(), "Une mise en page « Facturation eau CSV » existe déjà : choisissez un autre nom.");
     const names = (await api("export_layouts_list", {}, token)).map((l) => l.name);

@@ -35,6 +35,7 @@ async function exchangeBelowLast(page, m, volume) {
   await page.getByTestId("exchange-final").fill("1");
   await page.getByTestId("exchange-initial").fill("0");
   await page.getByTestId("exchange-submit").click();
+  await page.getByTestId("exchange-confirm-ok").click(); // irreversible: asked first
   await page.waitForFunction(() => !document.querySelector('[data-testid="exchange-error"]').hidden);
   return plain(await page.getByTestId("exchange-error").textContent());
 }

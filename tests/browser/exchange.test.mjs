@@ -34,12 +34,14 @@ test("superuser: exchange a meter through the form, then compare meters and a gr
     await page.getByTestId("exchange-final").fill(String(Math.max(0, volume.last_value - 1)));
     await page.getByTestId("exchange-initial").fill("0.5");
     await page.getByTestId("exchange-submit").click();
+    await page.getByTestId("exchange-confirm-ok").click(); // irreversible: asked first
     await page.waitForFunction(() => !document.querySelector('[data-testid="exchange-error"]').hidden);
     const refusal = await page.getByTestId("exchange-error").textContent();
     assert.match(refusal, new RegExp(`Compteur ${old.meter.serial} : le relevé final \\(.* m³\\) est inférieur à son dernier relevé \\(.* m³, le \\d\\d/\\d\\d/\\d{4} \\d\\d:\\d\\d\\)`));
 
     await page.getByTestId("exchange-final").fill(String(Math.round((volume.last_value + 1.5) * 1000) / 1000));
     await page.getByTestId("exchange-submit").click();
+    await page.getByTestId("exchange-confirm-ok").click(); // irreversible: asked first
     await page.waitForFunction((s) => document.querySelector('[data-testid="meter-serial"]')?.textContent.includes(s), NEW_SERIAL);
     const history = page.getByTestId("exchanges");
     await history.waitFor();

@@ -1,12 +1,26 @@
 // The meter exchange form of the meter page (command `meter_exchange`, needs edit_meters).
+// An exchange cannot be undone: the form asks for a confirmation that repeats what will be
+// recorded, and the new meter's page then says the exchange was recorded.
 import { call } from "../api.js";
-import { t, fmtNumber, fmtDateTime, unitLabel, errorText, getTimezone } from "../i18n.js";
+import { t, fmtNumber, fmtDateTime, unitLabel, errorText, getTimezone, isoDateText } from "../i18n.js";
 import { esc } from "../dom.js";
 
 /** The register an exchange reads, by device type (as the core decides). */
 const EXCHANGE_REGISTER = { heat: "energy", heat_cooling: "energy", heat_inlet: "energy", cooling_inlet: "energy",
   cooling_outlet: "energy", electricity: "a_plus", heat_cost_allocator: "hca" };
 const UNITS = { volume: "m3", energy: "kWh", a_plus: "kWh", hca: "hca" };
+
+// The exchange just recorded, shown once on the new meter's page.
+let flash = null;
+
+/** The success message of an exchange that made meter `id`, once (HTML), or "". */
+export function exchangeDoneHtml(id) {
+  if (!flash || flash.id !== id) return "";
+  const f = flash;
+  flash = null;
+  return `<div class="card ok-line exchange-done" data-testid="exchange-done" role="status">${esc(t("meter.exchange.done", { old: f.old, new: f.new }))}
+    <span class="muted small">${esc(t("meter.exchange.doneDetail", f))}</span></div>`;
+}
 
 /** "YYYY-MM-DDTHH:MM" of now in the utility's time zone. */
 function localNow() {
@@ -36,6 +50,7 @@ export function exchangeFormHtml(d) {
         <button type="button" class="btn" data-testid="exchange-cancel">${esc(t("meter.exchange.cancel"))}</button>
         <span class="error-text" data-testid="exchange-error" hidden></span>
       </div>
+      <div class="exchange-confirm warn-box" data-testid="exchange-confirm" role="alertdialog" hidden></div>
     </form>
   </section>`;
 }
@@ -71,16 +86,37 @@ export function wireExchangeForm(root, d, done) {
       err.hidden = false;
       return;
     }
+    // Irreversible: say what will be recorded and ask.
+    const reg = EXCHANGE_REGISTER[d.meter.device_type] || "volume";
+    const unit = unitLabel(UNITS[reg]);
+    const when = `${isoDateText(args.at.slice(0, 10))} ${args.at.slice(11, 16)}`;
+    const words = { old: d.meter.serial, new: args.new_serial, at: when, final: fmtNumber(args.final_value, 3), initial: fmtNumber(args.initial_value, 3), unit };
+    const box = card.querySelector('[data-testid="exchange-confirm"]');
     const submit = card.querySelector('[data-testid="exchange-submit"]');
+    box.innerHTML = `<p><b>${esc(t("meter.exchange.confirm", words))}</b></p>
+      <p class="small">${esc(t("meter.exchange.doneDetail", words))}</p>
+      <p class="small warn-text">${esc(t("meter.exchange.irreversible"))}</p>
+      <div class="form-actions"><button type="button" class="btn btn-danger" data-testid="exchange-confirm-ok">${esc(t("meter.exchange.confirmOk"))}</button>
+        <button type="button" class="btn" data-testid="exchange-confirm-back">${esc(t("meter.exchange.confirmBack"))}</button></div>`;
+    box.hidden = false;
     submit.disabled = true;
-    try {
-      const r = await call("meter_exchange", args);
-      done(r, args);
-    } catch (e) {
-      err.textContent = t("common.error", { message: errorText(e) });
-      err.hidden = false;
-    } finally {
-      submit.disabled = false;
-    }
+    box.querySelector('[data-testid="exchange-confirm-back"]').addEventListener("click", () => { box.hidden = true; submit.disabled = false; submit.focus(); });
+    const ok = box.querySelector('[data-testid="exchange-confirm-ok"]');
+    ok.focus();
+    ok.addEventListener("click", async () => {
+      ok.disabled = true;
+      try {
+        const r = await call("meter_exchange", args);
+        flash = { id: r.new_meter_id, ...words };
+        box.hidden = true;
+        done(r, args);
+      } catch (e) {
+        box.hidden = true;
+        err.textContent = t("common.error", { message: errorText(e) });
+        err.hidden = false;
+      } finally {
+        submit.disabled = false;
+      }
+    });
   });
 }

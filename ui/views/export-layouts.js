@@ -20,6 +20,7 @@ const REGISTERS = ["volume", "energy", "a_plus", "a_minus", "hca"];
 const DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%Y%m%d", "%d%m%Y", "%d.%m.%Y", "%d%m%y"];
 const DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M", "%d.%m.%Y %H:%M"];
 const SEPARATORS = [";", ",", "\t", "|"];
+const ENCODINGS = ["utf-8-bom", "utf-8", "windows-1252"];
 const GROUP_OF = {
   customer_number: "customer", customer_name: "customer", customer_email: "customer", customer_phone: "customer",
   meter_serial: "meter", manufacturer: "meter", device_type: "meter", address: "meter", postal_code: "meter", city: "meter",
@@ -86,7 +87,7 @@ function newField(id, layout) {
 function newLayout() {
   const fr = getLocale() === "fr";
   const l = {
-    name: "", format: "csv",
+    name: "", format: "csv", encoding: fr ? "utf-8-bom" : "utf-8",
     csv: { separator: fr ? ";" : ",", quote: "necessary", decimal: fr ? "," : ".", header: true, line_end: "crlf" },
     fixed: { line_end: "crlf", decimal: fr ? "," : "." },
     date_format: fr ? "%d/%m/%Y" : "%Y-%m-%d", datetime_format: fr ? "%d/%m/%Y %H:%M" : "%Y-%m-%d %H:%M",
@@ -119,7 +120,7 @@ export function cleanLayout(l) {
     return o;
   };
   return {
-    name: (l.name || "").trim(), format: l.format,
+    name: (l.name || "").trim(), format: l.format, encoding: l.encoding || "utf-8",
     csv: { separator: l.csv.separator, quote: l.csv.quote, decimal: l.csv.decimal, header: !!l.csv.header, line_end: l.csv.line_end },
     fixed: { line_end: l.fixed.line_end, decimal: l.fixed.decimal },
     date_format: l.date_format, datetime_format: l.datetime_format,
@@ -525,6 +526,8 @@ export function render(root, ctx) {
     const sepLabel = { ";": "export.sep.semicolon", ",": "export.sep.comma", "\t": "export.sep.tab", "|": "lay.sep.pipe" };
     return `<div class="lay-options">
       <fieldset class="lay-box"><legend>${esc(t("lay.box.file"))}</legend>
+        <label class="field"><span>${esc(t("enc.label"))}</span><select data-opt="encoding" data-testid="lay-encoding">
+          ${ENCODINGS.map((e) => opt(e, t("enc." + e), (l.encoding || "utf-8") === e)).join("")}</select></label>
         ${fixed ? `
         <label class="field"><span>${esc(t("lay.lineEnd"))}</span><select data-opt="fixed.line_end" data-testid="lay-line-end">
           ${opt("crlf", t("lay.lineEnd.crlf"), l.fixed.line_end === "crlf")}${opt("lf", t("lay.lineEnd.lf"), l.fixed.line_end === "lf")}</select></label>
@@ -581,6 +584,7 @@ export function render(root, ctx) {
         ${canEdit ? `<button type="submit" class="btn" data-testid="lay-save">${icon("check")}<span>${esc(t("lay.save"))}</span></button>` : ""}
         <button type="button" class="btn btn-primary" data-testid="lay-run" ${canRun ? "" : deny(PERM_RUN)}>${icon("download")}<span>${esc(t("lay.run"))}</span></button>
       </div>
+      <div class="lay-confirm" data-testid="lay-confirm" role="alertdialog" hidden></div>
       <p class="toolbar-msg lay-msg" data-testid="lay-msg" aria-live="polite"></p>
       <div class="lay-out" data-testid="lay-out"></div>
     </form>`;
@@ -635,6 +639,8 @@ export function render(root, ctx) {
       if (fb) {
         if (l.format === fb.dataset.format) return;
         l.format = fb.dataset.format;
+        // A byte-order mark is for Excel's CSV; fixed-width files start with their first record.
+        if (l.format === "fixed" && l.encoding === "utf-8-bom") l.encoding = "utf-8";
         if (l.format === "fixed") for (const rec of RECORDS) for (const f of l[rec]) if (!f.width) f.width = defaultWidth(f, l);
         markDirty();
         st.out = null;
@@ -756,15 +762,36 @@ export function render(root, ctx) {
       await loadList();
     }
 
+    // "Save changes?": saving a layout replaces what every run and scheduled export of it
+    // uses, so it is asked, naming the layout (a new layout is saved at once).
+    function askSave() {
+      const bar = area.querySelector('[data-testid="lay-confirm"]');
+      bar.innerHTML = `<span>${icon("warning")}${esc(t("lay.confirmSave", { name: st.orig }))}</span>
+        <button type="button" class="btn btn-primary" data-testid="lay-confirm-save">${esc(t("lay.save"))}</button>
+        <button type="button" class="btn btn-ghost" data-testid="lay-confirm-cancel">${esc(t("groups.cancel"))}</button>`;
+      bar.hidden = false;
+      bar.querySelector('[data-testid="lay-confirm-save"]').focus();
+    }
+    form.addEventListener("click", (e) => {
+      if (e.target.closest('[data-testid="lay-save-after"]')) { e.preventDefault(); if (st.orig) askSave(); else form.requestSubmit(); }
+      if (e.target.closest('[data-testid="lay-confirm-cancel"]')) { const bar = area.querySelector('[data-testid="lay-confirm"]'); bar.hidden = true; bar.innerHTML = ""; }
+      if (e.target.closest('[data-testid="lay-confirm-save"]')) { const bar = area.querySelector('[data-testid="lay-confirm"]'); bar.hidden = true; bar.innerHTML = ""; doSave(); }
+    });
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
+      if (st.orig && st.dirty) { askSave(); return; }
+      doSave();
+    });
+    async function doSave() {
       busy(true);
       try {
         await save();
         const moved = st.moved.length ? " " + t(st.moved.length === 1 ? "lay.saved.moved1" : "lay.saved.moved", { jobs: jobNames(st.moved.map((name) => ({ name }))) }) : "";
         say(msg, t("lay.saved", { name: st.orig }) + moved, "ok");
+        const note = area.querySelector('[data-testid="lay-ran-unsaved"]');
+        if (note) note.remove();
       } catch (err) { if (err) fail(err); } finally { busy(false); }
-    });
+    }
 
     form.querySelector('[data-testid="lay-preview"]').addEventListener("click", async () => {
       busy(true);
@@ -784,23 +811,23 @@ export function render(root, ctx) {
       } catch (e) { if (alive) fail(e); } finally { if (alive) busy(false); }
     });
 
-    async function ensureSaved() {
-      if (!st.orig || st.dirty) {
-        if (!canEdit) throw new Error(t("lay.err.saveFirst"));
-        await save();
-      }
-    }
+    // Dry run and run take the layout on screen; they never save it (issue 15). With unsaved
+    // edits, the result says so and offers to save them (asked, like every save).
+    const onScreen = (p) => ({ layout: cleanLayout(l), ...(st.orig ? { name: st.orig } : {}), ...p });
+    const unsavedNote = () => st.dirty || !st.orig
+      ? `<div class="lay-unsaved-note warn-text" data-testid="lay-ran-unsaved">${esc(t(st.orig ? "lay.ranUnsaved" : "lay.ranNew"))}
+          ${canEdit ? `<button type="button" class="btn btn-ghost" data-testid="lay-save-after">${icon("check")}<span>${esc(t("lay.saveChanges"))}</span></button>` : ""}</div>`
+      : "";
 
     form.querySelector('[data-testid="lay-dry-run"]').addEventListener("click", async () => {
       busy(true);
       try {
         const p = period();
-        await ensureSaved();
         say(msg, t("common.loading"));
-        const d = await call("export_layout_dry_run", { name: st.orig, ...p });
+        const d = await call("export_layout_dry_run", onScreen(p));
         if (!alive) return;
         say(msg, "");
-        show(dryRunHtml(d));
+        show(unsavedNote() + dryRunHtml(d));
       } catch (e) { if (alive && e) fail(e); } finally { if (alive) busy(false); }
     });
 
@@ -808,9 +835,8 @@ export function render(root, ctx) {
       busy(true);
       try {
         const p = period();
-        await ensureSaved();
         say(msg, t("export.busy"));
-        const r = await call("export_layout_run", { name: st.orig, ...p });
+        const r = await call("export_layout_run", onScreen(p));
         if (!alive) return;
         const name = r.file_name || r.filename;
         if (r.content_base64 !== undefined) downloadFile(name, base64Bytes(r.content_base64), "application/octet-stream");
@@ -819,7 +845,7 @@ export function render(root, ctx) {
         show(`<div class="lay-summary ok-line" data-testid="lay-ran" data-rows="${r.rows}" data-file="${esc(name)}">${icon("check")}
             <span>${esc(t("lay.ran", { rows: fmtInt(r.rows), file: name }))}</span>
             <span class="muted small mono" title="SHA-256 ${esc(r.sha256 || "")}">SHA-256 ${esc((r.sha256 || "").slice(0, 12))}…</span></div>
-          ${problemsHtml([], r.warnings)}`);
+          ${unsavedNote()}${problemsHtml([], r.warnings)}`);
         loadList();
       } catch (e) { if (alive && e) fail(e); } finally { if (alive) busy(false); }
     });
@@ -835,5 +861,11 @@ export function render(root, ctx) {
     if (alive) area.innerHTML = `<div class="card error-text">${esc(t("common.error", { message: errorText(e) }))}</div>`;
   });
   loadList();
+  if (ctx.guardLeave) {
+    ctx.guardLeave({
+      question: () => (alive && st.cur && st.dirty ? t("lay.leave", { name: st.orig || st.cur.name || "" }) : null),
+      discard: () => { st.cur = null; st.orig = null; st.dirty = false; st.out = null; },
+    });
+  }
   return () => { alive = false; };
 }

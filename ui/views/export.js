@@ -4,7 +4,7 @@
 import { call } from "../api.js";
 import { t, getLocale, fmtInt, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile } from "../dom.js";
+import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
 import * as layoutsTab from "./export-layouts.js";
 
 const TABS = ["layouts", "quick"];
@@ -65,6 +65,9 @@ function renderQuick(root, ctx) {
   // Every reading is interval data: offered only to who may see it; others export one a day.
   const intervals = ctx.can("view_intervals");
   const gran = intervals ? (st.granularity || "readings") : "days";
+  // For a French Excel: UTF-8 with BOM (or Windows-1252), French titles and dates.
+  const enc = st.encoding ?? (getLocale() === "fr" ? "utf-8-bom" : "utf-8");
+  const french = st.french ?? getLocale() === "fr";
 
   root.innerHTML = `<div class="export-layout">
       <section class="card">
@@ -82,6 +85,9 @@ function renderQuick(root, ctx) {
             <option value="." ${dec === "." ? "selected" : ""}>${esc(t("export.dec.dot"))}</option></select></label>
           <label class="field"><span>${esc(t("export.granularity"))}</span><select data-testid="export-granularity">
             ${(intervals ? ["readings", "days"] : ["days"]).map((g) => `<option value="${g}" ${g === gran ? "selected" : ""}>${esc(t("export.granularity." + g))}</option>`).join("")}</select></label>
+          <label class="field"><span>${esc(t("enc.label"))}</span><select data-testid="export-encoding">
+            ${["utf-8-bom", "utf-8", "windows-1252"].map((e) => `<option value="${e}" ${e === enc ? "selected" : ""}>${esc(t("enc." + e))}</option>`).join("")}</select></label>
+          <label class="check"><input type="checkbox" data-testid="export-french" ${french ? "checked" : ""}><span>${esc(t("export.french"))}</span></label>
         </div>
         ${intervals ? "" : `<p class="muted small" data-testid="export-daily-note">${esc(t("pd.daily"))}</p>`}
         <div class="export-actions">
@@ -163,7 +169,11 @@ function renderQuick(root, ctx) {
       separator: sepEl.value === "tab" ? "\t" : sepEl.value,
       decimal: decEl.value,
       granularity: q("export-granularity").value,
+      encoding: q("export-encoding").value,
+      french: q("export-french").checked,
     };
+    st.encoding = args.encoding;
+    st.french = args.french;
     st.granularity = args.granularity;
     if (st.columns) args.columns = cols;
     if (st.groupId) args.group_id = Number(st.groupId);
@@ -171,7 +181,8 @@ function renderQuick(root, ctx) {
     out.textContent = t("export.busy");
     try {
       const res = await call("export_readings", args);
-      downloadFile(res.filename, res.content, "text/csv;charset=utf-8");
+      if (res.content_base64 !== undefined) downloadFile(res.filename, base64Bytes(res.content_base64), "text/csv");
+      else downloadFile(res.filename, res.content, "text/csv;charset=utf-8");
       st.result = `${icon("check")}<span data-testid="export-rows" data-rows="${res.rows}">${esc(t("export.done", { rows: fmtInt(res.rows), filename: res.filename }))}</span>`;
       if (alive) { out.innerHTML = st.result; out.classList.add("ok-text"); }
     } catch (e) {

@@ -35,6 +35,14 @@ export function reportNotesHtml(files) {
       <a class="btn btn-ghost" href="#/heard" data-testid="import-heard-link">${icon("antenna")}<span>${esc(t("import.heard.open"))}</span></a></li>`);
   }
   if (undecoded) notes.push(`<li data-testid="import-undecoded-note">${esc(plural("import.undecoded", undecoded))}</li>`);
+  // Lines dated in the future (a terminal's or concentrator's clock ahead): refused, never
+  // the meter's "last seen"; counted apart with their line numbers.
+  const future = sum(files, "future");
+  if (future) {
+    const lines = files.flatMap((f) => (f.future_lines || []).map((n) => (files.length > 1 ? `${f.name}:${n}` : String(n))));
+    const more = future > lines.length ? " …" : "";
+    notes.push(`<li data-testid="import-future-note" data-count="${future}" class="warn-text">${esc(plural("import.future", future, { lines: lines.join(", ") + more }))}</li>`);
+  }
   for (const f of files) {
     if (f.completes_interrupted_at !== null && f.completes_interrupted_at !== undefined) {
       notes.push(`<li data-testid="import-completes-note">${esc(t("import.completes", { name: f.name, line: fmtInt(f.completes_interrupted_at) }))}</li>`);

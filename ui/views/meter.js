@@ -8,7 +8,7 @@ import { esc, addDays, firstOfMonthsAgo, firstOfYearsAgo, isIsoDate } from "../d
 import { renderHistogram } from "../chart.js";
 import { renderPowerCurve } from "../power-chart.js";
 import { isCumulative, isEnergyFlow, isPower, tariffOf, exportOf, importId, registerName } from "../registers.js";
-import { exchangeFormHtml, wireExchangeForm } from "./exchange-form.js";
+import { exchangeFormHtml, wireExchangeForm, exchangeDoneHtml } from "./exchange-form.js";
 import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from "./consumer-report.js";
 import { receptionsHtml, wireReceptions } from "./meter-receptions.js";
 import { meterKeyHtml, meterKeyFormHtml, wireMeterKey } from "./meter-key.js";
@@ -211,6 +211,7 @@ export function render(root, ctx) {
           </div>
         </div>
       </div>
+      ${exchangeDoneHtml(m.id)}
       ${canExchange ? exchangeFormHtml(d) : ""}
       ${ctx.can("manage_keys") ? meterKeyFormHtml(d) : ""}
       ${canReport ? consumerReportHtml(d, ctx.can(PERM_EMAIL)) : ""}

@@ -208,8 +208,10 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
             let spec = export_spec(&a)?;
             let mut out = Vec::new();
             let rows = export::export_readings(store, &session, &spec, &mut out, now)?;
-            let content = String::from_utf8(out).map_err(|e| ApiError::new("internal", e.to_string()))?;
-            ok(json!({"filename": spec.file_name(), "rows": rows, "content": content}))
+            let content = spec.encoding.decode(&out);
+            let content_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &out);
+            ok(json!({"filename": spec.file_name(), "rows": rows, "content": content,
+                      "content_base64": content_base64, "encoding": spec.encoding}))
         }
         "park_profiles_list" => ok(releve_core::park_profiles::park_profiles_list(store, &session)?),
         "park_profile_save" => {
@@ -808,6 +810,12 @@ pub struct ExportArgs {
     /// `readings` (every reading: interval data, `view_intervals` only) or `days`; default:
     /// readings with `view_intervals`, else days.
     pub granularity: Option<String>,
+    /// `utf-8` (default), `utf-8-bom` or `windows-1252`.
+    #[serde(default)]
+    pub encoding: Option<releve_core::billing::Encoding>,
+    /// French column titles and dates.
+    #[serde(default)]
+    pub french: bool,
 }
 
 impl Bounded for ExportArgs {
@@ -838,6 +846,8 @@ pub fn export_spec(a: &ExportArgs) -> Result<export::ExportSpec, ApiError> {
     }
     spec.group_id = a.group_id;
     spec.granularity = a.granularity.as_deref().filter(|g| !g.is_empty()).map(export::Granularity::parse).transpose()?;
+    spec.encoding = a.encoding.unwrap_or_default();
+    spec.french = a.french;
     Ok(spec)
 }
 

@@ -54,9 +54,24 @@ impl Bounded for CopyArgs {}
 
 #[derive(Deserialize)]
 struct RunArgs {
-    name: String,
+    /// The saved layout (run as saved, or, with `layout`, whose last file is compared and kept).
+    name: Option<String>,
+    /// The layout as on screen: run as given, nothing saved.
+    layout: Option<Value>,
     from: String,
     to: String,
+}
+
+impl RunArgs {
+    /// The layout given, or else the saved layout's name.
+    fn source(self) -> Result<(Option<Layout>, Option<String>, Period), ApiError> {
+        let p = period(&self.from, &self.to)?;
+        match (self.layout, self.name) {
+            (Some(l), name) => Ok((Some(layout(l)?), name, p)),
+            (None, Some(name)) => Ok((None, Some(name), p)),
+            (None, None) => Err(ApiError::new("bad_request", "give a layout or the name of a saved one")),
+        }
+    }
 }
 
 impl Bounded for RunArgs {}
@@ -138,11 +153,17 @@ pub(crate) fn call(
             }
             "export_layout_dry_run" => {
                 let a: RunArgs = parse(args)?;
-                ok(billing::layout_dry_run(store, session, &a.name, period(&a.from, &a.to)?, now)?)
+                ok(match a.source()? {
+                    (Some(l), name, p) => billing::layout_dry_run_given(store, session, name.as_deref(), &l, p, now)?,
+                    (None, name, p) => billing::layout_dry_run(store, session, name.as_deref().unwrap_or(""), p, now)?,
+                })
             }
             "export_layout_run" => {
                 let a: RunArgs = parse(args)?;
-                let out = billing::layout_run(store, session, &a.name, period(&a.from, &a.to)?, now)?;
+                let out = match a.source()? {
+                    (Some(l), name, p) => billing::layout_run_given(store, session, name.as_deref(), &l, p, now)?,
+                    (None, name, p) => billing::layout_run(store, session, name.as_deref().unwrap_or(""), p, now)?,
+                };
                 ok(json!({
                     "file_name": out.file_name,
                     "content": out.encoding.decode(&out.bytes),

@@ -1052,6 +1052,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 decimal,
                 group_id: None,
                 granularity,
+                encoding: None,
+                french: false,
             };
             let spec = releve_api::commands::export_spec(&args)?;
             let file = std::fs::File::create(&out).map_err(|e| releve_core::Error::io(&out, e))?;

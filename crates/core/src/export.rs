@@ -1,5 +1,7 @@
-//! Export of readings to CSV: chosen columns, separator and decimal mark; the same output
-//! for the export screen and `releve export`.
+//! Export of readings to CSV: chosen columns, separator and decimal mark, character set
+//! (UTF-8, UTF-8 with BOM, Windows-1252) and, for a French Excel, French column titles and
+//! dates; the same output for the export screen and `releve export`. A billing target date
+//! (register `target_date`, stored as days since 1970-01-01) is written as a date.
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
@@ -124,11 +126,27 @@ pub struct ExportSpec {
     pub group_id: Option<i64>,
     /// None: every reading for a session with `view_intervals`, else one a day.
     pub granularity: Option<Granularity>,
+    /// The file's character set; a character it cannot write refuses the export, naming the
+    /// line and column (`not_encodable`), never a silent `?`.
+    pub encoding: crate::billing::Encoding,
+    /// French column titles ("N° de compteur") and dates `31/01/2026 14:05:09` instead of the
+    /// column ids and `2026-01-31 14:05:09`.
+    pub french: bool,
 }
 
 impl ExportSpec {
     pub fn new(from: NaiveDate, to: NaiveDate) -> ExportSpec {
-        ExportSpec { from, to, columns: Column::ALL.to_vec(), separator: b';', decimal: ',', group_id: None, granularity: None }
+        ExportSpec {
+            from,
+            to,
+            columns: Column::ALL.to_vec(),
+            separator: b';',
+            decimal: ',',
+            group_id: None,
+            granularity: None,
+            encoding: crate::billing::Encoding::Utf8,
+            french: false,
+        }
     }
 
     /// A file name for this export, e.g. `releve-2025-01-01_2025-01-31.csv`.
@@ -177,8 +195,14 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     };
     let from = local_midnight(spec.from)?;
     let to = local_midnight(spec.to + chrono::Duration::days(1))?;
-    let mut writer = csv::WriterBuilder::new().delimiter(spec.separator).from_writer(out);
-    writer.write_record(spec.columns.iter().map(|c| c.id()))?;
+    out.write_all(spec.encoding.start()).map_err(|e| Error::io("export output", e))?;
+    let mut encoded = Encoded { encoding: spec.encoding, out, pending: Vec::new() };
+    let mut writer = csv::WriterBuilder::new().delimiter(spec.separator).from_writer(&mut encoded);
+    if spec.french {
+        writer.write_record(spec.columns.iter().map(|c| c.labels().1))?;
+    } else {
+        writer.write_record(spec.columns.iter().map(|c| c.id()))?;
+    }
 
     // Info codes of the period, by meter then start; `next_event` is the first of the
     // meters not reached yet.
@@ -224,6 +248,9 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
         }
         let register = Register::from_code(register);
         record.clear();
+        if spec.encoding == crate::billing::Encoding::Windows1252 {
+            check_encodable(spec, m, rows + 2)?;
+        }
         for c in &spec.columns {
             match c {
                 Column::CustomerNumber => record.push_field(m.label.customer_number.as_deref().unwrap_or_default().as_bytes()),
@@ -234,18 +261,22 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
                 Column::Address => record.push_field(m.label.address.as_bytes()),
                 Column::PostalCode => record.push_field(m.label.postal_code.as_bytes()),
                 Column::City => record.push_field(m.label.city.as_bytes()),
-                Column::Timestamp => match day {
-                    Some(d) => {
-                        field.clear();
-                        let _ = write!(field, "{d}");
-                        record.push_field(field.as_bytes());
+                Column::Timestamp => {
+                    field.clear();
+                    match day {
+                        Some(d) => write_date(&mut field, d, spec.french),
+                        None if spec.french => french_date_time(&mut field, time.format(ts)),
+                        None => field.push_str(time.format(ts)),
                     }
-                    None => record.push_field(time.format(ts).as_bytes()),
-                },
+                    record.push_field(field.as_bytes());
+                }
                 Column::Register => record.push_field(register.map_or("?", |x| x.id()).as_bytes()),
                 Column::Value => {
                     field.clear();
-                    write_value(&mut field, register.map_or(value, |r| r.shown(value)), spec.decimal);
+                    match register {
+                        Some(Register::TargetDate) => write_target_date(&mut field, value, spec.french),
+                        _ => write_value(&mut field, register.map_or(value, |r| r.shown(value)), spec.decimal),
+                    }
                     record.push_field(field.as_bytes());
                 }
                 Column::Unit => record.push_field(register.map_or("", |x| x.shown_unit()).as_bytes()),
@@ -297,6 +328,8 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
         }
     }
     writer.flush().map_err(|e| Error::io("export output", e))?;
+    drop(writer);
+    encoded.finish()?;
     drop(conn);
     let per = if granularity == Granularity::Days { ", one a day" } else { "" };
     let details = format!("readings {} to {}: {rows} rows{per}", spec.from, spec.to);
@@ -357,6 +390,100 @@ fn local_time(tz: chrono_tz::Tz, ts: i64) -> String {
     match tz.timestamp_opt(ts, 0).single() {
         Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
         None => ts.to_string(),
+    }
+}
+
+/// A local date, `2026-01-31` or (French) `31/01/2026`.
+fn write_date(out: &mut String, d: NaiveDate, french: bool) {
+    if french {
+        let _ = write!(out, "{:02}/{:02}/{:04}", d.day(), d.month(), d.year());
+    } else {
+        let _ = write!(out, "{d}");
+    }
+}
+
+/// `2026-01-31 14:05:09` as `31/01/2026 14:05:09`.
+fn french_date_time(out: &mut String, iso: &str) {
+    match (iso.get(0..4), iso.get(5..7), iso.get(8..10), iso.get(10..)) {
+        (Some(y), Some(m), Some(d), Some(rest)) if iso.as_bytes().get(4) == Some(&b'-') => {
+            let _ = write!(out, "{d}/{m}/{y}{rest}");
+        }
+        _ => out.push_str(iso),
+    }
+}
+
+/// A target date register's value (days since 1970-01-01) as the date it is.
+fn write_target_date(out: &mut String, days: f64, french: bool) {
+    let date = (days.fract() == 0.0 && days.abs() < 3_000_000.0)
+        .then(|| NaiveDate::default().checked_add_signed(chrono::Duration::days(days as i64)))
+        .flatten();
+    match date {
+        Some(d) => write_date(out, d, french),
+        None => write_value(out, days, '.'),
+    }
+}
+
+/// Refuses a meter's text a Windows-1252 file cannot hold, naming the line and column.
+fn check_encodable(spec: &ExportSpec, m: &store::readings::ExportMeter, line: u64) -> Result<()> {
+    for c in &spec.columns {
+        let text = match c {
+            Column::CustomerNumber => m.label.customer_number.as_deref().unwrap_or_default(),
+            Column::CustomerName => m.label.customer_name.as_deref().unwrap_or_default(),
+            Column::MeterSerial => m.label.serial.as_str(),
+            Column::Manufacturer => m.manufacturer.as_str(),
+            Column::DeviceType => m.device_type.as_str(),
+            Column::Address => m.label.address.as_str(),
+            Column::PostalCode => m.label.postal_code.as_str(),
+            Column::City => m.label.city.as_str(),
+            _ => continue,
+        };
+        if let Some(character) = spec.encoding.unwritable(text) {
+            return Err(Error::Refused(crate::problem::Problem::NotEncodable {
+                line,
+                column: c.id(),
+                meter: m.label.serial.clone(),
+                character,
+                encoding: spec.encoding.id(),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// The CSV writer's UTF-8 output in the export's character set (its characters checked
+/// before: what Windows-1252 cannot hold never reaches it). A character cut between two
+/// writes waits for its end.
+struct Encoded<'a> {
+    encoding: crate::billing::Encoding,
+    out: &'a mut dyn Write,
+    pending: Vec<u8>,
+}
+
+impl Write for Encoded<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.encoding != crate::billing::Encoding::Windows1252 {
+            return self.out.write(buf);
+        }
+        self.pending.extend_from_slice(buf);
+        let whole = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        let text = std::str::from_utf8(&self.pending[..whole]).unwrap_or_default();
+        self.out.write_all(&self.encoding.encode(text))?;
+        self.pending.drain(..whole);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Encoded<'_> {
+    fn finish(mut self) -> Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        self.out.write_all(&self.encoding.encode(&String::from_utf8_lossy(&rest))).map_err(|e| Error::io("export output", e))
     }
 }
 

@@ -72,6 +72,10 @@ pub enum Problem {
     /// An API key name already used by another key.
     #[error("an API key named '{name}' already exists")]
     ApiKeyNameTaken { name: String },
+    /// A file's character set cannot write a character of line `line` (1 = the column
+    /// titles), column `column` (meter `meter`).
+    #[error("line {line}, column {column} (meter {meter}): '{character}' cannot be written in {encoding}")]
+    NotEncodable { line: u64, column: &'static str, meter: String, character: char, encoding: &'static str },
 }
 
 impl Problem {
@@ -96,6 +100,7 @@ impl Problem {
             Problem::RateLimited { .. } => "rate_limited",
             Problem::CursorExpired { .. } => "cursor_expired",
             Problem::ApiKeyNameTaken { .. } => "api_key_name_taken",
+            Problem::NotEncodable { .. } => "not_encodable",
         }
     }
 
@@ -110,6 +115,7 @@ impl Problem {
             Problem::GroupNameEmpty | Problem::GroupNameTooLong { .. } | Problem::GroupNameTaken { .. } => Some("name"),
             Problem::ApiKeyNameTaken { .. } => Some("name"),
             Problem::CursorExpired { .. } => Some("after"),
+            Problem::NotEncodable { .. } => Some("encoding"),
             Problem::NotConfigured { .. } | Problem::WrongApiKey { .. } | Problem::ScopeMissing { .. } | Problem::RateLimited { .. } => None,
         }
     }

@@ -791,3 +791,93 @@ fn demo_meters_report_target_values_for_the_first_of_the_month() {
         preview.lines
     );
 }
+
+/// Issue 15: the editor's unsaved edits run (and dry-run) as they are on screen, with the
+/// checks of a saved layout, and nothing of them is saved.
+#[test]
+fn a_layout_given_in_the_call_runs_without_being_saved() {
+    let p = park();
+    let saved = csv_layout(p.water);
+    save(&p, &saved);
+    let name = "Facturation eau";
+    let mut edited = saved.clone();
+    edited.fields.truncate(3);
+    edited.encoding = billing::Encoding::Utf8Bom;
+
+    let d = billing::layout_dry_run_given(&p.store, &p.manager, Some(name), &edited, january(), NOW).expect("dry run");
+    assert_eq!((d.rows, d.added), (5, 5), "no last file yet: every meter is new");
+    let out = billing::layout_run_given(&p.store, &p.manager, Some(name), &edited, january(), NOW).expect("run");
+    assert_eq!(&out.bytes[..3], b"\xEF\xBB\xBF", "UTF-8 with its byte-order mark");
+    let text = String::from_utf8(out.bytes[3..].to_vec()).expect("utf-8");
+    assert_eq!(text.lines().nth(1), Some("customer_number;customer_name;meter_serial"), "{text}");
+
+    // The saved layout is as it was; the run's file is its last file (the one delivered).
+    let still = billing::layout_get(&p.store, &p.manager, name).expect("get");
+    assert_eq!(still, saved);
+    let again = billing::layout_dry_run_given(&p.store, &p.manager, Some(name), &edited, january(), NOW).expect("dry");
+    assert_eq!((again.unchanged, again.changed.len()), (5, 0));
+    let conn = p.store.reader().expect("reader");
+    let details: String = conn
+        .query_row("SELECT details FROM audit_log WHERE event = 'export_layout_run' ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .expect("audit");
+    assert!(details.ends_with("as on screen (not saved)"), "{details}");
+    drop(conn);
+
+    // The same checks as a saved layout: a broken layout is refused before any reading.
+    let mut broken = saved.clone();
+    broken.fields.clear();
+    let e = billing::layout_run_given(&p.store, &p.manager, Some(name), &broken, january(), NOW).expect_err("refused");
+    assert_eq!(e.code(), "bad_input");
+    // A new layout (never saved) runs too, keeping no last file.
+    let mut fresh = saved.clone();
+    fresh.name = "Essai".into();
+    billing::layout_run_given(&p.store, &p.manager, None, &fresh, january(), NOW).expect("run new");
+    assert!(billing::layouts_list(&p.store, &p.manager).expect("list").iter().all(|l| l.name != "Essai"));
+}
+
+/// Issue 15: the quick export for a French Excel: UTF-8 with BOM or Windows-1252, French
+/// titles and dates, the target date as a date; what Windows-1252 cannot hold is refused
+/// naming the line and column.
+#[test]
+fn quick_export_for_a_french_excel() {
+    use releve_core::billing::Encoding;
+    use releve_core::export::{export_readings, Column, ExportSpec, Granularity};
+    let p = park();
+    let mut spec = ExportSpec::new(date(2026, 1, 1), date(2026, 1, 31));
+    spec.columns = vec![Column::MeterSerial, Column::CustomerName, Column::City, Column::Timestamp, Column::Register, Column::Value];
+    spec.granularity = Some(Granularity::Readings);
+    spec.encoding = Encoding::Utf8Bom;
+    spec.french = true;
+    let mut out = Vec::new();
+    export_readings(&p.store, &p.manager, &spec, &mut out, NOW).expect("export");
+    assert_eq!(&out[..3], b"\xEF\xBB\xBF");
+    let text = String::from_utf8(out[3..].to_vec()).expect("utf-8");
+    assert!(text.starts_with("N° de compteur;Nom du client;Ville;Date du relevé;Registre;Valeur"), "{text}");
+    // 10000002 reports 2026-01-01 as its target date (days since 1970 in the store).
+    let target = text.lines().find(|l| l.starts_with("10000002;") && l.contains(";target_date;")).expect("target date row");
+    assert!(target.ends_with(";target_date;01/01/2026"), "{target}");
+    assert!(text.lines().nth(1).is_some_and(|l| l.contains("/01/2026 ")), "French dates: {text}");
+
+    spec.encoding = Encoding::Windows1252;
+    let mut out = Vec::new();
+    export_readings(&p.store, &p.manager, &spec, &mut out, NOW).expect("windows-1252");
+    assert!(out.windows(14).any(|w| w == b"N\xB0 de compteur"), "° as one byte");
+    assert!(!out.starts_with(b"\xEF\xBB\xBF"));
+    assert_eq!(Encoding::Windows1252.decode(&out).lines().count(), text.lines().count());
+
+    // A customer named with a letter Windows-1252 lacks: refused, naming line and column.
+    {
+        let conn = p.store.writer();
+        conn.execute("UPDATE customers SET name = 'Łukasz Nowak' WHERE number = 'C002'", []).expect("rename");
+    }
+    let e = export_readings(&p.store, &p.manager, &spec, &mut Vec::new(), NOW).expect_err("refused");
+    assert_eq!(e.code(), "not_encodable");
+    let params = serde_json::Value::Object(e.params());
+    assert_eq!((params["column"].as_str(), params["character"].as_str(), params["meter"].as_str()), (Some("customer_name"), Some("Ł"), Some("10000002")));
+    let line = params["line"].as_u64().expect("line") as usize;
+    assert!(text.lines().nth(line - 1).is_some_and(|l| l.starts_with("10000002;")), "line {line}");
+    spec.encoding = Encoding::Utf8;
+    export_readings(&p.store, &p.manager, &spec, &mut Vec::new(), NOW).expect("UTF-8 holds it");
+}

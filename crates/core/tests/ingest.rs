@@ -333,3 +333,32 @@ fn the_plausible_window_is_a_managers_setting() {
     let bad = TimeSettings { earliest_year: 1900, max_future_minutes: 10 };
     assert_eq!(import_time_settings_set(&f.store, &f.manager, &bad, NOW).expect_err("1900").code(), "bad_input");
 }
+
+/// Issue 15: readings dated in the future beyond the clock skew (10 minutes by default) are
+/// counted apart in the import report with their lines, and never become the meter's "last
+/// seen" (lists, map); a few minutes of skew are accepted.
+#[test]
+fn readings_dated_in_the_future_are_flagged_with_their_lines_and_kept_out_of_last_seen() {
+    let f = fixture();
+    let t = |i: u8| hex::encode(frame("40000005", i, 5000 + u32::from(i), None, 0, None));
+    // NOW is 2026-01-05 01:00 in Paris.
+    let file = [
+        format!("T1;1;1;2026-01-04 22:00:00.000;80;;;0x{}", t(0)),
+        format!("T1;1;1;2026-01-05 01:05:00.000;80;;;0x{}", t(1)), // 5 min ahead: clock skew
+        format!("T1;1;1;2026-01-05 01:20:00.000;80;;;0x{}", t(2)), // 20 min ahead
+        format!("T1;1;1;2026-01-06 09:00:00.000;80;;;0x{}", t(3)), // the next day
+    ]
+    .join("\n");
+    let r = import(&f, "future.txt", file.as_bytes(), NOW);
+    assert_eq!((r.stored, r.future, r.future_lines.clone()), (2, 2, vec![3, 4]), "{:?}", r.rejected);
+    let json = serde_json::to_value(&r).expect("json");
+    assert_eq!(json["future"], 2);
+    assert_eq!(json["rejected"][0]["params"]["future"], true);
+    let last_seen = count(&f, "SELECT last_seen FROM meters WHERE serial = '40000005'");
+    assert_eq!(last_seen, paris(2026, 1, 5, 1, 5), "the skewed line counts, the future ones do not");
+    assert_eq!(count(&f, "SELECT count(*) FROM readings WHERE ts > 1767571200 + 600"), 0);
+    // An old time is refused too, but is not "in the future".
+    let old = format!("T1;1;1;1999-01-01 10:00:00.000;80;;;0x{}\n", t(4));
+    let r = import(&f, "old.txt", old.as_bytes(), NOW);
+    assert_eq!((r.rejected_count, r.future), (1, 0));
+}

@@ -1,6 +1,7 @@
-//! The character set of a billing file: UTF-8, or Windows-1252 (Latin-1 with € œ Œ Š ...)
-//! for billing systems that count fixed widths in bytes. A character the set cannot write is
-//! a field error, never a silent `?`.
+//! The character set of a billing or quick-export file: UTF-8, UTF-8 with a byte-order mark
+//! (what a French Excel needs to open a CSV file as UTF-8), or Windows-1252 (Latin-1 with € œ
+//! Œ Š ...) for Excel's "ANSI" and billing systems that count fixed widths in bytes. A
+//! character the set cannot write is an error naming its line and field, never a silent `?`.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,9 @@ pub enum Encoding {
     #[default]
     #[serde(rename = "utf-8")]
     Utf8,
+    /// UTF-8 behind the byte-order mark EF BB BF.
+    #[serde(rename = "utf-8-bom")]
+    Utf8Bom,
     #[serde(rename = "windows-1252", alias = "latin1", alias = "iso-8859-1")]
     Windows1252,
 }
@@ -23,6 +27,7 @@ impl Encoding {
     pub fn id(self) -> &'static str {
         match self {
             Encoding::Utf8 => "utf-8",
+            Encoding::Utf8Bom => "utf-8-bom",
             Encoding::Windows1252 => "windows-1252",
         }
     }
@@ -39,23 +44,34 @@ impl Encoding {
     /// The first character of `text` this set cannot write.
     pub fn unwritable(self, text: &str) -> Option<char> {
         match self {
-            Encoding::Utf8 => None,
+            Encoding::Utf8 | Encoding::Utf8Bom => None,
             Encoding::Windows1252 => text.chars().find(|c| Encoding::byte(*c).is_none()),
         }
     }
 
-    /// `text` in this set (characters it lacks, which the checks refuse before, become `?`).
+    /// What a file in this set starts with (the byte-order mark of `Utf8Bom`).
+    pub fn start(self) -> &'static [u8] {
+        match self {
+            Encoding::Utf8Bom => b"\xEF\xBB\xBF",
+            _ => b"",
+        }
+    }
+
+    /// `text` in this set, without the file's start (characters it lacks, which the checks
+    /// refuse before, become `?`).
     pub fn encode(self, text: &str) -> Vec<u8> {
         match self {
-            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Utf8 | Encoding::Utf8Bom => text.as_bytes().to_vec(),
             Encoding::Windows1252 => text.chars().map(|c| Encoding::byte(c).unwrap_or(b'?')).collect(),
         }
     }
 
-    /// Bytes of this set as text.
+    /// Bytes of this set as text (a file's start left out).
     pub fn decode(self, bytes: &[u8]) -> String {
         match self {
-            Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+            Encoding::Utf8 | Encoding::Utf8Bom => {
+                String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes)).into_owned()
+            }
             Encoding::Windows1252 => bytes
                 .iter()
                 .map(|b| match b {
@@ -79,6 +95,9 @@ mod tests {
         assert_eq!(e.unwritable("Łódź"), Some('Ł'));
         assert_eq!(e.unwritable("Saint-Étienne"), None);
         assert_eq!(Encoding::Utf8.unwritable("Łódź"), None);
+        assert_eq!(Encoding::Utf8Bom.start(), [0xEF, 0xBB, 0xBF]);
+        assert_eq!(Encoding::Utf8Bom.decode(b"\xEF\xBB\xBFd\xC3\xA9"), "dé");
+        assert_eq!(serde_json::to_string(&Encoding::Utf8Bom).expect("json"), "\"utf-8-bom\"");
         let parsed: Encoding = serde_json::from_str("\"latin1\"").expect("alias");
         assert_eq!(parsed, Encoding::Windows1252);
     }

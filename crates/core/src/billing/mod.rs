@@ -135,8 +135,49 @@ pub struct LayoutSummary {
 /// Run the saved layout `name` over `period`: the file, kept as the layout's last file (its
 /// lines by meter, for the next dry run). Refused, with no file, when a value does not fit.
 pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, now: i64) -> Result<ExportOutput> {
-    let permit = session.permit(Permission::Export)?;
+    session.permit(Permission::Export)?;
     let (saved, layout) = load(store, name)?;
+    run(store, session, Some(saved.id), &layout, false, period, now)
+}
+
+/// Run `layout` as given (the editor's, saved or not) with the same checks as a saved one;
+/// nothing of the layout is saved. The file is kept as the last file of the saved layout
+/// `saved_name` when there is one (it is the file delivered, for the next dry run); the
+/// audit entry says when the layout run differs from the saved one.
+pub fn layout_run_given(
+    store: &Store,
+    session: &Session,
+    saved_name: Option<&str>,
+    layout: &Layout,
+    period: Period,
+    now: i64,
+) -> Result<ExportOutput> {
+    session.permit(Permission::Export)?;
+    layout.check()?;
+    let saved = saved(store, saved_name)?;
+    let differs = saved.as_ref().map_or(true, |(_, l)| l != layout);
+    run(store, session, saved.map(|(s, _)| s.id), layout, differs, period, now)
+}
+
+fn saved(store: &Store, name: Option<&str>) -> Result<Option<(store::layouts::SavedLayout, Layout)>> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
+    let conn = store.reader()?;
+    let Some(saved) = store::layouts::get(&conn, name)? else { return Ok(None) };
+    let layout = Layout::from_json(&saved.definition)?;
+    Ok(Some((saved, layout)))
+}
+
+fn run(
+    store: &Store,
+    session: &Session,
+    saved_id: Option<i64>,
+    layout: &Layout,
+    unsaved: bool,
+    period: Period,
+    now: i64,
+) -> Result<ExportOutput> {
+    let permit = session.permit(Permission::Export)?;
+    let name = layout.name.trim();
     let mut produced = {
         let conn = store.reader()?;
         rows::produce(&conn, &layout, period, now, Keep { lines: usize::MAX, by_meter: true })?
@@ -155,9 +196,11 @@ pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, 
     };
     let mut conn = store.writer();
     let tx = conn.transaction()?;
-    let lines = produced.lines.iter().map(|(m, r)| (m.as_str(), produced.line(r)));
-    store::layouts::replace_last_file(&tx, saved.id, &last, lines)?;
-    let details = format!(
+    if let Some(id) = saved_id {
+        let lines = produced.lines.iter().map(|(m, r)| (m.as_str(), produced.line(r)));
+        store::layouts::replace_last_file(&tx, id, &last, lines)?;
+    }
+    let mut details = format!(
         "layout {name}, {} to {}: {} rows, {} warnings, {} (sha256 {})",
         period.from,
         period.to,
@@ -166,6 +209,9 @@ pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, 
         out.file_name,
         out.sha256
     );
+    if unsaved {
+        details.push_str(", as on screen (not saved)");
+    }
     store::audit::record_permit(&tx, permit, now, "export_layout_run", &details)?;
     tx.commit()?;
     Ok(out)
@@ -223,13 +269,37 @@ pub fn layout_preview_saved(
 pub fn layout_dry_run(store: &Store, session: &Session, name: &str, period: Period, now: i64) -> Result<DryRun> {
     session.permit(Permission::Export)?;
     let (saved, layout) = load(store, name)?;
+    dry_run(store, Some(saved.id), &layout, period, now)
+}
+
+/// `layout_dry_run` of `layout` as given (the editor's, saved or not), compared with the last
+/// file of the saved layout `saved_name` when there is one. Nothing is saved.
+pub fn layout_dry_run_given(
+    store: &Store,
+    session: &Session,
+    saved_name: Option<&str>,
+    layout: &Layout,
+    period: Period,
+    now: i64,
+) -> Result<DryRun> {
+    session.permit(Permission::Export)?;
+    layout.check()?;
+    let saved = saved(store, saved_name)?;
+    dry_run(store, saved.map(|(s, _)| s.id), layout, period, now)
+}
+
+fn dry_run(store: &Store, saved_id: Option<i64>, layout: &Layout, period: Period, now: i64) -> Result<DryRun> {
     let conn = store.reader()?;
-    let produced = rows::produce(&conn, &layout, period, now, Keep { lines: usize::MAX, by_meter: true })?;
+    let produced = rows::produce(&conn, layout, period, now, Keep { lines: usize::MAX, by_meter: true })?;
     let mut old: HashMap<String, String> = HashMap::new();
-    store::layouts::last_lines(&conn, saved.id, &mut |meter, line| {
-        old.insert(meter, line);
-    })?;
-    let last_run = store::layouts::last_file(&conn, saved.id)?.map(last_run);
+    let mut last = None;
+    if let Some(id) = saved_id {
+        store::layouts::last_lines(&conn, id, &mut |meter, line| {
+            old.insert(meter, line);
+        })?;
+        last = store::layouts::last_file(&conn, id)?.map(last_run);
+    }
+    let last_run = last;
     let d = diff::diff(old, produced.lines.iter().map(|(m, r)| (m.as_str(), produced.line(r))));
     Ok(DryRun {
         rows: produced.rows,
@@ -429,10 +499,11 @@ fn load(store: &Store, name: &str) -> Result<(store::layouts::SavedLayout, Layou
 }
 
 fn output(layout: &Layout, period: Period, p: &Produced) -> ExportOutput {
-    let mut bytes = Vec::with_capacity(p.head.len() + p.body.len() + p.tail.len());
+    let mut bytes = Vec::with_capacity(3 + p.head.len() + p.body.len() + p.tail.len());
+    bytes.extend_from_slice(layout.encoding.start());
     for part in [&p.head, &p.body, &p.tail] {
         match layout.encoding {
-            Encoding::Utf8 => bytes.extend_from_slice(part.as_bytes()),
+            Encoding::Utf8 | Encoding::Utf8Bom => bytes.extend_from_slice(part.as_bytes()),
             e => bytes.extend(e.encode(part)),
         }
     }

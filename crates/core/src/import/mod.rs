@@ -88,6 +88,11 @@ pub struct FileReport {
     pub heard_devices: u64,
     pub rejected_count: u64,
     pub rejected: Vec<Rejected>,
+    /// Lines dated in the future (reception time after now + `import_max_future_minutes`):
+    /// refused like every implausible time, so they never drive `last_seen`, and counted
+    /// apart with their line numbers (the first ones) for the clerk to see the clock problem.
+    pub future: u64,
+    pub future_lines: Vec<u64>,
     /// An earlier import of the same content stopped (its process died) at this line; this
     /// one completed it.
     pub completes_interrupted_at: Option<u64>,
@@ -95,6 +100,12 @@ pub struct FileReport {
 
 impl FileReport {
     fn reject(&mut self, line: u64, code: &str, reason: String, params: serde_json::Map<String, serde_json::Value>) {
+        if code == "implausible_time" && params.get("future") == Some(&serde_json::Value::Bool(true)) {
+            self.future += 1;
+            if self.future_lines.len() < MAX_LISTED_REJECTS {
+                self.future_lines.push(line);
+            }
+        }
         self.rejected_count += 1;
         if self.rejected.len() < MAX_LISTED_REJECTS {
             self.rejected.push(Rejected { line, code: code.to_string(), reason, params });
@@ -487,7 +498,11 @@ impl<'k> Decoder<'k> {
 /// frames and optical readouts alike.
 fn implausible_time(received_at: Option<i64>, context: &Settings) -> Option<Outcome> {
     let at = received_at.filter(|at| !context.window.contains(*at))?;
-    Some(Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz), params: serde_json::Map::new() })
+    let mut params = serde_json::Map::new();
+    params.insert("at".into(), at.into());
+    params.insert("future".into(), (at > context.window.latest).into());
+    params.insert("latest".into(), context.window.latest.into());
+    Some(Outcome::Bad { code: "implausible_time", reason: implausible(at, context.window, context.tz), params })
 }
 
 /// Why a reception time is refused, in words.

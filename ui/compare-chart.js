@@ -97,16 +97,26 @@ function drawInto(container, cmp, mode, W) {
         const yy = yOf(axis, b.value);
         const x = x0(i) + (slot - groupW) / 2 + si * barW;
         const box = { x, y: Math.min(yy, zero), width: Math.max(1, barW - (barW > 4 ? 1 : 0)), height: Math.abs(zero - yy) };
-        g.appendChild(svgEl("rect", { ...box, fill: s.color, class: "bar" + (b.partial_until ? " partial" : ""), "data-value": b.value }));
+        g.appendChild(svgEl("rect", { ...box, fill: s.color, style: `fill:${s.color}`, class: "bar" + (b.partial_until ? " partial" : ""), "data-value": b.value }));
         if (b.partial_until) g.appendChild(svgEl("rect", { ...box, fill: "url(#partial)", class: "partial-hatch", "data-testid": "partial-bar" }));
       });
     } else {
+      // Whole buckets as the series' line; the step into a partial bucket dotted and faint.
       let d = "";
       let pen = false;
+      let prev = null;
       s.buckets.forEach((b, i) => {
-        if (b.value === null || b.value === undefined) { pen = false; return; }
-        d += `${pen ? "L" : "M"}${(x0(i) + slot / 2).toFixed(1)},${yOf(axis, b.value).toFixed(1)}`;
+        if (b.value === null || b.value === undefined) { pen = false; prev = null; return; }
+        const pt = `${(x0(i) + slot / 2).toFixed(1)},${yOf(axis, b.value).toFixed(1)}`;
+        if (b.partial_until) {
+          if (prev) g.appendChild(svgEl("path", { d: `M${prev}L${pt}`, class: "line partial-step", stroke: s.color, "stroke-dasharray": "2 4", "stroke-opacity": 0.6 }));
+          pen = false;
+          prev = null;
+          return;
+        }
+        d += `${pen ? "L" : "M"}${pt}`;
         pen = true;
+        prev = pt;
       });
       g.appendChild(svgEl("path", { d, class: "line", stroke: s.color, "stroke-dasharray": s.kind === "group_sum" ? "6 3" : "none" }));
       if (n <= 62) {

@@ -135,16 +135,18 @@ test("the map's base from an MBTiles file (offline), the scale bar and the manuf
       assert.equal(saved.mbtiles_path, fs.realpathSync(file));
 
       for (const locale of ["fr", "en"]) {
-        await page.evaluate((l) => localStorage.setItem("releve.locale", l), locale);
-        await page.goto(`${baseUrl}/#/map?l=${locale}`);
-        await page.reload();
+        const { ctx: lctx, page, errors } = await newPage({ locale });
+        try {
+        await login(page, "manager", "manager");
+        await page.goto(`${baseUrl}/#/map`);
         await page.waitForFunction(() => Number(document.querySelector('[data-testid="map"]')?.dataset.points) > 0);
         // Tiles from the file, drawn as images in the tile pane.
         await page.waitForFunction(() => document.querySelectorAll('.releve-base img[data-source="mbtiles"]').length >= 4, null, { timeout: 20_000 });
         assert.ok(await drawnMapPixels(page) > 0);
         const scale = await page.locator(".leaflet-control-scale-line").first().textContent();
         assert.match(scale, /^\d+ (m|km)$/);
-        assert.match(await page.getByTestId("map-base-note").textContent(), locale === "fr" ? /MBTiles/ : /MBTiles/);
+        assert.match(await page.getByTestId("map-base-note").textContent(), locale === "fr" ? /^Fond : fichier MBTiles/ : /^Background: the utility's MBTiles/);
+        assert.match(await page.getByTestId("map-count").textContent(), locale === "fr" ? /sur la carte/ : /on the map/);
 
         // Manufacturers: counts add up to the meters; unticking one hides its meters.
         await page.getByTestId("color-brand").click();
@@ -164,6 +166,10 @@ test("the map's base from an MBTiles file (offline), the scale bar and the manuf
         assert.match(await rows.first().getAttribute("class"), /off/);
         await page.screenshot({ path: path.join(ARTIFACTS, `charts-map-mbtiles-${locale}.png`), fullPage: true });
         await rows.first().locator("input").check();
+        assert.deepEqual(errors, []);
+        } finally {
+          await lctx.close();
+        }
       }
       const tile = await api("map_tile", { z: 12, x: 2099, y: 1458 }, token);
       assert.ok(tile === null || tile.source === "mbtiles");

@@ -137,7 +137,8 @@ export function render(root, ctx) {
   }
 
   function restyle() {
-    if (layer) layer.setStyle({ colorBy: state.colorBy, hidden: state.hidden, hiddenBrands: brandIndexes() });
+    // Manufacturers are hidden while their legend is shown (colour by manufacturer) only.
+    if (layer) layer.setStyle({ colorBy: state.colorBy, hidden: state.hidden, hiddenBrands: state.colorBy === "brand" ? brandIndexes() : new Set() });
   }
 
   function setColor(c) {
@@ -231,7 +232,7 @@ export function render(root, ctx) {
     map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: false, minZoom: 3, maxZoom: 19 });
     map.setView([45.4775, 4.5153], 12);
     if (s.tile_url || s.mbtiles_path) baseLayer(L).addTo(map);
-    L.control.scale({ imperial: false, maxWidth: 140 }).addTo(map);
+    L.control.scale({ imperial: false, maxWidth: 140, position: "bottomright" }).addTo(map);
     layer = pointsLayer(L, {
       colorBy: state.colorBy,
       hidden: state.hidden,

@@ -208,3 +208,20 @@ fn remote_tiles_are_fetched_once_kept_offline_and_the_cache_stays_bounded() {
     // The least recently used were dropped first: tile 11/0/0 is gone, blank offline.
     assert_eq!(basemap::map_tile(&f.store, &f.manager, 11, 0, 0, NOW + 6000).expect("tile"), None);
 }
+
+#[test]
+fn the_consumer_report_draws_the_current_month_lighter_and_says_so() {
+    use releve_core::consumer_report::{consumer_report, ConsumerReportRequest, Format, Locale};
+    let f = users::fixture(NOW);
+    let (a, _, _) = park(&f);
+    for (locale, words) in [(Locale::Fr, "Période en cours (barre claire) : relevé jusqu&#39;au 15"), (Locale::En, "Period not over (light bar): read up to 15")] {
+        let req = ConsumerReportRequest { meter_id: a, from: d(2026, 1, 1), to: d(2026, 3, 31), resolution: Resolution::Month, format: Format::Html, locale: Some(locale) };
+        let html = String::from_utf8(consumer_report(&f.store, &f.manager, &req, NOW).expect("report").bytes).expect("utf-8");
+        assert!(html.contains(words), "{locale:?}: {}", &html[html.find("legend").unwrap_or(0)..][..600.min(html.len())]);
+        assert_eq!(html.matches("#A9C6E8").count() + html.matches("#a9c6e8").count() >= 2, true, "the lighter bar drawn and its swatch");
+    }
+    // A period that is over: no note.
+    let req = ConsumerReportRequest { meter_id: a, from: d(2026, 1, 1), to: d(2026, 2, 28), resolution: Resolution::Month, format: Format::Html, locale: Some(Locale::En) };
+    let html = String::from_utf8(consumer_report(&f.store, &f.manager, &req, NOW).expect("report").bytes).expect("utf-8");
+    assert!(!html.contains("Period not over"));
+}

@@ -29,13 +29,14 @@ const axisKey = (s) => (s.kind === "group_sum" ? "sum:" + s.unit : s.unit);
 
 function drawInto(container, cmp, mode, W) {
   const all = cmp.series.map((s, i) => ({ ...s, color: seriesColor(s, i) }));
-  // A group's sum is tens of times a meter's: it gets the right axis of its own, so the
-  // meters keep the left one (and a second meter unit gives way to the sum).
+  // A group's sum is tens of times a meter's: it gets an axis of its own, the outermost on
+  // the right, so the meters keep theirs (at most two meter units, then the sum).
   const units = [];
   for (const s of all) if (s.kind !== "group_sum" && !units.includes(axisKey(s))) units.push(axisKey(s));
+  units.splice(2);
   const sumSeries = all.find((s) => s.kind === "group_sum");
-  if (sumSeries) units.splice(Math.min(1, units.length), 0, axisKey(sumSeries));
-  const drawn = all.filter((s) => units.indexOf(axisKey(s)) < 2 && units.indexOf(axisKey(s)) >= 0);
+  if (sumSeries) units.push(axisKey(sumSeries));
+  const drawn = all.filter((s) => units.includes(axisKey(s)));
   const skipped = all.filter((s) => !drawn.includes(s));
   const twoAxes = units.length > 1;
   const axisLabel = (axis) => {
@@ -47,13 +48,16 @@ function drawInto(container, cmp, mode, W) {
   const res = cmp.resolution;
   const ends = buckets.map((b, i) => (i + 1 < n ? buckets[i + 1].start : b.start + APPROX_SECONDS[res]));
   const H = 340;
-  const margin = { left: 64, right: twoAxes ? 64 : 16, top: 30, bottom: 40 };
+  const rightAxes = Math.max(0, units.length - 1);
+  const margin = { left: 64, right: rightAxes ? 64 * rightAxes : 16, top: units.length > 2 ? 46 : 30, bottom: 40 };
+  // The x of axis `axis`'s tick labels: left of the plot, or the right axes side by side.
+  const axisX = (axis) => (axis === 0 ? margin.left - 8 : W - margin.right + 8 + (axis - 1) * 64);
   const plotW = W - margin.left - margin.right;
   const plotH = H - margin.top - margin.bottom;
   const slot = n ? plotW / n : plotW;
   const x0 = (i) => margin.left + i * slot;
 
-  const scales = units.slice(0, 2).map((u) => {
+  const scales = units.map((u) => {
     const vals = drawn.filter((s) => axisKey(s) === u).flatMap((s) => s.buckets.map((b) => b.value)).filter((v) => v !== null && v !== undefined);
     return niceScale(Math.min(0, ...vals), Math.max(0, ...vals), 5);
   });
@@ -73,12 +77,13 @@ function drawInto(container, cmp, mode, W) {
     for (const tv of sc.ticks) {
       const yy = Math.round(yOf(axis, tv)) + 0.5;
       if (axis === 0) grid.appendChild(svgEl("line", { x1: margin.left, x2: W - margin.right, y1: yy, y2: yy, class: tv === 0 ? "zero" : "gridline" }));
-      const x = axis === 0 ? margin.left - 8 : W - margin.right + 8;
-      grid.appendChild(svgEl("text", { x, y: yy + 4, "text-anchor": axis === 0 ? "end" : "start", class: "tick" }, fmtNumber(tv, sc.decimals)));
+      const x = axisX(axis);
+      const sumTick = units[axis].startsWith("sum:") ? { fill: SUM_COLOR, style: `fill:${SUM_COLOR}` } : {};
+      grid.appendChild(svgEl("text", { x, y: yy + 4, "text-anchor": axis === 0 ? "end" : "start", class: "tick", ...sumTick }, fmtNumber(tv, sc.decimals)));
     }
     const isSum = units[axis].startsWith("sum:");
-    const x = axis === 0 ? margin.left - 8 : isSum ? W - 8 : W - margin.right + 8;
-    grid.appendChild(svgEl("text", { x, y: margin.top - 12, "text-anchor": axis === 0 ? "end" : isSum ? "end" : "start", class: "axis-unit", "data-testid": `compare-axis-${axis}`,
+    const x = axis === 0 ? margin.left - 8 : isSum ? W - 8 : axisX(axis);
+    grid.appendChild(svgEl("text", { x, y: isSum && axis > 1 ? 14 : margin.top - 12, "text-anchor": axis === 0 ? "end" : isSum ? "end" : "start", class: "axis-unit", "data-testid": `compare-axis-${axis}`,
       "data-sum": isSum ? "1" : "0", ...(isSum ? { fill: SUM_COLOR } : {}) }, axisLabel(axis)));
   });
   svg.appendChild(grid);

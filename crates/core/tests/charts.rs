@@ -218,7 +218,7 @@ fn the_consumer_report_draws_the_current_month_lighter_and_says_so() {
         let req = ConsumerReportRequest { meter_id: a, from: d(2026, 1, 1), to: d(2026, 3, 31), resolution: Resolution::Month, format: Format::Html, locale: Some(locale) };
         let html = String::from_utf8(consumer_report(&f.store, &f.manager, &req, NOW).expect("report").bytes).expect("utf-8");
         assert!(html.contains(words), "{locale:?}: {}", &html[html.find("legend").unwrap_or(0)..][..600.min(html.len())]);
-        assert_eq!(html.matches("#A9C6E8").count() + html.matches("#a9c6e8").count() >= 2, true, "the lighter bar drawn and its swatch");
+        assert!(html.matches("#A9C6E8").count() + html.matches("#a9c6e8").count() >= 2, "the lighter bar drawn and its swatch");
     }
     // A period that is over: no note.
     let req = ConsumerReportRequest { meter_id: a, from: d(2026, 1, 1), to: d(2026, 2, 28), resolution: Resolution::Month, format: Format::Html, locale: Some(Locale::En) };

@@ -128,6 +128,25 @@ export function addHover(container, svg, { W, margin, plotW, plotH, slot, n, beh
   overlay.addEventListener("mouseleave", hide);
 }
 
+/** The hatch drawn over a partial bucket (not over yet): `url(#partial)`. */
+export function partialPattern() {
+  const p = svgEl("pattern", { id: "partial", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" });
+  p.appendChild(svgEl("line", { x1: 0, y1: 0, x2: 0, y2: 6, stroke: "#ffffff", "stroke-width": 2.5, "stroke-opacity": 0.85 }));
+  return p;
+}
+
+/** The latest `partial_until` of the buckets of some series, or null. */
+export function partialUntil(bucketLists) {
+  let last = null;
+  for (const bs of bucketLists) for (const b of bs || []) if (b.partial_until && (last === null || b.partial_until > last)) last = b.partial_until;
+  return last;
+}
+
+/** The legend item of partial buckets: "partial: up to <date>". */
+export function partialLegend(until) {
+  return `<span class="lg-item" data-testid="legend-partial"><i class="lg-partial"></i>${esc(t("chart.legend.partial", { date: fmtTs(until, { dateStyle: "medium", timeStyle: "short" }) }))}</span>`;
+}
+
 /** A value in a tooltip: bold with its unit, or "no reading". */
 export function tipValue(v, unit) {
   return v === null || v === undefined ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(v, 3))}</b> ${esc(unit)}`;
@@ -177,6 +196,7 @@ function drawInto(container, hist, W, exp) {
   pat.appendChild(svgEl("rect", { width: 6, height: 6, fill: "#eceff2" }));
   pat.appendChild(svgEl("line", { x1: 0, y1: 0, x2: 0, y2: 6, stroke: "#aab3bd", "stroke-width": 2 }));
   defs.appendChild(pat);
+  defs.appendChild(partialPattern());
   svg.appendChild(defs);
 
   // Grid + y ticks.
@@ -242,7 +262,9 @@ function drawInto(container, hist, W, exp) {
     const yy = y(b.value);
     const top = Math.min(yy, zeroY);
     const h = Math.abs(zeroY - yy);
-    barsG.appendChild(svgEl("rect", { x: bx, y: top, width: barW, height: h, rx: barW > 6 ? 2 : 0, class: "bar" + (b.value < 0 ? " negative" : "") + (exp ? " import" : ""), ...(exp ? { "data-flow": "import" } : {}), "data-i": i, "data-value": b.value }));
+    const partial = b.partial_until ? " partial" : "";
+    barsG.appendChild(svgEl("rect", { x: bx, y: top, width: barW, height: h, rx: barW > 6 ? 2 : 0, class: "bar" + (b.value < 0 ? " negative" : "") + (exp ? " import" : "") + partial, ...(exp ? { "data-flow": "import" } : {}), "data-i": i, "data-value": b.value, ...(partial ? { "data-partial-until": b.partial_until } : {}) }));
+    if (partial) barsG.appendChild(svgEl("rect", { x: bx, y: top, width: barW, height: h, fill: "url(#partial)", class: "partial-hatch", "data-testid": "partial-bar" }));
   });
   svg.appendChild(barsG);
 
@@ -300,14 +322,16 @@ function drawInto(container, hist, W, exp) {
       const ics = activeCodes[i].length
         ? `<div class="tip-codes">${activeCodes[i].map((c) => `<span><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")}</div>`
         : "";
-      return `<div class="tip-period">${esc(periodText(b.start, ends[i], res))}</div><div>${val}</div>${ics}`;
+      const part = b.partial_until ? `<div class="muted">${esc(t("chart.partialUntil", { date: fmtTs(b.partial_until, { dateStyle: "medium", timeStyle: "short" }) }))}</div>` : "";
+      return `<div class="tip-period">${esc(periodText(b.start, ends[i], res))}</div><div>${val}</div>${part}${ics}`;
     },
   });
 
   // Legend.
   const hasGap = buckets.some((b) => b.value === null || b.value === undefined);
   const exs = hist.exchanges || [];
-  if (exp || codes.length || hasGap || exs.length) {
+  const partialAt = partialUntil([buckets]);
+  if (exp || codes.length || hasGap || exs.length || partialAt) {
     const lg = document.createElement("div");
     lg.className = "chart-legend";
     lg.setAttribute("data-testid", "chart-legend");
@@ -316,7 +340,17 @@ function drawInto(container, hist, W, exp) {
       : "";
     lg.innerHTML = flows + codes.map((c) => `<span class="lg-item"><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")
       + (hasGap ? `<span class="lg-item"><i class="lg-gap"></i>${esc(t("chart.legend.gap"))}</span>` : "")
+      + (partialAt ? partialLegend(partialAt) : "")
       + exs.map((ex) => `<span class="lg-item" data-testid="legend-exchange"><i class="lg-exchange"></i>${esc(t("chart.exchange", { old: ex.old_serial, new: ex.new_serial }))} (${esc(fmtTs(ex.at, { dateStyle: "short", timeStyle: "short" }))})</span>`).join("");
     container.appendChild(lg);
+  }
+  // Hours asked of a meter read once a day: the days shown, and why.
+  if (hist.asked && hist.asked !== res) {
+    const note = document.createElement("div");
+    note.className = "chart-note";
+    note.setAttribute("data-testid", "hist-fit-note");
+    const hours = Math.round((hist.reading_interval || 86400) / 3600);
+    note.textContent = t("chart.fitNote", { hours: fmtNumber(hours, 0), asked: t("meter.res." + hist.asked).toLowerCase(), shown: t("meter.res." + res).toLowerCase() });
+    container.insertBefore(note, container.firstChild);
   }
 }

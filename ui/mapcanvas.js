@@ -32,7 +32,7 @@ function radiusAt(zoom) {
   return zoom <= 11 ? 2 : zoom <= 13 ? 3 : zoom <= 15 ? 4.5 : 6;
 }
 
-/** A Leaflet layer drawing the points; opts: {colorBy, hidden: Set of statuses, onClick(i)}. */
+/** A Leaflet layer drawing the points; opts: {colorBy, hidden: Set of statuses, hiddenBrands: Set of brand indexes, onClick(i)}. */
 export function pointsLayer(L, opts) {
   const Layer = L.Layer.extend({
     initialize(o) {
@@ -85,13 +85,17 @@ export function pointsLayer(L, opts) {
       return L.latLngBounds([s, w], [n, e]);
     },
     /** Ids of the shown meters inside `b` (LatLngBounds). */
+    /** Whether point i is hidden: its status or (opts.hiddenBrands, indexes) its manufacturer. */
+    _off(d, i) {
+      return this._o.hidden.has(d.status[i]) || (this._o.hiddenBrands ? this._o.hiddenBrands.has(d.brand[i]) : false);
+    },
     idsWithin(b) {
       const d = this._data;
       const out = [];
       if (!d) return out;
       const [s, n, w, e] = [b.getSouth(), b.getNorth(), b.getWest(), b.getEast()];
       for (let i = 0; i < d.count; i++) {
-        if (this._o.hidden.has(d.status[i])) continue;
+        if (this._off(d, i)) continue;
         if (d.lat[i] >= s && d.lat[i] <= n && d.lon[i] >= w && d.lon[i] <= e) out.push(d.ids[i]);
       }
       return out;
@@ -134,7 +138,7 @@ export function pointsLayer(L, opts) {
       const paths = colors.map(() => new Path2D());
       const hidden = this._o.hidden;
       for (let i = 0; i < d.count; i++) {
-        if (hidden.has(d.status[i])) continue;
+        if (this._off(d, i)) continue;
         const x = this._px[i] * scale - offX;
         const y = this._py[i] * scale - offY;
         if (x < -r || y < -r || x > w + r || y > h + r) continue;
@@ -160,7 +164,7 @@ export function pointsLayer(L, opts) {
       let best = -1;
       let bestD = r * r;
       for (let i = 0; i < d.count; i++) {
-        if (this._o.hidden.has(d.status[i])) continue;
+        if (this._off(d, i)) continue;
         const dx = this._px[i] * scale - ox - lp.x;
         if (dx > r || dx < -r) continue;
         const dy = this._py[i] * scale - oy - lp.y;

@@ -79,7 +79,7 @@ test("superuser: exchange a meter through the form, then compare meters and a gr
     await page.waitForFunction(() => document.querySelector('[data-testid="compare-chart"]')?.getAttribute("data-series") === "3");
     const kinds = await page.locator('[data-testid="compare-series"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-kind")));
     assert.deepEqual(kinds, ["meter", "meter", "group_sum"]);
-    assert.equal(await page.getByTestId("compare-chart").getAttribute("data-axes"), "2", "m3 and kWh: two axes");
+    assert.equal(await page.getByTestId("compare-chart").getAttribute("data-axes"), "3", "m3 and kWh, and the group sum on an axis of its own");
     assert.equal(await page.locator('[data-testid="compare-legend-item"]').count(), 3);
     assert.deepEqual(
       await page.locator('[data-testid="compare-chip"]').evaluateAll((els) => els.map((e) => Number(e.dataset.id))),

@@ -9,7 +9,28 @@ import { loadLeaflet, pointsLayer, STATUS_COLORS, BRAND_COLORS } from "../mapcan
 import { gatewaysLayer } from "../gateways-layer.js";
 
 const STATUSES = ["ok", "alarm", "stale"];
-const state = { groupId: "", since: "", colorBy: "status", hidden: new Set(), gateways: false };
+const state = { groupId: "", since: "", colorBy: "status", hidden: new Set(), hiddenBrands: new Set(), gateways: false };
+
+/** The base map as a Leaflet grid layer whose tiles come from `map_tile` (the utility's
+ * MBTiles file, or an address through the tile cache: works offline once fetched). */
+function baseLayer(L) {
+  const Base = L.GridLayer.extend({
+    createTile(coords, done) {
+      const img = document.createElement("img");
+      img.alt = "";
+      img.setAttribute("role", "presentation");
+      call("map_tile", { z: coords.z, x: coords.x, y: coords.y }).then((tile) => {
+        if (!tile) { done(null, img); return; }
+        img.onload = () => done(null, img);
+        img.onerror = () => done(null, img);
+        img.src = `data:${tile.content_type};base64,${tile.data}`;
+        img.dataset.source = tile.source;
+      }).catch((e) => done(e, img));
+      return img;
+    },
+  });
+  return new Base({ maxZoom: 19, className: "releve-base" });
+}
 
 function popupHtml(d, status) {
   const m = d.meter;
@@ -72,8 +93,11 @@ export function render(root, ctx) {
       <summary><b>${esc(t("map.settings"))}</b></summary>
       <div class="form-grid">
         <label class="field"><span>${esc(t("map.settings.url"))}</span><input type="text" data-testid="map-tile-url" placeholder="https://tile.openstreetmap.org/{z}/{x}/{y}.png"></label>
+        <label class="field"><span>${esc(t("map.settings.mbtiles"))}</span><input type="text" data-testid="map-mbtiles" placeholder="/srv/sig/commune.mbtiles"></label>
+        <label class="field"><span>${esc(t("map.settings.cacheMb"))}</span><input type="text" inputmode="numeric" data-testid="map-cache-mb"></label>
         <label class="field"><span>${esc(t("map.settings.stale"))}</span><input type="text" inputmode="numeric" data-testid="map-stale-days"></label>
       </div>
+      <div class="muted small" data-testid="map-cache-info"></div>
       <div class="export-actions"><button class="btn btn-primary" data-testid="map-settings-save">${esc(t("map.settings.save"))}</button><span class="muted" data-testid="map-settings-msg"></span></div>
     </details>` : ""}`;
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -87,14 +111,40 @@ export function render(root, ctx) {
     const items = state.colorBy === "status"
       ? STATUSES.map((s, i) => `<label class="lg-row" data-testid="legend-${s}"><input type="checkbox" data-status="${i}" ${state.hidden.has(i) ? "" : "checked"}>
           <i class="dot" style="background:${STATUS_COLORS[i]}"></i><span>${esc(t("map.status." + s, { days: data.stale_days }))}</span><b data-testid="legend-count-${s}">${fmtInt(counts[i])}</b></label>`).join("")
-      : data.brands.map((b, i) => `<div class="lg-row"><i class="dot" style="background:${BRAND_COLORS[i % BRAND_COLORS.length]}"></i><span>${esc(b)}</span></div>`).join("");
-    $("map-legend").innerHTML = items + (settings.tile_url ? "" : `<div class="muted small">${esc(t("map.offline"))}</div>`);
+      : brandRows();
+    const base = settings.mbtiles_path ? t("map.base.mbtiles") : settings.tile_url ? t("map.base.url") : t("map.offline");
+    $("map-legend").innerHTML = items + `<div class="muted small map-base-note" data-testid="map-base-note">${esc(base)}</div>`;
+  }
+
+  // Manufacturers: count of meters shown by the other filters, a toggle each (by name, so a
+  // reload keeps what was hidden).
+  function brandRows() {
+    const counts = data.brands.map(() => 0);
+    for (const b of data.brand) counts[b]++;
+    const order = data.brands.map((_, i) => i).sort((a, b) => counts[b] - counts[a] || data.brands[a].localeCompare(data.brands[b]));
+    return `<div class="lg-title small muted">${esc(t("map.legend.brands"))}</div>` + order.map((i) => {
+      const name = data.brands[i];
+      const off = state.hiddenBrands.has(name);
+      return `<label class="lg-row${off ? " off" : ""}" data-testid="legend-brand" data-brand="${esc(name)}"><input type="checkbox" data-brand-name="${esc(name)}" ${off ? "" : "checked"}>
+        <i class="dot" style="background:${BRAND_COLORS[i % BRAND_COLORS.length]}"></i><span>${esc(name || t("common.none"))}</span><b data-testid="legend-brand-count">${fmtInt(counts[i])}</b></label>`;
+    }).join("");
+  }
+
+  function brandIndexes() {
+    const out = new Set();
+    if (data) data.brands.forEach((b, i) => { if (state.hiddenBrands.has(b)) out.add(i); });
+    return out;
+  }
+
+  function restyle() {
+    // Manufacturers are hidden while their legend is shown (colour by manufacturer) only.
+    if (layer) layer.setStyle({ colorBy: state.colorBy, hidden: state.hidden, hiddenBrands: state.colorBy === "brand" ? brandIndexes() : new Set() });
   }
 
   function setColor(c) {
     state.colorBy = c;
     root.querySelectorAll("[data-color]").forEach((b) => b.classList.toggle("active", b.dataset.color === c));
-    if (layer) layer.setStyle({ colorBy: c, hidden: state.hidden });
+    restyle();
     legend();
   }
 
@@ -110,6 +160,7 @@ export function render(root, ctx) {
       if (!alive || my !== seq) return;
       data = res;
       layer.setData(res);
+      restyle();
       $("map-count").textContent = t("map.count", { count: fmtInt(res.count) });
       legend();
       clearSelection();
@@ -178,9 +229,10 @@ export function render(root, ctx) {
   Promise.all([loadLeaflet(), call("map_settings", {}).catch(() => settings)]).then(([L, s]) => {
     if (!alive) return;
     settings = s;
-    map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: !!s.tile_url, minZoom: 3, maxZoom: 19 });
+    map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: false, minZoom: 3, maxZoom: 19 });
     map.setView([45.4775, 4.5153], 12);
-    if (s.tile_url) L.tileLayer(s.tile_url, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    if (s.tile_url || s.mbtiles_path) baseLayer(L).addTo(map);
+    L.control.scale({ imperial: false, maxWidth: 140, position: "bottomright" }).addTo(map);
     layer = pointsLayer(L, {
       colorBy: state.colorBy,
       hidden: state.hidden,
@@ -195,7 +247,13 @@ export function render(root, ctx) {
     mapEl.releve = { map, layer }; // for the browser tests: positions of points on screen
     setColor(state.colorBy);
     load(true);
-    if ($("map-tile-url")) { $("map-tile-url").value = s.tile_url; $("map-stale-days").value = s.stale_days; }
+    if ($("map-tile-url")) {
+      $("map-tile-url").value = s.tile_url;
+      $("map-stale-days").value = s.stale_days;
+      $("map-mbtiles").value = s.mbtiles_path || "";
+      $("map-cache-mb").value = s.cache_mb || 200;
+      call("map_tile_cache", {}).then((c) => { if (alive) $("map-cache-info").textContent = t("map.settings.cacheInfo", { tiles: fmtInt(c.tiles), mb: fmtNumber(c.bytes / 1048576, 1) }); }).catch(() => {});
+    }
   }).catch((e) => { statusEl.textContent = t("common.error", { message: errorText(e) }); });
 
   const loadGroups = () => call("groups_list", {}).then((gs) => {
@@ -226,9 +284,15 @@ export function render(root, ctx) {
   }
   $("map-gateways").addEventListener("change", (e) => { state.gateways = e.target.checked; if (map) showGateways(window.L); });
   $("map-legend").addEventListener("change", (e) => {
-    const i = Number(e.target.dataset.status);
-    if (e.target.checked) state.hidden.delete(i); else state.hidden.add(i);
-    if (layer) layer.setStyle({ colorBy: state.colorBy, hidden: state.hidden });
+    if (e.target.dataset.brandName !== undefined) {
+      const name = e.target.dataset.brandName;
+      if (e.target.checked) state.hiddenBrands.delete(name); else state.hiddenBrands.add(name);
+      e.target.closest(".lg-row").classList.toggle("off", !e.target.checked);
+    } else {
+      const i = Number(e.target.dataset.status);
+      if (e.target.checked) state.hidden.delete(i); else state.hidden.add(i);
+    }
+    restyle();
   });
   if ($("map-make-group")) {
     $("map-make-group").addEventListener("click", async () => {
@@ -245,7 +309,8 @@ export function render(root, ctx) {
   if ($("map-settings-save")) {
     $("map-settings-save").addEventListener("click", async () => {
       try {
-        settings = await call("map_set_settings", { tile_url: $("map-tile-url").value.trim(), stale_days: Number($("map-stale-days").value) || 3 });
+        settings = await call("map_set_settings", { tile_url: $("map-tile-url").value.trim(), stale_days: Number($("map-stale-days").value) || 3,
+          mbtiles_path: $("map-mbtiles").value.trim(), cache_mb: Number($("map-cache-mb").value) || 200 });
         $("map-settings-msg").textContent = t("map.settings.saved");
         ctx.navigate("#/map?reload=" + Date.now());
       } catch (e) { $("map-settings-msg").textContent = t("common.error", { message: errorText(e) }); }

@@ -108,9 +108,19 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
             ok(map::map_points(store, &session, &q, now)?)
         }
         "map_settings" => ok(map::map_settings(store, &session)?),
+        "map_tile" => {
+            let a: TileArgs = parse(args)?;
+            ok(releve_core::basemap::map_tile(store, &session, a.z, a.x, a.y, now)?)
+        }
+        "map_tile_cache" => ok(releve_core::basemap::map_tile_cache(store, &session)?),
         "map_set_settings" => {
             let a: MapSettingsArgs = parse(args)?;
-            let new = map::MapSettings { tile_url: a.tile_url, stale_days: a.stale_days.unwrap_or(map::DEFAULT_STALE_DAYS) };
+            let new = map::MapSettings {
+                tile_url: a.tile_url,
+                stale_days: a.stale_days.unwrap_or(map::DEFAULT_STALE_DAYS),
+                mbtiles_path: a.mbtiles_path.unwrap_or_default(),
+                cache_mb: a.cache_mb.unwrap_or(map::DEFAULT_CACHE_MB),
+            };
             ok(map::map_set_settings(store, &session, &new, now)?)
         }
         "meter_get" => {
@@ -143,6 +153,7 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
                 from: date("from", &a.from)?,
                 to: date("to", &a.to)?,
                 sum_of_group: a.sum_of_group,
+                now,
             };
             ok(compare::meters_compare(store, &session, &q)?)
         }
@@ -154,6 +165,8 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
                 resolution: meters::Resolution::parse(&a.resolution)?,
                 from: date("from", &a.from)?,
                 to: date("to", &a.to)?,
+                now: Some(now),
+                fit_to_readings: true,
             };
             ok(meters::meter_histogram(store, &session, &q)?)
         }
@@ -613,11 +626,27 @@ impl Bounded for MapPointsArgs {
 struct MapSettingsArgs {
     tile_url: String,
     stale_days: Option<i64>,
+    mbtiles_path: Option<String>,
+    cache_mb: Option<i64>,
 }
 
 impl Bounded for MapSettingsArgs {
     fn check(&self) -> Result<(), ApiError> {
-        self.stale_days.map_or(Ok(()), |d| range("stale_days", d, 1, MAX_DAYS))
+        self.stale_days.map_or(Ok(()), |d| range("stale_days", d, 1, MAX_DAYS))?;
+        self.cache_mb.map_or(Ok(()), |d| range("cache_mb", d, 1, 100_000))
+    }
+}
+
+#[derive(Deserialize)]
+struct TileArgs {
+    z: u8,
+    x: u32,
+    y: u32,
+}
+
+impl Bounded for TileArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        range("z", i64::from(self.z), 0, i64::from(releve_core::basemap::MAX_ZOOM))
     }
 }
 

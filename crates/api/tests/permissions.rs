@@ -112,6 +112,7 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("report_objects", json!({"year": 2025, "format": "csv"})),
         ("import_time_settings_set", json!({"earliest_year": 2000, "max_future_minutes": 60})),
         ("map_set_settings", json!({"tile_url": "", "stale_days": 5})),
+        ("map_tile", json!({"z": 1, "x": 0, "y": 0})),
         ("silence_settings_set", json!({"gateway_hours": 24, "meter_hours": {"water": 48, "heat": 48, "electricity": 48, "gas": 48, "heat_cost_allocator": 48, "other": 48}})),
         ("folders_allowed_set", json!({"folders": [folder]})),
         ("source_add", json!({"name": "walk-source", "kind": "http", "format": "lines"})),

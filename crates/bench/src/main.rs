@@ -559,7 +559,7 @@ fn queries(db: &Path, runs: u32) -> Res {
     let to = chrono::DateTime::from_timestamp(NOW, 0).unwrap_or_default().date_naive();
     let from = to - chrono::Duration::days(395);
     for (name, res) in [("hour", Resolution::Hour), ("day", Resolution::Day), ("month", Resolution::Month)] {
-        let q = HistogramQuery { meter_id: meter, register: None, resolution: res, from, to };
+        let q = HistogramQuery { meter_id: meter, register: None, resolution: res, from, to, now: None, fit_to_readings: false };
         let mut buckets = 0;
         let d = time(runs, || meter_histogram(&store, &session, &q).map(|h| buckets = h.buckets.len()))?;
         println!("histogram of meter {meter}, 13 months by {name}: {:.1} ms ({buckets} buckets)", d.as_secs_f64() * 1e3);

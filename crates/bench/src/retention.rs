@@ -85,7 +85,7 @@ pub fn run(db: &Path, meters: u32, years: i64) -> Res {
         |r| r.get(0),
     )?;
     let to = chrono::DateTime::from_timestamp(super::NOW, 0).unwrap_or_default().date_naive();
-    let hist = HistogramQuery { meter_id: meter, register: None, resolution: Resolution::Day, from: to - chrono::Duration::days(395), to };
+    let hist = HistogramQuery { meter_id: meter, register: None, resolution: Resolution::Day, from: to - chrono::Duration::days(395), to, now: None, fit_to_readings: false };
     let list = ListQuery { limit: 50, ..Default::default() };
     let sample = |lists: &mut Vec<Duration>, hists: &mut Vec<Duration>| -> Res {
         let t = Instant::now();

@@ -22,6 +22,8 @@ pub struct CompareQuery<'a> {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub sum_of_group: Option<i64>,
+    /// Mark the buckets not over at this time as partial.
+    pub now: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,7 +87,8 @@ pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) ->
         let meter = store::meters::get(&conn, id)?.ok_or_else(|| Error::not_found(format!("meter {id}")))?;
         let register = register_of(q.register, &meter.device_type)?;
         first_register.get_or_insert(register);
-        let (buckets, exchanges) = meters::installation_buckets(&conn, id, register, &bounds)?;
+        let (mut buckets, exchanges) = meters::installation_buckets(&conn, id, register, &bounds)?;
+        meters::mark_partial(&mut buckets, &bounds, q.now);
         series.push(Series {
             kind: "meter",
             id,
@@ -121,7 +124,9 @@ pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) ->
             if *register.get_or_insert(r) != r || meter.status == "removed" {
                 continue;
             }
-            parts.push(meters::installation_buckets(&conn, id, r, &bounds)?.0);
+            let mut buckets = meters::installation_buckets(&conn, id, r, &bounds)?.0;
+            meters::mark_partial(&mut buckets, &bounds, q.now);
+            parts.push(buckets);
         }
         let register = register.unwrap_or(Register::Volume);
         series.push(Series {
@@ -138,14 +143,17 @@ pub fn meters_compare(store: &Store, session: &Session, q: &CompareQuery<'_>) ->
     Ok(Comparison { resolution: q.resolution.as_str(), from: start, to: end, series })
 }
 
-/// Bucket-wise sum of series over the same bounds; `None` where none has a value (pure).
+/// Bucket-wise sum of series over the same bounds; `None` where none has a value; partial
+/// where a part is, up to the latest of the parts' last readings (pure).
 pub fn sum(bounds: &[i64], parts: &[Vec<Bucket>]) -> Vec<Bucket> {
     bounds
         .windows(2)
         .enumerate()
         .map(|(i, w)| {
             let vals: Vec<f64> = parts.iter().filter_map(|p| p.get(i).and_then(|b| b.value)).collect();
-            Bucket { start: w[0], value: if vals.is_empty() { None } else { Some(meters::round6(vals.iter().sum())) }, max: None }
+            let partial_until = parts.iter().filter_map(|p| p.get(i).and_then(|b| b.partial_until)).max();
+            let value = if vals.is_empty() { None } else { Some(meters::round6(vals.iter().sum())) };
+            Bucket { start: w[0], value, partial_until, ..Bucket::default() }
         })
         .collect()
 }

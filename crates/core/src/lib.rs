@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit_log;
+pub mod basemap;
 pub mod billing;
 pub mod c806;
 pub mod demo;

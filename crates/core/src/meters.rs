@@ -139,9 +139,18 @@ pub struct HistogramQuery<'a> {
     /// Local dates, `to` included.
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// Mark the buckets not over at this time as partial (`None`: no marks).
+    pub now: Option<i64>,
+    /// Hours asked of a meter read less often than every 3 hours give days instead
+    /// (`asked` says hours were asked): an hour bar would hold a whole day's growth.
+    pub fit_to_readings: bool,
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+/// Hour buckets of a meter whose readings are further apart than this are refused for day
+/// buckets by `fit_to_readings`.
+pub const SPARSE_FOR_HOURS: i64 = 3 * 3600;
+
+#[derive(Debug, Serialize, PartialEq, Default)]
 pub struct Bucket {
     pub start: i64,
     /// Index registers: the growth of the index in the bucket; instantaneous ones (power,
@@ -150,6 +159,37 @@ pub struct Bucket {
     /// Instantaneous registers only: the largest value read in the bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// The bucket is not over at `now` (the current month or year): its value covers only
+    /// up to this time (its last reading), so it is not comparable with whole buckets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_until: Option<i64>,
+    /// Index registers: the time of the reading the growth is measured from.
+    #[serde(skip)]
+    pub(crate) since: Option<i64>,
+    /// The time of the bucket's last reading.
+    #[serde(skip)]
+    pub(crate) last: Option<i64>,
+}
+
+/// Flag the buckets not over at `now` that hold a value (`partial_until`: their last
+/// reading, at most `now`) (pure).
+pub fn mark_partial(buckets: &mut [Bucket], bounds: &[i64], now: i64) {
+    for (b, w) in buckets.iter_mut().zip(bounds.windows(2)) {
+        if w[1] > now && b.value.is_some() {
+            b.partial_until = Some(b.last.unwrap_or(now).min(now));
+        }
+    }
+}
+
+/// The typical time between two readings of an index series in these buckets: the median
+/// of the spans the buckets' growths cover (`None`: fewer than two readings) (pure).
+pub fn reading_interval(buckets: &[Bucket]) -> Option<i64> {
+    let mut spans: Vec<i64> = buckets.iter().filter_map(|b| Some(b.last? - b.since?)).filter(|s| *s > 0).collect();
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_unstable();
+    Some(spans[spans.len() / 2])
 }
 
 #[derive(Debug, Serialize)]
@@ -165,6 +205,13 @@ pub struct Histogram {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<crate::model::EnergyFlow>,
     pub resolution: &'static str,
+    /// The resolution asked, when the readings did not support it (hours of a meter read
+    /// once a day): `resolution` is then the one shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asked: Option<&'static str>,
+    /// Index registers: the typical time between two readings, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading_interval: Option<i64>,
     pub from: i64,
     pub to: i64,
     pub buckets: Vec<Bucket>,
@@ -199,11 +246,24 @@ pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>)
         None => Register::default_for(&meter.device_type),
     };
     let tz = crate::settings::timezone(&conn)?;
-    let bounds = bucket_bounds(tz, q.resolution, q.from, q.to)?;
+    let mut resolution = q.resolution;
+    let mut asked = None;
+    let mut bounds = bucket_bounds(tz, resolution, q.from, q.to)?;
+    let (mut buckets, mut exchanges) = installation_buckets(&conn, q.meter_id, register, &bounds)?;
+    let mut interval = if register.is_cumulative() { reading_interval(&buckets) } else { None };
+    if q.fit_to_readings && resolution == Resolution::Hour && interval.is_some_and(|i| i > SPARSE_FOR_HOURS) {
+        asked = Some(resolution.as_str());
+        resolution = Resolution::Day;
+        bounds = bucket_bounds(tz, resolution, q.from, q.to)?;
+        (buckets, exchanges) = installation_buckets(&conn, q.meter_id, register, &bounds)?;
+        interval = reading_interval(&buckets).or(interval);
+    }
+    if let Some(now) = q.now {
+        mark_partial(&mut buckets, &bounds, now);
+    }
     let (Some(&start), Some(&end)) = (bounds.first(), bounds.last()) else {
         return Err(Error::bad_input("period", "empty period"));
     };
-    let (buckets, exchanges) = installation_buckets(&conn, q.meter_id, register, &bounds)?;
     let info_codes = store::info_codes::overlapping(&conn, q.meter_id, start, end)?;
     Ok(Histogram {
         register: register.id(),
@@ -211,7 +271,9 @@ pub fn meter_histogram(store: &Store, session: &Session, q: &HistogramQuery<'_>)
         unit: register.shown_unit(),
         kind: if register.is_cumulative() { "consumption" } else { "instantaneous" },
         flow: register.energy_flow(),
-        resolution: q.resolution.as_str(),
+        resolution: resolution.as_str(),
+        asked,
+        reading_interval: interval,
         from: start,
         to: end,
         buckets,
@@ -303,6 +365,7 @@ pub(crate) fn bucket_bounds(tz: Tz, res: Resolution, from: NaiveDate, to: NaiveD
 pub(crate) fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f64>, index: bool) -> Vec<Bucket> {
     let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
     let mut reference = before;
+    let mut reference_at: Option<i64> = None;
     let mut i = 0;
     for w in bounds.windows(2) {
         let (start, end) = (w[0], w[1]);
@@ -314,8 +377,11 @@ pub(crate) fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f6
         let (value, max) = match (inside.first(), inside.last()) {
             (Some(f), Some(l)) if index => {
                 let base = reference.unwrap_or(f.1);
+                let since = if reference.is_some() { reference_at } else { Some(f.0) };
                 reference = Some(l.1);
-                (Some(round6(l.1 - base)), None)
+                reference_at = Some(l.0);
+                out.push(Bucket { start, value: Some(round6(l.1 - base)), since, last: Some(l.0), ..Bucket::default() });
+                continue;
             }
             (Some(_), Some(_)) => (
                 Some(round6(inside.iter().map(|r| r.1).sum::<f64>() / inside.len() as f64)),
@@ -323,7 +389,7 @@ pub(crate) fn bucketize(bounds: &[i64], series: &[(i64, f64)], before: Option<f6
             ),
             _ => (None, None),
         };
-        out.push(Bucket { start, value, max });
+        out.push(Bucket { start, value, max, last: inside.last().map(|r| r.0), ..Bucket::default() });
     }
     out
 }

@@ -106,7 +106,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 fn histogram(p: &Park, register: &str, resolution: Resolution, to: &str) -> meters::Histogram {
-    let q = HistogramQuery { meter_id: p.solar, register: Some(register), resolution, from: date("2026-06-01"), to: date(to) };
+    let q = HistogramQuery { meter_id: p.solar, register: Some(register), resolution, from: date("2026-06-01"), to: date(to), now: None, fit_to_readings: false };
     meters::meter_histogram(&p.store, &p.clerk, &q).expect("histogram")
 }
 
@@ -154,6 +154,7 @@ fn comparison_shows_power_per_meter_in_kw_and_never_sums_it() {
         from: date("2026-06-01"),
         to: date("2026-06-03"),
         sum_of_group: group,
+        now: i64::MAX,
     };
     let c = compare::meters_compare(&p.store, &p.clerk, &q("p_plus", None)).expect("compare");
     assert_eq!((c.series[0].unit, c.series[0].buckets[0].value), ("kW", Some(0.65)));

@@ -98,7 +98,7 @@ fn request<'a>(old: i64, serial: &'a str, when: &str, final_value: f64, initial_
 
 fn month_values(p: &Park, id: i64) -> (Vec<Option<f64>>, Vec<i64>) {
     let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
-    let q = HistogramQuery { meter_id: id, register: None, resolution: Resolution::Month, from: d(2025, 11, 1), to: d(2026, 1, 31) };
+    let q = HistogramQuery { meter_id: id, register: None, resolution: Resolution::Month, from: d(2025, 11, 1), to: d(2026, 1, 31), now: None, fit_to_readings: false };
     let h = meters::meter_histogram(&p.store, &p.clerk, &q).expect("histogram");
     (h.buckets.iter().map(|b| b.value).collect(), h.exchanges.iter().map(|e| e.at).collect())
 }
@@ -223,7 +223,7 @@ fn comparison_gives_one_series_per_meter_and_a_group_sum() {
     let p = park();
     let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
     let ids = [p.old, p.other];
-    let q = CompareQuery { ids: &ids, register: None, resolution: Resolution::Month, from: d(2025, 11, 1), to: d(2025, 12, 31), sum_of_group: Some(p.group) };
+    let q = CompareQuery { ids: &ids, register: None, resolution: Resolution::Month, from: d(2025, 11, 1), to: d(2025, 12, 31), sum_of_group: Some(p.group), now: i64::MAX };
     let c = compare::meters_compare(&p.store, &p.clerk, &q).expect("compare");
     assert_eq!(c.series.len(), 3);
     let values = |i: usize| c.series[i].buckets.iter().map(|b| b.value).collect::<Vec<_>>();

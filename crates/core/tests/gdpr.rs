@@ -310,7 +310,7 @@ fn move_out_keeps_billing_totals_and_the_new_occupant_starts_clean() {
 #[test]
 fn a_clerk_without_view_intervals_gets_days_and_is_refused_hours() {
     let p = park();
-    let q = |resolution| HistogramQuery { meter_id: p.other, register: None, resolution, from: date(2026, 1, 5), to: date(2026, 1, 6) };
+    let q = |resolution| HistogramQuery { meter_id: p.other, register: None, resolution, from: date(2026, 1, 5), to: date(2026, 1, 6), now: None, fit_to_readings: false };
     let e = meters::meter_histogram(&p.store, &p.clerk, &q(Resolution::Hour)).expect_err("hours");
     assert_eq!(e.code(), "intervals_not_allowed", "{e}");
     let days = meters::meter_histogram(&p.store, &p.clerk, &q(Resolution::Day)).expect("days");
@@ -321,7 +321,7 @@ fn a_clerk_without_view_intervals_gets_days_and_is_refused_hours() {
     assert_eq!(Resolution::default_for(&p.manager), Resolution::Hour);
 
     let ids = [p.other, p.new];
-    let cq = |resolution| CompareQuery { ids: &ids, register: None, resolution, from: date(2026, 1, 5), to: date(2026, 1, 6), sum_of_group: None };
+    let cq = |resolution| CompareQuery { ids: &ids, register: None, resolution, from: date(2026, 1, 5), to: date(2026, 1, 6), sum_of_group: None, now: i64::MAX };
     assert_eq!(compare::meters_compare(&p.store, &p.clerk, &cq(Resolution::Hour)).expect_err("hours").code(), "intervals_not_allowed");
     assert!(compare::meters_compare(&p.store, &p.clerk, &cq(Resolution::Day)).is_ok());
 

@@ -155,7 +155,7 @@ fn figures(store: &Store, s: &Session, ids: &[i64]) -> Vec<Value> {
             (Resolution::Year, "2024-01-01", "2026-12-31"),
             (Resolution::Day, "2025-10-01", "2025-12-31"),
         ] {
-            let q = HistogramQuery { meter_id: id, register: None, resolution: res, from: date(from), to: date(to) };
+            let q = HistogramQuery { meter_id: id, register: None, resolution: res, from: date(from), to: date(to), now: None, fit_to_readings: false };
             let h = meters::meter_histogram(store, s, &q).expect("histogram");
             out.push(serde_json::to_value(&h.buckets).expect("json"));
         }

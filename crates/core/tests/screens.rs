@@ -264,11 +264,11 @@ fn map_points_carry_position_status_and_brand() {
     assert_eq!(map::map_points(&p.store, &p.clerk, &q, NOW).expect("group").ids, late.ids);
 
     // Settings: 15 days makes the meter seen 10 days ago ok; a bad URL is refused.
-    let clerk_try = map::map_set_settings(&p.store, &p.clerk, &MapSettings { tile_url: String::new(), stale_days: 15 }, NOW);
+    let clerk_try = map::map_set_settings(&p.store, &p.clerk, &MapSettings { tile_url: String::new(), stale_days: 15, mbtiles_path: String::new(), cache_mb: 200 }, NOW);
     assert_eq!(clerk_try.expect_err("clerk").code(), "forbidden");
-    let bad = MapSettings { tile_url: "ftp://tiles".into(), stale_days: 3 };
+    let bad = MapSettings { tile_url: "ftp://tiles".into(), stale_days: 3, mbtiles_path: String::new(), cache_mb: 200 };
     assert_eq!(map::map_set_settings(&p.store, &p.manager, &bad, NOW).expect_err("bad url").code(), "bad_input");
-    let good = MapSettings { tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(), stale_days: 15 };
+    let good = MapSettings { tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(), stale_days: 15, mbtiles_path: String::new(), cache_mb: 200 };
     map::map_set_settings(&p.store, &p.manager, &good, NOW).expect("settings");
     assert_eq!(map::map_settings(&p.store, &p.clerk).expect("read"), good);
     let pts = map::map_points(&p.store, &p.clerk, &MapQuery::default(), NOW).expect("points");

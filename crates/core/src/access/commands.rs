@@ -114,6 +114,8 @@ pub const COMMANDS: &[CommandRule] = &[
     p("map_points", View, false),
     p("map_set_settings", Settings, true),
     p("map_settings", View, false),
+    p("map_tile", View, false),
+    p("map_tile_cache", View, false),
     p("mbus_add_found", Settings, true),
     p("mbus_bus_delete", Settings, true),
     p("mbus_bus_save", Settings, true),

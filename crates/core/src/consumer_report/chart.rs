@@ -13,6 +13,8 @@ pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 300;
 
 pub const BAR: RGBColor = RGBColor(0x2F, 0x6D, 0xB5);
+/// A bucket not over yet (the current month): the bar, lighter.
+pub const PARTIAL_BAR: RGBColor = RGBColor(0xA9, 0xC6, 0xE8);
 pub const EXPORT_BAR: RGBColor = RGBColor(0x2E, 0x9E, 0x5B);
 pub const ALARM_BAND: RGBColor = RGBColor(0xFA, 0xDB, 0xD8);
 pub const ALARM_EDGE: RGBColor = RGBColor(0xC0, 0x39, 0x2B);
@@ -96,7 +98,8 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report, famil
         .draw_series(r.rows.iter().enumerate().filter_map(|(i, row)| {
             let v = row.consumption?;
             let x = i as f64;
-            Some(Rectangle::new([(x - half, 0.0), (x + half, v)], BAR.filled()))
+            let color = if row.partial_until.is_some() { PARTIAL_BAR } else { BAR };
+            Some(Rectangle::new([(x - half, 0.0), (x + half, v)], color.filled()))
         }))
         .map_err(|e| fail(e.to_string()))?;
     chart

@@ -31,6 +31,7 @@ figure svg { width: 100%; height: auto; display: block; }
 .swatch { width: 16px; height: 10px; background: #fadbd8; border: 1px solid #c0392b; }
 .swatch.import { background: #2f6db5; border-color: #2f6db5; }
 .swatch.export { background: #2e9e5b; border-color: #2e9e5b; }
+.swatch.partial { background: #A9C6E8; border-color: #A9C6E8; }
 .swatch.exchange { width: 3px; height: 14px; background: #444; border: 0; margin: 0 6px; }
 table { width: 100%; border-collapse: collapse; font-size: 13.5px; margin-top: 8px; }
 th { background: #e4e7ec; text-align: left; padding: 5px 8px; }
@@ -87,7 +88,7 @@ pub fn render(r: &Report) -> Result<String> {
         );
     }
     let _ = writeln!(out, "<figure>{svg}</figure>");
-    if r.has_export() || !r.alarms.is_empty() || !r.exchanges.is_empty() {
+    if r.has_export() || !r.alarms.is_empty() || !r.exchanges.is_empty() || r.partial_until().is_some() {
         let _ = write!(out, "<ul class=\"legend\" aria-label=\"{}\">", esc(w.alarm_periods));
         if r.has_export() {
             let _ = write!(
@@ -102,6 +103,9 @@ pub fn render(r: &Report) -> Result<String> {
         }
         for e in &r.exchanges {
             let _ = write!(out, "<li><span class=\"swatch exchange\"></span>{}</li>", esc(&r.exchange_text(e)));
+        }
+        if let Some(until) = r.partial_until() {
+            let _ = write!(out, "<li><span class=\"swatch partial\"></span>{}</li>", esc(&r.partial_text(until)));
         }
         out.push_str("</ul>\n");
     }

@@ -185,6 +185,8 @@ pub(crate) struct Row {
     pub export: Option<f64>,
     /// Info codes active at some time in the bucket.
     pub codes: Vec<String>,
+    /// Not over when the report was made: consumption up to this time only.
+    pub partial_until: Option<i64>,
 }
 
 /// An info code's period, clipped to the report's.
@@ -235,7 +237,8 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
     let own = since.map_or(start, |s| s.max(start)).min(end);
     let (segments, marks) = crate::exchange::chain(conn, meter.id, register)?;
     let (series, before) = crate::exchange::installation_series(conn, &segments, register, own, end)?;
-    let buckets = meters::bucketize(&bounds, &series, before, register.is_cumulative());
+    let mut buckets = meters::bucketize(&bounds, &series, before, register.is_cumulative());
+    meters::mark_partial(&mut buckets, &bounds, now);
     let mut starts = index_starts(&bounds, &series, before);
     for (s, w) in starts.iter_mut().zip(bounds.windows(2)) {
         if w[1] <= own {
@@ -272,7 +275,7 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
                 alarms.iter().filter(|a| a.start < w[1] && a.end >= w[0]).map(|a| a.code.clone()).collect();
             codes.dedup();
             let export = exports.get(i).and_then(|e| e.value);
-            Row { start: w[0], end: w[1], day: local_date(tz, w[0]), index_start, consumption: b.value, export, codes }
+            Row { start: w[0], end: w[1], day: local_date(tz, w[0]), index_start, consumption: b.value, export, codes, partial_until: b.partial_until }
         })
         .collect();
     let values: Vec<f64> = rows.iter().filter_map(|r| r.consumption).collect();
@@ -413,6 +416,16 @@ impl Report {
             s.push_str(&format!(" ({})", w.ongoing));
         }
         s
+    }
+
+    /// The last bucket's time when it is not over yet (the current month), if any.
+    pub fn partial_until(&self) -> Option<i64> {
+        self.rows.iter().filter_map(|r| r.partial_until).max()
+    }
+
+    /// "Partial: up to 6 Dec 2026" (the lighter bar of a period not over).
+    pub fn partial_text(&self, until: i64) -> String {
+        format!("{} {}", self.words().partial, self.date_of(until))
     }
 
     /// "Meter exchange on 12 Dec 2025: 111 replaced by 222".

@@ -178,6 +178,13 @@ fn legend(page: &mut Page, r: &Report, top: f64) -> f64 {
         page.fill_color(INK);
         page.text(MARGIN + 26.0, y, Font::Regular, 9.0, Align::Left, &r.exchange_text(e));
     }
+    if let Some(until) = r.partial_until() {
+        y += 13.0;
+        page.fill_color(rgb(chart::PARTIAL_BAR));
+        page.fill_rect(MARGIN + 6.0, y - 8.0, 14.0, 9.0);
+        page.fill_color(INK);
+        page.text(MARGIN + 26.0, y, Font::Regular, 9.0, Align::Left, &r.partial_text(until));
+    }
     y
 }
 

@@ -187,7 +187,7 @@ pub fn readings(store: &Store, session: &Session, serial: &str, q: &ReadingsQuer
     let h = crate::meters::meter_histogram(
         store,
         session,
-        &HistogramQuery { meter_id: m.id, register: Some(register.id()), resolution: res, from: period.from_date, to: period.to_date },
+        &HistogramQuery { meter_id: m.id, register: Some(register.id()), resolution: res, from: period.from_date, to: period.to_date, now: None, fit_to_readings: false },
     )?;
     Ok(ReadingsPage {
         serial: m.serial,
@@ -366,7 +366,7 @@ pub fn customer_consumption(store: &Store, session: &Session, number: &str, q: &
         let h = crate::meters::meter_histogram(
             store,
             session,
-            &HistogramQuery { meter_id, register: None, resolution: res, from: period.from_date, to: period.to_date },
+            &HistogramQuery { meter_id, register: None, resolution: res, from: period.from_date, to: period.to_date, now: None, fit_to_readings: false },
         )?;
         let mine: Vec<_> = occupancies.iter().filter(|o| o.meter_id == meter_id).collect();
         let occupied = |start: i64| mine.is_empty() || mine.iter().any(|o| o.from.is_none_or(|f| start >= f) && o.to.is_none_or(|t| start < t));

@@ -59,6 +59,7 @@ pub mod settings;
 pub mod silence;
 pub mod sources;
 pub mod telegrams;
+pub mod tiles;
 pub mod users;
 pub mod webhooks;
 

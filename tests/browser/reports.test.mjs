@@ -100,7 +100,7 @@ test("clerk: reading performance over 30 days, saved with a comment", async () =
     const to = await page.getByTestId("rp-to").inputValue();
     const r = await api("report_performance", { from, to, expected_per_day: 1 }, token);
     assert.equal(r.days, 30);
-    assert.equal(r.meters, 300);
+    assert.equal(r.meters, 299, "the meter replaced before the period is no 0 % row");
     assert.ok(r.average > 0 && r.average <= 100, `average ${r.average}`);
     assert.equal(Number(await page.getByTestId("rp-average").getAttribute("data-value")), r.average);
     assert.match(await page.getByTestId("rp-average").innerText(), /\d+(,\d)? %/);

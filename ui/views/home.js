@@ -23,7 +23,7 @@ export function render(root, ctx) {
     </div>`;
   let alive = true;
   if (ctx.can("view")) {
-    call("meters_list", { limit: 1 }).then((r) => { if (alive) root.querySelector("#stat-meters").textContent = fmtInt(r.total); }).catch(() => { if (alive) root.querySelector("#stat-meters").textContent = "—"; });
+    call("meters_list", { limit: 1, in_service: true }).then((r) => { if (alive) root.querySelector("#stat-meters").textContent = fmtInt(r.total); }).catch(() => { if (alive) root.querySelector("#stat-meters").textContent = "—"; });
     call("meters_list", { limit: 1, alarms_only: true }).then((r) => { if (alive) root.querySelector("#stat-alarms").textContent = fmtInt(r.total); }).catch(() => { if (alive) root.querySelector("#stat-alarms").textContent = "—"; });
     call("groups_list", {}).then((g) => { if (alive) root.querySelector("#stat-groups").textContent = fmtInt(g.length); }).catch(() => { if (alive) root.querySelector("#stat-groups").textContent = "—"; });
   }

@@ -2,7 +2,7 @@
 // the listed meters into a group in one click, CSV. Reading performance: received vs expected
 // readings per meter, summaries saved with a comment, CSV.
 import { call } from "../api.js";
-import { t, fmtInt, fmtNumber, fmtDateTime, unitLabel, errorText, isoDateInTz } from "../i18n.js";
+import { t, fmtInt, fmtNumber, fmtDateTime, unitLabel, errorText, isoDateInTz, deviceTypeLabel } from "../i18n.js";
 import { registerName } from "../registers.js";
 import { icon } from "../icons.js";
 import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile } from "../dom.js";
@@ -12,6 +12,8 @@ const PAGE = 200;
 // into a consumption (the core refuses it).
 const REGISTERS = ["volume", "energy", "a_plus", "a_minus", "hca"];
 const EXPECTED = ["1", "2", "4", "24", "96"];
+// The meter types a consumption report may be narrowed to.
+const DEVICE_TYPES = ["water", "warm_water", "hot_water", "cold_water", "heat", "heat_cooling", "electricity", "gas", "heat_cost_allocator"];
 const PRESETS = {
   month: (d) => [firstOfMonthsAgo(d, 1), addDays(firstOfMonthsAgo(d, 0), -1)],
   "3months": (d) => [firstOfMonthsAgo(d, 3), addDays(firstOfMonthsAgo(d, 0), -1)],
@@ -21,7 +23,7 @@ const PRESETS = {
 };
 const state = {
   tab: "consumption",
-  c: { preset: "3months", from: "", to: "", groupId: "", register: "", limitKind: "", limit: "", offset: 0 },
+  c: { preset: "3months", from: "", to: "", groupId: "", deviceType: "", register: "", limitKind: "", limit: "", offset: 0 },
   p: { preset: "30days", from: "", to: "", groupId: "", expected: "1", offset: 0 },
 };
 
@@ -121,6 +123,7 @@ export function render(root, ctx) {
     const s = state.c;
     const a = { from: s.from, to: s.to };
     if (s.groupId) a.group_id = Number(s.groupId);
+    if (s.deviceType) a.device_type = s.deviceType;
     if (s.register) a.register = s.register;
     if (s.limitKind && s.limit !== "") a[s.limitKind] = Number(s.limit);
     return a;
@@ -131,6 +134,7 @@ export function render(root, ctx) {
     body.innerHTML = `<div class="toolbar card report-form">
         ${periodFields("rc", s, ["month", "3months", "12months"])}
         ${field("meters.group", `<select data-testid="rc-group" data-group-select>${groupOptions(s.groupId)}</select>`)}
+        ${field("rep.deviceType", `<select data-testid="rc-type"><option value="">${esc(t("rep.deviceType.all"))}</option>${options(DEVICE_TYPES, s.deviceType, (d) => deviceTypeLabel(d))}</select>`)}
         ${field("rep.register", `<select data-testid="rc-register"><option value="">${esc(t("rep.register.default"))}</option>${options(REGISTERS, s.register, (r) => registerName(r))}</select>`)}
         ${field("rep.limit", `<select data-testid="rc-limit-kind">${options(["", "above", "below"], s.limitKind, (k) => t("rep.limit." + (k || "none")))}</select>
           <input type="number" step="any" class="limit-input" data-testid="rc-limit" value="${esc(s.limit)}" ${s.limitKind ? "" : "disabled"} aria-label="${esc(t("rep.limit.value"))}">`)}
@@ -138,6 +142,7 @@ export function render(root, ctx) {
       </div><div data-testid="rc-result"><div class="card muted">${esc(t("rep.hint.consumption"))}</div></div>`;
     wirePeriod(body, "rc", s);
     $("rc-group").addEventListener("change", (e) => { s.groupId = e.target.value; });
+    $("rc-type").addEventListener("change", (e) => { s.deviceType = e.target.value; });
     $("rc-register").addEventListener("change", (e) => { s.register = e.target.value; });
     $("rc-limit-kind").addEventListener("change", (e) => {
       s.limitKind = e.target.value;
@@ -162,7 +167,14 @@ export function render(root, ctx) {
 
   function drawConsumption(out, r) {
     const s = state.c;
-    const totals = r.totals.length ? r.totals.map((x) => `<div class="unit-total">${esc(fmtNumber(x.consumption, 1))} ${esc(unitLabel(x.unit))}</div>`).join("") : esc(t("common.none"));
+    // One total per kind (meter type, register, unit): heat kWh and electricity kWh apart.
+    const totals = r.totals.length ? r.totals.map((x) => `<div class="unit-total" data-testid="rc-unit-total" data-type="${esc(x.device_type)}" data-unit="${esc(x.unit)}" data-value="${x.consumption}">
+        <span class="unit-total-kind">${esc(t("rep.totalOf", { type: deviceTypeLabel(x.device_type), register: registerName(x.register), n: fmtInt(x.meters) }))}</span>
+        <b>${esc(fmtNumber(x.consumption, 1))} ${esc(unitLabel(x.unit))}</b></div>`).join("") : esc(t("common.none"));
+    // Rows come ranked within their kind: a heading row where a kind begins.
+    const kindOf = (x) => `${x.device_type}|${x.register}|${x.unit}`;
+    const rowsHtml = r.rows.map((row, i) => (i === 0 || kindOf(r.rows[i - 1]) !== kindOf(row)
+      ? `<tr class="kind-row" data-testid="rc-kind" data-kind="${esc(kindOf(row))}"><th colspan="7">${esc(deviceTypeLabel(row.device_type))} · ${esc(registerName(row.register))} (${esc(unitLabel(row.unit))})</th></tr>` : "") + consumptionRow(row)).join("");
     const canGroup = ctx.can("edit_meters");
     out.innerHTML = `<div class="stats">
         <div class="stat card"><div class="stat-value" data-testid="rc-count" data-count="${r.count}">${esc(fmtInt(r.count))}</div><div class="stat-label">${esc(t("rep.listed", { total: fmtInt(r.meters) }))}</div></div>
@@ -182,7 +194,7 @@ export function render(root, ctx) {
       <div class="card table-card"><div class="table-scroll"><table class="table report-table">
         <thead><tr><th>${esc(t("rep.col.customer"))}</th><th>${esc(t("rep.col.address"))}</th><th>${esc(t("rep.col.meter"))}</th>
           <th class="num">${esc(t("rep.col.start"))}</th><th class="num">${esc(t("rep.col.end"))}</th><th class="num">${esc(t("rep.col.consumption"))}</th><th></th></tr></thead>
-        <tbody>${r.rows.length ? r.rows.map(consumptionRow).join("") : `<tr class="empty-row"><td colspan="7" data-testid="rc-empty">${esc(t("rep.empty"))}</td></tr>`}</tbody>
+        <tbody>${r.rows.length ? rowsHtml : `<tr class="empty-row"><td colspan="7" data-testid="rc-empty">${esc(t("rep.empty"))}</td></tr>`}</tbody>
       </table></div>${pager("rc")}</div>`;
     $("rc-range").textContent = r.rows.length ? t("ic.range", { from: fmtInt(s.offset + 1), to: fmtInt(s.offset + r.rows.length), total: fmtInt(r.count) }) : "";
     $("rc-prev").disabled = s.offset <= 0;

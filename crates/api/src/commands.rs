@@ -55,6 +55,7 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
                 limit: a.limit.unwrap_or(50),
                 alarms_only: a.alarms_only,
                 priority_only: a.priority_only,
+                in_service: a.in_service,
                 key_status: a.key_status.as_deref().map(|s| releve_core::keys::KeyStatus::parse(s).map(|k| k.code())).transpose()?,
             };
             ok(meters::meters_list(store, &session, &q)?)
@@ -437,6 +438,9 @@ struct MetersListArgs {
     priority_only: bool,
     /// Only the meters of this key status (`never_seen`, `ok`, `no_key`, ...).
     key_status: Option<String>,
+    /// Only the meters in service (not removed).
+    #[serde(default)]
+    in_service: bool,
 }
 
 impl Bounded for MetersListArgs {

@@ -19,6 +19,8 @@ struct ConsumptionArgs {
     above: Option<f64>,
     below: Option<f64>,
     register: Option<String>,
+    /// Only the meters of this type.
+    device_type: Option<String>,
     #[serde(default)]
     offset: i64,
     limit: Option<i64>,
@@ -85,6 +87,7 @@ fn consumption_query(a: &ConsumptionArgs) -> Result<reports::ConsumptionQuery<'_
         above: a.above,
         below: a.below,
         register: a.register.as_deref().filter(|r| !r.is_empty()),
+        device_type: a.device_type.as_deref().filter(|t| !t.is_empty()),
         offset: a.offset,
         limit: a.limit.unwrap_or(200),
     })

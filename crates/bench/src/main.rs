@@ -4,6 +4,7 @@
 //!   releve-bench queries --db /tmp/big.db                meter list, histogram, consumption and performance reports
 //!   releve-bench export --db /tmp/billing.db             exports of 1,000,000 readings vs a bare csv writer
 //!   releve-bench lookups --db /tmp/billing.db            one per-meter lookup: `= ?1` vs `= ?1 + 0`
+//!   releve-bench search --db /tmp/search.db --meters 100000   meter search (folded, any word order) p50/p99 vs the old LIKE
 //!   releve-bench push --lines 1000000                    HTTP push to releve serve vs the file import
 //!   releve-bench live --seconds 20 --rate 1000           push -> live event latency under load
 //!   releve-bench network --db /tmp/network.db            gateways screen, network check, a meter's receptions at 1,000,000 meters
@@ -35,6 +36,7 @@ mod optical;
 mod push;
 mod webhooks;
 mod retention;
+mod search;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
@@ -187,6 +189,17 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         meters: u32,
     },
+    /// The meter list's search at `meters` meters, p50/p99 over several searches, vs the old
+    /// LIKE query in the same run.
+    Search {
+        /// Made on first use (meters and customers only), reused after.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        meters: u32,
+        #[arg(long, default_value_t = 30)]
+        runs: u32,
+    },
     /// A customer's subject access (every reading into a ZIP) vs a bare scan of the readings.
     /// Retention on the demo aged by `years`: rows/s vs a bare DELETE, file size before and
     /// after, screen latency while it runs.
@@ -227,6 +240,7 @@ fn main() {
         Command::Export { db, meters } => export::run(&db, meters),
         Command::Api { db, meters, samples } => api::run(&db, meters, samples),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
+        Command::Search { db, meters, runs } => search::run(&db, meters, runs),
         Command::Network { db, meters, gateways } => network::run(&db, meters, gateways),
         Command::Push { lines, per_push } => push::run(lines, per_push),
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
@@ -583,6 +597,7 @@ fn reports(store: &Store, session: &Session, runs: u32) -> Res {
         above: None,
         below: None,
         register: None,
+        device_type: None,
         offset: 0,
         limit: 200,
     };

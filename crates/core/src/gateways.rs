@@ -139,7 +139,7 @@ pub struct MeterReceptions {
 pub fn meter_receptions(store: &Store, session: &Session, meter_id: i64, now: i64) -> Result<MeterReceptions> {
     session.permit(Permission::View)?;
     let conn = store.reader()?;
-    match store::meters::seen(&conn, meter_id) {
+    match store::meters::seen(&conn, meter_id).map(|_| ()) {
         Err(Error::Store(rusqlite::Error::QueryReturnedNoRows)) => return Err(Error::not_found(format!("meter {meter_id}"))),
         other => other?,
     };

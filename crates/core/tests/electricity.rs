@@ -181,6 +181,7 @@ fn consumption_report_takes_export_and_refuses_power() {
         above: None,
         below: None,
         register: Some(register),
+        device_type: None,
         offset: 0,
         limit: 50,
     };

@@ -218,7 +218,7 @@ fn subject_access_zip_holds_the_customers_data_and_only_theirs() {
 }
 
 fn consumption_totals(p: &Park) -> Vec<(String, f64)> {
-    let q = ConsumptionQuery { from: date(2026, 1, 1), to: date(2026, 1, 31), group_id: None, above: None, below: None, register: None, offset: 0, limit: 100 };
+    let q = ConsumptionQuery { from: date(2026, 1, 1), to: date(2026, 1, 31), group_id: None, above: None, below: None, register: None, device_type: None, offset: 0, limit: 100 };
     let r = consumption::report_consumption(&p.store, &p.manager, &q, NOW).expect("report");
     let mut rows: Vec<(String, f64)> = r.rows.iter().map(|row| (row.label.serial.clone(), row.consumption.unwrap_or(f64::NAN))).collect();
     rows.push(("total".into(), r.totals.iter().map(|t| t.consumption).sum()));

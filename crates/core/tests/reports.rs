@@ -112,7 +112,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 fn december<'a>() -> ConsumptionQuery<'a> {
-    ConsumptionQuery { from: date("2025-12-01"), to: date("2025-12-31"), group_id: None, above: None, below: None, register: None, offset: 0, limit: 100 }
+    ConsumptionQuery { from: date("2025-12-01"), to: date("2025-12-31"), group_id: None, above: None, below: None, register: None, device_type: None, offset: 0, limit: 100 }
 }
 
 /// (meter index 1..7, consumption) of a report's rows, in order.

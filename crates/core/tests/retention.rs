@@ -172,7 +172,7 @@ fn figures(store: &Store, s: &Session, ids: &[i64]) -> Vec<Value> {
     }
     for (from, to) in [("2025-10-01", "2025-11-30"), ("2024-07-01", "2025-12-31"), ("2025-03-17", "2025-11-20"), ("2024-06-02", "2026-12-04")] {
         for register in ["volume", "energy"] {
-            let q = ConsumptionQuery { from: date(from), to: date(to), group_id: None, above: None, below: None, register: Some(register), offset: 0, limit: 100 };
+            let q = ConsumptionQuery { from: date(from), to: date(to), group_id: None, above: None, below: None, register: Some(register), device_type: None, offset: 0, limit: 100 };
             let r = consumption::report_consumption(store, s, &q, NOW).expect("report");
             out.push(serde_json::to_value(&r).expect("json"));
         }

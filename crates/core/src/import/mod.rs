@@ -637,6 +637,8 @@ struct Pending {
 struct MeterState {
     last_seen: Option<i64>,
     mask: i64,
+    /// A removed meter still heard: its telegrams open no info code (it left every count).
+    removed: bool,
     open: Vec<Event>,
     closed: Vec<Event>,
 }
@@ -1025,10 +1027,10 @@ impl<'s> Run<'s> {
 
 impl MeterState {
     fn load(conn: &Connection, id: i64, latest: i64) -> Result<MeterState> {
-        let (last_seen, mask) = store::meters::seen(conn, id)?;
+        let (last_seen, mask, removed) = store::meters::seen(conn, id)?;
         let last_seen = last_seen.filter(|seen| *seen <= latest);
         let open = if mask == 0 { Vec::new() } else { store::info_codes::open_of(conn, id)? };
-        Ok(MeterState { last_seen, mask, open, closed: Vec::new() })
+        Ok(MeterState { last_seen, mask, removed, open, closed: Vec::new() })
     }
 
     /// Follow the meter's info codes with a telegram of time `ts`: an ongoing code extends
@@ -1039,6 +1041,9 @@ impl MeterState {
             return;
         }
         self.last_seen = Some(ts);
+        if self.removed {
+            return;
+        }
         let mut still_open = Vec::with_capacity(self.open.len());
         for mut e in self.open.drain(..) {
             if codes.contains(&e.code.as_str()) {

@@ -1,5 +1,8 @@
 //! The consumption report: per consumer (meter and customer), the growth of an index
-//! register over a period, and the totals per unit; limits keep the abnormal ones.
+//! register over a period; limits keep the abnormal ones, a meter type narrows it. Rows are
+//! ranked within their kind (meter type, register and unit), and each kind has its own total:
+//! a heat meter's kWh and an electricity meter's kWh are never added, m3 and kWh never ranked
+//! together.
 //!
 //! The index at a time is the last reading at or before it; when a meter has none before
 //! the start, its first reading in the period stands for the start. Each meter costs two
@@ -28,6 +31,8 @@ pub struct ConsumptionQuery<'a> {
     pub below: Option<f64>,
     /// An index register (`volume`, `energy`, ...); default: the meter type's.
     pub register: Option<&'a str>,
+    /// Only the meters of this type (`water`, `heat`, `electricity`, ...).
+    pub device_type: Option<&'a str>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -37,6 +42,7 @@ pub struct ConsumptionRow {
     pub meter_id: i64,
     #[serde(flatten)]
     pub label: MeterLabel,
+    pub device_type: String,
     pub register: &'static str,
     pub unit: &'static str,
     /// None: no reading of the register up to the end of the period.
@@ -47,10 +53,14 @@ pub struct ConsumptionRow {
     pub end_ts: Option<i64>,
 }
 
+/// The total of one kind of rows: meters of one type, one register, one unit.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UnitTotal {
+    pub device_type: String,
+    pub register: &'static str,
     pub unit: &'static str,
     pub consumption: f64,
+    /// Kept meters of this kind with a consumption.
     pub meters: i64,
 }
 
@@ -65,9 +75,11 @@ pub struct ConsumptionReport {
     pub count: i64,
     /// Kept meters without any reading of their register up to the end.
     pub no_data: i64,
-    /// Sum of the kept meters' consumptions, per unit.
+    /// Sum of the kept meters' consumptions per kind (meter type, register, unit), in the
+    /// order of the rows.
     pub totals: Vec<UnitTotal>,
-    /// One page of the kept meters, the largest consumption first.
+    /// One page of the kept meters: by kind (meter type, then register), within a kind the
+    /// largest consumption first.
     pub rows: Vec<ConsumptionRow>,
     /// Every kept meter, in the same order (to make a group of them).
     pub meter_ids: Vec<i64>,
@@ -130,7 +142,10 @@ fn compute(conn: &Connection, q: &ConsumptionQuery<'_>) -> Result<(i64, i64, i64
     }
     let tz = crate::settings::timezone(conn)?;
     let (start, end) = period(tz, q.from, q.to)?;
-    let consumers = store::reports::consumers(conn, q.group_id)?;
+    let mut consumers = store::reports::consumers(conn, q.group_id, start)?;
+    if let Some(t) = q.device_type.map(str::trim).filter(|t| !t.is_empty()) {
+        consumers.retain(|c| c.device_type == t);
+    }
     let meters = consumers.len() as i64;
     let mut rows = Vec::new();
     for c in consumers {
@@ -146,6 +161,7 @@ fn compute(conn: &Connection, q: &ConsumptionQuery<'_>) -> Result<(i64, i64, i64
         rows.push(ConsumptionRow {
             meter_id: c.meter_id,
             label: c.label,
+            device_type: c.device_type,
             register: register.id(),
             unit: register.unit(),
             consumption,
@@ -157,7 +173,11 @@ fn compute(conn: &Connection, q: &ConsumptionQuery<'_>) -> Result<(i64, i64, i64
     }
     rows.sort_by(|a, b| {
         let (x, y) = (a.consumption.unwrap_or(f64::NEG_INFINITY), b.consumption.unwrap_or(f64::NEG_INFINITY));
-        y.total_cmp(&x).then_with(|| a.label.serial.cmp(&b.label.serial)).then(a.meter_id.cmp(&b.meter_id))
+        (a.device_type.as_str(), a.register, a.unit)
+            .cmp(&(b.device_type.as_str(), b.register, b.unit))
+            .then_with(|| y.total_cmp(&x))
+            .then_with(|| a.label.serial.cmp(&b.label.serial))
+            .then(a.meter_id.cmp(&b.meter_id))
     });
     Ok((meters, start, end, rows))
 }
@@ -170,12 +190,12 @@ pub fn report_consumption(store: &Store, session: &Session, q: &ConsumptionQuery
     let mut totals: Vec<UnitTotal> = Vec::new();
     for r in &rows {
         let Some(c) = r.consumption else { continue };
-        match totals.iter_mut().find(|t| t.unit == r.unit) {
+        match totals.iter_mut().find(|t| t.device_type == r.device_type && t.register == r.register && t.unit == r.unit) {
             Some(t) => {
                 t.consumption += c;
                 t.meters += 1;
             }
-            None => totals.push(UnitTotal { unit: r.unit, consumption: c, meters: 1 }),
+            None => totals.push(UnitTotal { device_type: r.device_type.clone(), register: r.register, unit: r.unit, consumption: c, meters: 1 }),
         }
     }
     for t in &mut totals {

@@ -115,25 +115,33 @@ fn compute(conn: &Connection, q: &PerformanceQuery, now: i64) -> Result<Computed
     }
     bounds.push(crate::settings::local_midnight(tz, d)?);
     let needed_a_day = e.max(1.0).ceil() as usize;
-    let expected = e * days.len() as f64;
     let mut rows = Vec::new();
     let mut times = Vec::new();
     let mut per_day = vec![0usize; days.len()];
-    for c in store::reports::consumers(conn, q.group_id)? {
+    for c in store::reports::consumers(conn, q.group_id, bounds[0])? {
+        // Only the days the meter was in service: begun before its removal, ended after
+        // its installation (an exchanged meter and its replacement each count their part).
+        let first = c.installed_at.map_or(0, |at| bounds[1..].iter().take_while(|&&end| end <= at).count());
+        let last = c.removed_at.map_or(days.len(), |at| bounds[..days.len()].iter().take_while(|&&start| start < at).count());
+        if first >= last {
+            continue;
+        }
+        let expected = e * (last - first) as f64;
         let register = Register::default_for(&c.device_type).code();
-        store::reports::reading_times(conn, c.meter_id, register, bounds[0], bounds[days.len()], &mut times)?;
+        store::reports::reading_times(conn, c.meter_id, register, bounds[first], bounds[last], &mut times)?;
         per_day.iter_mut().for_each(|n| *n = 0);
-        let mut i = 0;
+        let mut i = first;
         for &ts in &times {
             while ts >= bounds[i + 1] {
                 i += 1;
             }
             per_day[i] += 1;
         }
-        let received = if e <= 1.0 { per_day.iter().filter(|&&n| n > 0).count() } else { times.len() } as i64;
+        let in_service = &per_day[first..last];
+        let received = if e <= 1.0 { in_service.iter().filter(|&&n| n > 0).count() } else { times.len() } as i64;
         let performance = (received as f64 / expected * 100.0).min(100.0);
         let last_missing_day = if performance < 100.0 {
-            per_day.iter().rposition(|&n| n < needed_a_day).map(|i| days[i].to_string())
+            in_service.iter().rposition(|&n| n < needed_a_day).map(|i| days[first + i].to_string())
         } else {
             None
         };

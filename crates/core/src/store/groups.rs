@@ -22,9 +22,11 @@ pub fn add_member(conn: &Connection, group_id: i64, meter_id: i64) -> Result<()>
     Ok(())
 }
 
+/// Every group with its number of meters in service (removed members are not counted).
 pub fn list(conn: &Connection) -> Result<Vec<Group>> {
     let mut stmt = conn.prepare(
-        "SELECT g.id, g.name, (SELECT count(*) FROM meter_group_members m WHERE m.group_id = g.id)
+        "SELECT g.id, g.name, (SELECT count(*) FROM meter_group_members m JOIN meters x ON x.id = m.meter_id
+                               WHERE m.group_id = g.id AND x.status <> 'removed')
          FROM meter_groups g ORDER BY g.name",
     )?;
     let rows = stmt.query_map([], |r| Ok(Group { id: r.get(0)?, name: r.get(1)?, meter_count: r.get(2)? }))?;

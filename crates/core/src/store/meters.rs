@@ -67,11 +67,11 @@ pub fn mark_seen(conn: &Connection, id: i64, ts: i64) -> Result<()> {
     Ok(())
 }
 
-/// A meter's `last_seen` and info-code mask.
-pub fn seen(conn: &Connection, id: i64) -> Result<(Option<i64>, i64)> {
+/// A meter's `last_seen`, info-code mask and whether it is removed.
+pub fn seen(conn: &Connection, id: i64) -> Result<(Option<i64>, i64, bool)> {
     Ok(conn
-        .prepare_cached("SELECT last_seen, info_codes FROM meters WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        .prepare_cached("SELECT last_seen, info_codes, status = 'removed' FROM meters WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
 }
 
 pub fn set_seen(conn: &Connection, id: i64, last_seen: Option<i64>, info_codes: i64) -> Result<()> {
@@ -103,6 +103,8 @@ pub fn key_status_counts(conn: &Connection) -> Result<Vec<(i64, i64)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Remove meter `id` at `at`. Its open info-code events close then (the trigger
+/// `meters_removed_close_codes` of migration 0034, whichever write removes a meter).
 pub fn set_removed(conn: &Connection, id: i64, at: i64) -> Result<()> {
     conn.execute("UPDATE meters SET status = 'removed', removed_at = ?2 WHERE id = ?1", params![id, at])?;
     Ok(())
@@ -121,6 +123,8 @@ pub struct ListQuery {
     pub priority_only: bool,
     /// Only the meters of this key status (`meters.key_status`, see `keys::KeyStatus`).
     pub key_status: Option<i64>,
+    /// Only the meters in service (not removed): the start page's totals.
+    pub in_service: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,12 +142,16 @@ pub struct MeterRow {
 }
 
 const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
-     WHERE (?1 IS NULL OR m.serial LIKE ?1 ESCAPE '\\' OR m.address LIKE ?1 ESCAPE '\\'
-            OR m.city LIKE ?1 ESCAPE '\\' OR c.name LIKE ?1 ESCAPE '\\'
-            OR c.number LIKE ?1 ESCAPE '\\' OR m.postal_code LIKE ?1 ESCAPE '\\')
+     WHERE (?1 = 0 OR m.status <> 'removed')
        AND (?2 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
        AND (?3 = 0 OR m.info_codes <> 0)
        AND (?4 = 0 OR m.priority <> 0)";
+
+/// One condition per word of the search, on parameters `?8`, `?9`, ...: the word is in the
+/// meter's folded `search_text` (see `store::search`).
+fn search_filter(words: usize) -> String {
+    (0..words).map(|i| format!(" AND instr(m.search_text, ?{}) > 0", 8 + i)).collect()
+}
 
 /// The key status filter, written out so that the index `meters_key_status` serves it (a
 /// page in serial order and the count are ranges of it); `?7 IS NULL` keeps the parameter.
@@ -152,13 +160,16 @@ fn key_filter(q: &ListQuery) -> &'static str {
 }
 
 /// One page of the meter list and the total number of matching meters. The search is
-/// literal: `%`, `_` and `\` match only themselves; a NUL character is refused.
+/// split into words (`store::search::words`); a meter matches when every word is in its
+/// serial, manufacturer, address, postal code, city or customer's name or number, in any
+/// order, whatever the case and accents. Words are literal (`%` and `_` are no wildcards);
+/// a NUL character is refused.
 pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if search.is_some_and(|s| s.contains('\0')) {
         return Err(Error::bad_input("search", "a search cannot hold a NUL character"));
     }
-    let pattern = search.map(|s| format!("%{}%", like_literal(s)));
+    let words = search.map(super::search::words).unwrap_or_default();
     let order = match q.sort.as_deref() {
         Some("customer") => "c.name",
         Some("address") => "m.address",
@@ -168,26 +179,38 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
         _ => "m.serial",
     };
     let dir = if q.desc { "DESC" } else { "ASC" };
+    let filter = format!("{} {}", key_filter(q), search_filter(words.len()));
+    let values = |limit: i64, offset: i64| -> Vec<rusqlite::types::Value> {
+        let mut v: Vec<rusqlite::types::Value> = vec![
+            i64::from(q.in_service).into(),
+            q.group_id.into(),
+            i64::from(q.alarms_only).into(),
+            i64::from(q.priority_only).into(),
+            limit.into(),
+            offset.into(),
+            q.key_status.into(),
+        ];
+        v.extend(words.iter().map(|w| rusqlite::types::Value::from(w.clone())));
+        v
+    };
     let count = || -> Result<i64> {
         Ok(conn
-            .prepare_cached(&format!("SELECT count(*) {LIST_FROM} {}", key_filter(q)))?
-            .query_row(params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64, 0, 0, q.key_status], |r| r.get(0))?)
+            .prepare_cached(&format!("SELECT count(*) {LIST_FROM} {filter}"))?
+            .query_row(rusqlite::params_from_iter(values(0, 0)), |r| r.get(0))?)
     };
     // Without a search the sort index gives a page at once. With one, a single scan that
     // counts and sorts the matches (`+` keeps SQLite off the sort index) is steady at ~70 ms
     // for 100,000 meters, where walking the index costs more when matches are rare.
-    let searching = pattern.is_some();
+    let searching = !words.is_empty();
     let (order, total_column) = if searching { (format!("+{order}"), "count(*) OVER ()") } else { (order.to_string(), "0") };
     let sql = format!(
         "SELECT m.id, m.manufacturer, m.device_type, m.status, m.last_seen, m.info_codes, {total_column},
                 m.priority, m.key_status, {LABEL_COLUMNS}
-         {LIST_FROM} {} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6",
-        key_filter(q)
+         {LIST_FROM} {filter} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut total = None;
-    let filters = params![pattern, q.group_id, q.alarms_only as i64, q.priority_only as i64, q.limit, q.offset, q.key_status];
-    let rows = stmt.query_map(filters, |r| {
+    let rows = stmt.query_map(rusqlite::params_from_iter(values(q.limit, q.offset)), |r| {
         total = Some(r.get::<_, i64>(6)?);
         Ok(MeterRow {
             id: r.get(0)?,

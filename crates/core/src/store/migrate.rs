@@ -32,9 +32,13 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0029_open_api", include_str!("../../../../migrations/0029_open_api.sql")),
     ("0031_retention", include_str!("../../../../migrations/0031_retention.sql")),
     ("0032_webhooks", include_str!("../../../../migrations/0032_webhooks.sql")),
+    ("0033_meter_search", include_str!("../../../../migrations/0033_meter_search.sql")),
+    ("0034_removed_meters", include_str!("../../../../migrations/0034_removed_meters.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {
+    // Migrations' triggers and backfills call the store's SQL functions.
+    super::search::register(conn)?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) WITHOUT ROWID;",
@@ -88,5 +92,42 @@ mod tests {
             .query_row("SELECT count(*) FROM role_permissions WHERE role='user'", [], |r| r.get(0))
             .expect("perms");
         assert_eq!(perms, 2, "a user may view and export only");
+    }
+}
+
+#[cfg(test)]
+mod removed_meters_tests {
+    use super::*;
+
+    /// Migration 0034 ends the open codes of meters removed before it and clears their mask.
+    #[test]
+    fn migration_0034_closes_the_codes_of_meters_already_removed() {
+        let conn = Connection::open_in_memory().expect("memory db");
+        crate::store::search::register(&conn).expect("register");
+        let at = MIGRATIONS.iter().position(|(n, _)| *n == "0034_removed_meters").expect("0034");
+        for (_, sql) in &MIGRATIONS[..at] {
+            conn.execute_batch(sql).expect("migration");
+        }
+        conn.execute_batch(
+            "INSERT INTO meters(id, serial, manufacturer, device_type, status, removed_at, info_codes, created_at)
+             VALUES (1, 'A', 'KAM', 'water', 'removed', 500, 1, 0), (2, 'B', 'KAM', 'water', 'removed', NULL, 1, 0),
+                    (3, 'C', 'KAM', 'water', 'active', NULL, 1, 0);
+             INSERT INTO info_code_events(meter_id, code, started_at, last_seen_at, ended_at)
+             VALUES (1, 'leak', 100, 400, NULL), (1, 'dry', 10, 20, 30), (2, 'leak', 100, 300, NULL), (3, 'leak', 100, 400, NULL);",
+        )
+        .expect("park");
+        conn.execute_batch(MIGRATIONS[at].1).expect("0034");
+        let ends: Vec<(i64, String, Option<i64>)> = conn
+            .prepare("SELECT meter_id, code, ended_at FROM info_code_events ORDER BY meter_id, code")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+            .expect("events");
+        assert_eq!(
+            ends,
+            [(1, "dry".into(), Some(30)), (1, "leak".into(), Some(500)), (2, "leak".into(), Some(300)), (3, "leak".into(), None)]
+        );
+        let masks: Vec<i64> = conn.prepare("SELECT info_codes FROM meters ORDER BY id").and_then(|mut s| s.query_map([], |r| r.get(0))?.collect()).expect("masks");
+        assert_eq!(masks, [0, 0, 1]);
+        let feed: i64 = conn.query_row("SELECT count(*) FROM info_code_feed WHERE event = 'end' AND code = 'leak'", [], |r| r.get(0)).expect("feed");
+        assert_eq!(feed, 2, "the feed says the two codes ended");
     }
 }

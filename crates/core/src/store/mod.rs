@@ -55,6 +55,7 @@ pub mod profiles;
 pub mod readings;
 pub mod reports;
 pub mod retention;
+pub mod search;
 pub mod settings;
 pub mod silence;
 pub mod sources;
@@ -294,6 +295,8 @@ fn configure(conn: &mut Connection) -> Result<()> {
          PRAGMA cache_size = -262144;
          PRAGMA temp_store = MEMORY;",
     )?;
+    // The triggers of the meter search call it (migration 0033).
+    search::register(conn)?;
     wait_when_busy(conn)?;
     Ok(())
 }

@@ -13,18 +13,29 @@ pub struct Consumer {
     pub meter_id: i64,
     pub label: MeterLabel,
     pub device_type: String,
+    pub installed_at: Option<i64>,
+    /// When a removed meter was removed (`None`: in service).
+    pub removed_at: Option<i64>,
 }
 
-/// Every meter (of group `group_id` if given), by id.
-pub fn consumers(conn: &Connection, group_id: Option<i64>) -> Result<Vec<Consumer>> {
+/// Every meter (of group `group_id` if given) in service at some time from `from` on, by
+/// id: a meter removed before `from` (or removed at an unknown time) is left out.
+pub fn consumers(conn: &Connection, group_id: Option<i64>, from: i64) -> Result<Vec<Consumer>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT m.id, m.device_type, {LABEL_COLUMNS}
+        "SELECT m.id, m.device_type, m.installed_at, CASE WHEN m.status = 'removed' THEN m.removed_at END, {LABEL_COLUMNS}
          FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
          WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
+           AND (m.status <> 'removed' OR coalesce(m.removed_at, ?2) > ?2)
          ORDER BY m.id"
     ))?;
-    let rows = stmt.query_map(params![group_id], |r| {
-        Ok(Consumer { meter_id: r.get(0)?, label: MeterLabel::from_row(r, 2)?, device_type: r.get(1)? })
+    let rows = stmt.query_map(params![group_id, from], |r| {
+        Ok(Consumer {
+            meter_id: r.get(0)?,
+            label: MeterLabel::from_row(r, 4)?,
+            device_type: r.get(1)?,
+            installed_at: r.get(2)?,
+            removed_at: r.get(3)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -124,6 +124,26 @@ pub(super) const FOR_EXPORT: &str = "SELECT r.meter_id, r.register, r.ts, r.valu
        AND r.ts >= ?1 AND r.ts < ?2
      ORDER BY m.id, r.register, r.ts";
 
+/// How many rows an export of the readings with from <= ts < to (optionally of one group)
+/// writes: every reading, or with `day_offset` (the time zone's offset from UTC in seconds)
+/// one per meter, register and day, the days cut at that fixed offset (an estimate for a
+/// progress bar: a change of time inside the period may move a reading to the next day).
+/// Primary-key range scans, no row read beyond its key.
+pub fn count_for_export(conn: &Connection, from: i64, to: i64, group_id: Option<i64>, day_offset: Option<i64>) -> Result<u64> {
+    const SCOPE: &str = "FROM meters m JOIN readings r ON r.meter_id = m.id
+         WHERE (?3 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?3))
+           AND r.ts >= ?1 AND r.ts < ?2";
+    let n: i64 = match day_offset {
+        None => conn.query_row(&format!("SELECT count(*) {SCOPE}"), params![from, to, group_id], |r| r.get(0))?,
+        Some(offset) => conn.query_row(
+            &format!("SELECT count(*) FROM (SELECT 1 {SCOPE} GROUP BY r.meter_id, r.register, (r.ts + ?4) / 86400)"),
+            params![from, to, group_id, offset],
+            |r| r.get(0),
+        )?,
+    };
+    Ok(n.max(0) as u64)
+}
+
 /// Stream the readings with from <= ts < to (optionally of one group) in (meter, register,
 /// ts) order to `each(meter, register, ts, value)`. Two queries walked side by side, both
 /// by meter id: the readings, and the meters with their customers, read once per meter

@@ -74,7 +74,7 @@ for (const locale of ["fr", "en"]) {
       const cdp = await throttle(page, 1_000_000);
       const before = (await exportEntries(token)).length;
       await page.getByTestId("export-button").click();
-      await page.waitForFunction(() => Number(document.querySelector('[data-testid="export-progress"]')?.dataset.rows || 0) > 2000);
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="export-progress"]')?.dataset.rows || 0) > n, Math.round(expected * 0.35));
       const shown = await page.getByTestId("export-progress-text").innerText();
       assert.match(shown, w.progress, shown);
       const now = Number(await page.getByTestId("export-progress").getAttribute("aria-valuenow"));

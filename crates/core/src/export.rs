@@ -217,7 +217,8 @@ pub fn export_readings_watched(
     if spec.columns.is_empty() {
         return Err(Error::bad_input("columns", "choose at least one column"));
     }
-    let conn = store.reader()?;
+    // One pass over the period: a small page cache, so memory does not grow with the file.
+    let conn = store.scan_reader()?;
     let tz = crate::settings::timezone(&conn)?;
     let local_midnight = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)

@@ -192,6 +192,7 @@ function renderQuick(root, ctx) {
     running = abort;
     const onCancel = () => { cancelBtn.disabled = true; abort.abort(); };
     cancelBtn.disabled = false;
+    cancelBtn.hidden = false;
     cancelBtn.addEventListener("click", onCancel);
     fill.classList.remove("done");
     paint({ rows: 0, expected: 0 });
@@ -219,6 +220,7 @@ function renderQuick(root, ctx) {
       running = null;
       cancelBtn.removeEventListener("click", onCancel);
       cancelBtn.disabled = true;
+      cancelBtn.hidden = true;
       if (alive) btn.disabled = false;
     }
   });

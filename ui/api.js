@@ -161,59 +161,20 @@ export function onChanges(callback) {
 
 // ---- Files: streamed exports and saving ----------------------------------------------------
 
-const FOLDER_KEY = "releve.saveFolder";
-
-function tauriInvoke(cmd, args) {
-  return window.__TAURI_INTERNALS__.invoke(cmd, args);
-}
-
-/** The folder of a saved file's path (either separator). */
-function folderOf(path) {
-  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return i > 0 ? path.slice(0, i) : path;
-}
-
-// The folder the last file was saved in (desktop window), proposed by the next save dialog.
-export function lastSaveFolder() {
-  try { return localStorage.getItem(FOLDER_KEY) || null; } catch { return null; }
-}
-
-function rememberFolder(path) {
-  try { localStorage.setItem(FOLDER_KEY, folderOf(path)); } catch { /* private mode */ }
-}
-
 // A streamed command's file (`export_readings`), in bounded memory on the server:
 // `onProgress({rows, expected})` as rows arrive, `signal` (an AbortSignal) cancels it.
 // Over HTTP the CSV comes as the response body (`Accept: text/csv`, the rows expected in
 // `X-Releve-Expected-Rows`) and the browser downloads it; in the desktop window the clerk
-// chooses where in the native save dialog and the core writes the file there itself.
-// Answers `{file_name, rows, path?}`, or null when the clerk closed the save dialog;
-// a cancel throws the ApiError `cancelled`.
+// gets the JSON answer for now. Answers `{file_name, rows}`; a cancel throws the ApiError
+// `cancelled`.
 export async function callFile(name, args = {}, { onProgress, signal } = {}) {
   const progress = typeof onProgress === "function" ? onProgress : () => {};
   if (isTauri()) {
-    const id = "stream-" + Math.random().toString(16).slice(2) + Date.now().toString(16);
-    const poll = setInterval(() => {
-      tauriInvoke("stream_progress", { id }).then((p) => { if (p) progress(p); }).catch(() => {});
-    }, 150);
-    const stop = () => { tauriInvoke("stream_cancel", { id }).catch(() => {}); };
-    if (signal) signal.addEventListener("abort", stop);
-    try {
-      const r = await tauriInvoke("stream_to_file", { name, args: args ?? {}, token: getToken() || null, id, folder: lastSaveFolder() });
-      if (r && r.path) {
-        rememberFolder(r.path);
-        window.dispatchEvent(new CustomEvent("releve:saved", { detail: { path: r.path } }));
-      }
-      if (r) progress({ rows: r.rows, expected: r.rows });
-      return r || null;
-    } catch (e) {
-      const err = toApiError(e);
-      notifyUnauthorized(err);
-      throw err;
-    } finally {
-      clearInterval(poll);
-      if (signal) signal.removeEventListener("abort", stop);
-    }
+    // The desktop window has no HTTP: the JSON answer, saved like any download.
+    const r = await call(name, args);
+    downloadBlob(r.filename, new Blob([r.content], { type: "text/csv;charset=utf-8" }));
+    progress({ rows: r.rows, expected: r.rows });
+    return { file_name: r.filename, rows: r.rows };
   }
   const token = getToken();
   const headers = { "Content-Type": "application/json", Accept: "text/csv" };
@@ -265,41 +226,10 @@ function downloadBlob(fileName, blob) {
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 }
 
-function base64Of(bytes) {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-// Save a file made in the page: the browser downloads it; the desktop window asks where in
-// the native save dialog (proposing the last folder) and writes it there. Answers
-// `{path}` (desktop), `{}` (browser) or null when the clerk closed the dialog. In the window,
-// `releve:saved` is dispatched with `{path}` (the app offers to open the folder).
+// Save a file made in the page (a download). The desktop window's save dialog is not here
+// yet (branch c15-stream-desktop-wip).
 export async function saveFile(fileName, data, type = "application/octet-stream") {
   const blob = data instanceof Blob ? data : new Blob([data], { type });
-  if (!isTauri()) {
-    downloadBlob(fileName, blob);
-    return {};
-  }
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let r;
-  try {
-    r = await tauriInvoke("save_file", { fileName, contentBase64: base64Of(bytes), folder: lastSaveFolder() });
-  } catch (e) {
-    throw toApiError(e);
-  }
-  if (!r || !r.path) return null;
-  rememberFolder(r.path);
-  window.dispatchEvent(new CustomEvent("releve:saved", { detail: { path: r.path } }));
-  return r;
-}
-
-// Show the saved file in the system's file manager (desktop window only).
-export async function openFolder(path) {
-  if (!isTauri()) return;
-  try {
-    await tauriInvoke("open_folder", { path });
-  } catch (e) {
-    throw toApiError(e);
-  }
+  downloadBlob(fileName, blob);
+  return {};
 }

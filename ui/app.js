@@ -36,7 +36,6 @@ import * as permissionsView from "./views/permissions.js";
 import * as apiKeysView from "./views/api-keys.js";
 import * as webhooksView from "./views/webhooks.js";
 import { openPasswordDialog } from "./views/password-dialog.js";
-import * as savedNotice from "./saved-notice.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -238,7 +237,6 @@ async function passwordChanged() {
 
 async function start() {
   appRoot = document.getElementById("app");
-  savedNotice.install();
   window.addEventListener("hashchange", route);
   onLocaleChange(() => route());
   window.addEventListener("releve:password-change-required", () => { if (session) forcePasswordChange(); });

@@ -4,8 +4,6 @@
 //! the store's change signal (what `releve serve` pushes as `GET /api/events`).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod files;
-
 use releve_api::{ApiError, Ctx};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -140,22 +138,12 @@ fn main() -> ExitCode {
     let ctx = Arc::new(ctx);
     let watched = Arc::clone(&ctx);
     let result = tauri::Builder::default()
-        .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_opener::init())
         .manage(ctx)
-        .manage(Arc::new(files::Streams::default()))
         .setup(move |app| {
             push_changes(app.handle().clone(), watched);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            call,
-            files::save_file,
-            files::stream_to_file,
-            files::stream_progress,
-            files::stream_cancel,
-            files::open_folder
-        ])
+        .invoke_handler(tauri::generate_handler![call])
         .run(context);
     match result {
         Ok(()) => ExitCode::SUCCESS,

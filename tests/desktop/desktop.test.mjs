@@ -130,14 +130,8 @@ before(async () => {
     console.error(`${RELEVE} missing: only checking that the window opens (empty database)`);
   }
   const port = await freePort();
-  // A native save dialog cannot be driven by WebDriver: the window answers it with this
-  // folder (and logs the folder it proposed) instead of showing it (src-tauri/src/files.rs).
-  state.saved = path.join(state.tmp, 'saved');
-  fs.mkdirSync(state.saved);
-  state.dialogLog = path.join(state.tmp, 'dialog.log');
   state.driver = spawn(driverBin, [`--port=${port}`, '--host=127.0.0.1'], {
-    env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true', RELEVE_SAVE_DIALOG_ANSWER: state.saved, RELEVE_SAVE_DIALOG_LOG: state.dialogLog },
-    stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   for (const s of [state.driver.stdout, state.driver.stderr]) s.on('data', (d) => { state.driverLog = (state.driverLog + d).slice(-4000); });
   state.wd = new WebDriver(`http://127.0.0.1:${port}`);
@@ -265,49 +259,4 @@ test('the live screen follows a priority meter through the window\'s changes eve
   assert.ok(took < 2_000, `${took} ms`);
   await sleep(1_500);
   await wd.screenshot(path.join(ARTIFACTS, 'desktop-live.png'));
-});
-
-// The quick export in the window: the save dialog (answered by RELEVE_SAVE_DIALOG_ANSWER, the
-// one thing not real here) chooses the file, the core streams the CSV into it, the notice
-// offers to open the folder, and the next dialog proposes the folder of the last file.
-test('the quick export is saved where the save dialog says, then the folder is offered', { skip: skipAll, timeout: 180_000 }, async (t) => {
-  if (!state.haveDemo) return t.skip(`${RELEVE} missing: no demo database`);
-  const wd = state.wd;
-  const exportOnce = async () => {
-    await wd.exec("location.hash = '#/export/quick'");
-    await wd.waitFor('[data-testid=export-button]', 30_000);
-    await wd.waitFor('[data-testid=col-meter_serial]', 30_000);
-    await wd.exec(`const set = (id, v) => { const el = document.querySelector('[data-testid=' + id + ']'); el.value = v; el.dispatchEvent(new Event('change')); };
-      set('export-from', '2026-01-01'); set('export-to', '2026-12-31');`);
-    const [button] = await wd.findAll('[data-testid=export-button]');
-    await wd.click(button);
-    const [rows] = await wd.waitFor('[data-testid=export-rows]', 90_000);
-    return Number(await wd.exec('return document.querySelector("[data-testid=export-rows]").dataset.rows'));
-  };
-  await wd.exec("document.querySelectorAll('[data-testid=export-rows]').forEach((e) => e.remove())");
-  const rows = await exportOnce();
-  assert.ok(rows > 0, 'rows exported');
-  const files = fs.readdirSync(state.saved);
-  assert.deepEqual(files, [`releve-2026-01-01_2026-12-31.csv`], 'one whole file, no .part left');
-  const lines = fs.readFileSync(path.join(state.saved, files[0]), 'utf8').trimEnd().split('\n');
-  assert.equal(lines.length, rows + 1, 'header + the rows the screen says');
-  await wd.waitFor('[data-testid=saved-open]', 10_000);
-  const notice = await wd.exec('return document.querySelector(".saved-notice").textContent');
-  assert.ok(notice.includes(path.join(state.saved, files[0])), notice);
-  await sleep(1_500);
-  await wd.screenshot(path.join(ARTIFACTS, 'desktop-export-saved.png'));
-  // "Open the folder": the opener plugin asks the desktop's file manager; under Xvfb there may
-  // be none, which the notice then says (the window must not break either way).
-  const [open] = await wd.findAll('[data-testid=saved-open]');
-  await wd.click(open);
-  await sleep(2_000);
-  console.log(`open the folder: ${await wd.exec('const n = document.querySelector(".saved-notice"); return n.hidden ? "opened" : n.textContent.trim()')}`);
-  // A second export: the dialog proposes the folder of the first file (remembered).
-  fs.rmSync(path.join(state.saved, files[0]));
-  await wd.exec("document.querySelectorAll('[data-testid=export-rows]').forEach((e) => e.remove())");
-  await exportOnce();
-  const asked = fs.readFileSync(state.dialogLog, 'utf8').trimEnd().split('\n').map((l) => l.split('\t'));
-  assert.equal(asked.length, 2, asked.join(' | '));
-  assert.deepEqual(asked[0], ['', files[0]], 'first dialog: no folder yet');
-  assert.deepEqual(asked[1], [state.saved, files[0]], 'second dialog: the last folder');
 });

@@ -42,7 +42,7 @@ function rowHtml(m, selectable) {
   const pick = selectable
     ? `<td class="col-pick"><input type="checkbox" data-testid="meter-pick" aria-label="${esc(t("sel.select"))}" ${selected.has(m.id) ? "checked" : ""}></td>`
     : "";
-  return `<tr data-testid="meter-row" data-id="${m.id}" data-serial="${esc(m.serial)}" tabindex="0">
+  return `<tr data-testid="meter-row" data-id="${m.id}" data-serial="${esc(m.serial)}" data-status="${esc(m.status || "active")}" tabindex="0">
     ${pick}<td class="col-alarm">${alarm}</td>
     <td><span class="mono strong">${esc(m.serial)}</span>${m.priority ? ` <span class="badge badge-live" data-testid="priority-badge" title="${esc(t("live.priority.hint"))}">${esc(t("live.priority.badge"))}</span>` : ""}<div class="cell-sub">${esc(m.manufacturer || "")} ${status}</div></td>
     <td><span class="devtype">${deviceIcon(m.device_type)}<span>${esc(deviceTypeLabel(m.device_type))}</span></span></td>

@@ -158,3 +158,72 @@ export function onChanges(callback) {
   });
   return () => { stopped = true; source.close(); };
 }
+
+// ---- Files: streamed exports and saving ----------------------------------------------------
+
+// A streamed command's file (`export_readings`), in bounded memory on the server:
+// `onProgress({rows, expected})` as rows arrive, `signal` (an AbortSignal) cancels it.
+// Over HTTP the CSV comes as the response body (`Accept: text/csv`, the rows expected in
+// `X-Releve-Expected-Rows`) and the browser downloads it; in the desktop window the clerk
+// gets the JSON answer for now. Answers `{file_name, rows}`; a cancel throws the ApiError
+// `cancelled`.
+export async function callFile(name, args = {}, { onProgress, signal } = {}) {
+  const progress = typeof onProgress === "function" ? onProgress : () => {};
+  if (isTauri()) {
+    // The desktop window has no HTTP: the JSON answer, saved like any download.
+    const r = await call(name, args);
+    const bytes = r.content_base64 !== undefined ? Uint8Array.from(atob(r.content_base64), (c) => c.charCodeAt(0)) : r.content;
+    downloadBlob(r.filename, new Blob([bytes], { type: "text/csv" }));
+    progress({ rows: r.rows, expected: r.rows });
+    return { file_name: r.filename, rows: r.rows };
+  }
+  const token = getToken();
+  const headers = { "Content-Type": "application/json", Accept: "text/csv" };
+  if (token) headers.Authorization = "Bearer " + token;
+  const cancelled = () => new ApiError("cancelled", "cancelled", 0, {});
+  let res;
+  try {
+    res = await fetch("/api/" + encodeURIComponent(name), { method: "POST", headers, body: JSON.stringify(args ?? {}), signal });
+  } catch (e) {
+    if (signal && signal.aborted) throw cancelled();
+    throw new ApiError("network", e && e.message ? e.message : String(e));
+  }
+  if (!res.ok || !(res.headers.get("Content-Type") || "").startsWith("text/csv")) {
+    await answerOf(res);
+    throw new ApiError("internal", "not a file");
+  }
+  const expected = Number(res.headers.get("X-Releve-Expected-Rows")) || 0;
+  const fileName = res.headers.get("X-Releve-File-Name") || name + ".csv";
+  const reader = res.body.getReader();
+  const chunks = [];
+  let lines = 0;
+  progress({ rows: 0, expected });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      for (let i = value.indexOf(10); i !== -1; i = value.indexOf(10, i + 1)) lines++;
+      progress({ rows: Math.max(0, lines - 1), expected });
+    }
+  } catch (e) {
+    if (signal && signal.aborted) throw cancelled();
+    throw new ApiError("network", e && e.message ? e.message : String(e));
+  }
+  const rows = Math.max(0, lines - 1);
+  // The bytes as sent: UTF-8 (with or without BOM) or Windows-1252, as the clerk chose.
+  const blob = new Blob(chunks, { type: res.headers.get("Content-Type") || "text/csv" });
+  chunks.length = 0;
+  downloadBlob(fileName, blob);
+  return { file_name: fileName, rows };
+}
+
+function downloadBlob(fileName, blob) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName;
+  a.style.display = "none";
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}

@@ -1,10 +1,11 @@
 // Export, two tabs. Billing layouts (export-layouts.js): saved per-meter billing files, CSV or
 // fixed width, edited, previewed, dry-run and run. Quick export: the readings of a period as CSV
-// with chosen columns (export_readings).
-import { call } from "../api.js";
-import { t, getLocale, fmtInt, errorText, isoDateInTz } from "../i18n.js";
+// with chosen columns (export_readings), streamed (api.js `callFile`): a progress bar of the
+// rows written of those expected, and a cancel.
+import { call, callFile } from "../api.js";
+import { t, getLocale, fmtInt, fmtPercent, errorText, isoDateInTz } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc, addDays, firstOfMonthsAgo, isIsoDate, downloadFile, base64Bytes } from "../dom.js";
+import { esc, addDays, firstOfMonthsAgo, isIsoDate } from "../dom.js";
 import * as layoutsTab from "./export-layouts.js";
 
 const TABS = ["layouts", "quick"];
@@ -94,6 +95,13 @@ function renderQuick(root, ctx) {
           <button class="btn btn-primary" data-testid="export-button">${icon("export")}<span>${esc(t("export.run"))}</span></button>
           <span class="export-result" data-testid="export-result" role="status"></span>
         </div>
+        <div class="export-progress" data-testid="export-progress-area" hidden>
+          <div class="progress-row">
+            <div class="progress" role="progressbar" data-testid="export-progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="progress-fill" style="width:0%"></div></div>
+            <button type="button" class="btn" data-testid="export-cancel">${esc(t("export.cancel"))}</button>
+          </div>
+          <div class="progress-text muted" data-testid="export-progress-text"></div>
+        </div>
       </section>
       <section class="card">
         <h2>${esc(t("export.columns"))}</h2>
@@ -107,6 +115,7 @@ function renderQuick(root, ctx) {
   const sepEl = q("export-separator"), decEl = q("export-decimal"), btn = q("export-button"), out = q("export-result");
   const colList = q("export-columns");
   let alive = true;
+  let running = null;
 
   const paintColumns = () => {
     colList.innerHTML = st.columns.map((c, i) => `<li data-col="${esc(c.id)}">
@@ -179,17 +188,52 @@ function renderQuick(root, ctx) {
     if (st.groupId) args.group_id = Number(st.groupId);
     btn.disabled = true;
     out.textContent = t("export.busy");
+    const area = q("export-progress-area"), bar = q("export-progress"), fill = bar.querySelector(".progress-fill");
+    const text = q("export-progress-text"), cancelBtn = q("export-cancel");
+    const paint = ({ rows, expected }) => {
+      if (!alive) return;
+      const ratio = expected > 0 ? Math.min(1, rows / expected) : 0;
+      fill.style.width = (ratio * 100).toFixed(1) + "%";
+      bar.setAttribute("aria-valuenow", String(Math.round(ratio * 100)));
+      bar.dataset.rows = String(rows);
+      text.textContent = t("export.progress", { rows: fmtInt(rows), expected: fmtInt(expected), pct: fmtPercent(ratio) });
+    };
+    const abort = new AbortController();
+    running = abort;
+    const onCancel = () => { cancelBtn.disabled = true; abort.abort(); };
+    cancelBtn.disabled = false;
+    cancelBtn.hidden = false;
+    cancelBtn.addEventListener("click", onCancel);
+    fill.classList.remove("done");
+    paint({ rows: 0, expected: 0 });
+    area.hidden = false;
     try {
-      const res = await call("export_readings", args);
-      if (res.content_base64 !== undefined) downloadFile(res.filename, base64Bytes(res.content_base64), "text/csv");
-      else downloadFile(res.filename, res.content, "text/csv;charset=utf-8");
-      st.result = `${icon("check")}<span data-testid="export-rows" data-rows="${res.rows}">${esc(t("export.done", { rows: fmtInt(res.rows), filename: res.filename }))}</span>`;
-      if (alive) { out.innerHTML = st.result; out.classList.add("ok-text"); }
+      const res = await callFile("export_readings", args, { onProgress: paint, signal: abort.signal });
+      if (!res) {
+        // The clerk closed the save dialog: nothing was exported.
+        st.result = "";
+        if (alive) { out.textContent = ""; area.hidden = true; }
+        return;
+      }
+      st.result = `${icon("check")}<span data-testid="export-rows" data-rows="${res.rows}">${esc(t("export.done", { rows: fmtInt(res.rows), filename: res.file_name }))}</span>`;
+      if (alive) {
+        paint({ rows: res.rows, expected: res.rows });
+        fill.classList.add("done");
+        out.innerHTML = st.result; out.classList.add("ok-text");
+      }
     } catch (e) {
-      if (alive) { out.textContent = t("common.error", { message: errorText(e) }); out.classList.add("error-text"); }
+      if (e && e.code === "cancelled") {
+        st.result = "";
+        if (alive) { out.textContent = t("export.cancelled"); area.hidden = true; }
+      } else if (alive) { out.textContent = t("common.error", { message: errorText(e) }); out.classList.add("error-text"); area.hidden = true; }
     } finally {
+      running = null;
+      cancelBtn.removeEventListener("click", onCancel);
+      cancelBtn.disabled = true;
+      cancelBtn.hidden = true;
       if (alive) btn.disabled = false;
     }
   });
-  return () => { alive = false; };
+  // Leaving the screen cancels a running export (its rows would be saved nowhere).
+  return () => { alive = false; if (running) running.abort(); };
 }

@@ -19,6 +19,7 @@ mod lorawan;
 mod live;
 mod mbus;
 mod retention;
+pub mod streams;
 mod notify;
 mod objects;
 mod optical;
@@ -82,6 +83,8 @@ impl ApiError {
             "scope_missing" => 403,
             "cursor_expired" => 410,
             "not_ready" | "export_failed" => 409,
+            // A streamed export the clerk stopped (or whose client went away).
+            "cancelled" => 499,
             "last_manager" | "own_account" => 409,
             "not_found" | "unknown_command" => 404,
             "in_use" | "not_configured" => 409,

@@ -17,6 +17,7 @@
 //!   releve-bench audit --db /tmp/audit.db --entries 1000000   audit log screen queries (indexed) vs a full scan
 //!   releve-bench gdpr --db /tmp/gdpr.db --meters 3 --years 2   a customer's subject access (ZIP) vs a bare scan of their readings
 //!   releve-bench api --db /tmp/api.db --meters 100000     open API: the readings feed over HTTP vs the CSV export; one meter's readings p99
+//!   releve-bench stream --db /tmp/demo2000.db            the quick export through releve serve, streamed vs JSON: peak memory, 1 and 3 months
 //!   releve-bench retention --db /tmp/demo10k.db --meters 10000 --years 2   retention run on the aged demo vs a bare DELETE; screens while it runs
 
 mod api;
@@ -37,6 +38,7 @@ mod push;
 mod webhooks;
 mod retention;
 mod search;
+mod stream;
 
 use clap::{Parser, Subcommand};
 use mbus::encode::{wmbus_frame, FrameSpec};
@@ -201,6 +203,21 @@ enum Command {
         runs: u32,
     },
     /// A customer's subject access (every reading into a ZIP) vs a bare scan of the readings.
+    /// The quick export of the demo through a real `releve serve`, streamed vs the old JSON
+    /// answer: resident memory (idle, peak) for 1 and 3 months.
+    Stream {
+        /// The demo, built on first use with `releve demo` (kept).
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 2_000)]
+        meters: u32,
+        /// Months exported through the old JSON answer (each a new server).
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        json_months: Vec<u32>,
+        /// Months exported streamed.
+        #[arg(long, value_delimiter = ',', default_value = "1,3")]
+        stream_months: Vec<u32>,
+    },
     /// Retention on the demo aged by `years`: rows/s vs a bare DELETE, file size before and
     /// after, screen latency while it runs.
     Retention {
@@ -252,6 +269,7 @@ fn main() {
         Command::Audit { db, entries, runs } => audit::run(&db, entries, runs),
         Command::Gdpr { db, meters, years } => gdpr::run(&db, meters, years),
         Command::Retention { db, meters, years } => retention::run(&db, meters, years),
+        Command::Stream { db, meters, json_months, stream_months } => stream::run(&db, meters, json_months, stream_months),
         Command::Login { runs } => login::run(runs),
         Command::Webhooks { deliveries, feed } => webhooks::run(deliveries, feed),
     };

@@ -1,7 +1,9 @@
 //! `releve serve`: the UI's static files, `POST /api/<command>` over HTTP (each request one
 //! `Ctx::call`, the same commands as the desktop window), `POST /api/upload` (a file
 //! streamed to the spool for `import_start`) and `GET /api/events` (the meters given new
-//! readings, pushed to the live screen as Server-Sent Events: events.rs).
+//! readings, pushed to the live screen as Server-Sent Events: events.rs). A command whose
+//! answer is a file (`export_readings`) asked with `Accept: text/csv` streams that file as
+//! the response body in bounded memory ([`stream`]).
 //!
 //! A request's session is checked before its body is read (except `login`'s), and bodies
 //! are bounded per command ([`body_limit`]): a stranger cannot make the server read or
@@ -198,6 +200,9 @@ async fn api(
         serde_json::from_slice(&body).map_err(|e| ApiError::new("bad_request", format!("body is not JSON: {e}")))
     };
     drop(body);
+    if let (Ok(args), true) = (&args, Ctx::streams(&name) && accepts_file(&headers)) {
+        return stream(app, token, name, args.clone(), user).await;
+    }
     let result = match args {
         Err(e) => Err(e),
         Ok(args) => {
@@ -280,4 +285,101 @@ async fn receive(
         }
     }
     tokio::task::block_in_place(|| writer.finish())
+}
+
+/// Whether the client asks for the file itself (`Accept: text/csv`) rather than JSON.
+fn accepts_file(headers: &HeaderMap) -> bool {
+    headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"))
+}
+
+/// A chunk of a streamed file, or the error that cut it (the body then fails: the client sees
+/// an incomplete download, never a short file taken for whole).
+type Chunk = Result<axum::body::Bytes, std::io::Error>;
+
+/// The bytes a streamed command writes, sent to the response in chunks of [`CHUNK`] bytes
+/// through a channel of [`CHUNKS`]: at most about 0.5 MiB waits for a slow client, the writer
+/// blocks meanwhile. A client gone (the clerk cancelled) cancels the export.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    buf: Vec<u8>,
+    progress: Arc<releve_core::export::Progress>,
+}
+
+const CHUNK: usize = 64 << 10;
+const CHUNKS: usize = 8;
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = axum::body::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            self.progress.cancel();
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// The file of command `name` as the response body, as it is made: `Content-Disposition`
+/// names it, `X-Releve-Expected-Rows` says how many rows to expect (the progress bar's end).
+/// A refusal before the first byte (session, permission, arguments) is the usual JSON error.
+async fn stream(app: Arc<App>, token: Option<String>, name: String, args: serde_json::Value, user: Option<String>) -> Response {
+    let file = match Ctx::stream_file(&name, &args) {
+        Ok(file) => file,
+        Err(e) => return answer(Err(e), user),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS);
+    let progress = Arc::new(releve_core::export::Progress::default());
+    let job = {
+        let progress = progress.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK), progress: progress.clone() };
+            let result = app.ctx.call_stream(token.as_deref(), &name, args, &mut out, &progress);
+            let result = result.and_then(|done| match std::io::Write::flush(&mut out) {
+                Ok(()) => Ok(done),
+                Err(e) => Err(ApiError::new("io", e.to_string())),
+            });
+            if let Err(e) = &result {
+                // Cut the body if it had begun: the client must not take a part for the file.
+                let _ = tx.blocking_send(Err(std::io::Error::other(format!("{}: {}", e.code, e.message))));
+            }
+            result
+        })
+    };
+    let first = match rx.recv().await {
+        Some(Ok(first)) => first,
+        // Refused or failed before the first byte: the JSON error.
+        Some(Err(_)) | None => {
+            let result = job.await.unwrap_or_else(|e| Err(ApiError::new("internal", e.to_string())));
+            return answer(result.map(|_| serde_json::json!({})), user);
+        }
+    };
+    let rest = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let body = futures_util::StreamExt::chain(futures_util::stream::iter([Ok(first)]), rest);
+    let disposition = format!("attachment; filename=\"{}\"", file.file_name.replace(['"', '\\'], "_"));
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    let value = |s: &str| axum::http::HeaderValue::from_str(s).unwrap_or(axum::http::HeaderValue::from_static(""));
+    headers.insert("content-type", value(file.content_type));
+    headers.insert("content-disposition", value(&disposition));
+    headers.insert("x-releve-expected-rows", value(&progress.expected().to_string()));
+    headers.insert("x-releve-file-name", value(&file.file_name));
+    headers.insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
+    response.extensions_mut().insert(Logged { user, cause: None });
+    response
 }

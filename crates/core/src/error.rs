@@ -108,6 +108,9 @@ pub enum Error {
     /// `problem` is the code, `file` the file named.
     #[error("{reason}")]
     Keys { problem: &'static str, file: String, reason: String },
+    /// A streamed export stopped by the clerk (or the client gone) after `rows` rows.
+    #[error("the export was cancelled after {rows} rows")]
+    Cancelled { rows: u64 },
 }
 
 impl Error {
@@ -153,6 +156,7 @@ impl Error {
             Error::Optical { problem, .. } => problem,
             Error::Mbus { problem, .. } => problem.code(),
             Error::Keys { problem, .. } => problem,
+            Error::Cancelled { .. } => "cancelled",
         }
     }
 
@@ -196,6 +200,7 @@ impl Error {
                 }).collect::<Vec<_>>(),
             }),
             Error::TooLarge { limit } => json!({"limit": limit}),
+            Error::Cancelled { rows } => json!({"rows": rows}),
             // A refused folder (a 400 `bad_input`): the rule (`folder_not_allowed`,
             // `folder_is_store`, ...) and the folder, for the UI to word, whatever the command.
             Error::Folder { rule, folder } => json!({"code": rule.code(), "folder": folder}),

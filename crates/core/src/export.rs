@@ -12,6 +12,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,6 +170,55 @@ impl ExportSpec {
 /// session gets one row per meter, register and local day (its last reading, the timestamp
 /// column holding the date).
 pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out: &mut dyn Write, now: i64) -> Result<u64> {
+    export_readings_watched(store, session, spec, out, now, None)
+}
+
+/// Follows a streamed export from another thread: the rows written and the rows expected
+/// (known before the first byte is written), and the clerk's cancel.
+#[derive(Debug, Default)]
+pub struct Progress {
+    rows: AtomicU64,
+    expected: AtomicU64,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    /// Rows written so far (updated every [`PROGRESS_EVERY`] rows and at the end).
+    pub fn rows(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
+    }
+
+    /// Rows the export is expected to write (an estimate for one row a day).
+    pub fn expected(&self) -> u64 {
+        self.expected.load(Ordering::Relaxed)
+    }
+
+    /// Ask the export to stop: it ends with `cancelled` at its next [`PROGRESS_EVERY`] rows.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+/// How often (in rows) a watched export says how far it is and looks for a cancel.
+pub const PROGRESS_EVERY: u64 = 1024;
+
+/// [`export_readings`] followed by `progress`: the rows expected are counted first (a
+/// second pass over the keys, only when watched), the rows written are published as they go,
+/// and a cancel (or a writer that fails once `progress` is cancelled: the client went away)
+/// stops it with `cancelled` after an audit entry naming the rows already written. Memory
+/// stays bounded: the rows go to `out` as they are made.
+pub fn export_readings_watched(
+    store: &Store,
+    session: &Session,
+    spec: &ExportSpec,
+    out: &mut dyn Write,
+    now: i64,
+    progress: Option<&Progress>,
+) -> Result<u64> {
     let permit = session.permit(Permission::Export)?;
     let granularity = match spec.granularity {
         Some(Granularity::Readings) => {
@@ -185,7 +235,8 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     if spec.columns.is_empty() {
         return Err(Error::bad_input("columns", "choose at least one column"));
     }
-    let conn = store.reader()?;
+    // One pass over the period: a small page cache, so memory does not grow with the file.
+    let conn = store.scan_reader()?;
     let tz = crate::settings::timezone(&conn)?;
     let local_midnight = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
@@ -195,6 +246,60 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     };
     let from = local_midnight(spec.from)?;
     let to = local_midnight(spec.to + chrono::Duration::days(1))?;
+    if spec.encoding == crate::billing::Encoding::Windows1252 {
+        // A character Windows-1252 cannot hold is refused before the first byte, so a
+        // streamed file never stops halfway: the meters' texts are read once (cheap); only
+        // when one cannot be written does a dry run (no output) find the line the refusal
+        // names, or find that meter has no row in the period.
+        let mut unwritable = false;
+        store::readings::meters_for_export(&conn, spec.group_id, &mut |m| {
+            unwritable |= check_encodable(spec, m, 0).is_err();
+            Ok(())
+        })?;
+        if unwritable {
+            write_rows(&conn, tz, spec, granularity, from, to, &mut std::io::sink(), None, &mut 0)?;
+        }
+    }
+    if let Some(p) = progress {
+        use chrono::Offset;
+        let day_offset = (granularity == Granularity::Days)
+            .then(|| tz.timestamp_opt(from, 0).earliest().map_or(0, |t| i64::from(t.offset().fix().local_minus_utc())));
+        p.expected.store(store::readings::count_for_export(&conn, from, to, spec.group_id, day_offset)?, Ordering::Relaxed);
+    }
+    let mut rows = 0u64;
+    let written = write_rows(&conn, tz, spec, granularity, from, to, out, progress, &mut rows);
+    drop(conn);
+    let per = if granularity == Granularity::Days { ", one a day" } else { "" };
+    if let Some(p) = progress {
+        p.rows.store(rows, Ordering::Relaxed);
+        if written.is_err() && p.is_cancelled() {
+            let details = format!("readings {} to {}: cancelled after {rows} rows{per}", spec.from, spec.to);
+            store::audit::record_permit(&store.writer(), permit, now, "export", &details)?;
+            return Err(Error::Cancelled { rows });
+        }
+    }
+    written?;
+    let details = format!("readings {} to {}: {rows} rows{per}", spec.from, spec.to);
+    store::audit::record_permit(&store.writer(), permit, now, "export", &details)?;
+    Ok(rows)
+}
+
+/// The CSV of [`export_readings_watched`] into `out`; `rows` counts the data rows written.
+#[allow(clippy::too_many_arguments)]
+fn write_rows(
+    conn: &rusqlite::Connection,
+    tz: chrono_tz::Tz,
+    spec: &ExportSpec,
+    granularity: Granularity,
+    from: i64,
+    to: i64,
+    out: &mut dyn Write,
+    progress: Option<&Progress>,
+    rows: &mut u64,
+) -> Result<()> {
+    if progress.is_some_and(Progress::is_cancelled) {
+        return Err(Error::Cancelled { rows: 0 });
+    }
     out.write_all(spec.encoding.start()).map_err(|e| Error::io("export output", e))?;
     let mut encoded = Encoded { encoding: spec.encoding, out, pending: Vec::new() };
     let mut writer = csv::WriterBuilder::new().delimiter(spec.separator).from_writer(&mut encoded);
@@ -225,7 +330,6 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
         }
     }
 
-    let mut rows = 0u64;
     let mut next_event = 0usize;
     let mut meter_events: &[(i64, store::info_codes::Event)] = &[];
     let mut meter_exchanges: &[store::meters::Exchange] = &[];
@@ -249,7 +353,7 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
         let register = Register::from_code(register);
         record.clear();
         if spec.encoding == crate::billing::Encoding::Windows1252 {
-            check_encodable(spec, m, rows + 2)?;
+            check_encodable(spec, m, *rows + 2)?;
         }
         for c in &spec.columns {
             match c {
@@ -289,7 +393,15 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
             }
         }
         writer.write_byte_record(&record)?;
-        rows += 1;
+        *rows += 1;
+        if *rows % PROGRESS_EVERY == 0 {
+            if let Some(p) = progress {
+                p.rows.store(*rows, Ordering::Relaxed);
+                if p.is_cancelled() {
+                    return Err(Error::Cancelled { rows: *rows });
+                }
+            }
+        }
         Ok(())
     };
     match granularity {
@@ -330,11 +442,7 @@ pub fn export_readings(store: &Store, session: &Session, spec: &ExportSpec, out:
     writer.flush().map_err(|e| Error::io("export output", e))?;
     drop(writer);
     encoded.finish()?;
-    drop(conn);
-    let per = if granularity == Granularity::Days { ", one a day" } else { "" };
-    let details = format!("readings {} to {}: {rows} rows{per}", spec.from, spec.to);
-    store::audit::record_permit(&store.writer(), permit, now, "export", &details)?;
-    Ok(rows)
+    Ok(())
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in the export's time zone, written into one reused buffer: the
@@ -660,6 +768,90 @@ C1;\"Dupont; Jean\";11111111;KAM;water;1 rue de la Paix;;Lyon;2026-01-12 10:00:0
         spec.to = d(9);
         spec.group_id = None;
         assert_eq!(export(&store, &spec), "meter_serial,timestamp,value,info_codes,meter_exchange\n11111111,2026-01-05 10:00:00,1.5,leak,\n");
+    }
+
+    /// A writer that fails once `limit` bytes are written, as the HTTP body does when the
+    /// client goes away; it cancels the progress first, as the server's writer does.
+    struct Gone<'a> {
+        written: usize,
+        limit: usize,
+        progress: &'a Progress,
+    }
+
+    impl Write for Gone<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.written + b.len() > self.limit {
+                self.progress.cancel();
+                return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "gone"));
+            }
+            self.written += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The export entries of the audit log, newest first.
+    fn audit_details(store: &Store) -> Vec<String> {
+        let conn = store.reader().expect("reader");
+        let mut entries = store::audit::latest(&conn, 100).expect("audit");
+        entries.retain(|e| e.event == "export");
+        entries.into_iter().map(|e| e.details).collect()
+    }
+
+    #[test]
+    fn a_watched_export_counts_its_rows_and_stops_on_cancel() {
+        let (_dir, store, _) = park();
+        let d = |day| NaiveDate::from_ymd_opt(2026, 1, day).expect("date");
+        let session = Session::system("test");
+        let mut spec = ExportSpec::new(d(1), d(31));
+        // The same file as unwatched, the rows expected known before, written after.
+        let progress = Progress::default();
+        let mut out = Vec::new();
+        let rows = export_readings_watched(&store, &session, &spec, &mut out, 0, Some(&progress)).expect("export");
+        assert_eq!(String::from_utf8(out).expect("utf-8"), export(&store, &spec));
+        assert_eq!((rows, progress.rows(), progress.expected()), (7, 7, 7));
+        // One a day: meter 3's 18th and 20th and meter 4's 20th and 25th are days of their own.
+        spec.granularity = Some(Granularity::Days);
+        let progress = Progress::default();
+        let rows = export_readings_watched(&store, &session, &spec, &mut Vec::new(), 0, Some(&progress)).expect("days");
+        assert_eq!((rows, progress.expected()), (7, 7));
+        spec.granularity = None;
+
+        // Cancelled before it starts: no row, `cancelled`, an audit entry saying so.
+        let progress = Progress::default();
+        progress.cancel();
+        let mut out = Gone { written: 0, limit: 0, progress: &progress };
+        let e = export_readings_watched(&store, &session, &spec, &mut out, 0, Some(&progress)).expect_err("cancelled");
+        assert_eq!((e.code(), e.params()["rows"].as_u64()), ("cancelled", Some(0)));
+        assert_eq!(audit_details(&store).first().map(String::as_str), Some("readings 2026-01-01 to 2026-01-31: cancelled after 0 rows"));
+        // Unwatched, a failing writer is the error it is (nothing to cancel).
+        let progress = Progress::default();
+        let mut out = Gone { written: 0, limit: 0, progress: &progress };
+        assert_eq!(export_readings(&store, &session, &spec, &mut out, 0).expect_err("io").code(), "io");
+    }
+
+    #[test]
+    fn a_long_export_stops_when_its_client_goes_away() {
+        let (_dir, store, _) = park();
+        {
+            let conn = store.writer();
+            for k in 0..10_000i64 {
+                let r = store::readings::Reading { meter_id: 5, register: Register::Volume.code(), ts: at(2, 0) + k * 60, value: k as f64, telegram_id: None };
+                store::readings::insert(&conn, &r, 0).expect("reading");
+            }
+        }
+        let d = |day| NaiveDate::from_ymd_opt(2026, 1, day).expect("date");
+        let spec = ExportSpec::new(d(1), d(31));
+        let progress = Progress::default();
+        let mut out = Gone { written: 0, limit: 200_000, progress: &progress };
+        let e = export_readings_watched(&store, &Session::system("test"), &spec, &mut out, 0, Some(&progress)).expect_err("gone");
+        assert_eq!(e.code(), "cancelled");
+        assert_eq!(progress.expected(), 10_007);
+        let rows = progress.rows();
+        assert!(rows > 0 && rows < 10_007, "{rows}");
+        assert!(audit_details(&store).first().is_some_and(|d| d.ends_with(&format!("cancelled after {rows} rows"))));
     }
 
     #[test]

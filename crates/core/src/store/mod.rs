@@ -96,7 +96,15 @@ pub struct Store {
 pub struct Reader<'a> {
     store: &'a Store,
     conn: Option<Connection>,
+    /// A [`Store::scan_reader`]: its page cache goes back to the usual size in the pool.
+    small_cache: bool,
 }
+
+/// The page cache of a connection reading a period once from end to end (an export streamed
+/// to a client): a single pass gains nothing from keeping what it read, so its memory stays
+/// this small (KiB) whatever the period, instead of filling the usual 256 MiB.
+pub const SCAN_CACHE_KIB: i64 = 8 << 10;
+const CACHE: &str = "PRAGMA cache_size = -262144;";
 
 impl std::ops::Deref for Reader<'_> {
     type Target = Connection;
@@ -108,6 +116,9 @@ impl std::ops::Deref for Reader<'_> {
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
+            if self.small_cache && conn.execute_batch(CACHE).is_err() {
+                return; // not pooled with a small cache: closed
+            }
             if let Ok(mut pool) = self.store.readers.lock() {
                 pool.push(conn);
             }
@@ -258,7 +269,16 @@ impl Store {
                 c
             }
         };
-        Ok(Reader { store: self, conn: Some(conn) })
+        Ok(Reader { store: self, conn: Some(conn), small_cache: false })
+    }
+
+    /// A reader for one pass over much of the file (an export): its page cache is
+    /// [`SCAN_CACHE_KIB`] while it is out, so the pass does not hold the pages it read.
+    pub fn scan_reader(&self) -> Result<Reader<'_>> {
+        let mut reader = self.reader()?;
+        reader.execute_batch(&format!("PRAGMA cache_size = -{SCAN_CACHE_KIB};"))?;
+        reader.small_cache = true;
+        Ok(reader)
     }
 }
 
@@ -282,7 +302,7 @@ fn seal_clear_keys(writer: &mut Connection, vault: &crate::keys::vault::Vault) -
 
 fn open_ro(path: &Path) -> Result<Connection> {
     let mut c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    c.execute_batch("PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;")?;
+    c.execute_batch(&format!("{CACHE} PRAGMA temp_store = MEMORY;"))?;
     wait_when_busy(&mut c)?;
     Ok(c)
 }

@@ -124,6 +124,52 @@ pub(super) const FOR_EXPORT: &str = "SELECT r.meter_id, r.register, r.ts, r.valu
        AND r.ts >= ?1 AND r.ts < ?2
      ORDER BY m.id, r.register, r.ts";
 
+/// How many rows an export of the readings with from <= ts < to (optionally of one group)
+/// writes: every reading, or with `day_offset` (the time zone's offset from UTC in seconds)
+/// one per meter, register and day, the days cut at that fixed offset (an estimate for a
+/// progress bar: a change of time inside the period may move a reading to the next day).
+/// Primary-key range scans, no row read beyond its key.
+pub fn count_for_export(conn: &Connection, from: i64, to: i64, group_id: Option<i64>, day_offset: Option<i64>) -> Result<u64> {
+    const SCOPE: &str = "FROM meters m JOIN readings r ON r.meter_id = m.id
+         WHERE (?3 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?3))
+           AND r.ts >= ?1 AND r.ts < ?2";
+    let n: i64 = match day_offset {
+        None => conn.query_row(&format!("SELECT count(*) {SCOPE}"), params![from, to, group_id], |r| r.get(0))?,
+        Some(offset) => conn.query_row(
+            &format!("SELECT count(*) FROM (SELECT 1 {SCOPE} GROUP BY r.meter_id, r.register, (r.ts + ?4) / 86400)"),
+            params![from, to, group_id, offset],
+            |r| r.get(0),
+        )?,
+    };
+    Ok(n.max(0) as u64)
+}
+
+/// The meters of an export (of one group, or all), by id, with their customers.
+fn export_meters_sql() -> String {
+    format!(
+        "SELECT m.id, m.manufacturer, m.device_type, {LABEL_COLUMNS}
+         FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
+         WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
+         ORDER BY m.id"
+    )
+}
+
+/// Every meter an export of one group (or of all) may write, by id, with the texts its rows
+/// carry, without their readings: one pass over the meters (a check before the first byte).
+pub fn meters_for_export(conn: &Connection, group_id: Option<i64>, each: &mut dyn FnMut(&ExportMeter) -> Result<()>) -> Result<()> {
+    let mut stmt = conn.prepare(&export_meters_sql())?;
+    let mut rows = stmt.query(params![group_id])?;
+    let mut meter = ExportMeter::default();
+    while let Some(m) = rows.next()? {
+        meter.id = m.get(0)?;
+        text_into(m, 1, &mut meter.manufacturer)?;
+        text_into(m, 2, &mut meter.device_type)?;
+        meter.label.read_row(m, 3)?;
+        each(&meter)?;
+    }
+    Ok(())
+}
+
 /// Stream the readings with from <= ts < to (optionally of one group) in (meter, register,
 /// ts) order to `each(meter, register, ts, value)`. Two queries walked side by side, both
 /// by meter id: the readings, and the meters with their customers, read once per meter
@@ -137,12 +183,7 @@ pub fn for_export(
     each: &mut dyn FnMut(&ExportMeter, i64, i64, f64) -> Result<()>,
 ) -> Result<()> {
     // The meters, in the same order and with the same group filter.
-    let mut meters_stmt = conn.prepare(&format!(
-        "SELECT m.id, m.manufacturer, m.device_type, {LABEL_COLUMNS}
-         FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
-         WHERE (?1 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
-         ORDER BY m.id"
-    ))?;
+    let mut meters_stmt = conn.prepare(&export_meters_sql())?;
     let mut meters = meters_stmt.query(params![group_id])?;
     let mut stmt = conn.prepare(FOR_EXPORT)?;
     let mut rows = stmt.query(params![from, to, group_id])?;

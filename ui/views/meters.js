@@ -113,6 +113,7 @@ export function render(root, ctx) {
   const q = (id) => root.querySelector(`[data-testid="${id}"]`);
   let seq = 0;
   let total = 0;
+  let more = false;
   let alive = true;
 
   function fillGroups(groups) {
@@ -145,11 +146,13 @@ export function render(root, ctx) {
       tbody.innerHTML = res.rows.length
         ? res.rows.map((m) => rowHtml(m, selectable)).join("")
         : `<tr class="empty-row"><td colspan="${ncols}" data-testid="meters-empty">${esc(t("meters.empty"))}</td></tr>`;
+      // A broad search is counted up to 1,000 (`more`): "1–50 of more than 1,000".
+      more = !!res.more;
       rangeEl.textContent = res.rows.length
-        ? t("meters.range", { from: fmtInt(state.offset + 1), to: fmtInt(state.offset + res.rows.length), total: fmtInt(total) })
+        ? t(more ? "meters.range.more" : "meters.range", { from: fmtInt(state.offset + 1), to: fmtInt(state.offset + res.rows.length), total: fmtInt(total) })
         : t("meters.range.empty", { total: fmtInt(total) });
       prev.disabled = state.offset <= 0;
-      next.disabled = state.offset + res.rows.length >= total;
+      next.disabled = more ? res.rows.length < PAGE : state.offset + res.rows.length >= total;
       syncSelection();
     } catch (e) {
       if (!alive || my !== seq) return;
@@ -168,7 +171,7 @@ export function render(root, ctx) {
   keyFilter.addEventListener("change", () => { state.keyStatus = keyFilter.value; state.offset = 0; load(); });
   priorityOnly.addEventListener("change", () => { state.priorityOnly = priorityOnly.checked; state.offset = 0; load(); });
   prev.addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
-  next.addEventListener("click", () => { if (state.offset + PAGE < total) { state.offset += PAGE; load(); } });
+  next.addEventListener("click", () => { if (more || state.offset + PAGE < total) { state.offset += PAGE; load(); } });
   const thead = root.querySelector("thead");
   thead.addEventListener("click", (e) => {
     const b = e.target.closest(".th-sort");

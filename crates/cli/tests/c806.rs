@@ -293,8 +293,6 @@ const PKCS1: [&str; 2] = ["-pkeyopt", "rsa_padding_mode:pkcs1"];
 /// its id.
 fn electricity_meter(db: &Path) -> i64 {
     let conn = rusqlite::Connection::open(db).expect("db");
-    // The meters' search text is kept by triggers calling the store's fold function.
-    releve_core::store::search::register(&conn).expect("fold function");
     conn.execute("INSERT INTO meters(serial, manufacturer, device_type, created_at) VALUES ('EL000017', 'KAM', 'electricity', 0)", []).expect("meter");
     let id = conn.last_insert_rowid();
     for (register, ts, w) in [(5, 100, 1_000_000.0), (5, 200, 2_500_000.0), (6, 200, 500_000.0)] {

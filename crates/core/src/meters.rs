@@ -13,7 +13,9 @@ pub use store::meters::{ListQuery, MeterRow};
 
 #[derive(Debug, Serialize)]
 pub struct MeterPage {
+    /// The matching meters; with `more`, a search's lower bound ("more than 1,000").
     pub total: i64,
+    pub more: bool,
     pub rows: Vec<MeterRow>,
 }
 
@@ -24,8 +26,8 @@ pub fn meters_list(store: &Store, session: &Session, query: &ListQuery) -> Resul
     q.limit = q.limit.clamp(1, 500);
     q.offset = q.offset.max(0);
     let conn = store.reader()?;
-    let (total, rows) = store::meters::list(&conn, &q)?;
-    Ok(MeterPage { total, rows })
+    let page = store::meters::list(&conn, &q)?;
+    Ok(MeterPage { total: page.total, more: page.more, rows: page.rows })
 }
 
 pub fn groups_list(store: &Store, session: &Session) -> Result<Vec<store::groups::Group>> {

@@ -159,12 +159,31 @@ fn key_filter(q: &ListQuery) -> &'static str {
     if q.key_status.is_some() { "AND m.key_status = ?7" } else { "AND ?7 IS NULL" }
 }
 
-/// One page of the meter list and the total number of matching meters. The search is
-/// split into words (`store::search::words`); a meter matches when every word is in its
-/// serial, manufacturer, address, postal code, city or customer's name or number, in any
-/// order, whatever the case and accents. Words are literal (`%` and `_` are no wildcards);
-/// a NUL character is refused.
-pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
+/// A search counts its matches up to this many (or to the end of the page asked, if
+/// further); past it the list says "more than" (`ListPage::more`).
+pub const SEARCH_COUNT: i64 = 1000;
+
+/// One page of the meter list.
+#[derive(Debug)]
+pub struct ListPage {
+    /// The matching meters; with `more`, a lower bound (the count stopped there).
+    pub total: i64,
+    pub more: bool,
+    pub rows: Vec<MeterRow>,
+}
+
+/// One page of the meter list and the number of matching meters. The search is split into
+/// words (`store::search::words`); a meter matches when every word is in its serial,
+/// manufacturer, address, postal code, city or customer's name or number, in any order,
+/// whatever the case and accents. Words are literal (`%` and `_` are no wildcards); a NUL
+/// character is refused.
+///
+/// A search first takes the ids of the matches in table order, stopping after
+/// [`SEARCH_COUNT`] (or the end of the page asked): few matches are then counted exactly
+/// and their page sorted among them alone; many ("more than 1,000") are paged through the
+/// sort's index, which finds a page at once when matches are dense, and are not counted to
+/// the end. Neither sorts nor counts half the park (`releve-bench search`).
+pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if search.is_some_and(|s| s.contains('\0')) {
         return Err(Error::bad_input("search", "a search cannot hold a NUL character"));
@@ -198,20 +217,36 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
             .prepare_cached(&format!("SELECT count(*) {LIST_FROM} {filter}"))?
             .query_row(rusqlite::params_from_iter(values(0, 0)), |r| r.get(0))?)
     };
-    // Without a search the sort index gives a page at once. With one, a single scan that
-    // counts and sorts the matches (`+` keeps SQLite off the sort index) is steady at ~70 ms
-    // for 100,000 meters, where walking the index costs more when matches are rare.
     let searching = !words.is_empty();
-    let (order, total_column) = if searching { (format!("+{order}"), "count(*) OVER ()") } else { (order.to_string(), "0") };
+    // A search's matches in table order, at most `bound` + 1 of them (one pass that stops
+    // early when the search is broad).
+    let mut hits: Option<Vec<i64>> = None;
+    let bound = SEARCH_COUNT.max(q.offset.saturating_add(q.limit));
+    if searching {
+        let mut stmt = conn.prepare_cached(&format!("SELECT m.id {LIST_FROM} {filter} LIMIT ?5"))?;
+        let ids = stmt.query_map(rusqlite::params_from_iter(values(bound + 1, 0)), |r| r.get::<_, i64>(0))?;
+        let ids: Vec<i64> = ids.collect::<rusqlite::Result<_>>()?;
+        if ids.len() as i64 <= bound {
+            hits = Some(ids);
+        }
+    }
+    // Few matches: their page among them alone (`+` keeps SQLite off the sort index). Many,
+    // or no search: the sort index gives the page.
+    let (order, only) = match &hits {
+        Some(_) => (format!("+{order}"), format!(" AND m.id IN (SELECT value FROM json_each(?{}))", 8 + words.len())),
+        None => (order.to_string(), String::new()),
+    };
     let sql = format!(
-        "SELECT m.id, m.manufacturer, m.device_type, m.status, m.last_seen, m.info_codes, {total_column},
+        "SELECT m.id, m.manufacturer, m.device_type, m.status, m.last_seen, m.info_codes, 0,
                 m.priority, m.key_status, {LABEL_COLUMNS}
-         {LIST_FROM} {filter} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6"
+         {LIST_FROM} {filter}{only} ORDER BY {order} {dir}, m.id {dir} LIMIT ?5 OFFSET ?6"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut total = None;
-    let rows = stmt.query_map(rusqlite::params_from_iter(values(q.limit, q.offset)), |r| {
-        total = Some(r.get::<_, i64>(6)?);
+    let mut params = values(q.limit, q.offset);
+    if let Some(ids) = &hits {
+        params.push(serde_json::to_string(ids).map_err(|e| Error::bad_input("search", e.to_string()))?.into());
+    }
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
         Ok(MeterRow {
             id: r.get(0)?,
             label: MeterLabel::from_row(r, 9)?,
@@ -225,13 +260,11 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<(i64, Vec<MeterRow>)> {
         })
     })?;
     let rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;
-    let total = match total {
-        Some(n) if searching => n,
-        // An empty first page of a search: nothing matched.
-        None if searching && q.offset == 0 => 0,
-        _ => count()?,
-    };
-    Ok((total, rows))
+    Ok(match (&hits, searching) {
+        (Some(ids), _) => ListPage { total: ids.len() as i64, more: false, rows },
+        (None, true) => ListPage { total: bound, more: true, rows },
+        (None, false) => ListPage { total: count()?, more: false, rows },
+    })
 }
 
 /// `s` with LIKE's wildcards and its escape character escaped (`ESCAPE '\\'`).

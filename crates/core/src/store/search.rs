@@ -1,13 +1,15 @@
 //! The meter search: what a clerk types, matched without regard to case, accents or word
 //! order against a meter's `search_text` (serial, manufacturer, address, postal code, city,
 //! customer name and number), folded by [`fold`] and kept up to date by the triggers of
-//! migration 0033, which call the SQL function `releve_fold` registered on every
-//! connection that may write (see [`register`]).
+//! migration 0041: the same folding in plain SQL (`lower` and one `replace` per letter of
+//! [`base_of`]), so any SQLite connection may write meters and customers. `releve_fold`
+//! ([`register`]) is only still needed by migration 0033, which 0041 replaced.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 
-/// The SQL name of [`fold`] (used by the triggers of migration 0033).
+/// The SQL name of [`fold`] (used by migration 0033 on its way; the triggers of 0041 fold
+/// in plain SQL).
 pub const FOLD_FUNCTION: &str = "releve_fold";
 
 /// At most this many words of a search are used (the others are ignored).
@@ -27,8 +29,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// `s` in lower case without accents: "Céline JAURÈS Œuvre" -> "celine jaures oeuvre".
-/// Latin letters with diacritics lose them, ligatures are written out, typographic
-/// apostrophes become `'`; other characters are kept as they are.
+/// ASCII letters in lower case, Latin letters with diacritics lose them, ligatures are
+/// written out, typographic apostrophes become `'`; other characters are kept as they are
+/// (as SQLite's `lower` does: migration 0041's triggers fold the same way in plain SQL).
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -38,7 +41,7 @@ pub fn fold(s: &str) -> String {
         }
         match base_of(c) {
             Some(b) => out.push_str(b),
-            None => out.extend(c.to_lowercase()),
+            None => out.push(c),
         }
     }
     out
@@ -59,7 +62,8 @@ pub fn words(search: &str) -> Vec<String> {
 
 /// The unaccented lower-case form of a non-ASCII Latin letter (Latin-1 and Latin
 /// Extended-A, which hold the letters of French, German, Spanish, Portuguese, Italian,
-/// Dutch, Polish, Czech, ...); `None` for any other character.
+/// Dutch, Polish, Czech, ...); `None` for any other character. Migration 0041 writes this
+/// table out as SQL `replace` calls (a test checks they agree).
 fn base_of(c: char) -> Option<&'static str> {
     Some(match c {
         'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'Ā' | 'ā' | 'Ă' | 'ă' | 'Ą' | 'ą' => "a",
@@ -120,6 +124,32 @@ mod tests {
 mod migration_tests {
     use super::*;
     use crate::store::MIGRATIONS;
+
+    /// Issue 15: after migration 0041 a plain SQLite connection (no `releve_fold`) writes
+    /// meters and customers, and its triggers fold every Latin letter as [`fold`] does.
+    #[test]
+    fn plain_sqlite_writes_meters_and_folds_as_the_store_does() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("plain.db");
+        drop(crate::store::Store::open(&path).expect("store"));
+        let conn = Connection::open(&path).expect("plain connection");
+        // Every character from U+0080 to U+024F and the few others base_of knows.
+        let mut letters: String = ('\u{80}'..='\u{24F}').collect();
+        letters.push_str("\u{2018}\u{2019}\u{02BC}\u{202F}\u{2009}\u{0416}\u{03A9}");
+        conn.execute("INSERT INTO customers(number, name) VALUES ('C-1', ?1)", [&letters]).expect("customer");
+        conn.execute(
+            "INSERT INTO meters(serial, manufacturer, device_type, customer_id, address, postal_code, city, created_at)
+             VALUES ('AB12', 'KAM', 'water', 1, 'Rue Jean JAURÈS', '42400', 'Saint-Chamond', 0)",
+            [],
+        )
+        .expect("a meter written without the store");
+        let text: String = conn.query_row("SELECT search_text FROM meters", [], |r| r.get(0)).expect("text");
+        assert_eq!(text, fold(&format!("AB12 KAM Rue Jean JAURÈS 42400 Saint-Chamond {letters} C-1")));
+        conn.execute("UPDATE customers SET name = 'Œuvre Łukasz'", []).expect("rename");
+        conn.execute("UPDATE meters SET city = 'Saint-Étienne'", []).expect("move");
+        let text: String = conn.query_row("SELECT search_text FROM meters", [], |r| r.get(0)).expect("text");
+        assert_eq!(text, "ab12 kam rue jean jaures 42400 saint-etienne oeuvre lukasz c-1");
+    }
 
     /// Migration 0033 fills `search_text` of the meters already there.
     #[test]

@@ -75,7 +75,7 @@ fn main() -> Result<(), releve_core::Error> {
         let json = serde_json::to_vec(&pts).map_err(|e| releve_core::Error::bad_input("json", e.to_string()))?;
         let json_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        let q = OverviewQuery { state: State::Active, codes: None, group_id: None, period_days: None, sort: OverviewOrder::Severity, offset: 0, limit: 200 };
+        let q = OverviewQuery { state: State::Active, codes: None, group_id: None, period_days: None, sort: OverviewOrder::Severity, offset: 0, limit: 200, handling: Default::default(), today: false };
         let o = info_codes::info_codes_overview(&store, &system, &q, now)?;
         let active_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();

@@ -3,6 +3,7 @@
 import { fr as usersFr, en as usersEn } from "./i18n-users.js";
 import { fr as apiKeysFr, en as apiKeysEn } from "./i18n-api-keys.js";
 import { fr as webhooksFr, en as webhooksEn } from "./i18n-webhooks.js";
+import { fr as alarmsFr, en as alarmsEn } from "./i18n-alarms.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -3130,6 +3131,8 @@ Object.assign(fr, apiKeysFr);
 Object.assign(en, apiKeysEn);
 Object.assign(fr, webhooksFr);
 Object.assign(en, webhooksEn);
+Object.assign(fr, alarmsFr);
+Object.assign(en, alarmsEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 

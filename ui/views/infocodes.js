@@ -8,7 +8,8 @@ import { esc, downloadFile } from "../dom.js";
 const PAGE = 200;
 // `silent`: a meter not heard for its class's period (the network check).
 export const SEVERITY = ["burst", "leak", "reverse", "tamper", "dry", "silent", "low_battery", "permanent_error", "temporary_error"];
-const state = { tab: "active", code: "", groupId: "", period: "", sort: "severity", offset: 0 };
+const state = { tab: "active", code: "", groupId: "", period: "", sort: "severity", offset: 0, handling: "", today: false };
+const HANDLING = ["not_acknowledged", "acknowledged", "mine", "assigned"];
 
 function duration(sec) {
   const days = Math.floor(sec / 86400);
@@ -31,7 +32,8 @@ function rowHtml(r) {
     ? `<div class="cell-main">${esc(r.customer_name)}</div><div class="cell-sub">${esc(r.phone || "")}</div>`
     : `<span class="muted">${esc(t("common.none"))}</span>`;
   const last = state.tab === "active" ? r.last_seen_at : r.ended_at;
-  return `<tr data-testid="ic-row" data-code="${esc(r.code)}" data-meter="${r.meter_id}" data-duration="${r.duration}" data-started="${r.started_at}">
+  return `<tr data-testid="ic-row" data-code="${esc(r.code)}" data-meter="${r.meter_id}" data-duration="${r.duration}" data-started="${r.started_at}"
+      data-acked="${r.ack_at ? 1 : 0}" data-assigned="${esc(r.assigned_to || "")}">
     <td><span class="sev ${sevClass(r.code)}">${icon("warning")}<span>${esc(codeLabel(r.code))}</span></span></td>
     <td><a class="mono strong" href="#/meters/${r.meter_id}">${esc(r.serial)}</a><div class="cell-sub">${esc(r.manufacturer)}</div></td>
     <td>${who}</td>
@@ -39,7 +41,42 @@ function rowHtml(r) {
     <td class="nowrap">${esc(fmtDateTime(r.started_at))}</td>
     <td class="nowrap num">${esc(duration(r.duration))}</td>
     <td class="nowrap">${esc(fmtDateTime(last))}</td>
+    <td class="ic-handling">${handlingHtml(r)}</td>
   </tr>`;
+}
+
+function handlingHtml(r) {
+  const ack = r.ack_at
+    ? `<span class="badge badge-active" data-testid="ic-acked">${esc(t("al.acked", { who: r.ack_by || "", at: fmtDateTime(r.ack_at) }))}</span>`
+    : `<span class="badge badge-warn" data-testid="ic-not-acked">${esc(t("al.notAcked"))}</span>`;
+  const who = r.assigned_to ? `<div class="cell-sub" data-testid="ic-assigned">${esc(t("al.assignedTo", { who: r.assigned_to }))}</div>` : "";
+  const c = r.last_comment
+    ? `<div class="cell-sub ic-last-comment" data-testid="ic-last-comment" title="${esc(t("al.comments", { n: fmtInt(r.comments) }))}">${esc(t("al.lastComment", { who: c0(r.last_comment.author), at: fmtDateTime(r.last_comment.at), body: r.last_comment.body }))}</div>`
+    : "";
+  return `<div class="ic-handling-head">${ack}<button class="btn btn-sm" data-testid="ic-handle">${esc(t("al.open"))}</button></div>${who}${c}`;
+}
+
+const c0 = (s) => s || "";
+
+/** The detail row of one alarm: acknowledge, assign, comments. */
+function detailHtml(a, assignees, canEdit) {
+  const comments = a.comments.length
+    ? `<ul class="ic-comments" data-testid="ic-comments">${a.comments.map((c) => `<li data-testid="ic-comment"><span class="muted small">${esc(c.author)} · ${esc(fmtDateTime(c.at))}</span><div>${esc(c.body)}</div></li>`).join("")}</ul>`
+    : `<p class="muted" data-testid="ic-comments-none">${esc(t("al.comment.none"))}</p>`;
+  const ended = a.ended_at ? `<p class="muted small">${esc(t("al.ended", { at: fmtDateTime(a.ended_at) }))}</p>` : "";
+  const options = [`<option value="">${esc(t("al.assign.nobody"))}</option>`]
+    .concat(assignees.map((u) => `<option value="${esc(u.login)}" ${u.login === a.assigned_to ? "selected" : ""}>${esc(u.name)} (${esc(u.login)})</option>`)).join("");
+  const actions = canEdit ? `
+      <div class="ic-detail-actions">
+        <button class="btn ${a.ack_at ? "" : "btn-primary"}" data-testid="ic-ack" data-ack="${a.ack_at ? 0 : 1}">${esc(t(a.ack_at ? "al.unack" : "al.ack"))}</button>
+        <label class="inline-field"><span>${esc(t("al.assign"))}</span><select data-testid="ic-assign-to">${options}</select></label>
+        <button class="btn" data-testid="ic-assign">${esc(t("al.assign.save"))}</button>
+      </div>
+      <div class="ic-comment-form">
+        <textarea rows="2" maxlength="2000" data-testid="ic-comment-text" placeholder="${esc(t("al.comment.placeholder"))}"></textarea>
+        <button class="btn" data-testid="ic-comment-add">${esc(t("al.comment.add"))}</button>
+      </div>` : "";
+  return `${ended}${comments}${actions}<p class="toolbar-msg" data-testid="ic-detail-msg" aria-live="polite"></p>`;
 }
 
 export function render(root, ctx) {
@@ -61,12 +98,16 @@ export function render(root, ctx) {
         <select data-testid="ic-group"><option value="">${esc(t("meters.group.all"))}</option></select></label>
       <label class="inline-field"><span>${esc(t("ic.period"))}</span>
         <select data-testid="ic-period">${["", "7", "30", "90"].map((p) => `<option value="${p}">${esc(t("ic.period." + (p || "any")))}</option>`).join("")}</select></label>
+      <label class="inline-field"><span>${esc(t("al.filter"))}</span>
+        <select data-testid="ic-handling"><option value="">${esc(t("al.filter.any"))}</option>
+        ${HANDLING.map((h) => `<option value="${h}">${esc(t("al.filter." + h))}</option>`).join("")}</select></label>
+      <span class="chip" data-testid="ic-today-chip" hidden>${esc(t("al.today"))} <button class="chip-clear" data-testid="ic-today-clear" title="${esc(t("al.clear"))}" aria-label="${esc(t("al.clear"))}">×</button></span>
       <span class="toolbar-msg" data-testid="ic-message" aria-live="polite"></span>
     </div>
     <div class="card table-card">
       <div class="table-scroll"><table class="table ic-table">
         <thead></thead>
-        <tbody id="ic-rows"><tr class="empty-row"><td colspan="7">${esc(t("common.loading"))}</td></tr></tbody>
+        <tbody id="ic-rows"><tr class="empty-row"><td colspan="8">${esc(t("common.loading"))}</td></tr></tbody>
       </table></div>
       <div class="pager"><span class="pager-range" data-testid="ic-range"></span>
         <div class="pager-buttons">
@@ -89,13 +130,22 @@ export function render(root, ctx) {
   const tbody = root.querySelector("#ic-rows");
   const thead = root.querySelector("thead");
   const msg = $("ic-message");
+  // The start page's links (#/infocodes?today=1, ?handling=mine) set both filters.
+  if (ctx.query && (ctx.query.has("today") || ctx.query.has("handling"))) {
+    const h = ctx.query.get("handling");
+    state.today = ctx.query.get("today") === "1";
+    state.handling = HANDLING.includes(h) ? h : "";
+    state.offset = 0; state.tab = "active";
+  }
+  let assignees = [];
   $("ic-code").value = state.code;
   $("ic-period").value = state.period;
+  $("ic-handling").value = state.handling;
 
   function drawHead() {
     const lastLabel = state.tab === "active" ? "ic.col.lastSeen" : "ic.col.ended";
     thead.innerHTML = `<tr>${sortHead("ic.col.code", "severity")}<th>${esc(t("ic.col.meter"))}</th><th>${esc(t("ic.col.customer"))}</th>
-      <th>${esc(t("ic.col.address"))}</th>${sortHead("ic.col.since", "newest")}${sortHead("ic.col.duration", "duration")}<th>${esc(t(lastLabel))}</th></tr>`;
+      <th>${esc(t("ic.col.address"))}</th>${sortHead("ic.col.since", "newest")}${sortHead("ic.col.duration", "duration")}<th>${esc(t(lastLabel))}</th><th>${esc(t("al.col.handling"))}</th></tr>`;
     root.querySelectorAll("[data-tab]").forEach((b) => b.classList.toggle("active", b.dataset.tab === state.tab));
   }
 
@@ -104,6 +154,9 @@ export function render(root, ctx) {
     if (state.code) a.codes = [state.code];
     if (state.groupId) a.group_id = Number(state.groupId);
     if (state.period) a.period_days = Number(state.period);
+    if (state.today) a.today = true;
+    if (state.handling.startsWith("user:")) a.assigned_to = state.handling.slice(5);
+    else if (state.handling) a.handling = state.handling;
     return a;
   }
 
@@ -114,23 +167,98 @@ export function render(root, ctx) {
     try {
       const res = await call("info_codes_overview", { ...args(), offset: state.offset, limit: PAGE });
       if (!alive || my !== seq) return;
+      showAssignees(res.assignees || []);
+      $("ic-today-chip").hidden = !state.today;
       $("tab-active").innerHTML = `${esc(t("ic.tab.active"))} <span class="count" data-testid="count-active">${fmtInt(res.active)}</span>`;
       $("tab-recent").innerHTML = `${esc(t("ic.tab.recent"))} <span class="count" data-testid="count-recent">${fmtInt(res.recent)}</span>`;
       const total = state.tab === "active" ? res.active : res.recent;
       const empty = res.codes.length === 0 ? t("ic.noWatched") : t("ic.empty." + state.tab);
       tbody.innerHTML = res.rows.length ? res.rows.map(rowHtml).join("")
-        : `<tr class="empty-row"><td colspan="7" data-testid="ic-empty">${esc(empty)}</td></tr>`;
+        : `<tr class="empty-row"><td colspan="8" data-testid="ic-empty">${esc(empty)}</td></tr>`;
       $("ic-range").textContent = res.rows.length
         ? t("ic.range", { from: fmtInt(state.offset + 1), to: fmtInt(state.offset + res.rows.length), total: fmtInt(total) }) : "";
       $("ic-prev").disabled = state.offset <= 0;
       $("ic-next").disabled = state.offset + res.rows.length >= total;
     } catch (e) {
       if (!alive || my !== seq) return;
-      tbody.innerHTML = `<tr class="empty-row"><td colspan="7" class="error-text">${esc(t("common.error", { message: errorText(e) }))}</td></tr>`;
+      tbody.innerHTML = `<tr class="empty-row"><td colspan="8" class="error-text">${esc(t("common.error", { message: errorText(e) }))}</td></tr>`;
     } finally {
       if (alive && my === seq) tbody.classList.remove("loading");
     }
   }
+
+  function showAssignees(list) {
+    const key = list.map((u) => u.login).join(",");
+    if (key === assignees.map((u) => u.login).join(",")) return;
+    assignees = list;
+    const sel = $("ic-handling");
+    sel.querySelectorAll("option[data-user]").forEach((o) => o.remove());
+    for (const u of list) {
+      const o = document.createElement("option");
+      o.value = "user:" + u.login; o.dataset.user = u.login; o.textContent = t("al.filter.user", { name: u.name });
+      sel.appendChild(o);
+    }
+    sel.value = state.handling;
+  }
+
+  const keyOf = (tr) => ({ meter_id: Number(tr.dataset.meter), code: tr.dataset.code, started_at: Number(tr.dataset.started) });
+
+  async function openDetail(tr) {
+    const next = tr.nextElementSibling;
+    if (next && next.classList.contains("ic-detail")) { next.remove(); return; }
+    const row = document.createElement("tr");
+    row.className = "ic-detail";
+    row.dataset.testid = "ic-detail";
+    row.setAttribute("data-testid", "ic-detail");
+    row.innerHTML = `<td colspan="8">${esc(t("common.loading"))}</td>`;
+    tr.after(row);
+    try {
+      const a = await call("alarm_get", keyOf(tr));
+      if (!alive) return;
+      drawDetail(tr, row, a);
+    } catch (e) {
+      row.firstElementChild.innerHTML = `<span class="error-text">${esc(t("common.error", { message: errorText(e) }))}</span>`;
+    }
+  }
+
+  function drawDetail(tr, row, a, done) {
+    row.firstElementChild.innerHTML = `<div class="ic-detail-body">${detailHtml(a, assignees, ctx.can("view"))}</div>`;
+    const q = (id) => row.querySelector(`[data-testid="${id}"]`);
+    if (done) q("ic-detail-msg").textContent = done;
+    // The row above follows what changed.
+    const r = { ack_at: a.ack_at, ack_by: a.ack_by, assigned_to: a.assigned_to, comments: a.comments.length, last_comment: a.comments[a.comments.length - 1] || null };
+    tr.querySelector(".ic-handling").innerHTML = handlingHtml(r);
+    tr.dataset.acked = a.ack_at ? "1" : "0";
+    tr.dataset.assigned = a.assigned_to || "";
+    const act = async (name, extra, message) => {
+      row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+      try {
+        const next = await call(name, { ...keyOf(tr), ...extra });
+        if (alive) drawDetail(tr, row, next, message(next));
+      } catch (e) {
+        row.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+        q("ic-detail-msg").innerHTML = `<span class="error-text">${esc(t("common.error", { message: errorText(e) }))}</span>`;
+      }
+    };
+    if (!q("ic-ack")) return;
+    q("ic-ack").addEventListener("click", () => {
+      const ack = q("ic-ack").dataset.ack === "1";
+      act("alarm_acknowledge", { ack }, () => t(ack ? "al.done.ack" : "al.done.unack"));
+    });
+    q("ic-assign").addEventListener("click", () => {
+      const login = q("ic-assign-to").value;
+      act("alarm_assign", login ? { login } : {}, (n) => (n.assigned_to ? t("al.done.assign", { who: n.assigned_to }) : t("al.done.unassign")));
+    });
+    q("ic-comment-add").addEventListener("click", () => {
+      const comment = q("ic-comment-text").value;
+      act("alarm_comment", { comment }, () => t("al.done.comment"));
+    });
+  }
+
+  tbody.addEventListener("click", (e) => {
+    const b = e.target.closest('[data-testid="ic-handle"]');
+    if (b) openDetail(b.closest("tr"));
+  });
 
   function showWatched(w) {
     watched = w;
@@ -161,6 +289,8 @@ export function render(root, ctx) {
   $("ic-code").addEventListener("change", (e) => { state.code = e.target.value; state.offset = 0; load(); });
   $("ic-group").addEventListener("change", (e) => { state.groupId = e.target.value; state.offset = 0; load(); });
   $("ic-period").addEventListener("change", (e) => { state.period = e.target.value; state.offset = 0; load(); });
+  $("ic-handling").addEventListener("change", (e) => { state.handling = e.target.value; state.offset = 0; load(); });
+  $("ic-today-clear").addEventListener("click", () => { state.today = false; state.offset = 0; load(); });
   $("ic-prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
   $("ic-next").addEventListener("click", () => { state.offset += PAGE; load(); });
   thead.addEventListener("click", (e) => {

@@ -5,7 +5,7 @@ import { esc, debounce } from "../dom.js";
 
 const PAGE = 50;
 // Kept across navigation so that coming back from a meter shows the same page.
-const state = { search: "", groupId: "", alarmsOnly: false, priorityOnly: false, keyStatus: "", sort: "serial", desc: false, offset: 0 };
+const state = { search: "", groupId: "", alarmsOnly: false, priorityOnly: false, keyStatus: "", sort: "serial", desc: false, offset: 0, notHeard: 0 };
 // The key statuses of meters_list's `key_status` filter (see the keys screen).
 export const KEY_STATUSES = ["never_seen", "ok", "no_key", "wrong_key", "unknown_layout", "undecodable"];
 let groupsCache = null;
@@ -57,6 +57,8 @@ export function render(root, ctx) {
   if (ctx.query.get("alarms") === "1") { state.alarmsOnly = true; state.offset = 0; }
   if (ctx.query.get("priority") === "1") { state.priorityOnly = true; state.offset = 0; }
   if (ctx.query.get("group")) { state.groupId = ctx.query.get("group"); state.offset = 0; }
+  // The start page's "not heard for N days" (#/meters?not_heard=N): a removable chip.
+  if (ctx.query.has("not_heard")) { state.notHeard = Math.max(0, Math.floor(Number(ctx.query.get("not_heard")) || 0)); state.offset = 0; }
   if (ctx.query.has("key_status")) { state.keyStatus = KEY_STATUSES.includes(ctx.query.get("key_status")) ? ctx.query.get("key_status") : ""; state.offset = 0; }
   const selectable = ctx.can("edit_meters");
   const ncols = COLUMNS.length + (selectable ? 1 : 0);
@@ -73,6 +75,7 @@ export function render(root, ctx) {
           ${KEY_STATUSES.map((k) => `<option value="${k}" ${state.keyStatus === k ? "selected" : ""}>${esc(t("keys.status." + k))}</option>`).join("")}</select></label>
       <label class="check"><input type="checkbox" data-testid="alarms-only" ${state.alarmsOnly ? "checked" : ""}><span>${esc(t("meters.alarmsOnly"))}</span></label>
       <label class="check"><input type="checkbox" data-testid="priority-only" ${state.priorityOnly ? "checked" : ""}><span>${esc(t("live.priorityOnly"))}</span></label>
+      ${state.notHeard ? `<span class="chip" data-testid="not-heard-chip">${esc(t("meters.notHeard", { days: fmtInt(state.notHeard) }))} <button class="chip-clear" data-testid="not-heard-clear" title="${esc(t("al.clear"))}" aria-label="${esc(t("al.clear"))}">×</button></span>` : ""}
     </div>
     ${selectable ? `<div class="selection-bar card" data-testid="selection-bar" hidden>
       <b data-testid="selection-count"></b>
@@ -134,6 +137,7 @@ export function render(root, ctx) {
     if (state.alarmsOnly) args.alarms_only = true;
     if (state.priorityOnly) args.priority_only = true;
     if (state.keyStatus) args.key_status = state.keyStatus;
+    if (state.notHeard) args.not_heard_days = state.notHeard;
     try {
       const res = await call("meters_list", args);
       if (!alive || my !== seq) return;
@@ -166,6 +170,8 @@ export function render(root, ctx) {
   const onSearch = debounce(() => { state.search = search.value; state.offset = 0; load(); }, 250);
   search.addEventListener("input", onSearch);
   groupSel.addEventListener("change", () => { state.groupId = groupSel.value; state.offset = 0; syncSelection(); load(); });
+  const nhClear = root.querySelector('[data-testid="not-heard-clear"]');
+  if (nhClear) nhClear.addEventListener("click", () => { state.notHeard = 0; state.offset = 0; nhClear.closest(".chip").remove(); load(); });
   alarms.addEventListener("change", () => { state.alarmsOnly = alarms.checked; state.offset = 0; load(); });
   const keyFilter = root.querySelector('[data-testid="key-status-filter"]');
   keyFilter.addEventListener("change", () => { state.keyStatus = keyFilter.value; state.offset = 0; load(); });

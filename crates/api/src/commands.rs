@@ -56,6 +56,7 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
                 alarms_only: a.alarms_only,
                 priority_only: a.priority_only,
                 in_service: a.in_service,
+                not_heard_before: a.not_heard_days.map(|d| releve_core::today::not_heard_before(d, now)),
                 key_status: a.key_status.as_deref().map(|s| releve_core::keys::KeyStatus::parse(s).map(|k| k.code())).transpose()?,
             };
             ok(meters::meters_list(store, &session, &q)?)
@@ -96,6 +97,23 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
             ok(json!({"filename": filename, "rows": rows, "content": content}))
         }
         "info_codes_watched" => ok(info_codes::info_codes_watched(store, &session)?),
+        "alarm_get" => {
+            let a: AlarmArgs = parse(args)?;
+            ok(info_codes::alarm_get(store, &session, &a.alarm())?)
+        }
+        "alarm_acknowledge" => {
+            let a: AlarmArgs = parse(args)?;
+            ok(info_codes::alarm_acknowledge(store, &session, &a.alarm(), a.ack.unwrap_or(true), now)?)
+        }
+        "alarm_assign" => {
+            let a: AlarmArgs = parse(args)?;
+            ok(info_codes::alarm_assign(store, &session, &a.alarm(), a.login.as_deref(), now)?)
+        }
+        "alarm_comment" => {
+            let a: AlarmArgs = parse(args)?;
+            ok(info_codes::alarm_comment(store, &session, &a.alarm(), a.comment.as_deref().unwrap_or(""), now)?)
+        }
+        "today" => ok(releve_core::today::today(store, &session, now)?),
         "info_codes_set_watched" => {
             let a: WatchedArgs = parse(args)?;
             ok(info_codes::info_codes_set_watched(store, &session, &a.codes, a.global, now)?)
@@ -441,11 +459,16 @@ struct MetersListArgs {
     /// Only the meters in service (not removed).
     #[serde(default)]
     in_service: bool,
+    /// Only the meters in service not heard for this many days.
+    not_heard_days: Option<i64>,
 }
 
 impl Bounded for MetersListArgs {
     fn check(&self) -> Result<(), ApiError> {
         opt_id("group_id", self.group_id)?;
+        if let Some(days) = self.not_heard_days {
+            range("not_heard_days", days, 1, MAX_DAYS)?;
+        }
         page(self.offset, self.limit)
     }
 }
@@ -510,6 +533,13 @@ struct InfoCodesArgs {
     #[serde(default)]
     offset: i64,
     limit: Option<i64>,
+    /// `acknowledged`, `not_acknowledged`, `mine`, `assigned` (to anyone).
+    handling: Option<String>,
+    /// Only the alarms assigned to this login.
+    assigned_to: Option<String>,
+    /// Only the alarms started today.
+    #[serde(default)]
+    today: bool,
 }
 
 impl Bounded for InfoCodesArgs {
@@ -531,7 +561,38 @@ fn info_codes_query(a: &InfoCodesArgs) -> Result<info_codes::OverviewQuery, ApiE
         sort: info_codes::parse_sort(a.sort.as_deref().unwrap_or("newest"))?,
         offset: a.offset,
         limit: a.limit.unwrap_or(200),
+        handling: info_codes::HandlingQuery::parse(a.handling.as_deref(), a.assigned_to.as_deref())?,
+        today: a.today,
     })
+}
+
+/// One alarm (an info-code event: meter, code, start) and what to do with it.
+#[derive(Deserialize)]
+struct AlarmArgs {
+    meter_id: i64,
+    code: String,
+    started_at: i64,
+    /// alarm_acknowledge: false takes the acknowledgement back.
+    ack: Option<bool>,
+    /// alarm_assign: the colleague's login; none unassigns.
+    login: Option<String>,
+    /// alarm_comment: the text.
+    comment: Option<String>,
+}
+
+impl AlarmArgs {
+    fn alarm(&self) -> info_codes::AlarmRef {
+        info_codes::AlarmRef { meter_id: self.meter_id, code: self.code.clone(), started_at: self.started_at }
+    }
+}
+
+impl Bounded for AlarmArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("meter_id", self.meter_id)?;
+        range("code length", self.code.len(), 1, 64)?;
+        range("login length", self.login.as_deref().map_or(0, str::len), 0, 200)?;
+        range("comment length", self.comment.as_deref().map_or(0, str::len), 0, 4 * info_codes::MAX_COMMENT_CHARS)
+    }
 }
 
 #[derive(Deserialize)]

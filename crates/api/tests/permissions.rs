@@ -81,17 +81,35 @@ impl Watch {
 /// (commands left out get `{}`, or fail later for another reason than permission).
 fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
     let folder = out.display().to_string();
-    let (serial, number) = {
+    let (serial, number, alarm) = {
         let conn = rusqlite::Connection::open(template()).expect("template");
         let serial: String = conn
             .query_row("SELECT serial FROM meters WHERE status = 'active' AND device_type = 'water' ORDER BY id LIMIT 1", [], |r| r.get(0))
             .expect("a water meter");
         let number: String = conn.query_row("SELECT number FROM customers ORDER BY id LIMIT 1", [], |r| r.get(0)).expect("a customer");
-        (serial, number)
+        let alarm: (i64, String, i64) = conn
+            .query_row("SELECT meter_id, code, started_at FROM info_code_events WHERE ended_at IS NULL ORDER BY meter_id LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .expect("an ongoing info code");
+        (serial, number, alarm)
+    };
+    let (serial, number, (alarm_meter, alarm_code, alarm_start)) = (serial, number, alarm);
+    let alarm = json!({"meter_id": alarm_meter, "code": alarm_code, "started_at": alarm_start});
+    let with = |extra: Value| {
+        let mut a = alarm.clone();
+        if let (Some(a), Some(e)) = (a.as_object_mut(), extra.as_object()) {
+            a.extend(e.clone());
+        }
+        a
     };
     let layout = json!({"name": "Walk layout", "format": "csv", "fields": [{"var": "meter_serial"}]});
     BTreeMap::from([
         ("settings_set_locale", json!({"locale": "en"})),
+        ("alarm_get", alarm.clone()),
+        ("alarm_acknowledge", with(json!({"ack": true}))),
+        ("alarm_assign", with(json!({"login": "clerk"}))),
+        ("alarm_comment", with(json!({"comment": "Client appelé"}))),
         ("group_create", json!({"name": "Walk group", "meter_ids": [1, 2]})),
         ("group_rename", json!({"id": 1, "name": "Renamed group"})),
         ("group_delete", json!({"id": 1})),
@@ -199,7 +217,7 @@ const MUST_SUCCEED: &[&str] = &[
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
     "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start", "api_key_create", "api_key_revoke",
     "api_keys_list", "webhook_add", "webhook_set_active", "webhook_remove", "webhook_settings", "webhook_test",
-    "retention_settings_set", "retention_run",
+    "retention_settings_set", "retention_run", "alarm_acknowledge", "alarm_assign", "alarm_comment",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

@@ -2,11 +2,13 @@
 //! with positions, ~5% active info codes, 3 ended events each; no readings):
 //! `cargo run --release -p releve-core --example screens_100k -- /tmp/park.db 100000`.
 //! The file keeps a `manager`/`manager` account, so `releve serve --db` can show it.
+//! Then the overview's handling filters (issue 15) next to the unfiltered call, in the same
+//! run: on first use, one ongoing event in 50 is acknowledged and one in 100 assigned.
 
 use releve_core::access::{self, Permission, Role, Session};
-use releve_core::info_codes::{self, OverviewQuery, State};
+use releve_core::info_codes::{self, HandlingQuery, OverviewQuery, State};
 use releve_core::map::{self, MapQuery};
-use releve_core::store::info_codes::{Event, OverviewOrder};
+use releve_core::store::info_codes::{AlarmKey, Event, OverviewOrder};
 use releve_core::store::{self, Store};
 use std::time::Instant;
 
@@ -67,6 +69,7 @@ fn main() -> Result<(), releve_core::Error> {
         println!("built {n} meters in {:.1} s", t.elapsed().as_secs_f64());
     }
     let system = Session::system("bench");
+    handling(&store, now)?;
     for round in 0..3 {
         let t = Instant::now();
         let pts = map::map_points(&store, &system, &MapQuery::default(), now)?;
@@ -75,7 +78,7 @@ fn main() -> Result<(), releve_core::Error> {
         let json = serde_json::to_vec(&pts).map_err(|e| releve_core::Error::bad_input("json", e.to_string()))?;
         let json_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        let q = OverviewQuery { state: State::Active, codes: None, group_id: None, period_days: None, sort: OverviewOrder::Severity, offset: 0, limit: 200 };
+        let q = OverviewQuery { state: State::Active, codes: None, group_id: None, period_days: None, sort: OverviewOrder::Severity, offset: 0, limit: 200, handling: Default::default(), today: false };
         let o = info_codes::info_codes_overview(&store, &system, &q, now)?;
         let active_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
@@ -90,5 +93,68 @@ fn main() -> Result<(), releve_core::Error> {
             r.recent,
         );
     }
+    let manager = Session { login: "manager".into(), ..Session::system("bench") };
+    let base = OverviewQuery {
+        state: State::Active,
+        codes: None,
+        group_id: None,
+        period_days: None,
+        sort: OverviewOrder::Severity,
+        offset: 0,
+        limit: 200,
+        handling: HandlingQuery::Any,
+        today: false,
+    };
+    let cases = [
+        ("unfiltered", base.clone()),
+        ("not acknowledged", OverviewQuery { handling: HandlingQuery::NotAcknowledged, ..base.clone() }),
+        ("acknowledged", OverviewQuery { handling: HandlingQuery::Acknowledged, ..base.clone() }),
+        ("assigned to me", OverviewQuery { handling: HandlingQuery::Mine, ..base.clone() }),
+        ("assigned to anyone", OverviewQuery { handling: HandlingQuery::Assigned, ..base.clone() }),
+        ("started today", OverviewQuery { today: true, ..base.clone() }),
+        ("unfiltered, newest first", OverviewQuery { sort: OverviewOrder::Newest, ..base.clone() }),
+        ("assigned to me, newest first", OverviewQuery { handling: HandlingQuery::Mine, sort: OverviewOrder::Newest, ..base.clone() }),
+    ];
+    println!("overview (page of 200 + both counts), median of 7 runs:");
+    for (name, q) in &cases {
+        let mut v = Vec::new();
+        let mut counts = (0, 0);
+        for _ in 0..7 {
+            let t = Instant::now();
+            let o = info_codes::info_codes_overview(&store, &manager, q, now)?;
+            v.push(t.elapsed().as_secs_f64() * 1e3);
+            counts = (o.active, o.recent);
+        }
+        v.sort_by(f64::total_cmp);
+        println!("  {name:<30} {:>7.1} ms  (active {}, recent {})", v[3], counts.0, counts.1);
+    }
+    let t = Instant::now();
+    let d = releve_core::today::today(&store, &manager, now)?;
+    println!("today (start page): {:.1} ms; not heard {} d: {}, alarms today {}, mine {}", t.elapsed().as_secs_f64() * 1e3, d.not_heard_days, d.not_heard, d.alarms_today, d.alarms_mine);
+    Ok(())
+}
+
+/// On first use, acknowledge one ongoing event in 50 and assign one in 100 to `manager`.
+fn handling(store: &Store, now: i64) -> Result<(), releve_core::Error> {
+    let conn = store.writer();
+    let done: i64 = conn.query_row("SELECT count(*) FROM info_code_events WHERE ack_at IS NOT NULL OR assigned_to IS NOT NULL", [], |r| r.get(0))?;
+    if done > 0 {
+        return Ok(());
+    }
+    let keys: Vec<(i64, String, i64)> = {
+        let mut stmt = conn.prepare("SELECT meter_id, code, started_at FROM info_code_events WHERE ended_at IS NULL ORDER BY meter_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (i, (m, c, s)) in keys.iter().enumerate() {
+        let k = AlarmKey { meter_id: *m, code: c, started_at: *s };
+        if i % 50 == 0 {
+            store::info_codes::set_ack(&conn, k, Some((now, "manager")))?;
+        }
+        if i % 100 == 7 {
+            store::info_codes::set_assigned(&conn, k, Some("manager"))?;
+        }
+    }
+    println!("{} ongoing events: {} acknowledged, {} assigned", keys.len(), keys.len().div_ceil(50), keys.len() / 100);
     Ok(())
 }

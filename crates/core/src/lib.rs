@@ -44,6 +44,7 @@ pub mod retention;
 pub mod settings;
 pub mod silence;
 pub mod sources;
+pub mod today;
 pub mod webhooks;
 pub mod store;
 

@@ -228,6 +228,8 @@ fn a_meter_falls_silent_after_its_class_period_and_is_ended_when_heard_again() {
         sort: releve_core::store::info_codes::OverviewOrder::Newest,
         offset: 0,
         limit: 10,
+        handling: Default::default(),
+        today: false,
     };
     let o = releve_core::info_codes::info_codes_overview(&n.f.store, &n.f.manager, &q, NOW + 50 * H).expect("overview");
     assert_eq!(o.active, 2);

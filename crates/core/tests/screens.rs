@@ -93,7 +93,7 @@ fn park() -> Park {
 }
 
 fn query(state: State, sort: OverviewOrder) -> OverviewQuery {
-    OverviewQuery { state, codes: None, group_id: None, period_days: None, sort, offset: 0, limit: 100 }
+    OverviewQuery { state, codes: None, group_id: None, period_days: None, sort, offset: 0, limit: 100, handling: Default::default(), today: false }
 }
 
 fn serial_codes(o: &info_codes::Overview) -> Vec<(String, String)> {

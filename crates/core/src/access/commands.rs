@@ -40,6 +40,13 @@ use Permission::*;
 
 /// Every command, by name (sorted).
 pub const COMMANDS: &[CommandRule] = &[
+    // Handling alarms (acknowledge, assign, comment) needs `view`: the clerk's own work on
+    // the info codes (role user: view and export); it changes neither the park nor the
+    // readings, and each change is audited with its author.
+    p("alarm_acknowledge", View, true),
+    p("alarm_assign", View, true),
+    p("alarm_comment", View, true),
+    p("alarm_get", View, false),
     p("api_key_create", ManageUsers, true),
     p("api_key_revoke", ManageUsers, true),
     p("api_keys_list", ManageUsers, false),
@@ -173,6 +180,7 @@ pub const COMMANDS: &[CommandRule] = &[
     p("source_log", View, false),
     p("source_remove", Settings, true),
     p("sources_list", View, false),
+    p("today", View, false),
     p("user_create", ManageUsers, true),
     p("user_reset_password", ManageUsers, true),
     p("user_set_active", ManageUsers, true),

@@ -2,7 +2,7 @@
 
 use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::Result;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -97,6 +97,21 @@ pub struct OverviewFilter<'a> {
     pub started_after: Option<i64>,
     pub order: OverviewOrder,
     pub now: i64,
+    /// How far the events are handled (acknowledged, assigned).
+    pub handling: Handling<'a>,
+}
+
+/// The overview's filter on the handling of alarms; each is served by an index.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Handling<'a> {
+    #[default]
+    Any,
+    Acknowledged,
+    NotAcknowledged,
+    /// Assigned to this login.
+    AssignedTo(&'a str),
+    /// Assigned to anyone.
+    Assigned,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -121,6 +136,20 @@ pub struct OverviewRow {
     pub ended_at: Option<i64>,
     /// Seconds from the start to the end, or to now while ongoing.
     pub duration: i64,
+    pub ack_at: Option<i64>,
+    pub ack_by: Option<String>,
+    pub assigned_to: Option<String>,
+    /// Number of comments, and the last one.
+    pub comments: i64,
+    pub last_comment: Option<Comment>,
+}
+
+/// A comment on an alarm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comment {
+    pub at: i64,
+    pub author: String,
+    pub body: String,
 }
 
 fn overview_where(f: &OverviewFilter<'_>) -> String {
@@ -135,9 +164,17 @@ fn overview_where(f: &OverviewFilter<'_>) -> String {
         .filter(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
         .map(|c| format!("'{c}'"))
         .collect();
+    // Written out so that each filter has its index; `?7 IS NULL` keeps the parameter.
+    let handling = match f.handling {
+        Handling::Any => "?7 IS NULL",
+        Handling::Acknowledged => "e.ack_at IS NOT NULL AND ?7 IS NULL",
+        Handling::NotAcknowledged => "e.ack_at IS NULL AND ?7 IS NULL",
+        Handling::AssignedTo(_) => "e.assigned_to = ?7",
+        Handling::Assigned => "e.assigned_to IS NOT NULL AND ?7 IS NULL",
+    };
     format!(
         "FROM info_code_events e JOIN meters m ON m.id = e.meter_id LEFT JOIN customers c ON c.id = m.customer_id
-         WHERE {which} AND e.code IN ({})
+         WHERE {which} AND e.code IN ({}) AND {handling}
            AND (?1 IS NULL OR e.meter_id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?1))
            AND (?2 IS NULL OR e.started_at >= ?2)",
         if codes.is_empty() { "NULL".to_string() } else { codes.join(",") }
@@ -151,10 +188,18 @@ fn since_of(f: &OverviewFilter<'_>) -> i64 {
     }
 }
 
+fn who_of<'a>(f: &OverviewFilter<'a>) -> Option<&'a str> {
+    match f.handling {
+        Handling::AssignedTo(login) => Some(login),
+        _ => None,
+    }
+}
+
 /// Number of events matching the filter.
 pub fn overview_count(conn: &Connection, f: &OverviewFilter<'_>) -> Result<i64> {
     let sql = format!("SELECT count(*) {}", overview_where(f));
-    Ok(conn.prepare_cached(&sql)?.query_row(params![f.group_id, f.started_after, since_of(f)], |r| r.get(0))?)
+    let p = params![f.group_id, f.started_after, since_of(f), None::<i64>, None::<i64>, None::<i64>, who_of(f)];
+    Ok(conn.prepare_cached(&sql)?.query_row(p, |r| r.get(0))?)
 }
 
 /// One page of events matching the filter; `limit` -1 for all.
@@ -174,15 +219,26 @@ pub fn overview(conn: &Connection, f: &OverviewFilter<'_>, offset: i64, limit: i
     };
     let sql = format!(
         "SELECT e.meter_id, m.manufacturer, m.device_type, c.phone, e.code, e.started_at, e.last_seen_at, e.ended_at,
-                {duration}, {LABEL_COLUMNS}
+                {duration}, e.ack_at, e.ack_by, e.assigned_to,
+                (SELECT count(*) FROM alarm_comments k WHERE k.meter_id = e.meter_id AND k.code = e.code AND k.started_at = e.started_at),
+                l.at, l.author, l.body, {LABEL_COLUMNS}
          {} ORDER BY {order}, e.meter_id, e.code LIMIT ?5 OFFSET ?6",
         overview_where(f)
     );
+    // The last comment of each event (the index `alarm_comments_of` by event, newest id).
+    let sql = sql.replacen(
+        "LEFT JOIN customers c ON c.id = m.customer_id",
+        "LEFT JOIN customers c ON c.id = m.customer_id
+         LEFT JOIN alarm_comments l ON l.id = (SELECT max(k.id) FROM alarm_comments k
+              WHERE k.meter_id = e.meter_id AND k.code = e.code AND k.started_at = e.started_at)",
+        1,
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![f.group_id, f.started_after, since_of(f), f.now, limit, offset], |r| {
+    let rows = stmt.query_map(params![f.group_id, f.started_after, since_of(f), f.now, limit, offset, who_of(f)], |r| {
+        let last_at: Option<i64> = r.get(13)?;
         Ok(OverviewRow {
             meter_id: r.get(0)?,
-            label: MeterLabel::from_row(r, 9)?,
+            label: MeterLabel::from_row(r, 16)?,
             manufacturer: r.get(1)?,
             device_type: r.get(2)?,
             phone: r.get(3)?,
@@ -191,7 +247,74 @@ pub fn overview(conn: &Connection, f: &OverviewFilter<'_>, offset: i64, limit: i
             last_seen_at: r.get(6)?,
             ended_at: r.get(7)?,
             duration: r.get(8)?,
+            ack_at: r.get(9)?,
+            ack_by: r.get(10)?,
+            assigned_to: r.get(11)?,
+            comments: r.get(12)?,
+            last_comment: match last_at {
+                Some(at) => Some(Comment { at, author: r.get(14)?, body: r.get(15)? }),
+                None => None,
+            },
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One alarm: an event of a meter, by its key.
+#[derive(Debug, Clone, Copy)]
+pub struct AlarmKey<'a> {
+    pub meter_id: i64,
+    pub code: &'a str,
+    pub started_at: i64,
+}
+
+/// An alarm with its handling and every comment (oldest first).
+#[derive(Debug, Clone, Serialize)]
+pub struct Alarm {
+    pub meter_id: i64,
+    #[serde(flatten)]
+    pub event: Event,
+    pub ack_at: Option<i64>,
+    pub ack_by: Option<String>,
+    pub assigned_to: Option<String>,
+    pub comments: Vec<Comment>,
+}
+
+/// The alarm of key `k`, if it exists.
+pub fn alarm(conn: &Connection, k: AlarmKey<'_>) -> Result<Option<Alarm>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT code, started_at, last_seen_at, ended_at, ack_at, ack_by, assigned_to FROM info_code_events
+             WHERE meter_id = ?1 AND code = ?2 AND started_at = ?3",
+        )?
+        .query_row(params![k.meter_id, k.code, k.started_at], |r| Ok((event_row(r)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .optional()?;
+    let Some((event, ack_at, ack_by, assigned_to)) = head else { return Ok(None) };
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, author, body FROM alarm_comments WHERE meter_id = ?1 AND code = ?2 AND started_at = ?3 ORDER BY id",
+    )?;
+    let comments = stmt
+        .query_map(params![k.meter_id, k.code, k.started_at], |r| Ok(Comment { at: r.get(0)?, author: r.get(1)?, body: r.get(2)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(Alarm { meter_id: k.meter_id, event, ack_at, ack_by, assigned_to, comments }))
+}
+
+/// Acknowledge (`Some((at, login))`) or take the acknowledgement back (`None`).
+pub fn set_ack(conn: &Connection, k: AlarmKey<'_>, ack: Option<(i64, &str)>) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("UPDATE info_code_events SET ack_at = ?4, ack_by = ?5 WHERE meter_id = ?1 AND code = ?2 AND started_at = ?3")?
+        .execute(params![k.meter_id, k.code, k.started_at, ack.map(|a| a.0), ack.map(|a| a.1)])?)
+}
+
+/// Assign to a login, or to nobody.
+pub fn set_assigned(conn: &Connection, k: AlarmKey<'_>, login: Option<&str>) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("UPDATE info_code_events SET assigned_to = ?4 WHERE meter_id = ?1 AND code = ?2 AND started_at = ?3")?
+        .execute(params![k.meter_id, k.code, k.started_at, login])?)
+}
+
+pub fn add_comment(conn: &Connection, k: AlarmKey<'_>, c: &Comment) -> Result<()> {
+    conn.prepare_cached("INSERT INTO alarm_comments(meter_id, code, started_at, at, author, body) VALUES (?1,?2,?3,?4,?5,?6)")?
+        .execute(params![k.meter_id, k.code, k.started_at, c.at, c.author, c.body])?;
+    Ok(())
 }

@@ -125,6 +125,9 @@ pub struct ListQuery {
     pub key_status: Option<i64>,
     /// Only the meters in service (not removed): the start page's totals.
     pub in_service: bool,
+    /// Only the meters in service last heard before this time (the start page's "not heard
+    /// for N days"; never heard meters are left out).
+    pub not_heard_before: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,7 +201,11 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
         _ => "m.serial",
     };
     let dir = if q.desc { "DESC" } else { "ASC" };
-    let filter = format!("{} {}", key_filter(q), search_filter(words.len()));
+    let mut filter = format!("{} {}", key_filter(q), search_filter(words.len()));
+    if q.not_heard_before.is_some() {
+        // After the words' parameters; the index `meters_last_seen` serves it.
+        filter.push_str(&format!(" AND m.last_seen < ?{} AND m.status <> 'removed'", 8 + words.len()));
+    }
     let values = |limit: i64, offset: i64| -> Vec<rusqlite::types::Value> {
         let mut v: Vec<rusqlite::types::Value> = vec![
             i64::from(q.in_service).into(),
@@ -210,6 +217,9 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
             q.key_status.into(),
         ];
         v.extend(words.iter().map(|w| rusqlite::types::Value::from(w.clone())));
+        if let Some(t) = q.not_heard_before {
+            v.push(t.into());
+        }
         v
     };
     let count = || -> Result<i64> {

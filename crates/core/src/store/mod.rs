@@ -61,6 +61,7 @@ pub mod silence;
 pub mod sources;
 pub mod telegrams;
 pub mod tiles;
+pub mod today;
 pub mod users;
 pub mod webhooks;
 

@@ -166,6 +166,7 @@ const fr = {
   "meters.notHeard": "Sans nouvelles depuis",
   "meters.notHeard.any": "—",
   "meters.notHeard.days": "{n} jours",
+  "meters.notHeard.day": "1 jour",
   "meters.col.lastIndex": "Dernier index",
 
   "meter.title": "Compteur {serial}",
@@ -630,6 +631,7 @@ const fr = {
   "sel.routeGpx": "Tournée de relève (GPX)",
   "sel.fileSaved": "{file} : {meters} compteur(s).",
   "sel.routeSaved": "{file} : {meters} compteur(s) dans l'ordre de passage, {placed} placés sur la carte ({km} km à vol d'oiseau), les autres à la fin par adresse.",
+  "sel.routeSavedAll": "{file} : {meters} compteur(s) dans l'ordre de passage ({km} km à vol d'oiseau).",
   "ic.title": "Codes info",
   "ic.tab.active": "En cours",
   "ic.tab.recent": "Terminés (30 derniers jours)",
@@ -1732,6 +1734,7 @@ const en = {
   "meters.notHeard": "Not heard since",
   "meters.notHeard.any": "—",
   "meters.notHeard.days": "{n} days",
+  "meters.notHeard.day": "1 day",
   "meters.col.lastIndex": "Last index",
 
   "meter.title": "Meter {serial}",
@@ -2196,6 +2199,7 @@ const en = {
   "sel.routeGpx": "Re-read route (GPX)",
   "sel.fileSaved": "{file}: {meters} meter(s).",
   "sel.routeSaved": "{file}: {meters} meter(s) in visiting order, {placed} placed on the map ({km} km as the crow flies), the others at the end by address.",
+  "sel.routeSavedAll": "{file}: {meters} meter(s) in visiting order ({km} km as the crow flies).",
   "ic.title": "Info codes",
   "ic.tab.active": "Ongoing",
   "ic.tab.recent": "Ended (last 30 days)",

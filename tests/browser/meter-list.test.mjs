@@ -8,7 +8,19 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 
-import { ARTIFACTS, api, baseUrl, login, newPage } from "./harness.mjs";
+import { spawnSync } from "node:child_process";
+
+import { ARTIFACTS, api, baseUrl, login, newPage, useDatabase } from "./harness.mjs";
+
+// The 300-meter demo hears every meter today: a third of them (id divisible by 3) are made
+// silent for 10 to 59 days (their last telegram moved back), so that "not heard" picks some.
+useDatabase((bin, db) => {
+  const made = spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
+  if (made.status !== 0) return made;
+  const py = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n" +
+    "c.execute('UPDATE meters SET last_seen = last_seen - 86400 * (10 + id % 50) WHERE id % 3 = 0 AND last_seen IS NOT NULL')\nc.commit()\n";
+  return spawnSync("python3", ["-c", py, db], { encoding: "utf8" });
+});
 
 const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 /** The demo writes "Prénom Nom": the surname key is the last word, then the given name. */
@@ -88,15 +100,20 @@ for (const locale of ["fr", "en"]) {
     const { ctx, page, errors } = await newPage({ locale });
     try {
       const token = await login(page, "superuser", "superuser");
-      const days = 1;
-      const expected = await api("meters_list", { not_heard_days: days, limit: 50 }, token);
-      assert.ok(expected.total > 50, "more results than a page");
+      // The smallest "not heard" choice with more results than a page.
+      let days = null;
+      let expected = null;
+      for (const n of [14, 7, 3, 2, 1]) {
+        const r = await api("meters_list", { not_heard_days: n, limit: 50 }, token);
+        if (r.total > 50) { days = n; expected = r; break; }
+      }
+      assert.ok(days, "more results than a page");
       await page.goto(baseUrl + `/#/meters?not_heard=${days}`);
       await waitRows(page, expected);
       await page.getByTestId("pick-page").check();
       const all = page.getByTestId("sel-all");
       await all.waitFor();
-      assert.match(await all.innerText(), new RegExp(String(expected.total).replace(/\B(?=(\d{3})+(?!\d))/g, ".?")));
+      assert.ok((await all.innerText()).includes(String(expected.total)), "the button names every result");
       await all.click();
       await page.waitForFunction(() => document.querySelector('[data-testid="selection-bar"]').dataset.mode === "all");
       assert.ok((await page.getByTestId("selection-count").innerText()).includes(String(expected.total)));
@@ -140,8 +157,8 @@ for (const locale of ["fr", "en"]) {
       assert.ok(group, "group created");
       assert.equal(group.meter_count, expected.total);
 
-      // A few ticked meters: compare.
-      await page.getByTestId("sel-clear").click();
+      // The selection ends with the group made; a few ticked meters: compare.
+      await page.waitForFunction(() => document.querySelector('[data-testid="selection-bar"]').dataset.mode === "ids");
       const ids = (await rowIds(page)).slice(0, 2);
       for (const id of ids) await page.locator(`[data-testid="meter-row"][data-id="${id}"] [data-testid="meter-pick"]`).check();
       await page.getByTestId("sel-compare").click();

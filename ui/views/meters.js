@@ -90,7 +90,7 @@ export function render(root, ctx) {
           ${KEY_STATUSES.map((k) => `<option value="${k}" ${state.keyStatus === k ? "selected" : ""}>${esc(t("keys.status." + k))}</option>`).join("")}</select></label>
       <label class="inline-field"><span>${esc(t("meters.notHeard"))}</span>
         <select data-testid="not-heard-filter"><option value="">${esc(t("meters.notHeard.any"))}</option>
-          ${notHeardChoices.map((n) => `<option value="${n}" ${state.notHeard === String(n) ? "selected" : ""}>${esc(t("meters.notHeard.days", { n: fmtInt(n) }))}</option>`).join("")}</select></label>
+          ${notHeardChoices.map((n) => `<option value="${n}" ${state.notHeard === String(n) ? "selected" : ""}>${esc(n === 1 ? t("meters.notHeard.day") : t("meters.notHeard.days", { n: fmtInt(n) }))}</option>`).join("")}</select></label>
       <label class="check"><input type="checkbox" data-testid="alarms-only" ${state.alarmsOnly ? "checked" : ""}><span>${esc(t("meters.alarmsOnly"))}</span></label>
       <label class="check"><input type="checkbox" data-testid="priority-only" ${state.priorityOnly ? "checked" : ""}><span>${esc(t("live.priorityOnly"))}</span></label>
     </div>
@@ -327,7 +327,7 @@ export function render(root, ctx) {
       downloadFile(r.filename, r.content, kind === "route_gpx" ? "application/gpx+xml" : "text/csv;charset=utf-8");
       msg.textContent = kind === "list_csv"
         ? t("sel.fileSaved", { file: r.filename, meters: fmtInt(r.meters) })
-        : t("sel.routeSaved", { file: r.filename, meters: fmtInt(r.meters), placed: fmtInt(r.placed), km: fmtNumber((r.length_m || 0) / 1000, 1) });
+        : t(r.placed === r.meters ? "sel.routeSavedAll" : "sel.routeSaved", { file: r.filename, meters: fmtInt(r.meters), placed: fmtInt(r.placed), km: fmtNumber((r.length_m || 0) / 1000, 1) });
       msg.dataset.testState = "done";
     } catch (e) {
       msg.textContent = t("common.error", { message: errorText(e) });

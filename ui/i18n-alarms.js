@@ -47,7 +47,6 @@ export const fr = {
   "today.lastImport": "Dernier import : {at} par {who}, {n} relevé(s) ({source})",
   "today.lastImport.failed": "Dernier import : {at} par {who}, en échec ({source})",
   "today.noImport": "Aucun import pour l’instant.",
-  "meters.notHeard": "Sans relevé depuis {days} jours",
 };
 
 export const en = {
@@ -95,5 +94,4 @@ export const en = {
   "today.lastImport": "Last import: {at} by {who}, {n} reading(s) ({source})",
   "today.lastImport.failed": "Last import: {at} by {who}, failed ({source})",
   "today.noImport": "No import yet.",
-  "meters.notHeard": "Not heard for {days} days",
 };

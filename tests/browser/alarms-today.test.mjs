@@ -105,17 +105,16 @@ for (const locale of ["fr", "en"]) {
       // Not heard for N days: the meter list with that filter, whose total is the count.
       await page.getByTestId("today-not-heard-link").click();
       await page.waitForURL(`**/#/meters?not_heard=${d.not_heard_days}`);
-      await page.getByTestId("not-heard-chip").waitFor();
+      assert.equal(await page.getByTestId("not-heard-filter").inputValue(), String(d.not_heard_days));
       const list = await api("meters_list", { not_heard_days: d.not_heard_days, limit: 50 }, token);
       assert.equal(list.total, d.not_heard);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="meter-row"]').length === n
         && !document.querySelector("#meter-rows.loading"), Math.min(50, d.not_heard));
       const cutoff = Date.now() / 1000 - d.not_heard_days * 86400;
-      assert.ok(list.rows.every((m) => m.last_seen < cutoff + 60 && m.status !== "removed"));
+      assert.ok(list.rows.every((m) => (m.last_seen == null || m.last_seen < cutoff + 60) && m.status !== "removed"));
       await page.screenshot({ path: path.join(ARTIFACTS, `today-not-heard-${locale}.png`) });
-      // The chip takes the filter away.
-      await page.getByTestId("not-heard-clear").click();
-      await page.getByTestId("not-heard-chip").waitFor({ state: "detached" });
+      // The filter's "—" takes it away.
+      await page.getByTestId("not-heard-filter").selectOption("");
 
       // Alarms assigned to me, and alarms started today: the overview with that filter.
       await page.goto(baseUrl + "/#/");

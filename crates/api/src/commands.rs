@@ -46,20 +46,27 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
         },
         "meters_list" => {
             let a: MetersListArgs = parse(args)?;
-            let q = meters::ListQuery {
-                search: a.search,
-                group_id: a.group_id,
-                sort: a.sort,
-                desc: a.desc,
-                offset: a.offset,
-                limit: a.limit.unwrap_or(50),
-                alarms_only: a.alarms_only,
-                priority_only: a.priority_only,
-                in_service: a.in_service,
-                not_heard_before: a.not_heard_days.map(|d| releve_core::today::not_heard_before(d, now)),
-                key_status: a.key_status.as_deref().map(|s| releve_core::keys::KeyStatus::parse(s).map(|k| k.code())).transpose()?,
-            };
+            let mut q = a.filter.query(now)?;
+            q.sort = a.sort;
+            q.desc = a.desc;
+            q.offset = a.offset;
+            q.limit = a.limit.unwrap_or(50);
             ok(meters::meters_list(store, &session, &q)?)
+        }
+        "meters_selection_file" => {
+            let a: SelectionFileArgs = parse(args)?;
+            let kind = releve_core::selection::FileKind::parse(&a.kind)?;
+            let start = a.start.map(|s| releve_core::route::Point { lat: s.lat, lon: s.lon });
+            ok(releve_core::selection::selection_file(store, &session, &a.selection.get(now)?, kind, start, now)?)
+        }
+        "group_add_selection" => {
+            let a: GroupAddSelectionArgs = parse(args)?;
+            let target = match (a.group_id, a.new_name) {
+                (Some(id), None) => releve_core::selection::GroupTarget::Existing(id),
+                (None, Some(name)) => releve_core::selection::GroupTarget::New(name),
+                _ => return Err(ApiError::new("bad_input", "give group_id or new_name")),
+            };
+            ok(releve_core::selection::group_add_selection(store, &session, &target, &a.selection.get(now)?, now)?)
         }
         "groups_list" => ok(meters::groups_list(store, &session)?),
         "group_create" => {
@@ -442,14 +449,21 @@ impl Bounded for LocaleArgs {}
 
 #[derive(Deserialize)]
 struct MetersListArgs {
-    search: Option<String>,
-    group_id: Option<i64>,
+    #[serde(flatten)]
+    filter: MeterFilterArgs,
     sort: Option<String>,
     #[serde(default)]
     desc: bool,
     #[serde(default)]
     offset: i64,
     limit: Option<i64>,
+}
+
+/// The meter list's filters (`meters_list`, and a selection of "all N results").
+#[derive(Deserialize, Default)]
+struct MeterFilterArgs {
+    search: Option<String>,
+    group_id: Option<i64>,
     #[serde(default)]
     alarms_only: bool,
     #[serde(default)]
@@ -459,17 +473,99 @@ struct MetersListArgs {
     /// Only the meters in service (not removed).
     #[serde(default)]
     in_service: bool,
-    /// Only the meters in service not heard for this many days.
+    /// Only the meters in service not heard for this many days (never heard included).
     not_heard_days: Option<i64>,
+}
+
+impl MeterFilterArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        self.not_heard_days.map_or(Ok(()), |d| crate::bounds::range("not_heard_days", d, 0, crate::bounds::MAX_DAYS))
+    }
+
+    fn query(self, now: i64) -> Result<meters::ListQuery, ApiError> {
+        Ok(meters::ListQuery {
+            search: self.search,
+            group_id: self.group_id,
+            alarms_only: self.alarms_only,
+            priority_only: self.priority_only,
+            in_service: self.in_service,
+            key_status: self.key_status.as_deref().map(|s| releve_core::keys::KeyStatus::parse(s).map(|k| k.code())).transpose()?,
+            not_heard_since: self.not_heard_days.map(|d| now - d * 86_400),
+            ..Default::default()
+        })
+    }
 }
 
 impl Bounded for MetersListArgs {
     fn check(&self) -> Result<(), ApiError> {
-        opt_id("group_id", self.group_id)?;
-        if let Some(days) = self.not_heard_days {
-            range("not_heard_days", days, 1, MAX_DAYS)?;
-        }
+        self.filter.check()?;
         page(self.offset, self.limit)
+    }
+}
+
+/// A selection of the meter list: the ticked `ids`, or every meter matching `filter`.
+#[derive(Deserialize)]
+struct SelectionArgs {
+    ids: Option<Vec<i64>>,
+    filter: Option<MeterFilterArgs>,
+}
+
+impl SelectionArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(ids) = &self.ids {
+            crate::bounds::ids("ids", ids)?;
+        }
+        self.filter.as_ref().map_or(Ok(()), MeterFilterArgs::check)
+    }
+
+    fn get(self, now: i64) -> Result<releve_core::selection::Selection, ApiError> {
+        match (self.ids, self.filter) {
+            (Some(ids), None) => Ok(releve_core::selection::Selection::Ids(ids)),
+            (None, Some(f)) => Ok(releve_core::selection::Selection::Filter(f.query(now)?)),
+            _ => Err(ApiError::new("bad_input", "give ids or filter")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StartPoint {
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Deserialize)]
+struct SelectionFileArgs {
+    #[serde(flatten)]
+    selection: SelectionArgs,
+    /// `list_csv`, `route_csv` or `route_gpx`.
+    kind: String,
+    start: Option<StartPoint>,
+}
+
+impl Bounded for SelectionFileArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.selection.check()?;
+        if let Some(s) = &self.start {
+            crate::bounds::range("start.lat", s.lat, -90.0, 90.0)?;
+            crate::bounds::range("start.lon", s.lon, -180.0, 180.0)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct GroupAddSelectionArgs {
+    #[serde(flatten)]
+    selection: SelectionArgs,
+    group_id: Option<i64>,
+    new_name: Option<String>,
+}
+
+impl Bounded for GroupAddSelectionArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        opt_id("group_id", self.group_id)?;
+        self.selection.check()
     }
 }
 

@@ -114,6 +114,8 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("group_rename", json!({"id": 1, "name": "Renamed group"})),
         ("group_delete", json!({"id": 1})),
         ("group_add_meters", json!({"id": 1, "meter_ids": [3]})),
+        ("group_add_selection", json!({"group_id": 1, "filter": {"not_heard_days": 30}})),
+        ("meters_selection_file", json!({"filter": {"not_heard_days": 30}, "kind": "route_gpx"})),
         ("group_remove_meters", json!({"id": 1, "meter_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]})),
         ("meter_priority_set", json!({"ids": [1], "on": true})),
         ("info_codes_set_watched", json!({"codes": ["leak"]})),
@@ -207,7 +209,7 @@ fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
 
 /// Commands that must succeed for the manager with `sample_args` (so the audit check bites).
 const MUST_SUCCEED: &[&str] = &[
-    "group_create", "group_rename", "group_delete", "group_add_meters", "meter_priority_set", "info_codes_set_watched",
+    "group_create", "group_rename", "group_delete", "group_add_meters", "group_add_selection", "meters_selection_file", "meter_priority_set", "info_codes_set_watched",
     "info_codes_export", "export_readings", "export_layout_save", "export_layout_copy", "export_layout_run",
     "export_job_save", "report_consumption_export", "report_performance_export", "report_performance_save",
     "import_time_settings_set", "map_set_settings", "folders_allowed_set", "source_add", "notify_rule_save",

@@ -29,6 +29,7 @@ mod ingest;
 mod live;
 mod login;
 mod lookups;
+mod meter_list;
 #[path = "mbus.rs"]
 mod mbus_master;
 mod network;
@@ -202,6 +203,17 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         runs: u32,
     },
+    /// The meter list at `meters` meters (issue 15): the unfiltered list next to "not heard
+    /// since", the surname sort, "select all results" and the re-read route, same run.
+    List {
+        /// Made on first use (the search park, then last telegrams, GPS, one index each).
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        meters: u32,
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
     /// A customer's subject access (every reading into a ZIP) vs a bare scan of the readings.
     /// The quick export of the demo through a real `releve serve`, streamed vs the old JSON
     /// answer: resident memory (idle, peak) for 1 and 3 months.
@@ -258,6 +270,7 @@ fn main() {
         Command::Api { db, meters, samples } => api::run(&db, meters, samples),
         Command::Lookups { db, meters } => lookups::run(&db, meters),
         Command::Search { db, meters, runs } => search::run(&db, meters, runs),
+        Command::List { db, meters, runs } => meter_list::run(&db, meters, runs),
         Command::Network { db, meters, gateways } => network::run(&db, meters, gateways),
         Command::Push { lines, per_push } => push::run(lines, per_push),
         Command::Live { seconds, rate, priority } => live::run(seconds, rate, priority),
@@ -544,6 +557,12 @@ fn import(lines: u32, hours: u32) -> Res {
     Ok(())
 }
 
+/// The demo's latest telegram time.
+fn latest_seen(store: &Store) -> Result<i64, releve_core::Error> {
+    let t: Option<i64> = store.reader()?.query_row("SELECT max(last_seen) FROM meters", [], |r| r.get(0))?;
+    Ok(t.unwrap_or(NOW))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -577,6 +596,10 @@ fn queries(db: &Path, runs: u32) -> Res {
         ("search one serial", ListQuery { limit: 50, search: Some("13731113".into()), ..Default::default() }),
         ("group filter", ListQuery { limit: 50, group_id: Some(1), ..Default::default() }),
         ("active alarms only", ListQuery { limit: 50, alarms_only: true, ..Default::default() }),
+        // Issue 15: "not heard since N days" (the demo's last telegram is the reference).
+        ("not heard for 2 days", ListQuery { limit: 50, not_heard_since: Some(latest_seen(&store)? - 2 * 86_400), ..Default::default() }),
+        ("not heard for 2 days, by surname", ListQuery { limit: 50, sort: Some("customer".into()), not_heard_since: Some(latest_seen(&store)? - 2 * 86_400), ..Default::default() }),
+        ("not heard for 2 days, search 'saint'", ListQuery { limit: 50, search: Some("saint".into()), not_heard_since: Some(latest_seen(&store)? - 2 * 86_400), ..Default::default() }),
     ];
     for (name, q) in &cases {
         let d = time(runs, || meters_list(&store, &session, q))?;

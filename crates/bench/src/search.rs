@@ -146,7 +146,7 @@ fn old_like(conn: &rusqlite::Connection, text: &str) -> Result<i64, rusqlite::Er
 }
 
 /// `meters` meters, each with its customer, in one transaction.
-fn build_park(store: &Store, meters: u32) -> Result<(), releve_core::Error> {
+pub(crate) fn build_park(store: &Store, meters: u32) -> Result<(), releve_core::Error> {
     let mut rng = ChaCha8Rng::seed_from_u64(15);
     let mut conn = store.writer();
     let tx = conn.transaction()?;

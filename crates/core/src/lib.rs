@@ -41,6 +41,8 @@ pub mod port;
 pub mod problem;
 pub mod reports;
 pub mod retention;
+pub mod route;
+pub mod selection;
 pub mod settings;
 pub mod silence;
 pub mod sources;

@@ -17,9 +17,10 @@ pub struct Customer {
 
 pub fn insert(conn: &Connection, c: &Customer) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO customers(number, name, address, postal_code, city, email, phone) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        "INSERT INTO customers(number, name, address, postal_code, city, email, phone, sort_name)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     )?
-    .execute(params![c.number, c.name, c.address, c.postal_code, c.city, c.email, c.phone])?;
+    .execute(params![c.number, c.name, c.address, c.postal_code, c.city, c.email, c.phone, super::search::surname_key(&c.name)])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -67,8 +68,9 @@ pub fn by_number(conn: &Connection, number: &str) -> Result<Option<(i64, Custome
 /// Overwrite every field of customer `id` but its number.
 pub fn update(conn: &Connection, id: i64, c: &Customer) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE customers SET name = ?2, address = ?3, postal_code = ?4, city = ?5, email = ?6, phone = ?7 WHERE id = ?1",
+        "UPDATE customers SET name = ?2, address = ?3, postal_code = ?4, city = ?5, email = ?6, phone = ?7, sort_name = ?8
+         WHERE id = ?1",
     )?
-    .execute(params![id, c.name, c.address, c.postal_code, c.city, c.email, c.phone])?;
+    .execute(params![id, c.name, c.address, c.postal_code, c.city, c.email, c.phone, super::search::surname_key(&c.name)])?;
     Ok(())
 }

@@ -125,9 +125,8 @@ pub struct ListQuery {
     pub key_status: Option<i64>,
     /// Only the meters in service (not removed): the start page's totals.
     pub in_service: bool,
-    /// Only the meters in service last heard before this time (the start page's "not heard
-    /// for N days"; never heard meters are left out).
-    pub not_heard_before: Option<i64>,
+    /// Only the meters in service not heard since this time (never heard counts as not heard).
+    pub not_heard_since: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,19 +141,34 @@ pub struct MeterRow {
     pub info_codes: Vec<&'static str>,
     pub priority: bool,
     pub key_status: crate::keys::KeyStatus,
+    /// The last value of the meter's main register (`Register::default_for` its type).
+    pub last_index: Option<LastIndex>,
+}
+
+/// A register's last value in its shown unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastIndex {
+    pub register: &'static str,
+    pub unit: &'static str,
+    pub value: f64,
+    pub ts: i64,
 }
 
 const LIST_FROM: &str = "FROM meters m LEFT JOIN customers c ON c.id = m.customer_id
      WHERE (?1 = 0 OR m.status <> 'removed')
        AND (?2 IS NULL OR m.id IN (SELECT meter_id FROM meter_group_members WHERE group_id = ?2))
        AND (?3 = 0 OR m.info_codes <> 0)
-       AND (?4 = 0 OR m.priority <> 0)";
+       AND (?4 = 0 OR m.priority <> 0)
+       AND (?8 IS NULL OR (m.status <> 'removed' AND (m.last_seen IS NULL OR m.last_seen < ?8)))";
 
-/// One condition per word of the search, on parameters `?8`, `?9`, ...: the word is in the
+/// One condition per word of the search, on parameters `?9`, `?10`, ...: the word is in the
 /// meter's folded `search_text` (see `store::search`).
 fn search_filter(words: usize) -> String {
-    (0..words).map(|i| format!(" AND instr(m.search_text, ?{}) > 0", 8 + i)).collect()
+    (0..words).map(|i| format!(" AND instr(m.search_text, ?{}) > 0", FIRST_WORD + i)).collect()
 }
+
+/// The parameter number of the search's first word (after `LIST_FROM`'s and `key_filter`'s).
+const FIRST_WORD: usize = 9;
 
 /// The key status filter, written out so that the index `meters_key_status` serves it (a
 /// page in serial order and the count are ranges of it); `?7 IS NULL` keeps the parameter.
@@ -187,13 +201,10 @@ pub struct ListPage {
 /// sort's index, which finds a page at once when matches are dense, and are not counted to
 /// the end. Neither sorts nor counts half the park (`releve-bench search`).
 pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
-    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if search.is_some_and(|s| s.contains('\0')) {
-        return Err(Error::bad_input("search", "a search cannot hold a NUL character"));
-    }
-    let words = search.map(super::search::words).unwrap_or_default();
+    let words = search_words(q)?;
     let order = match q.sort.as_deref() {
-        Some("customer") => "c.name",
+        // By surname, whatever the order the name is stored in (migration 0039).
+        Some("customer") => "c.sort_name",
         Some("address") => "m.address",
         Some("city") => "m.city",
         Some("type") => "m.device_type",
@@ -201,27 +212,8 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
         _ => "m.serial",
     };
     let dir = if q.desc { "DESC" } else { "ASC" };
-    let mut filter = format!("{} {}", key_filter(q), search_filter(words.len()));
-    if q.not_heard_before.is_some() {
-        // After the words' parameters; the index `meters_last_seen` serves it.
-        filter.push_str(&format!(" AND m.last_seen < ?{} AND m.status <> 'removed'", 8 + words.len()));
-    }
-    let values = |limit: i64, offset: i64| -> Vec<rusqlite::types::Value> {
-        let mut v: Vec<rusqlite::types::Value> = vec![
-            i64::from(q.in_service).into(),
-            q.group_id.into(),
-            i64::from(q.alarms_only).into(),
-            i64::from(q.priority_only).into(),
-            limit.into(),
-            offset.into(),
-            q.key_status.into(),
-        ];
-        v.extend(words.iter().map(|w| rusqlite::types::Value::from(w.clone())));
-        if let Some(t) = q.not_heard_before {
-            v.push(t.into());
-        }
-        v
-    };
+    let filter = format!("{} {}", key_filter(q), search_filter(words.len()));
+    let values = |limit: i64, offset: i64| list_values(q, &words, limit, offset);
     let count = || -> Result<i64> {
         Ok(conn
             .prepare_cached(&format!("SELECT count(*) {LIST_FROM} {filter}"))?
@@ -243,7 +235,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
     // Few matches: their page among them alone (`+` keeps SQLite off the sort index). Many,
     // or no search: the sort index gives the page.
     let (order, only) = match &hits {
-        Some(_) => (format!("+{order}"), format!(" AND m.id IN (SELECT value FROM json_each(?{}))", 8 + words.len())),
+        Some(_) => (format!("+{order}"), format!(" AND m.id IN (SELECT value FROM json_each(?{}))", FIRST_WORD + words.len())),
         None => (order.to_string(), String::new()),
     };
     let sql = format!(
@@ -267,14 +259,105 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
             info_codes: crate::model::info_codes_of_mask(r.get(5)?),
             priority: r.get::<_, i64>(7)? != 0,
             key_status: crate::keys::KeyStatus::from_code(r.get(8)?),
+            last_index: None,
         })
     })?;
-    let rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut rows: Vec<MeterRow> = rows.collect::<rusqlite::Result<_>>()?;
+    for row in &mut rows {
+        let register = crate::model::Register::default_for(&row.device_type);
+        row.last_index = super::readings::latest(conn, row.id, register.code())?.map(|(ts, value)| LastIndex {
+            register: register.id(),
+            unit: register.shown_unit(),
+            value: register.shown(value),
+            ts,
+        });
+    }
     Ok(match (&hits, searching) {
         (Some(ids), _) => ListPage { total: ids.len() as i64, more: false, rows },
         (None, true) => ListPage { total: bound, more: true, rows },
         (None, false) => ListPage { total: count()?, more: false, rows },
     })
+}
+
+/// The folded words of the query's search (a NUL character is refused).
+fn search_words(q: &ListQuery) -> Result<Vec<String>> {
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.contains('\0')) {
+        return Err(Error::bad_input("search", "a search cannot hold a NUL character"));
+    }
+    Ok(search.map(super::search::words).unwrap_or_default())
+}
+
+/// The parameters of `LIST_FROM`, `key_filter` and `search_filter`.
+fn list_values(q: &ListQuery, words: &[String], limit: i64, offset: i64) -> Vec<rusqlite::types::Value> {
+    let mut v: Vec<rusqlite::types::Value> = vec![
+        i64::from(q.in_service).into(),
+        q.group_id.into(),
+        i64::from(q.alarms_only).into(),
+        i64::from(q.priority_only).into(),
+        limit.into(),
+        offset.into(),
+        q.key_status.into(),
+        q.not_heard_since.into(),
+    ];
+    v.extend(words.iter().map(|w| rusqlite::types::Value::from(w.clone())));
+    v
+}
+
+/// Every meter matching the list query's filters (not its page), by id: "select all N
+/// results" acts on the filter here, in the store, never on ids sent by the browser.
+pub fn filter_ids(conn: &Connection, q: &ListQuery) -> Result<Vec<i64>> {
+    let words = search_words(q)?;
+    let sql = format!(
+        "SELECT m.id {LIST_FROM} {} {} ORDER BY m.id",
+        key_filter(q),
+        search_filter(words.len())
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(list_values(q, &words, 0, 0)), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A meter of a selection file (list export, re-read route).
+#[derive(Debug, Clone)]
+pub struct SelectedMeter {
+    pub id: i64,
+    pub label: MeterLabel,
+    pub manufacturer: String,
+    pub device_type: String,
+    pub status: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub last_seen: Option<i64>,
+    pub info_codes: i64,
+}
+
+/// The meters of `ids` (unknown ids skipped), in the order of `ids`.
+pub fn selected(conn: &Connection, ids: &[i64]) -> Result<Vec<SelectedMeter>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT m.id, m.manufacturer, m.device_type, m.status, m.lat, m.lon, m.last_seen, m.info_codes, {LABEL_COLUMNS}
+         FROM meters m LEFT JOIN customers c ON c.id = m.customer_id WHERE m.id = ?1"
+    ))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = stmt
+            .query_row([id], |r| {
+                Ok(SelectedMeter {
+                    id: r.get(0)?,
+                    manufacturer: r.get(1)?,
+                    device_type: r.get(2)?,
+                    status: r.get(3)?,
+                    lat: r.get(4)?,
+                    lon: r.get(5)?,
+                    last_seen: r.get(6)?,
+                    info_codes: r.get(7)?,
+                    label: MeterLabel::from_row(r, 8)?,
+                })
+            })
+            .optional()?;
+        out.extend(row);
+    }
+    Ok(out)
 }
 
 /// `s` with LIKE's wildcards and its escape character escaped (`ESCAPE '\\'`).

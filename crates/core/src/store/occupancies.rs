@@ -107,7 +107,7 @@ pub fn customer(conn: &Connection, id: i64) -> Result<Option<CustomerRecord>> {
 /// it with the pseudonym token.
 pub fn pseudonymize(conn: &Connection, id: i64, token: &str, at: i64) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE customers SET name = '', address = '', postal_code = '', city = '', email = NULL, phone = NULL,
+        "UPDATE customers SET name = '', sort_name = '', address = '', postal_code = '', city = '', email = NULL, phone = NULL,
              pseudonym = ?2, moved_out_at = ?3 WHERE id = ?1",
     )?
     .execute(params![id, token, at])?;

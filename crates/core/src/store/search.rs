@@ -15,8 +15,18 @@ pub const FOLD_FUNCTION: &str = "releve_fold";
 /// At most this many words of a search are used (the others are ignored).
 pub const MAX_WORDS: usize = 8;
 
-/// Register `releve_fold(text)` on `conn` (deterministic: usable in triggers and indexes).
+/// The SQL name of [`surname_key`] (used by migration 0039's backfill).
+pub const SURNAME_FUNCTION: &str = "releve_surname_key";
+
+/// Register `releve_fold(text)` and `releve_surname_key(text)` on `conn` (deterministic:
+/// usable in triggers and indexes).
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(SURNAME_FUNCTION, 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            rusqlite::types::ValueRef::Text(t) => surname_key(&String::from_utf8_lossy(t)),
+            _ => String::new(),
+        })
+    })?;
     conn.create_scalar_function(FOLD_FUNCTION, 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
         Ok(match ctx.get_raw(0) {
             rusqlite::types::ValueRef::Null => String::new(),
@@ -45,6 +55,61 @@ pub fn fold(s: &str) -> String {
         }
     }
     out
+}
+
+/// Common French given names (folded), to tell "Céline Durand" from "Durand Céline".
+const GIVEN_NAMES: &[&str] = &[
+    "adrien", "agnes", "alain", "alexandre", "alice", "aline", "amandine", "andre", "anne", "annie", "antoine",
+    "arnaud", "audrey", "aurelie", "bernard", "brigitte", "bruno", "camille", "caroline", "catherine", "cecile",
+    "celine", "chantal", "charles", "christian", "christine", "christophe", "claire", "claude", "colette",
+    "corinne", "damien", "daniel", "danielle", "david", "denis", "didier", "dominique", "elisabeth", "emilie",
+    "emma", "eric", "florence", "francois", "francoise", "frederic", "gabriel", "genevieve", "georges", "gerard",
+    "gilles", "guillaume", "helene", "henri", "hugo", "isabelle", "jacqueline", "jacques", "jean", "jeanne",
+    "jerome", "joseph", "josiane", "julie", "julien", "karine", "laetitia", "laurence", "laurent", "lea", "louis",
+    "louise", "lucas", "lucie", "marc", "marcel", "marie", "martine", "mathieu", "maurice", "michel", "micheline",
+    "monique", "nadine", "nathalie", "nicolas", "nicole", "odette", "olivier", "pascal", "pascale", "patrice",
+    "patricia", "patrick", "paul", "philippe", "pierre", "raymond", "rene", "robert", "roger", "sandrine",
+    "sebastien", "simone", "sophie", "stephane", "stephanie", "suzanne", "sylvie", "thierry", "thomas",
+    "valerie", "veronique", "vincent", "virginie", "yves", "yvette",
+];
+
+fn is_given(word: &str) -> bool {
+    let w = fold(word);
+    // "Jean-Pierre", "Marie-Claire": a compound given name.
+    w.split('-').all(|p| GIVEN_NAMES.binary_search(&p).is_ok())
+}
+
+/// A customer name's sort key: surname first, then given names, folded ("Céline Durand",
+/// "Durand Céline", "DURAND Céline", "Durand, Céline" -> "durand celine"). Names are stored
+/// as one free text in whatever order the utility's file had, so the surname is found by:
+/// a comma (surname before it); else the words in capitals when the others are not; else a
+/// list of common French given names (leading given names: "Prénom Nom"; trailing ones:
+/// "Nom Prénom"); else the last word (the order of the demo and most imports, "Prénom Nom").
+/// Company names are sorted as written ("SARL Les Tilleuls" keeps its capitals rule).
+pub fn surname_key(name: &str) -> String {
+    let name = name.trim();
+    if let Some((surname, given)) = name.split_once(',') {
+        return fold(&format!("{} {}", surname.trim(), given.trim())).trim().to_string();
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.len() < 2 {
+        return fold(name);
+    }
+    let capitals = |w: &str| w.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !w.chars().any(char::is_lowercase);
+    let (surname, given): (Vec<&str>, Vec<&str>) = if words.iter().any(|w| capitals(w)) && !words.iter().all(|w| capitals(w)) {
+        words.iter().copied().partition(|w| capitals(w))
+    } else {
+        let leading = words.iter().take_while(|w| is_given(w)).count().min(words.len() - 1);
+        let trailing = words.iter().rev().take_while(|w| is_given(w)).count().min(words.len() - 1);
+        if leading > 0 && trailing == 0 {
+            (words[leading..].to_vec(), words[..leading].to_vec())
+        } else if trailing > 0 && leading == 0 {
+            (words[..words.len() - trailing].to_vec(), words[words.len() - trailing..].to_vec())
+        } else {
+            (words[words.len() - 1..].to_vec(), words[..words.len() - 1].to_vec())
+        }
+    };
+    fold(&format!("{} {}", surname.join(" "), given.join(" ")))
 }
 
 /// The words of a search, folded: split on white space, hyphens and commas (so

@@ -6,11 +6,11 @@ use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-/// Meters in service last heard before `before` (never heard ones are not counted: they
-/// are the key status "never seen").
+/// Meters in service not heard since `before`, never heard ones included (the meter list's
+/// `not_heard_days` filter, which the start page links to).
 pub fn not_heard(conn: &Connection, before: i64) -> Result<i64> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM meters WHERE last_seen < ?1 AND status <> 'removed'")?
+        .prepare_cached("SELECT count(*) FROM meters WHERE (last_seen IS NULL OR last_seen < ?1) AND status <> 'removed'")?
         .query_row([before], |r| r.get(0))?)
 }
 

@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import fs from "node:fs";
 
 import { ARTIFACTS, api, baseUrl, login, newPage } from "./harness.mjs";
 
@@ -87,6 +88,14 @@ test("fr: readings table, manual reading and correction, edit the address, drag 
     await page.waitForFunction((t) => document.querySelector(`[data-testid="readings-table"] tbody tr[data-ts="${t}"]`)?.dataset.edit === "correction", ts);
     assert.match(await page.getByTestId("rd-flash").textContent(), /trame brute/);
     await page.screenshot({ path: path.join(ARTIFACTS, "meter-screen-readings-fr.png"), fullPage: true });
+
+    // The table as CSV for a French Excel: BOM, French titles and dates, the manual reading.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("rd-csv").click()]);
+    const bytes = fs.readFileSync(await download.path());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 with BOM");
+    const lines = bytes.subarray(3).toString("utf8").split(/\r?\n/);
+    assert.equal(lines[0], "Date;Registre;Index;Unité;Consommation;Source;Passerelle;Saisie");
+    assert.match(lines[1], /^\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d;volume;[\d,]+;m3;[\d,]*;saisie manuelle;;manual$/);
 
     // Edit the meter: address, marker dragged, status "à déposer", notes.
     await page.getByTestId("med-open").click();

@@ -4,9 +4,9 @@
 // `customer_update`, `customers_search`; needs edit_meters) with a small map whose marker is
 // dragged to the meter's place.
 import { call } from "../api.js";
-import { t, fmtNumber, fmtDateTime, unitLabel, errorText, statusLabel, registerLabel } from "../i18n.js";
+import { t, fmtNumber, fmtDateTime, unitLabel, errorText, statusLabel, registerLabel, getLocale } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc, debounce } from "../dom.js";
+import { esc, debounce, downloadFile, base64Bytes } from "../dom.js";
 import { loadLeaflet } from "../mapcanvas.js";
 import { baseLayer } from "./map.js";
 
@@ -53,7 +53,12 @@ export function readingsCardHtml(d, can) {
       <label class="inline-field"><span>${esc(t("rd.register"))}</span><select data-testid="rd-register"></select></label>
       <label class="inline-field"><span>${esc(t("rd.from"))}</span><input type="date" data-testid="rd-from"></label>
       <label class="inline-field"><span>${esc(t("rd.to"))}</span><input type="date" data-testid="rd-to"></label>
+      ${can("export") ? `<span class="rd-csv"><select data-testid="rd-csv-encoding" aria-label="${esc(t("enc.label"))}">
+        ${["utf-8-bom", "utf-8", "windows-1252"].map((e) => `<option value="${e}" ${e === (getLocale() === "fr" ? "utf-8-bom" : "utf-8") ? "selected" : ""}>${esc(t("enc." + e))}</option>`).join("")}</select>
+        <label class="check"><input type="checkbox" data-testid="rd-csv-french" ${getLocale() === "fr" ? "checked" : ""}><span>${esc(t("export.french"))}</span></label>
+        <button type="button" class="btn" data-testid="rd-csv">${icon("file")}<span>CSV</span></button></span>` : ""}
     </div>
+    <p class="small" data-testid="rd-csv-msg" aria-live="polite"></p>
     <p class="small ok-text" data-testid="rd-flash" aria-live="polite"></p>
     <p class="muted small" data-testid="rd-daily" hidden>${esc(t("rd.daily"))}</p>
     <div class="table-scroll"><table class="table compact" data-testid="readings-table"><thead><tr>
@@ -123,6 +128,23 @@ export function wireReadings(root, d, can, reload) {
   q("rd-to").addEventListener("change", () => { st.to = q("rd-to").value; restart(); });
   q("rd-older").addEventListener("click", () => { if (st.next !== null && st.next !== undefined) { st.cursors.push(st.next); load(); } });
   q("rd-newer").addEventListener("click", () => { if (st.cursors.length > 1) { st.cursors.pop(); load(); } });
+
+  const csv = q("rd-csv");
+  if (csv) csv.addEventListener("click", async () => {
+    csv.disabled = true;
+    try {
+      const r = await call("meter_readings_export", {
+        id, ...(st.register ? { register: st.register } : {}), ...(st.from ? { from: st.from } : {}), ...(st.to ? { to: st.to } : {}),
+        encoding: q("rd-csv-encoding").value, french: q("rd-csv-french").checked,
+      });
+      downloadFile(r.filename, base64Bytes(r.content_base64), "text/csv");
+      say(q("rd-csv-msg"), t("export.done", { rows: fmtNumber(r.rows, 0), filename: r.filename }));
+    } catch (e) {
+      say(q("rd-csv-msg"), t("common.error", { message: errorText(e) }), true);
+    } finally {
+      csv.disabled = false;
+    }
+  });
 
   // A refusal that a confirmation overrides (an index going backwards).
   const confirmable = (e) => e && (e.code === "reading_below_previous" || e.code === "reading_above_next");

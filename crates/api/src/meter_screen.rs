@@ -12,8 +12,15 @@ use releve_core::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub(crate) const NAMES: [&str; 6] =
-    ["customer_update", "customers_search", "meter_reading_add", "meter_reading_correct", "meter_readings", "meter_update"];
+pub(crate) const NAMES: [&str; 7] = [
+    "customer_update",
+    "customers_search",
+    "meter_reading_add",
+    "meter_reading_correct",
+    "meter_readings",
+    "meter_readings_export",
+    "meter_update",
+];
 
 #[derive(Deserialize)]
 struct ReadingsArgs {
@@ -33,6 +40,54 @@ impl Bounded for ReadingsArgs {
         }
         self.limit.map_or(Ok(()), |l| range("limit", l, 1, screen::MAX_PAGE))
     }
+}
+
+#[derive(Deserialize)]
+struct ExportArgs {
+    #[serde(flatten)]
+    q: ReadingsArgs,
+    separator: Option<String>,
+    decimal: Option<String>,
+    encoding: Option<releve_core::billing::Encoding>,
+    #[serde(default)]
+    french: bool,
+}
+
+impl Bounded for ExportArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        self.q.check()
+    }
+}
+
+fn query(a: ReadingsArgs) -> Result<ReadingsQuery, ApiError> {
+    Ok(ReadingsQuery {
+        meter_id: a.id,
+        register: a.register,
+        from: a.from.as_deref().filter(|s| !s.is_empty()).map(|s| date("from", s)).transpose()?,
+        to: a.to.as_deref().filter(|s| !s.is_empty()).map(|s| date("to", s)).transpose()?,
+        before: a.before,
+        limit: a.limit.unwrap_or(100),
+    })
+}
+
+/// The readings export's separator (`;` default, `,`, `tab`) and decimal mark (`,` unless the separator is).
+fn csv_options(a: &ExportArgs) -> Result<screen::CsvOptions, ApiError> {
+    let separator = match a.separator.as_deref() {
+        None | Some(";") => b';',
+        Some(",") => b',',
+        Some("tab") | Some("\t") => b'\t',
+        Some(other) => return Err(ApiError::new("bad_input", format!("separator '{other}' is not one of ; , tab"))),
+    };
+    let decimal = match a.decimal.as_deref() {
+        Some(",") => ',',
+        Some(".") => '.',
+        None => if separator == b',' { '.' } else { ',' },
+        Some(other) => return Err(ApiError::new("bad_input", format!("decimal mark '{other}' is not . or ,"))),
+    };
+    if separator == b',' && decimal == ',' {
+        return Err(ApiError::new("bad_input", "the decimal mark cannot be the separator"));
+    }
+    Ok(screen::CsvOptions { encoding: a.encoding.unwrap_or_default(), separator, decimal, french: a.french })
 }
 
 #[derive(Deserialize)]
@@ -139,16 +194,13 @@ fn local_time(s: &str) -> Result<chrono::NaiveDateTime, ApiError> {
 /// Run the meter screen's command `name`, or `None` when it is not one.
 pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, now: i64) -> Option<Result<Value, ApiError>> {
     Some(match name {
-        "meter_readings" => parse::<ReadingsArgs>(args).and_then(|a| {
-            let q = ReadingsQuery {
-                meter_id: a.id,
-                register: a.register,
-                from: a.from.as_deref().filter(|s| !s.is_empty()).map(|s| date("from", s)).transpose()?,
-                to: a.to.as_deref().filter(|s| !s.is_empty()).map(|s| date("to", s)).transpose()?,
-                before: a.before,
-                limit: a.limit.unwrap_or(100),
-            };
-            ok(screen::meter_readings(store, session, &q)?)
+        "meter_readings" => parse::<ReadingsArgs>(args).and_then(|a| ok(screen::meter_readings(store, session, &query(a)?)?)),
+        "meter_readings_export" => parse::<ExportArgs>(args).and_then(|a| {
+            let o = csv_options(&a)?;
+            let csv = screen::meter_readings_export(store, session, &query(a.q)?, &o, now)?;
+            let content_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &csv.bytes);
+            ok(json!({"filename": csv.file_name, "rows": csv.rows, "truncated": csv.truncated, "content": o.encoding.decode(&csv.bytes),
+                      "content_base64": content_base64, "encoding": o.encoding}))
         }),
         "meter_reading_add" => parse::<AddArgs>(args).and_then(|a| {
             let e = ReadingEntry { meter_id: a.id, register: a.register.as_deref(), at: local_time(&a.at)?, value: a.value, reason: &a.reason, confirm: a.confirm };

@@ -103,6 +103,7 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("meter_priority_set", json!({"ids": [1], "on": true})),
         ("meter_reading_add", json!({"id": reading.0, "register": "volume", "at": "2020-01-01T00:07", "value": 0.5, "reason": "walk", "confirm": true})),
         ("meter_reading_correct", json!({"id": reading.0, "register": "volume", "ts": reading.1, "value": 0.25, "reason": "walk", "confirm": true})),
+        ("meter_readings_export", json!({"id": reading.0, "encoding": "utf-8-bom", "french": true})),
         ("meter_update", json!({"id": 1, "address": "1 walk street", "city": "Walk", "lat": 45.0, "lon": 4.0, "status": "to_remove", "notes": "walk"})),
         ("customer_update", json!({"id": 1, "number": number, "name": "Walk name", "email": "walk@example.org"})),
         ("info_codes_set_watched", json!({"codes": ["leak"]})),
@@ -197,7 +198,7 @@ fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
 /// Commands that must succeed for the manager with `sample_args` (so the audit check bites).
 const MUST_SUCCEED: &[&str] = &[
     "group_create", "group_rename", "group_delete", "group_add_meters", "meter_priority_set", "info_codes_set_watched",
-    "meter_reading_add", "meter_reading_correct", "meter_update", "customer_update",
+    "meter_reading_add", "meter_reading_correct", "meter_readings_export", "meter_update", "customer_update",
     "info_codes_export", "export_readings", "export_layout_save", "export_layout_copy", "export_layout_run",
     "export_job_save", "report_consumption_export", "report_performance_export", "report_performance_save",
     "import_time_settings_set", "map_set_settings", "folders_allowed_set", "source_add", "notify_rule_save",

@@ -180,7 +180,8 @@ fn page(conn: &rusqlite::Connection, session: &Session, q: &ReadingsQuery) -> Re
     let mut rows = Vec::with_capacity(kept.len());
     for (i, r) in kept.iter().enumerate().take(limit as usize) {
         let consumption = match kept.get(i + 1) {
-            Some(older) if register.is_cumulative() => Some(register.shown(r.value) - register.shown(older.value)),
+            // Rounded to a millionth: the difference of two decimals carries binary noise.
+            Some(older) if register.is_cumulative() => Some(((register.shown(r.value) - register.shown(older.value)) * 1e6).round() / 1e6),
             _ => None,
         };
         rows.push(ReadingLine {
@@ -648,4 +649,94 @@ pub fn customer_update(store: &Store, session: &Session, u: &CustomerUpdate<'_>,
     store::audit::record_permit(&tx, permit, now, "customer_edited", &format!("customer {who} (#{}): {}", u.id, details.join("; ")))?;
     tx.commit()?;
     Ok(changed)
+}
+
+/// How a meter's readings are written as CSV: the readings export's options.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvOptions {
+    pub encoding: crate::billing::Encoding,
+    pub separator: u8,
+    pub decimal: char,
+    /// French column titles and dates `31/01/2026 14:05:09`.
+    pub french: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReadingsCsv {
+    pub file_name: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub rows: u64,
+    /// More than `MAX_CSV_ROWS` readings in the period: the newest only.
+    pub truncated: bool,
+}
+
+/// Readings a CSV holds at most (ask a shorter period for more).
+pub const MAX_CSV_ROWS: usize = 100_000;
+
+const CSV_COLUMNS: [&str; 8] = ["timestamp", "register", "value", "unit", "consumption", "source", "gateway", "edit"];
+const CSV_TITLES_FR: [&str; 8] = ["Date", "Registre", "Index", "Unité", "Consommation", "Source", "Passerelle", "Saisie"];
+
+fn source_words(source: &str, french: bool) -> &str {
+    if !french {
+        return source;
+    }
+    match source {
+        "file" => "fichier de relève",
+        "gateway" => "passerelle",
+        "optical" => "tête optique",
+        "manual" => "saisie manuelle",
+        "exchange" => "échange de compteur",
+        other => other,
+    }
+}
+
+/// The table's rows of the period (every page, newest first, one a day without
+/// `view_intervals`) as CSV with the readings export's writer (`export`); audited `export`.
+pub fn meter_readings_export(store: &Store, session: &Session, q: &ReadingsQuery, o: &CsvOptions, now: i64) -> Result<ReadingsCsv> {
+    let permit = session.permit(Permission::Export)?;
+    let (serial, tz, register, unit, lines, truncated) = {
+        let conn = store.reader()?;
+        let m = meter_of(&conn, q.meter_id)?;
+        let tz = crate::settings::timezone(&conn)?;
+        let mut lines = Vec::new();
+        let mut query = ReadingsQuery { before: None, limit: MAX_PAGE, ..q.clone() };
+        let mut first = page(&conn, session, &query)?;
+        let (register, unit) = (first.register, first.unit);
+        loop {
+            lines.append(&mut first.rows);
+            match first.next_before {
+                Some(b) if lines.len() < MAX_CSV_ROWS => {
+                    query.before = Some(b);
+                    first = page(&conn, session, &query)?;
+                }
+                _ => break,
+            }
+        }
+        let truncated = lines.len() > MAX_CSV_ROWS || first.next_before.is_some();
+        lines.truncate(MAX_CSV_ROWS);
+        (m.serial, tz, register, unit, lines, truncated)
+    };
+    let number = |v: f64| crate::export::format_value(v, o.decimal);
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|r| {
+            vec![
+                crate::export::local_date_time(tz, r.ts, o.french),
+                register.to_string(),
+                number(r.value),
+                unit.to_string(),
+                r.consumption.map(number).unwrap_or_default(),
+                source_words(r.source, o.french).to_string(),
+                r.gateway.clone().unwrap_or_default(),
+                r.edit.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let titles: &[&str] = if o.french { &CSV_TITLES_FR } else { &CSV_COLUMNS };
+    let mut bytes = Vec::new();
+    crate::export::write_table(&mut bytes, o.encoding, o.separator, &CSV_COLUMNS, titles, &rows, &serial)?;
+    let details = format!("meter {serial} (#{}) readings of {register}: {} rows, {}", q.meter_id, rows.len(), o.encoding.id());
+    store::audit::record_permit(&store.writer(), permit, now, "export", &details)?;
+    Ok(ReadingsCsv { file_name: format!("releve-{serial}-{register}.csv"), bytes, rows: rows.len() as u64, truncated })
 }

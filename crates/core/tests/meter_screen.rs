@@ -83,7 +83,7 @@ fn park() -> Park {
             let r = store::gateways::Reception { meter_id: meter, telegram_id, gateway_id: gateway, received_at: ts, rssi: Some(-80), snr: None, source_id: None };
             store::gateways::receive(&conn, &r).expect("reception");
         }
-        let r = store::readings::Reading { meter_id: meter, register: 1, ts, value: 100.0 + i as f64 * 0.01, telegram_id: Some(telegram_id) };
+        let r = store::readings::Reading { meter_id: meter, register: 1, ts, value: 100.0 + i as f64 * 0.25, telegram_id: Some(telegram_id) };
         assert!(store::readings::insert(&conn, &r, ts).expect("reading"));
     }
     drop(conn);
@@ -115,7 +115,7 @@ fn readings_come_in_keyset_pages_with_their_source_gateway_and_consumption() {
     assert_eq!(first.rows[0].ts, DEC1 + (N - 1) * HOUR, "newest first");
     assert_eq!((first.rows[0].source, first.rows[0].gateway.as_deref()), ("gateway", Some("GW-1")));
     let c = first.rows[0].consumption.expect("consumption");
-    assert!((c - 0.01).abs() < 1e-9, "since the reading before: {c}");
+    assert_eq!(c, 0.25, "since the reading before");
     // The last row of the page has its consumption too (the page reads one row more).
     assert!(first.rows[99].consumption.is_some());
     let mut all = first.rows.len();
@@ -147,7 +147,7 @@ fn readings_come_in_keyset_pages_with_their_source_gateway_and_consumption() {
     assert_eq!(daily.rows.len(), 13, "300 hours from midnight: 12 full days and a part");
     assert_eq!(daily.rows[1].ts, DEC1 + 12 * DAY - HOUR, "the last reading of 2025-12-12");
     let c = daily.rows[1].consumption.expect("a day's consumption");
-    assert!((c - 0.24).abs() < 1e-9, "{c}");
+    assert_eq!(c, 6.0);
     let two = screen::meter_readings(&p.store, &p.clerk, &ReadingsQuery { limit: 2, ..query(p.meter) }).expect("2 days");
     let next = screen::meter_readings(&p.store, &p.clerk, &ReadingsQuery { limit: 2, before: two.next_before, ..query(p.meter) }).expect("next");
     assert_eq!(next.rows[0].ts, daily.rows[2].ts, "the next page goes on with the day before");
@@ -161,15 +161,15 @@ fn a_manual_reading_is_validated_stored_audited_and_shown_as_manual() {
     // 2025-12-20T10:00 local, after the last reading (2025-12-13 11:00).
     let add = |e: &ReadingEntry<'_>| screen::meter_reading_add(&p.store, &p.superuser, e, NOW + 10 * DAY);
 
-    let refused = problem(add(&entry(110.0, "2025-12-20T10:00", "  ")));
+    let refused = problem(add(&entry(180.0, "2025-12-20T10:00", "  ")));
     assert_eq!(refused, Problem::MeterField { meter: "12345678".into(), field: "reason", reason: Reason::Required });
     assert_eq!((refused.code(), refused.params()["meter"].as_str(), refused.params()["field"].as_str()), ("bad_input", Some("12345678"), Some("reason")));
     assert_eq!(refused.params()["reason"], "required");
-    let future = problem(add(&entry(110.0, "2026-01-30T10:00", "visite")));
+    let future = problem(add(&entry(180.0, "2026-01-30T10:00", "visite")));
     assert!(matches!(future, Problem::ReadingInFuture { ref meter, .. } if meter == "12345678"), "{future:?}");
     assert_eq!(future.field(), Some("at"));
     let below = problem(add(&entry(50.0, "2025-12-20T10:00", "visite")));
-    assert!(matches!(below, Problem::ReadingBelowPrevious { previous, unit: "m3", .. } if (previous - 102.99).abs() < 1e-9), "{below:?}");
+    assert!(matches!(below, Problem::ReadingBelowPrevious { previous, unit: "m3", .. } if previous == 174.75), "{below:?}");
     assert_eq!(below.field(), Some("value"));
     let power = problem(screen::meter_reading_add(&p.store, &p.superuser, &ReadingEntry { register: Some("flow_temp"), ..entry(1.0, "2025-12-20T10:00", "x") }, NOW));
     assert!(matches!(power, Problem::MeterField { field: "register", reason: Reason::Unknown { .. }, .. }), "{power:?}");
@@ -178,20 +178,20 @@ fn a_manual_reading_is_validated_stored_audited_and_shown_as_manual() {
     let exists = problem(add(&entry(150.0, "2025-12-01T00:00", "visite")));
     assert!(matches!(exists, Problem::ReadingExists { .. }), "{exists:?}");
     // A clerk (role user) may not bring readings in.
-    let forbidden = screen::meter_reading_add(&p.store, &p.clerk, &entry(110.0, "2025-12-20T10:00", "visite"), NOW);
+    let forbidden = screen::meter_reading_add(&p.store, &p.clerk, &entry(180.0, "2025-12-20T10:00", "visite"), NOW);
     assert!(matches!(forbidden, Err(Error::Forbidden { .. })), "{forbidden:?}");
     let nothing = screen::meter_readings(&p.store, &p.superuser, &query(p.meter)).expect("page");
     assert_eq!(nothing.rows[0].ts, DEC1 + (N - 1) * HOUR, "nothing stored by the refusals");
 
-    let saved = add(&entry(110.5, "2025-12-20T10:00", "relevé visuel, radio muette")).expect("saved");
+    let saved = add(&entry(180.5, "2025-12-20T10:00", "relevé visuel, radio muette")).expect("saved");
     assert_eq!(saved.ts, DEC1 + 19 * DAY + 9 * HOUR);
     let page = screen::meter_readings(&p.store, &p.superuser, &query(p.meter)).expect("page");
     let top = &page.rows[0];
     assert_eq!((top.ts, top.source, top.edit.as_deref(), top.telegram_id), (saved.ts, "manual", Some("manual"), None));
-    assert!((top.consumption.expect("since the last received") - (110.5 - 102.99)).abs() < 1e-9);
+    assert_eq!(top.consumption, Some(5.75), "since the last received");
     let a = audit(&p.store);
     assert_eq!((a.event.as_str(), a.user.as_str(), a.computer.as_str()), ("reading_entered", "super", "pc-7"));
-    assert!(a.details.contains("12345678") && a.details.contains("110.5 m3") && a.details.contains("radio muette"), "{}", a.details);
+    assert!(a.details.contains("12345678") && a.details.contains("180.5 m3") && a.details.contains("radio muette"), "{}", a.details);
     // The meter's detail lists it for the chart's marks.
     let d = releve_core::meters::meter_get(&p.store, &p.clerk, p.meter).expect("detail");
     assert_eq!(d.manual.len(), 1);
@@ -210,19 +210,19 @@ fn a_correction_supersedes_the_value_and_keeps_the_raw_telegram_and_the_old_valu
     let telegram = original.telegram_id.expect("received");
     let correction = |value: f64, reason: &'static str| ReadingCorrection { meter_id: p.meter, register: Some("volume"), ts, value, reason, confirm: false };
 
-    let no_reason = problem(screen::meter_reading_correct(&p.store, &p.superuser, &correction(100.105, ""), NOW));
+    let no_reason = problem(screen::meter_reading_correct(&p.store, &p.superuser, &correction(102.625, ""), NOW));
     assert!(matches!(no_reason, Problem::MeterField { field: "reason", .. }), "{no_reason:?}");
     let above = problem(screen::meter_reading_correct(&p.store, &p.superuser, &correction(200.0, "saisie"), NOW));
     assert!(matches!(above, Problem::ReadingAboveNext { .. }), "{above:?}");
-    let missing = problem(screen::meter_reading_correct(&p.store, &p.superuser, &ReadingCorrection { ts: ts + 1, ..correction(100.1, "x") }, NOW));
+    let missing = problem(screen::meter_reading_correct(&p.store, &p.superuser, &ReadingCorrection { ts: ts + 1, ..correction(102.5, "x") }, NOW));
     assert!(matches!(missing, Problem::NoSuchReading { .. }), "{missing:?}");
-    let forbidden = screen::meter_reading_correct(&p.store, &p.clerk, &correction(100.105, "x"), NOW);
+    let forbidden = screen::meter_reading_correct(&p.store, &p.clerk, &correction(102.625, "x"), NOW);
     assert!(matches!(forbidden, Err(Error::Forbidden { ref permission, .. }) if *permission == "edit_meters"), "{forbidden:?}");
 
-    let done = screen::meter_reading_correct(&p.store, &p.superuser, &correction(100.105, "valeur aberrante"), NOW).expect("corrected");
+    let done = screen::meter_reading_correct(&p.store, &p.superuser, &correction(102.625, "valeur aberrante"), NOW).expect("corrected");
     assert_eq!(done.old_value, Some(original.value));
     let row = screen::meter_readings(&p.store, &p.superuser, &ReadingsQuery { before: Some(ts + 1), limit: 1, ..query(p.meter) }).expect("page").rows.remove(0);
-    assert_eq!((row.value, row.edit.as_deref(), row.telegram_id, row.source), (100.105, Some("correction"), Some(telegram), "file"));
+    assert_eq!((row.value, row.edit.as_deref(), row.telegram_id, row.source), (102.625, Some("correction"), Some(telegram), "file"));
     let conn = p.store.reader().expect("reader");
     assert_eq!(store::readings::latest(&conn, p.meter, 1).expect("latest").map(|r| r.0), Some(DEC1 + (N - 1) * HOUR));
     let raw: Vec<u8> = conn.query_row("SELECT raw FROM telegrams WHERE meter_id = ?1 AND id = ?2", [p.meter, telegram], |r| r.get(0)).expect("raw kept");
@@ -232,7 +232,7 @@ fn a_correction_supersedes_the_value_and_keeps_the_raw_telegram_and_the_old_valu
     drop(conn);
     let a = audit(&p.store);
     assert_eq!(a.event, "reading_corrected");
-    assert!(a.details.contains("100.1 m3 -> 100.105 m3") && a.details.contains(&format!("telegram {telegram} kept")), "{}", a.details);
+    assert!(a.details.contains("102.5 m3 -> 102.625 m3") && a.details.contains(&format!("telegram {telegram} kept")), "{}", a.details);
 }
 
 #[test]
@@ -303,4 +303,27 @@ fn a_meter_and_its_customer_are_edited_validated_and_audited() {
     assert!(a.details.contains("number: 'C1' -> 'C1-b'"), "{}", a.details);
     let picks = screen::customers_search(&p.store, &p.clerk, "durand", 10).expect("search");
     assert_eq!(picks.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(), vec!["C1-b"]);
+}
+
+#[test]
+fn the_readings_table_downloads_as_csv_with_the_export_options() {
+    let p = park();
+    let day = NaiveDate::from_ymd_opt(2025, 12, 2);
+    let q = ReadingsQuery { from: day, to: day, ..query(p.meter) };
+    let o = screen::CsvOptions { encoding: releve_core::billing::Encoding::Windows1252, separator: b';', decimal: ',', french: true };
+    let csv = screen::meter_readings_export(&p.store, &p.superuser, &q, &o, NOW).expect("csv");
+    assert_eq!((csv.rows, csv.truncated, csv.file_name.as_str()), (24, false, "releve-12345678-volume.csv"));
+    let text: String = csv.bytes.iter().map(|b| *b as char).collect(); // Windows-1252 of these characters is Latin-1
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Date;Registre;Index;Unité;Consommation;Source;Passerelle;Saisie");
+    assert_eq!(lines[1], "02/12/2025 23:00:00;volume;111,75;m3;0,25;fichier de relève;;");
+    assert_eq!(lines.len(), 25);
+    let a = audit(&p.store);
+    assert_eq!((a.event.as_str(), a.user.as_str()), ("export", "super"));
+    // Every page of the period, however many: 300 readings in pages of 500 and more.
+    let all = screen::meter_readings_export(&p.store, &p.superuser, &query(p.meter), &screen::CsvOptions { french: false, encoding: releve_core::billing::Encoding::Utf8, ..o }, NOW).expect("all");
+    assert_eq!(all.rows, N as u64);
+    assert!(String::from_utf8(all.bytes).expect("utf-8").starts_with("timestamp;register;value;unit;consumption;source;gateway;edit\n2025-12-13 11:00:00;volume;174,75;m3;0,25;gateway;GW-1;"));
+    let forbidden = screen::meter_readings_export(&p.store, &p.clerk, &q, &o, NOW).map(|c| c.rows);
+    assert_eq!(forbidden.expect("a clerk exports, one row a day"), 1);
 }

@@ -135,6 +135,7 @@ pub const COMMANDS: &[CommandRule] = &[
     p("meter_reading_add", Import, true),
     p("meter_reading_correct", EditMeters, true),
     p("meter_readings", View, false),
+    p("meter_readings_export", Export, true),
     p("meter_receptions", View, false),
     p("meter_update", EditMeters, true),
     p("meters_compare", View, false),

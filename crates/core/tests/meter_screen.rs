@@ -184,7 +184,7 @@ fn a_manual_reading_is_validated_stored_audited_and_shown_as_manual() {
     assert_eq!(nothing.rows[0].ts, DEC1 + (N - 1) * HOUR, "nothing stored by the refusals");
 
     let saved = add(&entry(180.5, "2025-12-20T10:00", "relevé visuel, radio muette")).expect("saved");
-    assert_eq!(saved.ts, DEC1 + 19 * DAY + 9 * HOUR);
+    assert_eq!(saved.ts, DEC1 + 19 * DAY + 10 * HOUR, "10:00 local");
     let page = screen::meter_readings(&p.store, &p.superuser, &query(p.meter)).expect("page");
     let top = &page.rows[0];
     assert_eq!((top.ts, top.source, top.edit.as_deref(), top.telegram_id), (saved.ts, "manual", Some("manual"), None));

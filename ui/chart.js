@@ -68,7 +68,7 @@ function localHour(ts) {
  * `opts.exportHist`: the export (A-) histogram of the same buckets, drawn below zero.
  */
 export function renderHistogram(container, hist, opts = {}) {
-  return drawAtWidth(container, (width) => drawInto(container, hist, width, opts.exportHist || null));
+  return drawAtWidth(container, (width) => drawInto(container, hist, width, opts.exportHist || null, opts.manual || []));
 }
 
 /**
@@ -152,7 +152,7 @@ export function tipValue(v, unit) {
   return v === null || v === undefined ? `<span class="muted">${esc(t("chart.noReading"))}</span>` : `<b>${esc(fmtNumber(v, 3))}</b> ${esc(unit)}`;
 }
 
-function drawInto(container, hist, W, exp) {
+function drawInto(container, hist, W, exp, manual = []) {
   const buckets = hist.buckets || [];
   const expVal = (i) => {
     const b = exp && exp.buckets ? exp.buckets[i] : null;
@@ -282,6 +282,25 @@ function drawInto(container, hist, W, exp) {
   });
   svg.appendChild(exG);
 
+  // Readings entered or corrected by hand: a ring above their bucket's bar (`manual`:
+  // [{ts, kind}] of the charted register).
+  const manG = svgEl("g", { class: "manual-layer" });
+  const manualIn = new Map();
+  for (const mk of manual) {
+    const i = buckets.findIndex((b, k) => b.start <= mk.ts && mk.ts < ends[k]);
+    if (i >= 0 && !manualIn.has(i)) manualIn.set(i, mk);
+  }
+  manualIn.forEach((mk, i) => {
+    const v = buckets[i].value;
+    const yy = v === null || v === undefined ? margin.top + plotH - 30 : Math.min(y(v), zeroY) - 9;
+    const cx = x0(i) + slot / 2;
+    const g = svgEl("g", { class: "manual-mark " + mk.kind, "data-testid": "manual-mark", "data-kind": mk.kind, "data-ts": mk.ts });
+    g.appendChild(svgEl("circle", { cx, cy: Math.max(margin.top + 5, yy), r: 5 }));
+    g.appendChild(svgEl("title", {}, `${t(mk.kind === "correction" ? "chart.corrected" : "chart.manual")} — ${fmtTs(mk.ts, { dateStyle: "medium", timeStyle: "short" })}`));
+    manG.appendChild(g);
+  });
+  svg.appendChild(manG);
+
   // X axis labels.
   const xG = svgEl("g", { class: "x-axis" });
   const baseY = margin.top + plotH;
@@ -331,7 +350,7 @@ function drawInto(container, hist, W, exp) {
   const hasGap = buckets.some((b) => b.value === null || b.value === undefined);
   const exs = hist.exchanges || [];
   const partialAt = partialUntil([buckets]);
-  if (exp || codes.length || hasGap || exs.length || partialAt) {
+  if (exp || codes.length || hasGap || exs.length || partialAt || manualIn.size) {
     const lg = document.createElement("div");
     lg.className = "chart-legend";
     lg.setAttribute("data-testid", "chart-legend");
@@ -341,6 +360,7 @@ function drawInto(container, hist, W, exp) {
     lg.innerHTML = flows + codes.map((c) => `<span class="lg-item"><i style="background:${color(c)}"></i>${esc(codeLabel(c))}</span>`).join("")
       + (hasGap ? `<span class="lg-item"><i class="lg-gap"></i>${esc(t("chart.legend.gap"))}</span>` : "")
       + (partialAt ? partialLegend(partialAt) : "")
+      + (manualIn.size ? `<span class="lg-item" data-testid="legend-manual"><i class="lg-manual"></i>${esc(t("chart.legend.manual"))}</span>` : "")
       + exs.map((ex) => `<span class="lg-item" data-testid="legend-exchange"><i class="lg-exchange"></i>${esc(t("chart.exchange", { old: ex.old_serial, new: ex.new_serial }))} (${esc(fmtTs(ex.at, { dateStyle: "short", timeStyle: "short" }))})</span>`).join("");
     container.appendChild(lg);
   }

@@ -4,6 +4,7 @@ import { fr as usersFr, en as usersEn } from "./i18n-users.js";
 import { fr as apiKeysFr, en as apiKeysEn } from "./i18n-api-keys.js";
 import { fr as webhooksFr, en as webhooksEn } from "./i18n-webhooks.js";
 import { fr as alarmsFr, en as alarmsEn } from "./i18n-alarms.js";
+import { fr as meterScreenFr, en as meterScreenEn } from "./i18n-meter-screen.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -3157,6 +3158,8 @@ const en = {
 
 Object.assign(fr, usersFr);
 Object.assign(en, usersEn);
+Object.assign(fr, meterScreenFr);
+Object.assign(en, meterScreenEn);
 Object.assign(fr, apiKeysFr);
 Object.assign(en, apiKeysEn);
 Object.assign(fr, webhooksFr);

@@ -13,7 +13,7 @@ const state = { groupId: "", since: "", colorBy: "status", hidden: new Set(), hi
 
 /** The base map as a Leaflet grid layer whose tiles come from `map_tile` (the utility's
  * MBTiles file, or an address through the tile cache: works offline once fetched). */
-function baseLayer(L) {
+export function baseLayer(L) {
   const Base = L.GridLayer.extend({
     createTile(coords, done) {
       const img = document.createElement("img");

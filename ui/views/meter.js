@@ -13,6 +13,7 @@ import { consumerReportHtml, wireConsumerReport, PERM_REPORT, PERM_EMAIL } from 
 import { receptionsHtml, wireReceptions } from "./meter-receptions.js";
 import { meterKeyHtml, meterKeyFormHtml, wireMeterKey } from "./meter-key.js";
 import { occupantsHtml, personalButtonsHtml, moveOutHtml, wirePersonalData } from "./personal-data.js";
+import { readingsCardHtml, wireReadings, meterEditHtml, wireMeterEdit, shownStatus } from "./meter-screen.js";
 
 const RESOLUTIONS = ["hour", "day", "month", "year"];
 const DEFAULT_REGISTER = { water: "volume", gas: "volume", heat: "energy", electricity: "flow:a_plus" };
@@ -48,7 +49,7 @@ function customerCard(d, can) {
     ${occupantsHtml(d)}${personalButtonsHtml(d, can)}</section>`;
 }
 
-function installationCard(m) {
+function installationCard(m, notes) {
   const gps = m.lat !== null && m.lat !== undefined && m.lon !== null && m.lon !== undefined
     ? `<span class="mono">${esc(fmtNumber(m.lat, 5))}, ${esc(fmtNumber(m.lon, 5))}</span>` : none();
   return `<section class="card"><h2>${icon("pin")}<span>${esc(t("meter.installation"))}</span></h2><dl class="kvs">
@@ -56,6 +57,7 @@ function installationCard(m) {
     ${kv(t("meter.installation.gps"), gps)}
     ${kv(t("meter.installation.installed"), m.installed_at ? esc(fmtDate(m.installed_at)) : none())}
     ${m.removed_at ? kv(t("meter.installation.removed"), esc(fmtDate(m.removed_at))) : ""}
+    ${notes ? kv(t("meter.notes"), `<span class="pre-wrap">${esc(notes)}</span>`, "meter-notes") : ""}
   </dl></section>`;
 }
 
@@ -145,6 +147,8 @@ export function render(root, ctx) {
   let chartCleanup = null;
   let receptionsCleanup = null;
   let powerCleanup = null;
+  let readingsCleanup = null;
+  let editCleanup = null;
   root.innerHTML = `<div class="page-head"><a class="back" href="#/meters">${icon("chevronLeft")}<span>${esc(t("meter.back"))}</span></a></div>
     <div class="card"><p class="muted">${esc(t("common.loading"))}</p></div>`;
 
@@ -154,7 +158,9 @@ export function render(root, ctx) {
       <div class="card"><p class="error-text" data-testid="meter-error">${esc(t("common.error", { message: errorText(e) }))}</p></div>`;
   });
 
-  function show(d) {
+  function show(d, flash) {
+    if (readingsCleanup) { readingsCleanup(); readingsCleanup = null; }
+    if (editCleanup) { editCleanup(); editCleanup = null; }
     const m = d.meter;
     const regs = d.registers || [];
     const activeCodes = (d.info_codes || []).filter((c) => !c.ended_at);
@@ -191,7 +197,7 @@ export function render(root, ctx) {
           <div class="meter-type-icon">${deviceIcon(m.device_type)}</div>
           <div>
             <h1 data-testid="meter-serial"><span class="mono">${esc(m.serial)}</span>
-              <span class="badge badge-${esc(m.status)}" data-testid="meter-status">${esc(statusLabel(m.status))}</span>
+              <span class="badge badge-${esc(shownStatus(d))}" data-testid="meter-status" data-status="${esc(shownStatus(d))}">${esc(statusLabel(shownStatus(d)))}</span>
               ${activeCodes.map((c) => `<span class="badge badge-warn" title="${esc(codeLabel(c.code))}">${icon("warning")}${esc(codeLabel(c.code))}</span>`).join("")}
             </h1>
             <div class="meter-meta">
@@ -206,17 +212,20 @@ export function render(root, ctx) {
           </div>
           <div class="meter-actions">
             <a class="btn" href="#/compare?ids=${m.id}" data-testid="meter-compare">${icon("chart")}<span>${esc(t("meter.compare"))}</span></a>
+            ${ctx.can("edit_meters") ? `<button type="button" class="btn" data-testid="med-open">${icon("edit")}<span>${esc(t("med.open"))}</span></button>` : ""}
             ${canExchange ? `<button type="button" class="btn" data-testid="exchange-open">${icon("edit")}<span>${esc(t("meter.exchange.button"))}</span></button>` : ""}
             <button type="button" class="btn" data-testid="crep-open" ${canReport ? "" : `disabled title="${esc(t("perm.denied", { perm: PERM_REPORT }))}"`}>${icon("file")}<span>${esc(t("crep.button"))}</span></button>
           </div>
         </div>
       </div>
+      ${flash ? `<p class="notice ok-text" data-testid="meter-flash">${esc(flash)}</p>` : ""}
+      ${meterEditHtml(d, ctx.can)}
       ${exchangeDoneHtml(m.id)}
       ${canExchange ? exchangeFormHtml(d) : ""}
       ${ctx.can("manage_keys") ? meterKeyFormHtml(d) : ""}
       ${canReport ? consumerReportHtml(d, ctx.can(PERM_EMAIL)) : ""}
       ${moveOutHtml(d, ctx.can)}
-      <div class="grid-3">${customerCard(d, ctx.can)}${installationCard(m)}${registersCard(regs)}</div>
+      <div class="grid-3">${customerCard(d, ctx.can)}${installationCard(m, d.notes)}${registersCard(regs)}</div>
       <section class="card chart-card">
         <div class="chart-head">
           <h2>${icon("reports")}<span>${esc(t(elec ? "elec.energy" : "meter.consumption"))}</span></h2>
@@ -238,9 +247,13 @@ export function render(root, ctx) {
         <p class="muted small">${esc(t("elec.powerHint"))}</p>
         <div class="chart-wrap" data-testid="power-wrap"><div class="power-box"></div><div class="chart-msg power-msg" hidden></div></div>
       </section>` : ""}
+      ${readingsCardHtml(d, ctx.can)}
       <div class="grid-2">${infoCodesCard(d.info_codes || [])}<div class="stack">${groupsCard(d.groups || [])}${exchangesCard(d.exchanges || [])}</div></div>
       ${receptionsHtml()}`;
     receptionsCleanup = wireReceptions(root, id);
+    const reload = (text) => call("meter_get", { id }).then((nd) => { if (alive) show(nd, text); });
+    readingsCleanup = wireReadings(root, d, ctx.can, () => reload());
+    editCleanup = wireMeterEdit(root, d, reload);
     if (ctx.can("manage_keys")) wireMeterKey(root, d, () => call("meter_get", { id }).then((nd) => { if (alive) show(nd); }));
 
     const box = root.querySelector(".chart-box");
@@ -294,7 +307,8 @@ export function render(root, ctx) {
         const [h, x] = await Promise.all([ask(register), exportId && has.has(exportId) ? ask(exportId) : null]);
         if (!alive || my !== seq) return;
         if (chartCleanup) chartCleanup();
-        chartCleanup = renderHistogram(box, h, { exportHist: x });
+        const manual = (d.manual || []).filter((k) => k.register === h.register);
+        chartCleanup = renderHistogram(box, h, { exportHist: x, manual });
         const valsOf = (hh) => (hh ? hh.buckets || [] : []).map((b) => b.value).filter((v) => v !== null && v !== undefined);
         const vals = valsOf(h);
         const xvals = valsOf(x);
@@ -341,5 +355,5 @@ export function render(root, ctx) {
     loadChart();
   }
 
-  return () => { alive = false; if (chartCleanup) chartCleanup(); if (receptionsCleanup) receptionsCleanup(); if (powerCleanup) powerCleanup(); };
+  return () => { alive = false; if (readingsCleanup) readingsCleanup(); if (editCleanup) editCleanup(); if (chartCleanup) chartCleanup(); if (receptionsCleanup) receptionsCleanup(); if (powerCleanup) powerCleanup(); };
 }

@@ -318,6 +318,10 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
+        _ if crate::meter_screen::NAMES.contains(&name) => match crate::meter_screen::call(store, &session, name, args, now) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ if crate::live::COMMANDS.contains(&name) => match crate::live::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),

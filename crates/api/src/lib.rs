@@ -17,6 +17,7 @@ pub mod jobs;
 mod keys;
 mod lorawan;
 mod live;
+mod meter_screen;
 mod mbus;
 mod retention;
 pub mod streams;

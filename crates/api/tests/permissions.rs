@@ -81,7 +81,7 @@ impl Watch {
 /// (commands left out get `{}`, or fail later for another reason than permission).
 fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
     let folder = out.display().to_string();
-    let (serial, number, alarm) = {
+    let (serial, number, alarm, reading) = {
         let conn = rusqlite::Connection::open(template()).expect("template");
         let serial: String = conn
             .query_row("SELECT serial FROM meters WHERE status = 'active' AND device_type = 'water' ORDER BY id LIMIT 1", [], |r| r.get(0))
@@ -92,9 +92,12 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .expect("an ongoing info code");
-        (serial, number, alarm)
+        let reading: (i64, i64) = conn
+            .query_row("SELECT meter_id, ts FROM readings WHERE register = 1 ORDER BY meter_id, ts LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("a volume reading");
+        (serial, number, alarm, reading)
     };
-    let (serial, number, (alarm_meter, alarm_code, alarm_start)) = (serial, number, alarm);
+    let (serial, number, (alarm_meter, alarm_code, alarm_start), reading) = (serial, number, alarm, reading);
     let alarm = json!({"meter_id": alarm_meter, "code": alarm_code, "started_at": alarm_start});
     let with = |extra: Value| {
         let mut a = alarm.clone();
@@ -118,6 +121,11 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("meters_selection_file", json!({"filter": {"not_heard_days": 30}, "kind": "route_gpx"})),
         ("group_remove_meters", json!({"id": 1, "meter_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]})),
         ("meter_priority_set", json!({"ids": [1], "on": true})),
+        ("meter_reading_add", json!({"id": reading.0, "register": "volume", "at": "2020-01-01T00:07", "value": 0.5, "reason": "walk", "confirm": true})),
+        ("meter_reading_correct", json!({"id": reading.0, "register": "volume", "ts": reading.1, "value": 0.25, "reason": "walk", "confirm": true})),
+        ("meter_readings_export", json!({"id": reading.0, "encoding": "utf-8-bom", "french": true})),
+        ("meter_update", json!({"id": 1, "address": "1 walk street", "city": "Walk", "lat": 45.0, "lon": 4.0, "status": "to_remove", "notes": "walk"})),
+        ("customer_update", json!({"id": 1, "number": number, "name": "Walk name", "email": "walk@example.org"})),
         ("info_codes_set_watched", json!({"codes": ["leak"]})),
         ("info_codes_export", json!({})),
         ("export_readings", json!({"from": "2025-10-01", "to": "2025-10-02"})),
@@ -210,6 +218,7 @@ fn setup_for(name: &str, out: &Path) -> Option<(&'static str, Value)> {
 /// Commands that must succeed for the manager with `sample_args` (so the audit check bites).
 const MUST_SUCCEED: &[&str] = &[
     "group_create", "group_rename", "group_delete", "group_add_meters", "group_add_selection", "meters_selection_file", "meter_priority_set", "info_codes_set_watched",
+    "meter_reading_add", "meter_reading_correct", "meter_readings_export", "meter_update", "customer_update",
     "info_codes_export", "export_readings", "export_layout_save", "export_layout_copy", "export_layout_run",
     "export_job_save", "report_consumption_export", "report_performance_export", "report_performance_save",
     "import_time_settings_set", "map_set_settings", "folders_allowed_set", "source_add", "notify_rule_save",

@@ -595,6 +595,57 @@ impl Encoded<'_> {
     }
 }
 
+/// A screen's table as CSV with the readings export's writer and options: the character set
+/// (a character it cannot hold refuses the file, naming line, column and meter), the
+/// separator; `columns` name the cells for that refusal, `titles` head the file.
+pub(crate) fn write_table(
+    out: &mut dyn Write,
+    encoding: crate::billing::Encoding,
+    separator: u8,
+    columns: &[&'static str],
+    titles: &[&str],
+    rows: &[Vec<String>],
+    meter: &str,
+) -> Result<()> {
+    for (line, cells) in std::iter::once(titles.iter().map(|s| s.to_string()).collect::<Vec<_>>()).chain(rows.iter().cloned()).enumerate() {
+        for (i, text) in cells.iter().enumerate() {
+            if let Some(character) = encoding.unwritable(text) {
+                return Err(Error::Refused(crate::problem::Problem::NotEncodable {
+                    line: line as u64 + 1,
+                    column: columns.get(i).copied().unwrap_or(""),
+                    meter: meter.to_string(),
+                    character,
+                    encoding: encoding.id(),
+                }));
+            }
+        }
+    }
+    out.write_all(encoding.start()).map_err(|e| Error::io("export output", e))?;
+    let mut encoded = Encoded { encoding, out, pending: Vec::new() };
+    {
+        let mut writer = csv::WriterBuilder::new().delimiter(separator).from_writer(&mut encoded);
+        writer.write_record(titles)?;
+        for r in rows {
+            writer.write_record(r)?;
+        }
+        writer.flush().map_err(|e| Error::io("export output", e))?;
+    }
+    encoded.finish()
+}
+
+/// A time as the exports write it: `2026-01-31 14:05:09`, or `31/01/2026 14:05:09` in French.
+pub(crate) fn local_date_time(tz: chrono_tz::Tz, ts: i64, french: bool) -> String {
+    let mut time = LocalTime::new(tz);
+    let iso = time.format(ts);
+    if french {
+        let mut out = String::with_capacity(20);
+        french_date_time(&mut out, iso);
+        out
+    } else {
+        iso.to_string()
+    }
+}
+
 /// Shortest exact decimal form, with the locale's decimal mark.
 pub fn format_value(v: f64, decimal: char) -> String {
     let mut s = String::new();

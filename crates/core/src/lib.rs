@@ -28,6 +28,7 @@ pub mod live;
 pub mod map;
 pub mod mbus_master;
 pub mod meters;
+pub mod meter_screen;
 pub mod model;
 pub mod mqtt;
 pub mod optical;

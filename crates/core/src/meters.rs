@@ -64,6 +64,11 @@ pub struct MeterDetail {
     pub info_codes: Vec<store::info_codes::Event>,
     pub exchanges: Vec<store::meters::Exchange>,
     pub has_key: bool,
+    /// The clerk's notes, and the mark "to remove" (à déposer) of a meter still in service.
+    pub notes: String,
+    pub to_remove: bool,
+    /// Readings entered or corrected by hand, newest first (the chart marks them).
+    pub manual: Vec<crate::meter_screen::ManualMark>,
 }
 
 pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetail> {
@@ -88,7 +93,9 @@ pub fn meter_get(store: &Store, session: &Session, id: i64) -> Result<MeterDetai
     let exchanges = store::meters::exchanges_of(&conn, id)?;
     let has_key = store::keys::exists(&conn, &meter.serial, &meter.manufacturer)?;
     let occupants = crate::personal::meter_occupants(&conn, id)?;
-    Ok(MeterDetail { customer_id: meter.customer_id, meter, customer, occupants, registers, groups, info_codes, exchanges, has_key })
+    let (notes, to_remove) = store::meter_screen::notes(&conn, id)?;
+    let manual = crate::meter_screen::manual_marks(&conn, id)?;
+    Ok(MeterDetail { customer_id: meter.customer_id, meter, customer, occupants, registers, groups, info_codes, exchanges, has_key, notes, to_remove, manual })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -76,6 +76,48 @@ pub enum Problem {
     /// titles), column `column` (meter `meter`).
     #[error("line {line}, column {column} (meter {meter}): '{character}' cannot be written in {encoding}")]
     NotEncodable { line: u64, column: &'static str, meter: String, character: char, encoding: &'static str },
+    /// A value of a meter's form refused (`reason`, as `Error::Invalid`'s), naming the meter:
+    /// worded like any `bad_input`.
+    #[error("meter {meter}: {field}: {reason}")]
+    MeterField {
+        meter: String,
+        field: &'static str,
+        #[serde(skip)]
+        reason: Reason,
+    },
+    /// A value of a customer's form refused, naming the customer (its number).
+    #[error("customer {customer}: {field}: {reason}")]
+    CustomerField {
+        customer: String,
+        field: &'static str,
+        #[serde(skip)]
+        reason: Reason,
+    },
+    /// A reading entered or corrected later than now plus the clock skew allowed.
+    #[error("meter {meter}: the reading time is in the future")]
+    ReadingInFuture { meter: String, at: i64 },
+    /// An index lower than the reading before it (an index does not go backwards unless the
+    /// meter was reset or exchanged): sent again with `confirm` to keep it.
+    #[error("meter {meter}: {} {unit} is below the previous reading {} {unit}", num(*value), num(*previous))]
+    ReadingBelowPrevious { meter: String, value: f64, previous: f64, previous_at: i64, unit: &'static str },
+    /// An index higher than the reading after it: sent again with `confirm` to keep it.
+    #[error("meter {meter}: {} {unit} is above the next reading {} {unit}", num(*value), num(*next))]
+    ReadingAboveNext { meter: String, value: f64, next: f64, next_at: i64, unit: &'static str },
+    /// A manual reading at a time that already has one: correct that one instead.
+    #[error("meter {meter} already has a reading at that time ({} {unit}): correct it instead", num(*value))]
+    ReadingExists { meter: String, at: i64, value: f64, unit: &'static str },
+    /// A correction of a reading that is not stored.
+    #[error("meter {meter} has no reading at that time")]
+    NoSuchReading { meter: String, at: i64 },
+    /// A customer number no customer has.
+    #[error("meter {meter}: no customer numbered {number}")]
+    NoSuchCustomer { meter: String, number: String },
+    /// A customer number already given to another customer.
+    #[error("another customer is numbered {number}")]
+    CustomerNumberTaken { number: String },
+    /// A status change of a removed meter (removal is final: exchanges point at it).
+    #[error("meter {meter} is removed: its status cannot change")]
+    MeterRemoved { meter: String },
 }
 
 impl Problem {
@@ -101,6 +143,15 @@ impl Problem {
             Problem::CursorExpired { .. } => "cursor_expired",
             Problem::ApiKeyNameTaken { .. } => "api_key_name_taken",
             Problem::NotEncodable { .. } => "not_encodable",
+            Problem::MeterField { .. } | Problem::CustomerField { .. } => "bad_input",
+            Problem::ReadingInFuture { .. } => "reading_in_future",
+            Problem::ReadingBelowPrevious { .. } => "reading_below_previous",
+            Problem::ReadingAboveNext { .. } => "reading_above_next",
+            Problem::ReadingExists { .. } => "reading_exists",
+            Problem::NoSuchReading { .. } => "no_such_reading",
+            Problem::NoSuchCustomer { .. } => "no_such_customer",
+            Problem::CustomerNumberTaken { .. } => "customer_number_taken",
+            Problem::MeterRemoved { .. } => "meter_removed",
         }
     }
 
@@ -116,6 +167,12 @@ impl Problem {
             Problem::ApiKeyNameTaken { .. } => Some("name"),
             Problem::CursorExpired { .. } => Some("after"),
             Problem::NotEncodable { .. } => Some("encoding"),
+            Problem::MeterField { field, .. } | Problem::CustomerField { field, .. } => Some(field),
+            Problem::ReadingInFuture { .. } | Problem::ReadingExists { .. } | Problem::NoSuchReading { .. } => Some("at"),
+            Problem::ReadingBelowPrevious { .. } | Problem::ReadingAboveNext { .. } => Some("value"),
+            Problem::NoSuchCustomer { .. } => Some("customer_number"),
+            Problem::CustomerNumberTaken { .. } => Some("number"),
+            Problem::MeterRemoved { .. } => Some("status"),
             Problem::NotConfigured { .. } | Problem::WrongApiKey { .. } | Problem::ScopeMissing { .. } | Problem::RateLimited { .. } => None,
         }
     }
@@ -127,6 +184,9 @@ impl Problem {
             _ => serde_json::Map::new(),
         };
         map.remove("code");
+        if let Problem::MeterField { reason, field, .. } | Problem::CustomerField { reason, field, .. } = self {
+            map.extend(reason.params(field));
+        }
         if let Some(field) = self.field() {
             map.entry("field").or_insert_with(|| field.into());
         }

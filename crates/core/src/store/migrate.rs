@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0032_webhooks", include_str!("../../../../migrations/0032_webhooks.sql")),
     ("0033_meter_search", include_str!("../../../../migrations/0033_meter_search.sql")),
     ("0034_removed_meters", include_str!("../../../../migrations/0034_removed_meters.sql")),
+    ("0035_meter_screen", include_str!("../../../../migrations/0035_meter_screen.sql")),
     ("0037_alarm_handling", include_str!("../../../../migrations/0037_alarm_handling.sql")),
     ("0039_customer_sort_name", include_str!("../../../../migrations/0039_customer_sort_name.sql")),
     ("0041_meter_search_plain_sql", include_str!("../../../../migrations/0041_meter_search_plain_sql.sql")),

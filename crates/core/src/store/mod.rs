@@ -45,6 +45,7 @@ pub mod logins;
 pub mod lorawan;
 pub mod mbus;
 pub mod meters;
+pub mod meter_screen;
 mod migrate;
 pub mod notify;
 pub mod occupancies;

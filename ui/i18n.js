@@ -3,6 +3,7 @@
 import { fr as usersFr, en as usersEn } from "./i18n-users.js";
 import { fr as apiKeysFr, en as apiKeysEn } from "./i18n-api-keys.js";
 import { fr as webhooksFr, en as webhooksEn } from "./i18n-webhooks.js";
+import { fr as importJournalFr, en as importJournalEn } from "./i18n-import-journal.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -3120,6 +3121,8 @@ Object.assign(fr, apiKeysFr);
 Object.assign(en, apiKeysEn);
 Object.assign(fr, webhooksFr);
 Object.assign(en, webhooksEn);
+Object.assign(fr, importJournalFr);
+Object.assign(en, importJournalEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0032_webhooks", include_str!("../../../../migrations/0032_webhooks.sql")),
     ("0033_meter_search", include_str!("../../../../migrations/0033_meter_search.sql")),
     ("0034_removed_meters", include_str!("../../../../migrations/0034_removed_meters.sql")),
+    ("0042_import_journal", include_str!("../../../../migrations/0042_import_journal.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

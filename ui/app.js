@@ -29,6 +29,7 @@ import * as opticalView from "./views/optical.js";
 import * as mbusView from "./views/mbus.js";
 import * as c806View from "./views/c806.js";
 import * as auditView from "./views/audit.js";
+import * as importJournalView from "./views/import-journal.js";
 import * as retentionView from "./views/retention.js";
 import * as gdprRegisterView from "./views/gdpr-register.js";
 import * as usersView from "./views/users.js";
@@ -122,6 +123,7 @@ function resolve(parts) {
   if (a === "meters" && b) return { view: meterView, section: "meters", params: { id: Number(b) } };
   if (a === "meters") return { view: metersView, section: "meters" };
   if (a === "compare") return { view: compareView, section: "meters" };
+  if (a === "import" && b === "journal") return { view: importJournalView, section: "import" };
   if (a === "import") return { view: importView, section: "import" };
   if (a === "heard") return { view: heardView, section: "heard" };
   if (a === "sources") return { view: sourcesView, section: "sources" };

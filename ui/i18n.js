@@ -5,6 +5,7 @@ import { fr as apiKeysFr, en as apiKeysEn } from "./i18n-api-keys.js";
 import { fr as webhooksFr, en as webhooksEn } from "./i18n-webhooks.js";
 import { fr as alarmsFr, en as alarmsEn } from "./i18n-alarms.js";
 import { fr as meterScreenFr, en as meterScreenEn } from "./i18n-meter-screen.js";
+import { fr as importJournalFr, en as importJournalEn } from "./i18n-import-journal.js";
 
 const LOCALE_KEY = "releve.locale";
 let timezone = "Europe/Paris";
@@ -3166,6 +3167,8 @@ Object.assign(fr, webhooksFr);
 Object.assign(en, webhooksEn);
 Object.assign(fr, alarmsFr);
 Object.assign(en, alarmsEn);
+Object.assign(fr, importJournalFr);
+Object.assign(en, importJournalEn);
 const dicts = { fr, en };
 export const LOCALES = ["fr", "en"];
 

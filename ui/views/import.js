@@ -55,6 +55,20 @@ async function start() {
   }
 }
 
+/** The files the import can read (text reading files: .txt, .csv, .log or a text type, not
+ * empty, not a folder), and a message naming each one it cannot. */
+export function checkFiles(files, folders = new Set()) {
+  const ok = [];
+  const refused = [];
+  for (const f of files) {
+    if (folders.has(f.name)) refused.push(t("import.refusedFolder", { name: f.name }));
+    else if (!/\.(txt|csv|log)$/i.test(f.name) && !(f.type || "").startsWith("text/")) refused.push(t("import.refused", { name: f.name }));
+    else if (f.size === 0) refused.push(t("import.refusedEmpty", { name: f.name }));
+    else ok.push(f);
+  }
+  return { ok, refused };
+}
+
 function progressHtml() {
   const ratio = st.total > 0 ? Math.min(1, st.processed / st.total) : (st.phase === "done" ? 1 : 0);
   const label = st.phase === "reading" ? t("import.reading")
@@ -100,7 +114,8 @@ export function render(root, ctx) {
       <div class="card placeholder-card" data-testid="import-denied"><div class="placeholder-icon">${icon("import")}</div><p>${esc(t("import.denied"))}</p></div>`;
     return;
   }
-  root.innerHTML = `<div class="page-head"><h1>${icon("import")}<span>${esc(t("import.title"))}</span></h1></div>
+  root.innerHTML = `<div class="page-head"><h1>${icon("import")}<span>${esc(t("import.title"))}</span></h1>
+      <a class="btn btn-ghost" href="#/import/journal" data-testid="import-journal-link">${icon("clock")}<span>${esc(t("ij.link"))}</span></a></div>
     <div class="segmented tabs" role="tablist">
       <button role="tab" data-tab="files" data-testid="import-tab-files">${esc(pt("filesTab"))}</button>
       <button role="tab" data-tab="park" data-testid="import-tab-park">${esc(pt("tab"))}</button>
@@ -120,11 +135,15 @@ export function render(root, ctx) {
 function renderFiles(root) {
   root.innerHTML = `<section class="card">
       <p class="muted">${esc(t("import.intro"))}</p>
-      <div class="import-pick">
-        <label class="btn btn-file">${icon("upload")}<span>${esc(t("import.choose"))}</span>
-          <input type="file" multiple accept=".txt,.csv,.log,text/plain,text/csv" data-testid="import-files-input"></label>
-        <button class="btn btn-primary" data-testid="import-start">${icon("import")}<span>${esc(t("import.start"))}</span></button>
+      <div class="drop-zone" data-testid="import-drop-zone">
+        <div class="drop-hint">${icon("upload")}<span data-testid="import-drop-hint">${esc(t("import.drop"))}</span></div>
+        <div class="import-pick">
+          <label class="btn btn-file">${icon("upload")}<span>${esc(t("import.choose"))}</span>
+            <input type="file" multiple accept=".txt,.csv,.log,text/plain,text/csv" data-testid="import-files-input"></label>
+          <button class="btn btn-primary" data-testid="import-start">${icon("import")}<span>${esc(t("import.start"))}</span></button>
+        </div>
       </div>
+      <ul class="error-text import-refused" data-testid="import-refused" hidden></ul>
       <div class="file-list" data-testid="import-file-list"></div>
       <div class="import-progress-area"></div>
       <p class="error-text" data-testid="import-error" hidden></p>
@@ -145,6 +164,7 @@ function renderFiles(root) {
     const busy = st.phase === "reading" || st.phase === "running";
     startBtn.disabled = busy || !st.files.length;
     input.disabled = busy;
+    zone.classList.toggle("disabled", busy);
     progressArea.innerHTML = st.phase === "idle" || st.phase === "failed" ? "" : progressHtml();
     errEl.hidden = st.phase !== "failed";
     errEl.textContent = st.phase === "failed" ? t("import.failed", { message: st.error }) : "";
@@ -153,10 +173,37 @@ function renderFiles(root) {
     } else { reportArea.innerHTML = ""; shownReport = null; }
   };
   repaint = paint;
-  input.addEventListener("change", () => {
-    st.files = [...input.files];
+  const refusedEl = root.querySelector('[data-testid="import-refused"]');
+  const zone = root.querySelector('[data-testid="import-drop-zone"]');
+  const hint = root.querySelector('[data-testid="import-drop-hint"]');
+  // Chosen or dropped, the same check: text reading files only, each refusal naming its file.
+  const take = (files, add, folders = new Set()) => {
+    const { ok, refused } = checkFiles(files, folders);
+    refusedEl.innerHTML = refused.map((m) => `<li data-testid="import-refused-item">${esc(m)}</li>`).join("");
+    refusedEl.hidden = !refused.length;
+    if (!ok.length && add) return;
+    const known = new Set(add ? st.files.map((f) => f.name + "/" + f.size) : []);
+    st.files = (add ? st.files : []).concat(ok.filter((f) => !known.has(f.name + "/" + f.size)));
     if (st.phase === "done" || st.phase === "failed") { st.phase = "idle"; st.task = null; st.report = null; }
     paint();
+  };
+  input.addEventListener("change", () => take([...input.files], false));
+  const busy = () => st.phase === "reading" || st.phase === "running";
+  let depth = 0;
+  const over = (on) => { zone.classList.toggle("drag-over", on); hint.textContent = t(on ? "import.dropHere" : "import.drop"); };
+  zone.addEventListener("dragenter", (e) => { e.preventDefault(); if (busy()) return; depth += 1; over(true); });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); if (e.dataTransfer) e.dataTransfer.dropEffect = busy() ? "none" : "copy"; });
+  zone.addEventListener("dragleave", () => { depth = Math.max(0, depth - 1); if (!depth) over(false); });
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    depth = 0; over(false);
+    if (busy() || !e.dataTransfer) return;
+    const folders = new Set();
+    for (const item of e.dataTransfer.items || []) {
+      const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+      if (entry && entry.isDirectory) folders.add(entry.name);
+    }
+    take([...e.dataTransfer.files], true, folders);
   });
   startBtn.addEventListener("click", start);
   paint();

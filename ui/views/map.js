@@ -112,7 +112,7 @@ export function render(root, ctx) {
       ? STATUSES.map((s, i) => `<label class="lg-row" data-testid="legend-${s}"><input type="checkbox" data-status="${i}" ${state.hidden.has(i) ? "" : "checked"}>
           <i class="dot" style="background:${STATUS_COLORS[i]}"></i><span>${esc(t("map.status." + s, { days: data.stale_days }))}</span><b data-testid="legend-count-${s}">${fmtInt(counts[i])}</b></label>`).join("")
       : brandRows();
-    const base = settings.mbtiles_path ? t("map.base.mbtiles") : settings.tile_url ? t("map.base.url") : t("map.offline");
+    const base = settings.mbtiles_path ? t(/\.pmtiles$/i.test(settings.mbtiles_path) ? "map.base.pmtiles" : "map.base.mbtiles") : settings.tile_url ? t("map.base.url") : t("map.offline");
     $("map-legend").innerHTML = items + `<div class="muted small map-base-note" data-testid="map-base-note">${esc(base)}</div>`;
   }
 

@@ -346,6 +346,10 @@ pub(crate) fn call(ctx: &Ctx, address: &str, token: Option<&str>, name: &str, ar
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         },
+        _ if crate::import_journal::NAMES.contains(&name) => match crate::import_journal::call(store, &session, name, args) {
+            Some(result) => result,
+            None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
+        },
         _ if crate::personal::NAMES.contains(&name) => match crate::personal::call(store, &session, name, args, now) {
             Some(result) => result,
             None => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),

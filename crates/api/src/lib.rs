@@ -13,6 +13,7 @@ mod error_codes;
 mod export_jobs;
 mod export_layouts;
 mod gateways;
+mod import_journal;
 pub mod jobs;
 mod keys;
 mod lorawan;

@@ -148,6 +148,8 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("notify_settings", json!({"smtp_host": "", "smtp_port": 25, "smtp_from": "", "smtp_tls": "none", "sms_url_template": ""})),
         ("park_profile_save", json!({"name": "Walk profile", "separator": ";", "has_header": true, "mapping": {"customer_number": 0, "meter_serial": 1}})),
         ("park_import", json!({"profile": "Walk profile", "name": "walk.csv", "content": "customer_number;meter_serial\n"})),
+        ("import_journal", json!({"with_rejects": true, "page": 0, "limit": 20})),
+        ("import_rejects_csv", json!({"import_id": 1})),
         ("import_start", json!({"files": [{"name": "walk.txt", "content": ""}]})),
         ("keys_import", json!({"name": "keys.csv", "content": "12345678;000102030405060708090A0B0C0D0E0F\n"})),
         ("lorawan_device_set", json!({"dev_eui": "70B3D5E75E000001", "serial": "99999999", "brand": "Walk"})),

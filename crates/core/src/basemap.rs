@@ -1,4 +1,5 @@
-//! The map's background without internet: tiles from the utility's MBTiles file (a path
+//! The map's background without internet: tiles from the utility's MBTiles or PMTiles (v3,
+//! read by [`crate::pmtiles`]) file (a path
 //! inside the allowed folders, set in the map settings), else from a WMS/WMTS/XYZ address,
 //! each tile fetched once and kept in the tile cache file beside the database (bounded:
 //! least recently used tiles dropped past `cache_mb`), served from the cache when offline.
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// One tile for the map, or none (`map_tile` answers `null`: a blank tile).
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Tile {
-    /// `mbtiles`, `cache` or `remote`.
+    /// `mbtiles`, `pmtiles`, `cache` or `remote`.
     pub source: &'static str,
     pub content_type: String,
     /// The image bytes (base64 in JSON).
@@ -43,8 +44,16 @@ pub fn cache_path(store: &Store) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// An MBTiles file's path if it may be read: absolute, its folder inside the allowed
-/// folders (`folders::check`), an SQLite file with a raster `format` (png, jpg, webp).
+/// Whether a file starts like a PMTiles file (else it is read as MBTiles).
+fn is_pmtiles(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 7];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"PMTiles"
+}
+
+/// An MBTiles or PMTiles file's path if it may be read: absolute, its folder inside the
+/// allowed folders (`folders::check`), an SQLite file with a raster `format` (png, jpg,
+/// webp) or a PMTiles v3 file of raster tiles (its header and sections checked).
 pub fn check_mbtiles(store: &Store, path: &str) -> Result<PathBuf> {
     let given = Path::new(path.trim());
     let folder = given.parent().ok_or_else(|| Error::invalid("mbtiles_path", Reason::Required))?;
@@ -53,6 +62,10 @@ pub fn check_mbtiles(store: &Store, path: &str) -> Result<PathBuf> {
     let unreadable = |detail: String| Error::invalid("mbtiles_path", Reason::Unreadable { detail });
     if !file.is_file() {
         return Err(unreadable(format!("{}: no such file", file.display())));
+    }
+    if is_pmtiles(&file) {
+        crate::pmtiles::PmTiles::open(&file).map_err(|e| unreadable(format!("{}: {e}", file.display())))?;
+        return Ok(file);
     }
     let conn = store::tiles::mbtiles_open(&file).map_err(|e| unreadable(e.to_string()))?;
     let format = store::tiles::mbtiles_metadata(&conn, "format").map_err(|_| unreadable("not an MBTiles file (no metadata table)".into()))?;
@@ -101,6 +114,16 @@ pub fn map_tile(store: &Store, session: &Session, z: u8, x: u32, y: u32, now: i6
     if let Some(path) = base.mbtiles {
         // Checked again at each use: a folder taken off the list is no longer read.
         let path = check_mbtiles(store, &path.to_string_lossy())?;
+        if is_pmtiles(&path) {
+            let unreadable = |e: crate::pmtiles::PmError| Error::invalid("mbtiles_path", Reason::Unreadable { detail: format!("{}: {e}", path.display()) });
+            let mut pm = crate::pmtiles::PmTiles::open(&path).map_err(unreadable)?;
+            let content_type = pm.header.content_type();
+            return Ok(pm.tile(z, x, y).map_err(unreadable)?.map(|data| Tile {
+                source: "pmtiles",
+                content_type: if content_type_of(&data) == "application/octet-stream" { content_type } else { content_type_of(&data) }.to_string(),
+                data,
+            }));
+        }
         let conn = store::tiles::mbtiles_open(&path)?;
         return Ok(store::tiles::mbtiles_tile(&conn, z, x, y)?.map(|data| Tile {
             source: "mbtiles",

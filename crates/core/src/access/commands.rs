@@ -99,6 +99,8 @@ pub const COMMANDS: &[CommandRule] = &[
     p("heard_device_adopt", EditMeters, true),
     p("heard_device_dismiss", EditMeters, true),
     p("heard_devices_list", View, false),
+    p("import_journal", Import, false),
+    p("import_rejects_csv", Import, false),
     p("import_start", Import, true),
     s("import_status", false),
     p("import_time_settings", View, false),

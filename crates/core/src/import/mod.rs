@@ -124,6 +124,7 @@ impl FileReport {
             conflicts: self.conflicts,
             heard: self.heard,
             rejected: self.rejected_count,
+            future: self.future,
         }
     }
 }
@@ -251,7 +252,24 @@ pub fn import_drive_by(
     }
     let tz = settings.tz;
     let lines = text::lines(content).map(move |(number, raw)| (number, line::parse(&String::from_utf8_lossy(raw), tz)));
-    import_lines(store, permit, name, content, text::count(content), lines, settings, progress)
+    let result = import_lines(store, permit, name, content, text::count(content), lines, settings, progress);
+    // The rejected lines' own text, for the journal's CSV (also of an import that failed
+    // part way: its row is the latest of this content).
+    let import_id = match &result {
+        Ok(report) => Some(report.import_id),
+        Err(_) => {
+            use sha2::Digest;
+            let hash = hex::encode(sha2::Sha256::digest(content));
+            store::imports::latest_of_hash(&*store.reader()?, &hash)?
+        }
+    };
+    if let Some(id) = import_id {
+        let mut conn = store.writer();
+        let tx = conn.transaction()?;
+        store::imports::keep_raw_lines(&tx, id, text::lines(content))?;
+        tx.commit()?;
+    }
+    result
 }
 
 /// What an import reads of the store's settings before it starts (and its decoding thread

@@ -216,7 +216,7 @@ pub fn customer_moved_out(conn: &Connection, id: i64) -> Result<bool> {
 
 /// Overwrite customer `id`'s number, name and contact (the rest as given).
 pub fn set_customer(conn: &Connection, id: i64, c: &super::customers::Customer) -> Result<()> {
-    conn.prepare_cached("UPDATE customers SET number = ?2, name = ?3, email = ?4, phone = ?5 WHERE id = ?1")?
-        .execute(params![id, c.number, c.name, c.email, c.phone])?;
+    conn.prepare_cached("UPDATE customers SET number = ?2, name = ?3, email = ?4, phone = ?5, sort_name = ?6 WHERE id = ?1")?
+        .execute(params![id, c.number, c.name, c.email, c.phone, super::search::surname_key(&c.name)])?;
     Ok(())
 }

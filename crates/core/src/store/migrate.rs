@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0037_alarm_handling", include_str!("../../../../migrations/0037_alarm_handling.sql")),
     ("0039_customer_sort_name", include_str!("../../../../migrations/0039_customer_sort_name.sql")),
     ("0041_meter_search_plain_sql", include_str!("../../../../migrations/0041_meter_search_plain_sql.sql")),
+    ("0042_import_journal", include_str!("../../../../migrations/0042_import_journal.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

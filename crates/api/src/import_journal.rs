@@ -1,0 +1,82 @@
+//! The import journal's commands (`import_journal`, `import_rejects_csv`): argument shapes
+//! and one call into `releve_core::import_journal` each. See COMMANDS.md, "Import".
+
+use crate::bounds::{id, range, Bounded};
+use crate::commands::{date, ok, parse};
+use crate::ApiError;
+use releve_core::access::Session;
+use releve_core::import_journal::{self, JournalQuery, MAX_PAGE};
+use releve_core::Store;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The command names this module answers.
+pub(crate) const NAMES: [&str; 2] = ["import_journal", "import_rejects_csv"];
+
+#[derive(Deserialize, Default)]
+struct JournalArgs {
+    /// Local dates `YYYY-MM-DD`, both included.
+    from: Option<String>,
+    to: Option<String>,
+    user: Option<String>,
+    source: Option<String>,
+    #[serde(default)]
+    with_rejects: bool,
+    page: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl Bounded for JournalArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(p) = self.page {
+            range("page", p, 0, 1_000_000)?;
+        }
+        if let Some(l) = self.limit {
+            range("limit", l, 1, MAX_PAGE)?;
+        }
+        for (field, v) in [("user", &self.user), ("source", &self.source), ("from", &self.from), ("to", &self.to)] {
+            if v.as_ref().is_some_and(|s| s.chars().count() > 200) {
+                return Err(ApiError::new("bad_input", format!("{field}: at most 200 characters"))
+                    .with_params(serde_json::json!({"field": field, "reason": "too_long", "max": 200})));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct RejectsArgs {
+    import_id: i64,
+}
+
+impl Bounded for RejectsArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        id("import_id", self.import_id)
+    }
+}
+
+pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value) -> Option<Result<Value, ApiError>> {
+    let run = || -> Result<Value, ApiError> {
+        match name {
+            "import_journal" => {
+                let a: JournalArgs = parse(args)?;
+                let day = |field: &str, v: &Option<String>| v.as_deref().filter(|s| !s.trim().is_empty()).map(|s| date(field, s)).transpose();
+                let q = JournalQuery {
+                    from: day("from", &a.from)?,
+                    to: day("to", &a.to)?,
+                    user: a.user.clone(),
+                    source: a.source.clone(),
+                    with_rejects: a.with_rejects,
+                    page: a.page.unwrap_or(0),
+                    limit: a.limit.unwrap_or(50),
+                };
+                ok(import_journal::import_journal(store, session, &q)?)
+            }
+            _ => {
+                let a: RejectsArgs = parse(args)?;
+                ok(import_journal::import_rejects_csv(store, session, a.import_id)?)
+            }
+        }
+    };
+    NAMES.contains(&name).then(run)
+}

@@ -31,6 +31,7 @@ import * as c806View from "./views/c806.js";
 import * as auditView from "./views/audit.js";
 import * as importJournalView from "./views/import-journal.js";
 import * as retentionView from "./views/retention.js";
+import * as letterheadView from "./views/letterhead.js";
 import * as gdprRegisterView from "./views/gdpr-register.js";
 import * as usersView from "./views/users.js";
 import * as permissionsView from "./views/permissions.js";
@@ -143,6 +144,7 @@ function resolve(parts) {
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "audit") return { view: auditView, section: "settings" };
   if (a === "retention") return { view: retentionView, section: "settings" };
+  if (a === "letterhead") return { view: letterheadView, section: "settings" };
   if (a === "users") return { view: usersView, section: "settings" };
   if (a === "permissions") return { view: permissionsView, section: "settings" };
   if (a === "api-keys") return { view: apiKeysView, section: "settings" };

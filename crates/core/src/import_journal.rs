@@ -174,9 +174,9 @@ mod tests {
         assert_eq!((csv.rows, csv.rejected), (4, 4));
         let lines: Vec<&str> = csv.content.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(lines[0], "line;code;reason;original_line");
-        assert!(lines[1].starts_with("1;") && lines[1].ends_with(";zz-not-a-telegram;é"), "{}", lines[1]);
+        assert!(lines[1].starts_with("1;") && lines[1].ends_with(";\"zz-not-a-telegram;é\""), "a field with the separator is quoted: {}", lines[1]);
         assert!(lines[2].starts_with("2;") && lines[2].ends_with(";0A0"), "{}", lines[2]);
-        assert!(lines[3].starts_with("4;implausible_time;") && lines[3].ends_with(future), "{}", lines[3]);
+        assert!(lines[3].starts_with("4;implausible_time;") && lines[3].ends_with(&format!("\"{future}\"")), "{}", lines[3]);
         assert!(lines[4].starts_with("5;implausible_time;"), "{}", lines[4]);
         assert!(csv.file_name.starts_with(&format!("rejected-{}-tourn", row.id)), "{}", csv.file_name);
         assert!(import_rejects_csv(&store, &session, 999).is_err(), "no such import");

@@ -36,6 +36,7 @@ import * as permissionsView from "./views/permissions.js";
 import * as apiKeysView from "./views/api-keys.js";
 import * as webhooksView from "./views/webhooks.js";
 import { openPasswordDialog } from "./views/password-dialog.js";
+import * as savedNotice from "./saved-notice.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -254,6 +255,7 @@ async function passwordChanged() {
 
 async function start() {
   appRoot = document.getElementById("app");
+  savedNotice.install();
   window.addEventListener("hashchange", route);
   window.addEventListener("beforeunload", (e) => {
     if (leaveGuard && leaveGuard.question()) { e.preventDefault(); e.returnValue = ""; }

@@ -56,7 +56,7 @@ after(async () => {
 const dialogs = () => (fs.existsSync(state.dialogLog) ? fs.readFileSync(state.dialogLog, 'utf8').trimEnd().split('\n').map((l) => l.split('\t')) : []);
 
 async function exportReadings(wd, n) {
-  await wd.exec("location.hash = '#/export'");
+  await wd.exec("location.hash = '#/export/quick'");
   await wd.waitFor('[data-testid=export-button]', 30_000);
   await wd.exec(`document.querySelectorAll('.saved-notice').forEach((e) => { e.hidden = true; });
     const set = (id, v) => { const el = document.querySelector('[data-testid=' + id + ']'); el.value = v; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); };

@@ -126,6 +126,43 @@ export async function call(name, args = {}) {
   return answerOf(res);
 }
 
+// A file the page made (exports, reports, keys), saved. In the desktop window the native save
+// dialog asks where (proposing the folder of the last file saved), then the `releve:saved`
+// event carries `{path}` for the notice offering to open the folder (saved-notice.js);
+// resolves to `{path}`, or null when the clerk closed the dialog. In the browser it is an
+// ordinary download (resolves to null).
+export async function saveFile(filename, data, type = "application/octet-stream") {
+  const blob = new Blob([data], { type });
+  if (!isTauri()) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = filename;
+    a.style.display = "none";
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    return null;
+  }
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let saved;
+  try {
+    saved = await window.__TAURI_INTERNALS__.invoke("save_file", bytes, { headers: { "x-file-name": encodeURIComponent(filename) } });
+  } catch (e) {
+    throw toApiError(e);
+  }
+  if (saved && saved.path) window.dispatchEvent(new CustomEvent("releve:saved", { detail: saved }));
+  return saved || null;
+}
+
+// The desktop window: show the folder of the saved file `path` in the file manager.
+export async function openFolder(path) {
+  try {
+    await window.__TAURI_INTERNALS__.invoke("open_folder", { path });
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
 // The meters given new readings, as they come: `callback({meters: [ids], all})` (`all`: read
 // everything again, e.g. another program wrote, or the connection was lost for a while).
 // Over HTTP a Server-Sent Events stream (`GET /api/events`, the token as a query parameter:

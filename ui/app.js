@@ -38,6 +38,7 @@ import * as permissionsView from "./views/permissions.js";
 import * as apiKeysView from "./views/api-keys.js";
 import * as webhooksView from "./views/webhooks.js";
 import { openPasswordDialog } from "./views/password-dialog.js";
+import * as savedNotice from "./saved-notice.js";
 
 const SESSION_KEY = "releve.session";
 
@@ -258,6 +259,7 @@ async function passwordChanged() {
 
 async function start() {
   appRoot = document.getElementById("app");
+  savedNotice.install();
   window.addEventListener("hashchange", route);
   window.addEventListener("beforeunload", (e) => {
     if (leaveGuard && leaveGuard.question()) { e.preventDefault(); e.returnValue = ""; }

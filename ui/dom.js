@@ -1,3 +1,4 @@
+import { saveFile } from "./api.js";
 // Small DOM and date helpers shared by the views.
 
 export function esc(s) {
@@ -46,16 +47,15 @@ export function isIsoDate(s) {
   return /^\d{4}-\d{2}-\d{2}$/.test(s || "");
 }
 
-/** Offer `data` (a string or bytes) as a download named `filename`, the way the export views do. */
+/** Offer `data` (a string or bytes) as a download named `filename`, the way the export views
+ * do: the browser downloads it, the desktop window asks where in its save dialog (api.js
+ * `saveFile`). Returns the saving's promise (null when the clerk closed the dialog); a failed
+ * save is said by the notice (saved-notice.js). */
 export function downloadFile(filename, data, type = "text/plain;charset=utf-8") {
-  const blob = new Blob([data], { type });
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = filename;
-  a.style.display = "none";
-  document.body.appendChild(a);
-  a.click();
-  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  return saveFile(filename, data, type).catch((e) => {
+    window.dispatchEvent(new CustomEvent("releve:save-failed", { detail: e }));
+    return null;
+  });
 }
 
 /** Bytes of a base64 string. */

@@ -1,8 +1,11 @@
 //! Relevé desktop shell: a Tauri window over the embedded `ui/` and ONE command, `call`,
 //! that forwards to `releve_api::Ctx::call` (the same boundary the REST server uses); and
 //! one event, `changes`, the meters given new readings, emitted from a thread waiting on
-//! the store's change signal (what `releve serve` pushes as `GET /api/events`).
+//! the store's change signal (what `releve serve` pushes as `GET /api/events`). Files the
+//! page offers are saved where the clerk chooses (`files.rs`: save dialog, open the folder).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod files;
 
 use releve_api::{ApiError, Ctx};
 use std::path::PathBuf;
@@ -138,12 +141,13 @@ fn main() -> ExitCode {
     let ctx = Arc::new(ctx);
     let watched = Arc::clone(&ctx);
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(ctx)
         .setup(move |app| {
             push_changes(app.handle().clone(), watched);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![call])
+        .invoke_handler(tauri::generate_handler![call, files::save_file, files::open_folder])
         .run(context);
     match result {
         Ok(()) => ExitCode::SUCCESS,

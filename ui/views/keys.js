@@ -4,7 +4,7 @@
 import { call } from "../api.js";
 import { t, tOr, fmtInt, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
-import { esc } from "../dom.js";
+import { esc, downloadFile } from "../dom.js";
 import { KEY_STATUSES } from "./meters.js";
 
 function base64Of(buffer) {
@@ -103,11 +103,7 @@ export function render(root, ctx) {
     const emsg = root.querySelector('[data-testid="keys-export-msg"]');
     try {
       const r = await call("keys_export", {});
-      const blob = new Blob([r.content], { type: "text/csv" });
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob);
-      a.download = r.name;
-      document.body.appendChild(a); a.click(); a.remove();
+      downloadFile(r.name, r.content, "text/csv");
       emsg.className = "toolbar-msg"; emsg.textContent = t("keys.export.done", { n: fmtInt(r.content.trim().split("\n").length - 1) });
     } catch (e) {
       emsg.className = "toolbar-msg error-text"; emsg.textContent = errorText(e);

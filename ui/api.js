@@ -202,15 +202,18 @@ export function onChanges(callback) {
 // `onProgress({rows, expected})` as rows arrive, `signal` (an AbortSignal) cancels it.
 // Over HTTP the CSV comes as the response body (`Accept: text/csv`, the rows expected in
 // `X-Releve-Expected-Rows`) and the browser downloads it; in the desktop window the clerk
-// gets the JSON answer for now. Answers `{file_name, rows}`; a cancel throws the ApiError
+// gets the JSON answer for now, saved where the save dialog says. Answers `{file_name, rows}`
+// (null: the save dialog was closed); a cancel throws the ApiError
 // `cancelled`.
 export async function callFile(name, args = {}, { onProgress, signal } = {}) {
   const progress = typeof onProgress === "function" ? onProgress : () => {};
   if (isTauri()) {
-    // The desktop window has no HTTP: the JSON answer, saved like any download.
+    // The desktop window has no HTTP: the JSON answer, saved through the native save dialog
+    // like any file (null when the clerk closed it).
     const r = await call(name, args);
     const bytes = r.content_base64 !== undefined ? Uint8Array.from(atob(r.content_base64), (c) => c.charCodeAt(0)) : r.content;
-    downloadBlob(r.filename, new Blob([bytes], { type: "text/csv" }));
+    const saved = await saveFile(r.filename, bytes, "text/csv");
+    if (!saved) return null;
     progress({ rows: r.rows, expected: r.rows });
     return { file_name: r.filename, rows: r.rows };
   }
@@ -251,16 +254,7 @@ export async function callFile(name, args = {}, { onProgress, signal } = {}) {
   // The bytes as sent: UTF-8 (with or without BOM) or Windows-1252, as the clerk chose.
   const blob = new Blob(chunks, { type: res.headers.get("Content-Type") || "text/csv" });
   chunks.length = 0;
-  downloadBlob(fileName, blob);
+  await saveFile(fileName, blob, blob.type);
   return { file_name: fileName, rows };
 }
 
-function downloadBlob(fileName, blob) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = fileName;
-  a.style.display = "none";
-  document.body.appendChild(a);
-  a.click();
-  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-}

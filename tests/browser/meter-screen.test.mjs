@@ -68,7 +68,7 @@ test("fr: readings table, manual reading and correction, edit the address, drag 
     const top = page.locator('[data-testid="readings-table"] tbody tr').first();
     assert.match(await top.textContent(), /Saisie manuelle/);
     assert.match(await top.textContent(), /manuel/);
-    assert.match(await top.textContent(), new RegExp(String(value).replace(".", ",")));
+    assert.ok((await top.textContent()).replace(/\s/g, "").includes(String(value).replace(".", ",")), "the entered index, French digits");
     // The chart marks the bucket of the manual reading.
     await page.locator('[data-testid="histogram"] [data-testid="manual-mark"]').first().waitFor();
     await page.getByTestId("legend-manual").waitFor();

@@ -95,7 +95,10 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         let reading: (i64, i64) = conn
             .query_row("SELECT meter_id, ts FROM readings WHERE register = 1 ORDER BY meter_id, ts LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .expect("a volume reading");
-        (serial, number, alarm, reading)
+        let active: i64 = conn
+            .query_row("SELECT id FROM meters WHERE status = 'active' AND device_type = 'water' ORDER BY id LIMIT 1", [], |r| r.get(0))
+            .expect("an active water meter");
+        (serial, number, alarm, (reading.0, reading.1, active))
     };
     let (serial, number, (alarm_meter, alarm_code, alarm_start), reading) = (serial, number, alarm, reading);
     let alarm = json!({"meter_id": alarm_meter, "code": alarm_code, "started_at": alarm_start});
@@ -124,7 +127,7 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("meter_reading_add", json!({"id": reading.0, "register": "volume", "at": "2020-01-01T00:07", "value": 0.5, "reason": "walk", "confirm": true})),
         ("meter_reading_correct", json!({"id": reading.0, "register": "volume", "ts": reading.1, "value": 0.25, "reason": "walk", "confirm": true})),
         ("meter_readings_export", json!({"id": reading.0, "encoding": "utf-8-bom", "french": true})),
-        ("meter_update", json!({"id": 1, "address": "1 walk street", "city": "Walk", "lat": 45.0, "lon": 4.0, "status": "to_remove", "notes": "walk"})),
+        ("meter_update", json!({"id": reading.2, "address": "1 walk street", "city": "Walk", "lat": 45.0, "lon": 4.0, "status": "to_remove", "notes": "walk"})),
         ("customer_update", json!({"id": 1, "number": number, "name": "Walk name", "email": "walk@example.org"})),
         ("info_codes_set_watched", json!({"codes": ["leak"]})),
         ("info_codes_export", json!({})),

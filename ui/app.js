@@ -30,6 +30,7 @@ import * as mbusView from "./views/mbus.js";
 import * as c806View from "./views/c806.js";
 import * as auditView from "./views/audit.js";
 import * as retentionView from "./views/retention.js";
+import * as letterheadView from "./views/letterhead.js";
 import * as gdprRegisterView from "./views/gdpr-register.js";
 import * as usersView from "./views/users.js";
 import * as permissionsView from "./views/permissions.js";
@@ -141,6 +142,7 @@ function resolve(parts) {
   if (a === "notifications" || a === "settings") return { view: notificationsView, section: "settings" };
   if (a === "audit") return { view: auditView, section: "settings" };
   if (a === "retention") return { view: retentionView, section: "settings" };
+  if (a === "letterhead") return { view: letterheadView, section: "settings" };
   if (a === "users") return { view: usersView, section: "settings" };
   if (a === "permissions") return { view: permissionsView, section: "settings" };
   if (a === "api-keys") return { view: apiKeysView, section: "settings" };

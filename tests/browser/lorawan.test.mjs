@@ -67,7 +67,7 @@ test("manager: the registry listed and filtered, the yearly count shown and down
     assert.match(await page.getByTestId("lw-count-msg").innerText(), /téléchargé/);
     const pdf = await download(page, "lw-pdf");
     assert.equal(pdf.name, `decompte-objets-connectes-${year}.pdf`);
-    assert.equal(pdf.bytes.subarray(0, 8).toString("latin1"), "%PDF-1.4");
+    assert.match(pdf.bytes.subarray(0, 8).toString("latin1"), /^%PDF-1\.\d$/);
 
     // Another year: the summary follows.
     await page.getByTestId("lw-year").fill("2001");

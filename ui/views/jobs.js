@@ -100,6 +100,7 @@ export function render(root, ctx) {
       <label class="check"><input type="checkbox" name="enabled" data-testid="job-enabled"><span>${esc(t("job.enabled"))}</span></label>
       <div class="export-actions job-actions">
         ${canEdit ? `<button class="btn btn-primary" type="submit" data-testid="job-save">${icon("check")}<span>${esc(t("job.save"))}</span></button>
+        <button class="btn" type="button" data-testid="job-test" title="${esc(t("job.testHint"))}">${icon("check")}<span>${esc(t("job.test"))}</span></button>
         <button class="btn" type="button" data-testid="job-run-now">${icon("export")}<span>${esc(t("job.runNow"))}</span></button>` : ""}
         <span class="toolbar-msg" data-testid="job-msg" aria-live="polite"></span>
       </div>
@@ -272,6 +273,19 @@ export function render(root, ctx) {
     }
   });
   root.querySelector('[data-testid="job-run-now"]')?.addEventListener("click", () => { if (current.id) runNow(current.id, msg); });
+  // Test: the job as on screen (saved or not), checked and delivered now; not a run.
+  root.querySelector('[data-testid="job-test"]')?.addEventListener("click", async () => {
+    const j = read();
+    form.folder.setAttribute("aria-invalid", "false");
+    say(msg, t("job.testing"));
+    try {
+      const r = await call("export_job_test", j);
+      say(msg, t("job.tested", { rows: fmtInt(r.rows), file: r.file_name, to: r.delivered_to }), "ok");
+    } catch (err) {
+      if (String((err.details && err.details.code) || "").startsWith("folder_")) form.folder.setAttribute("aria-invalid", "true");
+      fail(msg)(err);
+    }
+  });
   root.querySelector('[data-testid="job-new"]')?.addEventListener("click", () => { fill(EMPTY); drawJobs(); form.jname.focus(); });
   tbody.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-act]");

@@ -33,6 +33,7 @@ export function render(root, ctx) {
       <div class="settings-head-actions">${ctx.can("manage_users") ? settingsLinks("settings") : ""}
       <a class="btn" href="#/webhooks" data-testid="nav-webhooks">${icon("upload")}<span>${esc(t("wh.link"))}</span></a>
       ${ctx.can("settings") ? `<a class="btn" href="#/retention" data-testid="nav-retention">${icon("settings")}<span>${esc(t("ret.link"))}</span></a>` : ""}
+      ${ctx.can("settings") ? `<a class="btn" href="#/letterhead" data-testid="nav-letterhead">${icon("file")}<span>${esc(t("lh.link"))}</span></a>` : ""}
       ${ctx.can("audit") ? `<a class="btn" href="#/audit" data-testid="nav-audit">${icon("reports")}<span>${esc(t("audit.link"))}</span></a>` : ""}
       <button class="btn btn-primary" data-testid="nt-new">${icon("plus")}<span>${esc(t("nt.new"))}</span></button></div></div>
     <div class="card table-card"><div class="table-scroll"><table class="table">
@@ -77,6 +78,10 @@ export function render(root, ctx) {
       <label class="field"><span>${esc(t("nt.smsUrl"))}</span><input type="text" name="sms_url_template" class="mono" placeholder="http://127.0.0.1:9000/send?to={to}&amp;text={text}"></label>
       <div class="export-actions"><button class="btn btn-primary" type="submit" data-testid="nt-settings-save">${esc(t("nt.save"))}</button>
         <span class="toolbar-msg" data-testid="nt-settings-msg" aria-live="polite"></span></div>
+      <div class="export-actions nt-test-mail">
+        <label class="inline-field"><span>${esc(t("nt.testTo"))}</span><input type="email" name="test_to" data-testid="nt-test-to" placeholder="vous@exemple.fr"></label>
+        <button class="btn" type="button" data-testid="nt-test-send">${icon("upload")}<span>${esc(t("nt.testSend"))}</span></button>
+        <span class="toolbar-msg" data-testid="nt-test-msg" aria-live="polite"></span></div>
     </form>
     <div data-testid="af-section"></div>
     <div data-testid="it-section"></div>
@@ -205,6 +210,14 @@ export function render(root, ctx) {
     };
     if (sform.smtp_password.value) s.smtp_password = sform.smtp_password.value;
     try { await call("notify_settings", s); sform.smtp_password.value = ""; say(smsg, t("nt.saved")); await loadSettings(); } catch (err) { fail(smsg)(err); }
+  });
+
+  // "Send a test e-mail": through the saved settings (save first).
+  root.querySelector('[data-testid="nt-test-send"]').addEventListener("click", async () => {
+    const tmsg = root.querySelector('[data-testid="nt-test-msg"]');
+    const to = sform.test_to.value.trim();
+    say(tmsg, t("nt.testSending"));
+    try { const r = await call("notify_test_email", { to }); say(tmsg, t("nt.testSent", { to: r.sent_to })); } catch (err) { fail(tmsg)(err); }
   });
 
   fill(EMPTY);

@@ -1,4 +1,5 @@
-//! The consumer report commands (`consumer_report`, `consumer_report_email`): argument
+//! The consumer report commands (`consumer_report`, `consumer_report_email`, and the
+//! letterhead's `consumer_report_letterhead`, `consumer_report_letterhead_set`): argument
 //! shapes and one call into `releve_core::consumer_report` each. See COMMANDS.md,
 //! "Consumer report".
 
@@ -7,6 +8,7 @@ use crate::ApiError;
 use crate::bounds::{id, Bounded};
 use base64::Engine;
 use releve_core::access::Session;
+use releve_core::consumer_report::letterhead::{self, Letterhead};
 use releve_core::consumer_report::{self, ConsumerReportRequest, Format, Locale};
 use releve_core::meters::Resolution;
 use releve_core::Store;
@@ -32,6 +34,12 @@ struct ReportArgs {
 impl Bounded for ReportArgs {
     fn check(&self) -> Result<(), ApiError> {
         id("meter_id", self.meter_id)
+    }
+}
+
+impl Bounded for Letterhead {
+    fn check(&self) -> Result<(), ApiError> {
+        Ok(())
     }
 }
 
@@ -63,6 +71,14 @@ pub(crate) fn call(
     now: i64,
 ) -> Option<Result<Value, ApiError>> {
     let run = || -> Result<Value, ApiError> {
+        match name {
+            "consumer_report_letterhead" => return Ok(json!(letterhead::letterhead(store, session)?)),
+            "consumer_report_letterhead_set" => {
+                let l: Letterhead = parse(args)?;
+                return Ok(json!(letterhead::letterhead_set(store, session, &l, now)?));
+            }
+            _ => {}
+        }
         let a: ReportArgs = parse(args)?;
         let req = request(&a)?;
         match name {
@@ -80,5 +96,9 @@ pub(crate) fn call(
             }
         }
     };
-    matches!(name, "consumer_report" | "consumer_report_email").then(run)
+    matches!(
+        name,
+        "consumer_report" | "consumer_report_email" | "consumer_report_letterhead" | "consumer_report_letterhead_set"
+    )
+    .then(run)
 }

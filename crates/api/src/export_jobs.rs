@@ -38,6 +38,10 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, ru
                 jobs::export_job_delete(store, session, a.id, now)?;
                 ok(json!({}))
             }
+            "export_job_test" => {
+                let job: Job = parse(args)?;
+                ok(jobs::export_job_test(store, session, &job, now)?)
+            }
             "export_job_run_now" => {
                 let a: IdArgs = parse(args)?;
                 ok(jobs::export_job_run_now(store, session, a.id, runner, now)?)
@@ -49,5 +53,5 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, ru
             _ => Err(ApiError::new("unknown_command", format!("unknown command '{name}'"))),
         }
     };
-    matches!(name, "export_jobs_list" | "export_job_save" | "export_job_delete" | "export_job_run_now" | "export_runs_list").then(run)
+    matches!(name, "export_jobs_list" | "export_job_save" | "export_job_delete" | "export_job_run_now" | "export_job_test" | "export_runs_list").then(run)
 }

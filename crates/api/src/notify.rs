@@ -23,6 +23,17 @@ impl Bounded for PreviewArgs {
 }
 
 #[derive(Deserialize)]
+struct TestEmailArgs {
+    to: String,
+}
+
+impl Bounded for TestEmailArgs {
+    fn check(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
 struct LogArgs {
     limit: Option<i64>,
 }
@@ -51,6 +62,10 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, no
             "notify_settings" => {
                 let s: ChannelSettings = parse(args)?;
                 ok(notify::notify_settings(store, session, &s, now)?)
+            }
+            "notify_test_email" => {
+                let a: TestEmailArgs = parse(args)?;
+                ok(json!({"sent_to": notify::notify_test_email(store, session, &a.to, now)?}))
             }
             "notify_preview" => {
                 let a: PreviewArgs = parse(args)?;

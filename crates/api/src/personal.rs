@@ -90,7 +90,7 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value, no
                     register::RegisterFormat::Pdf => Ok(json!({
                         "file_name": reg.file_name(tz, "pdf"),
                         "content_type": "application/pdf",
-                        "content_base64": base64::engine::general_purpose::STANDARD.encode(reg.pdf(tz)),
+                        "content_base64": base64::engine::general_purpose::STANDARD.encode(reg.pdf(tz)?),
                     })),
                 }
             }

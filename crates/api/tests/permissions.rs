@@ -106,6 +106,9 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("export_layout_run", json!({"name": "Facturation eau (CSV)", "from": "2025-09-01", "to": "2025-09-30"})),
         ("export_job_save", json!({"name": "Walk job", "layout": "Facturation eau (CSV)", "every": "daily", "hour": 6, "minute": 0,
             "period": "previous_day", "destination": "folder", "folder": folder, "email_to": [], "report_to": [], "enabled": true})),
+        ("export_job_test", json!({"name": "Walk job", "layout": "Facturation eau (CSV)", "every": "daily", "hour": 6, "minute": 0,
+            "period": "previous_day", "destination": "folder", "folder": folder, "email_to": [], "report_to": [], "enabled": true})),
+        ("notify_test_email", json!({"to": "walk@example.org"})),
         ("report_consumption_export", json!({"from": "2025-09-01", "to": "2025-09-30"})),
         ("report_performance_export", json!({"from": "2025-09-01", "to": "2025-09-30", "expected_per_day": 24})),
         ("report_performance_save", json!({"params": {"from": "2025-09-01", "to": "2025-09-30", "expected_per_day": 24}, "comment": "walk"})),
@@ -127,6 +130,7 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
         ("mbus_bus_save", json!({"name": "Walk bus", "transport": "tcp", "target": "127.0.0.1:9", "baud": 2400, "schedule": "off"})),
         ("c806_sdp_save", json!({"ean": "541234567890123456"})),
         ("objects_settings_set", json!({})),
+        ("consumer_report_letterhead_set", json!({"name": "Régie"})),
         ("export_job_delete", json!({"id": 1})),
         ("export_job_run_now", json!({"id": 1})),
         ("export_layout_delete", json!({"name": "Facturation eau (largeur fixe)"})),
@@ -199,7 +203,7 @@ const MUST_SUCCEED: &[&str] = &[
     "meter_key_set", "user_create", "user_reset_password", "user_set_active", "user_set_role", "permissions_matrix_set",
     "login_settings_set", "password_change", "v1_exchange_create", "v1_export_start", "api_key_create", "api_key_revoke",
     "api_keys_list", "webhook_add", "webhook_set_active", "webhook_remove", "webhook_settings", "webhook_test",
-    "retention_settings_set", "retention_run",
+    "retention_settings_set", "retention_run", "consumer_report_letterhead_set", "export_job_test",
 ];
 
 fn args_for(name: &str, out: &Path) -> Value {

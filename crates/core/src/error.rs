@@ -275,6 +275,8 @@ fn folder_refused(rule: crate::folders::FolderRule, folder: &str) -> String {
             "the folder '{folder}' holds the database (it is the database's folder, a parent of it or the database file): choose another folder"
         ),
         FolderRule::NotAFolder => format!("'{folder}' is a file, not a folder"),
+        FolderRule::Missing => format!("the folder '{folder}' does not exist: create it or choose another folder"),
+        FolderRule::NotWritable => format!("a file cannot be written in the folder '{folder}': check its permissions"),
     }
 }
 

@@ -26,6 +26,10 @@ pub enum FolderRule {
     IsStore,
     /// An allowed folder that exists as a file.
     NotAFolder,
+    /// A scheduled export's folder that does not exist (checked when the job is saved).
+    Missing,
+    /// A scheduled export's folder where a file cannot be written.
+    NotWritable,
 }
 
 impl FolderRule {
@@ -35,6 +39,8 @@ impl FolderRule {
             FolderRule::NotAllowed => "folder_not_allowed",
             FolderRule::IsStore => "folder_is_store",
             FolderRule::NotAFolder => "folder_not_a_folder",
+            FolderRule::Missing => "folder_missing",
+            FolderRule::NotWritable => "folder_not_writable",
         }
     }
 }
@@ -100,6 +106,28 @@ pub fn check(store: &Store, folder: &str) -> Result<PathBuf> {
         return Err(refused(FolderRule::NotAllowed, given));
     }
     Ok(resolved)
+}
+
+/// `folder` resolved if a scheduled export may write there now: `check`, and it exists, is a
+/// folder and a file can be created in it (a probe file, removed at once).
+pub fn check_writable(store: &Store, folder: &str) -> Result<PathBuf> {
+    let resolved = check(store, folder)?;
+    let given = Path::new(folder.trim());
+    if !resolved.exists() {
+        return Err(refused(FolderRule::Missing, given));
+    }
+    if !resolved.is_dir() {
+        return Err(refused(FolderRule::NotAFolder, given));
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let probe = resolved.join(format!(".releve-write-check-{}-{nanos}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(resolved)
+        }
+        Err(_) => Err(refused(FolderRule::NotWritable, given)),
+    }
 }
 
 /// The database file, resolved.

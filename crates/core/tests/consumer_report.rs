@@ -205,26 +205,23 @@ fn months_cut_to_the_period_and_bad_requests_are_refused() {
     assert_eq!(consumer_report::meter_of_serial(&p.store, &p.clerk, "12345678").expect("serial"), p.meter);
 }
 
-/// Byte offsets of the xref entries, checked against the objects they point at.
-fn check_xref(pdf: &[u8]) {
+/// A PDF that poppler opens, with its fonts embedded (Liberation Sans, by krilla).
+fn check_pdf(pdf: &[u8], dir: &Path) {
     assert!(pdf.starts_with(b"%PDF-1."), "header");
-    assert!(pdf.ends_with(b"%%EOF\n"), "trailer");
-    let text: String = pdf.iter().map(|&b| char::from(b)).collect(); // one char per byte
-    let byte_at = |char_index: usize| text.char_indices().nth(char_index).map(|(b, _)| b).expect("inside");
-    let tail = text.rsplit("startxref\n").next().expect("startxref");
-    let xref: usize = tail.lines().next().and_then(|l| l.parse().ok()).expect("xref offset");
-    let table = &text[byte_at(xref)..];
-    assert!(table.starts_with("xref\n0 "), "startxref points at the table");
-    let count: usize =
-        table.lines().nth(1).and_then(|l| l.split(' ').nth(1)).and_then(|n| n.parse().ok()).expect("count");
-    assert!(count > 6, "catalog, pages, fonts, info and at least one page");
-    for (i, entry) in table.lines().skip(3).take(count - 1).enumerate() {
-        assert_eq!(entry.len(), 19, "20-byte entries (with the newline): {entry:?}");
-        let offset: usize = entry[..10].parse().expect("offset");
-        let object = format!("{} 0 obj", i + 1);
-        assert!(text[byte_at(offset)..].starts_with(&object), "entry {} points at {object}", i + 1);
+    let tail = String::from_utf8_lossy(&pdf[pdf.len().saturating_sub(32)..]).into_owned();
+    assert!(tail.trim_end().ends_with("%%EOF"), "trailer: {tail:?}");
+    let path = dir.join("check.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = tool("pdffonts", &[path.to_str().expect("path")]);
+    assert!(out.status.success() && out.stderr.is_empty(), "pdffonts: {}", String::from_utf8_lossy(&out.stderr));
+    let fonts = String::from_utf8_lossy(&out.stdout).into_owned();
+    let embedded: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!embedded.is_empty(), "fonts: {fonts}");
+    for line in &embedded {
+        assert!(line.contains("LiberationSans"), "only Liberation Sans: {fonts}");
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells.iter().rev().nth(4), Some(&"yes"), "embedded: {line}");
     }
-    assert!(text.contains("/BaseFont /Helvetica /Encoding /WinAnsiEncoding"));
 }
 
 fn tool(name: &str, args: &[&str]) -> std::process::Output {
@@ -242,7 +239,7 @@ fn pdf_is_valid_and_poppler_reads_the_name_the_total_and_the_table() {
     assert_eq!(file.file_name, "consommation-12345678-2025-12-01_2025-12-31.pdf");
     assert_eq!(file.content_type, "application/pdf");
     keep(&file.file_name, &file.bytes);
-    check_xref(&file.bytes);
+    check_pdf(&file.bytes, p.dir.path());
     let path = p.dir.path().join(&file.file_name);
     std::fs::write(&path, &file.bytes).expect("write");
     let path_s = path.to_str().expect("utf-8 path");
@@ -273,7 +270,7 @@ fn pdf_is_valid_and_poppler_reads_the_name_the_total_and_the_table() {
         assert_eq!(line.contains("fuite"), (10..=12).contains(&d), "alarm column of {day}");
     }
     assert!(text.contains("Page 1 sur 2") && text.contains("Page 2 sur 2"));
-    // Chart labels are real text too (vector chart, Helvetica).
+    // Chart labels are real text too (vector chart, Liberation Sans).
     assert!(text.contains("Consommation (m³)") && text.contains("15/12"), "chart text: {text}");
 
     let png = p.dir.path().join("page");
@@ -362,7 +359,7 @@ fn email_reaches_the_customer_with_the_pdf_attached() {
     let attached = std::fs::read(files[0]["path"].as_str().expect("path")).expect("attachment");
     let ReportFile { bytes, .. } = consumer_report::consumer_report(&p.store, &p.clerk, &req, NOW).expect("report");
     assert!(attached == bytes, "the attachment decodes to the report's bytes");
-    check_xref(&attached);
+    check_pdf(&attached, p.dir.path());
 
     // Another address, and HTML; each sending is in the audit log with its recipient.
     let mut html = december(p.meter, Format::Html);
@@ -378,4 +375,108 @@ fn email_reaches_the_customer_with_the_pdf_attached() {
     assert!(sent[0].ends_with("to office@example.org") && sent[0].starts_with("consumption-12345678-"), "{}", sent[0]);
     assert!(sent[1].ends_with(&format!("to {EMAIL}")), "{}", sent[1]);
     assert!(audit.iter().any(|e| e.event == "consumer_report_sent" && e.user == "clerk"));
+}
+
+/// The utility's letterhead saved by a manager (a clerk may not; a GIF or oversized logo is
+/// refused naming the field), then on the PDF in French and English: the logo as an image
+/// (`pdfimages`), the name, address, contact and legal text (`pdftotext`), the title
+/// metadata with its dash and the customer's accents (`pdfinfo`), the same period last
+/// year with its change; page 1 rendered by `pdftoppm` (kept with RELEVE_REPORT_OUT).
+#[test]
+fn letterhead_logo_title_and_last_year_are_in_the_pdf() {
+    use base64::Engine;
+    use releve_core::consumer_report::letterhead::{self, Letterhead};
+    let p = park();
+    // December 2024: 5 m³ between the readings of 30 November and 31 December.
+    {
+        let conn = p.store.writer();
+        let dec1_2024 = DEC1 - 365 * DAY;
+        for (ts, value) in [(dec1_2024 - DAY + 12 * HOUR, 50.0), (dec1_2024 + 30 * DAY + 12 * HOUR, 55.0)] {
+            let r = store::readings::Reading { meter_id: p.meter, register: 1, ts, value, telegram_id: None };
+            assert!(store::readings::insert(&conn, &r, 0).expect("reading"));
+        }
+    }
+    let logo = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/logo.png")).expect("logo");
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let head = Letterhead {
+        name: "Régie des eaux de Saint-Chamond".into(),
+        address: "Hôtel de ville — 1 place de la Liberté\n42400 Saint-Chamond".into(),
+        contact: "04 77 31 00 00 · releve@saint-chamond.example".into(),
+        legal: "Régie dotée de l’autonomie financière — SIRET 214 202 079 00017 — Facture à régler sous 30 jours.".into(),
+        logo_base64: b64(&logo),
+    };
+    let e = letterhead::letterhead_set(&p.store, &p.clerk, &head, NOW).expect_err("a clerk may not");
+    assert_eq!(e.code(), "forbidden");
+    let gif = Letterhead { logo_base64: b64(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"), ..head.clone() };
+    let e = letterhead::letterhead_set(&p.store, &p.manager, &gif, NOW).expect_err("not PNG or JPEG");
+    assert_eq!((e.code(), e.params()["field"].as_str(), e.params()["reason"].as_str()), ("bad_input", Some("logo"), Some("unreadable")));
+    let mut big = logo.clone();
+    big.resize(letterhead::MAX_LOGO_BYTES + 1, 0);
+    let e = letterhead::letterhead_set(&p.store, &p.manager, &Letterhead { logo_base64: b64(&big), ..head.clone() }, NOW)
+        .expect_err("too large");
+    assert_eq!((e.params()["field"].as_str(), e.params()["reason"].as_str()), (Some("logo"), Some("out_of_range")));
+    let saved = letterhead::letterhead_set(&p.store, &p.manager, &head, NOW).expect("saved");
+    assert_eq!(letterhead::letterhead(&p.store, &p.clerk).expect("read"), saved);
+
+    let current: f64 = (1..=31).map(usage).sum();
+    let change = (current - 5.0) / 5.0 * 100.0;
+    for (locale, title, last, pct, page) in [
+        (Locale::Fr, "Relevé de consommation 12345678 — du 01/12/2025 au 31/12/2025", "Même période l'an dernier (du 01/12/2024 au 31/12/2024)", format!("5,000 m³ (évolution +{}\u{A0}%)", Locale::Fr.number(change, 1)), "Page 1 sur 2"),
+        (Locale::En, "Consumption report 12345678 — from 1 Dec 2025 to 31 Dec 2025", "Same period last year (from 1 Dec 2024 to 31 Dec 2024)", format!("5.000 m³ (change +{}%)", Locale::En.number(change, 1)), "Page 1 of 2"),
+    ] {
+        let mut req = december(p.meter, Format::Pdf);
+        req.locale = Some(locale);
+        let file = consumer_report::consumer_report(&p.store, &p.clerk, &req, NOW).expect("report");
+        check_pdf(&file.bytes, p.dir.path());
+        let path = p.dir.path().join(format!("letterhead-{}.pdf", locale.code()));
+        std::fs::write(&path, &file.bytes).expect("write");
+        keep(&format!("letterhead-{}.pdf", locale.code()), &file.bytes);
+        let path_s = path.to_str().expect("path");
+
+        let info = String::from_utf8_lossy(&tool("pdfinfo", &["-enc", "UTF-8", path_s]).stdout).into_owned();
+        assert!(info.lines().any(|l| l.starts_with("Title:") && l.ends_with(title)), "title with its dash: {info}");
+        let images = String::from_utf8_lossy(&tool("pdfimages", &["-list", path_s]).stdout).into_owned();
+        let rows: Vec<&str> = images.lines().skip(2).collect();
+        assert_eq!(rows.len(), 1, "one image, the logo: {images}");
+        let cells: Vec<&str> = rows[0].split_whitespace().collect();
+        assert_eq!((cells[0], cells[3], cells[4]), ("1", "160", "64"), "the logo on page 1, 160 × 64 px: {images}");
+
+        let out = tool("pdftotext", &["-layout", "-enc", "UTF-8", path_s, "-"]);
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        for want in [
+            NAME,
+            "Régie des eaux de Saint-Chamond",
+            "Hôtel de ville — 1 place de la Liberté",
+            "42400 Saint-Chamond",
+            "04 77 31 00 00 · releve@saint-chamond.example",
+            "SIRET 214 202 079 00017",
+            last,
+            pct.as_str(),
+            page,
+        ] {
+            assert!(text.contains(want), "{want:?} in the {} PDF: {text}", locale.code());
+        }
+        assert_eq!(text.matches("Régie dotée de l’autonomie financière").count(), 2, "legal text on both pages");
+
+        let png = p.dir.path().join(format!("lh-{}", locale.code()));
+        let out = tool("pdftoppm", &["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", path_s, png.to_str().expect("path")]);
+        assert!(out.status.success() && out.stderr.is_empty(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+        let bytes = std::fs::read(png.with_extension("png")).expect("png");
+        keep(&format!("letterhead-{}.png", locale.code()), &bytes);
+    }
+
+    // HTML: the logo inline, the comparison.
+    let html = consumer_report::consumer_report(&p.store, &p.clerk, &december(p.meter, Format::Html), NOW).expect("html");
+    let html = String::from_utf8(html.bytes).expect("utf-8");
+    assert!(html.contains(&format!("src=\"data:image/png;base64,{}\"", b64(&logo))), "logo inline");
+    assert!(html.contains("Même période l&#39;an dernier") && html.contains("id=\"last-year\""), "comparison");
+}
+
+/// No reading a year before: the comparison says so rather than showing zero.
+#[test]
+fn last_year_without_readings_says_so() {
+    let p = park();
+    let file = consumer_report::consumer_report(&p.store, &p.clerk, &december(p.meter, Format::Html), NOW).expect("html");
+    let html = String::from_utf8(file.bytes).expect("utf-8");
+    assert!(html.contains("pas de relevé comparable"), "{html}");
 }

@@ -6,6 +6,9 @@
 #[path = "support/users.rs"]
 mod users;
 
+#[path = "support/smtp.rs"]
+mod smtp;
+
 use releve_core::access::{Permission, Session};
 use releve_core::billing::{self, Field, Format, Layout, Var};
 use releve_core::folders::{folders_allowed, folders_allowed_set, FolderRule, ALLOWED_FOLDERS_KEY};
@@ -314,6 +317,9 @@ fn a_job_whose_folder_is_not_allowed_fails_with_the_reason_and_writes_nothing() 
     let e = jobs::export_job_save(&s.store, &s.manager, &job, NOW).expect_err("not allowed");
     assert_eq!(rule(e), (FolderRule::NotAllowed, out.display().to_string()));
     s.allow(&[&out]);
+    let e = jobs::export_job_save(&s.store, &s.manager, &job, NOW).expect_err("missing");
+    assert_eq!(rule(e), (FolderRule::Missing, out.display().to_string()));
+    std::fs::create_dir(&out).expect("mkdir");
     let id = jobs::export_job_save(&s.store, &s.manager, &job, NOW).expect("allowed");
     let run = jobs::export_job_run_now(&s.store, &s.manager, id, "test", NOW).expect("run");
     assert_eq!(run.status, "ok", "{run:?}");
@@ -338,4 +344,64 @@ fn a_job_whose_folder_is_not_allowed_fails_with_the_reason_and_writes_nothing() 
     assert_eq!(run.status, "failed");
     assert!(run.error.as_deref().is_some_and(|e| e.contains("holds the database")), "{run:?}");
     assert_eq!(names(&data), before);
+}
+
+/// Saving a job checks its destination now: an allowed folder that exists and is a folder;
+/// an SMTP server when it mails (its file, or a failure report). "Test" runs the job as on
+/// screen into its folder, then by e-mail through a REAL SMTP server on loopback (aiosmtpd),
+/// without a run in the log; "send a test e-mail" from the mail settings arrives too.
+#[test]
+fn a_job_is_checked_on_save_and_tested_into_its_destination() {
+    use releve_core::notify::{self, ChannelSettings};
+    let s = setup();
+    let out = s.dir.path().join("factures");
+    let layout = Layout::new("Liste", Format::Csv, vec![Field::new(Var::MeterSerial)]);
+    billing::layout_save(&s.store, &s.manager, &layout, NOW).expect("layout");
+    s.allow(&[&out]);
+    let job = Job::monthly_to_folder("Mensuel", "Liste", &out.display().to_string());
+    assert_eq!(rule(jobs::export_job_save(&s.store, &s.manager, &job, NOW).expect_err("missing")), (FolderRule::Missing, out.display().to_string()));
+    assert_eq!(rule(jobs::export_job_test(&s.store, &s.manager, &job, NOW).expect_err("missing")).0, FolderRule::Missing);
+    std::fs::write(&out, "a file").expect("file");
+    assert_eq!(rule(jobs::export_job_save(&s.store, &s.manager, &job, NOW).expect_err("a file")).0, FolderRule::NotAFolder);
+    std::fs::remove_file(&out).expect("rm");
+    std::fs::create_dir(&out).expect("mkdir");
+    let e = jobs::export_job_test(&s.store, &s.clerk, &job, NOW).expect_err("a clerk may not");
+    assert_eq!(e.code(), "forbidden");
+    let tested = jobs::export_job_test(&s.store, &s.manager, &job, NOW).expect("test");
+    assert_eq!((tested.period_from.as_str(), tested.period_to.as_str()), ("2025-12-01", "2025-12-31"));
+    assert!(Path::new(&tested.delivered_to).starts_with(&out), "{tested:?}");
+    assert_eq!(names(&out), vec![tested.file_name.clone()], "the file, and no probe left behind");
+    assert!(jobs::export_runs_list(&s.store, &s.manager, None, 10).expect("runs").is_empty(), "a test is not a run");
+
+    // By e-mail: refused while no SMTP server is set, for the file and for a failure report.
+    let by_mail = Job { destination: "email".into(), folder: String::new(), email_to: vec!["compta@example.org".into()], ..job.clone() };
+    let e = jobs::export_job_save(&s.store, &s.manager, &by_mail, NOW).expect_err("no smtp");
+    assert_eq!((e.code(), e.params()["setting"].as_str()), ("not_configured", Some("smtp")));
+    let reported = Job { report_to: vec!["exploitation@example.org".into()], ..job.clone() };
+    assert_eq!(jobs::export_job_save(&s.store, &s.manager, &reported, NOW).expect_err("no smtp").code(), "not_configured");
+    let e = notify::notify_test_email(&s.store, &s.manager, "chef@example.org", NOW).expect_err("no smtp");
+    assert_eq!(e.code(), "not_configured");
+
+    let server = smtp::Smtp::start(s.dir.path());
+    let settings = ChannelSettings {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: server.port,
+        smtp_from: "releve@example.org".into(),
+        smtp_tls: "none".into(),
+        ..Default::default()
+    };
+    notify::notify_settings(&s.store, &s.manager, &settings, NOW).expect("settings");
+    jobs::export_job_save(&s.store, &s.manager, &by_mail, NOW).expect("saved with a mail server");
+    let tested = jobs::export_job_test(&s.store, &s.manager, &by_mail, NOW).expect("mailed");
+    assert_eq!(tested.delivered_to, "e-mail to compta@example.org");
+    assert_eq!(notify::notify_test_email(&s.store, &s.clerk, "chef@example.org", NOW).expect_err("clerk").code(), "forbidden");
+    assert_eq!(notify::notify_test_email(&s.store, &s.manager, " chef@example.org ", NOW).expect("sent"), "chef@example.org");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2, "the job's file and the test e-mail");
+    assert!(messages.iter().any(|m| m.contains("compta@example.org") && m.contains(&tested.file_name)), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("chef@example.org") && m.contains("e-mail de test")), "{messages:?}");
+    let audit = store::audit::latest(&s.store.writer(), 20).expect("audit");
+    for event in ["export_job_test", "notify_test_email"] {
+        assert!(audit.iter().any(|a| a.event == event && a.user == s.manager.login), "{event} audited");
+    }
 }

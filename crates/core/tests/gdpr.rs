@@ -200,10 +200,10 @@ fn subject_access_zip_holds_the_customers_data_and_only_theirs() {
     assert!(exports.contains("billing_file_line") && exports.contains("11110002"), "{exports}");
     assert!(exports.contains("export_layout_run"), "{exports}");
     let pdf = file(&files, "summary.pdf");
-    assert!(pdf.starts_with(b"%PDF-1.4"));
-    let pdf_text = String::from_utf8_lossy(pdf);
-    assert!(pdf_text.contains("(Jeanne Martin)"), "the summary names the customer");
-    assert!(pdf_text.contains("(11110003)"));
+    assert!(pdf.starts_with(b"%PDF-1."));
+    let pdf_text = pdf_text(pdf);
+    assert!(pdf_text.contains("Jeanne Martin"), "the summary names the customer");
+    assert!(pdf_text.contains("11110003"));
     // One audit entry naming the customer by id and number, not by name.
     let audit = audit_events(&p.store, "customer_subject_access");
     assert_eq!(audit.len(), 1);
@@ -280,7 +280,7 @@ fn move_out_keeps_billing_totals_and_the_new_occupant_starts_clean() {
     assert!(readings.contains("11110002;2026-01-19 23:00:00"));
     assert!(!readings.contains("2026-01-20 00:00:00"), "nothing from the move-out on");
     assert!(text(&files, "customer.csv").contains(";former_occupant;2026-01-20 00:00:00"));
-    assert!(String::from_utf8_lossy(file(&files, "summary.pdf")).contains("(Ancien occupant #"));
+    assert!(pdf_text(file(&files, "summary.pdf")).contains("Ancien occupant #"));
 
     // The new occupant: readings from the 20th only, none of the exchange before.
     let (summary, files) = subject_access(&p, &p.manager, newcomer);
@@ -368,8 +368,21 @@ fn the_register_follows_the_settings_in_french_and_english() {
     let customers = en.entries.iter().find(|e| e.id == "customers").expect("customers");
     assert!(customers.data.contains("2 customers, 0 former occupants"), "{}", customers.data);
     let tz = chrono_tz::Europe::Paris;
-    assert!(en.pdf(tz).starts_with(b"%PDF-1.4"));
+    assert!(en.pdf(tz).expect("pdf").starts_with(b"%PDF-"));
     let html = en.html(tz);
     assert!(html.contains("<h1>Register of processing</h1>") && html.contains("In full for 24 months"));
     assert_eq!(en.file_name(tz, "pdf"), "register-of-processing-2026-02-03.pdf");
+}
+
+/// The PDF's text as poppler's `pdftotext` reads it (no-break spaces as spaces).
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("f.pdf");
+    std::fs::write(&path, bytes).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext (scripts/install-deps installs poppler-utils)");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").replace(['\u{A0}', '\u{202F}'], " ")
 }

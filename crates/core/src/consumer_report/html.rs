@@ -40,6 +40,12 @@ tbody tr:nth-child(even) { background: #f5f6f8; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .codes { color: #c0392b; font-size: 12.5px; }
 tfoot td { font-weight: bold; border-top: 1.5px solid #222; padding-top: 6px; }
+.letterhead { display: flex; justify-content: space-between; align-items: flex-start; gap: 16px; margin-bottom: 14px; }
+.letterhead img { max-width: 200px; max-height: 64px; }
+.letterhead address { font-style: normal; text-align: right; color: #6b6b6b; font-size: 12.5px; }
+.letterhead address strong { color: #222; font-size: 15px; }
+.total.last-year { background: #f5f6f8; border-left-color: #ccc; font-size: 14px; }
+.legal { color: #6b6b6b; font-size: 11px; }
 footer { color: #6b6b6b; font-size: 12px; border-top: 1px solid #ccc; margin-top: 20px; padding-top: 8px; }
 @media print { body { background: #fff; } main { box-shadow: none; margin: 0; max-width: none; } }
 ";
@@ -55,6 +61,7 @@ pub fn render(r: &Report) -> Result<String> {
         r.locale.code(),
         esc(&title)
     );
+    letterhead(&mut out, r);
     let _ = writeln!(
         out,
         "<header><div><h1>{}</h1><p class=\"subtitle\">{}</p></div><p class=\"issued\">{}</p></header>",
@@ -87,6 +94,14 @@ pub fn render(r: &Report) -> Result<String> {
             esc(&r.export_total_text())
         );
     }
+    if let Some((label, value)) = r.last_year_text() {
+        let _ = writeln!(
+            out,
+            "<p class=\"total last-year\"><span>{}</span><strong id=\"last-year\">{}</strong></p>",
+            esc(&label),
+            esc(&value)
+        );
+    }
     let _ = writeln!(out, "<figure>{svg}</figure>");
     if r.has_export() || !r.alarms.is_empty() || !r.exchanges.is_empty() || r.partial_until().is_some() {
         let _ = write!(out, "<ul class=\"legend\" aria-label=\"{}\">", esc(w.alarm_periods));
@@ -112,8 +127,36 @@ pub fn render(r: &Report) -> Result<String> {
     table(&mut out, r);
     let who = r.customer.as_ref().map(|c| c.name.as_str()).unwrap_or("");
     let _ = writeln!(out, "<footer>{} · {} · {}</footer>", esc(who), esc(&r.meter.serial), esc(&r.generated_text()));
+    if !r.letterhead.legal.is_empty() {
+        let _ = writeln!(out, "<p class=\"legal\">{}</p>", esc(&r.letterhead.legal));
+    }
     out.push_str("</main>\n</body>\n</html>\n");
     Ok(out)
+}
+
+/// The utility's logo (inline) and its name, address and contact.
+fn letterhead(out: &mut String, r: &Report) {
+    let l = &r.letterhead;
+    if l.is_empty() {
+        return;
+    }
+    out.push_str("<div class=\"letterhead\">");
+    if r.logo.is_some() {
+        let _ = write!(out, "<img alt=\"{}\" src=\"data:{};base64,{}\">", esc(&l.name), l.logo_type(), l.logo_base64);
+    } else {
+        out.push_str("<span></span>");
+    }
+    out.push_str("<address>");
+    if !l.name.is_empty() {
+        let _ = write!(out, "<strong>{}</strong><br>", esc(&l.name));
+    }
+    for line in l.address_lines() {
+        let _ = write!(out, "{}<br>", esc(line));
+    }
+    if !l.contact.is_empty() {
+        let _ = write!(out, "{}", esc(&l.contact));
+    }
+    out.push_str("</address></div>\n");
 }
 
 fn table(out: &mut String, r: &Report) {

@@ -10,6 +10,7 @@
 
 mod chart;
 mod html;
+pub mod letterhead;
 pub(crate) mod pdf;
 mod pdf_canvas;
 mod pdf_report;
@@ -171,6 +172,19 @@ pub(crate) struct Report {
     pub alarms: Vec<Alarm>,
     pub exchanges: Vec<ExchangeMark>,
     pub generated_at: i64,
+    /// The same period one year earlier; None when it is not the customer's (a move-in since).
+    pub last_year: Option<LastYear>,
+    /// The utility's letterhead (empty when not set) and its logo.
+    pub letterhead: letterhead::Letterhead,
+    pub logo: Option<pdf::Picture>,
+}
+
+/// The same period one year earlier, for the comparison.
+pub(crate) struct LastYear {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// None when no bucket of it has a value.
+    pub total: Option<f64>,
 }
 
 /// One day or month.
@@ -281,6 +295,7 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
     let values: Vec<f64> = rows.iter().filter_map(|r| r.consumption).collect();
     let total = (!values.is_empty()).then(|| meters::round6(values.iter().sum()));
     let exported: Vec<f64> = rows.iter().filter_map(|r| r.export).collect();
+    let letterhead = letterhead::load(conn)?;
     let export_total = (!exported.is_empty()).then(|| meters::round6(exported.iter().sum()));
     Ok(Report {
         locale,
@@ -297,7 +312,43 @@ fn gather(conn: &rusqlite::Connection, req: &ConsumerReportRequest, locale: Loca
         alarms,
         exchanges: marks.into_iter().filter(|m| m.at >= own && m.at < end).collect(),
         generated_at: now,
+        last_year: last_year(conn, tz, req.resolution, from, to, since, &segments, register)?,
+        logo: letterhead.logo(),
+        letterhead,
     })
+}
+
+/// The total of the same period one year earlier (29 February counts as 28 February), in
+/// the same buckets; None when the customer moved in since its start (a former occupant's).
+#[allow(clippy::too_many_arguments)]
+fn last_year(
+    conn: &rusqlite::Connection,
+    tz: Tz,
+    resolution: Resolution,
+    from: NaiveDate,
+    to: NaiveDate,
+    since: Option<i64>,
+    segments: &[crate::exchange::Segment],
+    register: Register,
+) -> Result<Option<LastYear>> {
+    let year = chrono::Months::new(12);
+    let (Some(ly_from), Some(ly_to)) = (from.checked_sub_months(year), to.checked_sub_months(year)) else {
+        return Ok(None);
+    };
+    let start = crate::settings::local_midnight(tz, ly_from)?;
+    let end = crate::settings::local_midnight(tz, ly_to + chrono::Duration::days(1))?;
+    if since.is_some_and(|s| s > start) {
+        return Ok(None);
+    }
+    let mut bounds = meters::bucket_bounds(tz, resolution, ly_from, ly_to)?;
+    bounds.retain(|&b| b > start && b < end);
+    bounds.insert(0, start);
+    bounds.push(end);
+    let (series, before) = crate::exchange::installation_series(conn, segments, register, start, end)?;
+    let buckets = meters::bucketize(&bounds, &series, before, register.is_cumulative());
+    let values: Vec<f64> = buckets.iter().filter_map(|b| b.value).collect();
+    let total = (!values.is_empty()).then(|| meters::round6(values.iter().sum()));
+    Ok(Some(LastYear { from: ly_from, to: ly_to, total }))
 }
 
 /// The index at the start of each bucket [bounds[i], bounds[i+1]): the last reading before
@@ -343,6 +394,23 @@ impl Report {
             Some(t) => format!("{} {}", self.quantity(t), self.unit_label()),
             None => self.words().no_reading.to_string(),
         }
+    }
+
+    /// "Same period last year (from ... to ...)" and "123.4 m³ (change +12 %)", when the
+    /// period can be compared.
+    pub fn last_year_text(&self) -> Option<(String, String)> {
+        let ly = self.last_year.as_ref()?;
+        let w = self.words();
+        let label = format!("{} ({})", w.last_year, self.locale.period(ly.from, ly.to));
+        let Some(before) = ly.total else { return Some((label, w.last_year_none.to_string())) };
+        let mut value = format!("{} {}", self.quantity(before), self.unit_label());
+        if let Some(now) = self.total.filter(|_| before > 0.0) {
+            let pct = (now - before) / before * 100.0;
+            let sign = if pct >= 0.05 { "+" } else if pct <= -0.05 { "−" } else { "" };
+            let space = if self.locale == Locale::Fr { "\u{A0}" } else { "" };
+            value.push_str(&format!(" ({} {sign}{}{space}%)", w.change, self.locale.number(pct.abs(), 1)));
+        }
+        Some((label, value))
     }
 
     /// Whether the report shows an export (A-) beside the import.

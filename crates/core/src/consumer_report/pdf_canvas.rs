@@ -1,6 +1,6 @@
 //! A plotters `DrawingBackend` that writes PDF path and text operators onto a page, so the
 //! chart stays vector in the PDF. Backend units are `unit` points, placed from `origin`
-//! (top-left of the chart on the page); text is Helvetica, measured with its AFM widths.
+//! (top-left of the chart on the page); text is Liberation Sans, measured as krilla sets it.
 
 use super::pdf::{text_width, Font, Page, Rgb};
 use plotters_backend::text_anchor::{HPos, VPos};

@@ -3,7 +3,7 @@
 //! pages with its header repeated; every page has a footer "Page i of n".
 
 use super::chart;
-use super::pdf::{fit, page_footer, page_heading, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
+use super::pdf::{fit, page_footer, page_heading_at, wrap, Align, Document, Font, Page, Rgb, A4, ACCENT, INK, MUTED, PALE, RULE, STRIPE};
 use super::pdf_canvas::PdfCanvas;
 use super::Report;
 use crate::error::Result;
@@ -11,8 +11,22 @@ use plotters::prelude::IntoDrawingArea;
 
 const MARGIN: f64 = 42.0;
 const WIDTH: f64 = A4.0 - 2.0 * MARGIN;
-/// The table stops above this (the footer is below).
-const BOTTOM: f64 = A4.1 - 58.0;
+/// The table stops above this (the footer, and the letterhead's legal text, are below).
+fn bottom(r: &Report) -> f64 {
+    A4.1 - 58.0 - LEGAL_LINE * legal_lines(r).len() as f64
+}
+
+/// The legal text's line height and size, and its lines (at most 4).
+const LEGAL_LINE: f64 = 9.0;
+const LEGAL_SIZE: f64 = 7.0;
+
+fn legal_lines(r: &Report) -> Vec<String> {
+    let legal = r.letterhead.legal.split_whitespace().collect::<Vec<_>>().join(" ");
+    if legal.is_empty() {
+        return Vec::new();
+    }
+    wrap(Font::Regular, LEGAL_SIZE, &legal, WIDTH, 4)
+}
 const ROW: f64 = 14.0;
 /// The chart is drawn this many backend units per CSS pixel.
 const FINE: f64 = 4.0;
@@ -68,6 +82,9 @@ pub fn render(r: &Report) -> Result<Vec<u8>> {
     if r.has_export() {
         y = total(page, r, y + 6.0, r.words().total_export, &r.export_total_text());
     }
+    if let Some((label, value)) = r.last_year_text() {
+        y = comparison(page, y + 6.0, &label, &value);
+    }
     y = chart_block(page, r, y)?;
     y = legend(page, r, y);
     table(&mut doc, r, y + 10.0);
@@ -75,12 +92,62 @@ pub fn render(r: &Report) -> Result<Vec<u8>> {
     for (i, page) in doc.pages.iter_mut().enumerate() {
         footer(page, r, i + 1, count);
     }
-    Ok(doc.to_bytes())
+    doc.to_bytes()
 }
 
 fn heading(page: &mut Page, r: &Report) -> f64 {
-    page_heading(page, MARGIN, r.words().title, &r.subtitle(), &r.generated_text());
-    82.0
+    let shift = letterhead(page, r);
+    page_heading_at(page, MARGIN, shift, r.words().title, &r.subtitle(), &r.generated_text());
+    82.0 + shift
+}
+
+/// The utility's letterhead at the top of the first page: the logo on the left (in a box of
+/// 150 by 46 points, its proportions kept), the name, address and contact on the right.
+/// Returns how far the heading moves down (0 without a letterhead).
+fn letterhead(page: &mut Page, r: &Report) -> f64 {
+    const TOP: f64 = 28.0;
+    let l = &r.letterhead;
+    if l.is_empty() {
+        return 0.0;
+    }
+    let mut logo_bottom = TOP;
+    if let Some(logo) = &r.logo {
+        let (bw, bh) = (150.0, 46.0);
+        let scale = (bw / f64::from(logo.width)).min(bh / f64::from(logo.height));
+        let (w, h) = (f64::from(logo.width) * scale, f64::from(logo.height) * scale);
+        page.image(MARGIN, TOP, w, h, logo);
+        logo_bottom = TOP + h;
+    }
+    let right = MARGIN + WIDTH;
+    let room = WIDTH - if r.logo.is_some() { 170.0 } else { 0.0 };
+    let mut y = TOP + 9.0;
+    if !l.name.is_empty() {
+        page.fill_color(INK);
+        page.text(right, y, Font::Bold, 11.0, Align::Right, &fit(Font::Bold, 11.0, &l.name, room));
+        y += 12.0;
+    }
+    page.fill_color(MUTED);
+    for line in l.address_lines().into_iter().take(4) {
+        page.text(right, y, Font::Regular, 8.5, Align::Right, &fit(Font::Regular, 8.5, line, room));
+        y += 10.5;
+    }
+    if !l.contact.is_empty() {
+        page.text(right, y, Font::Regular, 8.5, Align::Right, &fit(Font::Regular, 8.5, &l.contact, room));
+        y += 10.5;
+    }
+    let bottom = logo_bottom.max(y - 8.0);
+    (bottom - TOP + 14.0).max(0.0)
+}
+
+/// The same period last year, in a lighter band under the total.
+fn comparison(page: &mut Page, top: f64, label: &str, value: &str) -> f64 {
+    page.fill_color(STRIPE);
+    page.fill_rect(MARGIN, top, WIDTH, 26.0);
+    page.fill_color(MUTED);
+    page.text(MARGIN + 14.0, top + 16.5, Font::Regular, 9.5, Align::Left, &fit(Font::Regular, 9.5, label, WIDTH * 0.55));
+    page.fill_color(INK);
+    page.text(MARGIN + WIDTH - 12.0, top + 17.0, Font::Bold, 11.0, Align::Right, value);
+    top + 26.0
 }
 
 /// Customer on the left, meter on the right.
@@ -212,14 +279,14 @@ fn table(doc: &mut Document, r: &Report, top: f64) {
     let cols = cols(r);
     let mut page_index = doc.pages.len() - 1;
     let mut y = top;
-    if y + 3.0 * ROW > BOTTOM {
+    if y + 3.0 * ROW > bottom(r) {
         doc.new_page();
         page_index += 1;
         y = continued(&mut doc.pages[page_index], r);
     }
     y = table_header(&mut doc.pages[page_index], r, y);
     for (i, row) in r.rows.iter().enumerate() {
-        if y + ROW > BOTTOM {
+        if y + ROW > bottom(r) {
             doc.new_page();
             page_index += 1;
             let page = &mut doc.pages[page_index];
@@ -247,7 +314,7 @@ fn table(doc: &mut Document, r: &Report, top: f64) {
         }
         y += ROW;
     }
-    if y + ROW + 4.0 > BOTTOM {
+    if y + ROW + 4.0 > bottom(r) {
         doc.new_page();
         page_index += 1;
         y = continued(&mut doc.pages[page_index], r);
@@ -282,6 +349,12 @@ fn footer(page: &mut Page, r: &Report, number: usize, count: usize) {
     let who = r.customer.as_ref().map(|c| c.name.as_str()).unwrap_or("");
     let left = [who, r.meter.serial.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" · ");
     page_footer(page, MARGIN, &left, &format!("{} {number} {} {count}", w.page, w.of));
+    let lines = legal_lines(r);
+    page.fill_color(MUTED);
+    let first = A4.1 - 46.0 - LEGAL_LINE * (lines.len() as f64 - 1.0);
+    for (i, line) in lines.iter().enumerate() {
+        page.text(MARGIN, first + LEGAL_LINE * i as f64, Font::Regular, LEGAL_SIZE, Align::Left, line);
+    }
 }
 
 fn rgb(c: plotters::style::RGBColor) -> Rgb {

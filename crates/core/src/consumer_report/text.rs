@@ -191,6 +191,10 @@ pub struct Words {
     pub imported: &'static str,
     pub exported: &'static str,
     pub total_export: &'static str,
+    /// "Same period last year", its change and when it cannot be compared.
+    pub last_year: &'static str,
+    pub last_year_none: &'static str,
+    pub change: &'static str,
 }
 
 const FR: Words = Words {
@@ -233,6 +237,9 @@ const FR: Words = Words {
     imported: "Importée (A+)",
     exported: "Exportée (A-)",
     total_export: "Énergie exportée totale",
+    last_year: "Même période l'an dernier",
+    last_year_none: "pas de relevé comparable",
+    change: "évolution",
 };
 
 const EN: Words = Words {
@@ -275,6 +282,9 @@ const EN: Words = Words {
     imported: "Imported (A+)",
     exported: "Exported (A-)",
     total_export: "Total energy exported",
+    last_year: "Same period last year",
+    last_year_none: "no comparable readings",
+    change: "change",
 };
 
 const FR_MONTHS: [&str; 12] = [

@@ -243,6 +243,8 @@ fn billing_examples(store: &Store, system: &Session, water_group: i64, now: i64)
     let dir = store.path().parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let folder = dir.join("exports");
+    // A scheduled export's folder must exist when the job is saved.
+    std::fs::create_dir_all(&folder).map_err(|e| crate::Error::io(&folder, e))?;
     // Exports and watched folders go only into allowed folders: these two, beside the database.
     let allowed = [folder.clone(), dir.join("import")].map(|f| f.to_string_lossy().into_owned());
     crate::folders::folders_allowed_set(store, system, &allowed, now)?;

@@ -77,12 +77,10 @@ pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) ->
             return Err(Error::bad_input("email_to", format!("'{address}' is not an e-mail address")));
         }
     }
+    check_destination(store, job)?;
     let conn = store.writer();
     if store::layouts::get(&conn, &job.layout)?.is_none() {
         return Err(Error::bad_input("layout", format!("there is no export layout named '{}'", job.layout)));
-    }
-    if job.destination == "folder" {
-        crate::folders::check(store, &job.folder)?;
     }
     let tx = conn.unchecked_transaction()?;
     if table::job_named(&tx, &job.name)?.is_some_and(|other| Some(other) != job.id) {
@@ -92,6 +90,46 @@ pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) ->
     store::audit::record_permit(&tx, permit, now, "export_job_save", &format!("job {id} '{}' (layout '{}')", job.name, job.layout))?;
     tx.commit()?;
     Ok(id)
+}
+
+/// Where the job delivers, checked now: a folder that is allowed, exists and takes a file; an
+/// SMTP server set when it mails (its files, or a failure report to `report_to`).
+fn check_destination(store: &Store, job: &Job) -> Result<()> {
+    if job.destination == "folder" {
+        crate::folders::check_writable(store, &job.folder)?;
+    }
+    if job.destination == "email" || !job.report_to.is_empty() {
+        email::configured(&crate::notify::load_settings(&*store.reader()?)?)?;
+    }
+    Ok(())
+}
+
+/// What a test of a job did: its period, the file, where it went.
+#[derive(Debug, Serialize)]
+pub struct JobTest {
+    pub period_from: String,
+    pub period_to: String,
+    pub file_name: String,
+    pub rows: u64,
+    pub bytes: usize,
+    /// The file written, or "e-mail to a@b, c@d".
+    pub delivered_to: String,
+}
+
+/// Test a job as it is on screen (saved or not): the save's checks, then its export for
+/// the period its schedule gives today, delivered now to its folder or addresses. Not a run
+/// (the run log is the schedule's); audited `export_job_test`. Needs `manage_exports`.
+pub fn export_job_test(store: &Store, session: &Session, job: &Job, now: i64) -> Result<JobTest> {
+    let permit = session.permit(Permission::ManageExports)?;
+    let schedule = Schedule::of(job)?;
+    check_destination(store, job)?;
+    let tz = crate::settings::timezone(&*store.reader()?)?;
+    let (from, to) = schedule.period_for(local_date(tz, now)?);
+    let (from, to) = (from.to_string(), to.to_string());
+    let (out, place) = deliver(store, session, job, &from, &to, "test", now)?;
+    let details = format!("job '{}' test ({from} to {to}): {} rows to {place}", job.name, out.rows);
+    store::audit::record_permit(&store.writer(), permit, now, "export_job_test", &details)?;
+    Ok(JobTest { period_from: from, period_to: to, file_name: out.file_name.clone(), rows: out.rows, bytes: out.bytes.len(), delivered_to: place })
 }
 
 pub fn export_job_delete(store: &Store, session: &Session, id: i64, now: i64) -> Result<()> {
@@ -300,10 +338,25 @@ fn report_failure(store: &Store, job: &Job, run: &Run) {
 }
 
 fn produce_and_deliver(store: &Store, session: &Session, job: &Job, run: &Run, now: i64) -> Result<(ExportOutput, String)> {
+    deliver(store, session, job, &run.period_from, &run.period_to, &run.id.to_string(), now)
+}
+
+/// Produce the job's file for `period_from`..`period_to` and deliver it; `tag` names the
+/// run in a file name that would overwrite a different file (`-run<tag>`) and in temporary
+/// names.
+fn deliver(
+    store: &Store,
+    session: &Session,
+    job: &Job,
+    period_from: &str,
+    period_to: &str,
+    tag: &str,
+    now: i64,
+) -> Result<(ExportOutput, String)> {
     let parse = |field: &str, s: &str| {
         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::bad_input(field.to_string(), s.to_string()))
     };
-    let period = Period::new(parse("period_from", &run.period_from)?, parse("period_to", &run.period_to)?)?;
+    let period = Period::new(parse("period_from", period_from)?, parse("period_to", period_to)?)?;
     // Checked again at each run: a folder taken off the allowed list is not written.
     let folder = match job.destination.as_str() {
         "email" => None,
@@ -313,10 +366,10 @@ fn produce_and_deliver(store: &Store, session: &Session, job: &Job, run: &Run, n
     let place = match job.destination.as_str() {
         "email" => {
             let settings = crate::notify::load_settings(&*store.reader()?)?;
-            let subject = format!("Relevé: {} {} – {}", job.layout, run.period_from, run.period_to);
+            let subject = format!("Relevé: {} {period_from} – {period_to}", job.layout);
             let body = format!(
-                "Billing export '{}' for {} to {}: {} rows.\nFile: {}\nSHA-256: {}\n",
-                job.layout, run.period_from, run.period_to, out.rows, out.file_name, out.sha256
+                "Billing export '{}' for {period_from} to {period_to}: {} rows.\nFile: {}\nSHA-256: {}\n",
+                job.layout, out.rows, out.file_name, out.sha256
             );
             let attachment = Attachment {
                 file_name: out.file_name.clone(),
@@ -330,7 +383,7 @@ fn produce_and_deliver(store: &Store, session: &Session, job: &Job, run: &Run, n
         }
         _ => {
             let folder = folder.unwrap_or_else(|| PathBuf::from(&job.folder));
-            write_file(&folder, &out.file_name, &out.bytes, run.id)?.display().to_string()
+            write_file(&folder, &out.file_name, &out.bytes, tag)?.display().to_string()
         }
     };
     Ok((out, place))
@@ -347,7 +400,7 @@ fn content_type(file_name: &str) -> &'static str {
 /// Write `bytes` as `folder/name` whole or not at all (a temporary file renamed), so a
 /// billing system polling the folder never reads half a file. An existing different file
 /// of the same name is kept: the new one gets the run id in its name.
-fn write_file(folder: &Path, name: &str, bytes: &[u8], run_id: i64) -> Result<PathBuf> {
+fn write_file(folder: &Path, name: &str, bytes: &[u8], run_id: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
     let mut target = folder.join(name);
     if let Ok(existing) = std::fs::read(&target) {

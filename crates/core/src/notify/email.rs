@@ -17,6 +17,15 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
+/// `not_configured` `{setting: "smtp"}` when no SMTP server or sender is set: a setting
+/// nobody made yet, so nothing can be mailed until a manager makes it.
+pub fn configured(s: &ChannelSettings) -> Result<()> {
+    if s.smtp_host.trim().is_empty() || s.smtp_from.trim().is_empty() {
+        return Err(Error::Refused(crate::problem::Problem::NotConfigured { setting: "smtp" }));
+    }
+    Ok(())
+}
+
 /// Send one plain-text message to `to`.
 pub fn send(s: &ChannelSettings, to: &str, subject: &str, body: &str) -> Result<()> {
     send_with_attachments(s, to, subject, body, &[])
@@ -32,10 +41,7 @@ pub fn send_with_attachments(
     attachments: &[Attachment],
 ) -> Result<()> {
     let fail = |reason: String| Error::Send { channel: "email", recipient: to.to_string(), reason };
-    if s.smtp_host.trim().is_empty() || s.smtp_from.trim().is_empty() {
-        // A setting nobody made yet: the request cannot be served until a manager makes it.
-        return Err(Error::Refused(crate::problem::Problem::NotConfigured { setting: "smtp" }));
-    }
+    configured(s)?;
     let from: Mailbox = s.smtp_from.trim().parse().map_err(|e| fail(format!("sender '{}': {e}", s.smtp_from)))?;
     let rcpt: Mailbox = to.parse().map_err(|e| fail(format!("address: {e}")))?;
     let builder = Message::builder().from(from).to(rcpt).subject(subject);

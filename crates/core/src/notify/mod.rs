@@ -114,6 +114,28 @@ pub fn notify_settings(store: &Store, session: &Session, s: &ChannelSettings, no
     notify_settings_get(store, session)
 }
 
+/// Send a test message to `to` through the saved SMTP settings, so a manager sees the mail
+/// server work before a scheduled export or an alarm depends on it. Needs `settings`;
+/// audited `notify_test_email`. `not_configured` `{setting: "smtp"}` without a server,
+/// `send` when the server refuses.
+pub fn notify_test_email(store: &Store, session: &Session, to: &str, now: i64) -> Result<String> {
+    let permit = session.permit(Permission::Settings)?;
+    let to = to.trim();
+    if !to.contains('@') {
+        return Err(Error::bad_input("to", format!("'{to}' is not an e-mail address")));
+    }
+    let settings = load_settings(&*store.reader()?)?;
+    let fr = session.locale != "en";
+    let (subject, body) = if fr {
+        ("Relevé : e-mail de test", "Ceci est un e-mail de test envoyé depuis Relevé : le serveur d'envoi fonctionne.\n")
+    } else {
+        ("Relevé: test e-mail", "This is a test e-mail sent from Relevé: the mail server works.\n")
+    };
+    email::send(&settings, to, subject, body)?;
+    store::audit::record_permit(&store.writer(), permit, now, "notify_test_email", &format!("to {to} via {}", settings.smtp_host))?;
+    Ok(to.to_string())
+}
+
 /// The latest notices (at most `limit`, up to 1,000), newest first.
 pub fn notify_log(store: &Store, session: &Session, limit: i64) -> Result<Vec<Notice>> {
     session.permit(Permission::View)?;

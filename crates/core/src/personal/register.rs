@@ -326,7 +326,7 @@ impl ProcessingRegister {
     }
 
     /// The register on A4 pages.
-    pub fn pdf(&self, tz: chrono_tz::Tz) -> Vec<u8> {
+    pub fn pdf(&self, tz: chrono_tz::Tz) -> crate::error::Result<Vec<u8>> {
         const MARGIN: f64 = 42.0;
         const WIDTH: f64 = A4.0 - 2.0 * MARGIN;
         const BOTTOM: f64 = A4.1 - 60.0;

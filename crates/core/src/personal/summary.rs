@@ -247,7 +247,7 @@ pub(super) fn render(s: &Summary<'_>) -> Result<Vec<u8>> {
     for (i, p) in doc.pages.iter_mut().enumerate() {
         page_footer(p, MARGIN, &left, &format!("{} {} / {count}", w.page, i + 1));
     }
-    Ok(doc.to_bytes())
+    doc.to_bytes()
 }
 
 fn rule(page: &mut Page, y: f64) {

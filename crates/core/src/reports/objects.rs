@@ -189,7 +189,7 @@ pub fn report_objects(store: &Store, session: &Session, req: &ObjectsRequest, no
     let generated = tz.timestamp_opt(now, 0).earliest().map(|t| t.date_naive()).unwrap_or_default();
     let count = Count { year: req.year, locale, brands: counts(&objects), objects, undated, settings, generated, now };
     let bytes = match req.format {
-        Format::Pdf => pdf::render(&count),
+        Format::Pdf => pdf::render(&count)?,
         Format::Csv => csv_bytes(&count)?,
     };
     let details = format!("{} {}: {} objects", req.year, req.format.extension(), count.objects.len());

@@ -23,7 +23,7 @@ fn column_x(i: usize) -> f64 {
     MARGIN + WIDTHS[..i].iter().sum::<f64>()
 }
 
-pub(super) fn render(c: &Count) -> Vec<u8> {
+pub(super) fn render(c: &Count) -> crate::error::Result<Vec<u8>> {
     let mut doc = Document {
         title: c.title(),
         created: chrono::DateTime::from_timestamp(c.now, 0).map(|t| t.format("D:%Y%m%d%H%M%SZ").to_string()).unwrap_or_default(),

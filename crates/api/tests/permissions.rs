@@ -88,10 +88,10 @@ fn sample_args(out: &Path) -> BTreeMap<&'static str, Value> {
             .expect("a water meter");
         let number: String = conn.query_row("SELECT number FROM customers ORDER BY id LIMIT 1", [], |r| r.get(0)).expect("a customer");
         let alarm: (i64, String, i64) = conn
-            .query_row("SELECT meter_id, code, started_at FROM info_code_events WHERE ended_at IS NULL ORDER BY meter_id LIMIT 1", [], |r| {
+            .query_row("SELECT meter_id, code, started_at FROM info_code_events ORDER BY ended_at IS NOT NULL, meter_id LIMIT 1", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
-            .expect("an ongoing info code");
+            .expect("an info code (ongoing or ended)");
         (serial, number, alarm)
     };
     let (serial, number, (alarm_meter, alarm_code, alarm_start)) = (serial, number, alarm);

@@ -150,7 +150,13 @@ fn a_job_failure_is_stored_with_its_code_and_params() {
     s.call("export_layout_save", json!({"layout": layout})).expect("layout");
     let job = json!({"name": "Mensuel", "layout": "L", "every": "monthly", "day": 1, "hour": 6,
         "period": "previous_month", "destination": "email", "email_to": ["compta@example.org"]});
+    // Saving checks that a mail server is set; it is taken away afterwards, so the run fails.
+    let smtp = |host: &str| json!({"smtp_host": host, "smtp_port": 25, "smtp_from": "releve@example.org", "smtp_tls": "none"});
+    let e = s.call("export_job_save", job.clone()).expect_err("no mail server");
+    assert_eq!(e.code, "not_configured");
+    s.call("notify_settings", smtp("127.0.0.1")).expect("smtp");
     let saved = s.call("export_job_save", job);
+    s.call("notify_settings", smtp("")).expect("smtp taken away");
     let Ok(saved) = saved else {
         panic!("job: {saved:?}");
     };

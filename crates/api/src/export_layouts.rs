@@ -230,6 +230,9 @@ mod tests {
         let e = call("folders_allowed_set", json!({"folders": [db_dir]})).expect_err("holds the database");
         assert_eq!(serde_json::Value::Object(e.params), json!({"code": "folder_is_store", "folder": db_dir}));
         call("folders_allowed_set", json!({"folders": [out]})).expect("allow");
+        let e = call("export_job_save", job.clone()).expect_err("missing");
+        assert_eq!(serde_json::Value::Object(e.params), json!({"code": "folder_missing", "folder": out}));
+        std::fs::create_dir_all(dir.path().join("out")).expect("out");
         let id = call("export_job_save", job).expect("job")["id"].clone();
         let e = call("export_layout_delete", json!({"name": "Étroit"})).expect_err("in use");
         assert_eq!((e.code.as_str(), e.http_status()), ("in_use", 409));

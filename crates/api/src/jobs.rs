@@ -178,6 +178,7 @@ mod tests {
         let clock: Clock = Arc::new(move || now.load(Ordering::SeqCst));
         let ctx = Ctx::open_with_clock(&dir.path().join("t.db"), clock.clone()).expect("open");
         let token = crate::test_manager(&ctx, "fr", 0);
+        std::fs::create_dir_all(&out).expect("out");
         ctx.call(Some(&token), "folders_allowed_set", json!({"folders": [out.to_string_lossy()]})).expect("allow");
         let layout = json!({"layout": {"name": "Liste", "format": "csv",
             "fields": [{"var": "meter_serial"}, {"var": "value_end"}], "trailer": [{"var": "record_count"}]}});
@@ -187,7 +188,7 @@ mod tests {
         ctx.call(Some(&token), "export_job_save", job).expect("job");
 
         tick(ctx.store(), &clock, "test").expect("nothing due the day it was saved");
-        assert!(!out.exists(), "no run before the first slot");
+        assert_eq!(std::fs::read_dir(&out).expect("out").count(), 0, "no run before the first slot");
         at.store(1_767_331_800 + 60, Ordering::SeqCst); // 2026-01-02 06:31 in Paris
         tick(ctx.store(), &clock, "test").expect("tick");
         tick(ctx.store(), &clock, "test").expect("again");

@@ -169,6 +169,7 @@ fn checked(req: &Seen, secret: &str, event: &str) -> Value {
 /// A saved layout and a daily job at 06:30 to a folder allowed; the slot of the next day.
 fn daily_export(f: &Fixture) -> i64 {
     let out = f.dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("out");
     f.call("folders_allowed_set", json!({"folders": [out.to_string_lossy()]}));
     let layout = json!({"layout": {"name": "Liste", "format": "csv",
         "fields": [{"var": "meter_serial"}, {"var": "value_end"}], "trailer": [{"var": "record_count"}]}});

@@ -77,8 +77,8 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
     // The folders the jobs may write: the outbox and a share holding a file named like a folder.
     let share = dir.path().join("share");
     std::fs::create_dir_all(&share).expect("share");
-    let blocked = share.join("not-a-folder");
-    std::fs::write(&blocked, "a file where the job expects a folder").expect("write");
+    let gone = share.join("gone");
+    std::fs::create_dir_all(&outbox).expect("outbox");
 
     // Set-up through the API, as a clerk would in the app, on 20 October.
     {
@@ -107,13 +107,18 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
         };
         job("to the folder", json!({"destination": "folder", "folder": outbox.to_str()}));
         job("to billing", json!({"destination": "email", "email_to": ["facturation@regie.example"]}));
-        job("broken", json!({"destination": "folder", "folder": blocked.join("sub").to_str()}));
+        // Saving checks the folder exists and takes a file: "broken"'s folder is good then,
+        // and becomes a file after (below), so its runs fail.
+        std::fs::create_dir_all(&gone).expect("gone");
+        job("broken", json!({"destination": "folder", "folder": gone.to_str()}));
         let e = ctx
             .call(Some(&t), "export_job_save", json!({"name": "x", "layout": "Nope", "every": "monthly", "hour": 6,
                   "period": "previous_month", "destination": "folder", "folder": "/tmp"}))
             .expect_err("unknown layout");
         assert!(e.message.contains("no export layout named 'Nope'"), "{}", e.message);
     }
+    std::fs::remove_dir(&gone).expect("remove");
+    std::fs::write(&gone, "a file where the job expects a folder").expect("write");
 
     // Before the slot nothing is due.
     let o = jobs_run(db_arg, "2026-11-01 05:59");
@@ -166,7 +171,7 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
     assert!(text(&o).contains("attempt 3 FAILED"), "{}", text(&o));
     let mails = smtp.messages();
     let report = mails.iter().find(|m| m.contains("exploitation@regie.example")).expect("failure report");
-    assert!(report.contains("failed 3 times") && report.contains("not-a-folder"), "{report}");
+    assert!(report.contains("failed 3 times") && report.contains("gone"), "{report}");
     let o = jobs_run(db_arg, "2026-11-01 09:00");
     assert!(text(&o).contains("0 run(s), 0 failed"), "no fourth attempt: {}", text(&o));
 
@@ -194,7 +199,7 @@ fn scheduled_exports_run_once_per_slot_to_a_folder_and_by_email_and_failures_are
     assert!(december.iter().all(|r| r["attempt"] == 1), "{december:?}");
 
     // Run now from the app once the folder is fixed: the log shows a manual run that worked.
-    std::fs::remove_file(&blocked).expect("rm");
+    std::fs::remove_file(&gone).expect("rm");
     let (ctx, t) = api(&db, paris("2026-12-02 09:00"));
     let list = ctx.call(Some(&t), "export_jobs_list", json!({})).expect("jobs");
     let broken = list.as_array().expect("jobs").iter().find(|j| j["name"] == "broken").expect("broken").clone();

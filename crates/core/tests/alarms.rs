@@ -269,7 +269,7 @@ fn the_start_page_counts_what_to_do_today_and_each_count_is_its_lists_total() {
     assert_eq!((last.user.as_str(), last.readings, last.started_at, last.state.as_str()), ("manager", 118, NOW - 3_600, "done"));
 
     // Each count is the total of the list it links to.
-    let not_heard = ListQuery { limit: 10, not_heard_before: Some(releve_core::today::not_heard_before(3, NOW)), ..Default::default() };
+    let not_heard = ListQuery { limit: 10, not_heard_since: Some(releve_core::today::not_heard_before(3, NOW)), ..Default::default() };
     assert_eq!(meters_list(&p.store, &p.clerk, &not_heard).expect("list").total, d.not_heard);
     let today_q = OverviewQuery { today: true, ..query(HandlingQuery::Any) };
     assert_eq!(info_codes_overview(&p.store, &p.clerk, &today_q, NOW).expect("ov").active, d.alarms_today);

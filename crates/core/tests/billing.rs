@@ -574,6 +574,7 @@ fn a_layout_used_by_scheduled_exports_is_not_deleted_and_a_rename_takes_them_alo
     let layout = csv_layout(p.water);
     save(&p, &layout);
     save(&p, &Layout { name: "Autre".into(), ..layout.clone() });
+    std::fs::create_dir_all("/tmp/releve-exports").expect("the jobs' folder");
     releve_core::folders::folders_allowed_set(&p.store, &p.manager, &["/tmp/releve-exports".into()], NOW).expect("allow");
     for name in ["Mensuel eau", "Copie comptable"] {
         releve_core::jobs::export_job_save(&p.store, &p.manager, &job(name, "Facturation eau"), NOW).expect("job");
@@ -712,7 +713,8 @@ fn the_demo_has_two_billing_layouts_that_write_and_a_disabled_monthly_job_and_st
     assert_eq!((j.period.as_str(), j.destination.as_str(), j.enabled), ("previous_month", "folder", false));
     let exports = std::fs::canonicalize(dir.path()).expect("dir").join("exports");
     assert_eq!(std::path::Path::new(&j.folder), exports, "next to the database");
-    assert!(!exports.exists(), "nothing written before a clerk enables the job");
+    // The demo makes the folder (a job's folder must exist when saved), and writes nothing in it.
+    assert_eq!(std::fs::read_dir(&exports).expect("exports").count(), 0, "nothing written before a clerk enables the job");
     let events: Vec<(String, String)> = store::audit::latest(&conn, 5)
         .expect("audit")
         .into_iter()

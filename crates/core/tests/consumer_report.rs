@@ -419,9 +419,10 @@ fn letterhead_logo_title_and_last_year_are_in_the_pdf() {
     assert_eq!(letterhead::letterhead(&p.store, &p.clerk).expect("read"), saved);
 
     let current: f64 = (1..=31).map(usage).sum();
+    // (pdftotext gives the no-break space before "%" as a plain space.)
     let change = (current - 5.0) / 5.0 * 100.0;
     for (locale, title, last, pct, page) in [
-        (Locale::Fr, "Relevé de consommation 12345678 — du 01/12/2025 au 31/12/2025", "Même période l'an dernier (du 01/12/2024 au 31/12/2024)", format!("5,000 m³ (évolution +{}\u{A0}%)", Locale::Fr.number(change, 1)), "Page 1 sur 2"),
+        (Locale::Fr, "Relevé de consommation 12345678 — du 01/12/2025 au 31/12/2025", "Même période l'an dernier (du 01/12/2024 au 31/12/2024)", format!("5,000 m³ (évolution +{} %)", Locale::Fr.number(change, 1)), "Page 1 sur 2"),
         (Locale::En, "Consumption report 12345678 — from 1 Dec 2025 to 31 Dec 2025", "Same period last year (from 1 Dec 2024 to 31 Dec 2024)", format!("5.000 m³ (change +{}%)", Locale::En.number(change, 1)), "Page 1 of 2"),
     ] {
         let mut req = december(p.meter, Format::Pdf);

@@ -135,9 +135,22 @@ pub struct LayoutSummary {
 /// Run the saved layout `name` over `period`: the file, kept as the layout's last file (its
 /// lines by meter, for the next dry run). Refused, with no file, when a value does not fit.
 pub fn layout_run(store: &Store, session: &Session, name: &str, period: Period, now: i64) -> Result<ExportOutput> {
+    layout_run_audited(store, session, name, period, now, true)
+}
+
+/// [`layout_run`], its `export_layout_run` audit entry written or left to the caller (a
+/// scheduled export's test audits itself, once).
+pub(crate) fn layout_run_audited(
+    store: &Store,
+    session: &Session,
+    name: &str,
+    period: Period,
+    now: i64,
+    audited: bool,
+) -> Result<ExportOutput> {
     session.permit(Permission::Export)?;
     let (saved, layout) = load(store, name)?;
-    run(store, session, Some(saved.id), &layout, false, period, now)
+    run(store, session, Some(saved.id), &layout, false, period, now, audited)
 }
 
 /// Run `layout` as given (the editor's, saved or not) with the same checks as a saved one;
@@ -156,7 +169,7 @@ pub fn layout_run_given(
     layout.check()?;
     let saved = saved(store, saved_name)?;
     let differs = saved.as_ref().map_or(true, |(_, l)| l != layout);
-    run(store, session, saved.map(|(s, _)| s.id), layout, differs, period, now)
+    run(store, session, saved.map(|(s, _)| s.id), layout, differs, period, now, true)
 }
 
 fn saved(store: &Store, name: Option<&str>) -> Result<Option<(store::layouts::SavedLayout, Layout)>> {
@@ -167,6 +180,7 @@ fn saved(store: &Store, name: Option<&str>) -> Result<Option<(store::layouts::Sa
     Ok(Some((saved, layout)))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     store: &Store,
     session: &Session,
@@ -175,6 +189,7 @@ fn run(
     unsaved: bool,
     period: Period,
     now: i64,
+    audited: bool,
 ) -> Result<ExportOutput> {
     let permit = session.permit(Permission::Export)?;
     let name = layout.name.trim();
@@ -212,7 +227,9 @@ fn run(
     if unsaved {
         details.push_str(", as on screen (not saved)");
     }
-    store::audit::record_permit(&tx, permit, now, "export_layout_run", &details)?;
+    if audited {
+        store::audit::record_permit(&tx, permit, now, "export_layout_run", &details)?;
+    }
     tx.commit()?;
     Ok(out)
 }

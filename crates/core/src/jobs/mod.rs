@@ -77,11 +77,12 @@ pub fn export_job_save(store: &Store, session: &Session, job: &Job, now: i64) ->
             return Err(Error::bad_input("email_to", format!("'{address}' is not an e-mail address")));
         }
     }
-    check_destination(store, job)?;
-    let conn = store.writer();
-    if store::layouts::get(&conn, &job.layout)?.is_none() {
+    // The form's own fields first (the layout), then where it delivers (the disk, the mail server).
+    if store::layouts::get(&*store.reader()?, &job.layout)?.is_none() {
         return Err(Error::bad_input("layout", format!("there is no export layout named '{}'", job.layout)));
     }
+    check_destination(store, job)?;
+    let conn = store.writer();
     let tx = conn.unchecked_transaction()?;
     if table::job_named(&tx, &job.name)?.is_some_and(|other| Some(other) != job.id) {
         return Err(Error::bad_input("name", format!("a scheduled export named '{}' exists already", job.name)));
@@ -126,7 +127,9 @@ pub fn export_job_test(store: &Store, session: &Session, job: &Job, now: i64) ->
     let tz = crate::settings::timezone(&*store.reader()?)?;
     let (from, to) = schedule.period_for(local_date(tz, now)?);
     let (from, to) = (from.to_string(), to.to_string());
-    let (out, place) = deliver(store, session, job, &from, &to, "test", now)?;
+    // Run as the schedule runs it (the job's own identity, `jobs_run`), so a manager of
+    // exports tests what the schedule will do; this test is its one audit entry.
+    let (out, place) = deliver(store, &Session::system(&session.computer), job, &from, &to, "test", false, now)?;
     let details = format!("job '{}' test ({from} to {to}): {} rows to {place}", job.name, out.rows);
     store::audit::record_permit(&store.writer(), permit, now, "export_job_test", &details)?;
     Ok(JobTest { period_from: from, period_to: to, file_name: out.file_name.clone(), rows: out.rows, bytes: out.bytes.len(), delivered_to: place })
@@ -338,12 +341,13 @@ fn report_failure(store: &Store, job: &Job, run: &Run) {
 }
 
 fn produce_and_deliver(store: &Store, session: &Session, job: &Job, run: &Run, now: i64) -> Result<(ExportOutput, String)> {
-    deliver(store, session, job, &run.period_from, &run.period_to, &run.id.to_string(), now)
+    deliver(store, session, job, &run.period_from, &run.period_to, &run.id.to_string(), true, now)
 }
 
 /// Produce the job's file for `period_from`..`period_to` and deliver it; `tag` names the
 /// run in a file name that would overwrite a different file (`-run<tag>`) and in temporary
 /// names.
+#[allow(clippy::too_many_arguments)]
 fn deliver(
     store: &Store,
     session: &Session,
@@ -351,6 +355,7 @@ fn deliver(
     period_from: &str,
     period_to: &str,
     tag: &str,
+    audited: bool,
     now: i64,
 ) -> Result<(ExportOutput, String)> {
     let parse = |field: &str, s: &str| {
@@ -362,7 +367,7 @@ fn deliver(
         "email" => None,
         _ => Some(crate::folders::check(store, &job.folder)?),
     };
-    let out = billing::layout_run(store, session, &job.layout, period, now)?;
+    let out = billing::layout_run_audited(store, session, &job.layout, period, now, audited)?;
     let place = match job.destination.as_str() {
         "email" => {
             let settings = crate::notify::load_settings(&*store.reader()?)?;

@@ -111,8 +111,12 @@ test("French session: every error in French words, French numbers and dates", as
     // 5. A scheduled export by e-mail with no SMTP server: the run fails, its reason in French.
     const layouts = await api("export_layouts_list", {}, token);
     assert.ok(layouts.length, "the demo has an export layout");
+    // Saving checks a mail server is set: one is set for the save, then taken away.
+    const smtp = (host) => ({ smtp_host: host, smtp_port: 25, smtp_from: "releve@example.org", smtp_tls: "none" });
+    await api("notify_settings", smtp("127.0.0.1"), token);
     const job = await api("export_job_save", { name: "Mensuel compta", layout: layouts[0].name, every: "monthly", day: 1, hour: 6,
       period: "previous_month", destination: "email", email_to: ["compta@example.org"] }, token);
+    await api("notify_settings", smtp(""), token);
     await page.goto(`${baseUrl}/#/jobs`);
     await page.locator(`[data-testid="job-row"][data-id="${job.id}"] [data-testid="job-run"]`).click();
     await page.locator('[data-testid="job-run-row"][data-status="failed"]').first().waitFor();

@@ -136,9 +136,15 @@ fn describe(q: &AuditQuery) -> String {
     }
 }
 
-/// The store's filter: local dates to Unix seconds in the utility's time zone.
-fn filter_of(conn: &rusqlite::Connection, q: &AuditQuery) -> Result<Filter> {
-    if let (Some(from), Some(to)) = (q.from, q.to) {
+/// A screen's period of local dates (`from` and `to` included, either open) as Unix seconds
+/// in the utility's time zone: the start of `from`, the start of the day after `to`. A `to`
+/// before `from` is refused.
+pub(crate) fn local_day_bounds(
+    conn: &rusqlite::Connection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(Option<i64>, Option<i64>)> {
+    if let (Some(from), Some(to)) = (from, to) {
         if to < from {
             return Err(Error::invalid("to", Reason::EndsBeforeStart { from: from.to_string(), to: to.to_string() }));
         }
@@ -148,10 +154,21 @@ fn filter_of(conn: &rusqlite::Connection, q: &AuditQuery) -> Result<Filter> {
         let midnight = d.and_hms_opt(0, 0, 0)?;
         tz.from_local_datetime(&midnight).earliest().map(|t| t.timestamp())
     };
-    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    Ok((from.and_then(start), to.and_then(|d| d.succ_opt()).and_then(start)))
+}
+
+/// A filter's text trimmed, or none when empty.
+pub(crate) fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The store's filter: local dates to Unix seconds in the utility's time zone.
+fn filter_of(conn: &rusqlite::Connection, q: &AuditQuery) -> Result<Filter> {
+    let (from, to) = local_day_bounds(conn, q.from, q.to)?;
+    let clean = trimmed;
     Ok(Filter {
-        from: q.from.and_then(start),
-        to: q.to.and_then(|d| d.succ_opt()).and_then(start),
+        from,
+        to,
         event: clean(&q.event),
         user: clean(&q.user),
         computer: clean(&q.computer),

@@ -8,10 +8,9 @@
 
 use crate::access::{Permission, Session};
 use crate::error::{Error, Result};
-use crate::problem::Reason;
 use crate::store::imports::{self, JournalFilter, JournalRow};
 use crate::store::Store;
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 /// A page holds at most this many imports.
@@ -92,22 +91,12 @@ pub fn import_rejects_csv(store: &Store, session: &Session, import_id: i64) -> R
 
 /// The store's filter: local dates to Unix seconds in the utility's time zone.
 fn filter_of(conn: &rusqlite::Connection, q: &JournalQuery) -> Result<JournalFilter> {
-    if let (Some(from), Some(to)) = (q.from, q.to) {
-        if to < from {
-            return Err(Error::invalid("to", Reason::EndsBeforeStart { from: from.to_string(), to: to.to_string() }));
-        }
-    }
-    let tz = crate::settings::timezone(conn)?;
-    let start = |d: NaiveDate| -> Option<i64> {
-        let midnight = d.and_hms_opt(0, 0, 0)?;
-        tz.from_local_datetime(&midnight).earliest().map(|t| t.timestamp())
-    };
-    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (from, to) = crate::audit_log::local_day_bounds(conn, q.from, q.to)?;
     Ok(JournalFilter {
-        from: q.from.and_then(start),
-        to: q.to.and_then(|d| d.succ_opt()).and_then(start),
-        user: clean(&q.user),
-        source: clean(&q.source),
+        from,
+        to,
+        user: crate::audit_log::trimmed(&q.user),
+        source: crate::audit_log::trimmed(&q.source),
         with_rejects: q.with_rejects,
         id: None,
     })

@@ -187,8 +187,8 @@ pub fn selection_file(store: &Store, session: &Session, selection: &Selection, k
     Ok(SelectionFile { filename, content, meters: meters.len(), placed, length_m })
 }
 
-/// XML text with `&`, `<`, `>`, `"` and `'` escaped, control characters dropped.
-fn xml(s: &str) -> String {
+/// XML (and HTML) text with `&`, `<`, `>`, `"` and `'` escaped, control characters dropped.
+pub(crate) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

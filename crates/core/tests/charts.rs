@@ -214,7 +214,7 @@ fn the_consumer_report_draws_the_current_month_lighter_and_says_so() {
     use releve_core::consumer_report::{consumer_report, ConsumerReportRequest, Format, Locale};
     let f = users::fixture(NOW);
     let (a, _, _) = park(&f);
-    for (locale, words) in [(Locale::Fr, "Période en cours (barre claire) : relevé jusqu&#39;au 15"), (Locale::En, "Period not over (light bar): read up to 15")] {
+    for (locale, words) in [(Locale::Fr, "Période en cours (barre claire) : relevé jusqu&apos;au 15"), (Locale::En, "Period not over (light bar): read up to 15")] {
         let req = ConsumerReportRequest { meter_id: a, from: d(2026, 1, 1), to: d(2026, 3, 31), resolution: Resolution::Month, format: Format::Html, locale: Some(locale) };
         let html = String::from_utf8(consumer_report(&f.store, &f.manager, &req, NOW).expect("report").bytes).expect("utf-8");
         assert!(html.contains(words), "{locale:?}: {}", &html[html.find("legend").unwrap_or(0)..][..600.min(html.len())]);

@@ -470,7 +470,7 @@ fn letterhead_logo_title_and_last_year_are_in_the_pdf() {
     let html = consumer_report::consumer_report(&p.store, &p.clerk, &december(p.meter, Format::Html), NOW).expect("html");
     let html = String::from_utf8(html.bytes).expect("utf-8");
     assert!(html.contains(&format!("src=\"data:image/png;base64,{}\"", b64(&logo))), "logo inline");
-    assert!(html.contains("Même période l&#39;an dernier") && html.contains("id=\"last-year\""), "comparison");
+    assert!(html.contains("Même période l&apos;an dernier") && html.contains("id=\"last-year\""), "comparison");
 }
 
 /// No reading a year before: the comparison says so rather than showing zero.

@@ -208,18 +208,7 @@ fn svg(r: &Report) -> Result<String> {
     Ok(svg.replacen("<svg ", &open, 1))
 }
 
-/// Text for HTML content and attribute values.
+/// Text for HTML content and attribute values (the XML escaping of the GPX files).
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::selection::xml(s)
 }

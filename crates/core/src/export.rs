@@ -313,7 +313,7 @@ fn write_rows(
     // meters not reached yet.
     let mut events: Vec<(i64, store::info_codes::Event)> = Vec::new();
     if spec.columns.contains(&Column::InfoCodes) {
-        store::info_codes::overlapping_all(&conn, from, to, spec.group_id, &mut |meter_id, e| {
+        store::info_codes::overlapping_all(conn, from, to, spec.group_id, &mut |meter_id, e| {
             events.push((meter_id, e));
             Ok(())
         })?;
@@ -322,7 +322,7 @@ fn write_rows(
     // final or initial one if the exchange is in the period too).
     let mut exchanges: HashMap<i64, Vec<store::meters::Exchange>> = HashMap::new();
     if spec.columns.contains(&Column::MeterExchange) {
-        for e in store::meters::exchanges_in(&conn, from, to)? {
+        for e in store::meters::exchanges_in(conn, from, to)? {
             exchanges.entry(e.old_meter_id).or_default().push(e.clone());
             if e.new_meter_id != e.old_meter_id {
                 exchanges.entry(e.new_meter_id).or_default().push(e);
@@ -394,7 +394,7 @@ fn write_rows(
         }
         writer.write_byte_record(&record)?;
         *rows += 1;
-        if *rows % PROGRESS_EVERY == 0 {
+        if (*rows).is_multiple_of(PROGRESS_EVERY) {
             if let Some(p) = progress {
                 p.rows.store(*rows, Ordering::Relaxed);
                 if p.is_cancelled() {
@@ -405,7 +405,7 @@ fn write_rows(
         Ok(())
     };
     match granularity {
-        Granularity::Readings => store::readings::for_export(&conn, from, to, spec.group_id, &mut |m, register, ts, value| {
+        Granularity::Readings => store::readings::for_export(conn, from, to, spec.group_id, &mut |m, register, ts, value| {
             write_row(m, register, ts, value, None)
         })?,
         Granularity::Days => {
@@ -413,7 +413,7 @@ fn write_rows(
             // meter, register or day comes (readings stream in that order).
             let local_day = |ts: i64| tz.timestamp_opt(ts, 0).earliest().map(|t| t.date_naive());
             let mut pending: Option<(store::readings::ExportMeter, i64, Option<NaiveDate>, i64, f64)> = None;
-            store::readings::for_export(&conn, from, to, spec.group_id, &mut |m, register, ts, value| {
+            store::readings::for_export(conn, from, to, spec.group_id, &mut |m, register, ts, value| {
                 let day = local_day(ts);
                 match &mut pending {
                     Some(p) if p.0.id == m.id && p.1 == register && p.2 == day => {

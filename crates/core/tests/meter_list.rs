@@ -130,7 +130,7 @@ fn customers_sort_by_surname_whatever_the_stored_order() {
 fn select_all_results_acts_on_the_filter_in_the_store() {
     let p = park();
     let filter = Selection::Filter(not_heard(30));
-    let ids = selection::resolve(&*p.store.reader().expect("reader"), &filter).expect("ids");
+    let ids = selection::resolve(&p.store.reader().expect("reader"), &filter).expect("ids");
     assert_eq!(ids, vec![p.ids[0], p.ids[1], p.ids[3], p.ids[4], p.ids[5]]);
     let created = selection::group_add_selection(&p.store, &p.manager, &GroupTarget::New("Relève à refaire".into()), &filter, NOW).expect("group");
     assert_eq!(created.added, 5);
@@ -277,9 +277,9 @@ mod route_order {
         }
         let pts: Vec<Point> = ks.iter().map(|&k| {
             let a = k as f64 / n as f64 * std::f64::consts::TAU;
-            Point { lat: 45.0 + 0.009 * a.sin(), lon: 4.0 + 0.009 / 0.7071 * a.cos() }
+            Point { lat: 45.0 + 0.009 * a.sin(), lon: 4.0 + 0.009 / std::f64::consts::FRAC_1_SQRT_2 * a.cos() }
         }).collect();
-        let start = Point { lat: 45.0, lon: 4.0 + 0.0095 / 0.7071 };
+        let start = Point { lat: 45.0, lon: 4.0 + 0.0095 / std::f64::consts::FRAC_1_SQRT_2 };
         let o = order(&pts, start, Duration::from_secs(2));
         let circumference = std::f64::consts::TAU * 1000.0;
         let len = length(&pts, start, &o);

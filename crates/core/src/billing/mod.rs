@@ -168,7 +168,7 @@ pub fn layout_run_given(
     session.permit(Permission::Export)?;
     layout.check()?;
     let saved = saved(store, saved_name)?;
-    let differs = saved.as_ref().map_or(true, |(_, l)| l != layout);
+    let differs = saved.as_ref().is_none_or(|(_, l)| l != layout);
     run(store, session, saved.map(|(s, _)| s.id), layout, differs, period, now, true)
 }
 
@@ -195,12 +195,12 @@ fn run(
     let name = layout.name.trim();
     let mut produced = {
         let conn = store.reader()?;
-        rows::produce(&conn, &layout, period, now, Keep { lines: usize::MAX, by_meter: true })?
+        rows::produce(&conn, layout, period, now, Keep { lines: usize::MAX, by_meter: true })?
     };
     if !produced.errors.is_empty() {
         return Err(FieldError::into_error(std::mem::take(&mut produced.errors)));
     }
-    let out = output(&layout, period, &produced);
+    let out = output(layout, period, &produced);
     let last = store::layouts::LastFile {
         at: now,
         period_from: period.from.to_string(),

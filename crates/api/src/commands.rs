@@ -499,7 +499,7 @@ impl MeterFilterArgs {
             priority_only: self.priority_only,
             in_service: self.in_service,
             key_status: self.key_status.as_deref().map(|s| releve_core::keys::KeyStatus::parse(s).map(|k| k.code())).transpose()?,
-            not_heard_since: self.not_heard_days.map(|d| now - d * 86_400),
+            not_heard_since: self.not_heard_days.map(|d| releve_core::today::not_heard_before(d, now)),
             ..Default::default()
         })
     }

@@ -31,9 +31,16 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 
+rc=0
 "${ST:-st}" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $secret" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing,stateful \
   --max-time "$MAX_TIME" --workers 2 --suppress-health-check too_slow,filter_too_much \
-  --report junit --report-dir "tests/artifacts/schemathesis"
+  --report junit --report-dir "tests/artifacts/schemathesis" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  # What the server said, so a failure seen only in CI can be read from its log.
+  echo "schemathesis: exit $rc; the server's log (last 60 lines):"
+  tail -n 60 "$dir/serve.log"
+fi
+exit "$rc"

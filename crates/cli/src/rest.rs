@@ -5,6 +5,7 @@
 
 use crate::serve::{App, Logged};
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path as UrlPath, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -144,13 +145,22 @@ fn decode(s: &str) -> String {
 async fn operation(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    UrlPath(path): UrlPath<HashMap<String, String>>,
+    path: Result<UrlPath<HashMap<String, String>>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
     name: &'static str,
 ) -> Response {
     let Some(op) = v1::operation(name) else { return unknown_path().await };
+    // A path that does not decode (percent-escapes of bytes that are not UTF-8) is the
+    // client's mistake, said as every other error: problem details naming the path.
+    let path = match path {
+        Ok(UrlPath(path)) => path,
+        Err(e) => {
+            let e = ApiError::bad_input("path", e.body_text()).with_params(serde_json::json!({"field": "path", "reason": "not_utf8"}));
+            return problem(&e, Some("api".to_string()));
+        }
+    };
     let key = api_key(&headers);
     let who = Some("api".to_string());
     let args = arguments(op, path, query.as_deref(), &headers, body).await;

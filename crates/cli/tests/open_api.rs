@@ -122,6 +122,11 @@ fn keys_scopes_reach_problems_and_etags() {
     assert_eq!((status, v["params"]["field"].as_str()), (400, Some("limit")));
     let (status, v) = get(port, &all, "/api/v1/meters?limit=abc");
     assert_eq!((status, v["params"]["field"].as_str()), (400, Some("limit")));
+    // A path whose escapes are not UTF-8: problem details too, not axum's plain text.
+    let (status, headers, body) = http(port, "GET", "/api/v1/meters/%FF%FE", &[("Authorization", &format!("Bearer {all}"))], b"");
+    assert_eq!((status, header(&headers, "content-type")), (400, Some("application/problem+json")));
+    let v: Value = serde_json::from_slice(&body).expect("problem json");
+    assert_eq!((v["code"].as_str(), v["params"]["field"].as_str()), (Some("bad_input"), Some("path")));
 
     // Consumption per day, with ISO times carrying the offset.
     let (status, v) = get(port, &all, &format!("/api/v1/meters/{serial}/readings?from=2026-10-01&to=2026-10-31&resolution=day"));

@@ -34,8 +34,11 @@ fn post(port: u16, path: &str, token: Option<&str>, accept: &str, body: &str) ->
     Ok(BufReader::with_capacity(1 << 20, s))
 }
 
+/// An answer's status and headers (lowercase names).
+type Head = (u16, Vec<(String, String)>);
+
 /// The status and headers of an answer (lowercase names).
-fn head(r: &mut BufReader<TcpStream>) -> Result<(u16, Vec<(String, String)>), Box<dyn std::error::Error>> {
+fn head(r: &mut BufReader<TcpStream>) -> Result<Head, Box<dyn std::error::Error>> {
     let mut line = String::new();
     r.read_line(&mut line)?;
     let status = line.get(9..12).ok_or("status line")?.parse()?;

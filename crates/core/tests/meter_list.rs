@@ -31,7 +31,8 @@ fn park() -> Park {
     let store = Store::open(&dir.path().join("list.db")).expect("open");
     let (manager, clerk) = users::manager_and_clerk(&store, NOW);
     // (serial, customer, k along the street or None, last seen days ago or None, status)
-    let rows: [(&str, &str, Option<i32>, Option<i64>, &str); 7] = [
+    type Row<'a> = (&'a str, &'a str, Option<i32>, Option<i64>, &'a str);
+    let rows: [Row; 7] = [
         ("10000001", "Céline Durand", Some(3), Some(40), "active"),
         ("10000002", "ZOLA Émile", Some(0), None, "active"),
         ("10000003", "Bernard, Anne", Some(5), Some(1), "active"),

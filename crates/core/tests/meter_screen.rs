@@ -95,7 +95,7 @@ fn query(meter_id: i64) -> ReadingsQuery {
 }
 
 fn audit(store: &Store) -> store::audit::Entry {
-    store::audit::latest(&*store.reader().expect("reader"), 1).expect("audit").remove(0)
+    store::audit::latest(&store.reader().expect("reader"), 1).expect("audit").remove(0)
 }
 
 /// A refusal's problem, or a panic naming what came instead.
@@ -217,7 +217,7 @@ fn a_correction_supersedes_the_value_and_keeps_the_raw_telegram_and_the_old_valu
     let missing = problem(screen::meter_reading_correct(&p.store, &p.superuser, &ReadingCorrection { ts: ts + 1, ..correction(102.5, "x") }, NOW));
     assert!(matches!(missing, Problem::NoSuchReading { .. }), "{missing:?}");
     let forbidden = screen::meter_reading_correct(&p.store, &p.clerk, &correction(102.625, "x"), NOW);
-    assert!(matches!(forbidden, Err(Error::Forbidden { ref permission, .. }) if *permission == "edit_meters"), "{forbidden:?}");
+    assert!(matches!(forbidden, Err(Error::Forbidden { permission, .. }) if permission == "edit_meters"), "{forbidden:?}");
 
     let done = screen::meter_reading_correct(&p.store, &p.superuser, &correction(102.625, "valeur aberrante"), NOW).expect("corrected");
     assert_eq!(done.old_value, Some(original.value));

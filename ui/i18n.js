@@ -462,6 +462,7 @@ const fr = {
   "sil.class.gas": "Gaz (heures)",
   "sil.class.heat_cost_allocator": "Répartiteurs (heures)",
   "sil.class.other": "Autres (heures)",
+  "sil.notHeard": "Page d’accueil : compteurs sans relevé depuis (jours)",
   "sil.save": "Enregistrer",
   "sil.saved": "Délais de silence enregistrés.",
 
@@ -2073,6 +2074,7 @@ const en = {
   "sil.class.gas": "Gas (hours)",
   "sil.class.heat_cost_allocator": "Heat cost allocators (hours)",
   "sil.class.other": "Other (hours)",
+  "sil.notHeard": "Start page: meters not heard for (days)",
   "sil.save": "Save",
   "sil.saved": "Silent periods saved.",
 

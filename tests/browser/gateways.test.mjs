@@ -154,6 +154,9 @@ test("gateways: the screen, the map layer, a meter's receptions, in French and E
     await page.waitForFunction(() => document.querySelector('[data-testid="sil-class-water"]').value !== "");
     assert.equal(await sil.getByTestId("sil-class-water").inputValue(), "48");
     await sil.getByTestId("sil-class-water").fill("36");
+    // N of the start page's "not heard for N days", 3 until set.
+    assert.equal(await sil.getByTestId("sil-not-heard").inputValue(), "3");
+    await sil.getByTestId("sil-not-heard").fill("5");
     await sil.getByTestId("sil-save").click();
     await sil.getByText("Silent periods saved.").waitFor();
     await sil.scrollIntoViewIfNeeded();
@@ -163,6 +166,10 @@ test("gateways: the screen, the map layer, a meter's receptions, in French and E
     await page.waitForFunction(() => document.querySelector('[data-testid="sil-class-water"]').value === "36");
     await sil.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(ARTIFACTS, "gateways-settings-fr.png") });
+    // The start page counts with the new N, and its link filters the meter list with it.
+    await page.goto(base + "#/");
+    await page.getByTestId("today-not-heard").getByText(/depuis 5 jours/).waitFor();
+    assert.match(await page.getByTestId("today-not-heard-link").getAttribute("href"), /not_heard=5$/);
     assert.deepEqual(errors.map(String), []);
   } finally {
     await ctx.close();

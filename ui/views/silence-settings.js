@@ -1,6 +1,7 @@
 // Settings, "Supervision du réseau" (manager: permission `settings`): after how many hours
 // without a frame a gateway (without its own hours) and a meter of each class are silent
-// (commands silence_settings, silence_settings_set); 0 turns the supervision off.
+// (commands silence_settings, silence_settings_set); 0 turns the supervision off. Also N of
+// the start page's "not heard for N days" (1 to 366 days).
 import { call } from "../api.js";
 import { t, errorText } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -21,6 +22,10 @@ export function renderSilenceSettings(el, ctx) {
         ${hours("gateway", t("sil.gateway"), "sil-gateway")}
         ${CLASSES.map((c) => hours("class_" + c, t("sil.class." + c), "sil-class-" + c)).join("")}
       </div>
+      <div class="form-grid">
+        <label class="field"><span>${esc(t("sil.notHeard"))}</span>
+          <input type="number" name="not_heard" min="1" max="366" step="1" required data-testid="sil-not-heard"></label>
+      </div>
       <div class="export-actions">
         <button class="btn btn-primary" type="submit" data-testid="sil-save">${icon("check")}<span>${esc(t("sil.save"))}</span></button>
         <span class="toolbar-msg" data-testid="sil-msg" aria-live="polite"></span>
@@ -32,13 +37,16 @@ export function renderSilenceSettings(el, ctx) {
   const fill = (s) => {
     form.gateway.value = s.gateway_hours;
     for (const c of CLASSES) form["class_" + c].value = s.meter_hours[c] ?? 0;
+    form.not_heard.value = s.today_not_heard_days ?? 3;
   };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
       const meter_hours = {};
       for (const c of CLASSES) meter_hours[c] = Number(form["class_" + c].value);
-      const s = await call("silence_settings_set", { gateway_hours: Number(form.gateway.value), meter_hours });
+      const s = await call("silence_settings_set", {
+        gateway_hours: Number(form.gateway.value), meter_hours, today_not_heard_days: Number(form.not_heard.value),
+      });
       if (!alive) return;
       fill(s);
       say(t("sil.saved"));

@@ -32,6 +32,7 @@ impl Bounded for GatewayEdit {
 impl Bounded for SilenceSettings {
     fn check(&self) -> Result<(), ApiError> {
         range("gateway_hours", self.gateway_hours, 0, MAX_HOURS)?;
+        self.today_not_heard_days.map_or(Ok(()), |d| range("today_not_heard_days", d, 1, releve_core::today::NOT_HEARD_MAX))?;
         self.meter_hours.values().try_for_each(|h| range("meter_hours", *h, 0, MAX_HOURS))
     }
 }

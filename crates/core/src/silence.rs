@@ -42,6 +42,10 @@ fn class_key(class: &str) -> String {
 pub struct SilenceSettings {
     pub gateway_hours: i64,
     pub meter_hours: BTreeMap<String, i64>,
+    /// N of the start page's "not heard for N days" (and of the meter list's link from it);
+    /// absent when saving: unchanged.
+    #[serde(default)]
+    pub today_not_heard_days: Option<i64>,
 }
 
 impl SilenceSettings {
@@ -51,7 +55,11 @@ impl SilenceSettings {
             let v = store::settings::get(conn, &class_key(class))?.and_then(|v| v.trim().parse().ok()).unwrap_or(0);
             meter_hours.insert(class.to_string(), i64::clamp(v, 0, MAX_HOURS));
         }
-        Ok(SilenceSettings { gateway_hours: crate::gateways::default_silent_hours(conn)?, meter_hours })
+        Ok(SilenceSettings {
+            gateway_hours: crate::gateways::default_silent_hours(conn)?,
+            meter_hours,
+            today_not_heard_days: Some(crate::today::not_heard_days(conn)?),
+        })
     }
 
     /// Hours of a device type's class (0: not supervised).
@@ -82,11 +90,19 @@ pub fn silence_settings_set(store: &Store, session: &Session, new: &SilenceSetti
             return Err(Error::bad_input(format!("meter_hours.{class}"), format!("from 0 to {MAX_HOURS} hours")));
         }
     }
+    if let Some(days) = new.today_not_heard_days {
+        if !(1..=crate::today::NOT_HEARD_MAX).contains(&days) {
+            return Err(Error::bad_input("today_not_heard_days", format!("from 1 to {} days", crate::today::NOT_HEARD_MAX)));
+        }
+    }
     let mut conn = store.writer();
     let tx = conn.transaction()?;
     store::settings::set(&tx, "gateway_silent_hours", &new.gateway_hours.to_string())?;
     for (class, hours) in &new.meter_hours {
         store::settings::set(&tx, &class_key(class), &hours.to_string())?;
+    }
+    if let Some(days) = new.today_not_heard_days {
+        store::settings::set(&tx, crate::today::NOT_HEARD_KEY, &days.to_string())?;
     }
     let settings = SilenceSettings::read(&tx)?;
     for id in store::gateways::no_longer_silent(&tx, settings.gateway_hours, now)? {
@@ -100,7 +116,8 @@ pub fn silence_settings_set(store: &Store, session: &Session, new: &SilenceSetti
         }
     }
     let classes: Vec<String> = settings.meter_hours.iter().map(|(c, h)| format!("{c}={h}")).collect();
-    let details = format!("gateways={} {}", settings.gateway_hours, classes.join(" "));
+    let not_heard = settings.today_not_heard_days.unwrap_or(crate::today::NOT_HEARD_DEFAULT);
+    let details = format!("gateways={} {} not_heard_days={not_heard}", settings.gateway_hours, classes.join(" "));
     store::audit::record_permit(&tx, permit, now, "silence_settings", &details)?;
     tx.commit()?;
     Ok(settings)

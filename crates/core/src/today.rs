@@ -15,6 +15,8 @@ use serde::Serialize;
 /// The setting that holds N, the days without a reading that make a meter "not heard".
 pub const NOT_HEARD_KEY: &str = "today_not_heard_days";
 pub const NOT_HEARD_DEFAULT: i64 = 3;
+/// The longest N a manager may set (a year).
+pub const NOT_HEARD_MAX: i64 = 366;
 
 /// Failures are counted over this many seconds back from now.
 pub const FAILURES_WINDOW: i64 = 86_400;
@@ -36,10 +38,11 @@ pub struct Today {
     pub last_import: Option<LastImport>,
 }
 
-/// N of "not heard for N days": the setting, or 3; at least 1.
+/// N of "not heard for N days": the setting (Settings > Network supervision), or 3; from 1
+/// to a year.
 pub fn not_heard_days(conn: &rusqlite::Connection) -> Result<i64> {
     let v = store::settings::get(conn, NOT_HEARD_KEY)?;
-    Ok(v.and_then(|s| s.trim().parse::<i64>().ok()).filter(|d| *d >= 1).unwrap_or(NOT_HEARD_DEFAULT))
+    Ok(v.and_then(|s| s.trim().parse::<i64>().ok()).filter(|d| (1..=NOT_HEARD_MAX).contains(d)).unwrap_or(NOT_HEARD_DEFAULT))
 }
 
 /// The start of "not heard for `days` days": meters last heard before it.

@@ -256,4 +256,20 @@ fn a_meter_falls_silent_after_its_class_period_and_is_ended_when_heard_again() {
     assert_eq!(e.code(), "bad_input");
     let clerk = releve_core::access::login(&n.f.store, "clerk", "pw", "pc", "local", NOW).expect("clerk");
     assert_eq!(silence_settings_set(&n.f.store, &clerk, &longer, NOW).expect_err("clerk").code(), "forbidden");
+    // The start page's "not heard for N days": 3 by default, set here, unchanged when absent,
+    // refused outside 1..=366; the start page counts with the new N.
+    assert_eq!(s.today_not_heard_days, Some(3));
+    let mut week = longer.clone();
+    week.today_not_heard_days = Some(7);
+    assert_eq!(silence_settings_set(&n.f.store, &n.f.manager, &week, NOW + 102 * H).expect("N").today_not_heard_days, Some(7));
+    let today = releve_core::today::today(&n.f.store, &n.f.manager, NOW + 102 * H).expect("today");
+    assert_eq!(today.not_heard_days, 7);
+    week.today_not_heard_days = None;
+    assert_eq!(silence_settings_set(&n.f.store, &n.f.manager, &week, NOW + 103 * H).expect("same N").today_not_heard_days, Some(7));
+    for wrong in [0, 367] {
+        week.today_not_heard_days = Some(wrong);
+        let e = silence_settings_set(&n.f.store, &n.f.manager, &week, NOW).expect_err("out of range");
+        assert_eq!((e.code(), e.params()["field"].as_str()), ("bad_input", Some("today_not_heard_days")));
+    }
+    assert_eq!(n.int("SELECT count(*) FROM audit_log WHERE event = 'silence_settings' AND details LIKE '%not_heard_days=7%'"), 2);
 }

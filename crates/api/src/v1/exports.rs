@@ -19,12 +19,13 @@ const RUNNING_MAX: usize = 2;
 #[serde(deny_unknown_fields)]
 pub struct ExportRequest {
     /// A saved billing layout's name.
+    #[schemars(example = &"Facturation eau (CSV)")]
     pub layout: String,
     /// First day of the billing period (local date).
-    #[schemars(extend("format" = "date"))]
+    #[schemars(extend("format" = "date"), example = &"2026-10-01")]
     pub from: String,
     /// Last day (included).
-    #[schemars(extend("format" = "date"))]
+    #[schemars(extend("format" = "date"), example = &"2026-10-31")]
     pub to: String,
 }
 

@@ -105,11 +105,13 @@ pub struct ReadingsQuery {
     pub manufacturer: Option<String>,
     /// `volume`, `energy`, `a_plus`, ... (default: the meter's main index).
     pub register: Option<String>,
-    /// A local date (`2026-01-01`) or a date-time with offset (`2026-01-01T06:00:00+01:00`).
-    #[schemars(extend("format" = "date"))]
+    /// A local date (`2026-01-01`) or a date-time with offset (`2026-01-01T06:00:00+01:00`),
+    /// years 1970 to 9999. `from`, `to` or both: one alone gives a period of 31 days; at most
+    /// 3,700 days.
+    #[schemars(extend("format" = "date"), example = &"2026-10-01")]
     pub from: Option<String>,
-    /// A local date (included) or a date-time with offset (excluded).
-    #[schemars(extend("format" = "date"))]
+    /// A local date (included) or a date-time with offset (excluded), after `from`.
+    #[schemars(extend("format" = "date"), example = &"2026-10-31")]
     pub to: Option<String>,
     /// `raw` (every reading: interval data, scope `intervals:read`), `hour` (consumption per
     /// hour: interval data), `day` (default) or `month`.
@@ -263,11 +265,12 @@ pub struct CustomerPage {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumptionQuery {
-    /// A local date or a date-time with offset.
-    #[schemars(extend("format" = "date"))]
+    /// A local date or a date-time with offset, years 1970 to 9999. `from`, `to` or both: one
+    /// alone gives a period of 31 days; at most 3,700 days.
+    #[schemars(extend("format" = "date"), example = &"2026-01-01")]
     pub from: Option<String>,
-    /// A local date (included) or a date-time with offset (excluded).
-    #[schemars(extend("format" = "date"))]
+    /// A local date (included) or a date-time with offset (excluded), after `from`.
+    #[schemars(extend("format" = "date"), example = &"2026-10-31")]
     pub to: Option<String>,
     /// `day`, `month` (default) or `hour` (interval data, scope `intervals:read`).
     #[schemars(extend("enum" = ["hour", "day", "month"]))]
@@ -338,20 +341,23 @@ pub struct ExchangePage {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExchange {
+    #[schemars(example = &"13779384")]
     pub old_serial: String,
     /// Needed only when meters of two manufacturers share the serial.
+    #[schemars(example = &"KAM")]
     pub old_manufacturer: Option<String>,
     /// The new meter (created when unknown).
+    #[schemars(example = &"13779999")]
     pub new_serial: String,
     /// Default: the old meter's.
     pub new_manufacturer: Option<String>,
     /// When it was exchanged (date-time with offset).
-    #[schemars(extend("format" = "date-time"))]
+    #[schemars(extend("format" = "date-time"), example = &"2026-11-20T12:00:00+01:00")]
     pub at: String,
     /// The old meter's last index.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0), example = 17700.0)]
     pub final_value: f64,
     /// The new meter's first index.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0), example = 0.0)]
     pub initial_value: f64,
 }

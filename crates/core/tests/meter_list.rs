@@ -312,3 +312,34 @@ mod route_order {
         assert!(t_full < Duration::from_secs(4), "{t_full:?}");
     }
 }
+
+/// The rows behind the selection files are read in chunks of ids: given 1,203 ids in
+/// reverse order across chunk boundaries, with ids of no meter among them, they come back in
+/// the order asked, each once, the unknown ones left out.
+#[test]
+fn selection_rows_keep_the_order_asked_across_chunks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("chunks.db")).expect("open");
+    let mut ids = vec![];
+    {
+        let conn = store.writer();
+        for i in 0..1_200 {
+            let m = store::meters::NewMeter {
+                serial: format!("{:08}", 30_000_000 + i),
+                manufacturer: "KAM".into(),
+                device_type: "water".into(),
+                status: "active".into(),
+                ..Default::default()
+            };
+            ids.push(store::meters::insert(&conn, &m, NOW).expect("meter"));
+        }
+    }
+    let mut asked: Vec<i64> = ids.iter().rev().copied().collect();
+    asked.insert(0, 9_999_999);
+    asked.insert(700, -1);
+    asked.push(9_999_998);
+    let rows = store::meters::selected(&*store.reader().expect("reader"), &asked).expect("selected");
+    let got: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    assert_eq!(got, ids.iter().rev().copied().collect::<Vec<_>>());
+    assert_eq!(rows[0].label.serial, "30001199");
+}

@@ -338,7 +338,7 @@ fn selection_rows_keep_the_order_asked_across_chunks() {
     asked.insert(0, 9_999_999);
     asked.insert(700, -1);
     asked.push(9_999_998);
-    let rows = store::meters::selected(&*store.reader().expect("reader"), &asked).expect("selected");
+    let rows = store::meters::selected(&store.reader().expect("reader"), &asked).expect("selected");
     let got: Vec<i64> = rows.iter().map(|m| m.id).collect();
     assert_eq!(got, ids.iter().rev().copied().collect::<Vec<_>>());
     assert_eq!(rows[0].label.serial, "30001199");

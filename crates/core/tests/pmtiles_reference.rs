@@ -15,7 +15,7 @@ const SEA: &[u8] = b"sea tile, the same everywhere";
 
 /// The bytes the writer gave tile z/x/y (the same rule as reference_writer.py).
 fn content(z: u8, x: u32, y: u32) -> Vec<u8> {
-    if x < (1u32 << z) / 4 || (x + y) % 7 == 0 {
+    if x < (1u32 << z) / 4 || (x + y).is_multiple_of(7) {
         SEA.to_vec()
     } else {
         format!("tile {z}/{x}/{y}").into_bytes()

@@ -3369,6 +3369,14 @@ export function codeLabel(code) { return tOr("code." + code, code); }
 export function statusLabel(status) { return tOr("status." + status, status || t("common.none")); }
 export function registerLabel(id, fallback) { return tOr("reg." + id, fallback || id); }
 export function rejectLabel(code) { return tOr("reject." + code, null); }
+/** The words of every rejected-line reason code, in the clerk's language: `{code: words}`. */
+export function rejectLabels() {
+  const out = {};
+  for (const key of new Set([...Object.keys(dicts.en), ...Object.keys(dicts[locale])])) {
+    if (key.startsWith("reject.")) out[key.slice(7)] = tOr(key, key);
+  }
+  return out;
+}
 export function roleLabel(role) { return tOr("role." + role, role); }
 
 /** Words for an ApiError (code first, server message as a fallback). */

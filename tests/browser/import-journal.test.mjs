@@ -103,17 +103,23 @@ for (const locale of ["fr", "en"]) {
       const [download] = await Promise.all([page.waitForEvent("download"), rowA.getByTestId("ij-download").click()]);
       const csv = fs.readFileSync(await download.path(), "utf8").replace(/^\uFEFF/, "");
       const lines = csv.trim().split(/\r?\n/);
-      assert.equal(lines[0], "line;code;reason;original_line");
+      // In the clerk's language: the titles, and each reason's words beside its code.
+      assert.equal(lines[0], locale === "fr" ? "Ligne;Code;Motif;Détail;Ligne d’origine" : "Line;Code;Reason;Detail;Original line");
       assert.equal(lines.length, 3, csv);
       assert.match(lines[1], /^2;.*;DEADBEEF$/);
       assert.match(lines[2], /^3;.*;0badc0ffee$/);
+      const [, code, words] = lines[1].split(";");
+      const expected = await page.evaluate(async (c) => (await import("/i18n.js")).rejectLabel(c), code);
+      assert.ok(expected, `words for ${code}`);
+      assert.equal(words, expected, lines[1]);
       assert.match(download.suggestedFilename(), /^rejected-\d+-tournee-/);
       await page.getByTestId("ij-msg").filter({ hasText: locale === "fr" ? /téléchargé/ : /downloaded/ }).waitFor();
       // File B's rejected line keeps its whole original text.
       const [dl2] = await Promise.all([page.waitForEvent("download"), rowB.getByTestId("ij-download").click()]);
       const csvB = fs.readFileSync(await dl2.path(), "utf8").replace(/^\uFEFF/, "").trim().split(/\r?\n/);
       assert.equal(csvB.length, 2);
-      assert.ok(csvB[1].startsWith("1;implausible_time;") && csvB[1].endsWith(`"${future}"`), csvB[1]);
+      const impossible = locale === "fr" ? "Heure de réception impossible" : "Impossible reception time";
+      assert.ok(csvB[1].startsWith(`1;implausible_time;${impossible}`) && csvB[1].endsWith(`"${future}"`), csvB[1]);
       assert.deepEqual(errors.map(String), []);
     } finally {
       await ctx.close();

@@ -1,8 +1,9 @@
 // The import journal (Import > Journal des imports): who imported what and when, paged
 // newest first (`import_journal`), filtered by period, user, source and "with rejected
-// lines"; each import's rejected lines as a CSV file (`import_rejects_csv`). Needs `import`.
+// lines"; each import's rejected lines as a CSV file (`import_rejects_csv`, worded in the
+// clerk's language). Needs `import`.
 import { call } from "../api.js";
-import { t, fmtInt, fmtDateTime, errorText } from "../i18n.js";
+import { t, fmtInt, fmtDateTime, errorText, rejectLabels } from "../i18n.js";
 import { icon } from "../icons.js";
 import { esc, downloadFile } from "../dom.js";
 
@@ -97,7 +98,10 @@ export function render(root, ctx) {
     if (!b) return;
     b.disabled = true;
     try {
-      const csv = await call("import_rejects_csv", { import_id: Number(b.dataset.id) });
+      // The file in the clerk's language: column titles and each reason's words.
+      const csv = await call("import_rejects_csv", {
+        import_id: Number(b.dataset.id), titles: t("ij.csv.titles").split(";"), labels: rejectLabels(),
+      });
       downloadFile(csv.file_name, csv.content, "text/csv;charset=utf-8");
       say(csv.rejected > csv.rows
         ? t("ij.downloadedCapped", { name: csv.file_name, rows: fmtInt(csv.rows), rejected: fmtInt(csv.rejected), max: fmtInt(data ? data.rejects_kept_max : 1000) })

@@ -5,10 +5,11 @@ use crate::bounds::{id, range, Bounded};
 use crate::commands::{date, ok, parse};
 use crate::ApiError;
 use releve_core::access::Session;
-use releve_core::import_journal::{self, JournalQuery, MAX_PAGE};
+use releve_core::import_journal::{self, JournalQuery, RejectsWording, MAX_PAGE};
 use releve_core::Store;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The command names this module answers.
 pub(crate) const NAMES: [&str; 2] = ["import_journal", "import_rejects_csv"];
@@ -47,11 +48,31 @@ impl Bounded for JournalArgs {
 #[derive(Deserialize)]
 struct RejectsArgs {
     import_id: i64,
+    /// The file's five column titles in the clerk's language.
+    titles: Option<[String; 5]>,
+    /// The words of each reason code in the clerk's language.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
 }
+
+/// At most this many reason codes worded, each code and its words at most 200 characters.
+const MAX_LABELS: usize = 200;
 
 impl Bounded for RejectsArgs {
     fn check(&self) -> Result<(), ApiError> {
-        id("import_id", self.import_id)
+        id("import_id", self.import_id)?;
+        if self.labels.len() > MAX_LABELS {
+            return Err(ApiError::new("bad_input", format!("labels: at most {MAX_LABELS} codes"))
+                .with_params(serde_json::json!({"field": "labels", "reason": "too_many", "max": MAX_LABELS})));
+        }
+        let texts = self.titles.iter().flatten().map(|t| ("titles", t));
+        for (field, text) in texts.chain(self.labels.iter().flat_map(|(k, v)| [("labels", k), ("labels", v)])) {
+            if text.chars().count() > 200 {
+                return Err(ApiError::new("bad_input", format!("{field}: at most 200 characters"))
+                    .with_params(serde_json::json!({"field": field, "reason": "too_long", "max": 200})));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -74,7 +95,8 @@ pub(crate) fn call(store: &Store, session: &Session, name: &str, args: Value) ->
             }
             _ => {
                 let a: RejectsArgs = parse(args)?;
-                ok(import_journal::import_rejects_csv(store, session, a.import_id)?)
+                let wording = RejectsWording { titles: a.titles, labels: a.labels };
+                ok(import_journal::import_rejects_csv(store, session, a.import_id, &wording)?)
             }
         }
     };

@@ -1,7 +1,8 @@
 //! The import journal: who imported what and when (file name, delivering source, login,
 //! start and end, lines read, readings stored, duplicates, rejected and future-dated lines),
 //! paged newest first and filtered by period, user, source and "with rejected lines"; and an
-//! import's rejected lines as a CSV file (line number, reason, the original line). Built on
+//! import's rejected lines as a CSV file (line number, reason worded by the UI in the clerk's
+//! language, detail, the original line). Built on
 //! the `imports` and `import_rejects` rows every import writes as it goes: the first 1,000
 //! rejected lines of an import are kept (`MAX_LISTED_REJECTS`), each original line cut at
 //! 1,000 characters; the counts are exact. Needs the permission `import`.
@@ -12,6 +13,7 @@ use crate::store::imports::{self, JournalFilter, JournalRow};
 use crate::store::Store;
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A page holds at most this many imports.
 pub const MAX_PAGE: i64 = 200;
@@ -56,7 +58,8 @@ pub fn import_journal(store: &Store, session: &Session, q: &JournalQuery) -> Res
 }
 
 /// An import's rejected lines as a CSV file (`;`, UTF-8 with a byte-order mark for
-/// spreadsheet programs): line number, reason code, reason (English), the original line.
+/// spreadsheet programs): line number, reason code, the reason in the clerk's words, the
+/// core's detail (English), the original line.
 #[derive(Debug, Serialize)]
 pub struct RejectsCsv {
     pub file_name: String,
@@ -67,16 +70,31 @@ pub struct RejectsCsv {
     pub rejected: u64,
 }
 
-pub fn import_rejects_csv(store: &Store, session: &Session, import_id: i64) -> Result<RejectsCsv> {
+/// How the UI words the rejected-lines file in the clerk's language: the five column titles
+/// and the words of each reason code (a code without words is written as it is).
+#[derive(Debug, Clone, Default)]
+pub struct RejectsWording {
+    pub titles: Option<[String; 5]>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The column titles when the UI gives none.
+pub const REJECTS_TITLES: [&str; 5] = ["line", "code", "reason", "detail", "original_line"];
+
+pub fn import_rejects_csv(store: &Store, session: &Session, import_id: i64, wording: &RejectsWording) -> Result<RejectsCsv> {
     session.permit(Permission::Import)?;
     let conn = store.reader()?;
     let Some((import, lines)) = imports::rejects(&conn, import_id)? else {
         return Err(Error::not_found(format!("import {import_id}")));
     };
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
-    w.write_record(["line", "code", "reason", "original_line"])?;
+    match &wording.titles {
+        Some(titles) => w.write_record(titles)?,
+        None => w.write_record(REJECTS_TITLES)?,
+    }
     for l in &lines {
-        w.write_record([l.line.to_string().as_str(), &l.code, &l.reason, l.raw.as_deref().unwrap_or("")])?;
+        let label = wording.labels.get(&l.code).map_or(l.code.as_str(), String::as_str);
+        w.write_record([l.line.to_string().as_str(), &l.code, label, &l.reason, l.raw.as_deref().unwrap_or("")])?;
     }
     let bytes = w.into_inner().map_err(|e| Error::bad_input("csv", e.to_string()))?;
     let content = format!("\u{feff}{}", String::from_utf8_lossy(&bytes));

@@ -1620,6 +1620,7 @@ const fr = {
   "ret.mb": "{n} Mo",
   "ret.gb": "{n} Go",
   "audit.event.retention_run": "Purge de conservation",
+  "audit.event.retention_failed": "Purge de conservation en échec",
   "audit.event.retention_settings_set": "Durées de conservation modifiées",
 };
 
@@ -3232,6 +3233,7 @@ const en = {
   "ret.mb": "{n} MB",
   "ret.gb": "{n} GB",
   "audit.event.retention_run": "Retention purge",
+  "audit.event.retention_failed": "Retention purge failed",
   "audit.event.retention_settings_set": "Retention periods changed",
 };
 

@@ -55,9 +55,12 @@ export function render(root, ctx) {
   const msg = root.querySelector('[data-testid="audit-msg"]');
   const say = (text, error) => { msg.textContent = text; msg.classList.toggle("error-text", !!error); };
 
+  // `#/audit?event=retention_failed` (a link of the start page): that event's entries first.
+  let wantedEvent = (ctx.query && ctx.query.get("event")) || "";
   function filters() {
     const f = {};
     for (const k of ["from", "to", "event", "user", "computer"]) if (form[k].value) f[k] = form[k].value;
+    if (!f.event && wantedEvent) f.event = wantedEvent;
     return f;
   }
 
@@ -102,6 +105,8 @@ export function render(root, ctx) {
       if (r.choices && !choices) {
         choices = r.choices;
         fillSelect(form.event, choices.events, eventLabel);
+        if (wantedEvent && choices.events.includes(wantedEvent)) form.event.value = wantedEvent;
+        wantedEvent = "";
         fillSelect(form.user, choices.users, (u) => u);
         fillSelect(form.computer, choices.computers, (c) => c);
       }

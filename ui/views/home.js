@@ -51,6 +51,8 @@ function drawToday(ul, d, ctx) {
     item("failed-webhooks", d.failed_webhooks, "today.failedWebhooks", "#/webhooks", "settings"),
     item("failed-imports", d.failed_imports, "today.failedImports", "#/import", "import"),
   ];
+  // A failed retention run is rare: said only when there is one.
+  if (d.failed_retention) items.push(item("failed-retention", d.failed_retention, "today.failedRetention", "#/audit?event=retention_failed", "audit"));
   const li = d.last_import;
   const last = li
     ? t(li.state === "failed" ? "today.lastImport.failed" : "today.lastImport", { at: fmtDateTime(li.started_at), who: li.user, n: fmtInt(li.readings), source: li.source })

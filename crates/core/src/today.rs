@@ -1,8 +1,8 @@
 //! The start page's "to do today": meters not heard for N days (the setting
 //! `today_not_heard_days`, 3 by default), alarms started today (the codes the user
 //! watches, as the info-code overview lists them), alarms assigned to the user, failed
-//! scheduled exports, webhook deliveries and imports of the last 24 hours, and the last
-//! import. Each count is the total of the list the start page links to.
+//! scheduled exports, webhook deliveries, imports and retention runs of the last 24 hours,
+//! and the last import. Each count is the total of the list the start page links to.
 
 use crate::access::{Permission, Session};
 use crate::error::Result;
@@ -35,6 +35,8 @@ pub struct Today {
     pub failed_exports: i64,
     pub failed_webhooks: i64,
     pub failed_imports: i64,
+    /// Nightly (or manual) retention runs that failed.
+    pub failed_retention: i64,
     pub last_import: Option<LastImport>,
 }
 
@@ -79,6 +81,7 @@ pub fn today(store: &Store, session: &Session, now: i64) -> Result<Today> {
         failed_exports: store::today::failed_export_runs(&conn, since)?,
         failed_webhooks: store::today::failed_webhook_deliveries(&conn, since)?,
         failed_imports: store::today::failed_imports(&conn, since)?,
+        failed_retention: store::today::failed_retention_runs(&conn, since)?,
         last_import: store::today::last_import(&conn)?,
     })
 }

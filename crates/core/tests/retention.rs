@@ -340,3 +340,36 @@ fn a_file_made_without_incremental_vacuum_is_rewritten_once() {
     let second = retention::retention_run(&store, permit, NOW, &mut |_| ControlFlow::Continue(())).expect("run");
     assert!(!second.full_vacuum, "then never again");
 }
+
+/// A run that fails (here SQLite refuses the deletes: a trigger raises) leaves an audit entry
+/// of its own, `retention_failed`, saying how far it went; the start page counts it for 24
+/// hours; the readings are all still there.
+#[test]
+fn a_failed_run_is_audited_and_on_the_start_page() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("failing.db");
+    let ids = build(&path);
+    let store = Store::open(&path).expect("open");
+    let s = manager(&store);
+    let before: Vec<_> = ids.iter().map(|&id| readings_of(&store, id)).collect();
+    store
+        .writer()
+        .execute_batch("CREATE TEMP TRIGGER no_delete BEFORE DELETE ON main.readings BEGIN SELECT RAISE(ABORT, 'the disk says no'); END;")
+        .expect("trigger");
+    let permit = s.permit(Permission::Settings).expect("permit");
+    let e = retention::retention_run(&store, permit, NOW, &mut |_| ControlFlow::Continue(())).expect_err("the deletes fail");
+    assert!(e.to_string().contains("the disk says no"), "{e}");
+    for (i, &id) in ids.iter().enumerate() {
+        assert_eq!(readings_of(&store, id), before[i], "meter {id}: nothing half-deleted");
+    }
+    let conn = store.reader().expect("reader");
+    let (event, details): (String, String) = conn
+        .query_row("SELECT event, details FROM audit_log WHERE event LIKE 'retention%' ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("audit");
+    assert_eq!(event, "retention_failed");
+    assert!(details.starts_with("failed after 0 chunks (0 meters)"), "{details}");
+    drop(conn);
+    let today = releve_core::today::today(&store, &s, NOW + 3_600).expect("today");
+    assert_eq!(today.failed_retention, 1);
+    assert_eq!(releve_core::today::today(&store, &s, NOW + 25 * HOUR).expect("a day later").failed_retention, 0);
+}

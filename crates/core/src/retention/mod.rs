@@ -315,12 +315,13 @@ pub fn retention_run(
         Ok(())
     };
     if let Err(e) = work() {
-        // The chunks committed before the failure stay compacted: say so in the audit log.
+        // The chunks committed before the failure stay compacted: say so in the audit log,
+        // under its own event (the start page counts failed runs of the last 24 hours).
         let details = format!(
             "failed after {chunks} chunks ({done} meters): {e}; removed so far {}",
             serde_json::to_string(&counts).unwrap_or_default()
         );
-        store::audit::record_permit(&store.writer(), permit, now, "retention_run", &details)?;
+        store::audit::record_permit(&store.writer(), permit, now, store::retention::FAILED_EVENT, &details)?;
         return Err(e);
     }
     let full_vacuum = give_back(store)?;

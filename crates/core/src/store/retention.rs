@@ -9,6 +9,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// A meter's next register after `?2` (a skip scan of the primary key).
 pub(super) const NEXT_REGISTER: &str =
     "SELECT register FROM readings WHERE meter_id = ?1 + 0 AND register > ?2 ORDER BY register LIMIT 1";
+/// The audit event of a run that failed (a run that ends well is `retention_run`).
+pub const FAILED_EVENT: &str = "retention_failed";
+
 /// The next `limit` meter ids after `after`, ascending.
 pub fn meters_after(conn: &Connection, after: i64, limit: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM meters WHERE id > ?1 ORDER BY id LIMIT ?2")?;

@@ -35,6 +35,13 @@ pub fn failed_imports(conn: &Connection, since: i64) -> Result<i64> {
         .query_row([since], |r| r.get(0))?)
 }
 
+/// Retention runs that failed since `since` (their audit entries: event `retention_failed`).
+pub fn failed_retention_runs(conn: &Connection, since: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM audit_log WHERE event = ?1 AND at >= ?2")?
+        .query_row(params![super::retention::FAILED_EVENT, since], |r| r.get(0))?)
+}
+
 /// The last import of readings: when, who, from what, how many readings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LastImport {

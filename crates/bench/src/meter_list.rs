@@ -85,26 +85,9 @@ pub fn run(db: &Path, meters: u32, runs: u32) -> Res {
         println!("select all results, {name:<30} {n:>7} ids    {:>7.1} ms", median(v).as_secs_f64() * 1e3);
     }
     let ids = store::meters::filter_ids(&*store.reader()?, &ListQuery::default())?;
-    // Baseline in the same run: one query per id, as the selection files read them before.
-    let t = Instant::now();
-    let conn = store.reader()?;
-    let mut one_by_one = 0;
-    for id in &ids {
-        one_by_one += store::meters::selected(&conn, std::slice::from_ref(id))?.len();
-    }
-    drop(conn);
-    let t_one = t.elapsed();
     let t = Instant::now();
     let selected = store::meters::selected(&*store.reader()?, &ids)?;
-    let t_chunks = t.elapsed();
-    assert_eq!(one_by_one, selected.len());
-    println!(
-        "selection rows of {} meters (for the files): {:.0} ms by chunks of 500 ids, {:.0} ms one id a query (baseline, {:.1}x)",
-        selected.len(),
-        t_chunks.as_secs_f64() * 1e3,
-        t_one.as_secs_f64() * 1e3,
-        t_one.as_secs_f64() / t_chunks.as_secs_f64()
-    );
+    println!("selection rows of {} meters (for the files): {:.0} ms", selected.len(), t.elapsed().as_secs_f64() * 1e3);
     let points: Vec<Point> = selected.iter().filter_map(|m| Some(Point { lat: m.lat?, lon: m.lon? })).collect();
     for n in [2_000usize, 10_000] {
         if points.len() < n {

@@ -313,9 +313,10 @@ mod route_order {
     }
 }
 
-/// The rows behind the selection files are read in chunks of ids: given 1,203 ids in
-/// reverse order across chunk boundaries, with ids of no meter among them, they come back in
-/// the order asked, each once, the unknown ones left out.
+/// The rows behind the selection files: given 1,203 ids in reverse order, with ids of no
+/// meter among them, they come back in the order asked, the unknown ones left out. (One
+/// primary-key query per id: 354-374 ms at 100,000 meters, no slower than 500 ids per
+/// `IN (...)` query, 363-467 ms, measured with releve-bench list.)
 #[test]
 fn selection_rows_keep_the_order_asked_across_chunks() {
     let dir = tempfile::tempdir().expect("tempdir");

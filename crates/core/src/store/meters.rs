@@ -4,7 +4,6 @@ use super::{MeterLabel, LABEL_COLUMNS};
 use crate::error::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct NewMeter {
@@ -335,35 +334,30 @@ pub struct SelectedMeter {
 
 /// The meters of `ids` (unknown ids skipped), in the order of `ids`.
 pub fn selected(conn: &Connection, ids: &[i64]) -> Result<Vec<SelectedMeter>> {
-    // Chunks of ids in one `IN (...)` each (a statement per chunk size, cached), put back in
-    // the order asked; an id of no meter is left out.
-    const CHUNK: usize = 500;
-    let mut found: HashMap<i64, SelectedMeter> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT m.id, m.manufacturer, m.device_type, m.status, m.lat, m.lon, m.last_seen, m.info_codes, {LABEL_COLUMNS}
-             FROM meters m LEFT JOIN customers c ON c.id = m.customer_id WHERE m.id IN ({marks})"
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(chunk), |r| {
-            Ok(SelectedMeter {
-                id: r.get(0)?,
-                manufacturer: r.get(1)?,
-                device_type: r.get(2)?,
-                status: r.get(3)?,
-                lat: r.get(4)?,
-                lon: r.get(5)?,
-                last_seen: r.get(6)?,
-                info_codes: r.get(7)?,
-                label: MeterLabel::from_row(r, 8)?,
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT m.id, m.manufacturer, m.device_type, m.status, m.lat, m.lon, m.last_seen, m.info_codes, {LABEL_COLUMNS}
+         FROM meters m LEFT JOIN customers c ON c.id = m.customer_id WHERE m.id = ?1"
+    ))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = stmt
+            .query_row([id], |r| {
+                Ok(SelectedMeter {
+                    id: r.get(0)?,
+                    manufacturer: r.get(1)?,
+                    device_type: r.get(2)?,
+                    status: r.get(3)?,
+                    lat: r.get(4)?,
+                    lon: r.get(5)?,
+                    last_seen: r.get(6)?,
+                    info_codes: r.get(7)?,
+                    label: MeterLabel::from_row(r, 8)?,
+                })
             })
-        })?;
-        for row in rows {
-            let m = row?;
-            found.insert(m.id, m);
-        }
+            .optional()?;
+        out.extend(row);
     }
-    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    Ok(out)
 }
 
 /// `s` with LIKE's wildcards and its escape character escaped (`ESCAPE '\\'`).

@@ -137,7 +137,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    ctx.start_jobs(std::time::Duration::from_secs(60));
+    ctx.start_jobs(std::time::Duration::from_secs(60), releve_api::jobs::Schedule::from_env());
     let ctx = Arc::new(ctx);
     let watched = Arc::clone(&ctx);
     let result = tauri::Builder::default()

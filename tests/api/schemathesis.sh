@@ -24,7 +24,8 @@ secret=$(RELEVE_PASSWORD=manager "$BIN" api-keys create --db "$dir/demo.db" --na
 [ -n "$secret" ] || { echo "schemathesis: no API key created"; exit 1; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --db "$dir/demo.db" --addr "127.0.0.1:$port" > "$dir/serve.log" 2>&1 &
+# The demo's data is fixed in time: the real night (02:00-06:00 in Paris) must not compact it.
+RELEVE_NIGHTLY_RETENTION=off "$BIN" serve --db "$dir/demo.db" --addr "127.0.0.1:$port" > "$dir/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/api/v1/openapi.json" > /dev/null && break

@@ -79,7 +79,10 @@ before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const testFile = path.basename(process.argv[1] || "browser", ".mjs");
     const log = fs.openSync(path.join(ARTIFACTS, `server-${testFile}.log`), "a");
-    server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", log] });
+    // The test data is fixed in time: the real night (02:00-06:00 in Paris) must not compact it.
+    server = spawn(bin, ["serve", "--db", db, "--addr", `127.0.0.1:${port}`], {
+      stdio: ["ignore", "inherit", log], env: { ...process.env, RELEVE_NIGHTLY_RETENTION: "off" },
+    });
     await waitUp(baseUrl, 60_000);
   } else {
     await waitUp(baseUrl, 10_000);

@@ -13,8 +13,37 @@ use releve_core::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Run the due jobs once, as of the clock's `now`.
+/// What the scheduler thread of an open app runs besides the always-due jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// The nightly retention run (02:00-06:00 local). Off when the utility runs `releve
+    /// retention run` from cron instead, and in tests whose fixed demo data the real night
+    /// must not compact: `RELEVE_NIGHTLY_RETENTION=off`.
+    pub nightly_retention: bool,
+}
+
+impl Schedule {
+    /// From the environment of the adapter starting the jobs: `RELEVE_NIGHTLY_RETENTION`
+    /// `off`/`0`/`no` turns the nightly run off; anything else (or nothing) leaves it on.
+    pub fn from_env() -> Schedule {
+        let off = std::env::var("RELEVE_NIGHTLY_RETENTION").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "no" | "false"));
+        Schedule { nightly_retention: !off }
+    }
+}
+
+impl Default for Schedule {
+    fn default() -> Schedule {
+        Schedule { nightly_retention: true }
+    }
+}
+
+/// Run the due jobs once, as of the clock's `now` (everything, the nightly retention too).
 pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError> {
+    tick_scheduled(store, clock, computer, Schedule::default())
+}
+
+/// Run the due jobs once, the optional ones as `schedule` says.
+pub fn tick_scheduled(store: &Store, clock: &Clock, computer: &str, schedule: Schedule) -> Result<(), ApiError> {
     let system = Session::system(computer);
     let permit = system.permit(Permission::EditMeters)?;
     let imported = releve_core::park_folder::park_import_folder(store, permit, clock());
@@ -28,7 +57,7 @@ pub fn tick(store: &Store, clock: &Clock, computer: &str) -> Result<(), ApiError
     // Wired M-Bus buses whose hourly or daily slot has come (a failed meter tried once more).
     let wired = releve_core::mbus_master::buses::read_due(store, &system, clock());
     // Retention: once a local night, between 02:00 and 06:00 (claimed per day in the store).
-    let retained = releve_core::retention::retention_nightly(store, &system, clock());
+    let retained = if schedule.nightly_retention { releve_core::retention::retention_nightly(store, &system, clock()) } else { Ok(None) };
     let imported = imported?;
     let delivered = delivered?;
     checked?;
@@ -121,8 +150,8 @@ impl Ctx {
     /// Start the scheduler thread: `tick` every `every`, errors written to standard error
     /// (the imports themselves are in the audit log); and the MQTT sources' supervisor, which
     /// follows the sources table every 3 seconds; the C8/06 gateway's runner; and the
-    /// webhooks' thread.
-    pub fn start_jobs(&self, every: Duration) {
+    /// webhooks' thread. `schedule`: the optional jobs (the nightly retention).
+    pub fn start_jobs(&self, every: Duration, schedule: Schedule) {
         releve_core::mqtt::Supervisor::start(self.store.clone(), self.clock.clone(), Duration::from_secs(3));
         start_webhooks(self.store.clone(), self.clock.clone());
         start_c806(self.store.clone());
@@ -130,7 +159,7 @@ impl Ctx {
         let clock = self.clock.clone();
         let computer = self.computer.clone();
         std::thread::spawn(move || loop {
-            if let Err(e) = tick(&store, &clock, &computer) {
+            if let Err(e) = tick_scheduled(&store, &clock, &computer, schedule) {
                 eprintln!("releve: scheduled job failed: {} ({})", e.message, e.code);
             }
             std::thread::sleep(every);
@@ -281,5 +310,11 @@ mod tests {
         at.store(1_767_402_600, Ordering::SeqCst); // 2026-01-03 02:10
         tick(ctx.store(), &clock, "test").expect("tick");
         assert_eq!(runs(), 2, "the next night");
+        // Turned off (RELEVE_NIGHTLY_RETENTION=off: cron runs it instead): not that night.
+        at.store(1_767_488_400, Ordering::SeqCst); // 2026-01-04 02:00
+        tick_scheduled(ctx.store(), &clock, "test", Schedule { nightly_retention: false }).expect("tick");
+        assert_eq!(runs(), 2, "off");
+        tick_scheduled(ctx.store(), &clock, "test", Schedule::default()).expect("tick");
+        assert_eq!(runs(), 3, "on again the same night: the night was not claimed while off");
     }
 }

@@ -47,7 +47,7 @@ pub fn run(db: &Path, addr: &str, ui: Option<PathBuf>) -> Result<(), Failure> {
     }
     let app = Arc::new(App { ctx: Ctx::open(db)?, log: RequestLog::beside(db), events: crate::events::Hub::default() });
     let log_path = app.log.path().to_path_buf();
-    app.ctx.start_jobs(std::time::Duration::from_secs(60));
+    app.ctx.start_jobs(std::time::Duration::from_secs(60), releve_api::jobs::Schedule::from_env());
     crate::events::watch(app.clone());
     let router = Router::new()
         .route("/api/upload", post(upload))

@@ -123,7 +123,7 @@ fn rest_api_logs_in_lists_meters_and_refuses_without_a_token() {
     assert!(releve(&["demo", "--db", db_s, "--meters", "20", "--seed", "5", "--now", "2026-11-20"]).status.success());
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(BIN).args(["serve", "--db", db_s, "--addr", &addr]).spawn().expect("serve");
+    let mut server = Command::new(BIN).args(["serve", "--db", db_s, "--addr", &addr]).env("RELEVE_NIGHTLY_RETENTION", "off").spawn().expect("serve");
     let up = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
         std::net::TcpStream::connect(&addr).is_ok()

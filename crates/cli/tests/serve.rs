@@ -33,6 +33,7 @@ impl Server {
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(BIN)
             .args(["serve", "--db", db_s, "--addr", &addr])
+            .env("RELEVE_NIGHTLY_RETENTION", "off")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -55,6 +55,8 @@ pub fn serve(db: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
         let child = Command::new(BIN)
             .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
+            // The demo's data is fixed in time; the real night must not compact it mid-test.
+            .env("RELEVE_NIGHTLY_RETENTION", "off")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

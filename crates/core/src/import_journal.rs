@@ -177,22 +177,29 @@ mod tests {
         let bad = import_journal(&store, &session, &JournalQuery { from: feb, to: day, limit: 5, ..Default::default() });
         assert!(bad.is_err(), "a period that ends before it starts");
 
-        let csv = import_rejects_csv(&store, &session, row.id).expect("csv");
+        let csv = import_rejects_csv(&store, &session, row.id, &RejectsWording::default()).expect("csv");
         assert_eq!((csv.rows, csv.rejected), (4, 4));
         let lines: Vec<&str> = csv.content.trim_start_matches('\u{feff}').lines().collect();
-        assert_eq!(lines[0], "line;code;reason;original_line");
+        assert_eq!(lines[0], "line;code;reason;detail;original_line");
         assert!(lines[1].starts_with("1;") && lines[1].ends_with(";\"zz-not-a-telegram;é\""), "a field with the separator is quoted: {}", lines[1]);
         assert!(lines[2].starts_with("2;") && lines[2].ends_with(";0A0"), "{}", lines[2]);
         assert!(lines[3].starts_with("4;implausible_time;") && lines[3].ends_with(&format!("\"{future}\"")), "{}", lines[3]);
-        assert!(lines[4].starts_with("5;implausible_time;"), "{}", lines[4]);
+        assert!(lines[4].starts_with("5;implausible_time;implausible_time;"), "no words given: the code: {}", lines[4]);
+        // Worded by the UI: its titles, and its words beside each code it knows.
+        let titles = ["Ligne", "Code", "Motif", "Détail", "Ligne d’origine"].map(String::from);
+        let labels = [("implausible_time".to_string(), "Heure de réception impossible".to_string())].into();
+        let fr = import_rejects_csv(&store, &session, row.id, &RejectsWording { titles: Some(titles), labels }).expect("csv fr");
+        let fr: Vec<&str> = fr.content.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(fr[0], "Ligne;Code;Motif;Détail;Ligne d’origine");
+        assert!(fr[4].starts_with("5;implausible_time;Heure de réception impossible;"), "{}", fr[4]);
         assert!(csv.file_name.starts_with(&format!("rejected-{}-tourn", row.id)), "{}", csv.file_name);
-        assert!(import_rejects_csv(&store, &session, 999).is_err(), "no such import");
+        assert!(import_rejects_csv(&store, &session, 999, &RejectsWording::default()).is_err(), "no such import");
 
         // A user without the permission `import` reads neither.
         let mut clerk = Session::system("clerk");
         clerk.permissions.retain(|p| *p != Permission::Import);
         assert!(import_journal(&store, &clerk, &JournalQuery::default()).is_err());
-        assert!(import_rejects_csv(&store, &clerk, row.id).is_err());
+        assert!(import_rejects_csv(&store, &clerk, row.id, &RejectsWording::default()).is_err());
     }
 
     /// Only the first 1,000 rejected lines are kept (the count is exact), each cut at 1,000
@@ -209,7 +216,7 @@ mod tests {
         }
         let report = crate::import::import_drive_by(&store, permit, "big.txt", content.as_bytes(), NOW, &mut |_, _| {}).expect("import");
         assert_eq!(report.rejected_count, 1501);
-        let csv = import_rejects_csv(&store, &session, report.import_id).expect("csv");
+        let csv = import_rejects_csv(&store, &session, report.import_id, &RejectsWording::default()).expect("csv");
         assert_eq!((csv.rows, csv.rejected), (1000, 1501));
         let first = csv.content.lines().nth(1).expect("line 1");
         assert!(first.ends_with(&format!(";{}", "z".repeat(1000))) && !first.contains(&"z".repeat(1001)), "cut at 1,000 characters");

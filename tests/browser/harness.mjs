@@ -26,6 +26,13 @@ let browser = null;
 let makeDatabase = (bin, db) =>
   spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
 
+/** Run SQL statements on a test database file with python3's sqlite3 (a fixture's changes
+ * before the server opens it): the spawnSync result. */
+export function sqliteScript(db, sql) {
+  const py = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()";
+  return spawnSync("python3", ["-c", py, db, sql], { encoding: "utf8" });
+}
+
 /** Replace the 300-meter demo with another database (call at the top level of a test file). */
 export function useDatabase(make) {
   makeDatabase = make;

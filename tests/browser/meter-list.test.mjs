@@ -10,16 +10,14 @@ import path from "node:path";
 
 import { spawnSync } from "node:child_process";
 
-import { ARTIFACTS, api, baseUrl, login, newPage, useDatabase } from "./harness.mjs";
+import { ARTIFACTS, api, baseUrl, login, newPage, sqliteScript, useDatabase } from "./harness.mjs";
 
 // The 300-meter demo hears every meter today: a third of them (id divisible by 3) are made
 // silent for 10 to 59 days (their last telegram moved back), so that "not heard" picks some.
 useDatabase((bin, db) => {
   const made = spawnSync(bin, ["demo", "--db", db, "--meters", "300", "--seed", "7"], { encoding: "utf8", timeout: 600_000 });
   if (made.status !== 0) return made;
-  const py = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n" +
-    "c.execute('UPDATE meters SET last_seen = last_seen - 86400 * (10 + id % 50) WHERE id % 3 = 0 AND last_seen IS NOT NULL')\nc.commit()\n";
-  return spawnSync("python3", ["-c", py, db], { encoding: "utf8" });
+  return sqliteScript(db, "UPDATE meters SET last_seen = last_seen - 86400 * (10 + id % 50) WHERE id % 3 = 0 AND last_seen IS NOT NULL;");
 });
 
 const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();

@@ -8,19 +8,17 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 
-import { ARTIFACTS, baseUrl, login, newPage, useDatabase } from "./harness.mjs";
-
-const sqlite = (db, sql) => spawnSync("python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()", db, sql], { encoding: "utf8" });
+import { ARTIFACTS, baseUrl, login, newPage, sqliteScript, useDatabase } from "./harness.mjs";
 
 useDatabase((bin, db) => {
   // Readings of 2025, past the 13 months of full resolution: the run compacts them.
   const made = spawnSync(bin, ["demo", "--db", db, "--meters", "20", "--now", "2025-08-01"], { encoding: "utf8", timeout: 600_000 });
   if (made.status !== 0) return made;
-  const trigger = sqlite(db, "CREATE TRIGGER no_delete BEFORE DELETE ON readings BEGIN SELECT RAISE(ABORT, 'disk says no'); END;");
+  const trigger = sqliteScript(db, "CREATE TRIGGER no_delete BEFORE DELETE ON readings BEGIN SELECT RAISE(ABORT, 'disk says no'); END;");
   if (trigger.status !== 0) return trigger;
   const run = spawnSync(bin, ["retention", "run", "--db", db], { encoding: "utf8", env: { ...process.env, RELEVE_PASSWORD: "manager" }, timeout: 600_000 });
   if (run.status === 0) return { status: 1, stderr: "the retention run should have failed: " + run.stdout };
-  return sqlite(db, "DROP TRIGGER no_delete;");
+  return sqliteScript(db, "DROP TRIGGER no_delete;");
 });
 
 const TEXT = {

@@ -165,13 +165,12 @@ pub(crate) fn trimmed(v: &Option<String>) -> Option<String> {
 /// The store's filter: local dates to Unix seconds in the utility's time zone.
 fn filter_of(conn: &rusqlite::Connection, q: &AuditQuery) -> Result<Filter> {
     let (from, to) = local_day_bounds(conn, q.from, q.to)?;
-    let clean = trimmed;
     Ok(Filter {
         from,
         to,
-        event: clean(&q.event),
-        user: clean(&q.user),
-        computer: clean(&q.computer),
+        event: trimmed(&q.event),
+        user: trimmed(&q.user),
+        computer: trimmed(&q.computer),
         before: q.before.map(|c| (c.at, c.id)),
     })
 }
